@@ -1,0 +1,61 @@
+import type { Diagnostics } from '../model/diagnostics.js';
+import type { EventSink } from '../model/event.js';
+import type { ClockDomain } from '../model/time.js';
+
+/**
+ * One input format: detection by content (never by file name) and a parser
+ * core with no stream code (`push(chunk)` → events to the sink), as in
+ * csv-parse's api/ vs lib/ split. src/io wraps these for files and stdin.
+ */
+export interface StreamParser {
+  push(chunk: Buffer): void;
+  /** No more input: flush partial state (a last line without "\n", a truncated record). */
+  end(): void;
+}
+
+export interface ParseOptions {
+  /** Reject (exit 2) on any skipped line or record instead of counting it. */
+  strict?: boolean;
+  /** Longest text line accepted; longer lines are counted and skipped. */
+  maxLineLength?: number;
+  /** blkparse -f/-F style format used to write the input (formats/blkparse-custom). */
+  blkparseFormat?: string;
+  /** CSV column mapping, "time=Timestamp,offset=Offset,…", or a preset name. */
+  csvColumns?: string;
+}
+
+export interface ParseContext {
+  /** Index of this source in the analysis' source table; stored in every event. */
+  sourceIndex: number;
+  /** Display name: the path, or "-" for stdin. */
+  sourceName: string;
+  sink: EventSink;
+  diag: Diagnostics;
+  options: ParseOptions;
+  /** Formats that know their clock say so (default: "relative", order as printed). */
+  setClock(domain: ClockDomain): void;
+  /** Side data a format carries besides events (e.g. blkparse's summary blocks). */
+  attach(kind: string, data: unknown): void;
+  /** Notice that a fact cannot be known from this format (e.g. "no flush information"). */
+  limitation(text: string): void;
+}
+
+export interface FormatSpec {
+  /** Stable id used by --format and in reports. */
+  name: string;
+  /** One line for `blkaudit formats`. */
+  title: string;
+  /** A real one-line example of the format. */
+  example: string;
+  /** How detection recognises it, in words (shown by `blkaudit formats`). */
+  detectedBy: string;
+  kind: 'text' | 'binary';
+  /** What the parser produces: block events, or QEMU trace events (src/formats/qemu). */
+  produces: 'block' | 'qemu';
+  /**
+   * Confidence 0..1 that `head` (the first bytes of the input, up to 64 KiB,
+   * already decompressed) is this format. 0 = certainly not.
+   */
+  detect(head: Buffer): number;
+  create(ctx: ParseContext): StreamParser;
+}

@@ -1,0 +1,175 @@
+/**
+ * blkaudit library API: `analyze(inputs, options) → Report`.
+ * Never prints, never exits: errors that make an input unusable are thrown as
+ * InputError; everything else is counted in the report.
+ */
+import type { Readable } from 'node:stream';
+import { Diagnostics } from './model/diagnostics.js';
+import type { BlockEvent, EventSink } from './model/event.js';
+import type { AnalysisEnv, EventAnalyzer, SourceInfo } from './model/analysis.js';
+import { formatDev } from './model/device.js';
+import type { ClockDomain } from './model/time.js';
+import { SCHEMA_VERSION, type InputReport, type Report } from './model/report.js';
+import { chooseFormat, InputError, openByteStream, parseInputArg, peekStream, pump, type InputSpec } from './io/open.js';
+import type { ParseContext, ParseOptions } from './formats/types.js';
+import { STAGES } from './stages.js';
+import { VERSION } from './version.js';
+
+export { InputError } from './io/open.js';
+export type { Report, Finding, DeviceReport, InputReport, LayerReport } from './model/report.js';
+export type { BlockEvent } from './model/event.js';
+export { VERSION } from './version.js';
+
+export interface AnalyzeOptions extends ParseOptions {
+  /** Force a format by name instead of detecting it. */
+  format?: string;
+  /** Stream used for "-" (default process.stdin). */
+  stdin?: Readable;
+  /** Which stages to run (default: all). */
+  stages?: string[];
+  /** Stage-specific options (e.g. cache declarations), passed through AnalysisEnv.options. */
+  stageOptions?: Record<string, unknown>;
+  /** Called for every normalized event, before the stages (the `events` command). */
+  onEvent?: (e: BlockEvent, source: SourceInfo) => void;
+  /** Called after each input chunk with the bytes read so far; may await (output backpressure, progress). */
+  afterChunk?: (bytesRead: number, source: string) => Promise<void> | void;
+}
+
+interface LayerRun {
+  name: string;
+  sinks: Array<{ stage: (typeof STAGES)[number]; analyzer: EventAnalyzer<unknown> }>;
+  devices: Set<number>;
+  inputs: string[];
+}
+
+/** Analyze one or more inputs ("path", "-", or "layer=path"). */
+export async function analyze(inputs: Array<string | InputSpec>, options: AnalyzeOptions = {}): Promise<Report> {
+  const diag = new Diagnostics();
+  const sources: SourceInfo[] = [];
+  const env: AnalysisEnv = { sources, diag, options: { ...(options.stageOptions ?? {}) } };
+  const report: Report = {
+    schemaVersion: SCHEMA_VERSION,
+    generator: { name: 'blkaudit', version: VERSION },
+    inputs: [],
+    layers: [],
+    devices: [],
+    findings: [],
+    alignment: [],
+    skipped: {},
+    diagnostics: [],
+    attachments: {},
+  };
+  const specs = inputs.map((i) => (typeof i === 'string' ? parseInputArg(i) : i));
+  if (specs.length === 0) throw new InputError('no input given', '');
+  const stages = STAGES.filter((s) => (options.stages ? options.stages.includes(s.name) : s.enabled(options)));
+  const layers = new Map<string, LayerRun>();
+  for (const spec of specs) {
+    let layer = layers.get(spec.layer);
+    if (!layer) {
+      layer = { name: spec.layer, sinks: [], devices: new Set(), inputs: [] };
+      for (const stage of stages) layer.sinks.push({ stage, analyzer: stage.create(env, spec.layer, options) });
+      layers.set(spec.layer, layer);
+    }
+    layer.inputs.push(spec.path);
+    report.inputs.push(await readInput(spec, layer, env, options, report));
+  }
+  for (const layer of layers.values()) {
+    report.layers.push({ name: layer.name, inputs: layer.inputs, devices: [...layer.devices].map(formatDev) });
+    for (const { stage, analyzer } of layer.sinks) stage.contribute(report, layer.name, analyzer.finish(), env);
+  }
+  report.diagnostics = diag.list();
+  report.skipped = diag.toRecord();
+  return report;
+}
+
+async function readInput(
+  spec: InputSpec,
+  layer: LayerRun,
+  env: AnalysisEnv,
+  options: AnalyzeOptions,
+  report: Report,
+): Promise<InputReport> {
+  const raw = await openByteStream(spec.path, options.stdin);
+  const { head, gzip, stream } = await peekStream(raw, spec.path);
+  const { format, detectedBy } = chooseFormat(head, spec.path, options.format);
+  const clock: ClockDomain = { name: 'relative', origin: 'as printed by the trace' };
+  const source: SourceInfo = {
+    index: env.sources.length,
+    name: spec.path,
+    layer: spec.layer,
+    format: format.name,
+    detectedBy,
+    locKind: format.kind === 'binary' ? 'offset' : 'line',
+    clock,
+    limitations: [],
+  };
+  env.sources.push(source);
+  const attachments: Record<string, unknown> = {};
+  report.attachments[spec.path] = attachments;
+  let events = 0;
+  const sinks = layer.sinks.map((s) => s.analyzer);
+  const onEvent = options.onEvent;
+  const devices = layer.devices;
+  let lastDev = -1;
+  const sink: EventSink = {
+    event(e) {
+      events++;
+      if (e.dev !== lastDev) {
+        devices.add(e.dev);
+        lastDev = e.dev;
+      }
+      if (onEvent) onEvent(e, source);
+      for (let i = 0; i < sinks.length; i++) sinks[i]!.event(e);
+    },
+  };
+  const before = countSkipped(env);
+  const ctx: ParseContext = {
+    sourceIndex: source.index,
+    sourceName: spec.path,
+    sink,
+    diag: env.diag,
+    options,
+    setClock: (d) => {
+      source.clock = d;
+    },
+    attach: (kind, data) => {
+      attachments[kind] = data;
+    },
+    limitation: (text) => {
+      if (!source.limitations.includes(text)) source.limitations.push(text);
+    },
+  };
+  const parser = format.create(ctx);
+  const afterChunk = options.afterChunk;
+  const bytes = await pump(stream, parser, afterChunk ? (n) => afterChunk(n, spec.path) : undefined);
+  if (options.strict) {
+    const skippedHere = countSkipped(env) - before;
+    if (skippedHere > 0) {
+      const first = env.diag.list().find((c) => c.examples.some((x) => x.source === spec.path));
+      const ex = first?.examples.find((x) => x.source === spec.path);
+      throw new InputError(
+        `--strict: ${skippedHere} record(s) of ${spec.path} could not be used` +
+          (ex ? `; first: ${first!.reason} at ${ex.locKind} ${ex.loc}` : ''),
+        spec.path,
+      );
+    }
+  }
+  return {
+    path: spec.path,
+    layer: spec.layer,
+    format: format.name,
+    detectedBy,
+    bytes,
+    events,
+    gzip,
+    clock: source.clock.name,
+    limitations: source.limitations,
+  };
+}
+
+/** Records that could not be used (not informational counters). */
+function countSkipped(env: AnalysisEnv): number {
+  let n = 0;
+  for (const c of env.diag.list()) if (c.severity !== 'info') n += c.count;
+  return n;
+}

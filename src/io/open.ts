@@ -1,0 +1,174 @@
+/**
+ * Opening inputs: a path, a directory or base name of per-CPU blktrace files,
+ * or "-" for stdin; gzip is recognised by its magic bytes and decompressed on
+ * the fly. The format is detected from the first bytes only (never from the
+ * file name) unless --format names it. Bytes are then streamed through the
+ * format's parser core: memory does not grow with input length.
+ */
+import { promises as fs } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { detectFormat, formatByName, FORMATS } from '../formats/registry.js';
+import type { FormatSpec, ParseContext } from '../formats/types.js';
+
+export const HEAD_BYTES = 64 * 1024;
+const READ_CHUNK = 1 << 20;
+
+/** Input that cannot be used at all: the CLI exits 2 with this message. */
+export class InputError extends Error {
+  constructor(message: string, readonly source: string) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
+export interface InputSpec {
+  /** Layer name from "layer=path", or "". */
+  layer: string;
+  path: string;
+}
+
+const LAYER_ARG = /^([A-Za-z][\w.-]{0,31})=(.+)$/;
+
+/** "guest=vm/vda.txt" → {layer: "guest", path}; a plain path has layer "". */
+export function parseInputArg(arg: string): InputSpec {
+  const m = LAYER_ARG.exec(arg);
+  if (m) return { layer: m[1]!, path: m[2]! };
+  return { layer: '', path: arg };
+}
+
+export interface StreamHead {
+  head: Buffer;
+  gzip: boolean;
+  /** The whole decompressed stream, starting with `head`'s bytes. */
+  stream: AsyncIterable<Buffer>;
+}
+
+/** Opens a path or "-" as a byte stream; rejects with InputError when unreadable. */
+export async function openByteStream(path: string, stdin: Readable = process.stdin): Promise<Readable> {
+  if (path === '-') return stdin;
+  let st;
+  try {
+    st = await fs.stat(path);
+  } catch (err) {
+    throw new InputError(`cannot read ${path}: ${describeFsError(err)}`, path);
+  }
+  if (st.isDirectory()) throw new InputError(`${path} is a directory with no blktrace per-CPU files`, path);
+  try {
+    const handle = await fs.open(path, 'r');
+    return handle.createReadStream({ highWaterMark: READ_CHUNK, autoClose: true });
+  } catch (err) {
+    throw new InputError(`cannot read ${path}: ${describeFsError(err)}`, path);
+  }
+}
+
+export function describeFsError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  switch (code) {
+    case 'ENOENT': return 'no such file or directory';
+    case 'EACCES': case 'EPERM': return 'permission denied';
+    case 'EISDIR': return 'is a directory';
+    case 'ENOTDIR': return 'a path component is not a directory';
+    default: return (err as Error)?.message ?? String(err);
+  }
+}
+
+/**
+ * Reads the first HEAD_BYTES (decompressed) for detection and returns an
+ * iterable over the whole stream that replays them first.
+ */
+export async function peekStream(raw: Readable, source: string): Promise<StreamHead> {
+  const rawIter = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const first = await nextChunk(rawIter, source);
+  let gzip = false;
+  let iter: AsyncIterator<Buffer> = rawIter;
+  let pending: Buffer[] = first ? [first] : [];
+  if (first && first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b) {
+    gzip = true;
+    const gunzip = createGunzip();
+    const feed = (async () => {
+      try {
+        gunzip.write(first);
+        for (let r = await rawIter.next(); !r.done; r = await rawIter.next()) {
+          if (!gunzip.write(r.value)) await new Promise((res) => gunzip.once('drain', res));
+        }
+        gunzip.end();
+      } catch (err) {
+        gunzip.destroy(err as Error);
+      }
+    })();
+    void feed;
+    iter = gunzip[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    pending = [];
+  }
+  const headParts: Buffer[] = [...pending];
+  let headLen = headParts.reduce((n, b) => n + b.length, 0);
+  while (headLen < HEAD_BYTES) {
+    const c = await nextChunk(iter, source);
+    if (!c) break;
+    headParts.push(c);
+    headLen += c.length;
+  }
+  const head = Buffer.concat(headParts);
+  async function* all(): AsyncGenerator<Buffer> {
+    if (head.length) yield head;
+    for (;;) {
+      const c = await nextChunk(iter, source);
+      if (!c) return;
+      yield c;
+    }
+  }
+  return { head: head.subarray(0, HEAD_BYTES), gzip, stream: all() };
+}
+
+async function nextChunk(iter: AsyncIterator<Buffer>, source: string): Promise<Buffer | undefined> {
+  try {
+    const r = await iter.next();
+    if (r.done) return undefined;
+    return typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+  } catch (err) {
+    const msg = (err as NodeJS.ErrnoException)?.code === 'Z_DATA_ERROR' || /incorrect header|unexpected end/i.test(String(err))
+      ? `corrupt gzip data (${(err as Error).message})`
+      : describeFsError(err);
+    throw new InputError(`cannot read ${source}: ${msg}`, source);
+  }
+}
+
+/** Choose the format: --format wins; otherwise content detection. */
+export function chooseFormat(head: Buffer, source: string, forced?: string): { format: FormatSpec; detectedBy: string } {
+  if (forced) {
+    const f = formatByName(forced);
+    if (!f) {
+      throw new InputError(`unknown --format ${JSON.stringify(forced)}; known: ${FORMATS.map((x) => x.name).join(', ')}`, source);
+    }
+    return { format: f, detectedBy: '--format' };
+  }
+  if (head.length === 0) throw new InputError(`${source} is empty: no trace to read`, source);
+  const d = detectFormat(head);
+  if (!d) {
+    throw new InputError(
+      `${source} is not a trace blkaudit can read (no known format matched its first bytes; ` +
+        `see "blkaudit formats", or name one with --format)`,
+      source,
+    );
+  }
+  return { format: d.format, detectedBy: `content (${Math.round(d.confidence * 100)}%)` };
+}
+
+/** Feed a whole stream into a parser core. */
+export async function pump(
+  stream: AsyncIterable<Buffer>,
+  parser: { push(b: Buffer): void; end(): void },
+  afterChunk?: (bytesSoFar: number) => Promise<void> | void,
+): Promise<number> {
+  let bytes = 0;
+  for await (const chunk of stream) {
+    bytes += chunk.length;
+    parser.push(chunk);
+    if (afterChunk) await afterChunk(bytes);
+  }
+  parser.end();
+  return bytes;
+}
+
+export type { ParseContext };

@@ -1,0 +1,17 @@
+/**
+ * The analysis stages run over each layer's event stream, in order. Each is a
+ * factory (a fresh analyzer per layer per analysis — no shared state) plus the
+ * function that puts its result into the Report.
+ */
+import type { AnalysisEnv, EventAnalyzer } from './model/analysis.js';
+import type { Report } from './model/report.js';
+import type { AnalyzeOptions } from './index.js';
+
+export interface Stage {
+  name: string;
+  enabled(options: AnalyzeOptions): boolean;
+  create(env: AnalysisEnv, layer: string, options: AnalyzeOptions): EventAnalyzer<unknown>;
+  contribute(report: Report, layer: string, result: unknown, env: AnalysisEnv): void;
+}
+
+export const STAGES: Stage[] = [];

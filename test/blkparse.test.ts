@@ -1,0 +1,98 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { blkparseFormat } from '../src/formats/blkparse/spec.js';
+import { decodeErrno } from '../src/formats/blkparse/parser.js';
+import type { BlkparseSummary } from '../src/formats/blkparse/summary.js';
+import { Act } from '../src/model/event.js';
+import { Flag, Op } from '../src/model/rwbs.js';
+import { formatDev } from '../src/model/device.js';
+import { CHUNK_SIZES, parseBuffer } from './helpers/chunking.js';
+
+const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`../../fixtures/blkparse/${name}`, import.meta.url)));
+
+test('raw O_DSYNC capture: every event line read, summary parsed, counts match blkparse', () => {
+  const r = parseBuffer(blkparseFormat, fixture('raw-odirect-dsync.loop1.blkparse.txt'));
+  const summary = r.attachments['blkparse-summary'] as BlkparseSummary;
+  assert.equal(r.events.length, summary.events['loop1']);
+  assert.equal(r.diag.total, 0, JSON.stringify(r.diag.list()));
+  assert.equal(summary.skips, 0);
+  // one CPU had events, so blkparse printed no Total block: CPU0 is the total
+  assert.equal(summary.blocks.length, 1);
+  const total = summary.blocks[0]!;
+  // blkparse counts the flush request (D FN, not a write) as a read dispatch
+  const flushIssues = r.events.filter((e) => e.act === Act.Issue && e.op === Op.Flush).length;
+  assert.equal(flushIssues, total.counters.readDispatches);
+  const writesQueued = r.events.filter((e) => e.act === Act.Queue && (e.op === Op.Write || e.op === Op.Flush)).length;
+  // blkparse counts a queued PREFLUSH-only bio (FWS, 0 bytes) as a write: every Q here is a write or empty flush.
+  assert.equal(writesQueued, total.counters.writesQueued);
+  // the O_DSYNC FUA emulation: Q WFS … D FN … C FN … final 0-byte C WS
+  const q = r.events.find((e) => e.act === Act.Queue && e.flags & Flag.FUA)!;
+  assert.ok(q, 'a FUA write is queued');
+  const flushIssue = r.events.find((e) => e.act === Act.Issue && e.op === Op.Flush)!;
+  assert.equal(flushIssue.sector, -1);
+  assert.equal(flushIssue.bytes, 0);
+  const finalC = r.events.find((e) => e.act === Act.Complete && e.op === Op.Write && e.bytes === 0 && e.sector === q.sector);
+  assert.ok(finalC, 'the 0-byte final completion of the FUA write is an event');
+});
+
+test('chunk boundaries never change the events', () => {
+  for (const name of ['raw-odirect-dsync.loop1.blkparse.txt', 'wild-20-bfq-5.12-message-cgroup-pc.blkparse.txt']) {
+    const data = fixture(name);
+    const ref = parseBuffer(blkparseFormat, data, 1 << 20);
+    for (const size of CHUNK_SIZES) {
+      const r = parseBuffer(blkparseFormat, data, size);
+      assert.deepEqual(r.events, ref.events, `${name} in ${size}-byte chunks`);
+      assert.deepEqual(r.diag.list(), ref.diag.list());
+    }
+  }
+});
+
+test('error completions: 65531 is -EIO', () => {
+  assert.equal(decodeErrno(65531), -5);
+  assert.equal(decodeErrno(0), 0);
+  const r = parseBuffer(blkparseFormat, fixture('wild-19-nullblk-zoned-6.5rc1-split-error-annotated.blkparse.txt'));
+  const failed = r.events.filter((e) => e.act === Act.Complete && e.error !== 0);
+  assert.equal(failed.length, 1);
+  assert.equal(failed[0]!.error, -5);
+  assert.equal(failed[0]!.bytes, 765 * 512);
+  const splits = r.events.filter((e) => e.act === Act.Split);
+  assert.ok(splits.length > 0 && splits.every((s) => s.aux > s.sector));
+});
+
+test('messages with a cgroup column, PC requests without cdb', () => {
+  const r = parseBuffer(blkparseFormat, fixture('wild-20-bfq-5.12-message-cgroup-pc.blkparse.txt'));
+  assert.equal(r.diag.total, 0);
+  const msgs = r.events.filter((e) => e.act === Act.Message);
+  assert.equal(msgs.length, 2);
+  assert.match(msgs[0]!.text, /^bfq \[bfq_limit_depth\] wr_busy 0/);
+  const d = r.events.filter((e) => e.act === Act.Issue);
+  assert.deepEqual(d.map((e) => [e.bytes, e.flags & Flag.PC]), [[4, Flag.PC], [24, Flag.PC]]);
+});
+
+test('SCSI passthrough with a CDB, remaps, requeues', () => {
+  const pc = parseBuffer(blkparseFormat, fixture('wild-04-blktrace-guide-2.6-cdrom-scsi-inquiry.blkparse.txt'));
+  const ins = pc.events.find((e) => e.act === Act.Insert)!;
+  assert.equal(ins.bytes, 56);
+  assert.match(ins.text, /^12 00 00 00 38/);
+  const rm = parseBuffer(blkparseFormat, fixture('wild-11-ext4-sdc-annotated-remap-flush-2024.blkparse.txt'));
+  const remap = rm.events.find((e) => e.act === Act.Remap)!;
+  assert.equal(formatDev(remap.auxDev), '8,33');
+  assert.equal(remap.aux, 14);
+  assert.equal(remap.sector, 2062);
+  const rq = parseBuffer(blkparseFormat, fixture('wild-10-nullblk-5.11-sched-bounce-split-requeue.blkparse.txt'));
+  assert.ok(rq.events.some((e) => e.act === Act.Requeue && e.sector === 0 && e.bytes === 8 * 512));
+});
+
+test('a summary whose numbers musl could not print is read without inventing numbers', () => {
+  const r = parseBuffer(blkparseFormat, fixture('wild-13-alpine-5.15-sas-sata-ssd-discard-split-musl-summary.blkparse.txt'));
+  const s = r.attachments['blkparse-summary'] as BlkparseSummary;
+  assert.ok(s.blocks.length > 0);
+  for (const b of s.blocks) for (const v of Object.values(b.counters)) assert.ok(Number.isFinite(v));
+});
+
+test('detection: blkparse text yes, prose no', () => {
+  assert.ok(blkparseFormat.detect(fixture('raw-odirect-dsync.loop1.blkparse.txt')) > 0.9);
+  assert.equal(blkparseFormat.detect(Buffer.from('hello world\nthis is not a trace\n')), 0);
+});
