@@ -64,13 +64,26 @@ export function toNdjson(e: BlockEvent, sourceName: string): string {
     const val = v[i]!;
     if (i > 0) s += ',';
     // time is written as a bare JSON number with its exact decimal text
-    s += `"${col}":` + (col === 'time' ? String(val) : JSON.stringify(val));
+    s += `"${col}":` + (col === 'time' || typeof val === 'number' ? String(val) : jsonString(val));
   }
   return s + '}\n';
 }
 
+/** JSON string with DEL and C1 controls escaped too (JSON.stringify leaves U+007F–U+009F raw; U+009B is CSI). */
+export function jsonString(v: string): string {
+  // eslint-disable-next-line no-control-regex
+  return JSON.stringify(v).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Control characters in CSV text are written as \xNN: a spreadsheet or terminal never sees them raw. */
+function csvText(v: string): string {
+  // eslint-disable-next-line no-control-regex
+  return v.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 function csvField(v: string | number): string {
   if (typeof v === 'number') return String(v);
+  v = csvText(v);
   if (/[",\n\r]/.test(v) || /^[=+\-@\t]/.test(v)) return `"${v.replace(/"/g, '""')}"`;
   return v;
 }
