@@ -4,6 +4,9 @@
  * line, where buf[start..end) excludes the "\n" and a trailing "\r". The
  * buffer passed may be reused after the callback returns: copy what you keep.
  *
+ * Parsers may peek at buf[end] without a bounds check: it is always readable
+ * and is "\n" or "\r" (never a byte of the next line's content).
+ *
  * A line longer than `maxLineLength` is not buffered without bound: its bytes
  * are discarded and `onOverlong(lineNo, length)` is called once when it ends.
  * Chunk boundaries never change what is emitted (tested with 1-byte chunks).
@@ -47,10 +50,7 @@ export class LineSplitter {
         if (this.overlong) {
           this.finishOverlong();
         } else {
-          const buf = this.carry;
-          const len = this.carryLen;
-          this.carryLen = 0;
-          this.emit(buf, 0, len);
+          this.emitCarry();
         }
       } else if (nl - start > this.maxLineLength) {
         this.overlongLen = nl - start;
@@ -67,9 +67,24 @@ export class LineSplitter {
     if (this.overlong) {
       this.finishOverlong();
     } else if (this.carryLen > 0) {
-      const len = this.carryLen;
-      this.carryLen = 0;
-      this.emit(this.carry, 0, len);
+      this.emitCarry();
+    }
+  }
+
+  /** Emit the stashed line with a "\n" sentinel after it (see the peek contract above). */
+  private emitCarry(): void {
+    const len = this.carryLen;
+    this.carryLen = 0;
+    this.reserve(len + 1);
+    this.carry[len] = 10;
+    this.emit(this.carry, 0, len);
+  }
+
+  private reserve(size: number): void {
+    if (this.carry.length < size) {
+      const grown = Buffer.allocUnsafe(Math.max(256, size * 2));
+      this.carry.copy(grown, 0, 0, this.carryLen);
+      this.carry = grown;
     }
   }
 
@@ -99,11 +114,7 @@ export class LineSplitter {
       this.carryLen = 0;
       return;
     }
-    if (this.carry.length < this.carryLen + add) {
-      const grown = Buffer.allocUnsafe(Math.max(256, (this.carryLen + add) * 2));
-      this.carry.copy(grown, 0, 0, this.carryLen);
-      this.carry = grown;
-    }
+    this.reserve(this.carryLen + add + 1);
     chunk.copy(this.carry, this.carryLen, start, end);
     this.carryLen += add;
   }

@@ -272,9 +272,9 @@ export class BlkparseParser implements StreamParser {
       // PC request: "bytes (cdb hex) [comm]"
       ev.flags |= Flag.PC;
       ev.bytes = first;
-      const close = buf.indexOf(41, q);
-      ev.text = buf.toString('latin1', q + 1, close < 0 ? end : close);
-      q = close < 0 ? end : skipSpaces(buf, close + 1, end);
+      const close = closeParen(buf, q, end);
+      ev.text = buf.toString('latin1', q + 1, close);
+      q = close >= end ? end : skipSpaces(buf, close + 1, end);
       if (q < end) this.comm(buf, q, end);
       return true;
     }
@@ -295,8 +295,8 @@ export class BlkparseParser implements StreamParser {
     }
     if (buf[q] === 40) {
       // -t elapsed "(nnn)"
-      const close = buf.indexOf(41, q);
-      q = close < 0 ? end : skipSpaces(buf, close + 1, end);
+      const close = closeParen(buf, q, end);
+      q = close >= end ? end : skipSpaces(buf, close + 1, end);
     }
     if (q < end) this.comm(buf, q, end);
     return true;
@@ -307,15 +307,15 @@ export class BlkparseParser implements StreamParser {
     const ev = this.ev;
     if (buf[p] === 40 /* ( */) {
       ev.flags |= Flag.PC;
-      const close = buf.indexOf(41, p);
-      ev.text = buf.toString('latin1', p + 1, close < 0 ? end : close);
-      p = close < 0 ? end : skipSpaces(buf, close + 1, end);
+      const close = closeParen(buf, p, end);
+      ev.text = buf.toString('latin1', p + 1, close);
+      p = close >= end ? end : skipSpaces(buf, close + 1, end);
     } else if (buf[p] !== 91) {
       if (!this.sectorBlocks(buf, p, end)) return false;
       p = skipSpaces(buf, num.pos, end);
       if (buf[p] === 40) {
-        const close = buf.indexOf(41, p);
-        p = close < 0 ? end : skipSpaces(buf, close + 1, end);
+        const close = closeParen(buf, p, end);
+        p = close >= end ? end : skipSpaces(buf, close + 1, end);
       }
     }
     if (buf[p] === 91) {
@@ -358,6 +358,12 @@ export class BlkparseParser implements StreamParser {
     this.commCache.set(pid, { bytes: Buffer.from(buf.subarray(s, e)), text });
     return text;
   }
+}
+
+/** Position of the ")" closing the "(" at p, or `end` when the line has none. */
+function closeParen(buf: Buffer, p: number, end: number): number {
+  const close = buf.indexOf(41, p);
+  return close < 0 || close > end ? end : close;
 }
 
 function actionAt(buf: Buffer, s: number, e: number): number | undefined {

@@ -1,0 +1,58 @@
+/**
+ * Long-running fuzz over every parser core: `npm run fuzz -- --seconds 600`.
+ * Mutates real fixtures (and random bytes) and checks, per input, that the
+ * parser does not throw and that 1..300-byte chunking gives the same events.
+ * Every failure is written to fixtures/regressions/<format>--fuzz-<n>.bin,
+ * which test/property.test.ts then replays forever.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FORMATS } from '../../src/formats/registry.js';
+import { ROOT } from '../helpers/cli.js';
+import { checkInput, mutate, rng } from '../helpers/fuzz.js';
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+}
+
+const seconds = arg('--seconds', 60);
+const seed = arg('--seed', Date.now() % 1e9);
+const r = rng(seed);
+
+const corpus: Buffer[] = [];
+const walk = (dir: string) => {
+  for (const ent of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, ent.name);
+    if (ent.isDirectory()) walk(p);
+    else if (!/\.(md|json)$/.test(ent.name)) corpus.push(readFileSync(p).subarray(0, 32768));
+  }
+};
+walk(join(ROOT, 'fixtures'));
+
+const deadline = Date.now() + seconds * 1000;
+const stats = new Map<string, { runs: number; failures: number }>();
+let saved = 0;
+while (Date.now() < deadline) {
+  for (const format of FORMATS) {
+    let input = r() < 0.1 ? Buffer.alloc(Math.floor(r() * 512), Math.floor(r() * 256)) : corpus[Math.floor(r() * corpus.length)]!;
+    const steps = 1 + Math.floor(r() * 20);
+    for (let i = 0; i < steps; i++) input = mutate(input, r);
+    const s = stats.get(format.name) ?? { runs: 0, failures: 0 };
+    s.runs++;
+    const failure = checkInput(format, input, 1 + Math.floor(r() * 300));
+    if (failure) {
+      s.failures++;
+      const hash = createHash('sha1').update(input).digest('hex').slice(0, 10);
+      const file = join(ROOT, 'fixtures/regressions', `${format.name}--fuzz-${failure.kind}-${hash}.bin`);
+      writeFileSync(file, input);
+      saved++;
+      process.stderr.write(`${format.name}: ${failure.kind}: ${failure.message.split('\n')[0]} → ${file}\n`);
+    }
+    stats.set(format.name, s);
+  }
+}
+process.stdout.write(`fuzz seed ${seed}, ${seconds} s\n`);
+for (const [name, s] of stats) process.stdout.write(`${name.padEnd(22)} ${String(s.runs).padStart(9)} inputs  ${s.failures} failures\n`);
+process.stdout.write(`${saved} regression input(s) saved\n`);
