@@ -1,0 +1,174 @@
+/**
+ * Bounded-window time sorter for one interleaved stream whose parts arrive
+ * slightly out of order (`blktrace -o -` writes each CPU's relay buffer as
+ * it drains it, so CPUs lag each other).
+ *
+ * Events are queued per lane — one lane per (device, CPU), whose events the
+ * kernel wrote in time order — and the lanes are merged like blkparse merges
+ * per-CPU files (MergeList). An event is released once the newest time seen
+ * is more than `windowNs` ahead of it, or when more than `maxHeld` events
+ * are held, so memory is bounded whatever the trace length. An event older
+ * than one already released is late: it is passed on at once (never
+ * dropped) and reported through `onLate`, so the report can say the order
+ * was not fully restored. A lane that is itself out of order is sorted by
+ * insertion (rare, a few steps back from its tail).
+ *
+ * Held events are pooled copies: after warm-up there is no allocation per
+ * event. Like every producer here, the sink gets a reused object.
+ */
+import { emptyEvent, type BlockEvent, type EventSink } from '../model/event.js';
+import { MergeList, type MergeStream } from './merge-list.js';
+
+export interface ReorderOptions {
+  /** How far behind the newest event an event may arrive and still be sorted in (ns). Default 1 s. */
+  windowNs?: number;
+  /** Most events held at once. Default 262144 (≈ 50 MB of held events at most). */
+  maxHeld?: number;
+}
+
+export const DEFAULT_WINDOW_NS = 1e9;
+export const DEFAULT_MAX_HELD = 1 << 18;
+
+/** FIFO ring of held events of one (device, CPU). */
+class Lane implements MergeStream {
+  nextTime = 0;
+  listed = false;
+  last = -Infinity;
+  items: BlockEvent[] = new Array<BlockEvent>(16);
+  head = 0;
+  size = 0;
+
+  at(i: number): BlockEvent {
+    return this.items[(this.head + i) & (this.items.length - 1)]!;
+  }
+
+  push(e: BlockEvent): void {
+    if (this.size === this.items.length) this.grow();
+    const mask = this.items.length - 1;
+    // Out of order inside the lane: walk back from the tail to its place.
+    let i = this.size;
+    while (i > 0 && this.at(i - 1).time > e.time) {
+      this.items[(this.head + i) & mask] = this.at(i - 1);
+      i--;
+    }
+    this.items[(this.head + i) & mask] = e;
+    this.size++;
+    if (e.time > this.last) this.last = e.time;
+  }
+
+  shift(): BlockEvent {
+    const e = this.items[this.head]!;
+    this.head = (this.head + 1) & (this.items.length - 1);
+    this.size--;
+    return e;
+  }
+
+  private grow(): void {
+    const n = this.items.length;
+    const next = new Array<BlockEvent>(n * 2);
+    for (let i = 0; i < n; i++) next[i] = this.at(i);
+    this.items = next;
+    this.head = 0;
+  }
+}
+
+export class ReorderWindow implements EventSink {
+  private readonly lanes = new Map<number, Lane>();
+  private readonly list = new MergeList<Lane>();
+  private readonly pool: BlockEvent[] = [];
+  private lastKey = -1;
+  private lastLane: Lane | undefined;
+  private held_ = 0;
+  private newest = -Infinity;
+  private released = -Infinity;
+  private readonly windowNs: number;
+  private readonly maxHeld: number;
+  /** Events passed on out of order. */
+  late = 0;
+
+  constructor(
+    private readonly sink: EventSink,
+    options: ReorderOptions = {},
+    private readonly onLate: (e: BlockEvent, behindNs: number) => void = () => {},
+  ) {
+    this.windowNs = options.windowNs ?? DEFAULT_WINDOW_NS;
+    this.maxHeld = Math.max(1, options.maxHeld ?? DEFAULT_MAX_HELD);
+  }
+
+  get held(): number {
+    return this.held_;
+  }
+
+  event(e: BlockEvent): void {
+    if (e.time < this.released) {
+      this.late++;
+      this.onLate(e, this.released - e.time);
+      this.sink.event(e);
+      return;
+    }
+    const key = e.dev * 4096 + (e.cpu & 4095);
+    let lane = this.lastLane;
+    if (key !== this.lastKey || !lane) {
+      lane = this.lanes.get(key);
+      if (!lane) this.lanes.set(key, (lane = new Lane()));
+      this.lastKey = key;
+      this.lastLane = lane;
+    }
+    const copy = this.pool.pop() ?? emptyEvent();
+    copyInto(copy, e);
+    const wasFirst = !lane.listed || e.time < lane.nextTime;
+    lane.push(copy);
+    this.held_++;
+    if (wasFirst) {
+      if (lane.listed) this.list.remove(lane);
+      lane.nextTime = lane.at(0).time;
+      lane.listed = true;
+      this.list.insert(lane);
+    }
+    if (e.time > this.newest) this.newest = e.time;
+    while (this.held_ > this.maxHeld || (this.held_ > 0 && this.newest - this.list.head!.nextTime > this.windowNs)) {
+      this.release();
+    }
+  }
+
+  /** End of input: release everything held, in order. */
+  flush(): void {
+    while (this.held_ > 0) this.release();
+  }
+
+  private release(): void {
+    const lane = this.list.head!;
+    const e = lane.shift();
+    this.held_--;
+    if (lane.size === 0) {
+      lane.listed = false;
+      this.list.advanced(true);
+    } else {
+      lane.nextTime = lane.at(0).time;
+      this.list.advanced(false);
+    }
+    this.released = e.time;
+    this.sink.event(e);
+    this.pool.push(e);
+  }
+}
+
+export function copyInto(d: BlockEvent, e: BlockEvent): void {
+  d.source = e.source;
+  d.loc = e.loc;
+  d.time = e.time;
+  d.dev = e.dev;
+  d.cpu = e.cpu;
+  d.seq = e.seq;
+  d.pid = e.pid;
+  d.act = e.act;
+  d.op = e.op;
+  d.flags = e.flags;
+  d.sector = e.sector;
+  d.bytes = e.bytes;
+  d.error = e.error;
+  d.comm = e.comm;
+  d.aux = e.aux;
+  d.auxDev = e.auxDev;
+  d.text = e.text;
+}
