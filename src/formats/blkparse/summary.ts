@@ -55,7 +55,7 @@ const LABELS: Record<string, [string, string | undefined]> = {
 };
 
 const BLOCK_HEADER = /^\s*(CPU\d+|Total)\s+\(([^)]*)\):\s*$/;
-const PAIR = /([A-Za-z][A-Za-z .]*?):\s*([\d,']*)(?:,\s*([\d,']*)\s*([KMGTP]?)i?B)?(?=\s|$)/g;
+const PAIR = /([A-Za-z][A-Za-z .]*?):\s*(\d[\d,']*?)?(?:,\s*(\d[\d,']*?)\s*([KMGTP]?)i?B)?(?=\s|$)/g;
 const EVENTS = /^\s*Events\s+\(([^)]*)\):\s*([\d,']+)\s+entries(?:,\s*([\d,']+)\s+skips)?/;
 const SKIPS = /Skips:\s*([\d,']+)\s+forward/;
 

@@ -1,0 +1,359 @@
+/**
+ * Request lifetimes on one device, as the block layer really runs them —
+ * the "true" model beside btt's (btt-compat.ts). Per bio: Q → (M/F into a
+ * request | G own request) → I → D → C, plus R requeue, X split, A remap, and
+ * the flush machinery of block/blk-flush.c (`blk_insert_flush`, shared
+ * reference §3.2–3.3):
+ *
+ *  - an empty PREFLUSH bio (`Q FWS`, 0 bytes) is a first-class request: it is
+ *    served by the next flush request (`D FN`) issued after it was queued and
+ *    ends at its own 0-byte completion (`C WS 0`); one `D FN` may serve many;
+ *  - a data bio with PREFLUSH, or with FUA on a device that emulates FUA (its
+ *    D shows no FUA flag), completes twice (blk-flush.c `mq_flush_data_end_io`
+ *    then `blk_flush_complete_seq` → `blk_mq_end_request`): first its data
+ *    (`C WSM s + n`), then a 0-byte `C WSM s` once the post-flush is done —
+ *    the second is the end_io its submitter sees, so Q2C ends there;
+ *  - `D FN`/`C FN` are the flush request itself (flush latency = its D2C).
+ *
+ * Matching: by start sector in an RB tree that keeps duplicates (two in-flight
+ * bios for the same sector stay two), earliest-queued first; D and C take the
+ * non-overlapping bios inside their range, in sector order, so a merged
+ * request ends all its bios and a partial completion advances the rest.
+ * Everything that matches nothing is counted by name (request.ts TrackCounts).
+ * Memory: one record per bio in flight; a bio leaves at its final completion.
+ */
+import type { BlockEvent } from '../model/event.js';
+import { Act } from '../model/event.js';
+import { Flag, Op } from '../model/rwbs.js';
+import { RbTree } from './rbtree.js';
+import { BioState, emptyCounts, newBio, type Bio, type TrackCounts } from './request.js';
+import { Fifo } from './fifo.js';
+
+export interface LifetimeSink {
+  /** A bio (or one piece of a split bio) reached its final completion. */
+  done(b: Bio): void;
+  /** A flush request (`D FN` → `C FN`) completed. */
+  flush(issue: number, complete: number, error: number): void;
+}
+
+const MAX_REMAPS = 65536;
+/**
+ * More bios than this in flight means completions are being lost (no device
+ * queues a million requests): the oldest half is dropped and counted, so a
+ * damaged endless trace cannot exhaust memory.
+ */
+export const MAX_IN_FLIGHT = 1 << 20;
+
+export class RequestTracker {
+  private readonly tree = new RbTree<Bio>();
+  /** Zero-byte bios (empty flushes), oldest first. */
+  private readonly empties = new Fifo<Bio>();
+  /** Issue times of flush requests in flight, oldest first. */
+  private readonly flushes = new Fifo<number>();
+  /** Data-done bios waiting for their 0-byte final completion, by sector. */
+  private readonly awaitFinal = new Map<number, Bio[]>();
+  private readonly remaps = new Map<number, Bio>();
+  private readonly scratch: Bio[] = [];
+  /** Bios between Q (or first D) and their final completion. */
+  inFlight = 0;
+  /** Requests between D and C at the driver (data requests and flush requests). */
+  atDevice = 0;
+  readonly counts: TrackCounts = emptyCounts();
+
+  constructor(
+    private readonly sink: LifetimeSink,
+    private readonly maxInFlight = MAX_IN_FLIGHT,
+  ) {}
+
+  event(e: BlockEvent): void {
+    if (e.flags & Flag.PC) return;
+    const data = e.bytes > 0 && e.sector >= 0;
+    switch (e.act) {
+      case Act.Queue: return this.queue(e, data);
+      case Act.GetRq: return this.getrq(e, data);
+      case Act.BackMerge:
+      case Act.FrontMerge: return this.merge(e, data);
+      case Act.Insert: return data ? this.insert(e) : undefined;
+      case Act.Issue: return this.issue(e, data);
+      case Act.Complete: return this.complete(e, data);
+      case Act.Requeue: return data ? this.requeue(e) : undefined;
+      case Act.Split: return this.split(e);
+      case Act.Remap: return this.remap(e);
+      default: return;
+    }
+  }
+
+  private queue(e: BlockEvent, data: boolean): void {
+    const start = e.sector < 0 ? 0 : e.sector;
+    const b = newBio(start, data ? start + Math.max(1, Math.ceil(e.bytes / 512)) : start);
+    b.q = e.time;
+    b.op = e.op;
+    b.flags = e.flags;
+    b.pid = e.pid;
+    b.comm = e.comm;
+    b.bytes = data ? e.bytes : 0;
+    b.sequenced = data && (e.flags & Flag.PREFLUSH) !== 0;
+    const r = this.remaps.get(start);
+    if (r) {
+      b.fromDev = r.fromDev;
+      b.fromSector = r.fromSector;
+      this.remaps.delete(start);
+    }
+    this.inFlight++;
+    if (data) this.tree.insertMulti(b);
+    else this.empties.push(b);
+    if (this.tree.size + this.empties.length > this.maxInFlight) this.evict();
+  }
+
+  private evict(): void {
+    const half = Math.ceil(this.maxInFlight / 2);
+    let n = this.tree.evictOldest(this.tree.size - half, (x) => (x.q >= 0 ? x.q : x.d)).length;
+    while (this.empties.length > half && this.empties.shift()) n++;
+    this.counts.evicted += n;
+    this.inFlight = Math.max(0, this.inFlight - n);
+  }
+
+  private getrq(e: BlockEvent, data: boolean): void {
+    if (!data) {
+      const b = this.empties.find((x) => x.g < 0);
+      if (b) b.g = e.time;
+      return;
+    }
+    let b = this.atStart(e.sector, BioState.Queued);
+    if (!b) {
+      // A G inside a queued bio: the bio was split without an X event (formats without block_split).
+      const outer = this.tree.findContaining(e.sector);
+      if (outer && outer.state <= BioState.InRequest && outer.start < e.sector) b = this.splitAt(outer, e.sector);
+    }
+    if (!b) {
+      this.counts.getrqWithoutQueue++;
+      return;
+    }
+    b.g = e.time;
+    b.state = BioState.InRequest;
+  }
+
+  private merge(e: BlockEvent, data: boolean): void {
+    if (!data) return;
+    const b = this.atStart(e.sector, BioState.Queued);
+    if (b) {
+      b.m = e.time;
+      b.state = BioState.InRequest;
+    } else if (!this.atStart(e.sector, BioState.InRequest) && !this.atStart(e.sector, BioState.Inserted)) {
+      // (a request merged into another — block_rq_merge, also traced as M — matches an InRequest bio)
+      this.counts.mergeWithoutQueue++;
+    }
+  }
+
+  private insert(e: BlockEvent): void {
+    const head = this.atStart(e.sector, BioState.InRequest) ?? this.atStart(e.sector, BioState.Queued);
+    if (!head) {
+      this.counts.insertWithoutQueue++;
+      return;
+    }
+    head.i = e.time;
+    for (const b of this.claim(e.sector, e.sector + e.bytes / 512, BioState.InRequest)) b.state = BioState.Inserted;
+    head.state = BioState.Inserted;
+  }
+
+  private issue(e: BlockEvent, data: boolean): void {
+    this.atDevice++;
+    if (e.op === Op.Flush) {
+      // Every empty flush queued so far and not yet served waits on this flush
+      // request (blk-flush.c: one flush serves all waiters on the pending list).
+      this.flushes.push(e.time);
+      this.empties.forEach((b) => {
+        if (b.servedBy < 0) {
+          b.servedBy = e.time;
+          b.d = e.time;
+        }
+      });
+      return;
+    }
+    if (!data) {
+      // a 0-byte request issued as itself (no flush machinery): the oldest waiting empty bio
+      const b = this.empties.find((x) => x.d < 0);
+      if (b) b.servedBy = b.d = e.time;
+      return;
+    }
+    const list = this.claim(e.sector, e.sector + e.bytes / 512, BioState.Inserted);
+    if (list.length === 0) {
+      this.counts.issueWithoutQueue++;
+      const b = newBio(e.sector, e.sector + Math.max(1, Math.ceil(e.bytes / 512)));
+      b.op = e.op;
+      b.flags = e.flags;
+      b.bytes = e.bytes;
+      b.pid = -1;
+      list.push(b);
+      this.tree.insertMulti(b);
+      this.inFlight++;
+    }
+    const fua = (e.flags & Flag.FUA) !== 0;
+    for (const b of list) {
+      b.d = e.time;
+      b.state = BioState.Dispatched;
+      b.nativeFua = fua;
+      // FUA asked for but not passed down: blk-flush.c emulates it with a post-flush.
+      if (b.flags & Flag.FUA && !fua) b.sequenced = true;
+    }
+  }
+
+  private complete(e: BlockEvent, data: boolean): void {
+    if (e.error) this.counts.errors++;
+    if (e.op === Op.Flush) {
+      const d = this.flushes.shift();
+      if (d === undefined) {
+        this.counts.flushCompletionWithoutIssue++;
+        return;
+      }
+      this.decDevice();
+      this.sink.flush(d, e.time, e.error);
+      return;
+    }
+    if (!data) return this.finalCompletion(e);
+    const hi = e.sector + e.bytes / 512;
+    let list = this.claim(e.sector, hi, BioState.Dispatched, BioState.Dispatched);
+    // bio-based drivers (dm, md) complete bios that never had a request
+    if (list.length === 0) list = this.claim(e.sector, hi, BioState.Inserted);
+    if (list.length === 0) {
+      const b = this.tree.findContaining(e.sector);
+      if (b && b.state === BioState.Dispatched && b.end > hi && b.start >= e.sector) {
+        // partial completion (blk_update_request with fewer bytes): the rest stays in flight
+        this.tree.erase(b);
+        b.start = Math.ceil(hi);
+        this.tree.insertMulti(b);
+        this.counts.partialCompletions++;
+      } else this.counts.completionWithoutIssue++;
+      return;
+    }
+    this.decDevice();
+    for (const b of list) {
+      this.tree.erase(b);
+      b.c = e.time;
+      b.error = e.error;
+      // only a request (it had a D) goes through blk-flush.c; a bio-based driver's C is final
+      if (b.sequenced && e.error === 0 && b.d >= 0) {
+        b.state = BioState.DataDone;
+        const waiting = this.awaitFinal.get(b.start);
+        if (waiting) waiting.push(b);
+        else this.awaitFinal.set(b.start, [b]);
+      } else this.end(b, e.time);
+    }
+  }
+
+  /** A 0-byte C: the end of a flush-sequenced write at its sector, or of an empty flush. */
+  private finalCompletion(e: BlockEvent): void {
+    const waiting = this.awaitFinal.get(e.sector);
+    if (waiting && waiting.length > 0) {
+      const b = waiting.shift()!;
+      if (waiting.length === 0) this.awaitFinal.delete(e.sector);
+      if (e.error) b.error = e.error;
+      this.end(b, e.time);
+      return;
+    }
+    const b = this.empties.takeFirst((x) => x.servedBy >= 0) ?? this.empties.shift();
+    if (!b) {
+      this.counts.zeroByteCompletionWithoutIssue++;
+      return;
+    }
+    b.error = e.error;
+    this.end(b, e.time);
+  }
+
+  private requeue(e: BlockEvent): void {
+    const list = this.claim(e.sector, e.sector + e.bytes / 512, BioState.Dispatched, BioState.Dispatched);
+    if (list.length > 0) this.decDevice();
+    // back on the requeue list: blk_mq_requeue_work re-inserts it (a new I), then a new D
+    for (const b of list) b.state = BioState.InRequest;
+    this.counts.requeues++;
+  }
+
+  private split(e: BlockEvent): void {
+    const b = this.atStart(e.sector, BioState.Queued) ?? this.atStart(e.sector, BioState.InRequest);
+    if (b && e.aux > b.start && e.aux < b.end) this.splitAt(b, e.aux);
+  }
+
+  private remap(e: BlockEvent): void {
+    this.counts.remaps++;
+    if (this.remaps.size >= MAX_REMAPS) this.remaps.clear();
+    const r = newBio(e.sector, e.sector);
+    r.fromDev = e.auxDev;
+    r.fromSector = e.aux;
+    this.remaps.set(e.sector, r);
+  }
+
+  /** Cut `b` at sector `at`; returns the new piece [at, end). */
+  private splitAt(b: Bio, at: number): Bio {
+    const p = newBio(at, b.end);
+    p.q = b.q;
+    p.m = b.m;
+    p.op = b.op;
+    p.flags = b.flags;
+    p.pid = b.pid;
+    p.comm = b.comm;
+    p.sequenced = b.sequenced;
+    p.fromDev = b.fromDev;
+    p.bytes = (b.end - at) * 512;
+    b.bytes = (at - b.start) * 512;
+    b.end = at;
+    if (!b.origin) b.origin = { pieces: 1, done: 0, lastFinal: -1 };
+    b.origin.pieces++;
+    p.origin = b.origin;
+    this.tree.insertMulti(p);
+    this.inFlight++;
+    this.counts.splits++;
+    return p;
+  }
+
+  /** Earliest-queued bio starting exactly at `sector` in `state`. */
+  private atStart(sector: number, state: number): Bio | null {
+    for (let n = this.tree.lowerBound(sector); n && n.start === sector; n = this.tree.next(n)) {
+      if (n.state === state) return n;
+    }
+    return null;
+  }
+
+  /**
+   * Non-overlapping bios inside [lo, hi) with minState <= state <= maxState,
+   * in sector order, earliest-queued first among equal starts.
+   */
+  private claim(lo: number, hi: number, maxState: number, minState = 0): Bio[] {
+    const out = this.scratch;
+    out.length = 0;
+    let free = lo;
+    for (let n = this.tree.lowerBound(lo); n && n.start < hi; n = this.tree.next(n)) {
+      if (n.start >= free && n.end <= hi && n.state <= maxState && n.state >= minState) {
+        out.push(n);
+        free = n.end;
+      }
+    }
+    return out;
+  }
+
+  private decDevice(): void {
+    if (this.atDevice > 0) this.atDevice--;
+  }
+
+  private end(b: Bio, t: number): void {
+    b.final = t;
+    if (this.inFlight > 0) this.inFlight--;
+    if (b.origin) {
+      b.origin.done++;
+      if (t > b.origin.lastFinal) b.origin.lastFinal = t;
+    }
+    this.sink.done(b);
+  }
+
+  /** End of trace: finish what can be finished, count what is still in flight. */
+  finish(): TrackCounts {
+    for (const list of this.awaitFinal.values()) {
+      for (const b of list) {
+        this.counts.finalCompletionMissing++;
+        this.end(b, b.c);
+      }
+    }
+    this.awaitFinal.clear();
+    this.counts.inFlightAtEnd = this.tree.size + this.empties.length;
+    return this.counts;
+  }
+}
