@@ -1,0 +1,179 @@
+/**
+ * The durability and ordering checker of one layer: routes the layer's
+ * normalized events to one DeviceModel per device, then — once the cache
+ * mode of each device is resolved (declared, inferred, unknown) — lets every
+ * rule emit its findings. `createChecker` is a factory: one per layer per
+ * analysis, no shared state.
+ */
+import type { AnalysisEnv, EventAnalyzer } from '../model/analysis.js';
+import type { BlockEvent } from '../model/event.js';
+import type { DevId } from '../model/device.js';
+import { declaredFor, looksLikeDiskName, namesOf, resolveCache } from './cache.js';
+import { DeviceModel } from './device-model.js';
+import { mergeRanges } from './volatile.js';
+import type { AtRisk, CacheDeclaration, CheckOptions, CheckResult, DeviceCheckSummary, Finding, RuleInfo } from './types.js';
+import type { FinishContext, RuleFactory } from './rules/rule.js';
+import { flushNeverIssued } from './rules/flush-never-issued.js';
+import { flushFlagsStripped } from './rules/flush-flags-stripped.js';
+import { barrierNotDrained } from './rules/barrier-not-drained.js';
+import { overlappingWritesInFlight } from './rules/overlapping-writes-in-flight.js';
+import { ioError } from './rules/io-error.js';
+import { flushFailed } from './rules/flush-failed.js';
+import { completionWithoutIssue, inFlightAtEnd, unflushedAtEnd } from './rules/end-state.js';
+import { lostEventFindings, lostEventsInfo } from './rules/lost-events.js';
+
+/** Every per-device rule, in report order. */
+export const DEVICE_RULES: readonly RuleFactory[] = [
+  flushNeverIssued,
+  flushFlagsStripped,
+  flushFailed,
+  ioError,
+  barrierNotDrained,
+  overlappingWritesInFlight,
+  unflushedAtEnd,
+  inFlightAtEnd,
+  completionWithoutIssue,
+];
+
+/** The rule catalogue (for --help, the README and JSON consumers). */
+export const RULES: readonly RuleInfo[] = [lostEventsInfo, ...DEVICE_RULES.map((r) => r.info)];
+
+const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
+
+/** Sort: lost events first (they qualify everything), then errors, warnings, infos, each by time. */
+export function sortFindings(f: Finding[]): Finding[] {
+  return f.sort((a, b) => {
+    const la = a.rule === 'lost-events' ? 0 : 1;
+    const lb = b.rule === 'lost-events' ? 0 : 1;
+    return la - lb || SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.time - b.time || a.device.localeCompare(b.device);
+  });
+}
+
+interface Snapshot {
+  time: number;
+  afterEnd: boolean;
+  writes: number;
+  bytes: number;
+  oldest: number | undefined;
+  ranges: AtRisk['ranges'];
+  approximate: boolean;
+  evidence: AtRisk['evidence'];
+}
+
+function snapshot(m: DeviceModel, atNs: number, afterEnd: boolean): Snapshot {
+  const pending = m.volatile.pending();
+  const { ranges, approximate } = mergeRanges(pending);
+  const evidence = m.volatile.firstAndLast();
+  return {
+    time: atNs / 1e9, afterEnd, writes: m.volatile.writes, bytes: m.volatile.bytes, oldest: m.volatile.oldestPending(),
+    ranges, approximate, evidence,
+  };
+}
+
+export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventAnalyzer<CheckResult> {
+  const layer = opts.layer ?? '';
+  const decls: readonly CacheDeclaration[] = opts.cache ?? [];
+  const atNs = opts.at !== undefined ? opts.at * 1e9 : undefined;
+  const devices = new Map<DevId, DeviceModel>();
+  const snaps = new Map<DevId, Snapshot>();
+  const sourcesOfDev = new Map<DevId, Set<number>>();
+  const devsOfSource = new Map<number, Set<DevId>>();
+  let cur: DeviceModel | undefined;
+  let curDev = -1;
+  let curSource = -1;
+
+  const model = (e: BlockEvent): DeviceModel => {
+    let m = devices.get(e.dev);
+    if (!m) {
+      m = new DeviceModel(env, e.dev, layer, DEVICE_RULES);
+      if (atNs !== undefined) {
+        m.atNs = atNs;
+        m.onAt = (x) => snaps.set(x.dev, snapshot(x, atNs, false));
+      }
+      devices.set(e.dev, m);
+    }
+    return m;
+  };
+
+  return {
+    event(e: BlockEvent): void {
+      if (e.dev !== curDev || e.source !== curSource) {
+        cur = model(e);
+        curDev = e.dev;
+        curSource = e.source;
+        let s = sourcesOfDev.get(e.dev);
+        if (!s) sourcesOfDev.set(e.dev, (s = new Set()));
+        s.add(e.source);
+        let d = devsOfSource.get(e.source);
+        if (!d) devsOfSource.set(e.source, (d = new Set()));
+        d.add(e.dev);
+      }
+      cur!.event(e);
+    },
+
+    finish(): CheckResult {
+      const findings: Finding[] = lostEventFindings(env, layer);
+      const summaries: DeviceCheckSummary[] = [];
+      const at: AtRisk[] = [];
+      const used = new Set<CacheDeclaration>();
+      const ordered = [...devices.values()].sort((a, b) => a.dev - b.dev);
+      for (const m of ordered) {
+        const names = namesOf(env, m.dev, sourcesOfDev.get(m.dev) ?? [], (s) => devsOfSource.get(s)?.size ?? 0);
+        const decl = declaredFor(decls, m.dev, names);
+        if (decl) used.add(decl);
+        const cache = resolveCache(decl, m.flushEvidence);
+        const given = (env.options['deviceNames'] as Record<string, unknown> | undefined)?.[m.devText];
+        const name = given !== undefined ? names[0] : names.find(looksLikeDiskName);
+        const ctx: FinishContext = {
+          cache,
+          label: name ? `${name} (${m.devText})` : m.devText,
+          emit: (f) => findings.push(f),
+        };
+        if (atNs !== undefined && !snaps.has(m.dev)) snaps.set(m.dev, snapshot(m, atNs, atNs > m.lastTime));
+        for (const rule of m.rules) rule.finish?.(m, ctx);
+        const wt = cache.mode === 'writethrough';
+        const v = m.volatile;
+        const oldest = v.oldestPending();
+        const openNs = oldest !== undefined ? m.lastTime - oldest : 0;
+        const s: DeviceCheckSummary = {
+          device: m.devText,
+          layer,
+          cache: cache.mode,
+          cacheSource: cache.source,
+          writesCompleted: m.writesCompleted,
+          flushesCompleted: m.flushesCompleted,
+          flushesFailed: m.flushesFailed,
+          fuaWrites: m.fuaWrites,
+          maxVolatileBytes: wt ? 0 : v.maxBytes,
+          maxVolatileSeconds: wt ? 0 : Math.max(v.maxRetiredNs, openNs) / 1e9,
+          flushEpochs: v.epochsRetired,
+          maxSyncMetaPerEpoch: Math.max(v.maxSyncMetaPerEpoch, v.syncMetaPending),
+          volatileAtEndWrites: wt ? 0 : v.writes,
+          volatileAtEndBytes: wt ? 0 : v.bytes,
+        };
+        if (name) s.name = name;
+        if (decl) s.cacheDeclared = decl.device;
+        summaries.push(s);
+        const snap = snaps.get(m.dev);
+        if (snap) {
+          const a: AtRisk = {
+            layer, device: m.devText, time: snap.time, afterEnd: snap.afterEnd, cache: cache.mode,
+            writes: wt ? 0 : snap.writes, bytes: wt ? 0 : snap.bytes,
+            oldest: wt || snap.oldest === undefined ? null : snap.oldest / 1e9,
+            ranges: wt ? [] : snap.ranges, approximate: !wt && snap.approximate, evidence: wt ? [] : snap.evidence,
+          };
+          if (name) a.name = name;
+          at.push(a);
+        }
+      }
+      const result: CheckResult = {
+        layer,
+        findings: sortFindings(findings),
+        devices: summaries,
+        unmatchedCache: decls.filter((d) => !used.has(d)),
+      };
+      if (atNs !== undefined) result.at = at;
+      return result;
+    },
+  };
+}

@@ -1,0 +1,416 @@
+/**
+ * Per-device state machine of the checker: follows each request from Q to its
+ * final completion, the flush requests, and the set of completed writes that
+ * are not yet durable (volatile.ts), and calls the rules' hooks.
+ *
+ * What the blk-mq flush machinery shows on a device with a write cache and no
+ * FUA (block/blk-flush.c, 6.x; shared reference §3.2–3.3):
+ *   Q FWFSM s → G → D FN → C FN → I WSM s → D WSM s → C WSM s+n → D FN → C FN → C WSM s [0]
+ *   Q WFS s → G → D WS s → C WS s+n → D FN → C FN → C WS s [0]      (FUA emulated by a post-flush)
+ *   Q FWS → G → D FN → C FN → C WS 0 [0]                            (empty flush bio)
+ * The flush request (`D FN`) has no Q and no I; one flush serves every waiter.
+ * A flush-sequenced request completes twice: data (bytes) then 0 bytes, and
+ * only the second reaches the bio's owner (the durability point, D1).
+ * Bio-based devices (dm, md, pmem) show only Q and C: there the bio's own
+ * completion is the flush (D2 with C(W) < Q(F)).
+ */
+import type { AnalysisEnv } from '../model/analysis.js';
+import { evidenceOf } from '../model/analysis.js';
+import { Act, emptyEvent, type BlockEvent, type EvidenceRef } from '../model/event.js';
+import { formatDev, type DevId } from '../model/device.js';
+import { Flag, isWriteOp, Op } from '../model/rwbs.js';
+import { newReq, type Req } from './request.js';
+import { copyInto, VolatileSet } from './volatile.js';
+import type { DeviceRule, RuleFactory } from './rules/rule.js';
+
+/** Bios queued but never issued are kept up to this many (merges not traced, trace cut). */
+const MAX_QUEUED = 8192;
+/** Flush requests at the driver kept (one per hw queue is normal). */
+const MAX_PENDING_FLUSHES = 1024;
+
+interface PendingFlush {
+  time: number;
+  loc: number;
+  /** Volatile epochs covered when it completes successfully. */
+  mark: number;
+}
+
+const SYNC_META = Flag.SYNC | Flag.META;
+
+export class DeviceModel {
+  readonly devText: string;
+  readonly volatile: VolatileSet;
+  readonly rules: DeviceRule[];
+  /** Bios queued, not yet issued (keyed by sector). */
+  readonly queued = new Map<number, Req>();
+  /** Requests at the driver (D seen, data not completed), keyed by current start sector. */
+  readonly inflight = new Map<number, Req>();
+  /** Flush-sequenced requests whose data completed, waiting for their 0-byte final completion. */
+  readonly awaitingFinal = new Map<number, Req>();
+  /** Empty PREFLUSH/barrier bios waiting for their completion (FIFO: they carry no sector). */
+  readonly emptyFlushes: Req[] = [];
+  /** Flush requests at the driver (FIFO: at most one per hw queue; matching the oldest is conservative). */
+  readonly pendingFlushes: PendingFlush[] = [];
+
+  firstTime = -1;
+  /** Latest event time seen, and the time of the previous event. */
+  lastTime = -1;
+  private prevTime = -1;
+  /**
+   * Times that went backwards on this device: blkparse output is sorted by
+   * time, so this marks concatenated runs or a broken clock (shared/wild/10,
+   * wild/08). Requests open at that point are forgotten (counted in
+   * `droppedAtDiscontinuity`); the volatile set is kept — the data is still
+   * in the cache.
+   */
+  discontinuities = 0;
+  droppedAtDiscontinuity = 0;
+  qCount = 0;
+  dCount = 0;
+  /** Flush requests issued (D FN). */
+  flushIssues = 0;
+  sawIssue = false;
+  writesCompleted = 0;
+  flushesCompleted = 0;
+  flushesFailed = 0;
+  fuaWrites = 0;
+  /** Events showing the kernel saw a volatile cache: flush requests, PREFLUSH/FUA/barrier flags. */
+  flushEvidence = 0;
+  firstFlushEvidence: EvidenceRef | undefined;
+  /** Completions no issue was seen for. */
+  orphanCompletions = 0;
+  orphanExample: EvidenceRef | undefined;
+  /** Bios and requests dropped from memory (MAX_QUEUED: merges not traced, completions lost). */
+  evictedQueued = 0;
+
+  /**
+   * Sync+meta writes (REQ_SYNC|REQ_META: journal, log and superblock writes).
+   * gen(W) = 1 + the highest gen among sync+meta writes completed before W
+   * was queued: each level is a point where the filesystem waited for its
+   * metadata to be written before writing more (a commit record after the
+   * journal blocks, the next transaction after a commit).
+   */
+  syncMetaCompleted = 0;
+  maxCompletedGen = 0;
+  firstSyncMeta: EvidenceRef | undefined;
+  /** Copy of the last sync+meta completion (reused record); see lastSyncMeta(). */
+  private readonly lastSyncMetaRec: BlockEvent = emptyEvent();
+  /** First completed write of generation 2, 3 … (evidence of the ordering), bounded. */
+  readonly genEvidence: EvidenceRef[] = [];
+
+  /** --at snapshot hook: called once with the state just before the first event after `atNs`. */
+  atNs = Infinity;
+  onAt: ((m: DeviceModel) => void) | undefined;
+
+  constructor(
+    readonly env: AnalysisEnv,
+    readonly dev: DevId,
+    readonly layer: string,
+    factories: readonly RuleFactory[],
+  ) {
+    this.devText = formatDev(dev);
+    this.volatile = new VolatileSet((e, note) => evidenceOf(env, e, note));
+    this.rules = factories.map((f) => f.create(this));
+    this.onIssue = this.rules.filter((r) => r.issue);
+    this.onDataComplete = this.rules.filter((r) => r.dataComplete);
+    this.onFinalComplete = this.rules.filter((r) => r.finalComplete);
+    this.onFlushIssue = this.rules.filter((r) => r.flushIssue);
+    this.onFlushComplete = this.rules.filter((r) => r.flushComplete);
+  }
+
+  // the rules that have each hook, so the hot path loops over only those
+  private readonly onIssue: DeviceRule[];
+  private readonly onDataComplete: DeviceRule[];
+  private readonly onFinalComplete: DeviceRule[];
+  private readonly onFlushIssue: DeviceRule[];
+  private readonly onFlushComplete: DeviceRule[];
+
+  evidence(e: BlockEvent, note?: string): EvidenceRef {
+    return evidenceOf(this.env, e, note);
+  }
+
+  event(e: BlockEvent): void {
+    if (e.time > this.atNs && this.onAt) {
+      this.onAt(this);
+      this.onAt = undefined;
+    }
+    if (this.firstTime < 0) this.firstTime = e.time;
+    if (e.time >= this.lastTime) this.lastTime = e.time;
+    else if (e.time < this.prevTime) this.discontinuity();
+    this.prevTime = e.time;
+    // Flush evidence: flush requests, PREFLUSH/FUA on anything, B only on writes
+    // (old kernels set B on reads' D/C as an artefact: shared/wild/05).
+    if (e.op === Op.Flush || e.flags & (Flag.PREFLUSH | Flag.FUA) || (e.flags & Flag.BARRIER && isWriteOp(e.op))) this.noteFlushEvidence(e);
+    switch (e.act) {
+      case Act.Queue: return this.queue(e);
+      case Act.BackMerge: return this.merged(e);
+      case Act.FrontMerge: return this.frontMerged(e);
+      case Act.GetRq:
+      case Act.Insert: {
+        const r = this.queued.get(e.sector);
+        if (r) r.gotRq = true;
+        return;
+      }
+      case Act.Issue: return this.issue(e);
+      case Act.Complete: return this.complete(e);
+      case Act.Requeue: return this.requeue(e);
+      default:
+    }
+  }
+
+  private discontinuity(): void {
+    this.discontinuities++;
+    this.droppedAtDiscontinuity += this.inFlightAtEnd();
+    this.queued.clear();
+    this.inflight.clear();
+    this.awaitingFinal.clear();
+    this.emptyFlushes.length = 0;
+    this.pendingFlushes.length = 0;
+  }
+
+  private noteFlushEvidence(e: BlockEvent): void {
+    if (this.flushEvidence++ === 0) this.firstFlushEvidence = this.evidence(e, 'flush/FUA reaches the queue: the kernel sees a volatile cache');
+  }
+
+  /**
+   * A 0-byte request with no op letter and no passthrough flag is a flush
+   * request printed without its FLUSH bit (`D N 0` / `C N [0]`, shared/wild/11).
+   */
+  static isFlushRequest(e: BlockEvent): boolean {
+    return e.op === Op.Flush || (e.op === Op.None && e.bytes === 0 && !(e.flags & Flag.PC));
+  }
+
+  private queue(e: BlockEvent): void {
+    this.qCount++;
+    if (e.op === Op.Flush || (e.bytes <= 0 && !(e.flags & (Flag.PREFLUSH | Flag.BARRIER)))) return;
+    const r = newReq(e);
+    r.qFlags = e.flags;
+    r.qTime = e.time;
+    r.qLoc = e.loc;
+    r.qOrder = this.qCount;
+    r.flushIssuesAtQ = this.flushIssues;
+    if (e.flags & (Flag.PREFLUSH | Flag.BARRIER)) r.qMark = this.volatile.mark();
+    if (e.flags & (Flag.PREFLUSH | Flag.FUA | Flag.BARRIER)) for (const rule of this.rules) rule.flaggedQueue?.(this, r);
+    if (e.bytes <= 0 || e.sector < 0) {
+      // an empty flush bio (Q FWS / Q WBS with no sector)
+      this.emptyFlushes.push(r);
+      if (this.emptyFlushes.length > MAX_QUEUED) this.emptyFlushes.shift();
+      return;
+    }
+    if (isWriteOp(e.op)) {
+      if (e.flags & Flag.FUA) this.fuaWrites++;
+      if ((e.flags & SYNC_META) === SYNC_META) r.gen = this.maxCompletedGen + 1;
+    }
+    this.queued.set(e.sector, r);
+    if (this.queued.size > MAX_QUEUED) {
+      const oldest = this.queued.keys().next().value as number;
+      this.queued.delete(oldest);
+      this.evictedQueued++;
+    }
+  }
+
+  /** A bio merged into the back of a request: it is not a request of its own. */
+  private merged(e: BlockEvent): void {
+    const r = this.queued.get(e.sector);
+    if (r && r.qTime <= e.time) this.queued.delete(e.sector);
+  }
+
+  /** A bio merged at the front of the request that started right after it: the request now starts here. */
+  private frontMerged(e: BlockEvent): void {
+    const sectors = e.bytes > 0 ? Math.ceil(e.bytes / 512) : 0;
+    const old = this.queued.get(e.sector + sectors);
+    if (!old) return;
+    this.queued.delete(e.sector + sectors);
+    old.sector = e.sector;
+    this.queued.set(e.sector, old);
+  }
+
+  private issue(e: BlockEvent): void {
+    this.dCount++;
+    this.sawIssue = true;
+    if (e.bytes <= 0 && DeviceModel.isFlushRequest(e)) {
+      this.flushIssues++;
+      if (e.op !== Op.Flush) this.noteFlushEvidence(e);
+      this.pendingFlushes.push({ time: e.time, loc: e.loc, mark: this.volatile.mark() });
+      // completions lost: the oldest flush never applies (conservative)
+      if (this.pendingFlushes.length > MAX_PENDING_FLUSHES) this.pendingFlushes.shift();
+      for (const rule of this.onFlushIssue) rule.flushIssue!(this, e);
+      return;
+    }
+    if (e.sector < 0 || e.bytes <= 0) return;
+    let r = this.queued.get(e.sector);
+    if (r) this.queued.delete(e.sector);
+    else {
+      r = newReq(e);
+      r.gen = isWriteOp(e.op) && (e.flags & SYNC_META) === SYNC_META ? 1 : 0;
+    }
+    const sectors = Math.ceil(e.bytes / 512);
+    r.sector = e.sector;
+    r.end = e.sector + sectors;
+    r.bytes = e.bytes;
+    r.remaining = e.bytes;
+    r.dFlags = e.flags;
+    r.dTime = e.time;
+    r.dLoc = e.loc;
+    r.dOrder = this.dCount;
+    r.gotRq = true;
+    if (!r.comm) r.comm = e.comm;
+    this.inflight.set(e.sector, r);
+    if (this.inflight.size > MAX_QUEUED) {
+      // completions lost: forget the oldest request at the driver
+      const oldest = this.inflight.keys().next().value as number;
+      this.inflight.delete(oldest);
+      this.evictedQueued++;
+    }
+    for (const rule of this.onIssue) rule.issue!(this, r, e);
+  }
+
+  private requeue(e: BlockEvent): void {
+    const r = this.inflight.get(e.sector);
+    if (!r) return;
+    this.inflight.delete(e.sector);
+    this.queued.set(e.sector, r);
+  }
+
+  private complete(e: BlockEvent): void {
+    if (e.bytes <= 0 && DeviceModel.isFlushRequest(e)) return this.flushComplete(e);
+    if (e.bytes > 0) return this.dataComplete(e);
+    this.finalComplete(e);
+  }
+
+  private flushComplete(e: BlockEvent): void {
+    const f = this.pendingFlushes.shift();
+    if (!f) {
+      // issued before the trace began: when it was submitted is unknown, so it covers nothing
+      this.orphan(e);
+      this.flushesCompleted++;
+      if (e.error) this.flushesFailed++;
+      for (const rule of this.onFlushComplete) rule.flushComplete!(this, e);
+      return;
+    }
+    this.flushesCompleted++;
+    if (e.error) this.flushesFailed++;
+    for (const rule of this.onFlushComplete) rule.flushComplete!(this, e);
+    if (!e.error) this.volatile.durable(f.mark, e.time);
+  }
+
+  /** Set by takeCompletion: the request has bytes left after this completion. */
+  private partial = false;
+
+  /** Find the request a data completion belongs to and take `bytes` off it. */
+  private takeCompletion(e: BlockEvent): Req | undefined {
+    this.partial = false;
+    let r = this.inflight.get(e.sector);
+    if (!r) {
+      for (const x of this.inflight.values()) {
+        if (e.sector >= x.sector && e.sector < x.end) {
+          r = x;
+          break;
+        }
+      }
+    }
+    if (r) {
+      this.inflight.delete(r.sector);
+      r.remaining -= e.bytes;
+      if (r.remaining > 0) {
+        // partial completion (blk_update_request): the rest continues after these sectors
+        this.partial = true;
+        r.sector = e.sector + Math.ceil(e.bytes / 512);
+        this.inflight.set(r.sector, r);
+      }
+      return r;
+    }
+    // bio-based devices: Q then C, no request stage
+    r = this.queued.get(e.sector);
+    if (r) this.queued.delete(e.sector);
+    return r;
+  }
+
+  private dataComplete(e: BlockEvent): void {
+    const r = this.takeCompletion(e);
+    const done = r !== undefined && !this.partial;
+    const write = isWriteOp(e.op);
+    if (write) this.writesCompleted++;
+    if (!r) this.orphan(e);
+    for (const rule of this.onDataComplete) rule.dataComplete!(this, r, e);
+    if (e.error) return; // D4: no guarantee; io-error reports it
+    const requestStage = r !== undefined && r.dTime >= 0;
+    if (write) {
+      const flags = r ? r.qFlags | r.dFlags : e.flags;
+      // A barrier (pre-2.6.37) or a PREFLUSH bio on a device with no request stage
+      // is itself the flush for everything completed before it was queued.
+      if (done && (r!.qFlags & Flag.BARRIER || (r!.qFlags & Flag.PREFLUSH && !requestStage))) {
+        this.flushesCompleted++;
+        this.volatile.durable(r!.qMark, e.time);
+      }
+      // D1: FUA that reached the driver (or a bio-based device's FUA bio, or a barrier) is durable at completion.
+      const fua = requestStage ? r!.dFlags & Flag.FUA : flags & Flag.FUA;
+      const durableNow = fua !== 0 || (flags & Flag.BARRIER) !== 0;
+      const syncMeta = (flags & SYNC_META) === SYNC_META;
+      if (!durableNow) this.volatile.add(e, syncMeta);
+      if (syncMeta && done) this.syncMetaDone(r, e);
+      else if (syncMeta && !r) this.syncMetaDone(undefined, e);
+    }
+    // A flush sequence (PREFLUSH, or FUA the driver did not get) completes a second time with 0 bytes.
+    if (done && requestStage && (r!.qFlags & Flag.PREFLUSH || (r!.qFlags & Flag.FUA && !(r!.dFlags & Flag.FUA)))) {
+      r!.dataTime = e.time;
+      r!.dataLoc = e.loc;
+      r!.flushIssuesAtData = this.flushIssues;
+      const prev = this.awaitingFinal.get(r!.sector);
+      if (prev) for (const rule of this.rules) rule.abandoned?.(this, prev);
+      this.awaitingFinal.set(r!.sector, r!);
+      if (this.awaitingFinal.size > MAX_QUEUED) {
+        const [k, old] = this.awaitingFinal.entries().next().value as [number, Req];
+        this.awaitingFinal.delete(k);
+        for (const rule of this.rules) rule.abandoned?.(this, old);
+      }
+    }
+  }
+
+  private syncMetaDone(r: Req | undefined, e: BlockEvent): void {
+    this.syncMetaCompleted++;
+    if (!this.firstSyncMeta) this.firstSyncMeta = this.evidence(e, 'sync metadata write completed');
+    copyInto(this.lastSyncMetaRec, e);
+    const gen = r?.gen ?? 1;
+    if (gen > this.maxCompletedGen) {
+      this.maxCompletedGen = gen;
+      if (gen >= 2 && this.genEvidence.length < 3) {
+        this.genEvidence.push(this.evidence(e, `queued after ${gen - 1 === 1 ? 'a' : 'a chain of'} sync metadata write${gen > 2 ? 's' : ''} had completed (ordering level ${gen})`));
+      }
+    }
+  }
+
+  private finalComplete(e: BlockEvent): void {
+    let r = this.awaitingFinal.get(e.sector);
+    let emptyFlush = false;
+    if (r) this.awaitingFinal.delete(e.sector);
+    else {
+      r = this.emptyFlushes.shift();
+      emptyFlush = r !== undefined;
+    }
+    if (!r) this.orphan(e);
+    for (const rule of this.onFinalComplete) rule.finalComplete!(this, r, e, emptyFlush);
+    if (!r || e.error) return;
+    // A flush bio that no flush request served: on a device with no request stage,
+    // or an old barrier, the bio's own completion is the flush (D2, C(W) < Q(F)).
+    const served = this.flushIssues > r.flushIssuesAtQ;
+    if (emptyFlush && !served && (r.qFlags & Flag.BARRIER || !this.sawIssue)) {
+      this.flushesCompleted++;
+      this.volatile.durable(r.qMark, e.time);
+    }
+  }
+
+  private orphan(e: BlockEvent): void {
+    if (this.orphanCompletions++ === 0) this.orphanExample = this.evidence(e, 'completion with no issue or queue event in the trace');
+  }
+
+  /** Evidence of the last sync+meta write completion, if any. */
+  lastSyncMeta(): EvidenceRef | undefined {
+    return this.syncMetaCompleted > 0 ? this.evidence(this.lastSyncMetaRec, 'sync metadata write completed') : undefined;
+  }
+
+  /** Requests still open when the trace ended. */
+  inFlightAtEnd(): number {
+    return this.queued.size + this.inflight.size + this.awaitingFinal.size + this.emptyFlushes.length + this.pendingFlushes.length;
+  }
+}

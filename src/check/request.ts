@@ -1,0 +1,82 @@
+/**
+ * One block request as the checker follows it, from its bio's Q to its final
+ * completion: only what durability and ordering need (btt's `struct io`,
+ * reduced). Times are ns, -1 = not seen.
+ */
+import type { AnalysisEnv } from '../model/analysis.js';
+import type { BlockEvent, EvidenceRef } from '../model/event.js';
+import { formatDev } from '../model/device.js';
+import { formatRwbs, type Op } from '../model/rwbs.js';
+
+export interface Req {
+  source: number;
+  dev: number;
+  op: Op;
+  /** Start sector (advances with partial completions) and end sector (exclusive). */
+  sector: number;
+  end: number;
+  /** Bytes of the request at issue, and bytes not yet completed. */
+  bytes: number;
+  remaining: number;
+  /** Flags of the bio at Q (PREFLUSH/FUA/BARRIER live here: blk_insert_flush strips them later). */
+  qFlags: number;
+  /** Flags at D: what the driver was asked to do. */
+  dFlags: number;
+  qTime: number;
+  dTime: number;
+  qLoc: number;
+  dLoc: number;
+  /** Order of Q and D among this device's requests (-1 = not seen). */
+  qOrder: number;
+  dOrder: number;
+  comm: string;
+  /** Flush requests issued on the device before this bio's Q / after its data completed. */
+  flushIssuesAtQ: number;
+  flushIssuesAtData: number;
+  /** Data completion time (ns), -1 until then. */
+  dataTime: number;
+  dataLoc: number;
+  /** Volatile-set boundary at Q: a PREFLUSH bio covers epochs ≤ this (D2, bio stage). */
+  qMark: number;
+  /** Sync+meta dependency generation (see device-model.ts), 0 for other writes. */
+  gen: number;
+  /** A request was allocated for the bio (G) or it was inserted/issued: it passed the bio checks. */
+  gotRq: boolean;
+}
+
+export function newReq(e: BlockEvent): Req {
+  const sectors = e.bytes > 0 ? Math.ceil(e.bytes / 512) : 0;
+  return {
+    source: e.source, dev: e.dev, op: e.op, sector: e.sector, end: e.sector + sectors, bytes: Math.max(0, e.bytes),
+    remaining: Math.max(0, e.bytes), qFlags: 0, dFlags: 0, qTime: -1, dTime: -1, qLoc: -1, dLoc: -1, qOrder: -1,
+    dOrder: -1, comm: e.comm, flushIssuesAtQ: 0, flushIssuesAtData: -1, dataTime: -1, dataLoc: -1, qMark: 0, gen: 0,
+    gotRq: false,
+  };
+}
+
+/** Evidence for a request's Q or D, rebuilt from what the request kept (events are reused by readers). */
+export function reqEvidence(env: AnalysisEnv, r: Req, stage: 'Q' | 'D' | 'C', note?: string): EvidenceRef {
+  const src = env.sources[r.source];
+  const loc = stage === 'Q' ? r.qLoc : stage === 'D' ? r.dLoc : r.dataLoc;
+  const time = stage === 'Q' ? r.qTime : stage === 'D' ? r.dTime : r.dataTime;
+  // the driver's view (D and C) carries the flags blk-flush left; Q the bio's own
+  const flags = stage === 'Q' || r.dTime < 0 ? r.qFlags : r.dFlags;
+  const ref: EvidenceRef = {
+    source: src?.name ?? `#${r.source}`,
+    locKind: src?.locKind ?? 'line',
+    loc,
+    time: time / 1e9,
+    device: formatDev(r.dev),
+    action: stage,
+    rwbs: formatRwbs(r.op, flags),
+    sector: r.sector,
+    bytes: r.bytes,
+  };
+  if (r.comm && stage !== 'C') ref.comm = r.comm;
+  if (note) ref.note = note;
+  return ref;
+}
+
+export function overlaps(a: Req, b: Req): boolean {
+  return a.sector < b.end && b.sector < a.end;
+}

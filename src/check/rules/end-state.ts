@@ -1,0 +1,100 @@
+/**
+ * Informational findings about the edges of the trace — never violations:
+ *  - unflushed-at-end: writes completed after the last successful flush and
+ *    still not durable when the trace ended. A flush after the trace may well
+ *    have covered them (and raw O_DIRECT writes that nobody fsyncs never ask
+ *    to be durable), so this is information, not a verdict. Not reported
+ *    when flush-never-issued already covers the device.
+ *  - requests-in-flight-at-end: bios and requests the trace never saw finish.
+ *  - completion-without-issue: completions whose Q/D came before the trace
+ *    began (or were lost).
+ */
+import type { RuleFactory } from './rule.js';
+import { formatBytes, formatSecs, makeFinding, plural, was } from './rule.js';
+import { flushNeverIssuedFires } from './flush-never-issued.js';
+
+export const unflushedAtEnd: RuleFactory = {
+  info: {
+    id: 'unflushed-at-end',
+    severity: 'info',
+    meaning: 'Writes completed after the last flush were not yet durable when the trace ended (a later flush may have covered them).',
+    evidence: 'the first and last such writes; their count and bytes',
+  },
+  create: () => ({
+    finish(m, ctx) {
+      const v = m.volatile;
+      if (v.writes === 0 || ctx.cache.mode === 'writethrough' || flushNeverIssuedFires(m, ctx.cache)) return;
+      const first = v.pending()[0]!;
+      const evidence = v.firstAndLast();
+      const none = m.flushesCompleted === 0 ? ' (no flush at all on this device)' : '';
+      ctx.emit(
+        makeFinding(m, 'unflushed-at-end', 'info', first.oldest,
+          `${plural(v.writes, 'completed write')} (${formatBytes(v.bytes)}) ${was(v.writes)} not yet flushed when the trace ended${none}; ` +
+            `the oldest had waited ${formatSecs(m.lastTime - first.oldest)}.`,
+          evidence, { writes: v.writes, bytes: v.bytes, oldestSeconds: first.oldest / 1e9 }),
+      );
+    },
+  }),
+};
+
+export const inFlightAtEnd: RuleFactory = {
+  info: {
+    id: 'requests-in-flight-at-end',
+    severity: 'info',
+    meaning: 'Bios or requests were still queued, at the driver or in a flush sequence when the trace ended.',
+    evidence: 'counts by stage',
+  },
+  create: () => ({
+    finish(m, ctx) {
+      const n = m.inFlightAtEnd();
+      if (m.discontinuities > 0) {
+        ctx.emit(
+          makeFinding(m, 'requests-in-flight-at-end', 'info', m.lastTime,
+            `time went backwards ${plural(m.discontinuities, 'time')} (concatenated runs or a broken clock); ${plural(m.droppedAtDiscontinuity, 'open request')} ${was(m.droppedAtDiscontinuity)} forgotten there.`,
+            [], { discontinuities: m.discontinuities, dropped: m.droppedAtDiscontinuity }),
+        );
+      }
+      if (m.evictedQueued > 0) {
+        ctx.emit(
+          makeFinding(m, 'requests-in-flight-at-end', 'info', m.lastTime,
+            `${plural(m.evictedQueued, 'request')} queued or issued but never completed ${was(m.evictedQueued)} dropped from memory (untraced merges or lost completions).`,
+            [], { dropped: m.evictedQueued }),
+        );
+      }
+      if (n === 0) return;
+      const parts = [
+        m.queued.size ? `${m.queued.size} queued` : '',
+        m.inflight.size ? `${m.inflight.size} at the driver` : '',
+        m.awaitingFinal.size ? `${m.awaitingFinal.size} waiting for their flush sequence` : '',
+        m.emptyFlushes.length ? `${m.emptyFlushes.length} empty flushes` : '',
+        m.pendingFlushes.length ? `${m.pendingFlushes.length} flush requests` : '',
+      ].filter(Boolean);
+      ctx.emit(
+        makeFinding(m, 'requests-in-flight-at-end', 'info', m.lastTime,
+          `${plural(n, 'request')} had not finished when the trace ended (${parts.join(', ')}).`, [], {
+            queued: m.queued.size, atDriver: m.inflight.size, inFlushSequence: m.awaitingFinal.size,
+            emptyFlushes: m.emptyFlushes.length, flushRequests: m.pendingFlushes.length,
+          }),
+      );
+    },
+  }),
+};
+
+export const completionWithoutIssue: RuleFactory = {
+  info: {
+    id: 'completion-without-issue',
+    severity: 'info',
+    meaning: 'Completions whose queue/issue events are not in the trace (issued before it began, or lost).',
+    evidence: 'the first such completion; the count',
+  },
+  create: () => ({
+    finish(m, ctx) {
+      if (m.orphanCompletions === 0) return;
+      ctx.emit(
+        makeFinding(m, 'completion-without-issue', 'info', (m.orphanExample?.time ?? 0) * 1e9,
+          `${plural(m.orphanCompletions, 'completion')} had no issue or queue event in the trace (issued before it began, or events lost).`,
+          m.orphanExample ? [m.orphanExample] : [], { count: m.orphanCompletions }),
+      );
+    },
+  }),
+};

@@ -1,0 +1,88 @@
+/**
+ * flush-never-issued: a filesystem keeps committing on a device with a
+ * volatile cache, and no flush or FUA ever reaches the device (ext4/xfs
+ * `nobarrier`, `barrier=0`, a stack that drops flushes above this device).
+ *
+ * The trigger is semantic, not a count fitted to captures. Journaling
+ * filesystems write their commit points as sync metadata (REQ_SYNC|REQ_META)
+ * *after waiting* for the metadata before them:
+ *   jbd2   journal blocks, wait, commit block   (jbd2_journal_commit_transaction → journal_submit_commit_record)
+ *   xfs    iclogs, wait, commit record iclog    (xlog_write_iclog; XLOG_ICL_NEED_FLUSH/NEED_FUA)
+ *   btrfs  tree blocks, wait, superblocks       (btrfs_commit_transaction → write_all_supers)
+ *   f2fs   node/meta pages, wait, CP pack       (do_checkpoint → commit_checkpoint)
+ * With barriers these very writes carry PREFLUSH/FUA (or an explicit flush
+ * precedes them), so on a device whose cache the kernel thinks volatile a
+ * flush shows up at every commit point. The model counts ordering levels:
+ * a sync+meta write queued after another one completed is one level deeper.
+ *
+ * Fires when the device shows no flush evidence at all (no flush request, no
+ * PREFLUSH/FUA/barrier flag on any event) and the sync+meta writes reach
+ * MIN_LEVELS levels. Margin: a commit cut by the trace's start and one cut
+ * by its end can each show an unflagged level without a flush being missed
+ * (the flagged write falls outside the trace), so 4 levels = at least one
+ * whole commit acknowledged inside the trace with no flush, plus one spare.
+ * Known blind spot: xfs with barriers inside one very large checkpoint (the
+ * 8-iclog ring wraps, each wrap a level) — only on a trace shorter than that
+ * checkpoint; the finding gives the counts so a reader can judge.
+ * Plain data writes (O_DIRECT without fsync, as in host/mixed-rw) never count:
+ * nothing in the trace asked to make them durable.
+ */
+import type { RuleFactory } from './rule.js';
+import { cacheSeverity, formatBytes, formatSecs, makeFinding, plural } from './rule.js';
+import type { DeviceModel } from '../device-model.js';
+import type { ResolvedCache } from '../cache.js';
+
+export const MIN_LEVELS = 4;
+
+export function flushNeverIssuedFires(m: DeviceModel, cache: ResolvedCache): boolean {
+  return cache.mode !== 'writethrough' && m.flushEvidence === 0 && m.maxCompletedGen >= MIN_LEVELS;
+}
+
+export const flushNeverIssued: RuleFactory = {
+  info: {
+    id: 'flush-never-issued',
+    severity: 'error',
+    meaning:
+      'A filesystem kept committing (sync metadata writes ordered after one another, cycle after cycle) on a device with a volatile cache, and no flush or FUA ever reached the device: every acknowledged write could be lost on power failure (nobarrier, or flushes dropped above). A warning when the cache mode is not known.',
+    evidence: 'the first sync metadata write, the first writes queued after earlier ones completed (commit points), the last one; counts of writes and bytes left volatile, the longest unflushed stretch',
+  },
+  create: () => ({
+    finish(m, ctx) {
+      if (!flushNeverIssuedFires(m, ctx.cache)) return;
+      const v = m.volatile;
+      const oldest = v.oldestPending() ?? m.firstTime;
+      const stretch = Math.max(0, m.lastTime - oldest);
+      const unknown = ctx.cache.source !== 'declared';
+      const last = m.lastSyncMeta();
+      const evidence = [m.firstSyncMeta, ...m.genEvidence, last]
+        .filter((x): x is NonNullable<typeof x> => x !== undefined)
+        .filter((x, i, a) => a.findIndex((y) => y.loc === x.loc && y.source === x.source) === i)
+        .slice(0, 5);
+      ctx.emit(
+        makeFinding(
+          m,
+          'flush-never-issued',
+          cacheSeverity(ctx, 'error'),
+          m.firstSyncMeta ? m.firstSyncMeta.time * 1e9 : m.firstTime,
+          `${plural(m.writesCompleted, 'write completion')} (${formatBytes(v.bytes)} not durable at the end), ` +
+            `including ${plural(m.syncMetaCompleted, 'sync metadata write')} over ${m.maxCompletedGen} ordered commit levels, ` +
+            `and no flush or FUA ever reached the device: ` +
+            (unknown ? 'if its write cache is volatile, ' : 'with its volatile write cache, ') +
+            `all of them could be lost on power failure; the oldest has been unflushed for ${formatSecs(stretch)}` +
+            (unknown ? ' (cache mode unknown: declare it with --cache DEV=writeback|writethrough).' : '.'),
+          evidence,
+          {
+            writesCompleted: m.writesCompleted,
+            volatileWrites: v.writes,
+            volatileBytes: v.bytes,
+            syncMetaWrites: m.syncMetaCompleted,
+            orderingLevels: m.maxCompletedGen,
+            minLevels: MIN_LEVELS,
+            longestUnflushedSeconds: stretch / 1e9,
+            flushesCompleted: m.flushesCompleted,
+          },
+        ),
+      );
+    },
+  }),
+};
