@@ -34,23 +34,29 @@ walk(join(ROOT, 'fixtures'));
 const deadline = Date.now() + seconds * 1000;
 const stats = new Map<string, { runs: number; failures: number }>();
 let saved = 0;
+/** Distinct failures kept: one input per (format, kind, first line of the message). */
+const seen = new Set<string>();
+const MAX_SAVED = 50;
 while (Date.now() < deadline) {
   for (const format of FORMATS) {
     let input = r() < 0.1 ? Buffer.alloc(Math.floor(r() * 512), Math.floor(r() * 256)) : corpus[Math.floor(r() * corpus.length)]!;
     const steps = 1 + Math.floor(r() * 20);
     for (let i = 0; i < steps; i++) input = mutate(input, r);
     const s = stats.get(format.name) ?? { runs: 0, failures: 0 };
+    stats.set(format.name, s);
     s.runs++;
     const failure = checkInput(format, input, 1 + Math.floor(r() * 300));
     if (failure) {
       s.failures++;
+      const signature = `${format.name}|${failure.kind}|${failure.message.split('\n')[0]}`;
+      if (seen.has(signature) || saved >= MAX_SAVED) continue;
+      seen.add(signature);
       const hash = createHash('sha1').update(input).digest('hex').slice(0, 10);
       const file = join(ROOT, 'fixtures/regressions', `${format.name}--fuzz-${failure.kind}-${hash}.bin`);
       writeFileSync(file, input);
       saved++;
       process.stderr.write(`${format.name}: ${failure.kind}: ${failure.message.split('\n')[0]} → ${file}\n`);
     }
-    stats.set(format.name, s);
   }
 }
 process.stdout.write(`fuzz seed ${seed}, ${seconds} s\n`);
