@@ -10,9 +10,14 @@ import type { AnalysisEnv, EventAnalyzer, SourceInfo } from './model/analysis.js
 import { formatDev } from './model/device.js';
 import type { ClockDomain } from './model/time.js';
 import { SCHEMA_VERSION, type InputReport, type Report } from './model/report.js';
-import { chooseFormat, InputError, openByteStream, parseInputArg, peekStream, pump, type InputSpec } from './io/open.js';
+import { chooseFormat, InputError, openByteStream, parseInputArg, peekStream, type InputSpec } from './io/open.js';
+import { pumpFormat } from './io/worker-pump.js';
 import type { ParseContext, ParseOptions } from './formats/types.js';
 import { STAGES } from './stages.js';
+import { resolveBlktraceSet } from './io/blktrace-files.js';
+import { readBlktraceSet } from './formats/blktrace/set-reader.js';
+import { blktraceFormat } from './formats/blktrace/spec.js';
+import type { FormatSpec } from './formats/types.js';
 import { VERSION } from './version.js';
 
 export { InputError } from './io/open.js';
@@ -31,6 +36,11 @@ export interface AnalyzeOptions extends ParseOptions {
   stageOptions?: Record<string, unknown>;
   /** Called for every normalized event, before the stages (the `events` command). */
   onEvent?: (e: BlockEvent, source: SourceInfo) => void;
+  /**
+   * Parse in a worker thread (src/io/worker-pump.ts): true = yes (for the formats that support it),
+   * false = never, undefined = only with BLKAUDIT_PARSE_WORKER=1 and a large input. Same results either way.
+   */
+  parseWorker?: boolean;
   /** Called after each input chunk with the bytes read so far; may await (output backpressure, progress). */
   afterChunk?: (bytesRead: number, source: string) => Promise<void> | void;
 }
@@ -89,9 +99,25 @@ async function readInput(
   options: AnalyzeOptions,
   report: Report,
 ): Promise<InputReport> {
-  const raw = await openByteStream(spec.path, options.stdin);
-  const { head, gzip, stream } = await peekStream(raw, spec.path);
-  const { format, detectedBy } = chooseFormat(head, spec.path, options.format);
+  // A per-CPU blktrace set (directory, base name or member file) is read as
+  // blkparse -i reads it; anything else is one byte stream, detected by content.
+  const set = options.format && options.format !== 'blktrace' ? undefined : await resolveBlktraceSet(spec.path);
+  let format: FormatSpec;
+  let detectedBy: string;
+  let gzip = false;
+  let stream: AsyncIterable<Buffer> | undefined;
+  let headBytes = 0;
+  if (set && set.files.length > 0) {
+    format = blktraceFormat;
+    detectedBy = `per-CPU file set ${set.names.join(', ')} (${set.files.length} file(s))`;
+  } else {
+    const raw = await openByteStream(spec.path, options.stdin);
+    const peeked = await peekStream(raw, spec.path);
+    ({ format, detectedBy } = chooseFormat(peeked.head, spec.path, options.format, options));
+    gzip = peeked.gzip;
+    stream = peeked.stream;
+    headBytes = peeked.head.length;
+  }
   const clock: ClockDomain = { name: 'relative', origin: 'as printed by the trace' };
   const source: SourceInfo = {
     index: env.sources.length,
@@ -134,14 +160,39 @@ async function readInput(
     },
     attach: (kind, data) => {
       attachments[kind] = data;
+      if (kind === 'device-names' && Array.isArray(data)) {
+        // names a format knows for its devices (biosnoop disks, CSV hosts): the checker's --cache DEV=… and labels use them
+        const names = (env.options['deviceNames'] ??= {}) as Record<string, string>;
+        for (const d of data as Array<{ devText?: string; name?: string }>) if (d.devText && d.name) names[d.devText] = d.name;
+      }
     },
     limitation: (text) => {
       if (!source.limitations.includes(text)) source.limitations.push(text);
     },
   };
-  const parser = format.create(ctx);
   const afterChunk = options.afterChunk;
-  const bytes = await pump(stream, parser, afterChunk ? (n) => afterChunk(n, spec.path) : undefined);
+  const progress = afterChunk ? (n: number) => afterChunk(n, spec.path) : undefined;
+  let bytes = 0;
+  if (stream) {
+    bytes = await pumpFormat(stream, format, ctx, {
+      path: spec.path,
+      headBytes,
+      parseWorker: options.parseWorker,
+      afterChunk: progress,
+    });
+  } else {
+    for (const f of set!.ignored) {
+      env.diag.add('blktrace: per-CPU file after a missing CPU number (not read, as blkparse)', 'data-loss', {
+        source: spec.path, locKind: 'offset', loc: 0, text: f,
+      });
+    }
+    await readBlktraceSet(set!.files, ctx, {
+      afterChunk: async (n) => {
+        bytes = n;
+        if (progress) await progress(n);
+      },
+    });
+  }
   if (options.strict) {
     const skippedHere = countSkipped(env) - before;
     if (skippedHere > 0) {

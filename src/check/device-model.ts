@@ -154,8 +154,29 @@ export class DeviceModel {
       case Act.Issue: return this.issue(e);
       case Act.Complete: return this.complete(e);
       case Act.Requeue: return this.requeue(e);
+      case Act.IoDone: return this.ioDone(e);
       default:
     }
+  }
+
+  /**
+   * A completed I/O reported by a latency tool or a CSV trace (no Q/D/C
+   * stages). A write is acknowledged at its completion; a flush row makes
+   * durable what had completed when it completed — an upper bound, since the
+   * row does not say which writes finished while the flush ran (the source
+   * reports this limitation).
+   */
+  private ioDone(e: BlockEvent): void {
+    if (e.op === Op.Flush) {
+      this.flushesCompleted++;
+      if (e.error) this.flushesFailed++;
+      else this.volatile.durable(this.volatile.mark(), e.time);
+      return;
+    }
+    if (!isWriteOp(e.op) || e.bytes <= 0) return;
+    this.writesCompleted++;
+    if (e.error) return;
+    if (!(e.flags & Flag.FUA)) this.volatile.add(e, (e.flags & SYNC_META) === SYNC_META);
   }
 
   private discontinuity(): void {

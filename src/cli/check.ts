@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { analyze } from '../index.js';
-import type { Finding } from '../model/report.js';
+import type { Finding, Report } from '../model/report.js';
 import type { EvidenceRef } from '../model/event.js';
 import { parseCacheDeclaration } from '../check/cache.js';
 import { RULES, sortFindings } from '../check/checker.js';
@@ -97,13 +97,24 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
     const doc: Record<string, unknown> = { schemaVersion: 1, findings, devices: devices.map(jsonDevice) };
     if (check.at !== undefined) doc['at'] = at;
     doc['skipped'] = report.skipped;
+    doc['limitations'] = limitationsOf(report);
     out.write(JSON.stringify(doc, null, 2) + '\n');
   } else {
     out.write(renderCheckText(findings, devices, check.at !== undefined ? at : undefined));
+    const limits = limitationsOf(report);
+    if (limits.length > 0) {
+      out.write('\nWhat these inputs cannot show (so cannot be checked):\n');
+      for (const l of limits) out.write(`  ${safeText(l.input)}: ${safeText(l.text)}\n`);
+    }
   }
   await out.end();
   printSkipSummary(report);
   return findings.some((f) => (SEVERITY_RANK[f.severity] ?? 9) <= failOn) ? EXIT.findings : EXIT.clean;
+}
+
+/** Facts each input's format cannot carry (e.g. CSV traces have no flush information). */
+function limitationsOf(report: Report): Array<{ input: string; text: string }> {
+  return report.inputs.flatMap((i) => i.limitations.map((text) => ({ input: i.path, text })));
 }
 
 /** The JSON contract's device record (contract fields first, extras after). */
