@@ -1,6 +1,7 @@
 import type { Diagnostics } from '../model/diagnostics.js';
 import type { EventSink } from '../model/event.js';
 import type { ClockDomain } from '../model/time.js';
+import type { QemuSink } from '../qemu/event.js';
 
 /**
  * One input format: detection by content (never by file name) and a parser
@@ -30,6 +31,8 @@ export interface ParseContext {
   /** Display name: the path, or "-" for stdin. */
   sourceName: string;
   sink: EventSink;
+  /** Receives QEMU trace events from formats with `produces: 'qemu'` (src/qemu/event.ts); absent = not wanted. */
+  qemuSink?: QemuSink;
   diag: Diagnostics;
   options: ParseOptions;
   /** Formats that know their clock say so (default: "relative", order as printed). */

@@ -67,10 +67,23 @@ export interface Report {
   devices: DeviceReport[];
   findings: Finding[];
   alignment: unknown[];
+  /** Cross-layer correlation (src/correlate): levels, per-pair promise counts, count-level statements, limits. */
+  correlation?: CorrelationSection;
   /** Named skip counters: the JSON contract's `{"<reason>": n}`. */
   skipped: Record<string, number>;
   /** The same counters with severity and first examples (file:line). */
   diagnostics: CounterEntry[];
   /** Side data formats attached (blkparse summaries, wall clock notes …), per input path. */
   attachments: Record<string, Record<string, unknown>>;
+}
+
+/** The correlate stage's section (shapes owned by src/correlate/correlator.ts). */
+export interface CorrelationSection {
+  levels: unknown[];
+  pairs: unknown[];
+  /** Count-level sentences, e.g. "104 flush(es) acknowledged at guest (254,0); 0 flush(es) at host (7,1)". */
+  statements: string[];
+  /** What the traces cannot show (promises without events, order-only clocks, unknown job types). */
+  limitations: string[];
+  qemu: unknown[];
 }

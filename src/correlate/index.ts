@@ -1,0 +1,11 @@
+/**
+ * Cross-layer correlation: stack levels, clock alignment, cross-layer rules,
+ * `follow`. See correlator.ts for the flow and stage.ts for analyze() wiring.
+ */
+export { createCorrelator, Correlator, type CorrelateOptions, type CorrelationResult, type AlignmentReport, type LevelSummary } from './correlator.js';
+export { correlateStage, contributeCorrelation } from './stage.js';
+export { correlateOptions, parseStack, readStackFile, stackInputs, StackError, type StackSpec } from './stack.js';
+export { follow, type FollowQuery, type FollowResult, type FollowStep } from './follow.js';
+export { correlateFiles, loadMaps, mapFromSpec } from './load.js';
+export { parseMapSpec, parseFilefrag, parseExtentCsv, parseExtentJson, IDENTITY, offsetMap, extentMap, type SectorMap } from './mapping.js';
+export type { PairStats } from './rules.js';

@@ -1,0 +1,63 @@
+/**
+ * A level of the stack: one device of one layer, as an OpTable, with how its
+ * write cache is known. A QEMU layer gives two levels (its front and its host
+ * jobs); a block layer one. `evidence` turns a row into the report's EvidenceRef.
+ */
+import type { AnalysisEnv } from '../model/analysis.js';
+import type { EvidenceRef } from '../model/event.js';
+import { OpFlag, OpKind, type OpTable } from './ops.js';
+
+export interface CacheInfo {
+  mode: string;
+  source: 'declared' | 'inferred' | 'unknown';
+  how?: string;
+}
+
+export interface Level {
+  /** Display name: the layer name, "<layer>:jobs" for QEMU's host jobs. */
+  name: string;
+  layer: string;
+  table: OpTable;
+  cache: CacheInfo;
+}
+
+const ACTIONS: Record<OpTable['role'], [string, string]> = {
+  block: ['D', 'C'],
+  'qemu-front': ['request', 'complete'],
+  'qemu-back': ['submit', 'complete'],
+};
+
+export function rwbsOf(t: OpTable, row: number): string {
+  let s = t.letter(row);
+  if (t.kind[row] === OpKind.Write && t.has(row, OpFlag.FUA)) s += 'F';
+  if (t.has(row, OpFlag.ZEROES)) s += 'Z';
+  return s;
+}
+
+/** Evidence for the issue ('I') or completion ('C') of a row. */
+export function opEvidence(env: AnalysisEnv, lv: Level, row: number, stage: 'I' | 'C', note?: string): EvidenceRef {
+  const t = lv.table;
+  const src = env.sources[t.src[row]!];
+  const time = stage === 'I' ? t.tI[row]! : t.tC[row]!;
+  const ref: EvidenceRef = {
+    source: src?.name ?? `#${t.src[row]}`,
+    locKind: src?.locKind ?? 'line',
+    loc: stage === 'I' ? t.locI[row]! : t.locC[row]!,
+    time: t.orderOnly || !Number.isFinite(time) ? -1 : time / 1e9 + (src?.clock.baseSeconds ?? 0),
+    device: `${lv.name}:${t.device}`,
+    action: ACTIONS[t.role][stage === 'I' ? 0 : 1],
+    rwbs: rwbsOf(t, row),
+    sector: t.sector[row]!,
+    bytes: t.count[row]! * 512,
+  };
+  if (note) ref.note = note;
+  return ref;
+}
+
+/** "2.104331 s" / "line 27" — where a row is, in words, for messages. */
+export function whereText(lv: Level, row: number, stage: 'I' | 'C'): string {
+  const t = lv.table;
+  const v = stage === 'I' ? t.tI[row]! : t.tC[row]!;
+  if (t.orderOnly) return `line ${stage === 'I' ? t.locI[row] : t.locC[row]}`;
+  return `${(v / 1e9).toFixed(6)} s`;
+}

@@ -1,0 +1,198 @@
+/**
+ * A QEMU layer as correlation sees it: two faces of one process, on one clock.
+ *
+ *  - front: what QEMU promised its user (virtio-blk requests, or BlockBackend
+ *    requests for qemu-io): writes, flushes, FUA/write-through writes;
+ *  - back: what it asked of the host (thread-pool / io_uring / paio jobs).
+ *
+ * The rebuild links each front request to the jobs it caused, so the pair
+ * (front, back) needs no matching and no clock alignment; the pair (back,
+ * host block layer) does. Tables hold every QEMU device; `select` keeps one.
+ */
+import type { Diagnostics } from '../model/diagnostics.js';
+import type { QemuEvent, QemuSink } from '../qemu/event.js';
+import { CacheModeTracker, type CacheModeInference } from '../qemu/cache-mode.js';
+import { QemuRebuilder, type RebuildSummary } from '../qemu/rebuild.js';
+import type { FrontRequest, HostJob, RebuildSink, Stamp } from '../qemu/records.js';
+import { OpFlag, OpKind, OpTable } from './ops.js';
+
+export interface QemuDeviceView {
+  device: string;
+  front: OpTable;
+  back: OpTable;
+  /** front row → back rows it caused (data, FUA-emulation flush, virtio flush). */
+  links: Map<number, number[]>;
+  cache: CacheModeInference;
+  writes: number;
+}
+
+export class QemuOpsBuilder implements RebuildSink, QemuSink {
+  private frontTable: OpTable | undefined;
+  private backTable: OpTable | undefined;
+  /** job id → back row (ids are dense from 0). */
+  private readonly jobRow: number[] = [];
+  /** back row → index of its protocol node in `nodes` (-1 none). */
+  private readonly jobNode: number[] = [];
+  private readonly nodes: string[] = [];
+  private readonly nodeIndex = new Map<string, number>();
+  private readonly frontJobs = new Map<number, number[]>();
+  private readonly devIndex = new Map<string, number>();
+  private readonly devNames: string[] = [];
+  private readonly trackers = new Map<string, CacheModeTracker>();
+  private readonly rebuilder: QemuRebuilder;
+  private orderOnly = false;
+  summary: RebuildSummary | undefined;
+
+  constructor(private readonly layer: string, diag?: Diagnostics, sourceName = '') {
+    this.rebuilder = new QemuRebuilder(this, diag, sourceName);
+  }
+
+  qemu(e: QemuEvent): void {
+    if (!this.frontTable) {
+      this.orderOnly = e.time < 0;
+      this.frontTable = new OpTable(this.layer, '', 'qemu-front', this.orderOnly);
+      this.backTable = new OpTable(this.layer, '', 'qemu-back', this.orderOnly);
+    }
+    this.rebuilder.qemu(e);
+  }
+
+  private clock(s: Stamp): number {
+    if (s.seq < 0) return NaN;
+    return this.orderOnly ? s.seq : s.time;
+  }
+
+  private tagOf(dev: string): number {
+    let i = this.devIndex.get(dev);
+    if (i === undefined) {
+      i = this.devNames.length;
+      this.devNames.push(dev);
+      this.devIndex.set(dev, i);
+    }
+    return i;
+  }
+
+  private tracker(dev: string): CacheModeTracker {
+    let t = this.trackers.get(dev);
+    if (!t) {
+      t = new CacheModeTracker();
+      this.trackers.set(dev, t);
+    }
+    return t;
+  }
+
+  front(r: FrontRequest): void {
+    const t = this.frontTable!;
+    const kind = r.kind === 'read' ? OpKind.Read : r.kind === 'flush' ? OpKind.Flush
+      : r.kind === 'write' || r.kind === 'write-zeroes' ? OpKind.Write : OpKind.Unknown;
+    let flags = 0;
+    if (kind === OpKind.Write && (r.fuaAsked || r.fuaFormat)) flags |= OpFlag.FUA;
+    if (kind === OpKind.Write && r.fuaFormat && !r.fuaAsked) flags |= OpFlag.WT;
+    if (r.kind === 'write-zeroes') flags |= OpFlag.ZEROES;
+    const row = t.add(kind, kind === OpKind.Flush ? -1 : r.sector, Math.max(0, r.nsectors), this.clock(r.issue), r.issue.loc, r.source, flags, r.id);
+    if (row < 0) return;
+    if (r.complete.seq >= 0) t.complete(row, this.clock(r.complete), r.complete.loc, r.status === 0 || (r.iface === 'blk' && r.status >= 0));
+    t.tag[row] = this.tagOf(r.device);
+    if (r.jobs.length > 0) this.frontJobs.set(row, r.jobs);
+    this.tracker(r.device).front(r);
+  }
+
+  job(j: HostJob): void {
+    const t = this.backTable!;
+    const kind = j.kind === 'read' ? OpKind.Read : j.kind === 'flush' ? OpKind.Flush
+      : j.kind === 'write' || j.kind === 'write-zeroes' ? OpKind.Write : j.kind === 'discard' ? OpKind.Discard : OpKind.Unknown;
+    let flags = 0;
+    if (j.kind === 'write-zeroes') flags |= OpFlag.ZEROES;
+    if (kind === OpKind.Write && j.flags >= 0 && (j.flags & 0x10) !== 0) flags |= OpFlag.FUA;
+    const sector = j.offset >= 0 ? j.offset / 512 : -1;
+    const count = j.bytes >= 0 ? j.bytes / 512 : 0;
+    const row = t.add(kind, sector, count, this.clock(j.submit), j.submit.loc, j.source, flags, j.id);
+    if (row < 0) return;
+    if (j.complete.seq >= 0) t.complete(row, this.clock(j.complete), j.complete.loc, !(j.ret < 0));
+    // The device is known once the front request that caused it completes (after the job): set in finish().
+    t.tag[row] = -1;
+    this.jobRow[j.id] = row;
+    let ni = -1;
+    if (j.node) {
+      ni = this.nodeIndex.get(j.node) ?? -1;
+      if (ni < 0) {
+        ni = this.nodes.length;
+        this.nodes.push(j.node);
+        this.nodeIndex.set(j.node, ni);
+      }
+    }
+    this.jobNode[row] = ni;
+  }
+
+  /** Tag every job with its device: through the front request that caused it, else its protocol node. */
+  private tagJobs(back: OpTable): void {
+    for (const [frontRow, ids] of this.frontJobs) {
+      const tag = this.frontTable!.tag[frontRow]!;
+      for (const id of ids) {
+        const r = this.jobRow[id];
+        if (r !== undefined && back.tag[r] === -1) back.tag[r] = tag;
+      }
+    }
+    const nodeDev = new Map<string, string | null>();
+    for (const d of this.summary?.devices ?? []) {
+      for (const n of d.protocol) nodeDev.set(n, nodeDev.has(n) && nodeDev.get(n) !== d.device ? null : d.device);
+    }
+    for (let r = 0; r < back.n; r++) {
+      const ni = this.jobNode[r] ?? -1;
+      if (back.tag[r] === -1 && ni >= 0) {
+        const d = nodeDev.get(this.nodes[ni]!);
+        if (d) back.tag[r] = this.tagOf(d);
+      }
+      if (back.tag[r] === -1) back.tag[r] = this.tagOf('');
+      const dev = this.devNames[back.tag[r]!];
+      if (dev) this.tracker(dev).jobKind(back.kind[r]! === OpKind.Flush ? 'flush' : back.kind[r]! === OpKind.Write ? 'write' : 'other');
+    }
+  }
+
+  /** Finish the rebuild; returns every device that had requests, busiest (writes) first. */
+  finish(): QemuDeviceView[] {
+    this.summary = this.rebuilder.end();
+    const front = this.frontTable;
+    const back = this.backTable;
+    if (!front || !back) return [];
+    this.tagJobs(back);
+    front.tags.push(...this.devNames);
+    back.tags.push(...this.devNames);
+    // BlockBackend requests seen before the device model used that blk (probing) belong to the device.
+    const alias = new Map<string, string>();
+    for (const d of this.summary.devices) {
+      if (d.iface !== 'virtio') continue;
+      for (const b of d.blk) alias.set(`blk:${b}`, d.device);
+    }
+    const canonical = (name: string) => alias.get(name) ?? name;
+    const names = [...new Set(this.devNames.filter((n) => n !== '').map(canonical))];
+    const views: QemuDeviceView[] = [];
+    for (const name of names) {
+      const tagsOf = new Set<number>();
+      this.devNames.forEach((n, i) => { if (canonical(n) === name) tagsOf.add(i); });
+      const f = front.filter((r) => tagsOf.has(front.tag[r]!), name);
+      const b = back.filter((r) => tagsOf.has(back.tag[r]!) || (names.length === 1 && back.tag[r] === this.devIndex.get('')), name);
+      const links = new Map<number, number[]>();
+      for (const [row, jobs] of this.frontJobs) {
+        const nr = f.rowMap.get(row);
+        if (nr === undefined) continue;
+        const rows: number[] = [];
+        for (const id of jobs) {
+          const jr = this.jobRow[id];
+          const br = jr === undefined ? undefined : b.rowMap.get(jr);
+          if (br !== undefined) rows.push(br);
+        }
+        links.set(nr, rows);
+      }
+      const tracker = new CacheModeTracker();
+      for (const [dev, tr] of this.trackers) if (canonical(dev) === name) tracker.merge(tr);
+      const cache = tracker.infer();
+      f.table.writeThrough = false;
+      let writes = 0;
+      for (let i = 0; i < f.table.n; i++) if (f.table.kind[i] === OpKind.Write) writes++;
+      views.push({ device: name, front: f.table, back: b.table, links, cache, writes });
+    }
+    views.sort((a, b) => b.writes - a.writes);
+    return views;
+  }
+}
+

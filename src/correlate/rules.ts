@@ -1,0 +1,350 @@
+/**
+ * Cross-layer rules between two adjacent levels (reference §3.5, §4.5). The
+ * upper level's promises — a completed flush (D2: writes completed before it
+ * was issued), a completed FUA write (D1), any completed write of a
+ * write-through level (D0) — hold only if the data is durable in the level
+ * below by then, by that level's own rules (OpTable.computeDurability).
+ *
+ * "By then" goes through the pair's clock map, so each promise is honored,
+ * violated, or undecided within the alignment uncertainty; only violated ones
+ * are errors. When the lower level never makes anything durable in the whole
+ * trace (no flush, no FUA, not write-through) the verdict needs no clock: the
+ * count-level verdict "N flushes acknowledged above, 0 flushes below".
+ *
+ * Not violations (tested): QEMU eliding a host flush when nothing was written
+ * since the last one (nothing is pending), a write-through guest that sends no
+ * flushes (nothing is promised by flushes), qemu-io's aio_flush (a drain, no
+ * promise, no event).
+ */
+import type { AnalysisEnv } from '../model/analysis.js';
+import type { Finding } from '../model/report.js';
+import type { Alignment } from './align.js';
+import { RangeIndex } from './align.js';
+import { opEvidence, whereText, type Level } from './level.js';
+import type { SectorMap } from './mapping.js';
+import { OpFlag, OpKind } from './ops.js';
+
+export interface PairInput {
+  env: AnalysisEnv;
+  upper: Level;
+  lower: Level;
+  map: SectorMap;
+  /** Explicit causal links upper row → lower rows (QEMU front → its host jobs). */
+  links?: Map<number, number[]>;
+  alignment: Alignment;
+}
+
+export interface PairStats {
+  upper: string;
+  lower: string;
+  promises: { flush: number; fua: number; writeThrough: number };
+  honored: number;
+  violated: number;
+  undecided: number;
+  /** Upper writes whose data could not be followed below (unmapped, or no lower I/O linked). */
+  notFollowed: number;
+  upperFlushes: number;
+  lowerFlushes: number;
+  upperWrites: number;
+  lowerWrites: number;
+  /** "104 flushes acknowledged at guest, 0 flushes at qemu:jobs". */
+  statement: string;
+}
+
+type Verdict = 'honored' | 'violated' | 'undecided' | 'skip';
+
+interface Lookup {
+  at: number;
+  rows: number[];
+  how: 'linked' | 'matched' | 'searched' | 'absent' | 'unmapped' | 'none';
+}
+
+const MAX_PENDING = 20000;
+const MAX_EVIDENCE_WRITES = 3;
+
+export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats } {
+  const { env, upper, lower, map, links, alignment } = p;
+  const U = upper.table;
+  const L = lower.table;
+  const clock = alignment.clock;
+  const matched = new Map<number, number>();
+  // A pair in the alignment's support is contained: the upper op ended after its lower op ended.
+  const endsAfter = new Map<number, number>();
+  for (const x of alignment.pairs) {
+    if (U.kind[x.u] === OpKind.Write) matched.set(x.u, x.l);
+    if (!links) endsAfter.set(x.u, L.tC[x.lLast ?? x.l]!);
+  }
+  const idx = new RangeIndex(L, [OpKind.Write]);
+  const lowerEnd = lastTime(L);
+  const lc = L.counts();
+  const uc = U.counts();
+  const lowerNeverDurable = lc.flushes === 0 && lc.fua === 0 && !L.writeThrough;
+  const findings: Finding[] = [];
+  const stats: PairStats = {
+    upper: `${upper.name}:${U.device}`, lower: `${lower.name}:${L.device}`,
+    promises: { flush: 0, fua: 0, writeThrough: 0 }, honored: 0, violated: 0, undecided: 0, notFollowed: 0,
+    upperFlushes: uc.flushes, lowerFlushes: lc.flushes, upperWrites: uc.writes, lowerWrites: lc.writes, statement: '',
+  };
+  stats.statement = `${uc.flushes} flush(es) and ${uc.fua} FUA write(s) acknowledged at ${upper.name}; ` +
+    `${lc.flushes} flush(es) and ${lc.writes} write(s) at ${lower.name}`;
+
+  const cache = new Map<number, Lookup>();
+  const lookup = (u: number): Lookup => {
+    let r = cache.get(u);
+    if (r) return r;
+    r = lowerDurability(u);
+    cache.set(u, r);
+    return r;
+  };
+
+  function lowerDurability(u: number): Lookup {
+    if (links) {
+      let rows = (links.get(u) ?? []).filter((l) => L.kind[l] === OpKind.Write);
+      // a failed attempt retried over the same bytes (write-zeroes -ENOTSUP → bounce-buffer write) is not a loss
+      rows = rows.filter((l) => L.done(l) || !rows.some((o) => o !== l && L.done(o) && L.sector[o] === L.sector[l] && L.count[o]! >= L.count[l]!));
+      if (rows.length === 0) return { at: NaN, rows, how: 'none' };
+      let at = -Infinity;
+      for (const l of rows) at = Math.max(at, L.durable[l]!);
+      return { at, rows, how: 'linked' };
+    }
+    const m = matched.get(u);
+    if (m !== undefined) return { at: L.durable[m]!, rows: [m], how: 'matched' };
+    const pieces = map.map(U.sector[u]!, U.count[u]!);
+    if (pieces.length === 0) return { at: NaN, rows: [], how: 'unmapped' };
+    const from = clock.toLower(U.tI[u]!)[0];
+    const rows: number[] = [];
+    let at = -Infinity;
+    for (const [s, n] of pieces) {
+      let best = -1;
+      idx.overlapping(s, n, (l) => {
+        if (L.tI[l]! >= from && (best < 0 || L.tI[l]! < L.tI[best]!)) best = l;
+      });
+      // write-zeroes may be done below as metadata only (fallocate ZERO_RANGE, an unwritten extent): no write to find
+      if (best < 0) return U.has(u, OpFlag.ZEROES) ? { at: NaN, rows, how: 'none' } : { at: Infinity, rows, how: 'absent' };
+      rows.push(best);
+      at = Math.max(at, L.durable[best]!);
+    }
+    return { at, rows, how: 'searched' };
+  }
+
+  function verdict(at: number, promiseTime: number, promiseRow: number): Verdict {
+    const [lo0, hi] = clock.toLower(promiseTime);
+    const lo = Math.max(lo0, endsAfter.get(promiseRow) ?? -Infinity);
+    if (Number.isNaN(at)) return 'violated';
+    if (at <= lo) return 'honored';
+    if (at === Infinity) {
+      if (lowerNeverDurable) return 'violated';
+      return hi < lowerEnd ? 'violated' : 'undecided';
+    }
+    return at > hi ? 'violated' : 'undecided';
+  }
+
+  const lowerWhy = (lk: Lookup): string => {
+    if (lk.how === 'absent') return `no write to these sectors reached ${lower.name} before the promise`;
+    if (Number.isNaN(lk.at)) return `its write at ${lower.name} failed`;
+    if (lk.at === Infinity) {
+      return lowerNeverDurable
+        ? `${lower.name} completed ${lc.writes} write(s) and 0 flushes in the whole trace`
+        : `no flush at ${lower.name} covered it before the trace ended`;
+    }
+    return `it became durable at ${lower.name} only at ${(lk.at / 1e9).toFixed(6)} s (${lower.name} clock)`;
+  };
+
+  const addEvidence = (ev: Finding['evidence'], u: number, lk: Lookup) => {
+    ev.push(opEvidence(env, upper, u, 'C', 'write covered by the promise'));
+    for (const l of lk.rows.slice(0, 2)) {
+      ev.push(opEvidence(env, lower, l, 'C', Number.isFinite(L.durable[l]!) ? 'its data below, durable later' : 'its data below, never made durable in the trace'));
+    }
+  };
+
+  // ---- flush-not-passed-down ----
+  const writesByC: number[] = [];
+  const flushes: number[] = [];
+  for (let u = 0; u < U.n; u++) {
+    if (!U.done(u)) continue;
+    if (U.kind[u] === OpKind.Write && !U.has(u, OpFlag.FUA) && !U.writeThrough) writesByC.push(u);
+    else if (U.kind[u] === OpKind.Flush) flushes.push(u);
+  }
+  writesByC.sort((a, b) => U.tC[a]! - U.tC[b]!);
+  flushes.sort((a, b) => U.tI[a]! - U.tI[b]!);
+  let pending: number[] = [];
+  let wi = 0;
+  let capped = 0;
+  for (const f of flushes) {
+    while (wi < writesByC.length && U.tC[writesByC[wi]!]! < U.tI[f]!) {
+      if (pending.length < MAX_PENDING) pending.push(writesByC[wi]!);
+      else capped++;
+      wi++;
+    }
+    if (pending.length === 0) continue;
+    stats.promises.flush++;
+    const bad: Array<[number, Lookup]> = [];
+    let undecided = 0;
+    const keep: number[] = [];
+    for (const w of pending) {
+      const lk = lookup(w);
+      if (lk.how === 'none' || lk.how === 'unmapped') {
+        stats.notFollowed++;
+        continue;
+      }
+      const v = verdict(lk.at, U.tC[f]!, f);
+      if (v === 'honored') continue;
+      keep.push(w);
+      if (v === 'violated') bad.push([w, lk]);
+      else undecided++;
+    }
+    pending = keep;
+    if (bad.length > 0) {
+      stats.violated++;
+      const [w0, lk0] = bad[0]!;
+      const ev = [opEvidence(env, upper, f, 'I', 'flush issued'), opEvidence(env, upper, f, 'C', 'flush acknowledged')];
+      for (const [w, lk] of bad.slice(0, MAX_EVIDENCE_WRITES)) addEvidence(ev, w, lk);
+      findings.push({
+        rule: 'flush-not-passed-down',
+        severity: 'error',
+        layer: upper.layer,
+        device: U.device,
+        time: evTime(env, upper, f),
+        message: `${upper.name} acknowledged a flush at ${whereText(upper, f, 'C')} while ${bad.length} write(s) it covered were not durable at ${lower.name}: e.g. ${sectorText(upper, w0)}, ${lowerWhy(lk0)}.`,
+        evidence: ev,
+        details: { notDurable: bad.length, undecided, lower: stats.lower },
+      });
+    } else if (undecided > 0) stats.undecided++;
+    else stats.honored++;
+  }
+  if (capped > 0) env.diag.add('correlate: writes pending a flush beyond the limit (not checked)', 'info');
+
+  // ---- fua-not-honored / write-through-not-durable ----
+  for (let u = 0; u < U.n; u++) {
+    if (U.kind[u] !== OpKind.Write || !U.done(u)) continue;
+    const wt = U.writeThrough || U.has(u, OpFlag.WT);
+    if (!wt && !U.has(u, OpFlag.FUA)) continue;
+    const lk = lookup(u);
+    if (wt) stats.promises.writeThrough++;
+    else stats.promises.fua++;
+    if (lk.how === 'none' || lk.how === 'unmapped') {
+      stats.notFollowed++;
+      continue;
+    }
+    const v = verdict(lk.at, U.tC[u]!, u);
+    if (v === 'honored') stats.honored++;
+    else if (v === 'undecided') stats.undecided++;
+    else {
+      stats.violated++;
+      const ev = [opEvidence(env, upper, u, 'I', wt ? 'write to a write-through device' : 'FUA write issued'), opEvidence(env, upper, u, 'C', 'acknowledged as durable')];
+      for (const l of lk.rows.slice(0, 2)) ev.push(opEvidence(env, lower, l, 'C', 'its data below'));
+      findings.push({
+        rule: wt ? 'write-through-not-durable' : 'fua-not-honored',
+        severity: 'error',
+        layer: upper.layer,
+        device: U.device,
+        time: evTime(env, upper, u),
+        message: `${upper.name} acknowledged ${wt ? 'a write (write-through)' : 'a FUA write'} ${sectorText(upper, u)} at ${whereText(upper, u, 'C')} before it was durable at ${lower.name}: ${lowerWhy(lk)}.`,
+        evidence: ev,
+        details: { lower: stats.lower },
+      });
+    }
+  }
+
+  findings.push(...orderInversions(p, lookup));
+  if (stats.undecided > 0) {
+    findings.push({
+      rule: 'cross-layer-undecided',
+      severity: 'warning',
+      layer: upper.layer,
+      device: U.device,
+      time: -1,
+      message: `${stats.undecided} promise(s) of ${upper.name} could not be decided against ${lower.name}: the data became durable below within the clock-alignment uncertainty of the acknowledgement (${alignment.method}${alignment.widthSeconds !== undefined ? `, ±${(alignment.widthSeconds / 2 * 1e6).toFixed(1)} µs` : ''}).`,
+      evidence: [],
+      details: { undecided: stats.undecided, lower: stats.lower },
+    });
+  }
+  return { findings, stats };
+}
+
+/**
+ * durable-order-inverted: A then B at the upper level (B issued after a flush
+ * covering A completed), but below B became durable while A was still volatile.
+ * Both times are in the lower clock: no alignment uncertainty. One finding per
+ * upper flush epoch.
+ */
+function orderInversions(p: PairInput, lookup: (u: number) => Lookup): Finding[] {
+  const U = p.upper.table;
+  const out: Finding[] = [];
+  const flushes: number[] = [];
+  const writes: number[] = [];
+  for (let u = 0; u < U.n; u++) {
+    if (!U.done(u)) continue;
+    if (U.kind[u] === OpKind.Flush) flushes.push(u);
+    else if (U.kind[u] === OpKind.Write) writes.push(u);
+  }
+  if (flushes.length === 0) return out;
+  flushes.sort((a, b) => U.tC[a]! - U.tC[b]!);
+  const byC = [...writes].sort((a, b) => U.tC[a]! - U.tC[b]!);
+  const byI = [...writes].sort((a, b) => U.tI[a]! - U.tI[b]!);
+  // max lower durability over writes covered by flushes completed so far, and the write holding it
+  let maxAt = -Infinity;
+  let maxW = -1;
+  let maxF = -1;
+  let fi = 0;
+  let ci = 0;
+  const reported = new Set<number>();
+  for (const b of byI) {
+    while (fi < flushes.length && U.tC[flushes[fi]!]! < U.tI[b]!) {
+      const f = flushes[fi++]!;
+      while (ci < byC.length && U.tC[byC[ci]!]! < U.tI[f]!) {
+        const a = byC[ci++]!;
+        const lk = lookup(a);
+        if ((lk.how === 'linked' || lk.how === 'matched' || lk.how === 'searched') && lk.at > maxAt && !Number.isNaN(lk.at)) {
+          maxAt = lk.at;
+          maxW = a;
+          maxF = f;
+        }
+      }
+    }
+    if (maxW < 0 || reported.has(maxF)) continue;
+    const lb = lookup(b);
+    if (!(lb.how === 'linked' || lb.how === 'matched' || lb.how === 'searched') || !Number.isFinite(lb.at)) continue;
+    if (lb.at < maxAt) {
+      reported.add(maxF);
+      const lowA = lookup(maxW);
+      const ev = [
+        opEvidence(p.env, p.upper, maxW, 'C', 'A: written first'),
+        opEvidence(p.env, p.upper, maxF, 'C', 'flush covering A completed'),
+        opEvidence(p.env, p.upper, b, 'I', 'B: issued after that flush'),
+      ];
+      for (const l of lb.rows.slice(0, 1)) ev.push(opEvidence(p.env, p.lower, l, 'C', 'B below: durable first'));
+      for (const l of lowA.rows.slice(0, 1)) ev.push(opEvidence(p.env, p.lower, l, 'C', 'A below: still volatile'));
+      out.push({
+        rule: 'durable-order-inverted',
+        severity: 'error',
+        layer: p.upper.layer,
+        device: U.device,
+        time: evTime(p.env, p.upper, b),
+        message: `${p.upper.name} ordered ${sectorText(p.upper, maxW)} before ${sectorText(p.upper, b)} (a flush in between), but at ${p.lower.name} the second became durable ${(lb.at / 1e9).toFixed(6)} s while the first was volatile until ${Number.isFinite(maxAt) ? (maxAt / 1e9).toFixed(6) + ' s' : 'the end of the trace'}.`,
+        evidence: ev,
+      });
+    }
+  }
+  return out;
+}
+
+function lastTime(t: { n: number; tC: Float64Array; tI: Float64Array }): number {
+  let m = -Infinity;
+  for (let i = 0; i < t.n; i++) {
+    if (t.tC[i]! > m) m = t.tC[i]!;
+    if (t.tI[i]! > m) m = t.tI[i]!;
+  }
+  return m;
+}
+
+function evTime(env: AnalysisEnv, lv: Level, row: number): number {
+  const t = lv.table;
+  const base = env.sources[t.src[row]!]?.clock.baseSeconds ?? 0;
+  return t.orderOnly ? -1 : t.tC[row]! / 1e9 + base;
+}
+
+function sectorText(lv: Level, row: number): string {
+  const t = lv.table;
+  return `sector ${t.sector[row]} + ${t.count[row]}`;
+}

@@ -1,0 +1,128 @@
+/**
+ * Host jobs with no read/write event before them, and the per-thread state
+ * that tells what they are (the rules are listed in rebuild.ts, most specific
+ * first; each cites the QEMU code that makes it true). QEMU 7.2 traces
+ * neither bdrv_co_flush nor bdrv_co_pdiscard, so this is inference, and a job
+ * it cannot place stays "unknown" — never silently a flush.
+ */
+import { QemuAio } from './event.js';
+import type { FrontRequest, HostJob, JobKind, Stamp } from './records.js';
+
+export const ENOTSUP = -95;
+
+export interface OpenFront extends FrontRequest {
+  vq: string;
+  inNum: number;
+  outNum: number;
+  handled: boolean;
+  linked: boolean;
+  fuaFlushSeen: boolean;
+  /** Data jobs submitted and not yet complete. */
+  openData: number;
+  last: Stamp;
+  thread: number;
+}
+
+export interface Chain {
+  fronts: OpenFront[];
+  rootBs: string;
+  sawRoot: boolean;
+}
+
+export interface LastBdrv {
+  kind: number;
+  bs: string;
+  offset: number;
+  bytes: number;
+  flags: number;
+  zeroes: boolean;
+}
+
+export interface ThreadCtx {
+  lastBdrv: LastBdrv | null;
+  chain: Chain | null;
+  flushCandidates: OpenFront[];
+  lastCompletedJob: HostJob | null;
+  qcow2Flush: boolean;
+  openBlkFronts: OpenFront[];
+  /** Writes with FUA at the format node only, data done, emulating flush not yet seen (oldest first). */
+  fuaPending: OpenFront[];
+}
+
+
+export function newThreadCtx(): ThreadCtx {
+  return { lastBdrv: null, chain: null, flushCandidates: [], lastCompletedJob: null, qcow2Flush: false, openBlkFronts: [], fuaPending: [] };
+}
+
+export function classifyUntyped(t: ThreadCtx, j: HostJob, frontById: Map<number, OpenFront>): void {
+  const last = t.lastCompletedJob;
+  const lastFront = last && last.cause >= 0 ? frontById.get(last.cause) : undefined;
+  if (j.kind === 'unknown' && last && last.kind === 'write-zeroes' && last.ret === ENOTSUP) {
+    j.kind = 'write';
+    j.kindHow = 'after a write-zeroes job failed with -ENOTSUP (bounce-buffer fallback)';
+    attach(j, lastFront, 'zeroes-fallback', last.node, last.offset, last.bytes);
+    return;
+  }
+  const fuaFront = t.fuaPending.shift();
+  if (fuaFront && (j.kind === 'unknown' || j.kind === 'flush')) {
+    fuaFront.fuaFlushSeen = true;
+    markFlush(j, 'after the data of a write with FUA at the format node only (FUA emulation)');
+    attach(j, fuaFront, 'fua-emulation', j.node);
+    return;
+  }
+  if (t.qcow2Flush && (j.kind === 'unknown' || j.kind === 'flush')) {
+    markFlush(j, 'after qcow2_cache_flush (flush of bs->file)');
+    attach(j, t.chain?.fronts[0], 'qcow2-metadata', '');
+    return;
+  }
+  const cand = t.flushCandidates.shift();
+  if (cand) {
+    if (cand.outNum >= 2 && j.kind === 'unknown') {
+      j.kind = 'discard';
+      j.kindHow = `virtio request with no read/write handled, out_num ${cand.outNum} (discard or write-zeroes)`;
+      cand.kind = 'other';
+      attach(j, cand, 'virtio-discard', '');
+    } else {
+      markFlush(j, `virtio request with no read/write handled${cand.outNum === 1 ? ', out_num 1 in_num 1' : ''}`);
+      cand.kind = 'flush';
+      cand.kindHow = j.kindHow;
+      attach(j, cand, 'virtio-flush', '');
+    }
+    return;
+  }
+  if (j.kind === 'unknown') j.kindHow = 'no read/write event before it: a flush, a discard or a fallback write';
+}
+
+function markFlush(j: HostJob, how: string): void {
+  if (j.kind === 'unknown') {
+    j.kind = 'flush';
+    j.kindHow = how;
+  } else {
+    j.kindHow += `; ${how}`;
+  }
+}
+
+function attach(j: HostJob, f: OpenFront | undefined, how: string, node: string, offset = -1, bytes = -1): void {
+  j.causeHow = how;
+  if (node) j.node = node;
+  if (offset >= 0) {
+    j.offset = offset;
+    j.bytes = bytes;
+  }
+  if (!f) return;
+  j.cause = f.id;
+  f.jobs.push(j.id);
+}
+
+/** QEMU_AIO_* type → job kind (include/block/raw-aio.h). */
+export function aioKind(type: number): JobKind {
+  switch (type & QemuAio.TYPE_MASK) {
+    case QemuAio.READ: return 'read';
+    case QemuAio.WRITE: return 'write';
+    case QemuAio.FLUSH: return 'flush';
+    case QemuAio.DISCARD: return 'discard';
+    case QemuAio.WRITE_ZEROES: return 'write-zeroes';
+    default: return 'unknown';
+  }
+}
+

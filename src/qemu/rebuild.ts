@@ -1,0 +1,423 @@
+/**
+ * Rebuilds QEMU's requests from its trace events (reference §4.3–4.4):
+ *
+ *   virtqueue_pop → virtio_blk_handle_{read,write} → [virtio_blk_submit_multireq]
+ *     → blk_co_p{read,write}v → bdrv_co_p{read,write}v_part (root, then protocol node)
+ *     → thread_pool_submit | luring_co_submit | paio_submit … completion
+ *     → virtio_blk_rw_complete → virtio_blk_req_complete
+ *
+ * No identity crosses these layers: links are made the way the code runs. A
+ * coroutine goes from bdrv_co_pwritev_part down to the thread pool without
+ * yielding (block/file-posix.c raw_co_prw → raw_thread_pool_submit), so a
+ * pool job takes the bdrv event just before it in the same thread; a merged
+ * blk request serves the handled virtio requests whose bytes it covers.
+ *
+ * Jobs with no read/write event before them are classified by what surrounds
+ * them, most specific first (each rule cites the code that makes it true):
+ *   1. right after a write-zeroes job failed with -ENOTSUP: the bounce-buffer
+ *      write (block/io.c bdrv_co_do_pwrite_zeroes fallback);
+ *   2. right after the data job of a write that had FUA at the format node but
+ *      not at the protocol node: the emulating flush (block/io.c
+ *      bdrv_driver_pwritev: `bdrv_co_flush` when the driver lacks FUA);
+ *   3. after qcow2_cache_flush: a flush of bs->file (block/qcow2-cache.c qcow2_cache_flush);
+ *   4. while a virtio request popped without any read/write handled waits (FIFO,
+ *      bdrv_co_flush serialises flushes): its flush (out_num 1) or discard (out_num ≥ 2);
+ *   5. otherwise "unknown": a flush, a discard or a fallback write (QEMU 7.2
+ *      traces none of bdrv_co_flush, bdrv_co_pdiscard).
+ * Request pointers are reused as soon as a request is freed: maps are keyed by
+ * pointer for one lifetime only.
+ */
+import type { Diagnostics } from '../model/diagnostics.js';
+import { BdrvFlag, QemuKind, type QemuEvent, type QemuSink } from './event.js';
+import type { HostJob, QemuDeviceInfo, RebuildSink, Stamp } from './records.js';
+import { NO_STAMP } from './records.js';
+import { aioKind, classifyUntyped, ENOTSUP, newThreadCtx, type OpenFront, type ThreadCtx } from './job-kinds.js';
+
+export interface RebuildSummary {
+  fronts: number;
+  jobs: number;
+  devices: QemuDeviceInfo[];
+  /** Jobs by kind, and how the untyped ones were classified. */
+  jobKinds: Record<string, number>;
+  jobCauses: Record<string, number>;
+  /** file_flush_fdatasync_failed events. */
+  fdatasyncFailures: number;
+  /** Virtio requests merged into one blk request (virtio_blk_submit_multireq). */
+  merged: number;
+  inFlightAtEnd: number;
+}
+
+export class QemuRebuilder implements QemuSink {
+  private readonly threads = new Map<number, ThreadCtx>();
+  private readonly openFronts = new Map<string, OpenFront>();
+  private readonly unlinked: OpenFront[] = [];
+  private readonly openJobs = new Map<string, HostJob>();
+  private readonly frontById = new Map<number, OpenFront>();
+  private readonly vqToVdev = new Map<string, string>();
+  private readonly blkToDevice = new Map<string, string>();
+  private readonly devices = new Map<string, QemuDeviceInfo>();
+  private nextFront = 0;
+  private nextJob = 0;
+  private readonly summary: RebuildSummary = {
+    fronts: 0, jobs: 0, devices: [], jobKinds: {}, jobCauses: {}, fdatasyncFailures: 0, merged: 0, inFlightAtEnd: 0,
+  };
+
+  constructor(private readonly out: RebuildSink, private readonly diag?: Diagnostics, private readonly sourceName = '') {}
+
+  qemu(e: QemuEvent): void {
+    switch (e.kind) {
+      case QemuKind.VqPop: return this.pop(e);
+      case QemuKind.VblkRead: case QemuKind.VblkWrite: return this.handle(e);
+      case QemuKind.VblkMultireq: this.summary.merged += Math.max(0, e.numReqs); return;
+      case QemuKind.VblkRwComplete: return this.rwComplete(e);
+      case QemuKind.VblkReqComplete: return this.reqComplete(e);
+      case QemuKind.BlkRead: case QemuKind.BlkWrite: return this.blkRequest(e);
+      case QemuKind.BdrvRead: case QemuKind.BdrvWrite: case QemuKind.BdrvZeroes: return this.bdrv(e);
+      case QemuKind.PoolSubmit: return this.submit(e, 'thread-pool', `${e.obj}/${e.req}`, undefined);
+      case QemuKind.PoolComplete: return this.complete(e, `${e.obj}/${e.req}`, e.ret);
+      case QemuKind.PoolCancel: return this.complete(e, `${e.obj}/${e.req}`, -125);
+      case QemuKind.LuringSubmit: return this.submit(e, 'io_uring', `uring/${e.req}`, e.type);
+      case QemuKind.LuringComplete: return this.complete(e, `uring/${e.req}`, e.ret);
+      case QemuKind.PaioSubmit: return this.submit(e, 'paio', `paio/${e.req}`, e.type);
+      case QemuKind.PaioComplete: return this.paioDone(e);
+      case QemuKind.FlushFailed: this.summary.fdatasyncFailures++; return;
+      case QemuKind.Qcow2CacheFlush: this.thread(e).qcow2Flush = true; return;
+      default: return;
+    }
+  }
+
+  /** Emit everything still open (in flight when the trace ended) and return the summary. */
+  end(): RebuildSummary {
+    for (const t of this.threads.values()) for (const f of t.openBlkFronts) this.emitFront(f);
+    for (const f of this.openFronts.values()) {
+      this.summary.inFlightAtEnd++;
+      this.emitFront(f);
+    }
+    for (const j of this.openJobs.values()) {
+      this.summary.inFlightAtEnd++;
+      this.emitJob(j);
+    }
+    this.openFronts.clear();
+    this.openJobs.clear();
+    if (this.summary.inFlightAtEnd > 0) this.count('qemu: request still in flight at end of trace', this.summary.inFlightAtEnd);
+    this.summary.devices = [...this.devices.values()];
+    return this.summary;
+  }
+
+  private count(reason: string, n = 1, e?: QemuEvent): void {
+    const ex = e ? { source: this.sourceName, locKind: 'line' as const, loc: e.loc, text: `${e.name} ${e.args}` } : undefined;
+    this.diag?.addMany(reason, 'info', n, ex);
+  }
+
+  private thread(e: QemuEvent): ThreadCtx {
+    let t = this.threads.get(e.tid);
+    if (!t) {
+      t = newThreadCtx();
+      this.threads.set(e.tid, t);
+    }
+    return t;
+  }
+
+  private device(id: string, iface: 'virtio' | 'blk'): QemuDeviceInfo {
+    let d = this.devices.get(id);
+    if (!d) {
+      d = { device: id, iface, blk: [], root: '', protocol: [], requests: { read: 0, write: 0, writeZeroes: 0, flush: 0, other: 0 } };
+      this.devices.set(id, d);
+    }
+    return d;
+  }
+
+  private newFront(e: QemuEvent, iface: 'virtio' | 'blk', device: string, req: string): OpenFront {
+    const f: OpenFront = {
+      id: this.nextFront++, source: e.source, iface, device, req, kind: 'other', kindHow: '', sector: -1, nsectors: -1,
+      fuaAsked: false, fuaFormat: false, fuaProtocol: false, issue: stamp(e), complete: { ...NO_STAMP },
+      completeHow: '', status: -1, jobs: [], vq: '', inNum: -1, outNum: -1, handled: false, linked: false,
+      fuaFlushSeen: false, openData: 0, last: stamp(e), thread: e.tid,
+    };
+    this.frontById.set(f.id, f);
+    return f;
+  }
+
+  private pop(e: QemuEvent): void {
+    const old = this.openFronts.get(e.req);
+    if (old) {
+      this.count('qemu: virtio request pointer reused before its completion', 1, e);
+      this.emitFront(old);
+    }
+    const f = this.newFront(e, 'virtio', this.vqToVdev.get(e.obj) ?? '', e.req);
+    f.vq = e.obj;
+    f.inNum = e.inNum;
+    f.outNum = e.outNum;
+    this.openFronts.set(e.req, f);
+    this.thread(e).flushCandidates.push(f);
+  }
+
+  private handle(e: QemuEvent): void {
+    let f = this.openFronts.get(e.req);
+    if (!f || f.handled) {
+      if (f) this.emitFront(f);
+      f = this.newFront(e, 'virtio', e.obj, e.req);
+      this.openFronts.set(e.req, f);
+    }
+    f.device = e.obj || f.device;
+    if (f.vq && e.obj) this.vqToVdev.set(f.vq, e.obj);
+    f.handled = true;
+    f.kind = e.kind === QemuKind.VblkWrite ? 'write' : 'read';
+    f.kindHow = e.name;
+    f.sector = e.sector;
+    f.nsectors = e.nsectors;
+    f.last = stamp(e);
+    removeFrom(this.thread(e).flushCandidates, f);
+    this.unlinked.push(f);
+    if (this.unlinked.length > 4096) this.unlinked.shift();
+  }
+
+  private blkRequest(e: QemuEvent): void {
+    const t = this.thread(e);
+    this.closeBlkFronts(t);
+    // A BlockBackend request has no completion event: once its thread starts the next request, a
+    // FUA flush it still lacks was elided (bdrv_co_flush: write_gen == flushed_gen) or dropped.
+    t.fuaPending = t.fuaPending.filter((f) => f.iface !== 'blk');
+    t.lastBdrv = null;
+    t.lastCompletedJob = null;
+    t.qcow2Flush = false;
+    const write = e.kind === QemuKind.BlkWrite;
+    const start = e.offset;
+    const end = e.offset + Math.max(0, e.bytes);
+    const known = this.blkToDevice.get(e.obj);
+    const fronts: OpenFront[] = [];
+    for (let i = 0; i < this.unlinked.length; i++) {
+      const f = this.unlinked[i]!;
+      if ((f.kind === 'write') !== write || (known !== undefined && f.device !== known)) continue;
+      const fs = f.sector * 512;
+      if (fs >= start && fs + f.nsectors * 512 <= end) {
+        fronts.push(f);
+        this.unlinked.splice(i--, 1);
+      }
+    }
+    if (fronts.length === 0) {
+      // No device model request: a BlockBackend request of its own (qemu-io, probing, block jobs).
+      const dev = known ?? `blk:${e.obj}`;
+      const f = this.newFront(e, 'blk', dev, '');
+      f.kind = write ? ((e.flags & BdrvFlag.ZERO_WRITE) !== 0 ? 'write-zeroes' : 'write') : 'read';
+      f.kindHow = e.name;
+      f.sector = e.offset / 512;
+      f.nsectors = Math.max(0, e.bytes) / 512;
+      f.fuaAsked = (e.flags & BdrvFlag.FUA) !== 0 && write;
+      f.completeHow = 'last host job';
+      fronts.push(f);
+      t.openBlkFronts.push(f);
+      this.device(dev, 'blk');
+    }
+    for (const f of fronts) {
+      f.linked = true;
+      if (write && (e.flags & BdrvFlag.FUA) !== 0) f.fuaAsked = true;
+      if (f.iface === 'virtio') this.blkToDevice.set(e.obj, f.device);
+    }
+    const dev = this.device(fronts[0]!.device, fronts[0]!.iface);
+    if (!dev.blk.includes(e.obj)) dev.blk.push(e.obj);
+    if (dev.root === '') dev.root = e.bs;
+    t.chain = { fronts, rootBs: e.bs, sawRoot: false };
+  }
+
+  private bdrv(e: QemuEvent): void {
+    const t = this.thread(e);
+    const c = t.chain;
+    if (c && !c.sawRoot && e.bs === c.rootBs) {
+      c.sawRoot = true;
+      for (const f of c.fronts) {
+        if (e.kind !== QemuKind.BdrvRead && (e.flags & BdrvFlag.FUA) !== 0) f.fuaFormat = true;
+        if (e.kind === QemuKind.BdrvWrite && (e.flags & BdrvFlag.ZERO_WRITE) !== 0) f.kind = 'write-zeroes';
+      }
+    }
+    if (c) for (const f of c.fronts) f.last = stamp(e);
+    const prev = t.lastBdrv;
+    const zeroes = e.kind === QemuKind.BdrvZeroes || (e.kind === QemuKind.BdrvWrite && (e.flags & BdrvFlag.ZERO_WRITE) !== 0)
+      || (prev !== null && prev.kind === QemuKind.BdrvZeroes && prev.bs === e.bs && prev.offset === e.offset);
+    t.lastBdrv = { kind: e.kind, bs: e.bs, offset: e.offset, bytes: e.bytes, flags: e.flags, zeroes };
+  }
+
+  private submit(e: QemuEvent, mech: HostJob['mech'], key: string, aioType: number | undefined): void {
+    const t = this.thread(e);
+    const j: HostJob = {
+      id: this.nextJob++, source: e.source, mech, kind: 'unknown', kindHow: '', node: '', offset: -1, bytes: -1,
+      flags: -1, submit: stamp(e), complete: { ...NO_STAMP }, ret: NaN, cause: -1, causeHow: '',
+    };
+    const b = t.lastBdrv;
+    if (aioType !== undefined && aioType >= 0) {
+      j.kind = aioKind(aioType);
+      j.kindHow = `${e.name} type ${aioType}`;
+      j.node = e.bs || b?.bs || '';
+      j.offset = e.offset;
+      j.bytes = e.bytes;
+      if (b && b.offset === e.offset) j.flags = b.flags;
+    } else if (b) {
+      j.kind = b.kind === QemuKind.BdrvRead ? 'read' : b.zeroes ? 'write-zeroes' : 'write';
+      j.kindHow = 'bdrv event before it';
+      j.node = b.bs;
+      j.offset = b.offset;
+      j.bytes = b.bytes;
+      j.flags = b.flags;
+    }
+    if (j.kind === 'read' || j.kind === 'write' || j.kind === 'write-zeroes') {
+      const front0 = t.chain?.fronts[0];
+      const sameDirection = front0 !== undefined && (j.kind === 'read') === (front0.kind === 'read');
+      if (b && t.chain && !sameDirection) {
+        // e.g. qcow2 metadata written while serving a read or a flush: QEMU's own I/O
+        j.causeHow = 'metadata';
+      } else if (b && t.chain) {
+        j.cause = t.chain.fronts[0]!.id;
+        j.causeHow = 'data';
+        for (const f of t.chain.fronts) {
+          f.jobs.push(j.id);
+          f.openData++;
+          if ((j.flags & BdrvFlag.FUA) !== 0) f.fuaProtocol = true;
+          const dev = this.device(f.device, f.iface);
+          if (j.node && !dev.protocol.includes(j.node)) dev.protocol.push(j.node);
+        }
+      }
+    } else {
+      classifyUntyped(t, j, this.frontById);
+    }
+    const old = this.openJobs.get(key);
+    if (old) {
+      this.count('qemu: host job pointer reused before its completion', 1, e);
+      this.emitJob(old);
+    }
+    this.openJobs.set(key, j);
+    t.lastBdrv = null;
+    t.lastCompletedJob = null;
+  }
+
+  private complete(e: QemuEvent, key: string, ret: number): void {
+    const j = this.openJobs.get(key);
+    if (!j) {
+      this.count('qemu: host job completion without submission', 1, e);
+      return;
+    }
+    this.openJobs.delete(key);
+    j.complete = stamp(e);
+    j.ret = ret;
+    const t = this.thread(e);
+    t.lastCompletedJob = j;
+    t.lastBdrv = null;
+    const f = j.cause >= 0 ? this.frontById.get(j.cause) : undefined;
+    if (j.causeHow === 'data' || j.causeHow === 'zeroes-fallback') {
+      for (const g of this.frontsOf(j)) {
+        if (j.causeHow === 'data') g.openData--;
+        if (g.openData <= 0 && g.fuaFormat && !g.fuaProtocol && !g.fuaFlushSeen && g.kind !== 'read' && !t.fuaPending.includes(g)) {
+          if (!(j.kind === 'write-zeroes' && j.ret === ENOTSUP)) t.fuaPending.push(g);
+        }
+      }
+    }
+    if (f && f.iface === 'blk') {
+      f.complete = stamp(e);
+      f.status = Number.isNaN(ret) ? -1 : ret < 0 ? ret : 0;
+    }
+    if (f) f.last = stamp(e);
+    this.emitJob(j);
+  }
+
+  /** Every open front a job serves (a merged blk request serves several virtio requests). */
+  private frontsOf(j: HostJob): OpenFront[] {
+    const out: OpenFront[] = [];
+    const first = j.cause >= 0 ? this.frontById.get(j.cause) : undefined;
+    if (!first) return out;
+    out.push(first);
+    for (const f of this.frontById.values()) if (f !== first && f.jobs.includes(j.id)) out.push(f);
+    return out;
+  }
+
+  private paioDone(e: QemuEvent): void {
+    if (this.openJobs.has(`paio/${e.req}`)) return this.complete(e, `paio/${e.req}`, e.ret);
+    // QEMU 0.13 posix_aio_process_queue: only the completion was traced
+    const j: HostJob = {
+      id: this.nextJob++, source: e.source, mech: 'paio', kind: aioKind(e.type), kindHow: `${e.name} type ${e.type}`,
+      node: '', offset: -1, bytes: -1, flags: -1, submit: { ...NO_STAMP }, complete: stamp(e), ret: e.ret, cause: -1,
+      causeHow: '',
+    };
+    this.emitJob(j);
+  }
+
+  private rwComplete(e: QemuEvent): void {
+    const f = this.openFronts.get(e.req);
+    if (f) f.status = Number.isNaN(e.ret) ? f.status : e.ret;
+  }
+
+  private reqComplete(e: QemuEvent): void {
+    const f = this.openFronts.get(e.req);
+    if (!f) {
+      this.count('qemu: virtio completion without pop or handle', 1, e);
+      return;
+    }
+    this.openFronts.delete(e.req);
+    if (e.obj) {
+      f.device = e.obj;
+      if (f.vq) this.vqToVdev.set(f.vq, e.obj);
+    }
+    f.complete = stamp(e);
+    f.completeHow = e.name;
+    f.status = e.status;
+    removeFrom(this.thread(e).fuaPending, f);
+    if (!f.handled) {
+      removeFrom(this.thread(e).flushCandidates, f);
+      if (f.kind !== 'flush' && f.kind !== 'other') f.kind = 'other';
+      if (f.kind === 'other' && f.jobs.length === 0) {
+        // No job: an elided flush (write_gen == flushed_gen), a dropped one (cache=unsafe), or a discard
+        // that QEMU answered itself. out_num 1 is a request with no data segment: a flush or GET_ID-less type.
+        if (f.outNum === 1 || f.outNum < 0) {
+          f.kind = 'flush';
+          f.kindHow = f.outNum === 1 ? 'no read/write handled; pop out_num 1 in_num 1; no host job' : 'no read/write handled; no host job';
+        } else {
+          f.kindHow = `no read/write handled; pop out_num ${f.outNum}`;
+        }
+      }
+    } else {
+      removeFrom(this.unlinked, f);
+    }
+    this.emitFront(f);
+  }
+
+  /** BlockBackend requests end when their thread has moved on and all their jobs are done. */
+  private closeBlkFronts(t: ThreadCtx): void {
+    if (t.openBlkFronts.length === 0) return;
+    const keep: OpenFront[] = [];
+    for (const f of t.openBlkFronts) {
+      const pending = f.jobs.some((id) => [...this.openJobs.values()].some((j) => j.id === id));
+      if (pending) keep.push(f);
+      else this.emitFront(f);
+    }
+    t.openBlkFronts = keep;
+  }
+
+  private emitFront(f: OpenFront): void {
+    this.frontById.delete(f.id);
+    if (f.iface === 'blk' && f.complete.seq < 0) f.complete = { ...f.last };
+    const d = this.device(f.device || '?', f.iface);
+    const r = d.requests;
+    if (f.kind === 'read') r.read++;
+    else if (f.kind === 'write') r.write++;
+    else if (f.kind === 'write-zeroes') r.writeZeroes++;
+    else if (f.kind === 'flush') r.flush++;
+    else r.other++;
+    this.summary.fronts++;
+    const { vq: _vq, inNum: _i, outNum: _o, handled: _h, linked: _l, fuaFlushSeen: _f, openData: _d, last: _last, thread: _t, ...rec } = f;
+    this.out.front(rec);
+  }
+
+  private emitJob(j: HostJob): void {
+    this.summary.jobs++;
+    this.summary.jobKinds[j.kind] = (this.summary.jobKinds[j.kind] ?? 0) + 1;
+    if (j.causeHow) this.summary.jobCauses[j.causeHow] = (this.summary.jobCauses[j.causeHow] ?? 0) + 1;
+    this.out.job(j);
+  }
+}
+
+function stamp(e: QemuEvent): Stamp {
+  return { time: e.time, seq: e.seq, loc: e.loc };
+}
+
+function removeFrom<T>(list: T[], x: T): void {
+  const i = list.indexOf(x);
+  if (i >= 0) list.splice(i, 1);
+}
