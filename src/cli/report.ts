@@ -1,0 +1,113 @@
+/**
+ * `blkaudit report`: the postmortem. One analysis (every stage, plus the
+ * time series), rendered as a terminal report (and charts), a JSON document
+ * and/or a self-contained HTML page — all from the same Report object.
+ */
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { analyzeForReport } from '../report/analyze.js';
+import { parseInputArg, describeFsError } from '../io/open.js';
+import { renderTerminal } from '../report/terminal.js';
+import { renderCharts } from '../report/charts.js';
+import { renderJson } from '../report/json.js';
+import { renderHtml } from '../report/html.js';
+import { createProgress, totalBytes } from '../report/progress.js';
+import { reportSchema } from '../report/schema.js';
+import { addStackOptions, stackSetup, type StackCliOptions } from './stack-options.js';
+import { addInputOptions, analyzeOptionsFrom, EXIT, UsageError, type InputOptionValues } from './options.js';
+import { Output, safeText } from './output.js';
+import { printSkipSummary } from './diagnostics.js';
+
+interface ReportOptions extends InputOptionValues, StackCliOptions {
+  html?: string;
+  json?: string;
+  charts?: boolean;
+  color?: boolean;
+  failOn?: string;
+  schema?: boolean;
+}
+
+const FAIL_ON = ['error', 'warning', 'info', 'never'] as const;
+
+export function registerReport(program: Command, run: (fn: () => Promise<number>) => Promise<void>): void {
+  const cmd = program
+    .command('report')
+    .description('postmortem report: the stack, the broken promises with evidence, per-device summary; optionally charts, JSON and a self-contained HTML page')
+    .argument('[input...]', 'trace files, per-CPU blktrace sets, or - for stdin; "layer=path" names a layer (guest=… qemu=… host=…)')
+    .option('--html <file>', 'also write a self-contained HTML report (no network access when opened)')
+    .option('--json <file>', 'also write the report as one JSON document ("-" = stdout instead of the terminal report)')
+    .option('--charts', 'add terminal charts per device: Q2C latency, requests in flight, bytes not yet durable with flushes marked, flush latency')
+    .option('--no-color', 'no ANSI colours (also off when stdout is not a terminal or NO_COLOR is set)')
+    .option('--fail-on <severity>', 'exit 1 when a finding of this severity or worse exists: error, warning, info, never', 'never')
+    .option('--schema', 'print the JSON Schema of --json output and exit');
+  addStackOptions(cmd);
+  addInputOptions(cmd);
+  cmd.addHelpText('after', `
+Terminal report: STACK (layers, inputs, devices, cache modes, clock alignment), FINDINGS sorted by
+severity then time with their evidence (file:line, time in s, device, action, RWBS, sector + 512-byte
+sectors [process]), DEVICES (one table per analysis section; sizes in bytes unless a unit is shown),
+SKIPPED INPUT (counters by reason). Charts: one column per interval (or the maximum over several).
+
+Examples:
+  blkaudit report host/loop1.blkparse.txt
+  blkaudit report --charts --html report.html guest=vm/guest/vda.blkparse.txt qemu=vm/qemu-trace.log host=vm/host/loop1.blkparse.txt
+  blkaudit report --json - trace.txt | jq '.findings[] | {rule, severity, message}'
+  blkaudit report --schema > report.schema.json`);
+  cmd.action((inputs: string[], opts: ReportOptions) => run(() => runReport(inputs, opts)));
+}
+
+/** Colour only on a terminal, never with --no-color or a non-empty NO_COLOR (no-color.org). */
+export function wantColor(option: boolean | undefined, isTTY: boolean | undefined, env: NodeJS.ProcessEnv): boolean {
+  const noColor = env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '';
+  return option !== false && Boolean(isTTY) && !noColor;
+}
+
+function writeOut(file: string, text: string): void {
+  try {
+    writeFileSync(file, text);
+  } catch (err) {
+    throw new UsageError(`cannot write ${file}: ${describeFsError(err)}`);
+  }
+}
+
+export async function runReport(inputs: string[], opts: ReportOptions): Promise<number> {
+  const out = new Output();
+  if (opts.schema) {
+    out.write(JSON.stringify(reportSchema(), null, 2) + '\n');
+    await out.end();
+    return EXIT.clean;
+  }
+  if (inputs.length === 0) throw new UsageError('report: no input given (a trace file, "-" for stdin, or layer=path)');
+  const failOn = (opts.failOn ?? 'never') as (typeof FAIL_ON)[number];
+  if (!FAIL_ON.includes(failOn)) throw new UsageError(`--fail-on must be one of ${FAIL_ON.join(', ')}, got ${JSON.stringify(opts.failOn)}`);
+  // --cache LAYER=MODE goes to the correlation, DEV=MODE to the checker
+  const setup = await stackSetup(inputs, opts);
+  const cache = setup.deviceCache;
+  const correlate = setup.correlate;
+  const base = analyzeOptionsFrom(opts);
+  const progress = createProgress(process.stderr, totalBytes(setup.inputs.map((i) => parseInputArg(i).path)));
+  const report = await analyzeForReport(setup.inputs, {
+    ...base,
+    stageOptions: { ...(base.stageOptions ?? {}), check: { cache }, ...(correlate ? { correlate } : {}) },
+    ...(progress.active ? { afterChunk: (n: number, src: string) => progress.chunk(n, src), onEvent: () => progress.event() } : {}),
+  });
+  progress.done();
+  if (opts.html) {
+    writeOut(opts.html, renderHtml(report));
+    process.stderr.write(`blkaudit: wrote HTML report to ${safeText(opts.html)}\n`);
+  }
+  if (opts.json && opts.json !== '-') writeOut(opts.json, renderJson(report));
+  if (opts.json === '-') {
+    out.write(renderJson(report));
+    printSkipSummary(report);
+  } else {
+    const width = process.stdout.columns || 80;
+    const color = wantColor(opts.color, process.stdout.isTTY, process.env);
+    out.write(renderTerminal(report, { width, color }));
+    if (opts.charts) out.write('\n' + renderCharts(report, { width, color }));
+  }
+  await out.end();
+  const rank = { error: 0, warning: 1, info: 2 } as Record<string, number>;
+  if (failOn !== 'never' && report.findings.some((f) => (rank[f.severity] ?? 3) <= rank[failOn]!)) return EXIT.findings;
+  return EXIT.clean;
+}

@@ -1,0 +1,213 @@
+/**
+ * Report renderers over real captures: the series stage (bounded, adaptive,
+ * consistent with stats and check), the terminal report and charts, the JSON
+ * document against its committed schema, and the schema validator itself.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { analyzeForReport } from '../src/report/analyze.js';
+import { renderTerminal } from '../src/report/terminal.js';
+import { renderCharts } from '../src/report/charts.js';
+import { renderJson } from '../src/report/json.js';
+import { reportSchema, validate, type Schema } from '../src/report/schema.js';
+import { sortFindings } from '../src/report/view.js';
+import { DeviceBuckets, SeriesClock } from '../src/series/buckets.js';
+import { binOf, binValue, quantile, BINS } from '../src/series/histogram.js';
+import type { DeviceSeries } from '../src/series/types.js';
+import type { Report, Finding } from '../src/model/report.js';
+
+export const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/report/${name}`, import.meta.url));
+const NOBARRIER = fixture('ext4-nobarrier.loop1.blkparse.txt');
+const VM = (p: string) => fixture(`vm-unsafe-threads/${p}`);
+
+const ANSI = /\x1b\[[0-9;]*m/g;
+const sum = (a: ReadonlyArray<number | null>) => a.reduce<number>((x, y) => x + (y ?? 0), 0);
+const series = (r: Report, layer: string, device: string) =>
+  r.devices.find((d) => d.layer === layer && d.device === device)!['series'] as DeviceSeries;
+const section = (r: Report, layer: string, device: string, name: string) =>
+  r.devices.find((d) => d.layer === layer && d.device === device)![name] as Record<string, any>;
+
+let nobarrier: Promise<Report> | undefined;
+const nobarrierReport = () => (nobarrier ??= analyzeForReport([NOBARRIER]));
+let vm: Promise<Report> | undefined;
+const vmReport = () => (vm ??= analyzeForReport([`guest=${VM('guest/vda.blkparse.txt')}`, `qemu=${VM('qemu-trace.log')}`, `host=${VM('host/loop1.blkparse.txt')}`]));
+
+test('histogram: bins are monotone, quantiles pick the right bin', () => {
+  assert.equal(binOf(500), 0);
+  assert.equal(binOf(1000), 1);
+  let prev = -1;
+  for (let ns = 1000; ns < 1e12; ns *= 1.07) {
+    const b = binOf(ns);
+    assert.ok(b >= prev && b < BINS);
+    // the representative value is within one bin (±19 %) of the sample
+    if (b < BINS - 1) assert.ok(Math.abs(binValue(b) / ns - 1) < 0.2, `${ns} → ${binValue(b)}`);
+    prev = b;
+  }
+  const h = new Uint32Array(BINS * 2);
+  for (let i = 0; i < 98; i++) h[BINS + binOf(10_000)]!++;
+  h[BINS + binOf(5_000_000)]! += 2;
+  assert.equal(quantile(h, 0, 0.5), null);
+  assert.equal(quantile(h, BINS, 0.5), binValue(binOf(10_000)));
+  assert.equal(quantile(h, BINS, 0.99), binValue(binOf(5_000_000)));
+});
+
+test('buckets: the interval doubles and pairs merge; totals and maxima survive; never more than the cap', () => {
+  const clock = new SeriesClock(8);
+  const b = new DeviceBuckets(clock);
+  // 1000 events 1 µs apart from t=0: one completion and in-flight 0→3→0 around each
+  let inFlightPeak = 0;
+  for (let k = 0; k < 1000; k++) {
+    const t = k * 1000;
+    const i = b.at(t);
+    b.q2cSample(i, 2000);
+    const v = k === 700 ? 9 : k % 3;
+    b.setInFlight(i, v);
+    inFlightPeak = Math.max(inFlightPeak, v);
+    b.setVolatile(i, k * 10);
+    if (k % 100 === 0) b.flushDone(i, 50_000 + k, true);
+  }
+  const s = b.result();
+  assert.ok(s.buckets <= 8 && s.buckets >= 4, `${s.buckets} buckets`);
+  assert.equal(s.interval * 1e9, 1000 * 2 ** Math.log2((s.interval * 1e9) / 1000), 'a power-of-two multiple of 1 µs');
+  assert.equal(s.interval, 128e-6);
+  assert.equal(sum(s.completions), 1000);
+  assert.equal(sum(s.flushes), 10);
+  assert.equal(Math.max(...s.inFlightMax), inFlightPeak);
+  assert.equal(Math.max(...s.volatileBytesMax), 9990);
+  assert.equal(Math.max(...(s.flushLatencyMax as number[])) * 1e9, 50_900);
+  // time-weighted mean in flight: pattern 0,1,2 repeating (the 9 held 1 µs) → ≈ 1
+  const area = s.inFlightAvg.reduce((a, v) => a + v * s.interval, 0);
+  assert.ok(Math.abs(area / (999e-6) - 1) < 0.02, `mean ${area / 999e-6}`);
+});
+
+test('series on ext4-nobarrier: bounded, starts at the first event, agrees with stats and check', async () => {
+  const r = await nobarrierReport();
+  const s = series(r, '', '7,1');
+  const stats = section(r, '', '7,1', 'stats');
+  const check = section(r, '', '7,1', 'check');
+  assert.ok(s.buckets <= 200 && s.buckets > 100, `${s.buckets}`);
+  assert.equal(s.start, stats['firstTime']);
+  assert.ok(s.start + s.buckets * s.interval >= stats['lastTime']);
+  for (const k of ['completions', 'readBytes', 'writeBytes', 'q2cP50', 'q2cP99', 'inFlightAvg', 'inFlightMax', 'volatileBytesMax', 'flushes', 'flushErrors', 'flushLatencyMax', 'flushLatencyMean'] as const) {
+    assert.equal((s[k] as unknown[]).length, s.buckets, k);
+  }
+  assert.equal(sum(s.flushes), 0);
+  assert.equal(sum(s.completions), stats['latencyTrue']['Q2C']['n'] - stats['flushes']['emptyBioQ2C']['n']);
+  assert.equal(sum(s.writeBytes), 1822720);
+  assert.equal(Math.max(...s.volatileBytesMax), check['maxVolatileBytes']);
+  assert.equal(Math.max(...s.inFlightMax), stats['queueDepth']['atDevice']['max']);
+  // nothing is ever flushed: the not-durable curve never goes down
+  for (let i = 1; i < s.buckets; i++) assert.ok(s.volatileBytesMax[i]! >= s.volatileBytesMax[i - 1]!);
+});
+
+test('series on the unsafe VM: guest flushes counted, host never flushed', async () => {
+  const r = await vmReport();
+  const guest = series(r, 'guest', '254,0');
+  const host = series(r, 'host', '7,1');
+  assert.equal(sum(guest.flushes), 104);
+  assert.equal(sum(guest.flushes), section(r, 'guest', '254,0', 'stats')['flushes']['completed']);
+  assert.equal(sum(host.flushes), 0);
+  assert.equal(Math.max(...host.volatileBytesMax), section(r, 'host', '7,1', 'check')['maxVolatileBytes']);
+  assert.ok(guest.buckets <= 200 && host.buckets <= 200);
+});
+
+function sevRank(f: Finding): number {
+  return { error: 0, warning: 1, info: 2 }[f.severity];
+}
+
+test('terminal report: stack, findings in order with evidence, device summary; no colour unless asked', async () => {
+  const r = await nobarrierReport();
+  assert.equal(r.findings.length, 1);
+  const text = renderTerminal(r, { width: 100, color: false });
+  assert.ok(!text.includes('\x1b'), 'no escape sequence without colour');
+  assert.match(text, /^FINDINGS \(1\)$/m);
+  assert.match(text, /WARNING flush-never-issued/);
+  // the evidence lines point at the trace: file:line, time, device, event
+  const evidence = text.split('\n').filter((l) => l.includes('ext4-nobarrier.loop1.blkparse.txt:'));
+  assert.equal(evidence.length, r.findings[0]!.evidence.length);
+  assert.match(evidence[0]!, /blkparse\.txt:41 {2}0\.000628 {2}7,1 {2}C WSM 1048576 \+ 8/);
+  assert.match(text, /^ {11}device (loop1 \()?7,1\)? {2}cache unknown \(unknown\) {2}1 finding\(s\)$/m);
+  assert.match(text, /NOT DURABLE max/);
+  assert.match(text, /1\.74 MiB/);
+  const colored = renderTerminal(r, { width: 100, color: true });
+  assert.ok(colored.includes('\x1b[33m'), 'warning in yellow');
+  assert.equal(colored.replace(ANSI, ''), text, 'colour changes nothing but colour');
+});
+
+test('findings are sorted by severity, then time', () => {
+  const mk = (severity: Finding['severity'], time: number, rule: string): Finding => ({ rule, severity, layer: '', device: '7,1', time, message: rule, evidence: [] });
+  const sorted = sortFindings([mk('info', 1, 'a'), mk('error', 5, 'b'), mk('warning', 0, 'c'), mk('error', 2, 'd')]);
+  assert.deepEqual(sorted.map((f) => f.rule), ['d', 'b', 'c', 'a']);
+  for (let i = 1; i < sorted.length; i++) assert.ok(sevRank(sorted[i - 1]!) <= sevRank(sorted[i]!));
+});
+
+test('terminal charts fit the width, mark flushes and findings, say when there is no flush', async () => {
+  const r = await vmReport();
+  for (const width of [60, 80, 132]) {
+    const text = renderCharts(r, { width, color: false });
+    for (const line of text.split('\n')) assert.ok([...line].length <= width, `${width}: ${JSON.stringify(line)} is ${[...line].length} wide`);
+    assert.equal((text.match(/^Q2C latency per interval/gm) ?? []).length, 2, 'one latency chart per block device');
+  }
+  const text = renderCharts(r, { width: 100, color: false });
+  assert.match(text, /Flush request latency, issue → completion \(maximum per interval; 104 flushes\)/);
+  assert.match(text, /Flush latency: no flush request completed on this device in the trace/);
+  const markerRows = text.split('\n').filter((l) => /^ {2}flush ▲|^ no flush/.test(l));
+  assert.equal(markerRows.length, 2);
+  assert.ok(markerRows[0]!.includes('▲'), 'guest flushes marked');
+  assert.ok(markerRows[1]!.includes('!'), 'the host finding marked');
+  const colored = renderCharts(r, { width: 80, color: true });
+  assert.ok(colored.includes('\x1b['));
+  assert.equal(colored.replace(ANSI, '').split('\n').length, text.split('\n').length);
+});
+
+test('JSON report validates against the committed schema (single and multi-layer)', async () => {
+  const schema = reportSchema();
+  for (const r of [await nobarrierReport(), await vmReport()]) {
+    const doc = JSON.parse(renderJson(r)) as unknown;
+    assert.deepEqual(validate(schema, doc), []);
+    assert.deepEqual(doc, JSON.parse(JSON.stringify(r)), 'the JSON is the Report itself');
+  }
+});
+
+test('schema validator: catches wrong types, missing and extra fields, bad enums; refuses unknown keywords', async () => {
+  const schema = reportSchema();
+  const good = JSON.parse(renderJson(await nobarrierReport())) as Record<string, any>;
+  const bad = structuredClone(good);
+  delete bad['findings'];
+  bad['extra'] = 1;
+  bad['inputs'][0]['events'] = 'many';
+  bad['devices'][0]['series']['q2cP50'][0] = 'slow';
+  bad['schemaVersion'] = 2;
+  const errors = validate(schema, bad).map((e) => `${e.path}: ${e.message}`);
+  assert.deepEqual(errors.sort(), [
+    // (sorted: '/' < ':')
+    '/devices/0/series/q2cP50/0: expected number or null, got string',
+    '/extra: property not allowed by the schema',
+    '/inputs/0/events: expected integer, got string',
+    '/schemaVersion: expected 1',
+    ': missing required property "findings"',
+  ]);
+  const sev = structuredClone(good);
+  sev['findings'][0]['severity'] = 'fatal';
+  assert.deepEqual(validate(schema, sev).map((e) => e.path), ['/findings/0/severity']);
+  assert.throws(() => validate({ type: 'object', patternProperties: {} } as Schema, {}), /not supported/);
+  assert.throws(() => validate({ $ref: 'other.json#/x' } as Schema, {}), /only local/);
+});
+
+test('schema documents every field it names', () => {
+  const missing: string[] = [];
+  const walk = (node: unknown, path: string): void => {
+    if (typeof node !== 'object' || node === null) return;
+    const n = node as Record<string, any>;
+    for (const [k, v] of Object.entries((n['properties'] ?? {}) as Record<string, any>)) {
+      if (typeof v['description'] !== 'string' || v['description'].length < 3) missing.push(`${path}.${k}`);
+      walk(v, `${path}.${k}`);
+    }
+    if (n['items']) walk(n['items'], `${path}[]`);
+    if (typeof n['additionalProperties'] === 'object') walk(n['additionalProperties'], `${path}{}`);
+    for (const [k, v] of Object.entries((n['$defs'] ?? {}) as Record<string, unknown>)) walk(v, `#${k}`);
+  };
+  walk(reportSchema(), '');
+  assert.deepEqual(missing, []);
+});
