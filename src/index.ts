@@ -13,6 +13,7 @@ import { SCHEMA_VERSION, type InputReport, type Report } from './model/report.js
 import { chooseFormat, InputError, openByteStream, parseInputArg, peekStream, type InputSpec } from './io/open.js';
 import { pumpFormat } from './io/worker-pump.js';
 import type { ParseContext, ParseOptions } from './formats/types.js';
+import type { QemuSink } from './qemu/event.js';
 import { STAGES } from './stages.js';
 import { resolveBlktraceSet } from './io/blktrace-files.js';
 import { readBlktraceSet } from './formats/blktrace/set-reader.js';
@@ -87,6 +88,7 @@ export async function analyze(inputs: Array<string | InputSpec>, options: Analyz
     report.layers.push({ name: layer.name, inputs: layer.inputs, devices: [...layer.devices].map(formatDev) });
     for (const { stage, analyzer } of layer.sinks) stage.contribute(report, layer.name, analyzer.finish(), env);
   }
+  for (const stage of stages) stage.finishAll?.(report, env);
   report.diagnostics = diag.list();
   report.skipped = diag.toRecord();
   return report;
@@ -149,6 +151,7 @@ async function readInput(
     },
   };
   const before = countSkipped(env);
+  const qemuSinks = layer.sinks.map((s) => s.analyzer as Partial<QemuSink>).filter((s) => typeof s.qemu === 'function');
   const ctx: ParseContext = {
     sourceIndex: source.index,
     sourceName: spec.path,
@@ -170,6 +173,15 @@ async function readInput(
       if (!source.limitations.includes(text)) source.limitations.push(text);
     },
   };
+  if (format.produces === 'qemu') {
+    // QEMU trace events go to the stages that read them (cross-layer correlation)
+    ctx.qemuSink = {
+      qemu(e) {
+        events++;
+        for (let i = 0; i < qemuSinks.length; i++) qemuSinks[i]!.qemu!(e);
+      },
+    };
+  }
   const afterChunk = options.afterChunk;
   const progress = afterChunk ? (n: number) => afterChunk(n, spec.path) : undefined;
   let bytes = 0;

@@ -6,12 +6,18 @@
 import type { AnalysisEnv, EventAnalyzer } from './model/analysis.js';
 import type { Report } from './model/report.js';
 import type { AnalyzeOptions } from './index.js';
+import { seriesStage } from './series/stage.js';
+import { statsStage } from './stats/stage.js';
+import { checkStage } from './check/stage.js';
+import { correlateStage } from './correlate/stage.js';
 
 export interface Stage {
   name: string;
   enabled(options: AnalyzeOptions): boolean;
   create(env: AnalysisEnv, layer: string, options: AnalyzeOptions): EventAnalyzer<unknown>;
   contribute(report: Report, layer: string, result: unknown, env: AnalysisEnv): void;
+  /** Once, after every layer has been read and contributed (cross-layer stages). */
+  finishAll?(report: Report, env: AnalysisEnv): unknown;
 }
 
-export const STAGES: Stage[] = [];
+export const STAGES: Stage[] = [seriesStage, statsStage, checkStage, correlateStage];

@@ -14,14 +14,14 @@ import { RULES, sortFindings } from '../check/checker.js';
 import { checkOf } from '../check/stage.js';
 import type { AtRisk, CacheDeclaration, CheckOptions, DeviceCheckSummary } from '../check/types.js';
 import { formatBytes } from '../check/rules/rule.js';
+import { addStackOptions, stackSetup, type StackCliOptions } from './stack-options.js';
 import { addInputOptions, analyzeOptionsFrom, EXIT, UsageError, type InputOptionValues } from './options.js';
 import { Output, safeText } from './output.js';
 import { printSkipSummary } from './diagnostics.js';
 
-export interface CheckCliOptions extends InputOptionValues {
+export interface CheckCliOptions extends InputOptionValues, StackCliOptions {
   json?: boolean;
   failOn?: string;
-  cache?: string[];
   at?: string;
 }
 
@@ -34,8 +34,8 @@ export function registerCheck(program: Command, run: (fn: () => Promise<number>)
     .argument('<input...>', 'trace files, per-CPU blktrace sets, or - for stdin; "layer=path" names a layer')
     .option('--json', 'print {"schemaVersion":1,"findings":[…],"devices":[…]} instead of tables')
     .option('--fail-on <severity>', 'exit 1 when a finding is at least this severe: error, warning or info', 'error')
-    .option('--cache <DEV=MODE>', 'the device\'s write cache: writeback or writethrough; DEV is maj,min or a name (sda, loop1); repeatable', collect)
     .option('--at <seconds>', 'list the writes a power cut at this trace time would lose (acknowledged, not yet durable)');
+  addStackOptions(cmd);
   addInputOptions(cmd);
   cmd.addHelpText('after', `
 Rules:
@@ -53,27 +53,17 @@ Examples:
   blkaudit check --cache loop1=writeback loop1.blkparse.txt
   blkparse -i sda -o - | blkaudit check --fail-on warning -
   blkaudit check --at 12.5 --cache 8,0=writeback sda.blkparse.txt
+  blkaudit check guest=vm/vda.blkparse.txt qemu=vm/qemu-trace.log host=vm/loop1.blkparse.txt
+  blkaudit check upper=loop2.blkparse.txt lower=loop1.blkparse.txt --map upper=upper.img.filefrag.txt
   blkaudit check --json guest=vda.blkparse.txt host=loop1.blkparse.txt | jq '.findings[] | .rule'`);
   cmd.action((inputs: string[], opts: CheckCliOptions) => run(() => runCheck(inputs, opts)));
-}
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
 }
 
 /** Validated options → CheckOptions; throws UsageError. */
 export function checkOptionsFrom(opts: CheckCliOptions): { check: CheckOptions; failOn: number } {
   const failOn = SEVERITY_RANK[opts.failOn ?? 'error'];
   if (failOn === undefined) throw new UsageError(`--fail-on must be error, warning or info, got ${JSON.stringify(opts.failOn)}`);
-  const cache: CacheDeclaration[] = [];
-  for (const c of opts.cache ?? []) {
-    try {
-      cache.push(parseCacheDeclaration(c));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-  }
-  const check: CheckOptions = { cache };
+  const check: CheckOptions = { cache: [] };
   if (opts.at !== undefined) {
     const at = Number(opts.at);
     if (opts.at.trim() === '' || !Number.isFinite(at) || at < 0) throw new UsageError(`--at expects seconds in the trace's clock, got ${JSON.stringify(opts.at)}`);
@@ -84,7 +74,13 @@ export function checkOptionsFrom(opts: CheckCliOptions): { check: CheckOptions; 
 
 export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise<number> {
   const { check, failOn } = checkOptionsFrom(opts);
-  const report = await analyze(inputs, { ...analyzeOptionsFrom(opts), stages: ['check'], stageOptions: { check } });
+  const setup = await stackSetup(inputs, opts);
+  check.cache = setup.deviceCache;
+  const report = await analyze(setup.inputs, {
+    ...analyzeOptionsFrom(opts),
+    stages: setup.correlate ? ['check', 'correlate'] : ['check'],
+    stageOptions: setup.correlate ? { check, correlate: setup.correlate } : { check },
+  });
   const { devices, at } = checkOf(report);
   const unmatched = (check.cache ?? []).filter((d) => !devices.some((x) => x.cacheDeclared === d.device));
   if (unmatched.length > 0) {
@@ -96,11 +92,16 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
   if (opts.json) {
     const doc: Record<string, unknown> = { schemaVersion: 1, findings, devices: devices.map(jsonDevice) };
     if (check.at !== undefined) doc['at'] = at;
+    if (report.correlation) {
+      doc['correlation'] = { statements: report.correlation.statements, limitations: report.correlation.limitations, levels: report.correlation.levels };
+      doc['alignment'] = report.alignment;
+    }
     doc['skipped'] = report.skipped;
     doc['limitations'] = limitationsOf(report);
     out.write(JSON.stringify(doc, null, 2) + '\n');
   } else {
     out.write(renderCheckText(findings, devices, check.at !== undefined ? at : undefined));
+    if (report.correlation) out.write(renderStackText(report));
     const limits = limitationsOf(report);
     if (limits.length > 0) {
       out.write('\nWhat these inputs cannot show (so cannot be checked):\n');
@@ -110,6 +111,18 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
   await out.end();
   printSkipSummary(report);
   return findings.some((f) => (SEVERITY_RANK[f.severity] ?? 9) <= failOn) ? EXIT.findings : EXIT.clean;
+}
+
+/** The cross-layer summary: count-level statements and how the clocks were aligned. */
+function renderStackText(report: Report): string {
+  const lines: string[] = ['', 'Across layers:'];
+  for (const st of report.correlation?.statements ?? []) lines.push(`  ${safeText(st)}`);
+  for (const a of report.alignment as Array<Record<string, unknown>>) {
+    const off = typeof a['offsetSeconds'] === 'number' ? `offset ${(a['offsetSeconds'] as number).toFixed(6)} s ± ${((a['widthSeconds'] as number) / 2).toFixed(6)} s, ` : '';
+    lines.push(`  clock ${safeText(String(a['upper']))} → ${safeText(String(a['lower']))}: ${safeText(String(a['method']))}, ${off}${a['supportingPairs']} supporting pair(s)${a['note'] ? ` — ${safeText(String(a['note']))}` : ''}`);
+  }
+  for (const l of report.correlation?.limitations ?? []) lines.push(`  cannot be shown: ${safeText(l)}`);
+  return lines.join('\n') + '\n';
 }
 
 /** Facts each input's format cannot carry (e.g. CSV traces have no flush information). */

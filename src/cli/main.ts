@@ -8,6 +8,10 @@ import { InputError, VERSION } from '../index.js';
 import { EXIT, UsageError } from './options.js';
 import { registerEvents } from './events.js';
 import { registerFormats } from './formats.js';
+import { registerStats } from './stats.js';
+import { registerCheck } from './check.js';
+import { registerFollow } from './follow.js';
+import { registerReport } from './report.js';
 import { safeText } from './output.js';
 
 export function buildProgram(run: (fn: () => Promise<number>) => Promise<void>): Command {
@@ -21,6 +25,10 @@ export function buildProgram(run: (fn: () => Promise<number>) => Promise<void>):
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerEvents(program, run);
   registerFormats(program, run);
+  registerStats(program, run);
+  registerCheck(program, run);
+  registerFollow(program, run);
+  registerReport(program, run);
   program.addHelpText('after', `
 Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage error or unreadable input.
 
