@@ -1,6 +1,14 @@
 import type { FormatSpec } from './types.js';
 import { blkparseFormat } from './blkparse/spec.js';
+import { qemuLogFormat } from './qemu/log.js';
+import { qemuSimpletraceFormat } from './qemu/simpletrace.js';
 import { eventsCsvFormat, eventsNdjsonFormat } from './events/spec.js';
+import { blktraceFormat, ftraceBlkBinFormat } from './blktrace/spec.js';
+import { tracepointFormat } from './tracepoint/spec.js';
+import { ftraceBlkClassicFormat, ftraceBlkFormat } from './ftrace-blk/spec.js';
+import { blkparseCustomFormat } from './blkparse-custom/spec.js';
+import { csvFormat, csvMsrFormat } from './csv/spec.js';
+import { biosnoopFormat, iosnoopFormat } from './snoop/spec.js';
 
 /**
  * Every input format blkaudit reads. Detection asks each spec for its
@@ -9,8 +17,20 @@ import { eventsCsvFormat, eventsNdjsonFormat } from './events/spec.js';
  */
 export const FORMATS: readonly FormatSpec[] = [
   blkparseFormat,
+  ftraceBlkClassicFormat,
+  ftraceBlkFormat,
+  tracepointFormat,
+  blktraceFormat,
+  ftraceBlkBinFormat,
+  qemuSimpletraceFormat,
+  qemuLogFormat,
   eventsNdjsonFormat,
   eventsCsvFormat,
+  biosnoopFormat,
+  iosnoopFormat,
+  csvMsrFormat,
+  csvFormat,
+  blkparseCustomFormat,
 ];
 
 export function formatByName(name: string): FormatSpec | undefined {
