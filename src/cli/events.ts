@@ -26,7 +26,7 @@ comm, aux (remap: old sector, split: new sector, unplug: depth), auxDev, text.
 
 Examples:
   blkaudit events --csv sda.blkparse.txt > events.csv
-  blkparse -i sda -o - | blkaudit events - | duckdb -c "select action, count(*) from read_json_auto('/dev/stdin') group by 1"
+  blkparse -i sda | blkaudit events - | duckdb -c "select action, count(*) from read_json_auto('/dev/stdin') group by 1"
   blkaudit events --ndjson trace.txt > e.ndjson && blkaudit check e.ndjson   # same analysis`);
   cmd.action((inputs: string[], opts: EventsOptions) => run(() => runEvents(inputs, opts)));
 }

@@ -33,7 +33,7 @@ export function buildProgram(run: (fn: () => Promise<number>) => Promise<void>):
 Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage error or unreadable input.
 
 Examples:
-  blkparse -i sda -o - | blkaudit check -
+  blkparse -i sda | blkaudit check -
   blkaudit stats fixtures/stats/raw-odirect-dsync/loop1.blkparse.txt
   blkaudit check guest=vm/guest/vda.blkparse.txt qemu=vm/qemu-trace.log host=vm/host/loop1.blkparse.txt`);
   return program;

@@ -27,7 +27,7 @@ of a flush-sequenced write, bios sharing a start sector stay apart.
 
 Examples:
   blkaudit stats sda.blkparse.txt
-  blkparse -i sda -o - | blkaudit stats -
+  blkparse -i sda | blkaudit stats -
   blkaudit stats --json guest=vda.blkparse.txt host=loop1.blkparse.txt | jq '.devices[].latency.Q2C'`);
   cmd.action((inputs: string[], opts: StatsOptions) => run(() => runStats(inputs, opts)));
 }
