@@ -1,0 +1,142 @@
+/**
+ * Parsing in a worker thread (src/io/worker-pump.ts, packed.ts) gives exactly
+ * what parsing in the main thread gives: every event field, every
+ * diagnostic with its examples, the attachments and the whole report — on
+ * real blkparse captures, on generated traces, and on damaged text (so the
+ * context calls travel in order with the events). Also: the decision rule.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { analyze } from '../src/index.js';
+import { copyEvent, type BlockEvent } from '../src/model/event.js';
+import { useWorker, WORKER_MIN_BYTES } from '../src/io/worker-pump.js';
+import { HEAD_BYTES } from '../src/io/open.js';
+import { blkparseFormat } from '../src/formats/blkparse/spec.js';
+import { generate } from '../bench/gen.js';
+import { rng } from './helpers/fuzz.js';
+
+const FIXTURES = fileURLToPath(new URL('../../fixtures/blkparse/', import.meta.url));
+
+async function both(path: string, extra: { strict?: boolean } = {}) {
+  const run = async (parseWorker: boolean) => {
+    const events: BlockEvent[] = [];
+    try {
+      const report = await analyze([path], { ...extra, parseWorker, onEvent: (e) => events.push(copyEvent(e)) });
+      return { events, report: JSON.stringify(report) };
+    } catch (err) {
+      return { events, report: `threw ${(err as Error).message}` };
+    }
+  };
+  return { inline: await run(false), worker: await run(true) };
+}
+
+/** Damages some lines (deletes/replaces bytes) so the parser counts skips. */
+function damage(data: Buffer, seed: number): Buffer {
+  const r = rng(seed);
+  const lines = data.toString('latin1').split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (r() < 0.05) {
+      const l = lines[i]!;
+      const at = Math.floor(r() * l.length);
+      lines[i] = r() < 0.5 ? l.slice(0, at) + l.slice(at + 1) : l.slice(0, at) + 'Z' + l.slice(at + 1);
+    }
+  }
+  return Buffer.from(lines.join('\n'), 'latin1');
+}
+
+test('worker = main thread on every blkparse fixture (events, diagnostics, report)', async () => {
+  const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.txt'));
+  assert.ok(files.length >= 5);
+  for (const f of files) {
+    const { inline, worker } = await both(join(FIXTURES, f));
+    assert.ok(inline.events.length > 0, f);
+    assert.deepEqual(worker.events, inline.events, f);
+    assert.equal(worker.report, inline.report, f);
+  }
+});
+
+test('worker = main thread on a generated trace, intact and damaged, and under --strict', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-worker-test-'));
+  try {
+    const g = generate({ outDir: dir, events: 60000, cpus: 2, seed: 9, text: true });
+    const text = readFileSync(g.textPath!);
+    const damaged = join(dir, 'damaged.txt');
+    writeFileSync(damaged, damage(text, 3));
+    const intact = await both(g.textPath!);
+    assert.equal(intact.inline.events.length, g.events);
+    assert.deepEqual(intact.worker.events, intact.inline.events);
+    assert.equal(intact.worker.report, intact.inline.report);
+    const bad = await both(damaged);
+    assert.ok(bad.inline.events.length < g.events && bad.inline.events.length > g.events * 0.8);
+    assert.match(bad.inline.report, /blkparse: /, 'skips are counted');
+    assert.deepEqual(bad.worker.events, bad.inline.events);
+    assert.equal(bad.worker.report, bad.inline.report);
+    const strict = await both(damaged, { strict: true });
+    assert.match(strict.inline.report, /^threw --strict: \d+ record\(s\)/);
+    assert.equal(strict.worker.report, strict.inline.report);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('worker = main thread on stdin in uneven chunks (coalesced into larger messages)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-worker-test-'));
+  try {
+    const g = generate({ outDir: dir, events: 40000, cpus: 2, seed: 13, text: true });
+    const text = damage(readFileSync(g.textPath!), 5);
+    const r = rng(8);
+    const sizes: number[] = [];
+    for (let at = 0; at < text.length;) {
+      const n = 1 + Math.floor(r() * (r() < 0.5 ? 300 : 400_000));
+      sizes.push(n);
+      at += n;
+    }
+    const run = async (parseWorker: boolean) => {
+      let at = 0;
+      const chunks = sizes.map((n) => text.subarray(at, (at += n)));
+      const events: BlockEvent[] = [];
+      const report = await analyze(['-'], { stdin: Readable.from(chunks), parseWorker, onEvent: (e) => events.push(copyEvent(e)) });
+      return { events, report: JSON.stringify(report) };
+    };
+    const inline = await run(false);
+    const worker = await run(true);
+    assert.ok(inline.events.length > 30000);
+    assert.deepEqual(worker.events, inline.events);
+    assert.equal(worker.report, inline.report);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('worker decision: opt-in, format, size, stdin', async () => {
+  const big = { path: '-', headBytes: HEAD_BYTES };
+  const fixture = join(FIXTURES, readdirSync(FIXTURES)[0]!);
+  assert.ok(readFileSync(fixture).length < WORKER_MIN_BYTES);
+  const saved = process.env.BLKAUDIT_PARSE_WORKER;
+  const withEnv = async (v: string | undefined, fn: () => Promise<void>) => {
+    if (v === undefined) delete process.env.BLKAUDIT_PARSE_WORKER;
+    else process.env.BLKAUDIT_PARSE_WORKER = v;
+    try {
+      await fn();
+    } finally {
+      if (saved === undefined) delete process.env.BLKAUDIT_PARSE_WORKER;
+      else process.env.BLKAUDIT_PARSE_WORKER = saved;
+    }
+  };
+  await withEnv(undefined, async () => {
+    assert.equal(await useWorker(blkparseFormat, big), false, 'off by default');
+    assert.equal(await useWorker(blkparseFormat, { path: fixture, headBytes: 100, parseWorker: true }), true, 'asked for');
+    assert.equal(await useWorker({ ...blkparseFormat, name: 'csv' }, { ...big, parseWorker: true }), false, 'only listed formats');
+  });
+  await withEnv('1', async () => {
+    assert.equal(await useWorker(blkparseFormat, big), true, 'a large stream');
+    assert.equal(await useWorker(blkparseFormat, { path: '-', headBytes: 100 }), false, 'a small stream stays inline');
+    assert.equal(await useWorker(blkparseFormat, { path: fixture, headBytes: HEAD_BYTES }), false, 'a small file stays inline');
+    assert.equal(await useWorker(blkparseFormat, { ...big, parseWorker: false }), false, 'the option wins');
+  });
+});
