@@ -1,15 +1,13 @@
 /**
- * Read `layer=path` inputs straight into a Correlator (for `blkaudit follow`
- * and for tests): the same opening, detection and parser cores as analyze(),
- * with each input's events routed to its layer's sink. Never prints.
+ * Read `layer=path` inputs into a correlation (for `blkaudit follow` and for
+ * tests), and load sector maps. Never prints.
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { AnalysisEnv, SourceInfo } from '../model/analysis.js';
-import { Diagnostics } from '../model/diagnostics.js';
-import type { ParseContext } from '../formats/types.js';
-import { chooseFormat, InputError, openByteStream, parseInputArg, peekStream, pump } from '../io/open.js';
-import { createCorrelator, type CorrelateOptions, type CorrelationResult } from './correlator.js';
+import type { AnalysisEnv } from '../model/analysis.js';
+import { analyze } from '../index.js';
+import { InputError, parseInputArg } from '../io/open.js';
+import type { CorrelateOptions, CorrelationResult } from './correlator.js';
 import { parseMapSpec, type SectorMap } from './mapping.js';
 
 export interface LoadedCorrelation {
@@ -17,36 +15,28 @@ export interface LoadedCorrelation {
   result: CorrelationResult;
 }
 
-/** Inputs as "layer=path" (a plain path gets layer "layer<N>"). */
+/**
+ * Inputs as "layer=path" (a plain path gets layer "layer<N>"), read by
+ * analyze() with only the correlation stage: the same opening, per-CPU sets,
+ * gzip, detection and parser cores as every other command.
+ */
 export async function correlateFiles(inputs: string[], opts: CorrelateOptions = {}, format?: string): Promise<LoadedCorrelation> {
-  const env: AnalysisEnv = { sources: [], diag: new Diagnostics(), options: {} };
-  const c = createCorrelator(env, opts);
   let n = 0;
-  for (const arg of inputs) {
+  const named = inputs.map((arg) => {
     const spec = parseInputArg(arg);
-    const layer = spec.layer || `layer${++n}`;
-    const raw = await openByteStream(spec.path);
-    const { head, stream } = await peekStream(raw, spec.path);
-    const { format: f, detectedBy } = chooseFormat(head, spec.path, format);
-    const source: SourceInfo = {
-      index: env.sources.length, name: spec.path, layer, format: f.name, detectedBy,
-      locKind: f.kind === 'binary' ? 'offset' : 'line', clock: { name: 'relative', origin: 'as printed by the trace' }, limitations: [],
-    };
-    env.sources.push(source);
-    const ctx: ParseContext = {
-      sourceIndex: source.index,
-      sourceName: spec.path,
-      sink: f.produces === 'block' ? c.blockSink(layer, source.index) : { event: () => {} },
-      diag: env.diag,
-      options: {},
-      setClock: (d) => { source.clock = d; },
-      attach: () => {},
-      limitation: (t) => { if (!source.limitations.includes(t)) source.limitations.push(t); },
-    };
-    if (f.produces === 'qemu') ctx.qemuSink = c.qemuSink(layer, source.index);
-    await pump(stream, f.create(ctx));
-  }
-  return { env, result: c.finish() };
+    return spec.layer ? arg : `layer${++n}=${spec.path}`;
+  });
+  let loaded: LoadedCorrelation | undefined;
+  await analyze(named, {
+    ...(format ? { format } : {}),
+    stages: ['correlate'],
+    stageOptions: { correlate: opts },
+    onStageResult: (stage, result, env) => {
+      if (stage === 'correlate') loaded = { env, result: result as CorrelationResult };
+    },
+  });
+  if (!loaded) throw new InputError('correlation needs two layers or a QEMU trace (name inputs layer=path, top layer first)', inputs[0] ?? '');
+  return loaded;
 }
 
 /**
