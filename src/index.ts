@@ -3,6 +3,7 @@
  * Never prints, never exits: errors that make an input unusable are thrown as
  * InputError; everything else is counted in the report.
  */
+import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Diagnostics } from './model/diagnostics.js';
 import type { BlockEvent, EventSink } from './model/event.js';
@@ -44,6 +45,10 @@ export interface AnalyzeOptions extends ParseOptions {
   parseWorker?: boolean;
   /** Called after each input chunk with the bytes read so far; may await (output backpressure, progress). */
   afterChunk?: (bytesRead: number, source: string) => Promise<void> | void;
+  /** Receives a cross-layer stage's whole result (e.g. the correlator's built stack, for `follow`). */
+  onStageResult?: (stage: string, result: unknown, env: AnalysisEnv) => void;
+  /** Requests tracked in flight per device before the oldest are dropped and counted (AnalysisEnv.options['maxInflight']). */
+  maxInflight?: number;
 }
 
 interface LayerRun {
@@ -58,6 +63,7 @@ export async function analyze(inputs: Array<string | InputSpec>, options: Analyz
   const diag = new Diagnostics();
   const sources: SourceInfo[] = [];
   const env: AnalysisEnv = { sources, diag, options: { ...(options.stageOptions ?? {}) } };
+  if (options.maxInflight) env.options['maxInflight'] = options.maxInflight;
   const report: Report = {
     schemaVersion: SCHEMA_VERSION,
     generator: { name: 'blkaudit', version: VERSION },
@@ -88,7 +94,10 @@ export async function analyze(inputs: Array<string | InputSpec>, options: Analyz
     report.layers.push({ name: layer.name, inputs: layer.inputs, devices: [...layer.devices].map(formatDev) });
     for (const { stage, analyzer } of layer.sinks) stage.contribute(report, layer.name, analyzer.finish(), env);
   }
-  for (const stage of stages) stage.finishAll?.(report, env);
+  for (const stage of stages) {
+    const result = stage.finishAll?.(report, env);
+    if (result !== undefined) options.onStageResult?.(stage.name, result, env);
+  }
   report.diagnostics = diag.list();
   report.skipped = diag.toRecord();
   return report;
@@ -109,6 +118,13 @@ async function readInput(
   let gzip = false;
   let stream: AsyncIterable<Buffer> | undefined;
   let headBytes = 0;
+  if (set && set.files.length === 0) {
+    const names = set.ignored.map((f) => basename(f)).join(', ');
+    throw new InputError(
+      `${spec.path}: blktrace per-CPU file(s) ${names} present but CPU 0 is missing; like blkparse, CPUs are read from 0 up to the first missing number, so nothing could be read`,
+      spec.path,
+    );
+  }
   if (set && set.files.length > 0) {
     format = blktraceFormat;
     detectedBy = `per-CPU file set ${set.names.join(', ')} (${set.files.length} file(s))`;

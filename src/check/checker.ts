@@ -70,6 +70,9 @@ function snapshot(m: DeviceModel, atNs: number, afterEnd: boolean): Snapshot {
   };
 }
 
+/** report.skipped counter: requests the checker dropped because more than maxQueued were in flight. */
+export const CHECK_DROPPED_REASON = 'check: oldest requests dropped (too many in flight)';
+
 export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventAnalyzer<CheckResult> {
   const layer = opts.layer ?? '';
   const decls: readonly CacheDeclaration[] = opts.cache ?? [];
@@ -131,6 +134,11 @@ export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventA
         };
         if (atNs !== undefined && !snaps.has(m.dev)) snaps.set(m.dev, snapshot(m, atNs, atNs > m.lastTime));
         for (const rule of m.rules) rule.finish?.(m, ctx);
+        if (m.evictedQueued > 0) {
+          env.diag.addMany(CHECK_DROPPED_REASON, 'info', m.evictedQueued, {
+            source: 'check', locKind: 'line', loc: 0, text: `device ${m.devText}: ${m.evictedQueued} (limit ${m.maxQueued}, --max-inflight)`,
+          });
+        }
         const wt = cache.mode === 'writethrough';
         const v = m.volatile;
         const oldest = v.oldestPending();

@@ -23,8 +23,29 @@ import { newReq, type Req } from './request.js';
 import { copyInto, VolatileSet } from './volatile.js';
 import type { DeviceRule, RuleFactory } from './rules/rule.js';
 
-/** Bios queued but never issued are kept up to this many (merges not traced, trace cut). */
-const MAX_QUEUED = 8192;
+/**
+ * Bios queued but never issued (and requests at the driver) are kept up to
+ * this many per device (merges not traced, trace cut); --max-inflight
+ * (AnalysisEnv.options['maxInflight']) overrides it.
+ */
+export const MAX_QUEUED = 8192;
+
+/**
+ * Drops the oldest 1/16 of the cap (at least one) from an insertion-ordered
+ * map and returns how many. In batches because a Map deleted from the front
+ * keeps holes that every fresh keys() iterator walks over: dropping one entry
+ * per insert made a flood of never-completed requests quadratic.
+ */
+function dropOldest(map: Map<number, unknown>, cap: number): number {
+  const n = Math.max(1, cap >> 4);
+  let dropped = 0;
+  for (const k of map.keys()) {
+    if (dropped === n) break;
+    map.delete(k);
+    dropped++;
+  }
+  return dropped;
+}
 /** Flush requests at the driver kept (one per hw queue is normal). */
 const MAX_PENDING_FLUSHES = 1024;
 
@@ -82,6 +103,8 @@ export class DeviceModel {
   orphanExample: EvidenceRef | undefined;
   /** Bios and requests dropped from memory (MAX_QUEUED: merges not traced, completions lost). */
   evictedQueued = 0;
+  /** Cap on queued / at-driver / awaiting-final requests kept (MAX_QUEUED or --max-inflight). */
+  readonly maxQueued: number;
 
   /**
    * Sync+meta writes (REQ_SYNC|REQ_META: journal, log and superblock writes).
@@ -108,6 +131,8 @@ export class DeviceModel {
     readonly layer: string,
     factories: readonly RuleFactory[],
   ) {
+    const cap = env.options['maxInflight'];
+    this.maxQueued = typeof cap === 'number' && cap > 0 ? cap : MAX_QUEUED;
     this.devText = formatDev(dev);
     this.volatile = new VolatileSet((e, note) => evidenceOf(env, e, note));
     this.rules = factories.map((f) => f.create(this));
@@ -215,7 +240,7 @@ export class DeviceModel {
     if (e.bytes <= 0 || e.sector < 0) {
       // an empty flush bio (Q FWS / Q WBS with no sector)
       this.emptyFlushes.push(r);
-      if (this.emptyFlushes.length > MAX_QUEUED) this.emptyFlushes.shift();
+      if (this.emptyFlushes.length > this.maxQueued) this.emptyFlushes.shift();
       return;
     }
     if (isWriteOp(e.op)) {
@@ -223,11 +248,7 @@ export class DeviceModel {
       if ((e.flags & SYNC_META) === SYNC_META) r.gen = this.maxCompletedGen + 1;
     }
     this.queued.set(e.sector, r);
-    if (this.queued.size > MAX_QUEUED) {
-      const oldest = this.queued.keys().next().value as number;
-      this.queued.delete(oldest);
-      this.evictedQueued++;
-    }
+    if (this.queued.size > this.maxQueued) this.evictedQueued += dropOldest(this.queued, this.maxQueued);
   }
 
   /** A bio merged into the back of a request: it is not a request of its own. */
@@ -277,12 +298,8 @@ export class DeviceModel {
     r.gotRq = true;
     if (!r.comm) r.comm = e.comm;
     this.inflight.set(e.sector, r);
-    if (this.inflight.size > MAX_QUEUED) {
-      // completions lost: forget the oldest request at the driver
-      const oldest = this.inflight.keys().next().value as number;
-      this.inflight.delete(oldest);
-      this.evictedQueued++;
-    }
+    // completions lost: forget the oldest requests at the driver
+    if (this.inflight.size > this.maxQueued) this.evictedQueued += dropOldest(this.inflight, this.maxQueued);
     for (const rule of this.onIssue) rule.issue!(this, r, e);
   }
 
@@ -380,7 +397,7 @@ export class DeviceModel {
       const prev = this.awaitingFinal.get(r!.sector);
       if (prev) for (const rule of this.rules) rule.abandoned?.(this, prev);
       this.awaitingFinal.set(r!.sector, r!);
-      if (this.awaitingFinal.size > MAX_QUEUED) {
+      if (this.awaitingFinal.size > this.maxQueued) {
         const [k, old] = this.awaitingFinal.entries().next().value as [number, Req];
         this.awaitingFinal.delete(k);
         for (const rule of this.rules) rule.abandoned?.(this, old);

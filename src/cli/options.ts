@@ -11,6 +11,7 @@ export interface InputOptionValues {
   maxLineLength?: number;
   blkparseFormat?: string;
   csvColumns?: string;
+  maxInflight?: number;
 }
 
 export interface OptionSpec {
@@ -30,6 +31,7 @@ export const INPUT_OPTIONS: OptionSpec[] = [
   { flags: '--strict', description: 'exit 2 when any line or record cannot be used, instead of counting and going on' },
   { flags: '--max-line-length <bytes>', description: 'longest text line accepted; longer lines are counted and skipped (default 1048576)', parse: positiveInt },
   { flags: '--blkparse-format <spec>', description: 'the blkparse -f format the input was written with (e.g. "%D %2c %8s %5T.%9t %5p %2a %3d %S + %n [%C]\\n")' },
+  { flags: '--max-inflight <n>', description: 'requests tracked in flight per device before the oldest are dropped and counted (default: 1048576 for stats, 8192 for check)', parse: positiveInt },
   { flags: '--csv-columns <map>', description: 'CSV column mapping "time=Timestamp,offset=Offset,…" or a preset name (msr)' },
 ];
 
@@ -55,6 +57,7 @@ export function analyzeOptionsFrom(v: InputOptionValues): AnalyzeOptions {
   if (v.maxLineLength) o.maxLineLength = v.maxLineLength;
   if (v.blkparseFormat) o.blkparseFormat = v.blkparseFormat;
   if (v.csvColumns) o.csvColumns = v.csvColumns;
+  if (v.maxInflight) o.maxInflight = v.maxInflight;
   return o;
 }
 

@@ -7,7 +7,8 @@
  *     by name, so several devices' sets are read and merged together.
  * CPU files are taken from 0 up to the first missing number, like blkparse;
  * present files after a gap are returned as `ignored` so the caller can say so.
- * A present but empty file belongs to the set (an idle CPU).
+ * A present but empty file belongs to the set (an idle CPU). A set whose CPU 0
+ * is missing comes back with no files and all of them `ignored`.
  */
 import { promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -25,7 +26,8 @@ export interface BlktraceSet {
 
 /** The per-CPU files for `arg`, or undefined when `arg` is not a blktrace set. */
 export async function resolveBlktraceInput(arg: string): Promise<string[] | undefined> {
-  return (await resolveBlktraceSet(arg))?.files;
+  const set = await resolveBlktraceSet(arg);
+  return set && set.files.length > 0 ? set.files : undefined;
 }
 
 export async function resolveBlktraceSet(arg: string): Promise<BlktraceSet | undefined> {
@@ -43,6 +45,9 @@ export async function resolveBlktraceSet(arg: string): Promise<BlktraceSet | und
     if (!m || !st.isFile()) return undefined;
     dir = dirname(arg);
     name = m[1]!;
+    // a member of a set without CPU 0 is read alone, as one stream
+    const set = collect(dir, [name], await listSets(dir));
+    return set && set.files.length > 0 ? set : undefined;
   } else {
     dir = dirname(arg);
     name = basename(arg);
@@ -92,5 +97,6 @@ function collect(dir: string, names: string[], sets: Map<string, Map<number, str
     if (n > 0) out.names.push(name);
     for (const cpu of [...cpus.keys()].sort((a, b) => a - b)) if (cpu >= n) out.ignored.push(join(dir, cpus.get(cpu)!));
   }
-  return out.files.length > 0 ? out : undefined;
+  // files empty but ignored not: CPU 0 is missing, the caller says so (blkparse silently reads nothing)
+  return out.files.length > 0 || out.ignored.length > 0 ? out : undefined;
 }

@@ -9,18 +9,14 @@ import { promises as fs } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { detectFormat, formatByName, FORMATS } from '../formats/registry.js';
-import type { FormatSpec, ParseContext } from '../formats/types.js';
+import type { FormatSpec, ParseContext, ParseOptions } from '../formats/types.js';
+import { InputError } from './errors.js';
 
 export const HEAD_BYTES = 64 * 1024;
 const READ_CHUNK = 1 << 20;
 
-/** Input that cannot be used at all: the CLI exits 2 with this message. */
-export class InputError extends Error {
-  constructor(message: string, readonly source: string) {
-    super(message);
-    this.name = 'InputError';
-  }
-}
+/** Input that cannot be used at all: the CLI exits 2 with this message (defined in errors.ts). */
+export { InputError };
 
 export interface InputSpec {
   /** Layer name from "layer=path", or "". */
@@ -135,7 +131,12 @@ async function nextChunk(iter: AsyncIterator<Buffer>, source: string): Promise<B
 }
 
 /** Choose the format: --format wins; otherwise content detection. */
-export function chooseFormat(head: Buffer, source: string, forced?: string): { format: FormatSpec; detectedBy: string } {
+export function chooseFormat(
+  head: Buffer,
+  source: string,
+  forced?: string,
+  options?: ParseOptions,
+): { format: FormatSpec; detectedBy: string } {
   if (forced) {
     const f = formatByName(forced);
     if (!f) {
@@ -145,6 +146,15 @@ export function chooseFormat(head: Buffer, source: string, forced?: string): { f
   }
   if (head.length === 0) throw new InputError(`${source} is empty: no trace to read`, source);
   const d = detectFormat(head);
+  // Layouts content cannot identify are chosen by their option: text written
+  // with blkparse -f (it may even look like the default layout), and CSV
+  // files with a --csv-columns mapping (formats/blkparse-custom, formats/csv).
+  if (options?.blkparseFormat && (!d || d.format.name === 'blkparse')) {
+    return { format: formatByName('blkparse-custom')!, detectedBy: '--blkparse-format' };
+  }
+  if (options?.csvColumns && (!d || d.format.name === 'csv-msr')) {
+    return { format: formatByName('csv')!, detectedBy: '--csv-columns' };
+  }
   if (!d) {
     throw new InputError(
       `${source} is not a trace blkaudit can read (no known format matched its first bytes; ` +

@@ -25,7 +25,7 @@ export class DeviceSeriesBuilder {
     this.tracker = new RequestTracker({
       done: (bio: Bio) => this.done(bio),
       flush: (issue: number, complete: number, error: number) => b.flushDone(this.i, complete - issue, error === 0),
-    });
+    }, env.options['maxInflight'] as number | undefined);
     this.model = new DeviceModel(env, dev, layer, []);
   }
 

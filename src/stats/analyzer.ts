@@ -39,7 +39,7 @@ export function createStatsAnalyzer(env: AnalysisEnv): EventAnalyzer<StatsResult
       if (e.dev !== lastDev || !last) {
         last = devices.get(e.dev);
         if (!last) {
-          last = new DeviceAccumulator(e.dev);
+          last = new DeviceAccumulator(e.dev, env.options['maxInflight'] as number | undefined);
           devices.set(e.dev, last);
         }
         lastDev = e.dev;

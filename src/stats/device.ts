@@ -98,7 +98,7 @@ export class DeviceAccumulator {
   private level = 0;
   private devLevel = 0;
 
-  constructor(readonly dev: number) {
+  constructor(readonly dev: number, maxInFlight?: number) {
     this.btt = new BttDevice((p, ns) => this.bttPhases.add(p, ns));
     this.tracker = new RequestTracker({
       done: (b) => this.done(b),
@@ -107,7 +107,7 @@ export class DeviceAccumulator {
         if (err) this.flush.errors++;
         this.flushLatency.add(c - d);
       },
-    });
+    }, maxInFlight);
   }
 
   event(e: BlockEvent): void {

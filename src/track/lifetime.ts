@@ -38,11 +38,12 @@ export interface LifetimeSink {
 
 const MAX_REMAPS = 65536;
 /**
- * More bios than this in flight means completions are being lost (no device
- * queues a million requests): the oldest half is dropped and counted, so a
- * damaged endless trace cannot exhaust memory.
+ * More bios than this in flight means completions are being lost (blk-mq's
+ * deepest queues hold a few thousand tags per hardware queue): the oldest
+ * half is dropped and counted, so a damaged endless trace cannot exhaust
+ * memory (about 1.3 KB a bio: ~90 MB at this cap). --max-inflight changes it.
  */
-export const MAX_IN_FLIGHT = 1 << 20;
+export const MAX_IN_FLIGHT = 1 << 16;
 
 export class RequestTracker {
   private readonly tree = new RbTree<Bio>();

@@ -22,14 +22,11 @@ import { makeDev } from '../../model/device.js';
 import { Flag, parseRwbs, type Rwbs } from '../../model/rwbs.js';
 import type { ParseContext, StreamParser } from '../types.js';
 import { DEFAULT_MAX_LINE, LineSplitter } from '../../io/lines.js';
-import { isDigit, num, packKey, readInt, readSecondsNs, readUint, skipSpaces, tokenEnd } from './bytes.js';
+import { isDigit, num, readInt, readUint, skipSpaces, tokenEnd } from './bytes.js';
 import { isSummaryLine, SummaryCollector } from './summary.js';
 
-const ACTIONS: Record<string, number> = {
-  Q: Act.Queue, M: Act.BackMerge, F: Act.FrontMerge, G: Act.GetRq, S: Act.SleepRq, R: Act.Requeue,
-  D: Act.Issue, C: Act.Complete, P: Act.Plug, U: Act.Unplug, UT: Act.UnplugTimer, T: Act.UnplugTimer,
-  I: Act.Insert, X: Act.Split, B: Act.Bounce, A: Act.Remap, m: Act.Message,
-};
+/** Size-1 of the RWBS token cache (direct-mapped). */
+const RWBS_SLOTS_MASK = 255;
 
 /** Why a line was skipped: stable reasons shown in reports. */
 export const SkipReason = {
@@ -38,6 +35,7 @@ export const SkipReason = {
   badRwbs: 'blkparse: unreadable RWBS',
   badTail: 'blkparse: unreadable sector/size/comm',
   tooLong: 'line too long',
+  duplicate: 'blkparse: event line repeated (same device, CPU, sequence, time and action as the line before)',
 } as const;
 
 /** Decode the u16-printed errno: 65531 → -5; already-negative values pass through. */
@@ -50,9 +48,13 @@ export function decodeErrno(v: number): number {
 export class BlkparseParser implements StreamParser {
   private readonly splitter: LineSplitter;
   private readonly ev: BlockEvent = emptyEvent();
-  private readonly rwbsCache = new Map<number, Rwbs | null>();
+  private readonly rwbsKeys = new Float64Array(RWBS_SLOTS_MASK + 1).fill(-1);
+  private readonly rwbsVals: Array<Rwbs | undefined> = new Array<Rwbs | undefined>(RWBS_SLOTS_MASK + 1).fill(undefined);
   private readonly summary = new SummaryCollector();
   private readonly commCache = new Map<number, { bytes: Buffer; text: string }>();
+  /** The entry of the last pid looked up (runs of one process's lines skip the map). */
+  private lastComm: { bytes: Buffer; text: string } | undefined;
+  private lastCommPid = -1;
   private lastTime = -Infinity;
 
   constructor(private readonly ctx: ParseContext) {
@@ -96,43 +98,82 @@ export class BlkparseParser implements StreamParser {
   }
 
   private reason: string = SkipReason.notEvent;
+  /** Header of the last event read, to recognize an event line repeated verbatim. */
+  private prevSeq = -1;
+  private prevTime = -1;
+  private prevCpu = -1;
+  private prevDev = -1;
+  private prevAct = -1;
 
-  /** Parse one event line starting at p (first non-space). Returns false to skip. */
+  /**
+   * Parse one event line starting at p (first non-space). Returns false to skip.
+   * The fixed header (dev, cpu, sequence, time, pid) is read by hand-inlined
+   * loops: this runs once per line and is the reader's hot path. The loops
+   * stop at buf[end] without comparing with `end`: LineSplitter guarantees
+   * that byte is "\n" or "\r" (see io/lines.ts).
+   */
   private event(buf: Buffer, p: number, end: number, lineNo: number): boolean {
     const ev = this.ev;
+    const lineStart = p;
     this.reason = SkipReason.notEvent;
+    let c = 0;
+    let s = p;
+    let v = 0;
     // dev "maj,min"
-    if (!readUint(buf, p, end)) return false;
-    const major = num.value;
-    p = num.pos;
-    if (buf[p] !== 44 /* , */) return false;
-    if (!readUint(buf, p + 1, end)) return false;
-    const minor = num.value;
-    p = skipSpaces(buf, num.pos, end);
+    while ((c = buf[p]!) >= 48 && c <= 57) { v = v * 10 + (c - 48); p++; }
+    if (p === s || c !== 44 /* , */) return false;
+    const major = v;
+    s = ++p;
+    v = 0;
+    while ((c = buf[p]!) >= 48 && c <= 57) { v = v * 10 + (c - 48); p++; }
+    if (p === s) return false;
+    const minor = v;
+    while ((c = buf[p]!) === 32 || c === 9) p++;
     // cpu
-    if (!readUint(buf, p, end)) return false;
-    const cpu = num.value;
-    p = skipSpaces(buf, num.pos, end);
+    s = p;
+    v = 0;
+    while ((c = buf[p]!) >= 48 && c <= 57) { v = v * 10 + (c - 48); p++; }
+    if (p === s) return false;
+    const cpu = v;
+    while ((c = buf[p]!) === 32 || c === 9) p++;
     // sequence
-    if (!readUint(buf, p, end)) return false;
-    const seq = num.value;
-    p = skipSpaces(buf, num.pos, end);
-    // time
-    if (!readSecondsNs(buf, p, end)) return false;
-    const time = num.value;
-    p = skipSpaces(buf, num.pos, end);
+    s = p;
+    v = 0;
+    while ((c = buf[p]!) >= 48 && c <= 57) { v = v * 10 + (c - 48); p++; }
+    if (p === s) return false;
+    const seq = v;
+    while ((c = buf[p]!) === 32 || c === 9) p++;
+    // time "SEC.FRAC": FRAC may have any number of digits, those beyond 9 are ignored
+    s = p;
+    v = 0;
+    while ((c = buf[p]!) >= 48 && c <= 57) { v = v * 10 + (c - 48); p++; }
+    if (p === s || c !== 46 /* . */) return false;
+    const sec = v;
+    s = ++p;
+    v = 0;
+    while ((c = buf[p]!) >= 48 && c <= 57) {
+      if (p - s < 9) v = v * 10 + (c - 48);
+      p++;
+    }
+    if (p === s) return false;
+    for (let d = p - s; d < 9; d++) v *= 10;
+    const time = sec * 1e9 + v;
+    while ((c = buf[p]!) === 32 || c === 9) p++;
     // pid
-    if (!readUint(buf, p, end)) return false;
-    const pid = num.value;
-    p = skipSpaces(buf, num.pos, end);
+    s = p;
+    v = 0;
+    while ((c = buf[p]!) >= 48 && c <= 57) { v = v * 10 + (c - 48); p++; }
+    if (p === s) return false;
+    const pid = v;
+    while ((c = buf[p]!) === 32 || c === 9) p++;
     // optional "ino,gen " cgroup before a message action
     let ae = tokenEnd(buf, p, end);
-    if (isDigit(buf[p]!) && ae < end) {
+    if (p < end && isDigit(buf[p]!) && ae < end) {
       p = skipSpaces(buf, ae, end);
       ae = tokenEnd(buf, p, end);
     }
     const act = actionAt(buf, p, ae);
-    if (act === undefined) {
+    if (act < 0) {
       this.reason = SkipReason.badAction;
       return false;
     }
@@ -164,6 +205,16 @@ export class BlkparseParser implements StreamParser {
       this.reason = SkipReason.badTail;
       return false;
     }
+    // The same event printed twice in a row (a concatenated or doubled file): counted, not read twice.
+    if (seq > 0 && seq === this.prevSeq && time === this.prevTime && cpu === this.prevCpu && ev.dev === this.prevDev && act === this.prevAct) {
+      this.skip(SkipReason.duplicate, lineNo, buf.toString('utf8', lineStart, Math.min(end, lineStart + 120)), 'info');
+      return true;
+    }
+    this.prevSeq = seq;
+    this.prevTime = time;
+    this.prevCpu = cpu;
+    this.prevDev = ev.dev;
+    this.prevAct = act;
     if (time < this.lastTime) {
       this.ctx.diag.add('time went backwards', 'info', {
         source: this.ctx.sourceName, locKind: 'line', loc: lineNo, text: buf.toString('utf8', p, Math.min(end, p + 80)),
@@ -175,15 +226,27 @@ export class BlkparseParser implements StreamParser {
     return true;
   }
 
+  /**
+   * RWBS token → op/flags through a small direct-mapped cache keyed by the
+   * exact bytes (tokens of 1..6 bytes packed into one number); a text has a
+   * handful of distinct tokens, so this is one probe per line.
+   */
   private rwbs(buf: Buffer, s: number, e: number): Rwbs | undefined {
-    const key = packKey(buf, s, e);
-    if (key >= 0) {
-      const hit = this.rwbsCache.get(key);
-      if (hit !== undefined) return hit ?? undefined;
+    const n = e - s;
+    if (n < 1 || n > 6) return parseRwbs(buf.toString('latin1', s, e), 'blktrace');
+    let key = 0;
+    let h = n;
+    for (let i = s; i < e; i++) {
+      const c = buf[i]!;
+      key = key * 256 + c;
+      h = (h * 31 + c) & RWBS_SLOTS_MASK;
     }
-    const r = parseRwbs(buf.toString('latin1', s, e), 'blktrace') ?? null;
-    if (key >= 0 && this.rwbsCache.size < 4096) this.rwbsCache.set(key, r);
-    return r ?? undefined;
+    key = key * 8 + n;
+    if (this.rwbsKeys[h] === key) return this.rwbsVals[h];
+    const r = parseRwbs(buf.toString('latin1', s, e), 'blktrace');
+    this.rwbsKeys[h] = key;
+    this.rwbsVals[h] = r;
+    return r;
   }
 
   private tail(buf: Buffer, p: number, end: number, act: number): boolean {
@@ -202,27 +265,8 @@ export class BlkparseParser implements StreamParser {
         if (readUint(buf, d, end)) ev.aux = num.value;
         return true;
       }
-      case Act.Remap: {
-        if (!this.sectorBlocks(buf, p, end)) return false;
-        p = skipSpaces(buf, num.pos, end);
-        // "<- (maj,min) sector"
-        if (buf[p] !== 60 || buf[p + 1] !== 45) return false;
-        p = skipSpaces(buf, p + 2, end);
-        if (buf[p] !== 40 /* ( */) return false;
-        if (!readUint(buf, p + 1, end)) return false;
-        const maj = num.value;
-        p = num.pos;
-        if (buf[p] !== 44) return false;
-        if (!readUint(buf, p + 1, end)) return false;
-        const min = num.value;
-        p = num.pos;
-        if (buf[p] !== 41 /* ) */) return false;
-        p = skipSpaces(buf, p + 1, end);
-        if (!readUint(buf, p, end)) return false;
-        ev.auxDev = makeDev(maj, min);
-        ev.aux = num.value;
-        return true;
-      }
+      case Act.Remap:
+        return this.remap(buf, p, end);
       case Act.Split: {
         if (!readUint(buf, p, end)) return false;
         ev.sector = num.value;
@@ -243,32 +287,71 @@ export class BlkparseParser implements StreamParser {
     }
   }
 
+  /** A tail: "sector + blocks <- (maj,min) sector" (loops stop at the line's sentinel, see event()). */
+  private remap(buf: Buffer, p: number, end: number): boolean {
+    if (!this.sectorBlocks(buf, p, end)) return false;
+    p = num.pos;
+    let c = 0;
+    while ((c = buf[p]!) === 32 || c === 9) p++;
+    if (c !== 60 /* < */ || buf[p + 1] !== 45 /* - */) return false;
+    p += 2;
+    while ((c = buf[p]!) === 32 || c === 9) p++;
+    if (c !== 40 /* ( */) return false;
+    let s = ++p;
+    let maj = 0;
+    while ((c = buf[p]!) >= 48 && c <= 57) { maj = maj * 10 + (c - 48); p++; }
+    if (p === s || c !== 44 /* , */) return false;
+    s = ++p;
+    let min = 0;
+    while ((c = buf[p]!) >= 48 && c <= 57) { min = min * 10 + (c - 48); p++; }
+    if (p === s || c !== 41 /* ) */) return false;
+    p++;
+    while ((c = buf[p]!) === 32 || c === 9) p++;
+    s = p;
+    let v = 0;
+    while ((c = buf[p]!) >= 48 && c <= 57) { v = v * 10 + (c - 48); p++; }
+    if (p === s) return false;
+    this.ev.auxDev = makeDev(maj, min);
+    this.ev.aux = v;
+    return true;
+  }
+
   /** "sector + blocks" → ev.sector, ev.bytes; num.pos after it. */
   private sectorBlocks(buf: Buffer, p: number, end: number): boolean {
-    if (!readUint(buf, p, end)) return false;
-    this.ev.sector = num.value;
-    p = skipSpaces(buf, num.pos, end);
-    if (buf[p] !== 43 /* + */) {
+    let c = 0;
+    let s = p;
+    let v = 0;
+    while ((c = buf[p]!) >= 48 && c <= 57) { v = v * 10 + (c - 48); p++; }
+    if (p === s) return false;
+    this.ev.sector = v;
+    while ((c = buf[p]!) === 32 || c === 9) p++;
+    if (c !== 43 /* + */) {
       num.pos = p;
       return true; // "sector" alone (C with 0 blocks)
     }
-    p = skipSpaces(buf, p + 1, end);
-    if (!readUint(buf, p, end)) return false;
-    this.ev.bytes = num.value * 512;
+    p++;
+    while ((c = buf[p]!) === 32 || c === 9) p++;
+    s = p;
+    v = 0;
+    while ((c = buf[p]!) >= 48 && c <= 57) { v = v * 10 + (c - 48); p++; }
+    if (p === s) return false;
+    this.ev.bytes = v * 512;
+    num.pos = p;
     return true;
   }
 
   /** Q/G/I/D/M/F/S/B tails. */
   private request(buf: Buffer, p: number, end: number): boolean {
     const ev = this.ev;
+    if (p >= end) return true; // some excerpts trimmed the comm: nothing after rwbs
     if (buf[p] === 91 /* [ */) return this.comm(buf, p, end) >= 0; // zero-sector line
-    if (!readUint(buf, p, end)) {
-      // Some excerpts trimmed the comm; accept a bare line with nothing after rwbs.
-      return p >= end;
-    }
-    const first = num.value;
-    let q = skipSpaces(buf, num.pos, end);
-    if (buf[q] === 40 /* ( */) {
+    let c = 0;
+    let q = p;
+    let first = 0;
+    while ((c = buf[q]!) >= 48 && c <= 57) { first = first * 10 + (c - 48); q++; }
+    if (q === p) return false;
+    while ((c = buf[q]!) === 32 || c === 9) q++;
+    if (c === 40 /* ( */) {
       // PC request: "bytes (cdb hex) [comm]"
       ev.flags |= Flag.PC;
       ev.bytes = first;
@@ -278,7 +361,7 @@ export class BlkparseParser implements StreamParser {
       if (q < end) this.comm(buf, q, end);
       return true;
     }
-    if (buf[q] !== 43 /* + */ && buf[q] === 91 /* [ */) {
+    if (c === 91 /* [ */) {
       // "bytes [comm]": a PC request with no CDB printed (a non-PC request with
       // no blocks prints "[comm]" alone, never a bare number).
       ev.flags |= Flag.PC;
@@ -287,13 +370,17 @@ export class BlkparseParser implements StreamParser {
       return true;
     }
     ev.sector = first;
-    if (buf[q] === 43 /* + */) {
-      q = skipSpaces(buf, q + 1, end);
-      if (!readUint(buf, q, end)) return false;
-      ev.bytes = num.value * 512;
-      q = skipSpaces(buf, num.pos, end);
+    if (c === 43 /* + */) {
+      q++;
+      while ((c = buf[q]!) === 32 || c === 9) q++;
+      const s = q;
+      let v = 0;
+      while ((c = buf[q]!) >= 48 && c <= 57) { v = v * 10 + (c - 48); q++; }
+      if (q === s) return false;
+      ev.bytes = v * 512;
+      while ((c = buf[q]!) === 32 || c === 9) q++;
     }
-    if (buf[q] === 40) {
+    if (q < end && buf[q] === 40) {
       // -t elapsed "(nnn)"
       const close = closeParen(buf, q, end);
       q = close >= end ? end : skipSpaces(buf, close + 1, end);
@@ -305,21 +392,23 @@ export class BlkparseParser implements StreamParser {
   /** C/R tails: "sector + blocks [err]", "sector [err]", "(hex) [err]". */
   private completion(buf: Buffer, p: number, end: number): boolean {
     const ev = this.ev;
-    if (buf[p] === 40 /* ( */) {
+    if (p < end && buf[p] === 40 /* ( */) {
       ev.flags |= Flag.PC;
       const close = closeParen(buf, p, end);
       ev.text = buf.toString('latin1', p + 1, close);
       p = close >= end ? end : skipSpaces(buf, close + 1, end);
-    } else if (buf[p] !== 91) {
+    } else if (p >= end || buf[p] !== 91) {
       if (!this.sectorBlocks(buf, p, end)) return false;
       p = skipSpaces(buf, num.pos, end);
-      if (buf[p] === 40) {
+      if (p < end && buf[p] === 40) {
         const close = closeParen(buf, p, end);
         p = close >= end ? end : skipSpaces(buf, close + 1, end);
       }
     }
-    if (buf[p] === 91) {
-      if (readInt(buf, p + 1, end) && buf[num.pos] === 93) ev.error = decodeErrno(num.value);
+    if (p < end && buf[p] === 91) {
+      // "[err]": 0 is by far the most common
+      if (p + 2 < end && buf[p + 1] === 48 && buf[p + 2] === 93) return true;
+      if (readInt(buf, p + 1, end) && num.pos < end && buf[num.pos] === 93) ev.error = decodeErrno(num.value);
     }
     return true;
   }
@@ -329,7 +418,7 @@ export class BlkparseParser implements StreamParser {
    * spaces or brackets). Returns the position after "]", or -1.
    */
   private comm(buf: Buffer, p: number, end: number): number {
-    if (buf[p] !== 91) return -1;
+    if (p >= end || buf[p] !== 91) return -1;
     let close = end - 1;
     while (close > p && buf[close] !== 93) close--;
     if (close <= p) return -1;
@@ -338,24 +427,32 @@ export class BlkparseParser implements StreamParser {
     return close + 1;
   }
 
-  /** Per-pid cache: the same process name bytes give the same string. */
+  /**
+   * Per-pid cache: the same process name bytes give the same string (one
+   * probe and a byte compare per line; a string is made only when a pid's
+   * name changes).
+   */
   private commText(buf: Buffer, s: number, e: number): string {
     const pid = this.ev.pid;
-    const hit = this.commCache.get(pid);
+    let hit = this.lastComm;
+    if (hit === undefined || this.lastCommPid !== pid) hit = this.commCache.get(pid);
     const len = e - s;
-    if (hit && hit.bytes.length === len) {
-      let same = true;
-      for (let i = 0; i < len; i++) {
-        if (hit.bytes[i] !== buf[s + i]) {
-          same = false;
-          break;
-        }
+    if (hit !== undefined && hit.bytes.length === len) {
+      const b = hit.bytes;
+      let i = 0;
+      while (i < len && b[i] === buf[s + i]) i++;
+      if (i === len) {
+        this.lastComm = hit;
+        this.lastCommPid = pid;
+        return hit.text;
       }
-      if (same) return hit.text;
     }
     const text = buf.toString('utf8', s, e);
     if (this.commCache.size > 65536) this.commCache.clear();
-    this.commCache.set(pid, { bytes: Buffer.from(buf.subarray(s, e)), text });
+    hit = { bytes: Buffer.from(buf.subarray(s, e)), text };
+    this.commCache.set(pid, hit);
+    this.lastComm = hit;
+    this.lastCommPid = pid;
     return text;
   }
 }
@@ -366,9 +463,28 @@ function closeParen(buf: Buffer, p: number, end: number): number {
   return close < 0 || close > end ? end : close;
 }
 
-function actionAt(buf: Buffer, s: number, e: number): number | undefined {
+/** The action token's Act, or -1: one letter, or "UT". */
+function actionAt(buf: Buffer, s: number, e: number): number {
   const n = e - s;
-  if (n === 1) return ACTIONS[String.fromCharCode(buf[s]!)];
-  if (n === 2) return ACTIONS[String.fromCharCode(buf[s]!, buf[s + 1]!)];
-  return undefined;
+  if (n === 2) return buf[s] === 85 /* U */ && buf[s + 1] === 84 /* T */ ? Act.UnplugTimer : -1;
+  if (n !== 1) return -1;
+  switch (buf[s]) {
+    case 81: return Act.Queue; // Q
+    case 77: return Act.BackMerge; // M
+    case 70: return Act.FrontMerge; // F
+    case 71: return Act.GetRq; // G
+    case 83: return Act.SleepRq; // S
+    case 82: return Act.Requeue; // R
+    case 68: return Act.Issue; // D
+    case 67: return Act.Complete; // C
+    case 80: return Act.Plug; // P
+    case 85: return Act.Unplug; // U
+    case 84: return Act.UnplugTimer; // T
+    case 73: return Act.Insert; // I
+    case 88: return Act.Split; // X
+    case 66: return Act.Bounce; // B
+    case 65: return Act.Remap; // A
+    case 109: return Act.Message; // m
+    default: return -1;
+  }
 }
