@@ -79,7 +79,9 @@ test('the table fits 100 columns and names its units', async () => {
   const dirs = ['raw-odirect-dsync', 'vm-guest-vda-trimmed', 'mixed-rw-split-trimmed'];
   const { report } = await runStats(dirs.map((d) => fixture(d).blkparse));
   const text = renderStatsTable({ devices: statsOf(report), skipped: report.skipped });
-  const wide = text.split('\n').filter((l) => [...l].length > 100);
+  // input paths are the user's and as long as the checkout's location makes them: the layout must fit without them
+  const paths = dirs.map((d) => fixture(d).blkparse);
+  const wide = text.split('\n').map((l) => paths.reduce((x, p) => x.replace(p, '<input>'), l)).filter((l) => [...l].length > 100);
   assert.deepEqual(wide, []);
   for (const h of ['READ(KiB)', 'MIN(µs)', 'P99(µs)', 'Q2Cdm', 'QUEUED(KiB)']) assert.ok(text.includes(h), h);
 });
