@@ -89,6 +89,17 @@ export function emptyEvent(): BlockEvent {
   };
 }
 
+/** Reset the fields a text reader fills from a line's tail (sector, size, error, comm, aux, text). */
+export function clearTail(e: BlockEvent): void {
+  e.sector = -1;
+  e.bytes = 0;
+  e.error = 0;
+  e.comm = '';
+  e.aux = -1;
+  e.auxDev = -1;
+  e.text = '';
+}
+
 export function copyEvent(e: BlockEvent): BlockEvent {
   return {
     source: e.source, loc: e.loc, time: e.time, dev: e.dev, cpu: e.cpu, seq: e.seq, pid: e.pid,

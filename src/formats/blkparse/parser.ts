@@ -17,7 +17,7 @@
  * counted by reason with its file:line and the run goes on.
  */
 import type { BlockEvent } from '../../model/event.js';
-import { Act, emptyEvent } from '../../model/event.js';
+import { Act, emptyEvent, clearTail } from '../../model/event.js';
 import { makeDev } from '../../model/device.js';
 import { Flag, parseRwbs, type Rwbs } from '../../model/rwbs.js';
 import type { ParseContext, StreamParser } from '../types.js';
@@ -193,13 +193,7 @@ export class BlkparseParser implements StreamParser {
     ev.act = act as Act;
     ev.op = rwbs.op;
     ev.flags = rwbs.flags;
-    ev.sector = -1;
-    ev.bytes = 0;
-    ev.error = 0;
-    ev.comm = '';
-    ev.aux = -1;
-    ev.auxDev = -1;
-    ev.text = '';
+    clearTail(ev);
     p = skipSpaces(buf, re, end);
     if (!this.tail(buf, p, end, act)) {
       this.reason = SkipReason.badTail;

@@ -16,7 +16,7 @@
  * `unplug_io`, …). The error is the u16 `t->error` printed with %d (65531 = -EIO).
  * comm comes from ftrace's cmdline cache: `<...>` when unknown.
  */
-import { Act, type BlockEvent } from '../../model/event.js';
+import { Act, type BlockEvent, clearTail } from '../../model/event.js';
 import { makeDev } from '../../model/device.js';
 import { Flag } from '../../model/rwbs.js';
 import { num, readInt, readUint, skipSpaces, tokenEnd } from '../blkparse/bytes.js';
@@ -72,13 +72,7 @@ export class BlkBodyReader {
     ev.act = act as Act;
     ev.op = rwbs.op;
     ev.flags = rwbs.flags;
-    ev.sector = -1;
-    ev.bytes = 0;
-    ev.error = 0;
-    ev.comm = '';
-    ev.aux = -1;
-    ev.auxDev = -1;
-    ev.text = '';
+    clearTail(ev);
     this.oddError = false;
     p = skipSpaces(buf, re, e);
     switch (act) {

@@ -16,7 +16,7 @@
  * 0 bytes for file-system requests (bytes only for BLOCK_PC), so the size
  * comes from nr_sector when it is non-zero.
  */
-import type { BlockEvent } from '../../model/event.js';
+import { clearTail, type BlockEvent } from '../../model/event.js';
 import { makeDev } from '../../model/device.js';
 import { Flag, Op } from '../../model/rwbs.js';
 import { num, readInt, readUint, skipSpaces, tokenEnd } from '../blkparse/bytes.js';
@@ -39,13 +39,7 @@ export class TracepointBodyReader {
     const ev = this.ev;
     ev.op = Op.None;
     ev.flags = 0;
-    ev.sector = -1;
-    ev.bytes = 0;
-    ev.error = 0;
-    ev.comm = '';
-    ev.aux = -1;
-    ev.auxDev = -1;
-    ev.text = '';
+    clearTail(ev);
     const body = def.body;
     // (block_plug/unplug bodies are never read: those events are not emitted, see events.ts)
     // "maj,min rwbs "
