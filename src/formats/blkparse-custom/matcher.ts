@@ -18,7 +18,7 @@
  */
 import { Act } from '../../model/event.js';
 import { parseRwbs, type Rwbs } from '../../model/rwbs.js';
-import { packKey } from '../blkparse/bytes.js';
+import { packKey, TextCache } from '../blkparse/bytes.js';
 import { OP, type CompiledFormat } from './format-string.js';
 
 export const MATCH = 0;
@@ -71,7 +71,7 @@ export class RecordMatcher {
   private end = 0;
   private format: CompiledFormat | undefined;
   private readonly rwbsCache = new Map<number, Rwbs | null>();
-  private readonly commCache = new Map<number, { bytes: Buffer; text: string }>();
+  private readonly commCache = new TextCache();
 
   match(f: CompiledFormat, buf: Buffer, start: number, end: number): number {
     this.buf = buf;
@@ -291,28 +291,10 @@ export class RecordMatcher {
     while (v > p && (buf[v - 1] === 32 || buf[v - 1] === 9)) v--;
     const r = this.run(ti + 1, q);
     if (r === MATCH) {
-      this.comm = this.commText(p, v);
+      this.comm = this.commCache.get(this.buf, p, v);
       return true;
     }
     if (r === MORE) this.more = true;
     return false;
-  }
-
-  /** Same name bytes → same string, without decoding each time (keyed by an FNV-1a hash, bytes verified). */
-  private commText(s: number, e: number): string {
-    const buf = this.buf;
-    let h = 0x811c9dc5;
-    for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-    const hit = this.commCache.get(h);
-    if (hit && hit.bytes.length === e - s) {
-      const b = hit.bytes;
-      let i = 0;
-      while (i < b.length && b[i] === buf[s + i]) i++;
-      if (i === b.length) return hit.text;
-    }
-    const text = buf.toString('utf8', s, e);
-    if (this.commCache.size > 4096) this.commCache.clear();
-    this.commCache.set(h, { bytes: Buffer.from(buf.subarray(s, e)), text });
-    return text;
   }
 }

@@ -96,3 +96,30 @@ export function packKey(buf: Buffer, start: number, end: number): number {
   for (let i = start; i < end; i++) k = k * 128 + (buf[i]! & 0x7f);
   return k * 8 + (end - start);
 }
+
+/**
+ * Same bytes → same string without decoding each time: process names and
+ * disk names repeat on every line. Keyed by an FNV-1a hash of the bytes, the
+ * bytes verified on a hit; cleared when it holds more than `max` entries.
+ */
+export class TextCache {
+  private readonly map = new Map<number, { bytes: Buffer; text: string }>();
+
+  constructor(private readonly max = 4096) {}
+
+  get(buf: Buffer, s: number, e: number): string {
+    let h = 0x811c9dc5;
+    for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    const hit = this.map.get(h);
+    if (hit && hit.bytes.length === e - s) {
+      const b = hit.bytes;
+      let i = 0;
+      while (i < b.length && b[i] === buf[s + i]) i++;
+      if (i === b.length) return hit.text;
+    }
+    const text = buf.toString('utf8', s, e);
+    if (this.map.size > this.max) this.map.clear();
+    this.map.set(h, { bytes: Buffer.from(buf.subarray(s, e)), text });
+    return text;
+  }
+}

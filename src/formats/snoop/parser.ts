@@ -15,7 +15,7 @@ import { Act, emptyEvent, type BlockEvent } from '../../model/event.js';
 import { makeDev } from '../../model/device.js';
 import { Op, parseRwbs, type Rwbs } from '../../model/rwbs.js';
 import { DEFAULT_MAX_LINE, LineSplitter } from '../../io/lines.js';
-import { num, packKey, readUint, skipSpaces } from '../blkparse/bytes.js';
+import { num, packKey, readUint, skipSpaces, TextCache } from '../blkparse/bytes.js';
 import type { ParseContext, StreamParser } from '../types.js';
 import type { ClockDomain } from '../../model/time.js';
 import { DEFAULT_HEADERS, looksLikeHeader, parseHeader, type Layout } from './columns.js';
@@ -47,7 +47,7 @@ export class SnoopParser implements StreamParser {
   private readonly ev: BlockEvent = emptyEvent();
   private readonly names = new DeviceNames();
   private readonly rwbsCache = new Map<number, Rwbs | null>();
-  private readonly texts = new Map<number, { bytes: Buffer; text: string }>();
+  private readonly texts = new TextCache();
   private readonly ts = new Int32Array(MAX_TOKENS);
   private readonly te = new Int32Array(MAX_TOKENS);
   private layout: Layout | undefined;
@@ -223,11 +223,11 @@ export class SnoopParser implements StreamParser {
         case 'end': ok = (endT = decimalNs(buf, s, e, 1e9)) >= 0; break;
         case 'latency': ok = (lat = decimalNs(buf, s, e, MS_NS)) >= 0; break;
         case 'timestamp': ok = (tod = timeOfDayNs(buf, s, e)) >= 0; break;
-        case 'comm': ev.comm = this.text(buf, s, e); break;
+        case 'comm': ev.comm = this.texts.get(buf, s, e); break;
         case 'pid': ok = readUint(buf, s, e) && num.pos === e; ev.pid = num.value; break;
         case 'sector': ok = readUint(buf, s, e) && num.pos === e; ev.sector = num.value; break;
         case 'bytes': ok = readUint(buf, s, e) && num.pos === e; ev.bytes = num.value; break;
-        case 'disk': ev.dev = this.names.synthetic(this.text(buf, s, e)); break;
+        case 'disk': ev.dev = this.names.synthetic(this.texts.get(buf, s, e)); break;
         case 'dev': ok = this.devAt(buf, s, e); break;
         case 'type': typeS = s; typeE = e; break;
         default: break; // P, QUE(ms): not in the model
@@ -253,23 +253,6 @@ export class SnoopParser implements StreamParser {
     ev.aux = lat;
     this.rows++;
     this.ctx.sink.event(ev);
-  }
-
-  /** Same bytes → same string without decoding each row (FNV-1a key, bytes verified). */
-  private text(buf: Buffer, s: number, e: number): string {
-    let h = 0x811c9dc5;
-    for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-    const hit = this.texts.get(h);
-    if (hit && hit.bytes.length === e - s) {
-      const b = hit.bytes;
-      let i = 0;
-      while (i < b.length && b[i] === buf[s + i]) i++;
-      if (i === b.length) return hit.text;
-    }
-    const text = buf.toString('utf8', s, e);
-    if (this.texts.size > 4096) this.texts.clear();
-    this.texts.set(h, { bytes: Buffer.from(buf.subarray(s, e)), text });
-    return text;
   }
 
   private devAt(buf: Buffer, s: number, e: number): boolean {
