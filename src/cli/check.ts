@@ -40,6 +40,12 @@ export function registerCheck(program: Command, run: (fn: () => Promise<number>)
   cmd.addHelpText('after', `
 Rules:
 ${RULES.map((r) => `  ${r.id.padEnd(30)}${r.severity}`).join('\n')}
+Across layers (inputs named "layer=path", --stack or --map):
+  flush-not-passed-down         error
+  fua-not-honored               error
+  write-through-not-durable     error
+  durable-order-inverted        error
+  cross-layer-undecided         warning
 Without --cache, a device whose trace shows a flush or FUA flag is taken as
 write-back (the kernel strips them before Q when there is no write cache);
 with none, its cache is unknown and findings that depend on it are warnings.
