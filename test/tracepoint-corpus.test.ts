@@ -6,6 +6,7 @@
  * writes as the capture's real blkparse output. What a format cannot show the
  * same way is listed in ONE test below, each difference with its reason.
  */
+import { qdcCounts } from './helpers/counts.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -17,8 +18,7 @@ import { ftraceBlkClassicFormat, ftraceBlkFormat } from '../src/formats/ftrace-b
 import { blkparseFormat } from '../src/formats/blkparse/spec.js';
 import { detectFormat } from '../src/formats/registry.js';
 import { Act, type BlockEvent } from '../src/model/event.js';
-import { Flag, Op } from '../src/model/rwbs.js';
-import { formatDev } from '../src/model/device.js';
+import { Op } from '../src/model/rwbs.js';
 import { parseBuffer } from './helpers/chunking.js';
 
 const CORPUS = '/work/shared/corpus';
@@ -64,20 +64,6 @@ function captures(): Capture[] {
     return { dir: dir.slice(CORPUS.length + 1), blkparse, formats };
   });
   return cache;
-}
-
-function qdcCounts(events: BlockEvent[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const e of events) {
-    const a = e.act === Act.Queue ? 'Q' : e.act === Act.Issue ? 'D' : e.act === Act.Complete ? 'C' : '';
-    if (!a) continue;
-    const add = (k: string) => (out[`${formatDev(e.dev)} ${a}${k}`] = (out[`${formatDev(e.dev)} ${a}${k}`] ?? 0) + 1);
-    if (e.op === Op.Read) add('R');
-    if (e.op === Op.Write || e.op === Op.WriteZeroes) add('W');
-    if (e.op === Op.Flush || e.flags & Flag.PREFLUSH) add('F');
-    if (e.flags & Flag.FUA) add('FUA');
-  }
-  return out;
 }
 
 test('every capture: Q/D/C × read/write/flush/FUA per device equal blkparse, in all four texts', { skip: !present && 'no /work/shared/corpus' }, () => {

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { qdcCounts } from './helpers/counts.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
@@ -20,21 +21,6 @@ const read = (dir: string, name: string) => {
 const fixture = (name: string) => read('tracepoint', name);
 const parse = (name: string) => parseBuffer(tracepointFormat, fixture(name));
 const noLoc = (e: BlockEvent) => ({ ...e, loc: 0 });
-
-/** Per device: queued / dispatched / completed × read / write / flush / FUA. */
-function qdcCounts(events: BlockEvent[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const e of events) {
-    const a = e.act === Act.Queue ? 'Q' : e.act === Act.Issue ? 'D' : e.act === Act.Complete ? 'C' : '';
-    if (!a) continue;
-    const add = (k: string) => (out[`${formatDev(e.dev)} ${a}${k}`] = (out[`${formatDev(e.dev)} ${a}${k}`] ?? 0) + 1);
-    if (e.op === Op.Read) add('R');
-    if (e.op === Op.Write || e.op === Op.WriteZeroes) add('W');
-    if (e.op === Op.Flush || e.flags & Flag.PREFLUSH) add('F');
-    if (e.flags & Flag.FUA) add('FUA');
-  }
-  return out;
-}
 
 test('tracefs text: queued/dispatched/completed reads, writes, flushes and FUA writes as blkparse counts them', () => {
   for (const cap of ['raw-odirect-dsync', 'qio-raw-none-threads-einval']) {
