@@ -3,6 +3,7 @@
  * blktrace set must give exactly the events blkparse printed for it, and each
  * capture's ftrace-blk-bin.raw the same events as its sets merged.
  */
+import { CORPUS_DIR } from './helpers/cli.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { ftraceBlkBinFormat } from '../src/formats/blktrace/spec.js';
 import { parseBuffer } from './helpers/chunking.js';
 import { compareWithBlkparse, parseBlkparseText, readSet } from './blktrace-helpers.js';
 
-const CORPUS = process.env['BLKAUDIT_CORPUS'] ?? '/work/shared/corpus';
+const CORPUS = CORPUS_DIR;
 
 function blktraceDirs(root: string): string[] {
   const out: string[] = [];

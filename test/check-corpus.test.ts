@@ -1,10 +1,11 @@
 /**
  * The checker on real captures: the copies in fixtures/check/real (always),
- * and every single-layer blkparse trace of /work/shared/corpus when it exists.
+ * and every single-layer blkparse trace of ../shared/corpus when it exists.
  * Expected counts and verdicts come from the corpus' EXPECTED.json (its
  * subset is copied next to the fixtures), never from blkaudit's own output;
  * for trimmed copies the counts come from counting their C lines.
  */
+import { CORPUS_DIR } from './helpers/cli.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -133,11 +134,11 @@ test('--at on ext4-fsync: a data write waiting for its fsync flush is at risk; a
 });
 
 // ---- the whole corpus, when present (not in CI) ----
-const CORPUS = '/work/shared/corpus';
+const CORPUS = CORPUS_DIR;
 
 test('corpus sweep: every single-layer blkparse trace — counts equal EXPECTED.json, errors/warnings only where single-layer semantics show them', async (t) => {
   if (!existsSync(join(CORPUS, 'EXPECTED.json'))) {
-    t.skip('no /work/shared/corpus here');
+    t.skip('no ../shared/corpus here');
     return;
   }
   const exp = JSON.parse(readFileSync(join(CORPUS, 'EXPECTED.json'), 'utf8')) as {

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { CORPUS_DIR } from './helpers/cli.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -276,11 +277,11 @@ test('FUA at the lower level counts at its final completion (emulated FUA: the 0
 });
 
 // Optional sweep over the full lab corpus (absent in CI).
-const CORPUS = '/work/shared/corpus';
+const CORPUS = CORPUS_DIR;
 test('corpus sweep: full captures give the MANIFEST verdicts', async (t) => {
   const { existsSync } = await import('node:fs');
   if (!existsSync(CORPUS)) {
-    t.skip('no /work/shared/corpus');
+    t.skip('no ../shared/corpus');
     return;
   }
   const { correlateFiles } = await import('../src/correlate/load.js');

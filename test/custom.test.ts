@@ -1,4 +1,6 @@
 import { test } from 'node:test';
+import { join } from 'node:path';
+import { CORPUS_DIR } from './helpers/cli.js';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -184,7 +186,7 @@ test('chunk boundaries never change the events', () => {
   }
 });
 
-const CORPUS = '/work/shared/corpus/host';
+const CORPUS = join(CORPUS_DIR, 'host');
 const hasBlkparse = (() => {
   try {
     execFileSync('blkparse', ['-V'], { stdio: 'ignore' });
@@ -195,7 +197,7 @@ const hasBlkparse = (() => {
 })();
 
 test('corpus sweep: real blkparse -f output equals the default text on every host capture', (t) => {
-  if (!existsSync(CORPUS) || !hasBlkparse) return t.skip('needs /work/shared/corpus and blkparse');
+  if (!existsSync(CORPUS) || !hasBlkparse) return t.skip('needs ../shared/corpus and blkparse');
   const fmt = '%D %c %s %T.%t %p %a %d %S %n %N %e %U [%C]\\n';
   let devices = 0;
   for (const capture of readdirSync(CORPUS)) {

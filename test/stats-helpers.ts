@@ -3,6 +3,7 @@
  * stage) over a fixture or corpus capture, read btt's report next to it, and
  * list the captures of the corpus when it is present.
  */
+import { CORPUS_DIR } from './helpers/cli.js';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +13,7 @@ import { parseBttAvg, type BttRow } from '../src/stats/crosscheck.js';
 import type { Report } from '../src/model/report.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/stats/', import.meta.url));
-export const CORPUS = '/work/shared/corpus';
+export const CORPUS = CORPUS_DIR;
 
 export interface Capture {
   /** DEV.blkparse.txt */

@@ -1,11 +1,12 @@
 /**
- * Golden sweep over the real corpus (/work/shared/corpus; skipped when absent):
+ * Golden sweep over the real corpus (../shared/corpus; skipped when absent):
  * for every capture, the blk tracer's two text renderings, the tracefs
  * tracepoint text and its trace-cmd report must give the same per-device
  * counts of queued, dispatched and completed reads, writes, flushes and FUA
  * writes as the capture's real blkparse output. What a format cannot show the
  * same way is listed in ONE test below, each difference with its reason.
  */
+import { CORPUS_DIR } from './helpers/cli.js';
 import { qdcCounts } from './helpers/counts.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +22,7 @@ import { Act, type BlockEvent } from '../src/model/event.js';
 import { Op } from '../src/model/rwbs.js';
 import { parseBuffer } from './helpers/chunking.js';
 
-const CORPUS = '/work/shared/corpus';
+const CORPUS = CORPUS_DIR;
 const present = existsSync(CORPUS);
 
 interface Capture {
@@ -66,7 +67,7 @@ function captures(): Capture[] {
   return cache;
 }
 
-test('every capture: Q/D/C × read/write/flush/FUA per device equal blkparse, in all four texts', { skip: !present && 'no /work/shared/corpus' }, () => {
+test('every capture: Q/D/C × read/write/flush/FUA per device equal blkparse, in all four texts', { skip: !present && 'no ../shared/corpus' }, () => {
   const caps = captures();
   assert.ok(caps.length >= 19, `${caps.length} captures`);
   let compared = 0;
@@ -83,7 +84,7 @@ test('every capture: Q/D/C × read/write/flush/FUA per device equal blkparse, in
 
 const REQUEST_ACTS = new Set<number>([Act.Queue, Act.GetRq, Act.Insert, Act.Issue, Act.Complete, Act.BackMerge, Act.FrontMerge, Act.Remap, Act.Split, Act.Requeue]);
 
-test('differences the formats force, each with its reason (and nothing else differs)', { skip: !present && 'no /work/shared/corpus' }, () => {
+test('differences the formats force, each with its reason (and nothing else differs)', { skip: !present && 'no ../shared/corpus' }, () => {
   const seen = { usTimes: 0, noPlug: 0, emptyBioSector: 0, flushIssueSector: 0, writeZeroes: 0, ioStart: 0, splitBytes: 0 };
   for (const cap of captures()) {
     const bp = cap.blkparse;

@@ -1,6 +1,7 @@
 /** Spawn the real CLI (bin/blkaudit.js) and collect its output and exit code. */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
 export const BIN = fileURLToPath(new URL('../../../bin/blkaudit.js', import.meta.url));
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -29,3 +30,6 @@ export function runCli(args: string[], stdin?: Buffer | string, env: Record<stri
     else child.stdin.end();
   });
 }
+
+/** ../shared/corpus beside the checkout (CI clones with shared/ beside it); BLKAUDIT_CORPUS overrides. */
+export const CORPUS_DIR = process.env['BLKAUDIT_CORPUS'] ?? join(ROOT, '../shared/corpus');
