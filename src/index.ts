@@ -3,6 +3,7 @@
  * Never prints, never exits: errors that make an input unusable are thrown as
  * InputError; everything else is counted in the report.
  */
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Diagnostics } from './model/diagnostics.js';
@@ -12,7 +13,7 @@ import { formatDev } from './model/device.js';
 import type { ClockDomain } from './model/time.js';
 import { SCHEMA_VERSION, type InputReport, type Report } from './model/report.js';
 import { chooseFormat, InputError, openByteStream, parseInputArg, peekStream, type InputSpec } from './io/open.js';
-import { pumpFormat } from './io/worker-pump.js';
+import { pumpFormat, readSetInWorker, useSetWorker } from './io/worker-pump.js';
 import type { ParseContext, ParseOptions } from './formats/types.js';
 import type { QemuSink } from './qemu/event.js';
 import { STAGES } from './stages.js';
@@ -40,7 +41,8 @@ export interface AnalyzeOptions extends ParseOptions {
   onEvent?: (e: BlockEvent, source: SourceInfo) => void;
   /**
    * Parse in a worker thread (src/io/worker-pump.ts): true = yes (for the formats that support it),
-   * false = never, undefined = only with BLKAUDIT_PARSE_WORKER=1 and a large input. Same results either way.
+   * false = never, undefined = for a large input when two CPUs are available (BLKAUDIT_PARSE_WORKER=0|1
+   * overrides). Same results either way.
    */
   parseWorker?: boolean;
   /** Called after each input chunk with the bytes read so far; may await (output backpressure, progress). */
@@ -117,6 +119,8 @@ async function readInput(
   let detectedBy: string;
   let gzip = false;
   let stream: AsyncIterable<Buffer> | undefined;
+  let closeStream: (() => void) | undefined;
+  let regularFile: string | undefined;
   let headBytes = 0;
   if (set && set.files.length === 0) {
     const names = set.ignored.map((f) => basename(f)).join(', ');
@@ -135,6 +139,8 @@ async function readInput(
     gzip = peeked.gzip;
     stream = peeked.stream;
     headBytes = peeked.head.length;
+    closeStream = () => raw.destroy();
+    if (!gzip && spec.path !== '-') regularFile = (await isRegularFile(spec.path)) ? spec.path : undefined;
   }
   const clock: ClockDomain = { name: 'relative', origin: 'as printed by the trace' };
   const source: SourceInfo = {
@@ -207,6 +213,8 @@ async function readInput(
       headBytes,
       parseWorker: options.parseWorker,
       afterChunk: progress,
+      regularFile,
+      closeStream,
     });
   } else {
     for (const f of set!.ignored) {
@@ -214,12 +222,12 @@ async function readInput(
         source: spec.path, locKind: 'offset', loc: 0, text: f,
       });
     }
-    await readBlktraceSet(set!.files, ctx, {
-      afterChunk: async (n) => {
-        bytes = n;
-        if (progress) await progress(n);
-      },
-    });
+    const afterSetChunk = async (n: number) => {
+      bytes = n;
+      if (progress) await progress(n);
+    };
+    if (await useSetWorker(set!.files, options.parseWorker)) await readSetInWorker(set!.files, ctx, afterSetChunk);
+    else await readBlktraceSet(set!.files, ctx, { afterChunk: afterSetChunk });
   }
   if (options.strict) {
     const skippedHere = countSkipped(env) - before;
@@ -244,6 +252,14 @@ async function readInput(
     clock: source.clock.name,
     limitations: source.limitations,
   };
+}
+
+async function isRegularFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Records that could not be used (not informational counters). */

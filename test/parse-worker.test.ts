@@ -14,7 +14,8 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { analyze } from '../src/index.js';
 import { copyEvent, type BlockEvent } from '../src/model/event.js';
-import { useWorker, WORKER_MIN_BYTES } from '../src/io/worker-pump.js';
+import { useSetWorker, useWorker, WORKER_MIN_BYTES } from '../src/io/worker-pump.js';
+import { availableParallelism } from 'node:os';
 import { HEAD_BYTES } from '../src/io/open.js';
 import { blkparseFormat } from '../src/formats/blkparse/spec.js';
 import { generate } from '../bench/gen.js';
@@ -57,6 +58,31 @@ test('worker = main thread on every blkparse fixture (events, diagnostics, repor
     assert.ok(inline.events.length > 0, f);
     assert.deepEqual(worker.events, inline.events, f);
     assert.equal(worker.report, inline.report, f);
+  }
+});
+
+test('worker = main thread on blktrace per-CPU sets (read, merged and decoded in the worker)', async () => {
+  const sets = ['raw-odirect-dsync/loop1', 'wild-01-dm-partition-remap-chain/01-centos7-sda-mynotes'];
+  for (const s of sets) {
+    const { inline, worker } = await both(fileURLToPath(new URL(`../../fixtures/blktrace/${s}`, import.meta.url)));
+    assert.ok(inline.events.length > 0, s);
+    assert.deepEqual(worker.events, inline.events, s);
+    assert.equal(worker.report, inline.report, s);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-worker-test-'));
+  try {
+    // large enough for several ring batches, with a truncated last record in one CPU's file
+    const g = generate({ outDir: dir, events: 60000, cpus: 3, seed: 21, text: false });
+    const cpu1 = join(dir, `${g.dev}.blktrace.1`);
+    const data = readFileSync(cpu1);
+    writeFileSync(cpu1, data.subarray(0, data.length - 20));
+    const { inline, worker } = await both(join(dir, g.dev));
+    assert.ok(inline.events.length > 50000);
+    assert.match(inline.report, /truncated record/);
+    assert.deepEqual(worker.events, inline.events);
+    assert.equal(worker.report, inline.report);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -129,7 +155,9 @@ test('worker decision: opt-in, format, size, stdin', async () => {
     }
   };
   await withEnv(undefined, async () => {
-    assert.equal(await useWorker(blkparseFormat, big), false, 'off by default');
+    // by default a large input goes to a worker when a second CPU is there to run it
+    assert.equal(await useWorker(blkparseFormat, big), availableParallelism() >= 2, 'on by default with two CPUs');
+    assert.equal(await useWorker(blkparseFormat, { path: '-', headBytes: 100 }), false, 'a small stream stays inline');
     assert.equal(await useWorker(blkparseFormat, { path: fixture, headBytes: 100, parseWorker: true }), true, 'asked for');
     assert.equal(await useWorker({ ...blkparseFormat, name: 'csv' }, { ...big, parseWorker: true }), false, 'only listed formats');
   });
@@ -138,5 +166,14 @@ test('worker decision: opt-in, format, size, stdin', async () => {
     assert.equal(await useWorker(blkparseFormat, { path: '-', headBytes: 100 }), false, 'a small stream stays inline');
     assert.equal(await useWorker(blkparseFormat, { path: fixture, headBytes: HEAD_BYTES }), false, 'a small file stays inline');
     assert.equal(await useWorker(blkparseFormat, { ...big, parseWorker: false }), false, 'the option wins');
+  });
+  await withEnv('0', async () => {
+    assert.equal(await useWorker(blkparseFormat, big), false, 'turned off');
+    assert.equal(await useWorker(blkparseFormat, { ...big, parseWorker: true }), true, 'the option wins');
+    assert.equal(await useSetWorker([fixture], undefined), false, 'a set: turned off');
+  });
+  await withEnv('1', async () => {
+    assert.equal(await useSetWorker([fixture], undefined), false, 'a small set stays inline');
+    assert.equal(await useSetWorker([fixture], true), true, 'a set: the option wins');
   });
 });

@@ -19,7 +19,7 @@ import { evidenceOf } from '../model/analysis.js';
 import { Act, emptyEvent, type BlockEvent, type EvidenceRef } from '../model/event.js';
 import { formatDev, type DevId } from '../model/device.js';
 import { Flag, isWriteOp, Op } from '../model/rwbs.js';
-import { newReq, type Req } from './request.js';
+import { cloneReq, newReq, resetReq, type Req } from './request.js';
 import { copyInto, VolatileSet } from './volatile.js';
 import type { DeviceRule, RuleFactory } from './rules/rule.js';
 
@@ -154,7 +154,24 @@ export class DeviceModel {
     return evidenceOf(this.env, e, note);
   }
 
+  /**
+   * A plain data bio just queued and not yet put in `queued`: most bios are
+   * back-merged by the very next event, and then no request is allocated at
+   * all. Any other next event puts it in first (settleQueued), so the model
+   * is exactly as if it had been put in at its Q.
+   */
+  private readonly pendingQ: Req = newReq(emptyEvent());
+  private hasPendingQ = false;
+
+  private settleQueued(): void {
+    this.hasPendingQ = false;
+    const r = cloneReq(this.pendingQ);
+    this.queued.set(r.sector, r);
+    if (this.queued.size > this.maxQueued) this.evictedQueued += dropOldest(this.queued, this.maxQueued);
+  }
+
   event(e: BlockEvent): void {
+    if (this.hasPendingQ && (e.act !== Act.BackMerge || e.sector !== this.pendingQ.sector)) this.settleQueued();
     if (e.time > this.atNs && this.onAt) {
       this.onAt(this);
       this.onAt = undefined;
@@ -205,6 +222,7 @@ export class DeviceModel {
   }
 
   private discontinuity(): void {
+    if (this.hasPendingQ) this.settleQueued();
     this.discontinuities++;
     this.droppedAtDiscontinuity += this.inFlightAtEnd();
     this.queued.clear();
@@ -229,6 +247,19 @@ export class DeviceModel {
   private queue(e: BlockEvent): void {
     this.qCount++;
     if (e.op === Op.Flush || (e.bytes <= 0 && !(e.flags & (Flag.PREFLUSH | Flag.BARRIER)))) return;
+    if (!(e.flags & (Flag.PREFLUSH | Flag.FUA | Flag.BARRIER)) && e.sector >= 0 && this.queued.size < this.maxQueued) {
+      // a plain data bio: kept aside until the next event shows whether it was merged (see pendingQ)
+      const r = this.pendingQ;
+      resetReq(r, e);
+      r.qFlags = e.flags;
+      r.qTime = e.time;
+      r.qLoc = e.loc;
+      r.qOrder = this.qCount;
+      r.flushIssuesAtQ = this.flushIssues;
+      if (isWriteOp(e.op) && (e.flags & SYNC_META) === SYNC_META) r.gen = this.maxCompletedGen + 1;
+      this.hasPendingQ = true;
+      return;
+    }
     const r = newReq(e);
     r.qFlags = e.flags;
     r.qTime = e.time;
@@ -253,6 +284,15 @@ export class DeviceModel {
 
   /** A bio merged into the back of a request: it is not a request of its own. */
   private merged(e: BlockEvent): void {
+    if (this.hasPendingQ) {
+      // the bio just queued (same sector: see event()) merged into a request
+      if (this.pendingQ.qTime <= e.time) {
+        this.hasPendingQ = false;
+        this.queued.delete(e.sector); // what its set() would have replaced
+        return;
+      }
+      this.settleQueued();
+    }
     const r = this.queued.get(e.sector);
     if (r && r.qTime <= e.time) this.queued.delete(e.sector);
   }
@@ -449,6 +489,7 @@ export class DeviceModel {
 
   /** Requests still open when the trace ended. */
   inFlightAtEnd(): number {
+    if (this.hasPendingQ) this.settleQueued();
     return this.queued.size + this.inflight.size + this.awaitingFinal.size + this.emptyFlushes.length + this.pendingFlushes.length;
   }
 }

@@ -54,6 +54,44 @@ export function newReq(e: BlockEvent): Req {
   };
 }
 
+/** A copy of a request (the model's reused pending-Q record becomes a request of its own). */
+export function cloneReq(r: Req): Req {
+  return {
+    source: r.source, dev: r.dev, op: r.op, sector: r.sector, end: r.end, bytes: r.bytes, remaining: r.remaining,
+    qFlags: r.qFlags, dFlags: r.dFlags, qTime: r.qTime, dTime: r.dTime, qLoc: r.qLoc, dLoc: r.dLoc, qOrder: r.qOrder,
+    dOrder: r.dOrder, comm: r.comm, flushIssuesAtQ: r.flushIssuesAtQ, flushIssuesAtData: r.flushIssuesAtData,
+    dataTime: r.dataTime, dataLoc: r.dataLoc, qMark: r.qMark, gen: r.gen, gotRq: r.gotRq,
+  };
+}
+
+/** Overwrites `r` with what newReq(e) would return (a reused record). */
+export function resetReq(r: Req, e: BlockEvent): void {
+  const sectors = e.bytes > 0 ? Math.ceil(e.bytes / 512) : 0;
+  r.source = e.source;
+  r.dev = e.dev;
+  r.op = e.op;
+  r.sector = e.sector;
+  r.end = e.sector + sectors;
+  r.bytes = Math.max(0, e.bytes);
+  r.remaining = r.bytes;
+  r.qFlags = 0;
+  r.dFlags = 0;
+  r.qTime = -1;
+  r.dTime = -1;
+  r.qLoc = -1;
+  r.dLoc = -1;
+  r.qOrder = -1;
+  r.dOrder = -1;
+  r.comm = e.comm;
+  r.flushIssuesAtQ = 0;
+  r.flushIssuesAtData = -1;
+  r.dataTime = -1;
+  r.dataLoc = -1;
+  r.qMark = 0;
+  r.gen = 0;
+  r.gotRq = false;
+}
+
 /** Evidence for a request's Q or D, rebuilt from what the request kept (events are reused by readers). */
 export function reqEvidence(env: AnalysisEnv, r: Req, stage: 'Q' | 'D' | 'C', note?: string): EvidenceRef {
   const src = env.sources[r.source];

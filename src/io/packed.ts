@@ -1,22 +1,32 @@
 /**
- * Events and parse-context calls packed into transferable batches, so a parser
- * core can run in a worker thread while the analysis runs on the main thread
+ * Events and parse-context calls packed into batches, so a parser core can
+ * run in a worker thread while the analysis runs on the main thread
  * (src/io/parse-worker.ts, src/io/worker-pump.ts).
  *
  * A batch holds up to BATCH_EVENTS events as FIELDS float64 slots each (every
  * numeric field of BlockEvent is an integer below 2^53 or -1, so a double
- * holds it exactly) and a string table for `comm` and `text`. Calls the parser
- * makes on its context (diag.add, attach, setClock, limitation) are recorded
- * as ops with the index of the event they precede, and replayed in the same
- * order: the main thread sees exactly the calls an in-thread parser makes.
+ * holds it exactly) and a string table for `comm` and `text`. The numbers go
+ * in a ring of RING_SLOTS batch slots in one SharedArrayBuffer: the worker
+ * fills a slot and posts only its number, the string table and the ops; the
+ * main thread reads the slot, then releases it by counting it consumed. The
+ * worker waits (Atomics.wait) while every slot is full, so at most
+ * RING_SLOTS batches exist whatever the input length.
+ *
+ * Calls the parser makes on its context (diag.add, attach, setClock,
+ * limitation) are recorded as ops with the index of the event they precede,
+ * and replayed in the same order: the main thread sees exactly the calls an
+ * in-thread parser makes.
  */
 import type { BlockEvent, EventSink } from '../model/event.js';
 import type { Severity, SkipExample } from '../model/diagnostics.js';
 import type { ClockDomain } from '../model/time.js';
 import type { ParseContext } from '../formats/types.js';
 
-export const FIELDS = 17;
+/** Numeric fields per event (BlockEvent minus `source`, which the main thread sets, plus two string indexes). */
+export const FIELDS = 16;
 export const BATCH_EVENTS = 8192;
+export const RING_SLOTS = 4;
+const SLOT_DOUBLES = BATCH_EVENTS * FIELDS;
 
 export type Op =
   | { at: number; kind: 'add'; reason: string; severity: Severity; example?: SkipExample }
@@ -27,56 +37,81 @@ export type Op =
 
 export interface Batch {
   type: 'batch';
+  /** Ring slot holding the numbers (batch k is in slot k % RING_SLOTS). */
+  slot: number;
   n: number;
-  data: Float64Array;
   strings: string[];
   ops: Op[];
+  /** Input bytes the worker had read when it sent this batch (progress). */
+  bytes: number;
 }
 
-/** Worker side: a sink and context recorder that fills batches and hands each full one to `send`. */
+/** The shared memory of one worker's batches: the slots, and ctrl[0] = batches consumed by the main thread. */
+export interface Ring {
+  data: SharedArrayBuffer;
+  ctrl: SharedArrayBuffer;
+}
+
+export function createRing(): Ring {
+  return { data: new SharedArrayBuffer(RING_SLOTS * SLOT_DOUBLES * 8), ctrl: new SharedArrayBuffer(4) };
+}
+
+/** Worker side: a sink and context recorder that fills ring slots and hands each full batch to `send`. */
 export class EventPacker implements EventSink {
-  /** Batch buffers handed back by the main thread, reused before allocating. */
-  private readonly free: Float64Array[] = [];
-  private data = this.take();
+  private readonly all: Float64Array;
+  private readonly ctrl: Int32Array;
+  private produced = 0;
+  private slot = 0;
+  private base = 0;
+  private claimed = false;
   private n = 0;
   private strings: string[] = [''];
   private index = new Map<string, number>([['', 0]]);
   private lastString = '';
   private lastIndex = 0;
   private ops: Op[] = [];
+  /** Input bytes read so far, reported with each batch (set by the reading loop). */
+  bytes = 0;
 
-  constructor(private readonly send: (b: Batch) => void) {}
+  constructor(ring: Ring, private readonly send: (b: Batch) => void) {
+    this.all = new Float64Array(ring.data);
+    this.ctrl = new Int32Array(ring.ctrl);
+  }
 
   event(e: BlockEvent): void {
-    const d = this.data;
-    const o = this.n * FIELDS;
-    d[o] = e.source;
-    d[o + 1] = e.loc;
-    d[o + 2] = e.time;
-    d[o + 3] = e.dev;
-    d[o + 4] = e.cpu;
-    d[o + 5] = e.seq;
-    d[o + 6] = e.pid;
-    d[o + 7] = e.act;
-    d[o + 8] = e.op;
-    d[o + 9] = e.flags;
-    d[o + 10] = e.sector;
-    d[o + 11] = e.bytes;
-    d[o + 12] = e.error;
-    d[o + 13] = e.aux;
-    d[o + 14] = e.auxDev;
-    d[o + 15] = this.str(e.comm);
-    d[o + 16] = e.text === '' ? 0 : this.str(e.text);
+    if (!this.claimed) this.claim();
+    const d = this.all;
+    const o = this.base + this.n * FIELDS;
+    d[o] = e.loc;
+    d[o + 1] = e.time;
+    d[o + 2] = e.dev;
+    d[o + 3] = e.cpu;
+    d[o + 4] = e.seq;
+    d[o + 5] = e.pid;
+    d[o + 6] = e.act;
+    d[o + 7] = e.op;
+    d[o + 8] = e.flags;
+    d[o + 9] = e.sector;
+    d[o + 10] = e.bytes;
+    d[o + 11] = e.error;
+    d[o + 12] = e.aux;
+    d[o + 13] = e.auxDev;
+    d[o + 14] = e.comm === this.lastString ? this.lastIndex : this.str(e.comm);
+    d[o + 15] = e.text === '' ? 0 : this.str(e.text);
     if (++this.n === BATCH_EVENTS) this.flush();
   }
 
-  /** A batch buffer the receiver is done with. */
-  recycle(buf: ArrayBuffer): void {
-    if (buf.byteLength === BATCH_EVENTS * FIELDS * 8 && this.free.length < 8) this.free.push(new Float64Array(buf));
-  }
-
-  private take(): Float64Array {
-    return this.free.pop() ?? new Float64Array(BATCH_EVENTS * FIELDS);
+  /** Waits until the main thread has released the slot the next batch goes in. */
+  private claim(): void {
+    const ctrl = this.ctrl;
+    for (;;) {
+      const consumed = Atomics.load(ctrl, 0);
+      if (this.produced - consumed < RING_SLOTS) break;
+      Atomics.wait(ctrl, 0, consumed);
+    }
+    this.slot = this.produced % RING_SLOTS;
+    this.base = this.slot * SLOT_DOUBLES;
+    this.claimed = true;
   }
 
   op(op: Op): void {
@@ -87,8 +122,10 @@ export class EventPacker implements EventSink {
   /** Sends what is pending (also an empty batch carrying only ops). */
   flush(): void {
     if (this.n === 0 && this.ops.length === 0) return;
-    this.send({ type: 'batch', n: this.n, data: this.data, strings: this.strings, ops: this.ops });
-    this.data = this.take();
+    if (!this.claimed) this.claim();
+    this.send({ type: 'batch', slot: this.slot, n: this.n, strings: this.strings, ops: this.ops, bytes: this.bytes });
+    this.produced++;
+    this.claimed = false;
     this.n = 0;
     this.strings = [''];
     this.index = new Map([['', 0]]);
@@ -141,34 +178,50 @@ function replay(op: Op, ctx: ParseContext): void {
   }
 }
 
-/** Main side: feeds a batch's events (through one reused event object) and ops into the real context. */
-export function unpackBatch(b: Batch, ev: BlockEvent, ctx: ParseContext): void {
-  const d = b.data;
-  const s = b.strings;
-  const sink = ctx.sink;
-  const ops = b.ops;
-  let k = 0;
-  for (let i = 0; i < b.n; i++) {
-    while (k < ops.length && ops[k]!.at === i) replay(ops[k++]!, ctx);
-    const o = i * FIELDS;
-    ev.source = d[o]!;
-    ev.loc = d[o + 1]!;
-    ev.time = d[o + 2]!;
-    ev.dev = d[o + 3]!;
-    ev.cpu = d[o + 4]!;
-    ev.seq = d[o + 5]!;
-    ev.pid = d[o + 6]!;
-    ev.act = d[o + 7]! as BlockEvent['act'];
-    ev.op = d[o + 8]! as BlockEvent['op'];
-    ev.flags = d[o + 9]!;
-    ev.sector = d[o + 10]!;
-    ev.bytes = d[o + 11]!;
-    ev.error = d[o + 12]!;
-    ev.aux = d[o + 13]!;
-    ev.auxDev = d[o + 14]!;
-    ev.comm = s[d[o + 15]!]!;
-    ev.text = s[d[o + 16]!]!;
-    sink.event(ev);
+/** Main side: reads batches out of the ring and releases their slots. */
+export class BatchReader {
+  private readonly all: Float64Array;
+  private readonly ctrl: Int32Array;
+
+  constructor(ring: Ring) {
+    this.all = new Float64Array(ring.data);
+    this.ctrl = new Int32Array(ring.ctrl);
   }
-  while (k < ops.length) replay(ops[k++]!, ctx);
+
+  /** Feeds a batch's events (through one reused event object) and ops into the real context, then frees its slot. */
+  unpack(b: Batch, ev: BlockEvent, ctx: ParseContext): void {
+    const d = this.all;
+    const s = b.strings;
+    const sink = ctx.sink;
+    const ops = b.ops;
+    ev.source = ctx.sourceIndex;
+    let k = 0;
+    let o = b.slot * SLOT_DOUBLES;
+    try {
+      for (let i = 0; i < b.n; i++, o += FIELDS) {
+        while (k < ops.length && ops[k]!.at === i) replay(ops[k++]!, ctx);
+        ev.loc = d[o]!;
+        ev.time = d[o + 1]!;
+        ev.dev = d[o + 2]!;
+        ev.cpu = d[o + 3]!;
+        ev.seq = d[o + 4]!;
+        ev.pid = d[o + 5]!;
+        ev.act = d[o + 6]! as BlockEvent['act'];
+        ev.op = d[o + 7]! as BlockEvent['op'];
+        ev.flags = d[o + 8]!;
+        ev.sector = d[o + 9]!;
+        ev.bytes = d[o + 10]!;
+        ev.error = d[o + 11]!;
+        ev.aux = d[o + 12]!;
+        ev.auxDev = d[o + 13]!;
+        ev.comm = s[d[o + 14]!]!;
+        ev.text = s[d[o + 15]!]!;
+        sink.event(ev);
+      }
+      while (k < ops.length) replay(ops[k++]!, ctx);
+    } finally {
+      Atomics.add(this.ctrl, 0, 1);
+      Atomics.notify(this.ctrl, 0);
+    }
+  }
 }

@@ -1,54 +1,139 @@
 /**
- * Worker-thread entry: runs one format's parser core over the chunks the main
- * thread posts, in order, and posts back batches of packed events and context
- * calls (src/io/packed.ts), then "chunk-done" after each chunk so the main
- * thread can keep a bounded number of chunks in flight.
+ * Worker-thread entry: runs one format's parser core and posts back batches
+ * of packed events and context calls (src/io/packed.ts). The input is either
+ * read here — a regular file read with plain synchronous reads, or a blktrace
+ * per-CPU set read and merged by the set reader — or posted in chunks by the
+ * main thread (pipes, stdin, gzip), each acknowledged with "chunk-done" so
+ * the main thread keeps a bounded number in flight.
  *
- * Buffers travel both ways by transfer and are reused (chunk buffers go back
- * with "chunk-done", batch buffers come back with "recycle"), so the memory of
- * both threads stays flat whatever the input length.
+ * The batches' numbers live in a shared ring the main thread releases slot by
+ * slot; the packer waits while the ring is full, so the memory of both
+ * threads stays flat whatever the input length.
  *
- * Messages in:  {type:'chunk', buf, len} … {type:'recycle', buf}* … {type:'end'}
- * Messages out: {type:'batch', …}* {type:'chunk-done', buf} … {type:'end'} | {type:'error', message, stack}
+ * Messages in (chunk mode): {type:'chunk', buf, len} … {type:'end'}
+ * Messages out: {type:'batch', …}* [{type:'chunk-done', buf}] … {type:'end', bytes} | {type:'error', message, stack}
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { formatByName } from '../formats/registry.js';
-import { EventPacker, type Batch } from './packed.js';
+import { readBlktraceSet } from '../formats/blktrace/set-reader.js';
+import { describeFsError } from './open.js';
+import { EventPacker, type Batch, type Ring } from './packed.js';
 import type { ParseOptions } from '../formats/types.js';
+
+/** What the worker reads: chunks posted to it, a regular file, or a blktrace per-CPU set. */
+export type WorkerInput = { kind: 'chunks' } | { kind: 'file'; path: string } | { kind: 'blktrace-set'; files: string[] };
 
 export interface ParseWorkerData {
   format: string;
   sourceIndex: number;
   sourceName: string;
   options: ParseOptions;
+  ring: Ring;
+  input: WorkerInput;
 }
 
-type Inbound = { type: 'chunk'; buf: ArrayBuffer; len: number } | { type: 'recycle'; buf: ArrayBuffer } | { type: 'end' };
+type Inbound = { type: 'chunk'; buf: ArrayBuffer; len: number } | { type: 'end' };
 
-function start(port: NonNullable<typeof parentPort>, data: ParseWorkerData): void {
+/** Bytes per read of a regular file. */
+const READ_BYTES = 1 << 20;
+
+/**
+ * A file's bytes in chunks by plain synchronous reads: this thread has nothing
+ * else to do while it waits, and a read stream's machinery costs more than
+ * the reads. A fresh buffer per chunk: the set reader may hold a chunk while
+ * the other files' chunks are read.
+ */
+async function* readChunks(path: string, size: number): AsyncGenerator<Buffer> {
+  const fd = openSync(path, 'r');
+  try {
+    for (;;) {
+      const buf = Buffer.allocUnsafe(size);
+      const n = readSync(fd, buf, 0, size, null);
+      if (n === 0) return;
+      yield n === size ? buf : buf.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+type Port = NonNullable<typeof parentPort>;
+
+function fail(port: Port, err: unknown): void {
+  const e = err as Error;
+  port.postMessage({ type: 'error', message: e?.message ?? String(err), stack: e?.stack ?? '', input: err instanceof ReadError });
+}
+
+/** A file this worker reads could not be read (the main thread reports it as unreadable input, exit 2). */
+class ReadError extends Error {}
+
+function readOrFail(fd: number, buf: Buffer, path: string): number {
+  try {
+    return readSync(fd, buf, 0, buf.length, null);
+  } catch (err) {
+    throw new ReadError(`cannot read ${path}: ${describeFsError(err)}`);
+  }
+}
+
+async function start(port: Port, data: ParseWorkerData): Promise<void> {
   const format = formatByName(data.format);
   if (!format) throw new Error(`parse worker: unknown format ${data.format}`);
-  const packer = new EventPacker((b: Batch) => port.postMessage(b, [b.data.buffer as ArrayBuffer]));
-  const parser = format.create(packer.context(data.sourceIndex, data.sourceName, data.options));
+  const packer = new EventPacker(data.ring, (b: Batch) => port.postMessage(b));
+  const ctx = packer.context(data.sourceIndex, data.sourceName, data.options);
+  const input = data.input;
+  if (input.kind === 'blktrace-set') {
+    await readBlktraceSet(input.files, ctx, {
+      chunkSize: READ_BYTES,
+      open: readChunks,
+      afterChunk: (n) => {
+        packer.bytes = n;
+      },
+    });
+    packer.flush();
+    port.postMessage({ type: 'end', bytes: packer.bytes });
+    return;
+  }
+  const parser = format.create(ctx);
+  if (input.kind === 'file') {
+    const fd = openSync(input.path, 'r');
+    try {
+      // One buffer for every read: parser cores copy what they keep of a chunk (StreamParser contract).
+      const buf = Buffer.allocUnsafe(READ_BYTES);
+      for (;;) {
+        const n = readOrFail(fd, buf, input.path);
+        if (n === 0) break;
+        packer.bytes += n;
+        parser.push(n === READ_BYTES ? buf : buf.subarray(0, n));
+      }
+    } finally {
+      closeSync(fd);
+    }
+    parser.end();
+    packer.flush();
+    port.postMessage({ type: 'end', bytes: packer.bytes });
+    return;
+  }
   port.on('message', (m: Inbound) => {
     try {
       if (m.type === 'chunk') {
         // Parser cores copy what they keep of a chunk (StreamParser contract), so the buffer can go back.
+        packer.bytes += m.len;
         parser.push(Buffer.from(m.buf, 0, m.len));
         packer.flush();
         port.postMessage({ type: 'chunk-done', buf: m.buf }, [m.buf]);
-      } else if (m.type === 'recycle') {
-        packer.recycle(m.buf);
       } else {
         parser.end();
         packer.flush();
-        port.postMessage({ type: 'end' });
+        port.postMessage({ type: 'end', bytes: packer.bytes });
       }
     } catch (err) {
-      const e = err as Error;
-      port.postMessage({ type: 'error', message: e?.message ?? String(err), stack: e?.stack ?? '' });
+      fail(port, err);
     }
   });
 }
 
-if (parentPort) start(parentPort, workerData as ParseWorkerData);
+if (parentPort) {
+  const port = parentPort;
+  start(port, workerData as ParseWorkerData).catch((err: unknown) => fail(port, err));
+}

@@ -1,30 +1,32 @@
 /**
- * Feeding an input through its format's parser core, in this thread or — for
- * large inputs of formats that support it — in a worker thread, so parsing
- * and analysis run on two cores as a pipeline. The result is the same event
- * stream and the same context calls in the same order (src/io/packed.ts);
- * only the thread doing the parsing differs.
+ * Feeding an input through its format's parser core, in this thread or in a
+ * worker thread, so parsing and analysis run on two cores as a pipeline. The
+ * result is the same event stream and the same context calls in the same
+ * order (src/io/packed.ts); only the thread doing the parsing differs.
  *
- * Memory stays bounded: at most MAX_IN_FLIGHT chunks are posted and not yet
- * finished, each with at most two packed batches alive.
+ * A regular file or a blktrace per-CPU set is read by the worker itself (the
+ * main thread only analyses); a pipe, stdin or a gzip stream is read here and
+ * posted in chunks. Memory stays bounded: at most RING_SLOTS packed batches
+ * and MAX_IN_FLIGHT posted chunks exist at any time.
  *
- * Worker mode is opt-in (measured on a 2-core machine shared with other
- * work: +35 % CPU for packing and messages and +35 MB of RSS for the second
- * isolate, for a wall-time gain only when a core is idle — see the bench
- * README): `parseWorker: true`, or BLKAUDIT_PARSE_WORKER=1 for large inputs
- * (a regular file of at least WORKER_MIN_BYTES, or a stream whose first read
- * filled the detection head). Only formats in WORKER_FORMATS run there.
+ * The decision (useWorker): `parseWorker: true|false` wins; otherwise
+ * BLKAUDIT_PARSE_WORKER=0 turns it off and =1 on for any large input, and by
+ * default a worker is used when this process may run on two or more CPUs
+ * (os.availableParallelism) and the input is large (a regular file of at
+ * least WORKER_MIN_BYTES, or a stream whose first read filled the detection
+ * head). Only formats in WORKER_FORMATS run there.
  */
 import { promises as fs } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { FormatSpec, ParseContext, ParseOptions } from '../formats/types.js';
 import { emptyEvent } from '../model/event.js';
-import { HEAD_BYTES, pump } from './open.js';
-import { unpackBatch, type Batch } from './packed.js';
-import type { ParseWorkerData } from './parse-worker.js';
+import { HEAD_BYTES, InputError, pump } from './open.js';
+import { BatchReader, createRing, type Batch } from './packed.js';
+import type { ParseWorkerData, WorkerInput } from './parse-worker.js';
 
 /** Formats whose parser cores use only the plain ParseContext (see packed.ts). */
-export const WORKER_FORMATS: ReadonlySet<string> = new Set(['blkparse']);
+export const WORKER_FORMATS: ReadonlySet<string> = new Set(['blkparse', 'blktrace']);
 export const WORKER_MIN_BYTES = 32 << 20;
 const MAX_IN_FLIGHT = 4;
 const CHUNK_BUFFER = 1 << 20;
@@ -34,15 +36,23 @@ export interface PumpOptions {
   path: string;
   /** Bytes of the detection head actually read (< HEAD_BYTES: the whole input was that small). */
   headBytes: number;
-  /** false: never use a worker; true: always (for formats that support it); undefined: BLKAUDIT_PARSE_WORKER=1 and size. */
+  /** false: never use a worker; true: always (for formats that support it); undefined: decided (see above). */
   parseWorker?: boolean;
   afterChunk?: (bytesSoFar: number) => Promise<void> | void;
+}
+
+/** BLKAUDIT_PARSE_WORKER=0|1, or by default: are two CPUs there to run parse and analysis side by side? */
+function workerWanted(): boolean {
+  const env = process.env.BLKAUDIT_PARSE_WORKER;
+  if (env === '0') return false;
+  if (env === '1') return true;
+  return availableParallelism() >= 2;
 }
 
 export async function useWorker(format: FormatSpec, o: PumpOptions): Promise<boolean> {
   if (!WORKER_FORMATS.has(format.name) || o.parseWorker === false) return false;
   if (o.parseWorker === true) return true;
-  if (process.env.BLKAUDIT_PARSE_WORKER !== '1') return false;
+  if (!workerWanted()) return false;
   if (o.headBytes < HEAD_BYTES) return false;
   if (o.path === '-') return true;
   try {
@@ -53,15 +63,47 @@ export async function useWorker(format: FormatSpec, o: PumpOptions): Promise<boo
   }
 }
 
-/** Parses the whole stream into ctx (events, diagnostics, attachments); returns the bytes read. */
+/** The same decision for a blktrace per-CPU set (read by the worker itself): its total size. */
+export async function useSetWorker(files: string[], parseWorker: boolean | undefined): Promise<boolean> {
+  if (parseWorker !== undefined) return parseWorker;
+  if (!workerWanted()) return false;
+  let total = 0;
+  for (const f of files) {
+    try {
+      total += (await fs.stat(f)).size;
+    } catch {
+      return false;
+    }
+  }
+  return total >= WORKER_MIN_BYTES;
+}
+
+/**
+ * Parses the whole input into ctx (events, diagnostics, attachments); returns
+ * the bytes read. `regularFile`: the input is that uncompressed regular file,
+ * which a worker reads itself (the stream is then closed unread).
+ */
 export async function pumpFormat(
   stream: AsyncIterable<Buffer>,
   format: FormatSpec,
   ctx: ParseContext,
-  o: PumpOptions,
+  o: PumpOptions & { regularFile?: string; closeStream?: () => void },
 ): Promise<number> {
   if (!(await useWorker(format, o))) return pump(stream, format.create(ctx), o.afterChunk);
-  return pumpInWorker(stream, format, ctx, o.afterChunk);
+  if (o.regularFile) {
+    o.closeStream?.();
+    return runWorker({ kind: 'file', path: o.regularFile }, format.name, ctx, undefined, o.afterChunk);
+  }
+  return runWorker({ kind: 'chunks' }, format.name, ctx, stream, o.afterChunk);
+}
+
+/** Reads and merges a blktrace per-CPU set in a worker (as readBlktraceSet would here). */
+export function readSetInWorker(
+  files: string[],
+  ctx: ParseContext,
+  afterChunk?: (bytesSoFar: number) => Promise<void> | void,
+): Promise<number> {
+  return runWorker({ kind: 'blktrace-set', files }, 'blktrace', ctx, undefined, afterChunk);
 }
 
 /** Only the plain-data parse options cross to the worker (functions and streams stay here). */
@@ -73,22 +115,29 @@ function plainOptions(options: ParseOptions): ParseOptions {
   return out as ParseOptions;
 }
 
-type Inbound = Batch | { type: 'chunk-done'; buf: ArrayBuffer } | { type: 'end' } | { type: 'error'; message: string; stack: string };
+type Inbound =
+  | Batch
+  | { type: 'chunk-done'; buf: ArrayBuffer }
+  | { type: 'end'; bytes: number }
+  | { type: 'error'; message: string; stack: string; input: boolean };
 
-export async function pumpInWorker(
-  stream: AsyncIterable<Buffer>,
-  format: FormatSpec,
+async function runWorker(
+  input: WorkerInput,
+  format: string,
   ctx: ParseContext,
+  stream: AsyncIterable<Buffer> | undefined,
   afterChunk?: (bytesSoFar: number) => Promise<void> | void,
 ): Promise<number> {
+  const ring = createRing();
   const data: ParseWorkerData = {
-    format: format.name, sourceIndex: ctx.sourceIndex, sourceName: ctx.sourceName, options: plainOptions(ctx.options),
+    format, sourceIndex: ctx.sourceIndex, sourceName: ctx.sourceName, options: plainOptions(ctx.options), ring, input,
   };
-  // A small young generation: the worker's garbage is tiny (batches and chunks are pooled).
+  // A small young generation: the worker's garbage is tiny (batches live in the shared ring).
   const worker = new Worker(new URL('./parse-worker.js', import.meta.url), {
     workerData: data,
     resourceLimits: { maxYoungGenerationSizeMb: 4 },
   });
+  const reader = new BatchReader(ring);
   // Messages are queued here and handled in order by the loop below.
   const inbox: Inbound[] = [];
   let wake: (() => void) | undefined;
@@ -110,10 +159,18 @@ export async function pumpInWorker(
     if (code !== 0 && !failure) failure = new Error(`parse worker exited with code ${code}`);
     notify();
   });
+  let head = 0;
   const next = async (): Promise<Inbound> => {
     for (;;) {
-      const m = inbox.shift();
-      if (m) return m;
+      if (head < inbox.length) {
+        const m = inbox[head]!;
+        inbox[head++] = undefined as unknown as Inbound;
+        if (head === inbox.length) {
+          inbox.length = 0;
+          head = 0;
+        }
+        return m;
+      }
       if (failure) throw failure;
       await new Promise<void>((resolve) => {
         wake = resolve;
@@ -121,12 +178,10 @@ export async function pumpInWorker(
     }
   };
 
-  const chunks = stream[Symbol.asyncIterator]();
+  const chunks = stream?.[Symbol.asyncIterator]();
   const sizes: number[] = [];
   const pool: ArrayBuffer[] = [];
-  let bytesSent = 0;
-  let bytesDone = 0;
-  let ended = false;
+  let ended = chunks === undefined;
   // A chunk the pooled buffer had no room for: it starts the next message.
   let spill: Buffer | undefined;
   /**
@@ -142,7 +197,7 @@ export async function pumpInWorker(
       let chunk = spill;
       spill = undefined;
       if (!chunk) {
-        const r = await chunks.next();
+        const r = await chunks!.next();
         if (r.done) break;
         chunk = r.value;
       }
@@ -163,26 +218,30 @@ export async function pumpInWorker(
       worker.postMessage({ type: 'end' });
       return;
     }
-    bytesSent += len;
     sizes.push(len);
     worker.postMessage({ type: 'chunk', buf, len }, [buf!]);
   };
   const ev = emptyEvent();
+  let reported = 0;
   try {
     while (!ended && sizes.length < MAX_IN_FLIGHT) await send();
     for (;;) {
       const m = await next();
       if (m.type === 'batch') {
-        unpackBatch(m, ev, ctx);
-        worker.postMessage({ type: 'recycle', buf: m.data.buffer }, [m.data.buffer as ArrayBuffer]);
+        reader.unpack(m, ev, ctx);
+        if (afterChunk && m.bytes > reported) {
+          reported = m.bytes;
+          await afterChunk(reported);
+        }
       } else if (m.type === 'chunk-done') {
         pool.push(m.buf);
-        bytesDone += sizes.shift()!;
-        if (afterChunk) await afterChunk(bytesDone);
+        sizes.shift();
         if (!ended) await send();
       } else if (m.type === 'end') {
-        return bytesSent;
+        if (afterChunk && m.bytes > reported) await afterChunk(m.bytes);
+        return m.bytes;
       } else {
+        if (m.input) throw new InputError(m.message, ctx.sourceName);
         const err = new Error(m.message);
         err.stack = m.stack;
         throw err;

@@ -16,7 +16,8 @@
 import { Act, emptyEvent, type BlockEvent } from '../../model/event.js';
 import type { Severity } from '../../model/diagnostics.js';
 import { ACTION_CGROUP, CGROUP_ID_BYTES, decodeError, decodeFlags, decodeOp, hexPdu, MAX_ACTION, REMAP_PDU_BYTES, TC, TN, type Layout } from './layout.js';
-import { hi32, lo32, u16, u32, u64 } from './bytes.js';
+import { u32, u64 } from './bytes.js';
+import { Op } from '../../model/rwbs.js';
 import { commKey, type BlktraceSession } from './session.js';
 
 /** Stable counter names (shown in reports). */
@@ -47,6 +48,8 @@ export class RecordDecoder {
   private commKey = NaN;
   private commVer = -1;
   private commText = '';
+  /** Category bits → Flag bits (decodeFlags), filled as categories are seen; -1 = not yet. */
+  private readonly flagsOf = new Int32Array(65536).fill(-1);
 
   constructor(
     private readonly session: BlktraceSession,
@@ -66,13 +69,16 @@ export class RecordDecoder {
    * Returns true when `ev` now holds an event to emit.
    */
   decode(b: Buffer, v: DataView, p: number, le: boolean, L: Layout, pduLen: number, loc: number): boolean {
+    // DataView reads written out here (not through bytes.ts helpers): this
+    // runs once per record and the helpers did not fit TurboFan's inlining budget.
     let action: number;
     let cat2 = 0;
+    const pa = p + L.action;
     if (L.actionBytes === 4) {
-      action = u32(v, p + L.action, le);
+      action = v.getUint32(pa, le);
     } else {
-      action = lo32(v, p + L.action, le);
-      cat2 = hi32(v, p + L.action, le);
+      action = v.getUint32(le ? pa : pa + 4, le);
+      cat2 = v.getUint32(le ? pa + 4 : pa, le);
     }
     const cat = action >>> 16;
     const low = action & 0xffff;
@@ -81,20 +87,24 @@ export class RecordDecoder {
     let pdu = p + L.size;
     if (low & ACTION_CGROUP) pdu = Math.min(pduEnd, pdu + CGROUP_ID_BYTES);
     const session = this.session;
-    if (!session.hasBase) session.decideBase(hi32(v, p + L.time, le), lo32(v, p + L.time, le));
-    const time = session.time(hi32(v, p + L.time, le), lo32(v, p + L.time, le));
-    const device = u32(v, p + L.device, le);
-    const cpu = u32(v, p + L.cpu, le);
-    const pid = u32(v, p + L.pid, le);
+    const pt = p + L.time;
+    const tHi = v.getUint32(le ? pt + 4 : pt, le);
+    const tLo = v.getUint32(le ? pt : pt + 4, le);
+    if (!session.hasBase) session.decideBase(tHi, tLo);
+    const time = session.time(tHi, tLo);
+    const device = v.getUint32(p + L.device, le);
+    const cpu = v.getUint32(p + L.cpu, le);
+    const pid = v.getUint32(p + L.pid, le);
     if (cat & TC.NOTIFY) return this.notify(b, v, actNo, pdu, pduEnd, le, time, device, cpu, pid, loc);
-    const seq = u32(v, p + L.sequence, le);
+    const seq = v.getUint32(p + L.sequence, le);
     if (cpu < TWO20) this.checkSequence(device * TWO20 + cpu, seq, loc);
     if (actNo === 0 || actNo > MAX_ACTION) {
       this.count(Reason.badAction, 'error', loc, `action 0x${action.toString(16)}`);
       return false;
     }
     if (this.fileCpu >= 0 && cpu !== this.fileCpu) this.count(Reason.cpuMismatch, 'info', loc, `cpu ${cpu} in the file of cpu ${this.fileCpu}`);
-    const bytes = u32(v, p + L.bytes, le);
+    const bytes = v.getUint32(p + L.bytes, le);
+    const ps = p + L.sector;
     const ev = this.ev;
     ev.loc = loc;
     ev.time = time;
@@ -103,11 +113,14 @@ export class RecordDecoder {
     ev.seq = seq;
     ev.pid = pid;
     ev.act = actNo as Act;
-    ev.op = decodeOp(cat, cat2, bytes);
-    ev.flags = decodeFlags(cat);
-    ev.sector = u64(v, p + L.sector, le);
+    ev.op = cat2 === 0 && cat & TC.WRITE && !(cat & TC.DISCARD) ? Op.Write : decodeOp(cat, cat2, bytes);
+    let flags = this.flagsOf[cat]!;
+    if (flags < 0) flags = this.flagsOf[cat] = decodeFlags(cat);
+    ev.flags = flags;
+    ev.sector = v.getUint32(le ? ps + 4 : ps, le) * 4294967296 + v.getUint32(le ? ps : ps + 4, le);
     ev.bytes = bytes;
-    ev.error = decodeError(u16(v, p + L.error, le));
+    const err = v.getUint16(p + L.error, le);
+    ev.error = err === 0 ? 0 : decodeError(err);
     ev.comm = this.comm(pid, cpu);
     ev.aux = -1;
     ev.auxDev = -1;
