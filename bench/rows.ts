@@ -30,29 +30,34 @@ export interface Row {
 }
 
 const node = process.execPath;
-/** blkaudit rows parse in the main thread unless the row says otherwise (BLKAUDIT_PARSE_WORKER). */
+/**
+ * blkaudit rows run as a user runs them: by default a large input is parsed
+ * in worker threads when two CPUs are there (src/io/worker-pump.ts). The
+ * `-1t` rows and the `parse-*` rows keep everything in one thread
+ * (BLKAUDIT_PARSE_WORKER=0): what a single core does.
+ */
+const auto = {};
 const inline = { BLKAUDIT_PARSE_WORKER: '0' };
-const worker = { BLKAUDIT_PARSE_WORKER: '1' };
 /** A per-CPU set is named by its base name, as with `blkparse -i sdb`. */
 const setName = (t: BenchTrace): string => join(t.dir, t.dev);
 
 export const ROWS: Row[] = [
   { id: 'check-file', title: 'blkaudit check, blkparse text file', input: 'text', via: 'file', needs: ['check'],
-    command: (t) => ({ argv: [node, BLKAUDIT, 'check', t.text], env: inline }) },
+    command: (t) => ({ argv: [node, BLKAUDIT, 'check', t.text], env: auto }) },
   { id: 'check-pipe', title: 'blkaudit check, blkparse text on a pipe', input: 'text', via: 'pipe', needs: ['check'],
-    command: (t) => ({ argv: [node, BLKAUDIT, 'check', '-'], stdinFile: t.text, env: inline }) },
-  { id: 'check-file-w', title: 'blkaudit check, blkparse text file, parsed in a worker thread', input: 'text', via: 'file', needs: ['check'],
-    command: (t) => ({ argv: [node, BLKAUDIT, 'check', t.text], env: worker }) },
-  { id: 'check-pipe-w', title: 'blkaudit check, blkparse text on a pipe, parsed in a worker thread', input: 'text', via: 'pipe', needs: ['check'],
-    command: (t) => ({ argv: [node, BLKAUDIT, 'check', '-'], stdinFile: t.text, env: worker }) },
+    command: (t) => ({ argv: [node, BLKAUDIT, 'check', '-'], stdinFile: t.text, env: auto }) },
   { id: 'check-bin', title: 'blkaudit check, blktrace per-CPU files', input: 'binary', via: 'file', needs: ['check'],
+    command: (t) => ({ argv: [node, BLKAUDIT, 'check', setName(t)], env: auto }) },
+  { id: 'check-file-1t', title: 'blkaudit check, blkparse text file, one thread', input: 'text', via: 'file', needs: ['check'],
+    command: (t) => ({ argv: [node, BLKAUDIT, 'check', t.text], env: inline }) },
+  { id: 'check-bin-1t', title: 'blkaudit check, blktrace per-CPU files, one thread', input: 'binary', via: 'file', needs: ['check'],
     command: (t) => ({ argv: [node, BLKAUDIT, 'check', setName(t)], env: inline }) },
   { id: 'stats-file', title: 'blkaudit stats, blkparse text file', input: 'text', via: 'file', needs: ['stats'],
-    command: (t) => ({ argv: [node, BLKAUDIT, 'stats', t.text], env: inline }) },
+    command: (t) => ({ argv: [node, BLKAUDIT, 'stats', t.text], env: auto }) },
   { id: 'stats-pipe', title: 'blkaudit stats, blkparse text on a pipe', input: 'text', via: 'pipe', needs: ['stats'],
-    command: (t) => ({ argv: [node, BLKAUDIT, 'stats', '-'], stdinFile: t.text, env: inline }) },
+    command: (t) => ({ argv: [node, BLKAUDIT, 'stats', '-'], stdinFile: t.text, env: auto }) },
   { id: 'stats-bin', title: 'blkaudit stats, blktrace per-CPU files', input: 'binary', via: 'file', needs: ['stats'],
-    command: (t) => ({ argv: [node, BLKAUDIT, 'stats', setName(t)], env: inline }) },
+    command: (t) => ({ argv: [node, BLKAUDIT, 'stats', setName(t)], env: auto }) },
   { id: 'parse-file', title: 'blkaudit read only (analyze, no stages), text file', input: 'text', via: 'file', needs: [],
     command: (t) => ({ argv: [node, DRIVER, t.text], env: inline }) },
   { id: 'parse-pipe', title: 'blkaudit read only (analyze, no stages), text pipe', input: 'text', via: 'pipe', needs: [],
@@ -60,11 +65,11 @@ export const ROWS: Row[] = [
   { id: 'parse-bin', title: 'blkaudit read only (analyze, no stages), per-CPU files', input: 'binary', via: 'file', needs: [],
     command: (t) => ({ argv: [node, DRIVER, setName(t)], env: inline }) },
   { id: 'check-dump', title: 'blkaudit check, blkparse -d dump (what btt reads)', input: 'dump', via: 'file', needs: ['check', 'dump'],
-    command: (t) => ({ argv: [node, BLKAUDIT, 'check', t.dump!], env: inline }) },
+    command: (t) => ({ argv: [node, BLKAUDIT, 'check', t.dump!], env: auto }) },
   { id: 'parse-dump', title: 'blkaudit read only (analyze, no stages), blkparse -d dump', input: 'dump', via: 'file', needs: ['dump'],
     command: (t) => ({ argv: [node, DRIVER, t.dump!], env: inline }) },
   { id: 'events-file', title: 'blkaudit events (NDJSON to /dev/null), text file', input: 'text', via: 'file', needs: ['events'],
-    command: (t) => ({ argv: [node, BLKAUDIT, 'events', t.text], env: inline }) },
+    command: (t) => ({ argv: [node, BLKAUDIT, 'events', t.text], env: auto }) },
   { id: 'blkparse', title: 'blkparse -i DEV -o /dev/null (per-CPU files)', input: 'binary', via: 'file', needs: ['blkparse'],
     command: (t) => ({ argv: ['blkparse', '-D', t.dir, '-i', t.dev, '-o', '/dev/null'] }) },
   { id: 'btt', title: 'btt -i DUMP (blkparse -d dump)', input: 'dump', via: 'file', needs: ['btt', 'dump'],

@@ -14,7 +14,7 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { analyze } from '../src/index.js';
 import { copyEvent, type BlockEvent } from '../src/model/event.js';
-import { useSetWorker, useWorker, WORKER_MIN_BYTES } from '../src/io/worker-pump.js';
+import { DEFAULT_BLOCK_BYTES, setBlockBytes, useSetWorker, useWorker, WORKER_MIN_BYTES } from '../src/io/worker-pump.js';
 import { availableParallelism } from 'node:os';
 import { HEAD_BYTES } from '../src/io/open.js';
 import { blkparseFormat } from '../src/formats/blkparse/spec.js';
@@ -134,6 +134,63 @@ test('worker = main thread on stdin in uneven chunks (coalesced into larger mess
     assert.ok(inline.events.length > 30000);
     assert.deepEqual(worker.events, inline.events);
     assert.equal(worker.report, inline.report);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Runs fn with a text file split in `block`-byte blocks over `workers` parse workers. */
+async function inBlocks<T>(workers: number, block: number, fn: () => Promise<T>): Promise<T> {
+  const saved = process.env.BLKAUDIT_PARSE_WORKERS;
+  process.env.BLKAUDIT_PARSE_WORKERS = String(workers);
+  setBlockBytes(block);
+  try {
+    return await fn();
+  } finally {
+    setBlockBytes(DEFAULT_BLOCK_BYTES);
+    if (saved === undefined) delete process.env.BLKAUDIT_PARSE_WORKERS;
+    else process.env.BLKAUDIT_PARSE_WORKERS = saved;
+  }
+}
+
+test('blocks parsed by several workers = one parser: fixtures, summary trailers, tiny blocks', async () => {
+  const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.txt'));
+  for (const f of files) {
+    const size = readFileSync(join(FIXTURES, f)).length;
+    // blocks of 1 byte up to half the file: every line crosses or starts a block somewhere
+    for (const [workers, block] of [[2, 1], [3, 97], [2, Math.max(1, size >> 1)], [4, 4096]] as const) {
+      const { inline, worker } = await inBlocks(workers, block, () => both(join(FIXTURES, f)));
+      assert.ok(inline.events.length > 0, f);
+      assert.deepEqual(worker.events, inline.events, `${f} workers=${workers} block=${block}`);
+      assert.equal(worker.report, inline.report, `${f} workers=${workers} block=${block}`);
+    }
+  }
+});
+
+test('blocks: repeated lines, time going backwards, long lines, CRLF and no final newline across block joins', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-worker-test-'));
+  try {
+    const g = generate({ outDir: dir, events: 30000, cpus: 2, seed: 17, text: true });
+    const lines = readFileSync(g.textPath!, 'latin1').split('\n');
+    const r = rng(23);
+    const out: string[] = [];
+    for (const l of lines) {
+      out.push(l);
+      const x = r();
+      if (x < 0.02) out.push(l); // doubled: counted once, read once
+      else if (x < 0.03) out.push(lines[Math.floor(r() * lines.length)]!); // an older line: time goes backwards
+      else if (x < 0.032) out.push('x'.repeat(3000)); // a long line that is no event
+      else if (x < 0.034) out.push(l + '\r'); // CRLF
+    }
+    const path = join(dir, 'joined.txt');
+    writeFileSync(path, out.join('\n').replace(/\n+$/, ''), 'latin1'); // no final newline
+    for (const [workers, block] of [[2, 1000], [3, 5000], [2, 65536]] as const) {
+      const { inline, worker } = await inBlocks(workers, block, () => both(path));
+      assert.match(inline.report, /event line repeated/);
+      assert.match(inline.report, /time went backwards/);
+      assert.deepEqual(worker.events, inline.events, `workers=${workers} block=${block}`);
+      assert.equal(worker.report, inline.report, `workers=${workers} block=${block}`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -178,6 +178,13 @@ function replay(op: Op, ctx: ParseContext): void {
   }
 }
 
+/** How a block parsed on its own is joined to the blocks before it (BatchReader.unpack). */
+export interface BlockJoin {
+  lineOffset: number;
+  accept?: (e: BlockEvent) => boolean;
+  takeOp?: (op: Op) => boolean;
+}
+
 /** Main side: reads batches out of the ring and releases their slots. */
 export class BatchReader {
   private readonly all: Float64Array;
@@ -188,19 +195,34 @@ export class BatchReader {
     this.ctrl = new Int32Array(ring.ctrl);
   }
 
-  /** Feeds a batch's events (through one reused event object) and ops into the real context, then frees its slot. */
-  unpack(b: Batch, ev: BlockEvent, ctx: ParseContext): void {
+  /**
+   * Feeds a batch's events (through one reused event object) and ops into the
+   * real context, then frees its slot. `join` is for a block of a file parsed
+   * apart from the blocks before it: its line numbers are shifted by
+   * `lineOffset`, each event passes `accept` first (false = dropped), and an
+   * op `takeOp` returns true for is not replayed.
+   */
+  unpack(b: Batch, ev: BlockEvent, ctx: ParseContext, join?: BlockJoin): void {
     const d = this.all;
     const s = b.strings;
     const sink = ctx.sink;
     const ops = b.ops;
+    const lineOffset = join?.lineOffset ?? 0;
+    const accept = join?.accept;
     ev.source = ctx.sourceIndex;
     let k = 0;
     let o = b.slot * SLOT_DOUBLES;
+    const play = (op: Op) => {
+      if (join) {
+        if (join.takeOp?.(op)) return;
+        if ((op.kind === 'add' || op.kind === 'addMany') && op.example?.locKind === 'line' && op.example.loc > 0) op.example.loc += lineOffset;
+      }
+      replay(op, ctx);
+    };
     try {
       for (let i = 0; i < b.n; i++, o += FIELDS) {
-        while (k < ops.length && ops[k]!.at === i) replay(ops[k++]!, ctx);
-        ev.loc = d[o]!;
+        while (k < ops.length && ops[k]!.at === i) play(ops[k++]!);
+        ev.loc = d[o]! + lineOffset;
         ev.time = d[o + 1]!;
         ev.dev = d[o + 2]!;
         ev.cpu = d[o + 3]!;
@@ -216,9 +238,10 @@ export class BatchReader {
         ev.auxDev = d[o + 13]!;
         ev.comm = s[d[o + 14]!]!;
         ev.text = s[d[o + 15]!]!;
+        if (accept !== undefined && !accept(ev)) continue;
         sink.event(ev);
       }
-      while (k < ops.length) replay(ops[k++]!, ctx);
+      while (k < ops.length) play(ops[k++]!);
     } finally {
       Atomics.add(this.ctrl, 0, 1);
       Atomics.notify(this.ctrl, 0);

@@ -17,12 +17,18 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { formatByName } from '../formats/registry.js';
 import { readBlktraceSet } from '../formats/blktrace/set-reader.js';
+import { BlkparseParser } from '../formats/blkparse/parser.js';
 import { describeFsError } from './open.js';
 import { EventPacker, type Batch, type Ring } from './packed.js';
-import type { ParseOptions } from '../formats/types.js';
+import type { ParseContext, ParseOptions } from '../formats/types.js';
 
 /** What the worker reads: chunks posted to it, a regular file, or a blktrace per-CPU set. */
-export type WorkerInput = { kind: 'chunks' } | { kind: 'file'; path: string } | { kind: 'blktrace-set'; files: string[] };
+export type WorkerInput =
+  | { kind: 'chunks' }
+  | { kind: 'file'; path: string }
+  | { kind: 'blktrace-set'; files: string[] }
+  /** blkparse text split in blocks of `blockBytes`: this worker parses blocks first, first + stride, … */
+  | { kind: 'text-blocks'; path: string; size: number; blockBytes: number; first: number; stride: number };
 
 export interface ParseWorkerData {
   format: string;
@@ -35,8 +41,12 @@ export interface ParseWorkerData {
 
 type Inbound = { type: 'chunk'; buf: ArrayBuffer; len: number } | { type: 'end' };
 
-/** Bytes per read of a regular file. */
+/** Bytes per read of a regular file (one buffer, reused). */
 const READ_BYTES = 1 << 20;
+/** Bytes read at a time to find where a line that crosses a block boundary ends. */
+const LINE_PROBE = 4096;
+/** Bytes per read of each file of a per-CPU set (a fresh buffer each: the merge holds one per file). */
+const SET_READ_BYTES = 1 << 18;
 
 /**
  * A file's bytes in chunks by plain synchronous reads: this thread has nothing
@@ -52,6 +62,75 @@ async function* readChunks(path: string, size: number): AsyncGenerator<Buffer> {
       const n = readSync(fd, buf, 0, size, null);
       if (n === 0) return;
       yield n === size ? buf : buf.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The blocks of a blkparse text this worker parses, each with a parser of its
+ * own in segment mode, then "block-end" with its line count. A block's lines
+ * are those that start in it: the line holding its first byte belongs to the
+ * block before (unless the block starts the file), and its last line is read
+ * on past the block's end to its newline. The last block is read to the end
+ * of the file.
+ */
+function readBlocks(input: Extract<WorkerInput, { kind: 'text-blocks' }>, ctx: ParseContext, packer: EventPacker, port: Port): void {
+  const fd = openSync(input.path, 'r');
+  const buf = Buffer.allocUnsafe(READ_BYTES);
+  const read = (pos: number, len: number): number => {
+    try {
+      return readSync(fd, buf, 0, Math.min(len, buf.length), pos);
+    } catch (err) {
+      throw new ReadError(`cannot read ${input.path}: ${describeFsError(err)}`);
+    }
+  };
+  try {
+    const B = input.blockBytes;
+    for (let k = input.first; k === 0 || k * B < input.size; k += input.stride) {
+      const from = k * B;
+      const last = from + B >= input.size;
+      const to = last ? Infinity : from + B;
+      const parser = new BlkparseParser(ctx, true);
+      let pos = from;
+      let lastByte = 10;
+      if (from > 0) {
+        // skip the end of the line that started in the block before
+        pos = from - 1;
+        for (;;) {
+          const n = read(pos, LINE_PROBE);
+          if (n === 0) break;
+          const nl = buf.indexOf(10);
+          if (nl >= 0 && nl < n) {
+            pos += nl + 1;
+            break;
+          }
+          pos += n;
+        }
+      }
+      // lines starting before `to`, and the rest of the last of them
+      while (pos < to) {
+        const n = read(pos, to - pos);
+        if (n === 0) break;
+        parser.push(buf.subarray(0, n));
+        lastByte = buf[n - 1]!;
+        pos += n;
+      }
+      while (lastByte !== 10) {
+        const n = read(pos, LINE_PROBE);
+        if (n === 0) break;
+        const nl = buf.indexOf(10);
+        const take = nl >= 0 && nl < n ? nl + 1 : n;
+        parser.push(buf.subarray(0, take));
+        lastByte = buf[take - 1]!;
+        pos += take;
+      }
+      parser.end();
+      packer.bytes = Math.min(from + B, input.size);
+      packer.flush();
+      port.postMessage({ type: 'block-end', block: k, lines: parser.lines });
+      if (last) break;
     }
   } finally {
     closeSync(fd);
@@ -84,13 +163,18 @@ async function start(port: Port, data: ParseWorkerData): Promise<void> {
   const input = data.input;
   if (input.kind === 'blktrace-set') {
     await readBlktraceSet(input.files, ctx, {
-      chunkSize: READ_BYTES,
+      chunkSize: SET_READ_BYTES,
       open: readChunks,
       afterChunk: (n) => {
         packer.bytes = n;
       },
     });
     packer.flush();
+    port.postMessage({ type: 'end', bytes: packer.bytes });
+    return;
+  }
+  if (input.kind === 'text-blocks') {
+    readBlocks(input, ctx, packer, port);
     port.postMessage({ type: 'end', bytes: packer.bytes });
     return;
   }

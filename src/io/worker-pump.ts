@@ -22,7 +22,10 @@ import { Worker } from 'node:worker_threads';
 import type { FormatSpec, ParseContext, ParseOptions } from '../formats/types.js';
 import { emptyEvent } from '../model/event.js';
 import { HEAD_BYTES, InputError, pump } from './open.js';
-import { BatchReader, createRing, type Batch } from './packed.js';
+import { BatchReader, createRing, type Batch, type BlockJoin } from './packed.js';
+import { finishSummary, SUMMARY_LINE } from '../formats/blkparse/parser.js';
+import { OrderChecks } from '../formats/blkparse/order.js';
+import { SummaryCollector } from '../formats/blkparse/summary.js';
 import type { ParseWorkerData, WorkerInput } from './parse-worker.js';
 
 /** Formats whose parser cores use only the plain ParseContext (see packed.ts). */
@@ -39,6 +42,24 @@ export interface PumpOptions {
   /** false: never use a worker; true: always (for formats that support it); undefined: decided (see above). */
   parseWorker?: boolean;
   afterChunk?: (bytesSoFar: number) => Promise<void> | void;
+}
+
+/** Blocks a blkparse text file is split in for parallel parsing (tests make it small). */
+export const DEFAULT_BLOCK_BYTES = 1 << 19;
+let blockBytes = DEFAULT_BLOCK_BYTES;
+export function setBlockBytes(n: number): void {
+  blockBytes = n;
+}
+
+/**
+ * Workers a blkparse text file is parsed by: BLKAUDIT_PARSE_WORKERS, or one
+ * per CPU up to four (with two CPUs, two parse workers and the analysis share
+ * them: parsing is the larger part of the work).
+ */
+export function parseWorkers(): number {
+  const env = Number(process.env.BLKAUDIT_PARSE_WORKERS);
+  if (Number.isInteger(env) && env >= 1) return Math.min(env, 16);
+  return Math.min(4, availableParallelism());
 }
 
 /** BLKAUDIT_PARSE_WORKER=0|1, or by default: are two CPUs there to run parse and analysis side by side? */
@@ -92,6 +113,11 @@ export async function pumpFormat(
   if (!(await useWorker(format, o))) return pump(stream, format.create(ctx), o.afterChunk);
   if (o.regularFile) {
     o.closeStream?.();
+    const n = parseWorkers();
+    if (format.name === 'blkparse' && n >= 2) {
+      const size = (await fs.stat(o.regularFile)).size;
+      return runBlockWorkers(o.regularFile, size, n, ctx, o.afterChunk);
+    }
     return runWorker({ kind: 'file', path: o.regularFile }, format.name, ctx, undefined, o.afterChunk);
   }
   return runWorker({ kind: 'chunks' }, format.name, ctx, stream, o.afterChunk);
@@ -118,8 +144,132 @@ function plainOptions(options: ParseOptions): ParseOptions {
 type Inbound =
   | Batch
   | { type: 'chunk-done'; buf: ArrayBuffer }
+  | { type: 'block-end'; block: number; lines: number }
   | { type: 'end'; bytes: number }
   | { type: 'error'; message: string; stack: string; input: boolean };
+
+/** One parse worker: its thread, its ring, and its messages in arrival order. */
+class WorkerLink {
+  readonly worker: Worker;
+  readonly reader: BatchReader;
+  private readonly inbox: Inbound[] = [];
+  private head = 0;
+  private wake: (() => void) | undefined;
+  private failure: Error | undefined;
+
+  constructor(format: string, ctx: ParseContext, input: WorkerInput) {
+    const ring = createRing();
+    const data: ParseWorkerData = {
+      format, sourceIndex: ctx.sourceIndex, sourceName: ctx.sourceName, options: plainOptions(ctx.options), ring, input,
+    };
+    // A small young generation: the worker's garbage is tiny (batches live in the shared ring).
+    this.worker = new Worker(new URL('./parse-worker.js', import.meta.url), {
+      workerData: data,
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
+    });
+    this.reader = new BatchReader(ring);
+    this.worker.on('message', (m: Inbound) => {
+      this.inbox.push(m);
+      this.notify();
+    });
+    this.worker.on('error', (err) => {
+      this.failure = err;
+      this.notify();
+    });
+    this.worker.on('exit', (code) => {
+      if (code !== 0 && !this.failure) this.failure = new Error(`parse worker exited with code ${code}`);
+      this.notify();
+    });
+  }
+
+  private notify(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  /** The next message; an "error" message is thrown (an InputError when the worker could not read its input). */
+  async next(ctx: ParseContext): Promise<Exclude<Inbound, { type: 'error' }>> {
+    for (;;) {
+      if (this.head < this.inbox.length) {
+        const m = this.inbox[this.head]!;
+        this.inbox[this.head++] = undefined as unknown as Inbound;
+        if (this.head === this.inbox.length) {
+          this.inbox.length = 0;
+          this.head = 0;
+        }
+        if (m.type !== 'error') return m;
+        if (m.input) throw new InputError(m.message, ctx.sourceName);
+        const err = new Error(m.message);
+        err.stack = m.stack;
+        throw err;
+      }
+      if (this.failure) throw this.failure;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+    }
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+/**
+ * A blkparse text file parsed by several workers at once: block k (of
+ * BLOCK_BYTES) goes to worker k mod N, and blocks are taken back in file
+ * order, each joined to the ones before it — line numbers shifted, the
+ * order checks (repeated line, time going backwards) run across the join,
+ * summary lines collected here — so the result is what one parser gives.
+ */
+async function runBlockWorkers(
+  path: string,
+  size: number,
+  n: number,
+  ctx: ParseContext,
+  afterChunk?: (bytesSoFar: number) => Promise<void> | void,
+): Promise<number> {
+  const B = blockBytes;
+  const blocks = Math.max(1, Math.ceil(size / B));
+  const links: WorkerLink[] = [];
+  const order = new OrderChecks(ctx);
+  const summary = new SummaryCollector();
+  const join: BlockJoin = {
+    lineOffset: 0,
+    accept: (e) => order.accept(e),
+    takeOp: (op) => {
+      if (op.kind !== 'attach' || op.name !== SUMMARY_LINE) return false;
+      summary.line(op.data as string);
+      return true;
+    },
+  };
+  const ev = emptyEvent();
+  try {
+    for (let w = 0; w < Math.min(n, blocks); w++) {
+      links.push(new WorkerLink('blkparse', ctx, { kind: 'text-blocks', path, size, blockBytes: B, first: w, stride: n }));
+    }
+    for (let k = 0; k < blocks; k++) {
+      const link = links[k % n]!;
+      for (;;) {
+        const m = await link.next(ctx);
+        if (m.type === 'batch') {
+          link.reader.unpack(m, ev, ctx, join);
+        } else if (m.type === 'block-end' && m.block === k) {
+          join.lineOffset += m.lines;
+          break;
+        } else {
+          throw new Error(`parse worker: ${m.type} ${m.type === 'block-end' ? m.block : ''} while waiting for block ${k}`);
+        }
+      }
+      if (afterChunk) await afterChunk(Math.min((k + 1) * B, size));
+    }
+    finishSummary(summary, ctx);
+    return size;
+  } finally {
+    await Promise.all(links.map((l) => l.terminate()));
+  }
+}
 
 async function runWorker(
   input: WorkerInput,
@@ -128,56 +278,8 @@ async function runWorker(
   stream: AsyncIterable<Buffer> | undefined,
   afterChunk?: (bytesSoFar: number) => Promise<void> | void,
 ): Promise<number> {
-  const ring = createRing();
-  const data: ParseWorkerData = {
-    format, sourceIndex: ctx.sourceIndex, sourceName: ctx.sourceName, options: plainOptions(ctx.options), ring, input,
-  };
-  // A small young generation: the worker's garbage is tiny (batches live in the shared ring).
-  const worker = new Worker(new URL('./parse-worker.js', import.meta.url), {
-    workerData: data,
-    resourceLimits: { maxYoungGenerationSizeMb: 4 },
-  });
-  const reader = new BatchReader(ring);
-  // Messages are queued here and handled in order by the loop below.
-  const inbox: Inbound[] = [];
-  let wake: (() => void) | undefined;
-  let failure: Error | undefined;
-  const notify = () => {
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
-  worker.on('message', (m: Inbound) => {
-    inbox.push(m);
-    notify();
-  });
-  worker.on('error', (err) => {
-    failure = err;
-    notify();
-  });
-  worker.on('exit', (code) => {
-    if (code !== 0 && !failure) failure = new Error(`parse worker exited with code ${code}`);
-    notify();
-  });
-  let head = 0;
-  const next = async (): Promise<Inbound> => {
-    for (;;) {
-      if (head < inbox.length) {
-        const m = inbox[head]!;
-        inbox[head++] = undefined as unknown as Inbound;
-        if (head === inbox.length) {
-          inbox.length = 0;
-          head = 0;
-        }
-        return m;
-      }
-      if (failure) throw failure;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-      });
-    }
-  };
-
+  const link = new WorkerLink(format, ctx, input);
+  const worker = link.worker;
   const chunks = stream?.[Symbol.asyncIterator]();
   const sizes: number[] = [];
   const pool: ArrayBuffer[] = [];
@@ -226,9 +328,9 @@ async function runWorker(
   try {
     while (!ended && sizes.length < MAX_IN_FLIGHT) await send();
     for (;;) {
-      const m = await next();
+      const m = await link.next(ctx);
       if (m.type === 'batch') {
-        reader.unpack(m, ev, ctx);
+        link.reader.unpack(m, ev, ctx);
         if (afterChunk && m.bytes > reported) {
           reported = m.bytes;
           await afterChunk(reported);
@@ -241,13 +343,10 @@ async function runWorker(
         if (afterChunk && m.bytes > reported) await afterChunk(m.bytes);
         return m.bytes;
       } else {
-        if (m.input) throw new InputError(m.message, ctx.sourceName);
-        const err = new Error(m.message);
-        err.stack = m.stack;
-        throw err;
+        throw new Error(`parse worker: unexpected ${m.type}`);
       }
     }
   } finally {
-    await worker.terminate();
+    await link.terminate();
   }
 }

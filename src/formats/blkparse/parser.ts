@@ -24,6 +24,20 @@ import type { ParseContext, StreamParser } from '../types.js';
 import { DEFAULT_MAX_LINE, LineSplitter } from '../../io/lines.js';
 import { isDigit, num, readInt, readUint, skipSpaces, tokenEnd } from './bytes.js';
 import { isSummaryLine, SummaryCollector } from './summary.js';
+import { DUPLICATE_REASON, OrderChecks } from './order.js';
+
+/** Attachment kind a segment parser hands each summary line on as (see the constructor). */
+export const SUMMARY_LINE = 'blkparse-summary-line';
+
+/** The end of a blkparse text: its summary attached, and its `Skips` counted as lost events. */
+export function finishSummary(summary: SummaryCollector, ctx: ParseContext): void {
+  if (summary.seen) ctx.attach('blkparse-summary', summary.summary);
+  if (summary.summary.skips > 0) {
+    ctx.diag.addMany('lost-events: blkparse Skips', 'data-loss', summary.summary.skips, {
+      source: ctx.sourceName, locKind: 'line', loc: 0, text: `Skips: ${summary.summary.skips} forward`,
+    });
+  }
+}
 
 /** Size-1 of the RWBS token cache (direct-mapped). */
 const RWBS_SLOTS_MASK = 255;
@@ -35,7 +49,7 @@ export const SkipReason = {
   badRwbs: 'blkparse: unreadable RWBS',
   badTail: 'blkparse: unreadable sector/size/comm',
   tooLong: 'line too long',
-  duplicate: 'blkparse: event line repeated (same device, CPU, sequence, time and action as the line before)',
+  duplicate: DUPLICATE_REASON,
 } as const;
 
 /** Decode the u16-printed errno: 65531 → -5; already-negative values pass through. */
@@ -55,10 +69,19 @@ export class BlkparseParser implements StreamParser {
   /** The entry of the last pid looked up (runs of one process's lines skip the map). */
   private lastComm: { bytes: Buffer; text: string } | undefined;
   private lastCommPid = -1;
-  private lastTime = -Infinity;
+  /** Checks across consecutive event lines; none in segment mode (they run where the segments meet). */
+  private readonly order: OrderChecks | undefined;
 
-  constructor(private readonly ctx: ParseContext) {
+  /**
+   * `segment`: this parser reads one block of a file split for parallel
+   * parsing (src/io/worker-pump.ts): line numbers count from the block's
+   * first line, summary lines are handed on as `SUMMARY_LINE` attachments,
+   * and the order checks and the summary's end are left to the reader that
+   * joins the blocks.
+   */
+  constructor(private readonly ctx: ParseContext, private readonly segment = false) {
     this.ev.source = ctx.sourceIndex;
+    this.order = segment ? undefined : new OrderChecks(ctx);
     this.splitter = new LineSplitter(
       (buf, s, e, n) => this.line(buf, s, e, n),
       ctx.options.maxLineLength ?? DEFAULT_MAX_LINE,
@@ -70,14 +93,14 @@ export class BlkparseParser implements StreamParser {
     this.splitter.push(chunk);
   }
 
+  /** Lines read so far (in segment mode: of this block). */
+  get lines(): number {
+    return this.splitter.lines;
+  }
+
   end(): void {
     this.splitter.end();
-    if (this.summary.seen) this.ctx.attach('blkparse-summary', this.summary.summary);
-    if (this.summary.summary.skips > 0) {
-      this.ctx.diag.addMany('lost-events: blkparse Skips', 'data-loss', this.summary.summary.skips, {
-        source: this.ctx.sourceName, locKind: 'line', loc: 0, text: `Skips: ${this.summary.summary.skips} forward`,
-      });
-    }
+    if (!this.segment) finishSummary(this.summary, this.ctx);
   }
 
   private skip(reason: string, lineNo: number, text: string, severity: 'info' | 'error' = 'error'): void {
@@ -90,7 +113,8 @@ export class BlkparseParser implements StreamParser {
     if (!this.event(buf, p, end, lineNo)) {
       const text = buf.toString('utf8', start, end);
       if (isSummaryLine(text)) {
-        this.summary.line(text);
+        if (this.segment) this.ctx.attach(SUMMARY_LINE, text);
+        else this.summary.line(text);
         return;
       }
       this.skip(this.reason, lineNo, text);
@@ -98,12 +122,6 @@ export class BlkparseParser implements StreamParser {
   }
 
   private reason: string = SkipReason.notEvent;
-  /** Header of the last event read, to recognize an event line repeated verbatim. */
-  private prevSeq = -1;
-  private prevTime = -1;
-  private prevCpu = -1;
-  private prevDev = -1;
-  private prevAct = -1;
 
   /**
    * Parse one event line starting at p (first non-space). Returns false to skip.
@@ -114,7 +132,6 @@ export class BlkparseParser implements StreamParser {
    */
   private event(buf: Buffer, p: number, end: number, lineNo: number): boolean {
     const ev = this.ev;
-    const lineStart = p;
     this.reason = SkipReason.notEvent;
     let c = 0;
     let s = p;
@@ -166,20 +183,35 @@ export class BlkparseParser implements StreamParser {
     if (p === s) return false;
     const pid = v;
     while ((c = buf[p]!) === 32 || c === 9) p++;
-    // optional "ino,gen " cgroup before a message action
-    let ae = tokenEnd(buf, p, end);
-    if (p < end && isDigit(buf[p]!) && ae < end) {
-      p = skipSpaces(buf, ae, end);
+    // action: one letter then a blank is the common case (a table lookup);
+    // "UT", or an "ino,gen " cgroup before a message, take the general path
+    let act = p < end ? ACT_OF_LETTER[buf[p]!]! : 0;
+    let ae = p + 1;
+    if (act === 0 || ((c = buf[ae]!) !== 32 && c !== 9) || ae >= end) {
       ae = tokenEnd(buf, p, end);
+      if (p < end && isDigit(buf[p]!) && ae < end) {
+        p = skipSpaces(buf, ae, end);
+        ae = tokenEnd(buf, p, end);
+      }
+      act = actionAt(buf, p, ae);
+      if (act < 0) {
+        this.reason = SkipReason.badAction;
+        return false;
+      }
     }
-    const act = actionAt(buf, p, ae);
-    if (act < 0) {
-      this.reason = SkipReason.badAction;
-      return false;
+    p = ae;
+    while ((c = buf[p]!) === 32 || c === 9) p++;
+    // RWBS token: its bytes packed into a key for the cache (see rwbs())
+    const rs = p;
+    let key = 0;
+    let h = 0;
+    while (p < end && (c = buf[p]!) !== 32 && c !== 9) {
+      key = key * 256 + c;
+      h = (h * 31 + c) & RWBS_SLOTS_MASK;
+      p++;
     }
-    p = skipSpaces(buf, ae, end);
-    const re = tokenEnd(buf, p, end);
-    const rwbs = this.rwbs(buf, p, re);
+    const re = p;
+    const rwbs = this.rwbs(buf, rs, re, key, h);
     if (!rwbs) {
       this.reason = SkipReason.badRwbs;
       return false;
@@ -199,23 +231,7 @@ export class BlkparseParser implements StreamParser {
       this.reason = SkipReason.badTail;
       return false;
     }
-    // The same event printed twice in a row (a concatenated or doubled file): counted, not read twice.
-    if (seq > 0 && seq === this.prevSeq && time === this.prevTime && cpu === this.prevCpu && ev.dev === this.prevDev && act === this.prevAct) {
-      this.skip(SkipReason.duplicate, lineNo, buf.toString('utf8', lineStart, Math.min(end, lineStart + 120)), 'info');
-      return true;
-    }
-    this.prevSeq = seq;
-    this.prevTime = time;
-    this.prevCpu = cpu;
-    this.prevDev = ev.dev;
-    this.prevAct = act;
-    if (time < this.lastTime) {
-      this.ctx.diag.add('time went backwards', 'info', {
-        source: this.ctx.sourceName, locKind: 'line', loc: lineNo, text: buf.toString('utf8', p, Math.min(end, p + 80)),
-      });
-    } else {
-      this.lastTime = time;
-    }
+    if (this.order !== undefined && !this.order.accept(ev)) return true;
     this.ctx.sink.event(ev);
     return true;
   }
@@ -225,16 +241,10 @@ export class BlkparseParser implements StreamParser {
    * exact bytes (tokens of 1..6 bytes packed into one number); a text has a
    * handful of distinct tokens, so this is one probe per line.
    */
-  private rwbs(buf: Buffer, s: number, e: number): Rwbs | undefined {
+  private rwbs(buf: Buffer, s: number, e: number, key: number, h: number): Rwbs | undefined {
     const n = e - s;
     if (n < 1 || n > 6) return parseRwbs(buf.toString('latin1', s, e), 'blktrace');
-    let key = 0;
-    let h = n;
-    for (let i = s; i < e; i++) {
-      const c = buf[i]!;
-      key = key * 256 + c;
-      h = (h * 31 + c) & RWBS_SLOTS_MASK;
-    }
+    h = (h + n) & RWBS_SLOTS_MASK;
     key = key * 8 + n;
     if (this.rwbsKeys[h] === key) return this.rwbsVals[h];
     const r = parseRwbs(buf.toString('latin1', s, e), 'blktrace');
@@ -455,6 +465,14 @@ export class BlkparseParser implements StreamParser {
 function closeParen(buf: Buffer, p: number, end: number): number {
   const close = buf.indexOf(41, p);
   return close < 0 || close > end ? end : close;
+}
+
+/** Act of a one-letter action token by its byte (0 = not one: see actionAt). */
+const ACT_OF_LETTER = new Uint8Array(256);
+for (const [letter, act] of Object.entries({ Q: Act.Queue, M: Act.BackMerge, F: Act.FrontMerge, G: Act.GetRq, S: Act.SleepRq,
+  R: Act.Requeue, D: Act.Issue, C: Act.Complete, P: Act.Plug, U: Act.Unplug, T: Act.UnplugTimer, I: Act.Insert, X: Act.Split,
+  B: Act.Bounce, A: Act.Remap, m: Act.Message })) {
+  ACT_OF_LETTER[letter.charCodeAt(0)] = act;
 }
 
 /** The action token's Act, or -1: one letter, or "UT". */
