@@ -25,7 +25,7 @@ import type { ParseContext } from '../formats/types.js';
 /** Numeric fields per event (BlockEvent minus `source`, which the main thread sets, plus two string indexes). */
 export const FIELDS = 16;
 export const BATCH_EVENTS = 8192;
-export const RING_SLOTS = 4;
+export const RING_SLOTS = 6;
 const SLOT_DOUBLES = BATCH_EVENTS * FIELDS;
 
 export type Op =
@@ -44,6 +44,8 @@ export interface Batch {
   ops: Op[];
   /** Input bytes the worker had read when it sent this batch (progress). */
   bytes: number;
+  /** Set on the last batch of a block of a text parsed in blocks: the block's number and line count. */
+  blockEnd?: { block: number; lines: number };
 }
 
 /** The shared memory of one worker's batches: the slots, and ctrl[0] = batches consumed by the main thread. */
@@ -119,11 +121,13 @@ export class EventPacker implements EventSink {
     this.ops.push(op);
   }
 
-  /** Sends what is pending (also an empty batch carrying only ops). */
-  flush(): void {
-    if (this.n === 0 && this.ops.length === 0) return;
+  /** Sends what is pending (also an empty batch carrying only ops, or only `blockEnd`). */
+  flush(blockEnd?: Batch['blockEnd']): void {
+    if (this.n === 0 && this.ops.length === 0 && !blockEnd) return;
     if (!this.claimed) this.claim();
-    this.send({ type: 'batch', slot: this.slot, n: this.n, strings: this.strings, ops: this.ops, bytes: this.bytes });
+    const b: Batch = { type: 'batch', slot: this.slot, n: this.n, strings: this.strings, ops: this.ops, bytes: this.bytes };
+    if (blockEnd) b.blockEnd = blockEnd;
+    this.send(b);
     this.produced++;
     this.claimed = false;
     this.n = 0;

@@ -12,6 +12,7 @@
  *
  * Messages in (chunk mode): {type:'chunk', buf, len} … {type:'end'}
  * Messages out: {type:'batch', …}* [{type:'chunk-done', buf}] … {type:'end', bytes} | {type:'error', message, stack}
+ * (a text parsed in blocks: the last batch of each block carries `blockEnd`).
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -70,7 +71,7 @@ async function* readChunks(path: string, size: number): AsyncGenerator<Buffer> {
 
 /**
  * The blocks of a blkparse text this worker parses, each with a parser of its
- * own in segment mode, then "block-end" with its line count. A block's lines
+ * own in segment mode; its last batch carries the block's line count. A block's lines
  * are those that start in it: the line holding its first byte belongs to the
  * block before (unless the block starts the file), and its last line is read
  * on past the block's end to its newline. The last block is read to the end
@@ -128,8 +129,7 @@ function readBlocks(input: Extract<WorkerInput, { kind: 'text-blocks' }>, ctx: P
       }
       parser.end();
       packer.bytes = Math.min(from + B, input.size);
-      packer.flush();
-      port.postMessage({ type: 'block-end', block: k, lines: parser.lines });
+      packer.flush({ block: k, lines: parser.lines });
       if (last) break;
     }
   } finally {

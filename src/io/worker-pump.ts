@@ -45,7 +45,7 @@ export interface PumpOptions {
 }
 
 /** Blocks a blkparse text file is split in for parallel parsing (tests make it small). */
-export const DEFAULT_BLOCK_BYTES = 1 << 19;
+export const DEFAULT_BLOCK_BYTES = 1 << 20;
 let blockBytes = DEFAULT_BLOCK_BYTES;
 export function setBlockBytes(n: number): void {
   blockBytes = n;
@@ -144,7 +144,6 @@ function plainOptions(options: ParseOptions): ParseOptions {
 type Inbound =
   | Batch
   | { type: 'chunk-done'; buf: ArrayBuffer }
-  | { type: 'block-end'; block: number; lines: number }
   | { type: 'end'; bytes: number }
   | { type: 'error'; message: string; stack: string; input: boolean };
 
@@ -253,13 +252,12 @@ async function runBlockWorkers(
       const link = links[k % n]!;
       for (;;) {
         const m = await link.next(ctx);
-        if (m.type === 'batch') {
-          link.reader.unpack(m, ev, ctx, join);
-        } else if (m.type === 'block-end' && m.block === k) {
-          join.lineOffset += m.lines;
+        if (m.type !== 'batch') throw new Error(`parse worker: ${m.type} while waiting for block ${k}`);
+        link.reader.unpack(m, ev, ctx, join);
+        if (m.blockEnd) {
+          if (m.blockEnd.block !== k) throw new Error(`parse worker: block ${m.blockEnd.block} ended while reading block ${k}`);
+          join.lineOffset += m.blockEnd.lines;
           break;
-        } else {
-          throw new Error(`parse worker: ${m.type} ${m.type === 'block-end' ? m.block : ''} while waiting for block ${k}`);
         }
       }
       if (afterChunk) await afterChunk(Math.min((k + 1) * B, size));
@@ -339,11 +337,9 @@ async function runWorker(
         pool.push(m.buf);
         sizes.shift();
         if (!ended) await send();
-      } else if (m.type === 'end') {
+      } else {
         if (afterChunk && m.bytes > reported) await afterChunk(m.bytes);
         return m.bytes;
-      } else {
-        throw new Error(`parse worker: unexpected ${m.type}`);
       }
     }
   } finally {

@@ -108,8 +108,10 @@ export class BlkparseParser implements StreamParser {
   }
 
   private line(buf: Buffer, start: number, end: number, lineNo: number): void {
-    let p = skipSpaces(buf, start, end);
-    if (p === end) return; // blank line
+    let p = start;
+    let c = 0;
+    while ((c = buf[p]!) === 32 || c === 9) p++; // stops at the line's sentinel (see event())
+    if (p >= end) return; // blank line
     if (!this.event(buf, p, end, lineNo)) {
       const text = buf.toString('utf8', start, end);
       if (isSummaryLine(text)) {
