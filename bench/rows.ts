@@ -31,7 +31,8 @@ export interface Row {
 
 const node = process.execPath;
 /**
- * blkaudit rows run as a user runs them: by default a large input is parsed
+ * blkaudit rows run as a user runs them: the `blkaudit` executable (its
+ * shebang sets V8's young generation size, see bin/blkaudit.js); by default a large input is parsed
  * in worker threads when two CPUs are there (src/io/worker-pump.ts). The
  * `-1t` rows and the `parse-*` rows keep everything in one thread
  * (BLKAUDIT_PARSE_WORKER=0): what a single core does.
@@ -43,21 +44,21 @@ const setName = (t: BenchTrace): string => join(t.dir, t.dev);
 
 export const ROWS: Row[] = [
   { id: 'check-file', title: 'blkaudit check, blkparse text file', input: 'text', via: 'file', needs: ['check'],
-    command: (t) => ({ argv: [node, BLKAUDIT, 'check', t.text], env: auto }) },
+    command: (t) => ({ argv: [BLKAUDIT, 'check', t.text], env: auto }) },
   { id: 'check-pipe', title: 'blkaudit check, blkparse text on a pipe', input: 'text', via: 'pipe', needs: ['check'],
-    command: (t) => ({ argv: [node, BLKAUDIT, 'check', '-'], stdinFile: t.text, env: auto }) },
+    command: (t) => ({ argv: [BLKAUDIT, 'check', '-'], stdinFile: t.text, env: auto }) },
   { id: 'check-bin', title: 'blkaudit check, blktrace per-CPU files', input: 'binary', via: 'file', needs: ['check'],
-    command: (t) => ({ argv: [node, BLKAUDIT, 'check', setName(t)], env: auto }) },
+    command: (t) => ({ argv: [BLKAUDIT, 'check', setName(t)], env: auto }) },
   { id: 'check-file-1t', title: 'blkaudit check, blkparse text file, one thread', input: 'text', via: 'file', needs: ['check'],
-    command: (t) => ({ argv: [node, BLKAUDIT, 'check', t.text], env: inline }) },
+    command: (t) => ({ argv: [BLKAUDIT, 'check', t.text], env: inline }) },
   { id: 'check-bin-1t', title: 'blkaudit check, blktrace per-CPU files, one thread', input: 'binary', via: 'file', needs: ['check'],
-    command: (t) => ({ argv: [node, BLKAUDIT, 'check', setName(t)], env: inline }) },
+    command: (t) => ({ argv: [BLKAUDIT, 'check', setName(t)], env: inline }) },
   { id: 'stats-file', title: 'blkaudit stats, blkparse text file', input: 'text', via: 'file', needs: ['stats'],
-    command: (t) => ({ argv: [node, BLKAUDIT, 'stats', t.text], env: auto }) },
+    command: (t) => ({ argv: [BLKAUDIT, 'stats', t.text], env: auto }) },
   { id: 'stats-pipe', title: 'blkaudit stats, blkparse text on a pipe', input: 'text', via: 'pipe', needs: ['stats'],
-    command: (t) => ({ argv: [node, BLKAUDIT, 'stats', '-'], stdinFile: t.text, env: auto }) },
+    command: (t) => ({ argv: [BLKAUDIT, 'stats', '-'], stdinFile: t.text, env: auto }) },
   { id: 'stats-bin', title: 'blkaudit stats, blktrace per-CPU files', input: 'binary', via: 'file', needs: ['stats'],
-    command: (t) => ({ argv: [node, BLKAUDIT, 'stats', setName(t)], env: auto }) },
+    command: (t) => ({ argv: [BLKAUDIT, 'stats', setName(t)], env: auto }) },
   { id: 'parse-file', title: 'blkaudit read only (analyze, no stages), text file', input: 'text', via: 'file', needs: [],
     command: (t) => ({ argv: [node, DRIVER, t.text], env: inline }) },
   { id: 'parse-pipe', title: 'blkaudit read only (analyze, no stages), text pipe', input: 'text', via: 'pipe', needs: [],
@@ -65,11 +66,11 @@ export const ROWS: Row[] = [
   { id: 'parse-bin', title: 'blkaudit read only (analyze, no stages), per-CPU files', input: 'binary', via: 'file', needs: [],
     command: (t) => ({ argv: [node, DRIVER, setName(t)], env: inline }) },
   { id: 'check-dump', title: 'blkaudit check, blkparse -d dump (what btt reads)', input: 'dump', via: 'file', needs: ['check', 'dump'],
-    command: (t) => ({ argv: [node, BLKAUDIT, 'check', t.dump!], env: auto }) },
+    command: (t) => ({ argv: [BLKAUDIT, 'check', t.dump!], env: auto }) },
   { id: 'parse-dump', title: 'blkaudit read only (analyze, no stages), blkparse -d dump', input: 'dump', via: 'file', needs: ['dump'],
     command: (t) => ({ argv: [node, DRIVER, t.dump!], env: inline }) },
   { id: 'events-file', title: 'blkaudit events (NDJSON to /dev/null), text file', input: 'text', via: 'file', needs: ['events'],
-    command: (t) => ({ argv: [node, BLKAUDIT, 'events', t.text], env: auto }) },
+    command: (t) => ({ argv: [BLKAUDIT, 'events', t.text], env: auto }) },
   { id: 'blkparse', title: 'blkparse -i DEV -o /dev/null (per-CPU files)', input: 'binary', via: 'file', needs: ['blkparse'],
     command: (t) => ({ argv: ['blkparse', '-D', t.dir, '-i', t.dev, '-o', '/dev/null'] }) },
   { id: 'btt', title: 'btt -i DUMP (blkparse -d dump)', input: 'dump', via: 'file', needs: ['btt', 'dump'],

@@ -86,6 +86,40 @@ test('worker = main thread on blktrace per-CPU sets (read, merged and decoded in
   }
 });
 
+test('worker = main thread on one blktrace stream several MiB long: a file read by the worker, and stdin in chunks', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-worker-test-'));
+  try {
+    const g = generate({ outDir: dir, events: 80000, cpus: 1, seed: 5, text: false });
+    // not named like a per-CPU file: one stream, as a `blkparse -d` dump or `blktrace -o -` is read
+    const single = join(dir, 'one-stream.bin');
+    const data = readFileSync(join(dir, `${g.dev}.blktrace.0`));
+    assert.ok(data.length > 3 << 20, 'records cross several 1 MiB reads');
+    writeFileSync(single, data);
+    const file = await both(single);
+    assert.equal(file.inline.events.length, g.events);
+    assert.deepEqual(file.worker.events, file.inline.events);
+    assert.equal(file.worker.report, file.inline.report);
+    const r = rng(4);
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < data.length;) {
+      const n = 1 + Math.floor(r() * 200_000);
+      chunks.push(data.subarray(at, (at += n)));
+    }
+    const viaStdin = async (parseWorker: boolean) => {
+      const events: BlockEvent[] = [];
+      const report = await analyze(['-'], { stdin: Readable.from(chunks), parseWorker, onEvent: (e) => events.push(copyEvent(e)) });
+      return { events, report: JSON.stringify(report) };
+    };
+    const inline = await viaStdin(false);
+    const worker = await viaStdin(true);
+    assert.equal(inline.events.length, g.events);
+    assert.deepEqual(worker.events, inline.events);
+    assert.equal(worker.report, inline.report);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('worker = main thread on a generated trace, intact and damaged, and under --strict', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'blkaudit-worker-test-'));
   try {

@@ -32,6 +32,14 @@ export function buildProgram(run: (fn: () => Promise<number>) => Promise<void>):
   program.addHelpText('after', `
 Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage error or unreadable input.
 
+Environment:
+  BLKAUDIT_PARSE_WORKER=0|1  parse in worker threads: 0 never, 1 for any large input (default: for a
+                             large input when two or more CPUs are available); results are identical
+  BLKAUDIT_PARSE_WORKERS=N   worker threads a large blkparse text file is parsed by (default: one per
+                             CPU, at most 4)
+  NO_COLOR                   no colour in terminal output
+  BLKAUDIT_DEBUG             print the stack of an internal error
+
 Examples:
   blkparse -i sda | blkaudit check -
   blkaudit stats fixtures/stats/raw-odirect-dsync/loop1.blkparse.txt

@@ -9,6 +9,11 @@ import type { QemuSink } from '../qemu/event.js';
  * csv-parse's api/ vs lib/ split. src/io wraps these for files and stdin.
  */
 export interface StreamParser {
+  /**
+   * The next bytes of the input. A parser may keep a reference to the chunk
+   * after returning (the blktrace reader keeps its tail to join a record cut
+   * by the chunk's end), so the caller must not overwrite a chunk it pushed.
+   */
   push(chunk: Buffer): void;
   /** No more input: flush partial state (a last line without "\n", a truncated record). */
   end(): void;

@@ -52,14 +52,14 @@ const SET_READ_BYTES = 1 << 18;
 /**
  * A file's bytes in chunks by plain synchronous reads: this thread has nothing
  * else to do while it waits, and a read stream's machinery costs more than
- * the reads. A fresh buffer per chunk: the set reader may hold a chunk while
- * the other files' chunks are read.
+ * the reads. One buffer per file, reused: the record reader copies what it
+ * is given (blktrace/reader.ts append), so no garbage piles up per chunk.
  */
 async function* readChunks(path: string, size: number): AsyncGenerator<Buffer> {
   const fd = openSync(path, 'r');
+  const buf = Buffer.allocUnsafe(size);
   try {
     for (;;) {
-      const buf = Buffer.allocUnsafe(size);
       const n = readSync(fd, buf, 0, size, null);
       if (n === 0) return;
       yield n === size ? buf : buf.subarray(0, n);
@@ -79,6 +79,7 @@ async function* readChunks(path: string, size: number): AsyncGenerator<Buffer> {
  */
 function readBlocks(input: Extract<WorkerInput, { kind: 'text-blocks' }>, ctx: ParseContext, packer: EventPacker, port: Port): void {
   const fd = openSync(input.path, 'r');
+  // One buffer for every read: the blkparse parser copies what it keeps (a line cut by a read, names).
   const buf = Buffer.allocUnsafe(READ_BYTES);
   const read = (pos: number, len: number): number => {
     try {
@@ -182,9 +183,9 @@ async function start(port: Port, data: ParseWorkerData): Promise<void> {
   if (input.kind === 'file') {
     const fd = openSync(input.path, 'r');
     try {
-      // One buffer for every read: parser cores copy what they keep of a chunk (StreamParser contract).
-      const buf = Buffer.allocUnsafe(READ_BYTES);
       for (;;) {
+        // A fresh buffer per read: a parser may keep the last chunk it was given (StreamParser contract).
+        const buf = Buffer.allocUnsafe(READ_BYTES);
         const n = readOrFail(fd, buf, input.path);
         if (n === 0) break;
         packer.bytes += n;
@@ -201,9 +202,9 @@ async function start(port: Port, data: ParseWorkerData): Promise<void> {
   port.on('message', (m: Inbound) => {
     try {
       if (m.type === 'chunk') {
-        // Parser cores copy what they keep of a chunk (StreamParser contract), so the buffer can go back.
+        // The parser gets its own copy (it may keep the last chunk: StreamParser contract), so the buffer can go back.
         packer.bytes += m.len;
-        parser.push(Buffer.from(m.buf, 0, m.len));
+        parser.push(Buffer.from(new Uint8Array(m.buf, 0, m.len)));
         packer.flush();
         port.postMessage({ type: 'chunk-done', buf: m.buf }, [m.buf]);
       } else {

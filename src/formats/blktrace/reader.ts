@@ -29,6 +29,8 @@ const CONTEXT_HEADER = 16;
 export class RecordReader {
   readonly decoder: RecordDecoder;
   private buf: Buffer = EMPTY;
+  /** The buffer input is copied into (see append). */
+  private own: Buffer = EMPTY;
   private view: DataView = viewOf(EMPTY);
   private pos = 0;
   private end = 0;
@@ -60,23 +62,29 @@ export class RecordReader {
     return this.dead;
   }
 
+  /**
+   * Adds input bytes. They are copied behind what is left of the last chunk
+   * (less than one record) into a buffer this reader owns and reuses, so the
+   * caller may reuse `chunk` at once and no memory is allocated per chunk.
+   */
   append(chunk: Buffer): void {
     if (this.dead || chunk.length === 0) return;
     const left = this.end - this.pos;
-    if (left === 0) {
-      this.base += this.end;
-      this.buf = chunk;
-    } else {
-      // Less than one record is left over: join it with the new chunk.
-      const joined = Buffer.allocUnsafe(left + chunk.length);
-      this.buf.copy(joined, 0, this.pos, this.end);
-      chunk.copy(joined, left);
-      this.base += this.pos;
-      this.buf = joined;
+    const need = left + chunk.length;
+    let own = this.own;
+    if (own.length < need) {
+      const grown = Buffer.allocUnsafe(Math.max(need, own.length * 2, 1 << 16));
+      this.buf.copy(grown, 0, this.pos, this.end);
+      own = this.own = grown;
+    } else if (left > 0) {
+      this.buf.copy(own, 0, this.pos, this.end);
     }
-    this.view = viewOf(this.buf);
+    chunk.copy(own, left);
+    this.base += this.pos;
+    if (this.buf !== own) this.view = viewOf(own);
+    this.buf = own;
     this.pos = 0;
-    this.end = this.buf.length;
+    this.end = need;
   }
 
   /** Decode up to the next event; false = need more bytes (or stopped). */
