@@ -41,8 +41,8 @@ export interface AnalyzeOptions extends ParseOptions {
   onEvent?: (e: BlockEvent, source: SourceInfo) => void;
   /**
    * Parse in a worker thread (src/io/worker-pump.ts): true = yes (for the formats that support it),
-   * false = never, undefined = for a large input when two CPUs are available (BLKAUDIT_PARSE_WORKER=0|1
-   * overrides). Same results either way.
+   * false = never, undefined = for a large file or per-CPU set when two CPUs are available
+   * (BLKAUDIT_PARSE_WORKER=0|1 overrides; =1 also for stdin). Same results either way.
    */
   parseWorker?: boolean;
   /** Called after each input chunk with the bytes read so far; may await (output backpressure, progress). */

@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -247,7 +247,19 @@ test('worker decision: opt-in, format, size, stdin', async () => {
   };
   await withEnv(undefined, async () => {
     // by default a large input goes to a worker when a second CPU is there to run it
-    assert.equal(await useWorker(blkparseFormat, big), availableParallelism() >= 2, 'on by default with two CPUs');
+    assert.equal(await useWorker(blkparseFormat, big), false, 'a stream: off by default');
+    assert.equal(await useWorker(blkparseFormat, { path: fixture, headBytes: HEAD_BYTES }), false, 'a small file stays inline');
+    // a large regular file (sparse: only its size is looked at) goes to workers when two CPUs are there
+    const dir = mkdtempSync(join(tmpdir(), 'blkaudit-worker-test-'));
+    try {
+      const large = join(dir, 'large.txt');
+      writeFileSync(large, readFileSync(fixture));
+      truncateSync(large, WORKER_MIN_BYTES);
+      assert.equal(await useWorker(blkparseFormat, { path: large, headBytes: HEAD_BYTES }), availableParallelism() >= 2, 'a large file');
+      assert.equal(await useSetWorker([large], undefined), availableParallelism() >= 2, 'a large set');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     assert.equal(await useWorker(blkparseFormat, { path: '-', headBytes: 100 }), false, 'a small stream stays inline');
     assert.equal(await useWorker(blkparseFormat, { path: fixture, headBytes: 100, parseWorker: true }), true, 'asked for');
     assert.equal(await useWorker({ ...blkparseFormat, name: 'csv' }, { ...big, parseWorker: true }), false, 'only listed formats');

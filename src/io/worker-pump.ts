@@ -9,12 +9,14 @@
  * posted in chunks. Memory stays bounded: at most RING_SLOTS packed batches
  * and MAX_IN_FLIGHT posted chunks exist at any time.
  *
- * The decision (useWorker): `parseWorker: true|false` wins; otherwise
- * BLKAUDIT_PARSE_WORKER=0 turns it off and =1 on for any large input, and by
- * default a worker is used when this process may run on two or more CPUs
- * (os.availableParallelism) and the input is large (a regular file of at
- * least WORKER_MIN_BYTES, or a stream whose first read filled the detection
- * head). Only formats in WORKER_FORMATS run there.
+ * The decision (useWorker, useSetWorker): `parseWorker: true|false` wins;
+ * otherwise BLKAUDIT_PARSE_WORKER=0 turns it off and =1 on for any large
+ * input (a regular file or set of at least WORKER_MIN_BYTES, or a stream
+ * whose first read filled the detection head). By default a large regular
+ * file or set is parsed in workers when this process may run on two or more
+ * CPUs (os.availableParallelism); a stream only with =1, since posting its
+ * chunks costs the main thread more than the parse it saves. Only formats in
+ * WORKER_FORMATS run there.
  */
 import { promises as fs } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -62,23 +64,19 @@ export function parseWorkers(): number {
   return Math.min(4, availableParallelism());
 }
 
-/** BLKAUDIT_PARSE_WORKER=0|1, or by default: are two CPUs there to run parse and analysis side by side? */
-function workerWanted(): boolean {
-  const env = process.env.BLKAUDIT_PARSE_WORKER;
-  if (env === '0') return false;
-  if (env === '1') return true;
-  return availableParallelism() >= 2;
-}
-
 export async function useWorker(format: FormatSpec, o: PumpOptions): Promise<boolean> {
   if (!WORKER_FORMATS.has(format.name) || o.parseWorker === false) return false;
   if (o.parseWorker === true) return true;
-  if (!workerWanted()) return false;
+  const env = process.env.BLKAUDIT_PARSE_WORKER;
+  if (env === '0' || (env !== '1' && availableParallelism() < 2)) return false;
   if (o.headBytes < HEAD_BYTES) return false;
-  if (o.path === '-') return true;
+  // A stream is read here and posted in chunks: that costs this thread more
+  // than the parse it saves (measured on 2 CPUs), so only when asked for.
+  if (o.path === '-') return env === '1';
   try {
     const st = await fs.stat(o.path);
-    return !st.isFile() || st.size >= WORKER_MIN_BYTES;
+    if (!st.isFile()) return env === '1';
+    return st.size >= WORKER_MIN_BYTES;
   } catch {
     return false;
   }
@@ -87,7 +85,8 @@ export async function useWorker(format: FormatSpec, o: PumpOptions): Promise<boo
 /** The same decision for a blktrace per-CPU set (read by the worker itself): its total size. */
 export async function useSetWorker(files: string[], parseWorker: boolean | undefined): Promise<boolean> {
   if (parseWorker !== undefined) return parseWorker;
-  if (!workerWanted()) return false;
+  const env = process.env.BLKAUDIT_PARSE_WORKER;
+  if (env === '0' || (env !== '1' && availableParallelism() < 2)) return false;
   let total = 0;
   for (const f of files) {
     try {
