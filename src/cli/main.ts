@@ -33,7 +33,7 @@ export function buildProgram(run: (fn: () => Promise<number>) => Promise<void>):
 Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage error or unreadable input.
 
 Environment:
-  BLKAUDIT_PARSE_WORKER=0|1  parse in worker threads: 0 never, 1 for any large input, stdin included
+  BLKAUDIT_PARSE_WORKER=0|1  parse in worker threads: 0 never, 1 for any large input (stdin, gzip too)
                              (default: a file or per-CPU set of 32 MB or more, when two or more CPUs
                              are available); results are identical
   BLKAUDIT_PARSE_WORKERS=N   worker threads a large blkparse text file is parsed by (default: one per

@@ -46,7 +46,7 @@ type Inbound = { type: 'chunk'; buf: ArrayBuffer; len: number } | { type: 'end' 
 const READ_BYTES = 1 << 20;
 /** Bytes read at a time to find where a line that crosses a block boundary ends. */
 const LINE_PROBE = 4096;
-/** Bytes per read of each file of a per-CPU set (a fresh buffer each: the merge holds one per file). */
+/** Bytes per read of each file of a per-CPU set (one buffer per file, see readChunks). */
 const SET_READ_BYTES = 1 << 18;
 
 /**
@@ -77,7 +77,7 @@ async function* readChunks(path: string, size: number): AsyncGenerator<Buffer> {
  * on past the block's end to its newline. The last block is read to the end
  * of the file.
  */
-function readBlocks(input: Extract<WorkerInput, { kind: 'text-blocks' }>, ctx: ParseContext, packer: EventPacker, port: Port): void {
+function readBlocks(input: Extract<WorkerInput, { kind: 'text-blocks' }>, ctx: ParseContext, packer: EventPacker): void {
   const fd = openSync(input.path, 'r');
   // One buffer for every read: the blkparse parser copies what it keeps (a line cut by a read, names).
   const buf = Buffer.allocUnsafe(READ_BYTES);
@@ -175,7 +175,7 @@ async function start(port: Port, data: ParseWorkerData): Promise<void> {
     return;
   }
   if (input.kind === 'text-blocks') {
-    readBlocks(input, ctx, packer, port);
+    readBlocks(input, ctx, packer);
     port.postMessage({ type: 'end', bytes: packer.bytes });
     return;
   }

@@ -14,9 +14,9 @@
  * input (a regular file or set of at least WORKER_MIN_BYTES, or a stream
  * whose first read filled the detection head). By default a large regular
  * file or set is parsed in workers when this process may run on two or more
- * CPUs (os.availableParallelism); a stream only with =1, since posting its
- * chunks costs the main thread more than the parse it saves. Only formats in
- * WORKER_FORMATS run there.
+ * CPUs (os.availableParallelism); a stream or a gzip file only with =1,
+ * since posting its chunks costs the main thread more than the parse it
+ * saves. Only formats in WORKER_FORMATS run there.
  */
 import { promises as fs } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -119,6 +119,8 @@ export async function pumpFormat(
     }
     return runWorker({ kind: 'file', path: o.regularFile }, format.name, ctx, undefined, o.afterChunk);
   }
+  // a stream, or a gzip file, is posted in chunks: only when asked for (see above)
+  if (o.parseWorker !== true && process.env.BLKAUDIT_PARSE_WORKER !== '1') return pump(stream, format.create(ctx), o.afterChunk);
   return runWorker({ kind: 'chunks' }, format.name, ctx, stream, o.afterChunk);
 }
 
