@@ -45,7 +45,10 @@ export interface AnalyzeOptions extends ParseOptions {
    * (BLKAUDIT_PARSE_WORKER=0|1 overrides; =1 also for stdin). Same results either way.
    */
   parseWorker?: boolean;
-  /** Called after each input chunk with the bytes read so far; may await (output backpressure, progress). */
+  /**
+   * Called after each input chunk with the bytes read so far; may await (output backpressure, progress).
+   * If it throws, reading stops (parse workers included) and analyze() rejects with that error.
+   */
   afterChunk?: (bytesRead: number, source: string) => Promise<void> | void;
   /** Receives a cross-layer stage's whole result (e.g. the correlator's built stack, for `follow`). */
   onStageResult?: (stage: string, result: unknown, env: AnalysisEnv) => void;

@@ -230,6 +230,37 @@ test('blocks: repeated lines, time going backwards, long lines, CRLF and no fina
   }
 });
 
+test('an afterChunk that throws stops reading, in one thread and with workers (output gone: events | head)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-worker-test-'));
+  try {
+    const g = generate({ outDir: dir, events: 200000, cpus: 2, seed: 3, text: true });
+    for (const [label, parseWorker] of [['one thread', false], ['workers', true]] as const) {
+      for (const input of [g.textPath!, join(dir, g.dev)]) {
+        let seen = 0;
+        let calls = 0;
+        const stop = Object.assign(new Error('output closed'), { code: 'EPIPE' });
+        await assert.rejects(
+          inBlocks(2, 1 << 16, () =>
+            analyze([input], {
+              parseWorker,
+              stages: [],
+              onEvent: () => void seen++,
+              afterChunk: () => {
+                if (++calls === 2) throw stop;
+              },
+            }),
+          ),
+          (err) => err === stop,
+          `${label} ${input}`,
+        );
+        assert.ok(seen < g.events / 2, `${label} ${input}: stopped early (${seen} of ${g.events} events)`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('worker decision: opt-in, format, size, stdin', async () => {
   const big = { path: '-', headBytes: HEAD_BYTES };
   const fixture = join(FIXTURES, readdirSync(FIXTURES)[0]!);

@@ -39,7 +39,11 @@ export async function runEvents(inputs: string[], opts: EventsOptions): Promise<
     ...analyzeOptionsFrom(opts),
     stages: [],
     onEvent: csv ? (e, src) => out.write(toCsv(e, src.name)) : (e, src) => out.write(toNdjson(e, src.name)),
-    afterChunk: () => out.drain(),
+    afterChunk: async () => {
+      await out.drain();
+      // the reader went away (`| head`): stop reading; main() ends quietly on EPIPE
+      if (out.closed) throw Object.assign(new Error('output closed'), { code: 'EPIPE' });
+    },
   });
   await out.end();
   printSkipSummary(report);
