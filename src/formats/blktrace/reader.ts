@@ -81,8 +81,9 @@ export class RecordReader {
     }
     chunk.copy(own, left);
     this.base += this.pos;
-    if (this.buf !== own) this.view = viewOf(own);
-    this.buf = own;
+    // a view of exactly the bytes held: whatever lies beyond them in `own` is stale
+    this.buf = own.subarray(0, need);
+    this.view = viewOf(this.buf);
     this.pos = 0;
     this.end = need;
   }
