@@ -44,14 +44,11 @@ export interface Req {
   gotRq: boolean;
 }
 
+/** A request for the bio or request of event `e`, nothing else seen yet. */
 export function newReq(e: BlockEvent): Req {
-  const sectors = e.bytes > 0 ? Math.ceil(e.bytes / 512) : 0;
-  return {
-    source: e.source, dev: e.dev, op: e.op, sector: e.sector, end: e.sector + sectors, bytes: Math.max(0, e.bytes),
-    remaining: Math.max(0, e.bytes), qFlags: 0, dFlags: 0, qTime: -1, dTime: -1, qLoc: -1, dLoc: -1, qOrder: -1,
-    dOrder: -1, comm: e.comm, flushIssuesAtQ: 0, flushIssuesAtData: -1, dataTime: -1, dataLoc: -1, qMark: 0, gen: 0,
-    gotRq: false,
-  };
+  const r = cloneReq(BLANK);
+  resetReq(r, e);
+  return r;
 }
 
 /** A copy of a request (the model's reused pending-Q record becomes a request of its own). */
@@ -64,7 +61,7 @@ export function cloneReq(r: Req): Req {
   };
 }
 
-/** Overwrites `r` with what newReq(e) would return (a reused record). */
+/** Sets `r` to a request for event `e` with nothing else seen yet (newReq, or the model's reused record). */
 export function resetReq(r: Req, e: BlockEvent): void {
   const sectors = e.bytes > 0 ? Math.ceil(e.bytes / 512) : 0;
   r.source = e.source;
@@ -91,6 +88,13 @@ export function resetReq(r: Req, e: BlockEvent): void {
   r.gen = 0;
   r.gotRq = false;
 }
+
+/** The shape every request starts from (all fields set by resetReq). */
+const BLANK: Req = {
+  source: 0, dev: 0, op: 0 as Op, sector: -1, end: -1, bytes: 0, remaining: 0, qFlags: 0, dFlags: 0, qTime: -1, dTime: -1,
+  qLoc: -1, dLoc: -1, qOrder: -1, dOrder: -1, comm: '', flushIssuesAtQ: 0, flushIssuesAtData: -1, dataTime: -1,
+  dataLoc: -1, qMark: 0, gen: 0, gotRq: false,
+};
 
 /** Evidence for a request's Q or D, rebuilt from what the request kept (events are reused by readers). */
 export function reqEvidence(env: AnalysisEnv, r: Req, stage: 'Q' | 'D' | 'C', note?: string): EvidenceRef {

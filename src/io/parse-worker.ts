@@ -81,13 +81,7 @@ function readBlocks(input: Extract<WorkerInput, { kind: 'text-blocks' }>, ctx: P
   const fd = openSync(input.path, 'r');
   // One buffer for every read: the blkparse parser copies what it keeps (a line cut by a read, names).
   const buf = Buffer.allocUnsafe(READ_BYTES);
-  const read = (pos: number, len: number): number => {
-    try {
-      return readSync(fd, buf, 0, Math.min(len, buf.length), pos);
-    } catch (err) {
-      throw new ReadError(`cannot read ${input.path}: ${describeFsError(err)}`);
-    }
-  };
+  const read = (pos: number, len: number): number => readOrFail(fd, buf, input.path, Math.min(len, buf.length), pos);
   try {
     const B = input.blockBytes;
     for (let k = input.first; k === 0 || k * B < input.size; k += input.stride) {
@@ -148,9 +142,10 @@ function fail(port: Port, err: unknown): void {
 /** A file this worker reads could not be read (the main thread reports it as unreadable input, exit 2). */
 class ReadError extends Error {}
 
-function readOrFail(fd: number, buf: Buffer, path: string): number {
+/** Reads up to `len` bytes at `pos` (null: the current position) into buf[0..]. */
+function readOrFail(fd: number, buf: Buffer, path: string, len = buf.length, pos: number | null = null): number {
   try {
-    return readSync(fd, buf, 0, buf.length, null);
+    return readSync(fd, buf, 0, len, pos);
   } catch (err) {
     throw new ReadError(`cannot read ${path}: ${describeFsError(err)}`);
   }

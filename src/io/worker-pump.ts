@@ -64,18 +64,26 @@ export function parseWorkers(): number {
   return Math.min(4, availableParallelism());
 }
 
+/** BLKAUDIT_PARSE_WORKER: '0' never, '1' asked for, 'auto' when two or more CPUs are there. */
+function workerMode(): 'off' | 'on' | 'auto' {
+  const env = process.env.BLKAUDIT_PARSE_WORKER;
+  if (env === '0') return 'off';
+  if (env === '1') return 'on';
+  return availableParallelism() >= 2 ? 'auto' : 'off';
+}
+
 export async function useWorker(format: FormatSpec, o: PumpOptions): Promise<boolean> {
   if (!WORKER_FORMATS.has(format.name) || o.parseWorker === false) return false;
   if (o.parseWorker === true) return true;
-  const env = process.env.BLKAUDIT_PARSE_WORKER;
-  if (env === '0' || (env !== '1' && availableParallelism() < 2)) return false;
+  const mode = workerMode();
+  if (mode === 'off') return false;
   if (o.headBytes < HEAD_BYTES) return false;
   // A stream is read here and posted in chunks: that costs this thread more
   // than the parse it saves (measured on 2 CPUs), so only when asked for.
-  if (o.path === '-') return env === '1';
+  if (o.path === '-') return mode === 'on';
   try {
     const st = await fs.stat(o.path);
-    if (!st.isFile()) return env === '1';
+    if (!st.isFile()) return mode === 'on';
     return st.size >= WORKER_MIN_BYTES;
   } catch {
     return false;
@@ -85,8 +93,7 @@ export async function useWorker(format: FormatSpec, o: PumpOptions): Promise<boo
 /** The same decision for a blktrace per-CPU set (read by the worker itself): its total size. */
 export async function useSetWorker(files: string[], parseWorker: boolean | undefined): Promise<boolean> {
   if (parseWorker !== undefined) return parseWorker;
-  const env = process.env.BLKAUDIT_PARSE_WORKER;
-  if (env === '0' || (env !== '1' && availableParallelism() < 2)) return false;
+  if (workerMode() === 'off') return false;
   let total = 0;
   for (const f of files) {
     try {
@@ -120,7 +127,7 @@ export async function pumpFormat(
     return runWorker({ kind: 'file', path: o.regularFile }, format.name, ctx, undefined, o.afterChunk);
   }
   // a stream, or a gzip file, is posted in chunks: only when asked for (see above)
-  if (o.parseWorker !== true && process.env.BLKAUDIT_PARSE_WORKER !== '1') return pump(stream, format.create(ctx), o.afterChunk);
+  if (o.parseWorker !== true && workerMode() !== 'on') return pump(stream, format.create(ctx), o.afterChunk);
   return runWorker({ kind: 'chunks' }, format.name, ctx, stream, o.afterChunk);
 }
 

@@ -17,7 +17,6 @@ import { Act, emptyEvent, type BlockEvent } from '../../model/event.js';
 import type { Severity } from '../../model/diagnostics.js';
 import { ACTION_CGROUP, CGROUP_ID_BYTES, decodeError, decodeFlags, decodeOp, hexPdu, MAX_ACTION, REMAP_PDU_BYTES, TC, TN, type Layout } from './layout.js';
 import { u32, u64 } from './bytes.js';
-import { Op } from '../../model/rwbs.js';
 import { commKey, type BlktraceSession } from './session.js';
 
 /** Stable counter names (shown in reports). */
@@ -113,7 +112,7 @@ export class RecordDecoder {
     ev.seq = seq;
     ev.pid = pid;
     ev.act = actNo as Act;
-    ev.op = cat2 === 0 && cat & TC.WRITE && !(cat & TC.DISCARD) ? Op.Write : decodeOp(cat, cat2, bytes);
+    ev.op = decodeOp(cat, cat2, bytes);
     let flags = this.flagsOf[cat]!;
     if (flags < 0) flags = this.flagsOf[cat] = decodeFlags(cat);
     ev.flags = flags;
