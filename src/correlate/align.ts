@@ -374,7 +374,7 @@ function alignByOrder(up: OpTable, low: OpTable, map: SectorMap, _idx: RangeInde
   };
 }
 
-export function identityAlignment(up: OpTable, low: OpTable, pairs: Pair[]): Alignment {
+export function identityAlignment(up: OpTable, low: OpTable, pairs: Pair[], note = 'same trace and clock: requests linked to the host jobs they caused'): Alignment {
   return {
     upper: `${up.layer}:${up.device}`,
     lower: `${low.layer}:${low.device}`,
@@ -383,6 +383,6 @@ export function identityAlignment(up: OpTable, low: OpTable, pairs: Pair[]): Ali
     supportingPairs: pairs.length,
     candidatePairs: pairs.length,
     pairs,
-    note: 'same trace and clock: requests linked to the host jobs they caused',
+    note,
   };
 }

@@ -16,6 +16,7 @@ import { Act } from '../model/event.js';
 import { formatDev } from '../model/device.js';
 import { Flag, Op } from '../model/rwbs.js';
 import { OpFlag, OpKind, OpTable } from './ops.js';
+import { RemapSet } from './remaps.js';
 
 const MAX_PENDING = 8192;
 
@@ -36,6 +37,15 @@ interface DevState {
   sawIssue: boolean;
   sawFlushRq: boolean;
   orphans: number;
+  /** Remaps into this device, by the device they came from. */
+  remaps: Map<number, RemapSet>;
+}
+
+/** One device of a layer: its dev_t, its operations, and the devices it received remapped bios from. */
+export interface BlockDevice {
+  dev: number;
+  table: OpTable;
+  remaps: Map<number, RemapSet>;
 }
 
 export class BlockOpsBuilder implements EventSink {
@@ -51,6 +61,7 @@ export class BlockOpsBuilder implements EventSink {
       case Act.Queue: return this.queue(d, e);
       case Act.Issue: return this.issue(d, e);
       case Act.Complete: return this.completeEv(d, e);
+      case Act.Remap: return this.remap(d, e);
       default: return;
     }
   }
@@ -61,12 +72,23 @@ export class BlockOpsBuilder implements EventSink {
       d = {
         table: new OpTable(this.layer, formatDev(dev), 'block', false), queued: new Map(), inflight: new Map(),
         awaitingFinal: new Map(), flushFifo: [], emptyFlushBios: [], sawIssue: false, sawFlushRq: false, orphans: 0,
+        remaps: new Map(),
       };
       this.devs.set(dev, d);
     }
     this.lastDev = dev;
     this.last = d;
     return d;
+  }
+
+  private remap(d: DevState, e: BlockEvent): void {
+    if (e.auxDev < 0 || e.auxDev === e.dev) return;
+    let r = d.remaps.get(e.auxDev);
+    if (!r) {
+      r = new RemapSet();
+      d.remaps.set(e.auxDev, r);
+    }
+    r.add(e.aux, e.sector, e.bytes > 0 ? e.bytes / 512 : 0);
   }
 
   private queue(d: DevState, e: BlockEvent): void {
@@ -132,6 +154,13 @@ export class BlockOpsBuilder implements EventSink {
         const kind = kindOf(e.op);
         if (kind !== 0) {
           const flags = (q && q.flags & Flag.FUA && kind === OpKind.Write ? OpFlag.FUA : 0) | (e.op === Op.WriteZeroes ? OpFlag.ZEROES : 0);
+          // A data bio with PREFLUSH (a journal commit, `Q FWFSM` → `C WFSM`: dm clears the flag once its
+          // flush stage is done, drivers/md/dm.c dm_submit_bio → __send_empty_flush) is also a flush: every
+          // write completed before its Q is durable when it completes.
+          if (q && q.flags & (Flag.PREFLUSH | Flag.BARRIER) && kind === OpKind.Write) {
+            const f = t.add(OpKind.Flush, -1, 0, q.time, q.loc, e.source);
+            if (f >= 0) t.complete(f, e.time, e.loc, ok);
+          }
           const j = t.add(kind, e.sector, e.bytes / 512, q ? q.time : e.time, q ? q.loc : e.loc, e.source, flags);
           if (j >= 0) t.complete(j, e.time, e.loc, ok);
           if (q) d.queued.delete(e.sector);
@@ -162,6 +191,11 @@ export class BlockOpsBuilder implements EventSink {
   /** One table per device, in first-seen order. */
   tables(): OpTable[] {
     return [...this.devs.values()].map((d) => d.table);
+  }
+
+  /** Every device with its remap sources, in first-seen order. */
+  devices(): BlockDevice[] {
+    return [...this.devs.entries()].map(([dev, d]) => ({ dev, table: d.table, remaps: d.remaps }));
   }
 
   orphans(): number {

@@ -18,7 +18,8 @@ import type { RebuildSummary } from '../qemu/rebuild.js';
 import { align, identityAlignment, type Alignment, type Pair } from './align.js';
 import { BlockOpsBuilder } from './block-ops.js';
 import type { CacheInfo, Level } from './level.js';
-import { IDENTITY, type SectorMap } from './mapping.js';
+import { buildEdges, type StackEdge, type StackLayer, type StackNode } from './graph.js';
+import type { SectorMap } from './mapping.js';
 import { OpKind, type OpTable } from './ops.js';
 import { QemuOpsBuilder, type QemuDeviceView } from './qemu-ops.js';
 import { checkPair, type PairStats } from './rules.js';
@@ -43,6 +44,10 @@ export interface AlignmentReport {
   supportingPairs: number;
   candidatePairs: number;
   note: string;
+  /** The sector map used for this pair, how it was established, and how many upper writes it explains. */
+  map: string;
+  mapSource: StackEdge['mapSource'];
+  mapFit?: { matched: number; writes: number };
 }
 
 export interface LevelSummary {
@@ -73,10 +78,15 @@ export interface CorrelationResult {
   stack: BuiltStack;
 }
 
+export interface BuiltEdge extends StackEdge {
+  alignment: Alignment;
+}
+
 export interface BuiltStack {
-  levels: Level[];
-  /** pairs[i] joins levels[i] and levels[i+1]. */
-  pairs: Array<{ map: SectorMap; alignment: Alignment; links?: Map<number, number[]> }>;
+  levels: StackNode[];
+  /** Upper → lower device edges, with the map and clock alignment of each. */
+  edges: BuiltEdge[];
+  layers: StackLayer[];
 }
 
 interface LayerInput {
@@ -122,119 +132,182 @@ export class Correlator {
   finish(): CorrelationResult {
     const order = this.opts.order?.filter((n) => this.layers.has(n)) ?? [];
     for (const n of this.seen) if (!order.includes(n)) order.push(n);
-    const levels: Level[] = [];
-    const links = new Map<number, Map<number, number[]>>();
+    const levels: StackNode[] = [];
+    const layers: StackLayer[] = [];
     const qemuInfo: CorrelationResult['qemu'] = [];
     const limitations: string[] = [];
+    const node = (lv: Omit<StackNode, 'index'>): StackNode => {
+      const n = { ...lv, index: levels.length } as StackNode;
+      levels.push(n);
+      return n;
+    };
     for (const name of order) {
       const l = this.layers.get(name)!;
       const declared = this.opts.cache?.[name];
+      const want = this.opts.devices?.[name];
       if (l.block) {
-        const t = pickTable(l.block.tables(), this.opts.devices?.[name]);
-        if (!t) continue;
-        const cache: CacheInfo = declared ? { mode: declared, source: 'declared' } : { mode: 'writeback', source: 'unknown', how: 'assumed volatile (no --cache)' };
-        t.writeThrough = declared !== undefined && WRITE_THROUGH.has(declared);
-        levels.push({ name, layer: name, table: t, cache });
+        const devs = l.block.devices().filter((d) => !want || d.table.device === want || d.table.device === want.replace(':', ','));
+        const layer: StackLayer = { name, kind: 'block', nodes: [] };
+        for (const d of devs) {
+          const cache: CacheInfo = declared ? { mode: declared, source: 'declared' } : { mode: 'writeback', source: 'unknown', how: 'assumed volatile (no --cache)' };
+          d.table.writeThrough = declared !== undefined && WRITE_THROUGH.has(declared);
+          const display = devs.length > 1 ? `${name} ${d.table.device}` : name;
+          layer.nodes.push(node({ name: display, layer: name, table: d.table, cache, dev: d.dev, remaps: d.remaps }));
+        }
+        if (layer.nodes.length > 0) layers.push(layer);
       } else if (l.qemu) {
-        const views = l.qemu.finish();
-        const v = pickView(views, this.opts.devices?.[name]);
-        qemuInfo.push({ layer: name, device: v?.device ?? '', devices: views.map((x) => x.device), summary: l.qemu.summary });
-        if (!v) continue;
-        const cache: CacheInfo = declared
-          ? { mode: declared, source: 'declared' }
-          : { mode: v.cache.mode, source: v.cache.mode === 'unknown' ? 'unknown' : 'inferred', how: v.cache.how };
-        v.front.writeThrough = declared !== undefined && WRITE_THROUGH.has(declared);
-        const frontIdx = levels.length;
-        levels.push({ name, layer: name, table: v.front, cache });
-        levels.push({ name: `${name}:jobs`, layer: name, table: v.back, cache: { mode: 'host syscalls', source: 'inferred', how: 'durable only after a later fdatasync/fsync job' } });
-        links.set(frontIdx, v.links);
-        limitations.push(...qemuLimitations(name, v));
+        const views = l.qemu.finish().filter((v) => !want || v.device === want || v.device === `blk:${want}`);
+        qemuInfo.push({ layer: name, device: views[0]?.device ?? '', devices: views.map((x) => x.device), summary: l.qemu.summary });
+        const layer: StackLayer = { name, kind: 'qemu', nodes: [] };
+        // A QEMU process often has devices the traced guest disk is not (a seed disk, a CD): only when
+        // several devices wrote are they told apart by name.
+        const main = views[0];
+        const rival = views.some((v) => v !== main && v.writes > 0 && v.writes * 10 >= (main?.writes ?? 0));
+        for (const v of views) {
+          const cache: CacheInfo = declared
+            ? { mode: declared, source: 'declared' }
+            : { mode: v.cache.mode, source: v.cache.mode === 'unknown' ? 'unknown' : 'inferred', how: v.cache.how };
+          v.front.writeThrough = declared !== undefined && WRITE_THROUGH.has(declared);
+          const suffix = v !== main || rival ? ` ${v.device}` : '';
+          const front = node({ name: `${name}${suffix}`, layer: name, table: v.front, cache, dev: -1, links: v.links });
+          const back = node({ name: `${name}:jobs${suffix}`, layer: name, table: v.back, cache: { mode: 'host syscalls', source: 'inferred', how: 'durable only after a later fdatasync/fsync job' }, dev: -1 });
+          front.partner = back.index;
+          layer.nodes.push(front, back);
+          limitations.push(...qemuLimitations(front.name, v));
+        }
+        if (layer.nodes.length > 0) layers.push(layer);
       }
     }
+    const graph = buildEdges(layers, this.opts.maps);
+    limitations.push(...graph.limitations);
     // A guest above a write-through QEMU device sees WCE=0: its writes are promised durable at completion.
-    for (let i = 0; i + 1 < levels.length; i++) {
-      const up = levels[i]!;
-      const low = levels[i + 1]!;
+    for (const e of graph.edges) {
+      const up = levels[e.upper]!;
+      const low = levels[e.lower]!;
       if (up.table.role === 'block' && low.table.role === 'qemu-front' && up.cache.source !== 'declared'
         && WRITE_THROUGH.has(low.cache.mode.replace(/ .*/, ''))) {
         up.table.writeThrough = true;
         up.cache = { mode: 'writethrough', source: 'inferred', how: `the QEMU device below is ${low.cache.mode} (virtio-blk reports WCE=0)` };
       }
     }
-    // Align every pair first: matching resolves host jobs of unknown type into flushes or discards.
-    const pairs: BuiltStack['pairs'] = [];
-    for (let i = 0; i + 1 < levels.length; i++) {
-      const up = levels[i]!;
-      const low = levels[i + 1]!;
-      const lk = links.get(i);
-      if (lk && up.layer === low.layer) {
+    // Align every edge first: matching resolves host jobs of unknown type into flushes or discards.
+    const built: BuiltEdge[] = graph.edges.map((e) => {
+      const up = levels[e.upper]!.table;
+      const low = levels[e.lower]!.table;
+      if (e.links) {
         const ps: Pair[] = [];
-        for (const [u, rows] of lk) for (const l of rows) ps.push({ u, l });
-        pairs.push({ map: IDENTITY, alignment: identityAlignment(up.table, low.table, ps), links: lk });
-        continue;
+        for (const [u, rows] of e.links) for (const l of rows) ps.push({ u, l });
+        return { ...e, alignment: identityAlignment(up, low, ps) };
       }
-      const map = this.opts.maps?.[up.layer] ?? IDENTITY;
-      const res = resolution(up.table) + resolution(low.table);
-      const a = align(up.table, low.table, map, res);
-      resolveUnknown(up.table, low.table, a.pairs);
-      pairs.push({ map, alignment: a });
-    }
+      if (e.sameClock) return { ...e, alignment: identityAlignment(up, low, [], 'one trace, one clock: sectors followed through the remap events') };
+      const a = align(up, low, e.map, resolution(up) + resolution(low));
+      if (e.mapSource !== 'none') resolveUnknown(up, low, a.pairs);
+      return { ...e, alignment: a };
+    });
+    const kept = pickByAlignment(built, levels, limitations);
+    built.length = 0;
+    built.push(...kept);
     for (const lv of levels) lv.table.computeDurability();
     const findings: Finding[] = [];
     const stats: PairStats[] = [];
-    pairs.forEach((p, i) => {
-      const r = checkPair({ env: this.env, upper: levels[i]!, lower: levels[i + 1]!, map: p.map, links: p.links, alignment: p.alignment });
-      findings.push(...r.findings);
+    const byGroup = new Map<number, Array<{ findings: Finding[]; stats: PairStats }>>();
+    for (const e of built) {
+      const r = checkPair({ env: this.env, upper: levels[e.upper]!, lower: levels[e.lower]!, map: e.map, mapSource: e.mapSource, links: e.links, alignment: e.alignment });
+      r.stats.map = e.map.describe;
+      r.stats.mapSource = e.mapSource;
+      if (e.fit) r.stats.mapFit = e.fit;
       stats.push(r.stats);
-    });
+      if (e.ambiguous === undefined) findings.push(...r.findings);
+      else {
+        let g = byGroup.get(e.ambiguous);
+        if (!g) byGroup.set(e.ambiguous, (g = []));
+        g.push(r);
+      }
+    }
+    for (const g of byGroup.values()) findings.push(...settleAmbiguous(g));
     const summaries = levels.map((lv) => levelSummary(this.env, lv));
     for (const s of summaries) {
       if (s.unknown > 0) limitations.push(`${s.name}: ${s.unknown} host job(s) of unknown type (no read/write event before them, not matched to a host flush or discard): not treated as flushes`);
     }
     const statements = stats.map((s) => s.statement);
-    if (summaries.length > 2) {
-      const top = summaries[0]!;
-      const bottom = summaries[summaries.length - 1]!;
-      statements.push(`${top.flushes} flush(es) acknowledged at ${top.name} (${top.device}); ${bottom.flushes} flush(es) at ${bottom.name} (${bottom.device})`);
+    if (layers.length > 1 || summaries.length > 2) {
+      const top = layers[0]!.nodes.filter((n) => n.table.role !== 'qemu-back');
+      const bottom = layers[layers.length - 1]!.nodes.filter((n) => n.table.role !== 'qemu-front');
+      const sum = (ns: StackNode[]) => ns.reduce((a, n) => a + summaries[n.index]!.flushes, 0);
+      statements.push(`${sum(top)} flush(es) acknowledged at ${layers[0]!.name} (${top.map((n) => n.table.device).join(', ')}); ${sum(bottom)} flush(es) at ${layers[layers.length - 1]!.name} (${bottom.map((n) => n.table.device).join(', ')})`);
     }
-    for (const p of pairs) {
-      if (p.alignment.method === 'order-only') limitations.push(`${p.alignment.upper} ↔ ${p.alignment.lower}: ${p.alignment.note}`);
-      if (p.alignment.method === 'none') limitations.push(`${p.alignment.upper} ↔ ${p.alignment.lower}: clocks not aligned (${p.alignment.note}); only count-level verdicts`);
+    for (const p of built) {
+      const a = p.alignment;
+      if (a.method === 'order-only') limitations.push(`${a.upper} ↔ ${a.lower}: ${a.note}`);
+      if (a.method === 'none') limitations.push(`${a.upper} ↔ ${a.lower}: clocks not aligned (${a.note}); only count-level verdicts`);
     }
     return {
       levels: summaries,
       pairs: stats,
-      alignment: pairs.map((p) => alignmentReport(p.alignment)),
+      alignment: built.map((p) => alignmentReport(p.alignment, p)),
       findings,
       statements,
       limitations: [...new Set(limitations)],
       qemu: qemuInfo,
-      stack: { levels, pairs },
+      stack: { levels, edges: built, layers },
     };
   }
 }
 
+/**
+ * Mirror legs carry the same writes at the same sectors, so the map alone cannot tell which QEMU device
+ * serves which guest disk, or which host device holds which image. Their clocks can: operations on the
+ * true pair are causally contained at one offset far more often. A candidate whose alignment is supported
+ * by at least twice as many pairs as every other wins; otherwise the group stays ambiguous.
+ */
+function pickByAlignment(edges: BuiltEdge[], levels: StackNode[], limitations: string[]): BuiltEdge[] {
+  const groups = new Map<number, BuiltEdge[]>();
+  for (const e of edges) if (e.ambiguous !== undefined) {
+    let g = groups.get(e.ambiguous);
+    if (!g) groups.set(e.ambiguous, (g = []));
+    g.push(e);
+  }
+  const drop = new Set<BuiltEdge>();
+  for (const g of groups.values()) {
+    const sorted = [...g].sort((a, b) => b.alignment.supportingPairs - a.alignment.supportingPairs);
+    const [best, second] = sorted;
+    if (!best || !second || best.alignment.method !== 'causal-offset' || best.alignment.supportingPairs < 2 * second.alignment.supportingPairs) continue;
+    for (const e of sorted.slice(1)) drop.add(e);
+    delete best.ambiguous;
+    limitations.push(`${levels[best.upper]!.name} is over ${levels[best.lower]!.name}: of the devices its writes fit equally, `
+      + `its clock aligns with this one by ${best.alignment.supportingPairs} causally contained pairs (next best ${second.alignment.supportingPairs}, ${levels[second.lower]!.name})`);
+  }
+  return edges.filter((e) => !drop.has(e));
+}
+
+/**
+ * Several lower devices could hold an upper device's data (mirror legs with the same writes): a promise is
+ * broken only if it is broken on each candidate. Otherwise the findings become one undecided note.
+ */
+function settleAmbiguous(group: Array<{ findings: Finding[]; stats: PairStats }>): Finding[] {
+  const errs = group.map((r) => r.findings.filter((f) => f.severity === 'error'));
+  if (errs.every((e) => e.length > 0)) return group.flatMap((r) => r.findings);
+  const broken = group.filter((_, i) => errs[i]!.length > 0);
+  const out = group.flatMap((r) => r.findings.filter((f) => f.severity !== 'error'));
+  if (broken.length > 0) {
+    const f0 = broken[0]!.findings.find((f) => f.severity === 'error')!;
+    out.push({
+      rule: 'cross-layer-undecided',
+      severity: 'warning',
+      layer: f0.layer,
+      device: f0.device,
+      time: f0.time,
+      message: `${f0.layer} ${f0.device}: its promises hold if its data went to ${group.filter((_, i) => errs[i]!.length === 0).map((r) => r.stats.lower).join(' or ')}, `
+        + `not if it went to ${broken.map((r) => r.stats.lower).join(' or ')}; the traces do not say which device is below it (give --device or --map to decide).`,
+      evidence: f0.evidence.slice(0, 4),
+      details: { candidates: group.map((r) => r.stats.lower), brokenOn: broken.map((r) => r.stats.lower) },
+    });
+  }
+  return out;
+}
+
 export function createCorrelator(env: AnalysisEnv, opts: CorrelateOptions = {}): Correlator {
   return new Correlator(env, opts);
-}
-
-function pickTable(tables: OpTable[], want?: string): OpTable | undefined {
-  if (want) return tables.find((t) => t.device === want || t.device === want.replace(':', ','));
-  let best: OpTable | undefined;
-  let bestW = -1;
-  for (const t of tables) {
-    const w = t.counts().writes;
-    if (w > bestW) {
-      best = t;
-      bestW = w;
-    }
-  }
-  return best;
-}
-
-function pickView(views: QemuDeviceView[], want?: string): QemuDeviceView | undefined {
-  if (want) return views.find((v) => v.device === want || v.device === `blk:${want}`);
-  return views[0];
 }
 
 /**
@@ -264,10 +337,12 @@ function levelSummary(env: AnalysisEnv, lv: Level): LevelSummary {
   };
 }
 
-function alignmentReport(a: Alignment): AlignmentReport {
+function alignmentReport(a: Alignment, e: StackEdge): AlignmentReport {
   const r: AlignmentReport = {
     upper: a.upper, lower: a.lower, method: a.method, supportingPairs: a.supportingPairs, candidatePairs: a.candidatePairs, note: a.note,
+    map: e.map.describe, mapSource: e.mapSource,
   };
+  if (e.fit) r.mapFit = e.fit;
   if (a.offsetSeconds !== undefined) r.offsetSeconds = a.offsetSeconds;
   if (a.widthSeconds !== undefined) r.widthSeconds = a.widthSeconds;
   return r;

@@ -10,9 +10,10 @@ import type { AnalysisEnv } from '../model/analysis.js';
 import type { EvidenceRef } from '../model/event.js';
 import { RangeIndex } from './align.js';
 import { composeClock, IDENTITY_CLOCK, type ClockMap } from './clock-map.js';
-import type { BuiltStack, CorrelationResult } from './correlator.js';
+import type { BuiltEdge, CorrelationResult } from './correlator.js';
+import type { StackNode } from './graph.js';
 import { opEvidence, rwbsOf, type Level } from './level.js';
-import { OpKind } from './ops.js';
+import { OpKind, type OpTable } from './ops.js';
 
 export interface FollowQuery {
   /** 512-byte sector at the starting layer. */
@@ -56,38 +57,50 @@ export interface FollowResult {
 }
 
 export function follow(env: AnalysisEnv, result: CorrelationResult, q: FollowQuery): FollowResult {
-  const { levels, pairs } = result.stack;
+  const { levels, edges } = result.stack;
   const notes: string[] = [];
-  const startIdx = q.layer ? levels.findIndex((l) => l.layer === q.layer && (!q.device || l.table.device === q.device)) : 0;
+  const startIdx = q.layer ? levels.findIndex((l) => l.layer === q.layer && l.table.role !== 'qemu-back' && (!q.device || l.table.device === q.device))
+    : levels.findIndex((l) => !edges.some((e) => e.lower === l.index));
   if (startIdx < 0) return { reference: '', steps: [], notes: [`no layer ${q.layer}${q.device ? ` with device ${q.device}` : ''}`] };
-  let refIdx = -1;
-  for (let i = levels.length - 1; i >= 0; i--) if (!levels[i]!.table.orderOnly) { refIdx = i; break; }
-  if (refIdx < 0) notes.push('no level has timestamps: only lines are shown');
-  const toRef = (i: number): ClockMap => clockBetween(result.stack, i, refIdx);
   const start = levels[startIdx]!;
   const row = findStart(env, start, q);
   if (row < 0) return { reference: '', steps: [], notes: [`no read or write of sector ${q.sector} at ${start.name}${q.time !== undefined ? ` at or after ${q.time} s` : ''}`] };
-  const steps: FollowStep[] = [step(env, start, row, 'start', toRef(startIdx))];
-  let cur = row;
-  for (let i = startIdx; i + 1 < levels.length; i++) {
-    const next = below(result.stack, i, cur);
-    if (!next) {
-      notes.push(`nothing found at ${levels[i + 1]!.name} for it (unmapped, not yet written below, or served from a cache)`);
+  // walk down: at each device, the first edge below that finds the op
+  const path: Array<{ node: StackNode; row: number; how: string; edge?: BuiltEdge }> = [{ node: start, row, how: 'start' }];
+  for (;;) {
+    const cur = path[path.length - 1]!;
+    const out = edges.filter((e) => e.upper === cur.node.index);
+    if (out.length === 0) break;
+    let next: { row: number; how: string } | undefined;
+    let via: BuiltEdge | undefined;
+    for (const e of out) {
+      next = below(levels[e.upper]!.table, levels[e.lower]!.table, e, cur.row);
+      if (next) {
+        via = e;
+        break;
+      }
+    }
+    if (!next || !via) {
+      notes.push(`nothing found below ${cur.node.name} for it (unmapped, not yet written below, or served from a cache)`);
       break;
     }
-    steps.push(step(env, levels[i + 1]!, next.row, next.how, toRef(i + 1)));
-    cur = next.row;
+    path.push({ node: levels[via.lower]!, row: next.row, how: next.how, edge: via });
+    if (path.length > levels.length) break;
   }
-  const ref = refIdx >= 0 ? `${levels[refIdx]!.name} (${env.sources[levels[refIdx]!.table.src[0] ?? 0]?.clock.name ?? 'relative'})` : 'none';
-  for (const p of pairs) if (p.alignment.method === 'none') notes.push(`${p.alignment.upper} ↔ ${p.alignment.lower}: clocks not aligned`);
+  let refIdx = -1;
+  for (let i = path.length - 1; i >= 0; i--) if (!path[i]!.node.table.orderOnly) { refIdx = i; break; }
+  if (refIdx < 0) notes.push('no level has timestamps: only lines are shown');
+  const toRef = (i: number): ClockMap => {
+    if (refIdx < 0) return IDENTITY_CLOCK;
+    let c: ClockMap = IDENTITY_CLOCK;
+    for (let k = i + 1; k <= refIdx; k++) c = composeClock(c, path[k]!.edge!.alignment.clock);
+    return c;
+  };
+  const steps = path.map((p, i) => step(env, p.node, p.row, p.how, toRef(i)));
+  const refNode = refIdx >= 0 ? path[refIdx]!.node : undefined;
+  const ref = refNode ? `${refNode.name} (${env.sources[refNode.table.src[0] ?? 0]?.clock.name ?? 'relative'})` : 'none';
+  for (const p of path) if (p.edge?.alignment.method === 'none') notes.push(`${p.edge.alignment.upper} ↔ ${p.edge.alignment.lower}: clocks not aligned`);
   return { reference: ref, steps, notes };
-}
-
-function clockBetween(stack: BuiltStack, from: number, to: number): ClockMap {
-  if (to < 0) return IDENTITY_CLOCK;
-  let c: ClockMap = IDENTITY_CLOCK;
-  for (let i = from; i < to; i++) c = composeClock(c, stack.pairs[i]!.alignment.clock);
-  return c;
 }
 
 function findStart(env: AnalysisEnv, lv: Level, q: FollowQuery): number {
@@ -106,10 +119,7 @@ function findStart(env: AnalysisEnv, lv: Level, q: FollowQuery): number {
   return best;
 }
 
-function below(stack: BuiltStack, i: number, u: number): { row: number; how: string } | undefined {
-  const up = stack.levels[i]!.table;
-  const low = stack.levels[i + 1]!.table;
-  const p = stack.pairs[i]!;
+function below(up: OpTable, low: OpTable, p: BuiltEdge, u: number): { row: number; how: string } | undefined {
   if (p.links) {
     const rows = (p.links.get(u) ?? []).filter((l) => low.kind[l] === up.kind[u] || (up.kind[u] === OpKind.Write && low.kind[l] === OpKind.Write));
     return rows.length > 0 ? { row: rows[rows.length - 1]!, how: 'linked' } : undefined;

@@ -21,6 +21,7 @@ import type { Finding } from '../model/report.js';
 import type { Alignment } from './align.js';
 import { RangeIndex } from './align.js';
 import { opEvidence, whereText, type Level } from './level.js';
+import type { MapSource } from './graph.js';
 import type { SectorMap } from './mapping.js';
 import { OpFlag, OpKind } from './ops.js';
 
@@ -32,6 +33,8 @@ export interface PairInput {
   /** Explicit causal links upper row → lower rows (QEMU front → its host jobs). */
   links?: Map<number, number[]>;
   alignment: Alignment;
+  /** How the map was established (graph.ts); 'none': data cannot be followed, flush-level questions only. */
+  mapSource?: MapSource;
 }
 
 export interface PairStats {
@@ -47,6 +50,15 @@ export interface PairStats {
   lowerFlushes: number;
   upperWrites: number;
   lowerWrites: number;
+  /** Flush promises decided without following data: a lower flush inside the upper flush's window. */
+  flushLevel: number;
+  /** Undecided promises whose data was never durable below in the trace (the trace ended within the uncertainty). */
+  undecidedNeverDurable: number;
+  /** Promises that could not be followed below (no map, no link) and no flush-level answer. */
+  notFollowedPromises: number;
+  map?: string;
+  mapSource?: MapSource;
+  mapFit?: { matched: number; writes: number };
   /** "104 flushes acknowledged at guest, 0 flushes at qemu:jobs". */
   statement: string;
 }
@@ -56,7 +68,7 @@ type Verdict = 'honored' | 'violated' | 'undecided' | 'skip';
 interface Lookup {
   at: number;
   rows: number[];
-  how: 'linked' | 'matched' | 'searched' | 'absent' | 'unmapped' | 'none';
+  how: 'linked' | 'matched' | 'searched' | 'absent' | 'unmapped' | 'none' | 'count';
 }
 
 const MAX_PENDING = 20000;
@@ -84,6 +96,49 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     upper: `${upper.name}:${U.device}`, lower: `${lower.name}:${L.device}`,
     promises: { flush: 0, fua: 0, writeThrough: 0 }, honored: 0, violated: 0, undecided: 0, notFollowed: 0,
     upperFlushes: uc.flushes, lowerFlushes: lc.flushes, upperWrites: uc.writes, lowerWrites: lc.writes, statement: '',
+    flushLevel: 0, notFollowedPromises: 0, undecidedNeverDurable: 0,
+  };
+  const timed = clock.kind === 'offset' || clock.kind === 'identity';
+  const lowerStart = firstTime(L);
+  /**
+   * Whether the lower trace was recording when the upper promise was made. An empty lower trace is a
+   * device traced and silent; without a timed clock the traces are taken as recorded together (said so).
+   */
+  const covered = (t: number): boolean => {
+    if (L.n === 0 || !timed) return true;
+    const [lo, hi] = clock.toLower(t);
+    return !(hi < lowerStart || lo > lowerEnd);
+  };
+  const lowerFlushRows: number[] = [];
+  for (let l = 0; l < L.n; l++) if (L.kind[l] === OpKind.Flush && L.done(l)) lowerFlushRows.push(l);
+  lowerFlushRows.sort((a, b) => L.tC[a]! - L.tC[b]!);
+  const lowerFlushTimes = Float64Array.from(lowerFlushRows, (l) => L.tC[l]!);
+  /**
+   * The flush-level question, when the data cannot be followed (no map): was the upper flush passed down
+   * at all? Violated only on a count-level proof (the lower level never makes anything durable while
+   * traced); honored when a lower flush issued after the upper one began completed before it ended;
+   * otherwise undecided.
+   */
+  const flushLevel = (f: number): 'violated' | 'honored' | 'undecided' => {
+    if (lowerNeverDurable) return covered(U.tC[f]!) ? 'violated' : 'undecided';
+    if (links) {
+      // QEMU's own link: the flush job this flush caused, completed without error before it was acknowledged
+      return (links.get(f) ?? []).some((l) => L.kind[l] === OpKind.Flush && L.done(l) && L.tC[l]! <= U.tC[f]!) ? 'honored' : 'undecided';
+    }
+    if (!timed) return 'undecided';
+    const from = clock.toLower(U.tI[f]!)[0];
+    const to = clock.toLower(U.tC[f]!)[1];
+    let lo = 0;
+    let hi = lowerFlushTimes.length;
+    while (lo < hi) {
+      const m = (lo + hi) >> 1;
+      if (lowerFlushTimes[m]! < from) lo = m + 1;
+      else hi = m;
+    }
+    for (let k = lo; k < lowerFlushTimes.length && lowerFlushTimes[k]! <= to; k++) {
+      if (L.tI[lowerFlushRows[k]!]! >= from) return 'honored';
+    }
+    return 'undecided';
   };
   stats.statement = `${uc.flushes} flush(es) and ${uc.fua} FUA write(s) acknowledged at ${upper.name}; ` +
     `${lc.flushes} flush(es) and ${lc.writes} write(s) at ${lower.name}`;
@@ -120,7 +175,12 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
         if (L.tI[l]! >= from && (best < 0 || L.tI[l]! < L.tI[best]!)) best = l;
       });
       // write-zeroes may be done below as metadata only (fallocate ZERO_RANGE, an unwritten extent): no write to find
-      if (best < 0) return U.has(u, OpFlag.ZEROES) ? { at: NaN, rows, how: 'none' } : { at: Infinity, rows, how: 'absent' };
+      if (best < 0) {
+        if (U.has(u, OpFlag.ZEROES)) return { at: NaN, rows, how: 'none' };
+        // Only an exact map (remap events) makes absence a proof; an inferred or given map may not hold
+        // for these sectors (a file's blocks reallocated): the write is not followed.
+        return p.mapSource === 'remap' || p.mapSource === undefined ? { at: Infinity, rows, how: 'absent' } : { at: NaN, rows, how: 'unmapped' };
+      }
       rows.push(best);
       at = Math.max(at, L.durable[best]!);
     }
@@ -140,6 +200,9 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
   }
 
   const lowerWhy = (lk: Lookup): string => {
+    if (lk.how === 'count') {
+      return `${lower.name} ${L.n === 0 ? 'was traced and received nothing at all' : `completed ${lc.writes} write(s) and 0 flushes and 0 FUA writes in the whole trace`}, so nothing written through it was ever durable (count-level: its data cannot be followed there${p.mapSource === 'none' ? ', no sector map fits' : ''})`;
+    }
     if (lk.how === 'absent') return `no write to these sectors reached ${lower.name} before the promise`;
     if (Number.isNaN(lk.at)) return `its write at ${lower.name} failed`;
     if (lk.at === Infinity) {
@@ -178,22 +241,43 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     }
     if (pending.length === 0) continue;
     stats.promises.flush++;
+    const pending0 = pending;
     const bad: Array<[number, Lookup]> = [];
     let undecided = 0;
+    let undecidedFar = 0;
+    const unfollowed: number[] = [];
     const keep: number[] = [];
     for (const w of pending) {
       const lk = lookup(w);
       if (lk.how === 'none' || lk.how === 'unmapped') {
         stats.notFollowed++;
+        // write-zeroes done below as metadata (fallocate ZERO_RANGE) leave no write to follow: not a promise to check
+        if (!(lk.how === 'none' && U.has(w, OpFlag.ZEROES))) unfollowed.push(w);
         continue;
       }
       const v = verdict(lk.at, U.tC[f]!, f);
       if (v === 'honored') continue;
       keep.push(w);
       if (v === 'violated') bad.push([w, lk]);
-      else undecided++;
+      else {
+        undecided++;
+        if (!Number.isFinite(lk.at)) undecidedFar++;
+      }
     }
     pending = keep;
+    // Only when none of its writes could be followed is the flush asked the flush-level question (followed
+    // writes found durable in time already show a lower flush inside its window).
+    if (bad.length === 0 && undecided === 0 && unfollowed.length > 0 && unfollowed.length === pending0.length) {
+      const fl = flushLevel(f);
+      if (fl === 'violated') {
+        // still not durable at the next flush: they stay pending
+        for (const w of unfollowed) {
+          bad.push([w, { at: Infinity, rows: [], how: 'count' }]);
+          keep.push(w);
+        }
+      } else if (fl === 'honored') stats.flushLevel++;
+      else stats.notFollowedPromises++;
+    }
     if (bad.length > 0) {
       stats.violated++;
       const [w0, lk0] = bad[0]!;
@@ -209,8 +293,10 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
         evidence: ev,
         details: { notDurable: bad.length, undecided, lower: stats.lower },
       });
-    } else if (undecided > 0) stats.undecided++;
-    else stats.honored++;
+    } else if (undecided > 0) {
+      stats.undecided++;
+      if (undecidedFar > 0) stats.undecidedNeverDurable++;
+    } else stats.honored++;
   }
   if (capped > 0) env.diag.add('correlate: writes pending a flush beyond the limit (not checked)', 'info');
 
@@ -222,13 +308,27 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     const lk = lookup(u);
     if (wt) stats.promises.writeThrough++;
     else stats.promises.fua++;
-    if (lk.how === 'none' || lk.how === 'unmapped') {
+    let v: Verdict;
+    if (lk.how === 'none' && U.has(u, OpFlag.ZEROES)) {
       stats.notFollowed++;
       continue;
     }
-    const v = verdict(lk.at, U.tC[u]!, u);
+    if (lk.how === 'none' || lk.how === 'unmapped') {
+      stats.notFollowed++;
+      // no map: only a count-level proof decides (nothing is ever durable below while traced)
+      if (!(lowerNeverDurable && covered(U.tC[u]!) && (p.mapSource === 'none' || lk.how === 'unmapped'))) {
+        stats.notFollowedPromises++;
+        continue;
+      }
+      lk.how = 'count';
+      lk.at = Infinity;
+      v = 'violated';
+    } else v = verdict(lk.at, U.tC[u]!, u);
     if (v === 'honored') stats.honored++;
-    else if (v === 'undecided') stats.undecided++;
+    else if (v === 'undecided') {
+      stats.undecided++;
+      if (!Number.isFinite(lk.at)) stats.undecidedNeverDurable++;
+    }
     else {
       stats.violated++;
       const ev = [opEvidence(env, upper, u, 'I', wt ? 'write to a write-through device' : 'FUA write issued'), opEvidence(env, upper, u, 'C', 'acknowledged as durable')];
@@ -248,15 +348,32 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
 
   findings.push(...orderInversions(p, lookup));
   if (stats.undecided > 0) {
+    // Data made durable below within the uncertainty of the acknowledgement is a question of µs, said as info;
+    // data never durable below while the trace ended within the uncertainty is a suspicion: a warning.
     findings.push({
       rule: 'cross-layer-undecided',
-      severity: 'warning',
+      severity: stats.undecidedNeverDurable > 0 ? 'warning' : 'info',
       layer: upper.layer,
       device: U.device,
       time: -1,
       message: `${stats.undecided} promise(s) of ${upper.name} could not be decided against ${lower.name}: the data became durable below within the clock-alignment uncertainty of the acknowledgement (${alignment.method}${alignment.widthSeconds !== undefined ? `, ±${(alignment.widthSeconds / 2 * 1e6).toFixed(1)} µs` : ''}).`,
       evidence: [],
       details: { undecided: stats.undecided, lower: stats.lower },
+    });
+  }
+  if (stats.notFollowedPromises > 0) {
+    const why = p.mapSource === 'none'
+      ? `no sector map between them fits the data (identity and offsets tried), so the writes cannot be followed${timed ? ' and no flush below completed inside the flush window' : ' and the clocks cannot be aligned'}; give --map ${upper.layer}=… (filefrag -v, qemu-img map) to decide`
+      : `their writes were not followed below (sectors outside the map, or no host job linked)`;
+    findings.push({
+      rule: 'cross-layer-undecided',
+      severity: 'info',
+      layer: upper.layer,
+      device: U.device,
+      time: -1,
+      message: `${stats.notFollowedPromises} promise(s) of ${upper.name} could not be decided at ${lower.name}: ${why}.`,
+      evidence: [],
+      details: { undecided: stats.notFollowedPromises, lower: stats.lower, reason: p.mapSource === 'none' ? 'no-map' : 'not-followed' },
     });
   }
   return { findings, stats };
@@ -327,6 +444,15 @@ function orderInversions(p: PairInput, lookup: (u: number) => Lookup): Finding[]
     }
   }
   return out;
+}
+
+function firstTime(t: { n: number; tC: Float64Array; tI: Float64Array }): number {
+  let m = Infinity;
+  for (let i = 0; i < t.n; i++) {
+    if (t.tI[i]! < m) m = t.tI[i]!;
+    if (t.tC[i]! < m) m = t.tC[i]!;
+  }
+  return m;
 }
 
 function lastTime(t: { n: number; tC: Float64Array; tI: Float64Array }): number {

@@ -1,0 +1,115 @@
+/**
+ * A sector map between two adjacent levels is a hypothesis, checked against
+ * the data: of the upper level's completed writes, how many have a write
+ * below at the mapped sectors? Identity is only one candidate (a raw image
+ * on a raw device; virtio sectors are the guest disk's own); the others are
+ * the offsets most often seen between same-sized writes (a partition, a loop
+ * `--offset`, an image at a fixed place). A file on a filesystem (loop on a
+ * file, qcow2 on ext4) has no single offset: no candidate fits, and the pair
+ * gets no map — sector-level verdicts there are undecided, never guessed.
+ */
+import { RangeIndex } from './align.js';
+import { IDENTITY, offsetMap, type SectorMap } from './mapping.js';
+import { OpFlag, OpKind, type OpTable } from './ops.js';
+
+export interface MapFit {
+  map: SectorMap;
+  /** Upper completed writes considered (sampled) / with a lower write at the mapped sectors. */
+  writes: number;
+  matched: number;
+  /** The same for reads (they tell mirror legs apart: md reads one leg). */
+  reads: number;
+  readsMatched: number;
+}
+
+/** Fraction of upper writes a map must explain to be taken as the pair's map. */
+export const MIN_FIT = 0.6;
+/** And at least this many writes (fewer cannot tell a map from chance). */
+export const MIN_MATCHED = 4;
+
+const MAX_SAMPLE = 4000;
+
+function rowsOf(t: OpTable, kind: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < t.n; i++) {
+    if (t.kind[i] === kind && t.done(i) && t.sector[i]! >= 0 && t.count[i]! > 0 && !t.has(i, OpFlag.ZEROES)) out.push(i);
+  }
+  return out;
+}
+
+function sample(rows: number[]): number[] {
+  if (rows.length <= MAX_SAMPLE) return rows;
+  const step = rows.length / MAX_SAMPLE;
+  const out: number[] = [];
+  for (let k = 0; k < MAX_SAMPLE; k++) out.push(rows[Math.floor(k * step)]!);
+  return out;
+}
+
+function countMatched(up: OpTable, rows: number[], idx: RangeIndex, map: SectorMap): number {
+  let n = 0;
+  for (const u of rows) {
+    let hit = false;
+    for (const [s, c] of map.map(up.sector[u]!, up.count[u]!)) {
+      idx.overlapping(s, c, () => {
+        hit = true;
+        return false;
+      });
+      if (hit) break;
+    }
+    if (hit) n++;
+  }
+  return n;
+}
+
+export function fitMap(up: OpTable, low: OpTable, map: SectorMap): MapFit {
+  const w = sample(rowsOf(up, OpKind.Write));
+  const r = sample(rowsOf(up, OpKind.Read));
+  return {
+    map,
+    writes: w.length,
+    matched: w.length ? countMatched(up, w, new RangeIndex(low, [OpKind.Write]), map) : 0,
+    reads: r.length,
+    readsMatched: r.length ? countMatched(up, r, new RangeIndex(low, [OpKind.Read]), map) : 0,
+  };
+}
+
+export function fits(f: MapFit): boolean {
+  return f.matched >= MIN_MATCHED && f.matched >= MIN_FIT * f.writes;
+}
+
+/** Offsets (lower − upper sectors) most often seen between writes of the same size, best first. */
+export function candidateOffsets(up: OpTable, low: OpTable, max = 3): number[] {
+  const bySize = new Map<number, number[]>();
+  const lw = sample(rowsOf(low, OpKind.Write));
+  for (const l of lw) {
+    const c = low.count[l]!;
+    let a = bySize.get(c);
+    if (!a) bySize.set(c, (a = []));
+    if (a.length < 256) a.push(low.sector[l]!);
+  }
+  const votes = new Map<number, number>();
+  for (const u of sample(rowsOf(up, OpKind.Write)).slice(0, 1500)) {
+    const seen = new Set<number>();
+    for (const s of bySize.get(up.count[u]!) ?? []) {
+      const d = s - up.sector[u]!;
+      if (d === 0 || seen.has(d)) continue;
+      seen.add(d);
+      votes.set(d, (votes.get(d) ?? 0) + 1);
+    }
+  }
+  return [...votes.entries()].filter(([, v]) => v >= MIN_MATCHED).sort((a, b) => b[1] - a[1]).slice(0, max).map(([d]) => d);
+}
+
+/** The best-fitting map among identity and the likeliest offsets; undefined when none fits. */
+export function inferMap(up: OpTable, low: OpTable): { best?: MapFit; tried: MapFit[] } {
+  const tried: MapFit[] = [fitMap(up, low, IDENTITY)];
+  if (!fits(tried[0]!)) for (const d of candidateOffsets(up, low)) tried.push(fitMap(up, low, offsetMap(d)));
+  let best: MapFit | undefined;
+  for (const f of tried) if (fits(f) && (!best || f.matched > best.matched)) best = f;
+  return { best, tried };
+}
+
+/** Score for telling candidate lower devices apart: matched writes and reads. */
+export function score(f: MapFit): number {
+  return f.matched + f.readsMatched;
+}
