@@ -138,8 +138,13 @@ export function buildEdges(layers: StackLayer[], given: Record<string, SectorMap
           if (r.best) fitsBy.push({ l, f: r.best, src: 'inferred' });
         }
       }
-      // a given map is the user's word for the one device below; with several, the data pick
-      const good = givenMap && L.length === 1 ? fitsBy : fitsBy.filter((x) => fits(x.f));
+      // a given map is a hypothesis too: used only where it explains the writes (a stale filefrag, a wrong offset
+      // would turn every write into a "missing" one)
+      const good = fitsBy.filter((x) => fits(x.f));
+      if (givenMap && good.length === 0) {
+        const f = fitsBy.reduce<MapFit | undefined>((a, x) => (!a || x.f.matched > a.matched ? x.f : a), undefined);
+        limitations.push(`--map ${layers[k]!.name}=${givenMap.describe}: explains only ${f?.matched ?? 0} of ${f?.writes ?? 0} writes of ${u.name} below: not used`);
+      }
       good.sort((a, b) => score(b.f) - score(a.f));
       if (good.length === 0) {
         unmatched.push(u);
