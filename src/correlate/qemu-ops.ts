@@ -36,6 +36,8 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
   private readonly nodes: string[] = [];
   private readonly nodeIndex = new Map<string, number>();
   private readonly frontJobs = new Map<number, number[]>();
+  /** Back rows whose read/write kind was taken from the bdrv event before them (aio=threads reasoning). */
+  private readonly guessed = new Set<number>();
   private readonly devIndex = new Map<string, number>();
   private readonly devNames: string[] = [];
   private readonly trackers = new Map<string, CacheModeTracker>();
@@ -111,6 +113,7 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     // The device is known once the front request that caused it completes (after the job): set in finish().
     t.tag[row] = -1;
     this.jobRow[j.id] = row;
+    if (j.kindHow === 'bdrv event before it' && (kind === OpKind.Read || kind === OpKind.Write) && !(flags & OpFlag.ZEROES)) this.guessed.add(row);
     let ni = -1;
     if (j.node) {
       ni = this.nodeIndex.get(j.node) ?? -1;
@@ -121,6 +124,22 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
       }
     }
     this.jobNode[row] = ni;
+  }
+
+  /**
+   * On a protocol node whose data I/O left no job (aio=native), a job after a data event is of unknown
+   * kind: a flush, write-zeroes or discard as likely as that data (QEMU 7.2 types none of them).
+   */
+  private untypeUntraced(back: OpTable): void {
+    const untraced = new Set(this.summary?.untracedDataNodes ?? []);
+    if (untraced.size === 0) return;
+    for (const r of this.guessed) {
+      const ni = this.jobNode[r] ?? -1;
+      if (ni < 0 || !untraced.has(this.nodes[ni]!)) continue;
+      back.kind[r] = OpKind.Unknown;
+      back.sector[r] = -1;
+      back.count[r] = 0;
+    }
   }
 
   /** Tag every job with its device: through the front request that caused it, else its protocol node. */
@@ -154,6 +173,7 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     const front = this.frontTable;
     const back = this.backTable;
     if (!front || !back) return [];
+    this.untypeUntraced(back);
     this.tagJobs(back);
     front.tags.push(...this.devNames);
     back.tags.push(...this.devNames);

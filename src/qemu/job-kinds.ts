@@ -19,6 +19,8 @@ export interface OpenFront extends FrontRequest {
   fuaFlushSeen: boolean;
   /** Data jobs submitted and not yet complete. */
   openData: number;
+  /** `opaque` of its last data job's submission (a RawPosixAIOData on the coroutine's stack), or -1. */
+  dataOpaque: number;
   last: Stamp;
   thread: number;
 }
@@ -47,11 +49,13 @@ export interface ThreadCtx {
   openBlkFronts: OpenFront[];
   /** Writes with FUA at the format node only, data done, emulating flush not yet seen (oldest first). */
   fuaPending: OpenFront[];
+  /** Protocol node of a data read/write event not yet followed by a host job. */
+  leafData: string | null;
 }
 
 
 export function newThreadCtx(): ThreadCtx {
-  return { lastBdrv: null, chain: null, flushCandidates: [], lastCompletedJob: null, qcow2Flush: false, openBlkFronts: [], fuaPending: [] };
+  return { lastBdrv: null, chain: null, flushCandidates: [], lastCompletedJob: null, qcow2Flush: false, openBlkFronts: [], fuaPending: [], leafData: null };
 }
 
 export function classifyUntyped(t: ThreadCtx, j: HostJob, frontById: Map<number, OpenFront>): void {
@@ -63,7 +67,7 @@ export function classifyUntyped(t: ThreadCtx, j: HostJob, frontById: Map<number,
     attach(j, lastFront, 'zeroes-fallback', last.node, last.offset, last.bytes);
     return;
   }
-  const fuaFront = t.fuaPending.shift();
+  const fuaFront = takeFuaPending(t, j.opaque);
   if (fuaFront && (j.kind === 'unknown' || j.kind === 'flush')) {
     fuaFront.fuaFlushSeen = true;
     markFlush(j, 'after the data of a write with FUA at the format node only (FUA emulation)');
@@ -91,6 +95,22 @@ export function classifyUntyped(t: ThreadCtx, j: HostJob, frontById: Map<number,
     return;
   }
   if (j.kind === 'unknown') j.kindHow = 'no read/write event before it: a flush, a discard or a fallback write';
+}
+
+/**
+ * The write whose FUA this job emulates. Several may wait in one thread (two mirror legs written at once);
+ * the flush runs in the same coroutine as the write's data job (block/io.c bdrv_driver_pwritev →
+ * bdrv_co_flush), so its RawPosixAIOData lies on the same coroutine stack: `opaque` within a page of the
+ * data job's. Without opaque values, the oldest.
+ */
+const SAME_STACK = 0x1000;
+
+function takeFuaPending(t: ThreadCtx, opaque: number): OpenFront | undefined {
+  if (opaque >= 0) {
+    const i = t.fuaPending.findIndex((f) => f.dataOpaque >= 0 && Math.abs(f.dataOpaque - opaque) < SAME_STACK);
+    if (i >= 0) return t.fuaPending.splice(i, 1)[0];
+  }
+  return t.fuaPending.shift();
 }
 
 function markFlush(j: HostJob, how: string): void {

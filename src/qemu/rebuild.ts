@@ -45,6 +45,12 @@ export interface RebuildSummary {
   /** Virtio requests merged into one blk request (virtio_blk_submit_multireq). */
   merged: number;
   inFlightAtEnd: number;
+  /**
+   * Protocol nodes whose data reads/writes left no host job (aio=native: laio has no trace event in QEMU 7.2;
+   * block/file-posix.c raw_co_prw → laio_co_submit). On such a node a pool job after a data event is not that
+   * data: it may be a flush, write-zeroes or discard (handle_aiocb_*), so its kind is unknown.
+   */
+  untracedDataNodes: string[];
 }
 
 export class QemuRebuilder implements QemuSink {
@@ -60,7 +66,9 @@ export class QemuRebuilder implements QemuSink {
   private nextJob = 0;
   private readonly summary: RebuildSummary = {
     fronts: 0, jobs: 0, devices: [], jobKinds: {}, jobCauses: {}, fdatasyncFailures: 0, merged: 0, inFlightAtEnd: 0,
+    untracedDataNodes: [],
   };
+  private readonly untraced = new Set<string>();
 
   constructor(private readonly out: RebuildSink, private readonly diag?: Diagnostics, private readonly sourceName = '') {}
 
@@ -69,8 +77,8 @@ export class QemuRebuilder implements QemuSink {
       case QemuKind.VqPop: return this.pop(e);
       case QemuKind.VblkRead: case QemuKind.VblkWrite: return this.handle(e);
       case QemuKind.VblkMultireq: this.summary.merged += Math.max(0, e.numReqs); return;
-      case QemuKind.VblkRwComplete: return this.rwComplete(e);
-      case QemuKind.VblkReqComplete: return this.reqComplete(e);
+      case QemuKind.VblkRwComplete: this.leafDone(e); return this.rwComplete(e);
+      case QemuKind.VblkReqComplete: this.leafDone(e); return this.reqComplete(e);
       case QemuKind.BlkRead: case QemuKind.BlkWrite: return this.blkRequest(e);
       case QemuKind.BdrvRead: case QemuKind.BdrvWrite: case QemuKind.BdrvZeroes: return this.bdrv(e);
       case QemuKind.PoolSubmit: return this.submit(e, 'thread-pool', `${e.obj}/${e.req}`, undefined);
@@ -101,6 +109,7 @@ export class QemuRebuilder implements QemuSink {
     this.openJobs.clear();
     if (this.summary.inFlightAtEnd > 0) this.count('qemu: request still in flight at end of trace', this.summary.inFlightAtEnd);
     this.summary.devices = [...this.devices.values()];
+    this.summary.untracedDataNodes = [...this.untraced];
     return this.summary;
   }
 
@@ -132,7 +141,7 @@ export class QemuRebuilder implements QemuSink {
       id: this.nextFront++, source: e.source, iface, device, req, kind: 'other', kindHow: '', sector: -1, nsectors: -1,
       fuaAsked: false, fuaFormat: false, fuaProtocol: false, issue: stamp(e), complete: { ...NO_STAMP },
       completeHow: '', status: -1, jobs: [], vq: '', inNum: -1, outNum: -1, handled: false, linked: false,
-      fuaFlushSeen: false, openData: 0, last: stamp(e), thread: e.tid,
+      fuaFlushSeen: false, openData: 0, dataOpaque: -1, last: stamp(e), thread: e.tid,
     };
     this.frontById.set(f.id, f);
     return f;
@@ -172,7 +181,18 @@ export class QemuRebuilder implements QemuSink {
     if (this.unlinked.length > 4096) this.unlinked.shift();
   }
 
+  /** The thread moved on: a protocol-node data event it issued with no job was done without the pool. */
+  private leafDone(e: QemuEvent): void {
+    const t = this.thread(e);
+    if (t.leafData) this.untraced.add(t.leafData);
+    t.leafData = null;
+    // A request completed: a job after this is not its data (with aio=threads the data job is submitted
+    // before the request can complete; with aio=native there is none).
+    t.lastBdrv = null;
+  }
+
   private blkRequest(e: QemuEvent): void {
+    this.leafDone(e);
     const t = this.thread(e);
     this.closeBlkFronts(t);
     // A BlockBackend request has no completion event: once its thread starts the next request, a
@@ -231,6 +251,10 @@ export class QemuRebuilder implements QemuSink {
       }
     }
     if (c) for (const f of c.fronts) f.last = stamp(e);
+    if (c && e.bs !== c.rootBs && (e.kind === QemuKind.BdrvRead || (e.kind === QemuKind.BdrvWrite && (e.flags & BdrvFlag.ZERO_WRITE) === 0))) {
+      if (t.leafData && t.leafData !== e.bs) this.untraced.add(t.leafData);
+      t.leafData = e.bs;
+    }
     const prev = t.lastBdrv;
     const zeroes = e.kind === QemuKind.BdrvZeroes || (e.kind === QemuKind.BdrvWrite && (e.flags & BdrvFlag.ZERO_WRITE) !== 0)
       || (prev !== null && prev.kind === QemuKind.BdrvZeroes && prev.bs === e.bs && prev.offset === e.offset);
@@ -239,9 +263,10 @@ export class QemuRebuilder implements QemuSink {
 
   private submit(e: QemuEvent, mech: HostJob['mech'], key: string, aioType: number | undefined): void {
     const t = this.thread(e);
+    t.leafData = null;
     const j: HostJob = {
       id: this.nextJob++, source: e.source, mech, kind: 'unknown', kindHow: '', node: '', offset: -1, bytes: -1,
-      flags: -1, submit: stamp(e), complete: { ...NO_STAMP }, ret: NaN, cause: -1, causeHow: '',
+      flags: -1, submit: stamp(e), complete: { ...NO_STAMP }, ret: NaN, cause: -1, causeHow: '', opaque: opaqueOf(e),
     };
     const b = t.lastBdrv;
     if (aioType !== undefined && aioType >= 0) {
@@ -269,6 +294,7 @@ export class QemuRebuilder implements QemuSink {
         j.cause = t.chain.fronts[0]!.id;
         j.causeHow = 'data';
         for (const f of t.chain.fronts) {
+          f.dataOpaque = j.opaque;
           f.jobs.push(j.id);
           f.openData++;
           if ((j.flags & BdrvFlag.FUA) !== 0) f.fuaProtocol = true;
@@ -334,7 +360,7 @@ export class QemuRebuilder implements QemuSink {
     const j: HostJob = {
       id: this.nextJob++, source: e.source, mech: 'paio', kind: aioKind(e.type), kindHow: `${e.name} type ${e.type}`,
       node: '', offset: -1, bytes: -1, flags: -1, submit: { ...NO_STAMP }, complete: stamp(e), ret: e.ret, cause: -1,
-      causeHow: '',
+      causeHow: '', opaque: -1,
     };
     this.emitJob(j);
   }
@@ -401,7 +427,7 @@ export class QemuRebuilder implements QemuSink {
     else if (f.kind === 'flush') r.flush++;
     else r.other++;
     this.summary.fronts++;
-    const { vq: _vq, inNum: _i, outNum: _o, handled: _h, linked: _l, fuaFlushSeen: _f, openData: _d, last: _last, thread: _t, ...rec } = f;
+    const { vq: _vq, inNum: _i, outNum: _o, handled: _h, linked: _l, fuaFlushSeen: _f, openData: _d, dataOpaque: _op, last: _last, thread: _t, ...rec } = f;
     this.out.front(rec);
   }
 
@@ -411,6 +437,13 @@ export class QemuRebuilder implements QemuSink {
     if (j.causeHow) this.summary.jobCauses[j.causeHow] = (this.summary.jobCauses[j.causeHow] ?? 0) + 1;
     this.out.job(j);
   }
+}
+
+const OPAQUE = /\bopaque[ =](0x[0-9a-fA-F]{1,13})\b/;
+
+function opaqueOf(e: QemuEvent): number {
+  const m = OPAQUE.exec(e.args);
+  return m ? Number.parseInt(m[1]!, 16) : -1;
 }
 
 function stamp(e: QemuEvent): Stamp {

@@ -77,6 +77,8 @@ export interface HostJob {
   cause: number;
   /** Why it was issued: "data", "fua-emulation", "virtio-flush", "qcow2-metadata", "zeroes-fallback", "". */
   causeHow: string;
+  /** thread_pool_submit's `opaque` pointer as a number (the coroutine's stack), -1 when absent. */
+  opaque: number;
 }
 
 export interface QemuDeviceInfo {
