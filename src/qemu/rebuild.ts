@@ -381,6 +381,7 @@ export class QemuRebuilder implements QemuSink {
       f.device = e.obj;
       if (f.vq) this.vqToVdev.set(f.vq, e.obj);
     }
+    if (!f.handled) this.handOver(e, f);
     f.complete = stamp(e);
     f.completeHow = e.name;
     f.status = e.status;
@@ -402,6 +403,38 @@ export class QemuRebuilder implements QemuSink {
       removeFrom(this.unlinked, f);
     }
     this.emitFront(f);
+  }
+
+  /**
+   * A flush cannot complete before its host job: when a request popped with no read/write completes while
+   * every job taken as its own still runs, those jobs belong to the next request waiting in that thread
+   * (two devices flushed at once; this one elided by bdrv_co_flush's write_gen check, block/io.c).
+   */
+  private handOver(e: QemuEvent, f: OpenFront): void {
+    if (f.jobs.length === 0) return;
+    const open = [...this.openJobs.values()].filter((j) => f.jobs.includes(j.id));
+    if (open.length !== f.jobs.length) return;
+    const t = this.thread(e);
+    const first = Math.min(...open.map((j) => j.submit.seq));
+    const g = t.flushCandidates.find((x) => x !== f && x.jobs.length === 0 && x.issue.seq < first);
+    if (!g) return;
+    removeFrom(t.flushCandidates, g);
+    // classified again for the request they serve (rule 4: out_num 1 a flush, ≥ 2 a discard or write-zeroes)
+    const flush = !(g.outNum >= 2);
+    for (const j of open) {
+      j.cause = g.id;
+      if (j.causeHow === 'virtio-flush' || j.causeHow === 'virtio-discard') {
+        j.kind = flush ? 'flush' : 'discard';
+        j.causeHow = flush ? 'virtio-flush' : 'virtio-discard';
+        j.kindHow = `virtio request with no read/write handled, out_num ${g.outNum} (handed over: the request first taken completed before it)`;
+      }
+    }
+    g.jobs.push(...f.jobs);
+    g.kind = flush ? 'flush' : 'other';
+    g.kindHow = flush ? 'no read/write handled; its host flush job' : `no read/write handled; pop out_num ${g.outNum}`;
+    f.jobs = [];
+    f.kind = 'other';
+    this.count('qemu: host job handed to the next request (the first completed before it)', 1, e);
   }
 
   /** BlockBackend requests end when their thread has moved on and all their jobs are done. */
