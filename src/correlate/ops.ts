@@ -60,6 +60,8 @@ export class OpTable {
   durable: Float64Array;
   /** Row of the flush that made it durable; -1 = at its own completion (FUA / write-through); -2 = never. */
   durableBy: Int32Array;
+  /** As `durable`, counting ops of unknown kind as flushes (the same array when there are none). */
+  maybeDurable: Float64Array = new Float64Array(0);
   /** Rows dropped because of MAX_OPS. */
   dropped = 0;
   writeThrough = false;
@@ -178,11 +180,23 @@ export class OpTable {
    * D4 a failed write has no guarantee (NaN).
    */
   computeDurability(): void {
+    this.durable = new Float64Array(this.n);
+    this.durableBy = new Int32Array(this.n);
+    this.fill(this.durable, this.durableBy, false);
+    // ops of unknown kind (untyped QEMU host jobs) may be flushes: the durability they could have given
+    this.maybeDurable = this.durable;
+    if (this.counts().unknown > 0) {
+      this.maybeDurable = new Float64Array(this.n);
+      this.fill(this.maybeDurable, new Int32Array(this.n), true);
+    }
+  }
+
+  private fill(durable: Float64Array, durableBy: Int32Array, unknownFlushes: boolean): void {
     const n = this.n;
-    this.durable = new Float64Array(n);
-    this.durableBy = new Int32Array(n);
     const flushes: number[] = [];
-    for (let i = 0; i < n; i++) if (this.kind[i] === OpKind.Flush && this.done(i)) flushes.push(i);
+    for (let i = 0; i < n; i++) {
+      if ((this.kind[i] === OpKind.Flush || (unknownFlushes && this.kind[i] === OpKind.Unknown)) && this.done(i)) flushes.push(i);
+    }
     flushes.sort((a, b) => this.tI[a]! - this.tI[b]!);
     // suffix minimum of completion over flushes ordered by issue
     const m = flushes.length;
@@ -202,19 +216,19 @@ export class OpTable {
     }
     for (let i = 0; i < n; i++) {
       if (this.kind[i] !== OpKind.Write) {
-        this.durable[i] = NaN;
-        this.durableBy[i] = -2;
+        durable[i] = NaN;
+        durableBy[i] = -2;
         continue;
       }
       if (!this.done(i) || this.has(i, OpFlag.AWAIT_FINAL)) {
-        this.durable[i] = this.has(i, OpFlag.COMPLETE) && !this.has(i, OpFlag.OK) ? NaN : Infinity;
-        this.durableBy[i] = -2;
+        durable[i] = this.has(i, OpFlag.COMPLETE) && !this.has(i, OpFlag.OK) ? NaN : Infinity;
+        durableBy[i] = -2;
         continue;
       }
       const c = this.tC[i]!;
       if (this.writeThrough || this.has(i, OpFlag.FUA)) {
-        this.durable[i] = c;
-        this.durableBy[i] = -1;
+        durable[i] = c;
+        durableBy[i] = -1;
         continue;
       }
       // first flush with tI > c
@@ -225,8 +239,8 @@ export class OpTable {
         if (this.tI[flushes[mid]!]! > c) hi = mid;
         else lo = mid + 1;
       }
-      this.durable[i] = sufMin[lo]!;
-      this.durableBy[i] = sufArg[lo]!;
+      durable[i] = sufMin[lo]!;
+      durableBy[i] = sufArg[lo]!;
     }
   }
 
