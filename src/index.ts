@@ -95,6 +95,7 @@ export async function analyze(inputs: Array<string | InputSpec>, options: Analyz
     layer.inputs.push(spec.path);
     report.inputs.push(await readInput(spec, layer, env, options, report));
   }
+  for (const stage of stages) stage.prepare?.(env);
   for (const layer of layers.values()) {
     report.layers.push({ name: layer.name, inputs: layer.inputs, devices: [...layer.devices].map(formatDev) });
     for (const { stage, analyzer } of layer.sinks) stage.contribute(report, layer.name, analyzer.finish(), env);

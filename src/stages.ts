@@ -16,6 +16,11 @@ export interface Stage {
   enabled(options: AnalyzeOptions): boolean;
   create(env: AnalysisEnv, layer: string, options: AnalyzeOptions): EventAnalyzer<unknown>;
   contribute(report: Report, layer: string, result: unknown, env: AnalysisEnv): void;
+  /**
+   * Once, after every layer has been read and before any layer's analyzers finish: cross-layer facts the
+   * per-layer rules need (a device's cache mode shown by the layer below), put into `env.options`.
+   */
+  prepare?(env: AnalysisEnv): void;
   /** Once, after every layer has been read and contributed (cross-layer stages). */
   finishAll?(report: Report, env: AnalysisEnv): unknown;
 }

@@ -96,10 +96,13 @@ export function declaredFor(decls: readonly CacheDeclaration[], dev: DevId, name
 export interface ResolvedCache {
   mode: CacheMode;
   source: CacheSource;
+  /** Shown by the layer below (a QEMU device's WCE, see correlate): known, like a declaration; the words say how. */
+  fromBelow?: string;
 }
 
-export function resolveCache(decl: CacheDeclaration | undefined, flushEvidence: number): ResolvedCache {
+export function resolveCache(decl: CacheDeclaration | undefined, flushEvidence: number, below?: { mode: 'writeback' | 'writethrough'; how: string }): ResolvedCache {
   if (decl) return { mode: decl.mode, source: 'declared' };
+  if (below) return { mode: below.mode, source: 'inferred', fromBelow: below.how };
   if (flushEvidence > 0) return { mode: 'writeback', source: 'inferred' };
   return { mode: 'unknown', source: 'unknown' };
 }

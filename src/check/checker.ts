@@ -124,7 +124,8 @@ export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventA
         const names = namesOf(env, m.dev, sourcesOfDev.get(m.dev) ?? [], (s) => devsOfSource.get(s)?.size ?? 0);
         const decl = declaredFor(decls, m.dev, names);
         if (decl) used.add(decl);
-        const cache = resolveCache(decl, m.flushEvidence);
+        const below = (env.options['cacheFromBelow'] as Record<string, Record<string, { mode: 'writeback' | 'writethrough'; how: string }>> | undefined)?.[layer]?.[m.devText];
+        const cache = resolveCache(decl, m.flushEvidence, below);
         const given = (env.options['deviceNames'] as Record<string, unknown> | undefined)?.[m.devText];
         const name = given !== undefined ? names[0] : names.find(looksLikeDiskName);
         const ctx: FinishContext = {

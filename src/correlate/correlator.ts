@@ -76,6 +76,11 @@ export interface CorrelationResult {
   qemu: Array<{ layer: string; device: string; devices: string[]; summary?: RebuildSummary }>;
   /** The built stack, for `follow` (not serialized). */
   stack: BuiltStack;
+  /**
+   * Block devices whose cache the level below shows (a guest disk over a QEMU device): write-through when
+   * QEMU adds FUA to every write (WCE=0), write-back when it adds none (WCE=1), whatever the guest's queue says.
+   */
+  cacheFromBelow: Array<{ layer: string; device: string; mode: 'writeback' | 'writethrough'; how: string }>;
 }
 
 export interface BuiltEdge extends StackEdge {
@@ -113,6 +118,16 @@ export class Correlator {
     }
     if (!l.sources.includes(source)) l.sources.push(source);
     return l;
+  }
+
+  /** A layer whose trace shows devices stacked on one another (remap events from a device in the same layer). */
+  hasStackedDevices(): boolean {
+    for (const l of this.layers.values()) {
+      const devs = l.block?.devices() ?? [];
+      const ids = new Set(devs.map((d) => d.dev));
+      if (devs.some((d) => [...d.remaps.keys()].some((from) => ids.has(from)))) return true;
+    }
+    return false;
   }
 
   blockSink(layer: string, sourceIndex: number): EventSink {
@@ -170,6 +185,7 @@ export class Correlator {
           v.front.writeThrough = declared !== undefined && WRITE_THROUGH.has(declared);
           const suffix = v !== main || rival ? ` ${v.device}` : '';
           const front = node({ name: `${name}${suffix}`, layer: name, table: v.front, cache, dev: -1, links: v.links });
+          if (v.cache.volatileShown && !declared) front.volatileShown = v.cache.volatileShown;
           const back = node({ name: `${name}:jobs${suffix}`, layer: name, table: v.back, cache: { mode: 'host syscalls', source: 'inferred', how: 'durable only after a later fdatasync/fsync job' }, dev: -1 });
           front.partner = back.index;
           layer.nodes.push(front, back);
@@ -180,16 +196,6 @@ export class Correlator {
     }
     const graph = buildEdges(layers, this.opts.maps);
     limitations.push(...graph.limitations);
-    // A guest above a write-through QEMU device sees WCE=0: its writes are promised durable at completion.
-    for (const e of graph.edges) {
-      const up = levels[e.upper]!;
-      const low = levels[e.lower]!;
-      if (up.table.role === 'block' && low.table.role === 'qemu-front' && up.cache.source !== 'declared'
-        && WRITE_THROUGH.has(low.cache.mode.replace(/ .*/, ''))) {
-        up.table.writeThrough = true;
-        up.cache = { mode: 'writethrough', source: 'inferred', how: `the QEMU device below is ${low.cache.mode} (virtio-blk reports WCE=0)` };
-      }
-    }
     // Align every edge first: matching resolves host jobs of unknown type into flushes or discards.
     const built: BuiltEdge[] = graph.edges.map((e) => {
       const up = levels[e.upper]!.table;
@@ -207,12 +213,31 @@ export class Correlator {
     const kept = pickByAlignment(built, levels, limitations);
     built.length = 0;
     built.push(...kept);
+    // A guest above a write-through QEMU device sees WCE=0: its writes are promised durable at completion.
+    // Above a QEMU device that adds no FUA, it sees WCE=1: a volatile cache, whatever its own queue says.
+    const cacheFromBelow: CorrelationResult['cacheFromBelow'] = [];
+    for (const e of built) {
+      const up = levels[e.upper]!;
+      const low = levels[e.lower]!;
+      if (up.table.role !== 'block' || low.table.role !== 'qemu-front' || e.ambiguous !== undefined) continue;
+      if (WRITE_THROUGH.has(low.cache.mode.replace(/ .*/, ''))) {
+        cacheFromBelow.push({ layer: up.layer, device: up.table.device, mode: 'writethrough', how: `the QEMU device below is ${low.cache.mode} (virtio-blk reports WCE=0)` });
+        if (up.cache.source === 'declared') continue;
+        up.table.writeThrough = true;
+        up.cache = { mode: 'writethrough', source: 'inferred', how: `the QEMU device below is ${low.cache.mode} (virtio-blk reports WCE=0)` };
+      } else if (low.volatileShown) {
+        cacheFromBelow.push({ layer: up.layer, device: up.table.device, mode: 'writeback', how: low.volatileShown });
+      }
+    }
+
     for (const lv of levels) lv.table.computeDurability();
+    const spans = sourceSpans(levels);
     const findings: Finding[] = [];
     const stats: PairStats[] = [];
     const byGroup = new Map<number, Array<{ findings: Finding[]; stats: PairStats }>>();
     for (const e of built) {
-      const r = checkPair({ env: this.env, upper: levels[e.upper]!, lower: levels[e.lower]!, map: e.map, mapSource: e.mapSource, links: e.links, alignment: e.alignment });
+      const lower = levels[e.lower]!;
+      const r = checkPair({ env: this.env, upper: levels[e.upper]!, lower, map: e.map, mapSource: e.mapSource, links: e.links, alignment: e.alignment, lowerObserved: observed(lower.table, spans) });
       r.stats.map = e.map.describe;
       r.stats.mapSource = e.mapSource;
       if (e.fit) r.stats.mapFit = e.fit;
@@ -250,6 +275,7 @@ export class Correlator {
       limitations: [...new Set(limitations)],
       qemu: qemuInfo,
       stack: { levels, edges: built, layers },
+      cacheFromBelow,
     };
   }
 }
@@ -262,6 +288,31 @@ export class Correlator {
  * candidate with such coverage and 1.3 times the support of every other wins; otherwise the group stays
  * ambiguous and a verdict is given only where every candidate agrees.
  */
+/** First and last time of each source (trace file or stream), over every level read from it. */
+function sourceSpans(levels: StackNode[]): Map<number, [number, number]> {
+  const out = new Map<number, [number, number]>();
+  for (const lv of levels) {
+    const t = lv.table;
+    if (t.orderOnly) continue;
+    for (let i = 0; i < t.n; i++) {
+      const src = t.src[i]!;
+      let sp = out.get(src);
+      if (!sp) out.set(src, (sp = [Infinity, -Infinity]));
+      const a = t.tI[i]!;
+      const b = Number.isFinite(t.tC[i]!) ? t.tC[i]! : a;
+      if (a < sp[0]) sp[0] = a;
+      if (b > sp[1]) sp[1] = b;
+    }
+  }
+  return out;
+}
+
+function observed(t: OpTable, spans: Map<number, [number, number]>): [number, number] | undefined {
+  if (t.n === 0 || t.orderOnly) return undefined;
+  const sp = spans.get(t.src[0]!);
+  return sp ? [sp[0], sp[1]] : undefined;
+}
+
 const MIN_COVERAGE = 0.85;
 const CLEAR_LEAD = 1.3;
 

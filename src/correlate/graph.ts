@@ -34,6 +34,8 @@ export interface StackNode extends Level {
   /** QEMU front ↔ back partner (node index), and the front's row → back rows links. */
   partner?: number;
   links?: Map<number, number[]>;
+  /** QEMU front: how the trace shows its guest sees a volatile cache (cache-mode.ts). */
+  volatileShown?: string;
 }
 
 export interface StackLayer {

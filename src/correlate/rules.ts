@@ -35,6 +35,8 @@ export interface PairInput {
   alignment: Alignment;
   /** How the map was established (graph.ts); 'none': data cannot be followed, flush-level questions only. */
   mapSource?: MapSource;
+  /** First and last time (lower clock) of the trace(s) the lower device was recorded in. */
+  lowerObserved?: [number, number];
 }
 
 export interface PairStats {
@@ -64,6 +66,9 @@ export interface PairStats {
 }
 
 type Verdict = 'honored' | 'violated' | 'undecided' | 'skip';
+/** clock: within the alignment uncertainty; end: after the lower trace's last event; order: placed by order only;
+ * unknown-jobs: lower ops of unknown kind may have been the flush. */
+type UndecidedWhy = 'clock' | 'end' | 'order' | 'unknown-jobs';
 
 interface Lookup {
   at: number;
@@ -89,7 +94,8 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     if (!links) endsAfter.set(x.u, L.tC[x.lLast ?? x.l]!);
   }
   const idx = new RangeIndex(L, [OpKind.Write]);
-  const lowerEnd = lastTime(L);
+  // what the lower trace observed: a device in a stream with others was traced as long as the stream ran
+  const lowerEnd = Math.max(lastTime(L), p.lowerObserved?.[1] ?? -Infinity);
   const lc = L.counts();
   const uc = U.counts();
   // a job of unknown kind (a thread-pool job QEMU 7.2 does not type) may be a flush: it forbids a count-level proof
@@ -102,7 +108,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     flushLevel: 0, notFollowedPromises: 0, undecidedNeverDurable: 0,
   };
   const timed = clock.kind === 'offset' || clock.kind === 'identity';
-  const lowerStart = firstTime(L);
+  const lowerStart = Math.min(firstTime(L), p.lowerObserved?.[0] ?? Infinity);
   /**
    * Whether the lower trace was recording when the upper promise was made. An empty lower trace is a
    * device traced and silent; without a timed clock the traces are taken as recorded together (said so).
@@ -196,12 +202,27 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     return { at, maybeAt, rows, how: 'searched' };
   }
 
+  /** Why the last `verdict` was undecided. */
+  let why: UndecidedWhy = 'clock';
   function verdict(lk: Lookup, promiseTime: number, promiseRow: number): Verdict {
     const v = verdict0(lk, promiseTime, promiseRow);
     // jobs QEMU 7.2 does not type (aio=native, qcow2) may have been the flush that kept it: not a proof
-    if (v === 'violated' && lk.maybeAt !== undefined && lk.maybeAt <= clock.toLower(promiseTime)[1]) return 'undecided';
+    if (v === 'violated' && lk.maybeAt !== undefined && lk.maybeAt <= clock.toLower(promiseTime)[1]) {
+      why = 'unknown-jobs';
+      return 'undecided';
+    }
+    if (v === 'undecided') {
+      const [, hi] = clock.toLower(promiseTime);
+      why = lk.how === 'searched' && clock.kind === 'order' ? 'order' : lk.at === Infinity && hi >= lowerEnd ? 'end' : 'clock';
+    }
     return v;
   }
+  const undecidedBy: Record<UndecidedWhy, number> = { clock: 0, end: 0, order: 0, 'unknown-jobs': 0 };
+  const firstUndecided: Partial<Record<UndecidedWhy, number>> = {};
+  const noteUndecided = (row: number) => {
+    undecidedBy[why]++;
+    if (firstUndecided[why] === undefined) firstUndecided[why] = row;
+  };
 
   function verdict0(lk: Lookup, promiseTime: number, promiseRow: number): Verdict {
     const at = lk.at;
@@ -283,6 +304,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
       if (v === 'violated') bad.push([w, lk]);
       else {
         undecided++;
+        if (undecided === 1) noteUndecided(f);
         if (!Number.isFinite(lk.at)) undecidedFar++;
       }
     }
@@ -349,6 +371,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     if (v === 'honored') stats.honored++;
     else if (v === 'undecided') {
       stats.undecided++;
+      noteUndecided(u);
       if (!Number.isFinite(lk.at)) stats.undecidedNeverDurable++;
     }
     else {
@@ -369,18 +392,30 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
   }
 
   findings.push(...orderInversions(p, lookup));
-  if (stats.undecided > 0) {
-    // Data made durable below within the uncertainty of the acknowledgement is a question of µs, said as info;
-    // data never durable below while the trace ended within the uncertainty is a suspicion: a warning.
+  const width = alignment.widthSeconds !== undefined ? `±${(alignment.widthSeconds / 2 * 1e6).toFixed(1)} µs` : alignment.method;
+  const lastBelow = Number.isFinite(lowerEnd) ? ` (its last event at ${(lowerEnd / 1e9).toFixed(6)} s, ${lower.name} clock)` : '';
+  const reasons: Record<UndecidedWhy, [Finding['severity'], string]> = {
+    // the data made durable below within µs of the acknowledgement: a question of clocks, said as info
+    clock: ['info', `the data became durable at ${lower.name} within the clock-alignment uncertainty of the acknowledgement (${width}); traces on one clock (one trace session) would decide them`],
+    // data never durable below and the lower trace over: a suspicion, a warning
+    end: ['warning', `they were acknowledged after ${lower.name}'s trace ends${lastBelow} and their data never reached it or was never made durable there; if ${lower.name} was still being traced (one blktrace run), they were broken: give the devices' traces as one stream (one blkparse -i of all devices, or the ftrace buffer) to decide`],
+    order: ['info', `the writes below were found by sector alone and placed only by order (no timestamps on one side): a timed trace (QEMU -msg timestamp=on) would decide them`],
+    'unknown-jobs': ['info', `${lower.name} has operations of unknown kind (QEMU 7.2 does not type thread-pool jobs; aio=native data leaves none) that may have been the flushes that kept them`],
+  };
+  for (const k of Object.keys(undecidedBy) as UndecidedWhy[]) {
+    const n = undecidedBy[k];
+    if (n === 0) continue;
+    const [severity, text] = reasons[k];
+    const row = firstUndecided[k];
     findings.push({
       rule: 'cross-layer-undecided',
-      severity: stats.undecidedNeverDurable > 0 ? 'warning' : 'info',
+      severity,
       layer: upper.layer,
       device: U.device,
-      time: -1,
-      message: `${stats.undecided} promise(s) of ${upper.name} could not be decided against ${lower.name}: the data became durable below within the clock-alignment uncertainty of the acknowledgement (${alignment.method}${alignment.widthSeconds !== undefined ? `, ±${(alignment.widthSeconds / 2 * 1e6).toFixed(1)} µs` : ''}).`,
-      evidence: [],
-      details: { undecided: stats.undecided, lower: stats.lower },
+      time: row !== undefined ? evTime(env, upper, row) : -1,
+      message: `${n} promise(s) of ${upper.name} could not be decided at ${lower.name}: ${text}.`,
+      evidence: row !== undefined ? [opEvidence(env, upper, row, 'C', 'first undecided promise')] : [],
+      details: { undecided: n, lower: stats.lower, reason: k },
     });
   }
   if (stats.notFollowedPromises > 0) {

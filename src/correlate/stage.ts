@@ -22,14 +22,20 @@ interface State {
   correlator: Correlator;
   layers: Set<string>;
   qemuLayers: Set<string>;
+  result?: CorrelationResult;
+  done: boolean;
 }
+
+/** Where the correlate stage leaves each device's cache as the layer below shows it (read by the checker). */
+export const CACHE_FROM_BELOW = 'cacheFromBelow';
+export type CacheFromBelow = Record<string, Record<string, { mode: 'writeback' | 'writethrough'; how: string }>>;
 
 const states = new WeakMap<AnalysisEnv, State>();
 
 function state(env: AnalysisEnv): State {
   let s = states.get(env);
   if (!s) {
-    s = { correlator: createCorrelator(env, (env.options['correlate'] as CorrelateOptions | undefined) ?? {}), layers: new Set(), qemuLayers: new Set() };
+    s = { correlator: createCorrelator(env, (env.options['correlate'] as CorrelateOptions | undefined) ?? {}), layers: new Set(), qemuLayers: new Set(), done: false };
     states.set(env, s);
   }
   return s;
@@ -60,31 +66,29 @@ export const correlateStage = {
     };
   },
   contribute(): void {},
-  /** After every layer: correlate when there are two layers or more, or a QEMU trace (its own front/back pair). */
-  finishAll(report: Report, env: AnalysisEnv): CorrelationResult | undefined {
+  /**
+   * After every layer is read, before the per-layer rules finish: correlate when there are two layers or
+   * more, a QEMU trace (its own front/back pair) or a layer whose devices are stacked (remap events), and
+   * hand the checker each device's cache as the layer below shows it.
+   */
+  prepare(env: AnalysisEnv): void {
     const s = states.get(env);
-    if (!s || (s.layers.size < 2 && s.qemuLayers.size === 0)) return undefined;
-    const result = s.correlator.finish();
-    contributeCorrelation(report, result);
-    return result;
+    if (!s || s.done) return;
+    s.done = true;
+    if (s.layers.size < 2 && s.qemuLayers.size === 0 && !s.correlator.hasStackedDevices()) return;
+    s.result = s.correlator.finish();
+    const below: CacheFromBelow = {};
+    for (const c of s.result.cacheFromBelow) (below[c.layer] ??= {})[c.device] = { mode: c.mode, how: c.how };
+    env.options[CACHE_FROM_BELOW] = below;
+  },
+  finishAll(report: Report, env: AnalysisEnv): CorrelationResult | undefined {
+    correlateStage.prepare(env);
+    const s = states.get(env);
+    if (!s?.result) return undefined;
+    contributeCorrelation(report, s.result);
+    return s.result;
   },
 };
-
-/**
- * A single-layer check cannot tell a write-through device from `nobarrier`
- * (no flush either way): when the stack shows the layer is write-through
- * (e.g. QEMU reports WCE=0 and writes FUA to the host), a flush-never-issued
- * that only held "if the cache is volatile" is not a violation: it becomes
- * info, saying why.
- */
-function settleWriteThrough(report: Report, layer: string, device: string, how: string | undefined): void {
-  for (const f of report.findings) {
-    if (f.rule !== 'flush-never-issued' || f.severity !== 'warning' || f.layer !== layer) continue;
-    if (device && f.device && f.device !== device) continue;
-    f.severity = 'info';
-    f.message += ` Not a violation: the stack shows this device is write-through${how ? ` (${how})` : ''}, so no flush is needed.`;
-  }
-}
 
 /** Put a correlation result into the report (findings, alignment, layer cache modes, the correlation section). */
 export function contributeCorrelation(report: Report, r: CorrelationResult): void {
@@ -95,7 +99,6 @@ export function contributeCorrelation(report: Report, r: CorrelationResult): voi
     if (lr && lv.name === lv.layer && lv.cache.source !== 'unknown') {
       lr.cacheMode = { mode: lv.cache.mode, source: lv.cache.source, how: lv.cache.how };
     }
-    if (lv.name === lv.layer && lv.cache.mode === 'writethrough') settleWriteThrough(report, lv.layer, lv.device, lv.cache.how);
   }
   report.correlation = {
     levels: r.levels,

@@ -20,7 +20,15 @@ export interface CacheModeInference {
   how: string;
   /** True when the guest sees no volatile write cache (WCE=0): its writes are promised durable at completion. */
   writeThrough: boolean;
+  /**
+   * Set when the trace shows the guest sees a volatile write cache (WCE=1): QEMU added FUA to none of its
+   * writes (cache.writeback=on; blk_co_do_pwritev_part adds BDRV_REQ_FUA only when it is off). The words say so.
+   */
+  volatileShown?: string;
 }
+
+/** Writes needed before "QEMU added FUA to none of them" is taken as cache.writeback=on. */
+const MIN_WRITES_SHOWN = 4;
 
 export class CacheModeTracker {
   private writes = 0;
@@ -60,6 +68,14 @@ export class CacheModeTracker {
   }
 
   infer(): CacheModeInference {
+    const r = this.infer0();
+    if (!r.writeThrough && this.fuaAdded === 0 && this.writes - this.fuaAsked >= MIN_WRITES_SHOWN) {
+      r.volatileShown = `QEMU added FUA to none of its ${this.writes - this.fuaAsked} write(s) without FUA (cache.writeback=on): the guest sees a volatile write cache (virtio-blk WCE=1)`;
+    }
+    return r;
+  }
+
+  private infer0(): CacheModeInference {
     if (this.writes > 0 && this.fuaAdded === this.writes - this.fuaAsked && this.fuaAdded > 0) {
       return {
         mode: 'writethrough',

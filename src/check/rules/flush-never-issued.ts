@@ -52,7 +52,7 @@ export const flushNeverIssued: RuleFactory = {
       const v = m.volatile;
       const oldest = v.oldestPending() ?? m.firstTime;
       const stretch = Math.max(0, m.lastTime - oldest);
-      const unknown = ctx.cache.source !== 'declared';
+      const unknown = ctx.cache.source !== 'declared' && ctx.cache.fromBelow === undefined;
       const last = m.lastSyncMeta();
       const evidence = [m.firstSyncMeta, ...m.genEvidence, last]
         .filter((x): x is NonNullable<typeof x> => x !== undefined)
@@ -69,7 +69,7 @@ export const flushNeverIssued: RuleFactory = {
             `and no flush or FUA ever reached the device: ` +
             (unknown ? 'if its write cache is volatile, ' : 'with its volatile write cache, ') +
             `all of them could be lost on power failure; the oldest has been unflushed for ${formatSecs(stretch)}` +
-            (unknown ? ' (cache mode unknown: declare it with --cache DEV=writeback|writethrough).' : '.'),
+            (unknown ? ' (cache mode unknown: declare it with --cache DEV=writeback|writethrough).' : ctx.cache.fromBelow ? ` (the layer below shows it: ${ctx.cache.fromBelow}).` : '.'),
           evidence,
           {
             writesCompleted: m.writesCompleted,

@@ -45,7 +45,7 @@ export const MAX_FINDINGS_PER_DEVICE = 5;
 
 /** Severity of a finding that holds only if the cache is volatile. */
 export function cacheSeverity(ctx: FinishContext, whenKnown: FindingSeverity): FindingSeverity {
-  return ctx.cache.source === 'declared' ? whenKnown : 'warning';
+  return ctx.cache.source === 'declared' || ctx.cache.fromBelow !== undefined ? whenKnown : 'warning';
 }
 
 export function makeFinding(
