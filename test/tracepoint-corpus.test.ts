@@ -21,6 +21,7 @@ import { detectFormat } from '../src/formats/registry.js';
 import { Act, type BlockEvent } from '../src/model/event.js';
 import { Op } from '../src/model/rwbs.js';
 import { parseBuffer } from './helpers/chunking.js';
+import { cgroupMessages, withoutMessages } from './blktrace-helpers.js';
 
 const CORPUS = CORPUS_DIR;
 const present = existsSync(CORPUS);
@@ -79,17 +80,26 @@ test('every capture: Q/D/C × read/write/flush/FUA per device equal blkparse, in
       compared++;
     }
   }
-  assert.equal(compared, caps.length * 4 - 3, 'the 3 guest-side directories have no trace-cmd report');
+  // Only the guest-side directories (guest/<capture>/guest) lack a trace-cmd report: the guest's initramfs
+  // has no trace-cmd; every other directory must have given its four texts.
+  const guestSide = caps.filter((c) => /^guest\/[^/]+\/guest$/.test(c.dir)).length;
+  assert.equal(compared, caps.length * 4 - guestSide, `the ${guestSide} guest-side directories have no trace-cmd report`);
 });
 
 const REQUEST_ACTS = new Set<number>([Act.Queue, Act.GetRq, Act.Insert, Act.Issue, Act.Complete, Act.BackMerge, Act.FrontMerge, Act.Remap, Act.Split, Act.Requeue]);
 
 test('differences the formats force, each with its reason (and nothing else differs)', { skip: !present && 'no ../shared/corpus' }, () => {
-  const seen = { usTimes: 0, noPlug: 0, emptyBioSector: 0, flushIssueSector: 0, writeZeroes: 0, ioStart: 0, splitBytes: 0 };
+  const seen = { usTimes: 0, noPlug: 0, emptyBioSector: 0, flushIssueSector: 0, writeZeroes: 0, ioStart: 0, splitBytes: 0, cgroupMessage: 0, emptyBioParentSector: 0 };
   for (const cap of captures()) {
     const bp = cap.blkparse;
-    const classic = cap.formats.find((f) => f.file === 'ftrace-blk-classic.txt')!.events;
-    const def = cap.formats.find((f) => f.file === 'ftrace-blk.txt')!.events;
+    // (7) blkparse 1.2.0 prints no message record tagged with a cgroup id (`handle_notify` switches on the
+    //     exact action); the blk tracer's texts print it ("m N md md_update_sb" of md0 in the stack capture).
+    //     Only the records the capture's blktrace files show to be such messages are left out here.
+    const bdir = join(CORPUS, cap.dir, 'blktrace');
+    const unprinted = cgroupMessages(readdirSync(bdir).filter((f) => /\.blktrace\.\d+$/.test(f)).map((f) => join(bdir, f)));
+    seen.cgroupMessage += unprinted.length;
+    const classic = withoutMessages(cap.formats.find((f) => f.file === 'ftrace-blk-classic.txt')!.events, unprinted);
+    const def = withoutMessages(cap.formats.find((f) => f.file === 'ftrace-blk.txt')!.events, unprinted);
     // blk_classic is blkparse's record without the sequence column: identical
     // events in the same order, absolute trace clock in ns (blkparse: since its first event).
     const byDev = (evs: BlockEvent[]) => [...evs].sort((a, b) => a.dev - b.dev); // stable: per-device order kept
@@ -133,11 +143,17 @@ test('differences the formats force, each with its reason (and nothing else diff
             seen.writeZeroes++;
           }
           // (6) tracepoints print the sector of a zero-size bio and of the flush request's issue
-          //     ("FWS 0 + 0", "FF 0 () 0 + 0"); blkparse prints none ("Q FWS [comm]", "D FN [comm]")
-          if (bytes === 0 && sector === 0 && e.act !== Act.Complete) {
-            sector = -1;
+          //     ("FWS 0 + 0", "FF 0 () 0 + 0"); blkparse prints none ("Q FWS [comm]", "D FN [comm]"):
+          //     blkparse_fmt.c `process_default` prints a sector for Q/D/I/B/M/F/G/S only when
+          //     `t_sec(t)` (bytes >> 9) is not 0; C, R and A always print one. The sector is 0 for a
+          //     flush a filesystem submits, and the parent's sector for the empty PREFLUSH bio a
+          //     stacked driver passes on (md0 of the guest stack: "block_bio_queue: 9,0 FWFSM 34836 + 0"
+          //     after "A FWFSM 34836 + 0 <- (252,0) 32788"; blkparse: "Q FWFSM [jbd2/dm-0-8]").
+          if (bytes === 0 && e.act !== Act.Complete && e.act !== Act.Requeue && e.act !== Act.Remap && e.act !== Act.Split) {
             if (op === Op.Flush) seen.flushIssueSector++;
-            else seen.emptyBioSector++;
+            else if (sector === 0) seen.emptyBioSector++;
+            else seen.emptyBioParentSector++;
+            sector = -1;
           }
           if (e.act === Act.Split) bytes = 0; // (1)
         }
