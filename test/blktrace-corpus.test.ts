@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { resolveBlktraceSet } from '../src/io/blktrace-files.js';
 import { ftraceBlkBinFormat } from '../src/formats/blktrace/spec.js';
 import { parseBuffer } from './helpers/chunking.js';
-import { compareWithBlkparse, parseBlkparseText, readSet } from './blktrace-helpers.js';
+import { cgroupMessages, compareWithBlkparse, parseBlkparseText, readSet, withoutMessages } from './blktrace-helpers.js';
 
 const CORPUS = CORPUS_DIR;
 
@@ -29,6 +29,7 @@ function blktraceDirs(root: string): string[] {
 test('corpus: every blktrace set equals its blkparse text, event by event', async (t) => {
   if (!existsSync(CORPUS)) return t.skip(`no corpus at ${CORPUS}`);
   let sets = 0;
+  let unprintedMessages = 0;
   for (const dir of blktraceDirs(CORPUS)) {
     const resolved = (await resolveBlktraceSet(dir))!;
     assert.deepEqual(resolved.ignored, [], dir);
@@ -37,11 +38,16 @@ test('corpus: every blktrace set equals its blkparse text, event by event', asyn
       const r = await readSet(files);
       assert.equal(r.diag.total, 0, `${dir}/${name}: ${JSON.stringify(r.diag.list())}`);
       const text = parseBlkparseText(readFileSync(join(dirname(dir), `${name}.blkparse.txt`)));
-      assert.deepEqual(compareWithBlkparse(r.events, text), [], `${dir}/${name}`);
+      // blkparse 1.2.0 prints no message tagged with a cgroup id (md0 of guest/vm-stack-none-threads:
+      // "md md_update_sb"): every event it left out must be such a record of the files (cgroupMessages).
+      const unprinted = cgroupMessages(files);
+      unprintedMessages += unprinted.length;
+      assert.deepEqual(compareWithBlkparse(withoutMessages(r.events, unprinted), text), [], `${dir}/${name}`);
       sets++;
     }
   }
   assert.ok(sets >= 20, `${sets} sets`);
+  assert.ok(unprintedMessages >= 1, 'the stack capture holds a cgroup-tagged message');
 });
 
 test('corpus: ftrace-blk-bin.raw gives the events of the blktrace sets', async (t) => {

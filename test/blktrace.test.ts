@@ -148,6 +148,24 @@ test('sequence gaps are lost events; u32 wrap-around is not', () => {
   assert.equal(w.diag.total, 0, JSON.stringify(w.diag.list()));
 });
 
+test('a note carrying its stream\'s next sequence number fills it; any other number on a note is ignored, never counted', () => {
+  const dev = makeDev(9, 0);
+  const q = (seq: number, time: number, cpu = 0) => v7Record({ seq, time: BigInt(time), action: Act.Queue | (0x02 << 16), bytes: 1024, sector: 2050n, device: dev, cpu });
+  const msg = (seq: number, time: number, cpu = 0) => v7Record({ seq, time: BigInt(time), action: (0x400 << 16) | 0x100 | 2, pid: 122, device: dev, cpu, pdu: Buffer.concat([Buffer.alloc(8, 1), Buffer.from('md md_update_sb')]) });
+  const lost = (...recs: Buffer[]) => parseBuffer(blktraceFormat, Buffer.concat(recs)).diag.count(Reason.lost);
+  // a converter numbered the message (the corpus' stack capture, md0 CPU 0: 20, [21], 22): nothing lost
+  assert.equal(lost(q(20, 1), msg(21, 2), q(22, 3)), 0);
+  // the kernel's own notes carry 0: a real gap after one is still a gap
+  assert.equal(lost(q(20, 1), msg(0, 2), q(22, 3)), 1);
+  // a number that is not the next one (relay memory, another stream's count) neither fills nor hides a gap
+  assert.equal(lost(q(20, 1), msg(77, 2), q(22, 3)), 1);
+  assert.equal(lost(q(20, 1), msg(77, 2), q(21, 3)), 0);
+  // the message belongs to its own CPU's stream only
+  assert.equal(lost(q(20, 1), msg(21, 2, 1), q(22, 3)), 1);
+  // a note before any event on its stream sets nothing
+  assert.equal(lost(msg(5, 1), q(1, 2), q(2, 3)), 0);
+});
+
 test('notify records: process names, messages with and without a cgroup id, unknown actions counted', () => {
   const dev = makeDev(8, 16);
   const note = (kind: number, pdu: Buffer, extra = 0, time = 5n) => v7Record({ action: (0x400 << 16) | kind | extra, pid: 42, device: dev, time, pdu });

@@ -12,9 +12,9 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyze, type Report } from '../src/index.js';
-import { ROOT } from './helpers/cli.js';
+import { CORPUS_DIR, ROOT } from './helpers/cli.js';
 
-const CORPUS = join(ROOT, '../shared/corpus');
+const CORPUS = CORPUS_DIR;
 
 /** Findings as rule/severity/device, sorted: what must not depend on the format. */
 function verdict(r: Report): string[] {

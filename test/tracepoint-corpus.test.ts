@@ -18,9 +18,10 @@ import { tracepointFormat } from '../src/formats/tracepoint/spec.js';
 import { ftraceBlkClassicFormat, ftraceBlkFormat } from '../src/formats/ftrace-blk/spec.js';
 import { blkparseFormat } from '../src/formats/blkparse/spec.js';
 import { detectFormat } from '../src/formats/registry.js';
-import { Act, type BlockEvent } from '../src/model/event.js';
-import { Op } from '../src/model/rwbs.js';
+import type { BlockEvent } from '../src/model/event.js';
 import { parseBuffer } from './helpers/chunking.js';
+import { cgroupMessages, withoutMessages } from './blktrace-helpers.js';
+import { assertClassicEqualsBlkparse, assertDefaultIsClassicInMicroseconds, newSeen, tracepointDifferences } from './helpers/format-differences.js';
 
 const CORPUS = CORPUS_DIR;
 const present = existsSync(CORPUS);
@@ -79,74 +80,28 @@ test('every capture: Q/D/C × read/write/flush/FUA per device equal blkparse, in
       compared++;
     }
   }
-  assert.equal(compared, caps.length * 4 - 3, 'the 3 guest-side directories have no trace-cmd report');
+  // Only the guest-side directories (guest/<capture>/guest) lack a trace-cmd report: the guest's initramfs
+  // has no trace-cmd; every other directory must have given its four texts.
+  const guestSide = caps.filter((c) => /^guest\/[^/]+\/guest$/.test(c.dir)).length;
+  assert.equal(compared, caps.length * 4 - guestSide, `the ${guestSide} guest-side directories have no trace-cmd report`);
 });
 
-const REQUEST_ACTS = new Set<number>([Act.Queue, Act.GetRq, Act.Insert, Act.Issue, Act.Complete, Act.BackMerge, Act.FrontMerge, Act.Remap, Act.Split, Act.Requeue]);
-
 test('differences the formats force, each with its reason (and nothing else differs)', { skip: !present && 'no ../shared/corpus' }, () => {
-  const seen = { usTimes: 0, noPlug: 0, emptyBioSector: 0, flushIssueSector: 0, writeZeroes: 0, ioStart: 0, splitBytes: 0 };
+  const seen = newSeen();
   for (const cap of captures()) {
     const bp = cap.blkparse;
-    const classic = cap.formats.find((f) => f.file === 'ftrace-blk-classic.txt')!.events;
-    const def = cap.formats.find((f) => f.file === 'ftrace-blk.txt')!.events;
-    // blk_classic is blkparse's record without the sequence column: identical
-    // events in the same order, absolute trace clock in ns (blkparse: since its first event).
-    const byDev = (evs: BlockEvent[]) => [...evs].sort((a, b) => a.dev - b.dev); // stable: per-device order kept
-    const a = byDev(bp);
-    const c = byDev(classic);
-    assert.equal(c.length, a.length, cap.dir);
-    const offsets = new Map<number, number>();
-    c.forEach((e, i) => {
-      const b = a[i]!;
-      assert.deepEqual([e.dev, e.act, e.op, e.flags, e.sector, e.pid, e.cpu, e.error, e.aux, e.auxDev], [b.dev, b.act, b.op, b.flags, b.sector, b.pid, b.cpu, b.error, b.aux, b.auxDev], `${cap.dir} classic ${e.loc}`);
-      // (1) the blkparse reader writes 0 for a split's unprinted size; these readers write -1 (unknown)
-      if (e.act === Act.Split) {
-        assert.deepEqual([e.bytes, b.bytes], [-1, 0]);
-        seen.splitBytes++;
-      } else {
-        assert.equal(e.bytes, b.bytes);
-      }
-      const off = offsets.get(e.dev) ?? offsets.set(e.dev, e.time - b.time).get(e.dev)!;
-      assert.equal(e.time - off, b.time, `${cap.dir} classic ${e.loc} time`);
-    });
-    // (2) the default rendering prints µs (trace_print_context → ns2usecs, rounded): a forced precision loss
-    assert.equal(def.length, classic.length);
-    def.forEach((e, i) => {
-      assert.equal(e.time, Math.floor((classic[i]!.time + 500) / 1000) * 1000);
-      if (e.time !== classic[i]!.time) seen.usTimes++;
-    });
+    // (7) blkparse 1.2.0 prints no message record tagged with a cgroup id (`handle_notify` switches on the
+    //     exact action); the blk tracer's texts print it ("m N md md_update_sb" of md0 in the stack capture).
+    //     Only the records the capture's blktrace files show to be such messages are left out here.
+    const bdir = join(CORPUS, cap.dir, 'blktrace');
+    const unprinted = cgroupMessages(readdirSync(bdir).filter((f) => /\.blktrace\.\d+$/.test(f)).map((f) => join(bdir, f)));
+    seen.cgroupMessage += unprinted.length;
+    const classic = withoutMessages(cap.formats.find((f) => f.file === 'ftrace-blk-classic.txt')!.events, unprinted);
+    const def = withoutMessages(cap.formats.find((f) => f.file === 'ftrace-blk.txt')!.events, unprinted);
+    assertClassicEqualsBlkparse(cap.dir, bp, classic, seen);
+    assertDefaultIsClassicInMicroseconds(def, classic, seen);
     for (const f of cap.formats.filter((x) => x.spec === tracepointFormat)) {
-      const tp = f.events;
-      // (3) the corpus enabled events/block without block_plug/unplug (they name no device anyway)
-      assert.equal(tp.filter((e) => e.act === Act.Plug || e.act === Act.Unplug || e.act === Act.UnplugTimer).length, 0);
-      seen.noPlug += bp.filter((e) => e.act === Act.Plug || e.act === Act.Unplug || e.act === Act.UnplugTimer).length;
-      // (4) block_io_start has no blktrace counterpart (IS); block_io_done is not emitted
-      seen.ioStart += tp.filter((e) => e.act === Act.IoStart).length;
-      // The request events are the same multiset once these are accounted for:
-      const key = (e: BlockEvent, fromTp: boolean) => {
-        let { op, sector, bytes } = e;
-        if (fromTp) {
-          // (5) write-zeroes: blk_fill_rwbs prints NS (no WRITE_ZEROES case before 6.19), fill_rwbs prints WS
-          if (op === Op.WriteZeroes) {
-            op = Op.Write;
-            seen.writeZeroes++;
-          }
-          // (6) tracepoints print the sector of a zero-size bio and of the flush request's issue
-          //     ("FWS 0 + 0", "FF 0 () 0 + 0"); blkparse prints none ("Q FWS [comm]", "D FN [comm]")
-          if (bytes === 0 && sector === 0 && e.act !== Act.Complete) {
-            sector = -1;
-            if (op === Op.Flush) seen.flushIssueSector++;
-            else seen.emptyBioSector++;
-          }
-          if (e.act === Act.Split) bytes = 0; // (1)
-        }
-        return [e.dev, e.act, op, e.flags, sector, bytes, e.error, e.aux, e.auxDev].join(' ');
-      };
-      const m = new Map<string, number>();
-      for (const e of bp) if (REQUEST_ACTS.has(e.act)) m.set(key(e, false), (m.get(key(e, false)) ?? 0) + 1);
-      for (const e of tp) if (REQUEST_ACTS.has(e.act)) m.set(key(e, true), (m.get(key(e, true)) ?? 0) - 1);
-      assert.deepEqual([...m].filter(([, n]) => n !== 0), [], `${cap.dir}/${f.file}`);
+      assert.deepEqual(tracepointDifferences(bp, f.events, seen), [], `${cap.dir}/${f.file}`);
     }
   }
   // every listed difference occurs in the corpus (none is a dead entry)
