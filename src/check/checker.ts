@@ -149,6 +149,7 @@ export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventA
           layer,
           cache: cache.mode,
           cacheSource: cache.source,
+          ...(cache.fromBelow ? { cacheHow: `shown by the layer below: ${cache.fromBelow}` } : {}),
           writesCompleted: m.writesCompleted,
           flushesCompleted: m.flushesCompleted,
           flushesFailed: m.flushesFailed,

@@ -70,6 +70,8 @@ export interface DeviceCheckSummary {
   layer: string;
   cache: CacheMode;
   cacheSource: CacheSource;
+  /** How an inferred cache mode was shown (by the layer below); absent otherwise. */
+  cacheHow?: string;
   /** The `--cache` DEV text that matched this device, when declared. */
   cacheDeclared?: string;
   /** Completions of writes with data (C W… + n, 0-byte final completions excluded). */
