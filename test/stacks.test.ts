@@ -1,0 +1,83 @@
+/**
+ * Real stack captures (fixtures/stacks, made with the lab; each ORIGIN.md says how and why its verdict holds):
+ * every capture, layer by layer and as one file per machine, through the CLI as a user runs it, no --map.
+ * Clean ones: exit 0, no error, no warning but those the capture allows (where the trace cannot decide).
+ * Violations: exit 1 and an error of an expected rule that names the device where the promise broke.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, runCli } from './helpers/cli.js';
+
+interface Capture {
+  name: string;
+  inputs: string[];
+  inputs_one_file_per_machine?: string[];
+  verdict: 'clean' | 'violation';
+  rules: string[];
+  allowed_warnings?: string[];
+  layer?: string;
+  device?: string;
+  not_reached?: Array<{ layer: string; device: string }>;
+  options?: string[];
+  inputs_verdict?: { verdict: 'undecided'; rules: string[]; why: string };
+}
+
+interface Finding {
+  rule: string;
+  severity: string;
+  layer: string;
+  device: string;
+  message: string;
+  details?: { lower?: string };
+}
+
+const DIR = join(ROOT, 'fixtures/stacks');
+const captures = (JSON.parse(readFileSync(join(DIR, 'EXPECTED.json'), 'utf8')) as { captures: Capture[] }).captures;
+
+async function run(c: Capture, inputs: string[]): Promise<{ code: number | null; findings: Finding[]; stderr: string }> {
+  const args = inputs.map((a) => {
+    const eq = a.indexOf('=');
+    return `${a.slice(0, eq)}=${join(DIR, a.slice(eq + 1))}`;
+  });
+  const r = await runCli(['check', '--json', ...(c.options ?? []), ...args]);
+  assert.ok(r.stdout.length > 0, `${c.name}: no output (exit ${r.code}): ${r.stderr}`);
+  return { code: r.code, findings: (JSON.parse(r.stdout) as { findings: Finding[] }).findings, stderr: r.stderr };
+}
+
+const brief = (fs: Finding[]) => fs.map((f) => `${f.severity} ${f.rule}@${f.layer} ${f.device}: ${f.message.slice(0, 160)}`).join('\n');
+
+for (const c of captures) {
+  const forms: Array<[string, string[]]> = [['layer by layer', c.inputs]];
+  if (c.inputs_one_file_per_machine) forms.push(['one file per machine', c.inputs_one_file_per_machine]);
+  for (const [form, inputs] of forms) {
+    test(`stack ${c.name} (${form}): ${c.verdict}`, async () => {
+      const { code, findings } = await run(c, inputs);
+      const errors = findings.filter((f) => f.severity === 'error');
+      const warnings = findings.filter((f) => f.severity === 'warning');
+      const expect = form === 'layer by layer' && c.inputs_verdict ? c.inputs_verdict.verdict : c.verdict;
+      if (expect === 'clean') {
+        assert.equal(errors.length, 0, `false alarm:\n${brief(errors)}`);
+        const stray = warnings.filter((w) => !(c.allowed_warnings ?? []).includes(w.rule));
+        assert.equal(stray.length, 0, `warnings the traces should decide:\n${brief(stray)}`);
+        assert.equal(code, 0);
+        return;
+      }
+      if (expect === 'undecided') {
+        assert.equal(errors.length, 0, `an error without the proof (${c.inputs_verdict!.why}):\n${brief(errors)}`);
+        assert.ok(warnings.some((w) => w.rule === 'cross-layer-undecided' && (!c.device || w.device === c.device)), brief(findings));
+        return;
+      }
+      assert.equal(code, 1, brief(findings));
+      const named = errors.filter((f) => c.rules.includes(f.rule));
+      assert.ok(named.length > 0, `no ${c.rules.join('/')} error:\n${brief(findings)}`);
+      if (c.device) {
+        // the device that broke the promise: the one that acknowledged it, or the one below that never made it durable
+        const dev = c.device;
+        const names = (f: Finding) => f.device === dev || (f.details?.lower ?? '').endsWith(`:${dev}`);
+        assert.ok(named.some(names), `no error names ${c.layer} ${dev}:\n${brief(named.slice(0, 5))}`);
+      }
+    });
+  }
+}
