@@ -12,6 +12,7 @@ import { registerStats } from './stats.js';
 import { registerCheck } from './check.js';
 import { registerFollow } from './follow.js';
 import { registerReport } from './report.js';
+import { registerStack } from './stack.js';
 import { safeText } from './output.js';
 
 export function buildProgram(run: (fn: () => Promise<number>) => Promise<void>): Command {
@@ -29,6 +30,7 @@ export function buildProgram(run: (fn: () => Promise<number>) => Promise<void>):
   registerCheck(program, run);
   registerFollow(program, run);
   registerReport(program, run);
+  registerStack(program, run);
   program.addHelpText('after', `
 Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage error or unreadable input.
 

@@ -333,6 +333,9 @@ function pickByAlignment(edges: BuiltEdge[], levels: StackNode[], limitations: s
     if (coverage < MIN_COVERAGE || best.alignment.supportingPairs < CLEAR_LEAD * second.alignment.supportingPairs) continue;
     for (const e of sorted.slice(1)) drop.add(e);
     delete best.ambiguous;
+    const upName = levels[best.upper]!.name;
+    const i = limitations.findIndex((l) => l.startsWith(`${upName}: `) && l.includes('fit its writes equally'));
+    if (i >= 0) limitations.splice(i, 1);
     limitations.push(`${levels[best.upper]!.name} is over ${levels[best.lower]!.name}: of the devices its writes fit equally, `
       + `its clock aligns with this one by ${best.alignment.supportingPairs} causally contained pairs (next best ${second.alignment.supportingPairs}, ${levels[second.lower]!.name})`);
   }
