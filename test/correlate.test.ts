@@ -15,40 +15,11 @@ import { correlateOptions, parseStack, StackError } from '../src/correlate/stack
 import { OpFlag, OpKind, OpTable } from '../src/correlate/ops.js';
 import { checkPair } from '../src/correlate/rules.js';
 import { identityAlignment } from '../src/correlate/align.js';
+import { loadLayers, type Input } from './helpers/correlate-load.js';
 
 const path = (p: string) => fileURLToPath(new URL(`../../fixtures/scenarios/${p}`, import.meta.url));
 const read = (p: string) => readFileSync(path(p));
-
-interface Input {
-  layer: string;
-  file: string;
-  /** ns added to every timestamp of this input (the clock-shift test). */
-  shift?: number;
-}
-
-function load(inputs: Input[], opts: CorrelateOptions = {}): { env: AnalysisEnv; r: CorrelationResult } {
-  const env: AnalysisEnv = { sources: [], diag: new Diagnostics(), options: {} };
-  const c = createCorrelator(env, opts);
-  for (const inp of inputs) {
-    const data = read(inp.file);
-    const format = detectFormat(data)!.format;
-    const index = env.sources.length;
-    env.sources.push({ index, name: inp.file, layer: inp.layer, format: format.name, detectedBy: 'content', locKind: 'line', clock: { name: 'relative', origin: '' }, limitations: [] });
-    const shift = inp.shift ?? 0;
-    const block = format.produces === 'block' ? c.blockSink(inp.layer, index) : undefined;
-    const qemu = format.produces === 'qemu' ? c.qemuSink(inp.layer, index) : undefined;
-    const ctx: ParseContext = {
-      sourceIndex: index, sourceName: inp.file,
-      sink: { event: (e) => { e.time += shift; block!.event(e); } },
-      diag: env.diag, options: {}, setClock: (d) => { env.sources[index]!.clock = d; }, attach: () => {}, limitation: () => {},
-    };
-    if (qemu) ctx.qemuSink = { qemu: (e) => { if (e.time >= 0) e.time += shift; qemu.qemu(e); } };
-    const p = format.create(ctx);
-    p.push(data);
-    p.end();
-  }
-  return { env, r: c.finish() };
-}
+const load = (inputs: Input[], opts: CorrelateOptions = {}) => loadLayers(inputs, opts, read);
 
 const vm = (name: string, shiftHost = 0) => load([
   { layer: 'guest', file: `${name}/vda.blkparse.txt` },

@@ -47,6 +47,8 @@ export interface AlignmentReport {
   /** The sector map used for this pair, how it was established, and how many upper writes it explains. */
   map: string;
   mapSource: StackEdge['mapSource'];
+  /** The map holds in time too (see BuiltEdge.confirmed). */
+  mapConfirmed: boolean;
   mapFit?: { matched: number; writes: number };
 }
 
@@ -85,6 +87,13 @@ export interface CorrelationResult {
 
 export interface BuiltEdge extends StackEdge {
   alignment: Alignment;
+  /**
+   * The map holds in time as well as by sector: exact (remap events, QEMU links, one trace), or enough upper
+   * writes matched to a lower write at the mapped sectors that ran inside them at the aligned offset.
+   * A map that only fits by sector (buffered I/O below, or a wrong offset on a sequential workload) lets
+   * sector-level lookups show promises kept, never broken.
+   */
+  confirmed: boolean;
 }
 
 export interface BuiltStack {
@@ -203,12 +212,12 @@ export class Correlator {
       if (e.links) {
         const ps: Pair[] = [];
         for (const [u, rows] of e.links) for (const l of rows) ps.push({ u, l });
-        return { ...e, alignment: identityAlignment(up, low, ps) };
+        return { ...e, alignment: identityAlignment(up, low, ps), confirmed: true };
       }
-      if (e.sameClock) return { ...e, alignment: identityAlignment(up, low, [], 'one trace, one clock: sectors followed through the remap events') };
+      if (e.sameClock) return { ...e, alignment: identityAlignment(up, low, [], 'one trace, one clock: sectors followed through the remap events'), confirmed: true };
       const a = align(up, low, e.map, resolution(up) + resolution(low));
       if (e.mapSource !== 'none') resolveUnknown(up, low, a.pairs);
-      return { ...e, alignment: a };
+      return { ...e, alignment: a, confirmed: confirmedInTime(e, a, up) };
     });
     const kept = pickByAlignment(built, levels, limitations);
     built.length = 0;
@@ -237,9 +246,10 @@ export class Correlator {
     const byGroup = new Map<number, Array<{ findings: Finding[]; stats: PairStats }>>();
     for (const e of built) {
       const lower = levels[e.lower]!;
-      const r = checkPair({ env: this.env, upper: levels[e.upper]!, lower, map: e.map, mapSource: e.mapSource, links: e.links, alignment: e.alignment, lowerObserved: observed(lower.table, spans) });
+      const r = checkPair({ env: this.env, upper: levels[e.upper]!, lower, map: e.map, mapSource: e.mapSource, mapConfirmed: e.confirmed, links: e.links, alignment: e.alignment, lowerObserved: observed(lower.table, spans) });
       r.stats.map = e.map.describe;
       r.stats.mapSource = e.mapSource;
+      r.stats.mapConfirmed = e.confirmed;
       if (e.fit) r.stats.mapFit = e.fit;
       stats.push(r.stats);
       if (e.ambiguous === undefined) findings.push(...r.findings);
@@ -311,6 +321,17 @@ function observed(t: OpTable, spans: Map<number, [number, number]>): [number, nu
   if (t.n === 0 || t.orderOnly) return undefined;
   const sp = spans.get(t.src[0]!);
   return sp ? [sp[0], sp[1]] : undefined;
+}
+
+/** Share of upper writes matched in time for a non-exact map to be taken as confirmed. */
+const MIN_TIME_FIT = 0.5;
+
+function confirmedInTime(e: StackEdge, a: Alignment, up: OpTable): boolean {
+  if (e.mapSource === 'remap' || e.mapSource === 'linked') return true;
+  if (e.mapSource === 'none' || a.method !== 'causal-offset') return false;
+  let dataPairs = 0;
+  for (const x of a.pairs) if (up.kind[x.u] === OpKind.Write) dataPairs++;
+  return dataPairs >= MIN_TIME_FIT * up.counts().writes;
 }
 
 const MIN_COVERAGE = 0.85;
@@ -399,10 +420,10 @@ function levelSummary(env: AnalysisEnv, lv: Level): LevelSummary {
   };
 }
 
-function alignmentReport(a: Alignment, e: StackEdge): AlignmentReport {
+function alignmentReport(a: Alignment, e: BuiltEdge): AlignmentReport {
   const r: AlignmentReport = {
     upper: a.upper, lower: a.lower, method: a.method, supportingPairs: a.supportingPairs, candidatePairs: a.candidatePairs, note: a.note,
-    map: e.map.describe, mapSource: e.mapSource,
+    map: e.map.describe, mapSource: e.mapSource, mapConfirmed: e.confirmed,
   };
   if (e.fit) r.mapFit = e.fit;
   if (a.offsetSeconds !== undefined) r.offsetSeconds = a.offsetSeconds;

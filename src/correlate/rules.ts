@@ -35,6 +35,8 @@ export interface PairInput {
   alignment: Alignment;
   /** How the map was established (graph.ts); 'none': data cannot be followed, flush-level questions only. */
   mapSource?: MapSource;
+  /** The map holds in time as well as by sector (correlator.ts BuiltEdge.confirmed); default true. */
+  mapConfirmed?: boolean;
   /** First and last time (lower clock) of the trace(s) the lower device was recorded in. */
   lowerObserved?: [number, number];
 }
@@ -60,6 +62,7 @@ export interface PairStats {
   notFollowedPromises: number;
   map?: string;
   mapSource?: MapSource;
+  mapConfirmed?: boolean;
   mapFit?: { matched: number; writes: number };
   /** "104 flushes acknowledged at guest, 0 flushes at qemu:jobs". */
   statement: string;
@@ -68,7 +71,7 @@ export interface PairStats {
 type Verdict = 'honored' | 'violated' | 'undecided' | 'skip';
 /** clock: within the alignment uncertainty; end: after the lower trace's last event; order: placed by order only;
  * unknown-jobs: lower ops of unknown kind may have been the flush. */
-type UndecidedWhy = 'clock' | 'end' | 'order' | 'unknown-jobs';
+type UndecidedWhy = 'clock' | 'end' | 'order' | 'map' | 'unknown-jobs';
 
 interface Lookup {
   at: number;
@@ -213,11 +216,12 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     }
     if (v === 'undecided') {
       const [, hi] = clock.toLower(promiseTime);
-      why = lk.how === 'searched' && clock.kind === 'order' ? 'order' : lk.at === Infinity && hi >= lowerEnd ? 'end' : 'clock';
+      why = lk.how === 'searched' && clock.kind === 'order' ? 'order' : lk.how === 'searched' && p.mapConfirmed === false ? 'map'
+        : lk.at === Infinity && hi >= lowerEnd ? 'end' : 'clock';
     }
     return v;
   }
-  const undecidedBy: Record<UndecidedWhy, number> = { clock: 0, end: 0, order: 0, 'unknown-jobs': 0 };
+  const undecidedBy: Record<UndecidedWhy, number> = { clock: 0, end: 0, order: 0, map: 0, 'unknown-jobs': 0 };
   const firstUndecided: Partial<Record<UndecidedWhy, number>> = {};
   const noteUndecided = (row: number) => {
     undecidedBy[why]++;
@@ -231,7 +235,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     // Without timestamps, "the first write to these sectors after it" is placed only by anchors matched in
     // order: on sectors rewritten again and again (qcow2 tables, a journal) it may be a later version.
     // Such a lookup can show a promise kept; it breaks one only when nothing below is ever made durable.
-    const placedByOrder = lk.how === 'searched' && clock.kind === 'order';
+    const placedByOrder = lk.how === 'searched' && (clock.kind === 'order' || p.mapConfirmed === false);
     if (Number.isNaN(at)) return placedByOrder ? 'undecided' : 'violated';
     if (at <= lo) return 'honored';
     if (at === Infinity) {
@@ -400,6 +404,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     // data never durable below and the lower trace over: a suspicion, a warning
     end: ['warning', `they were acknowledged after ${lower.name}'s trace ends${lastBelow} and their data never reached it or was never made durable there; if ${lower.name} was still being traced (one blktrace run), they were broken: give the devices' traces as one stream (one blkparse -i of all devices, or the ftrace buffer) to decide`],
     order: ['info', `the writes below were found by sector alone and placed only by order (no timestamps on one side): a timed trace (QEMU -msg timestamp=on) would decide them`],
+    map: ['info', `the writes below were found through a map (${p.map.describe}) that fits by sector but is not confirmed in time (buffered I/O below, or a wrong map): it can show promises kept, not broken; an exact map (--map from filefrag -v / qemu-img map) or a direct-I/O trace would decide them`],
     'unknown-jobs': ['info', `${lower.name} has operations of unknown kind (QEMU 7.2 does not type thread-pool jobs; aio=native data leaves none) that may have been the flushes that kept them`],
   };
   for (const k of Object.keys(undecidedBy) as UndecidedWhy[]) {
@@ -445,7 +450,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
 function orderInversions(p: PairInput, lookup: (u: number) => Lookup): Finding[] {
   const U = p.upper.table;
   // a write found by sector alone without timestamps may be another version of those sectors (see verdict)
-  const placed = (lk: Lookup) => lk.how === 'linked' || lk.how === 'matched' || (lk.how === 'searched' && p.alignment.clock.kind !== 'order');
+  const placed = (lk: Lookup) => lk.how === 'linked' || lk.how === 'matched' || (lk.how === 'searched' && p.alignment.clock.kind !== 'order' && p.mapConfirmed !== false);
   const out: Finding[] = [];
   const flushes: number[] = [];
   const writes: number[] = [];
