@@ -49,8 +49,8 @@ test('vm-none-threads: no violation; 15 flushes QEMU elided are not violations',
     ['qemu 0x5648dd29c4c0', 1, 0], ['qemu:jobs 0x5648dd29c4c0', 1, 0], ['host', 129, 89]]);
   // loop1 is under the guest disk's device (identity explains all 129 writes), not under the second one
   assert.deepEqual(r.alignment.map((a) => [a.upper, a.lower, a.mapSource]), [
-    ['guest:254,0', 'qemu:0x5648dd17f5c0', 'inferred'], ['qemu:0x5648dd17f5c0', 'qemu:0x5648dd17f5c0', 'linked'],
-    ['qemu:0x5648dd17f5c0', 'host:7,1', 'inferred'], ['qemu:0x5648dd29c4c0', 'qemu:0x5648dd29c4c0', 'linked']]);
+    ['guest:254,0', 'qemu:0x5648dd17f5c0', 'inferred'], ['qemu:0x5648dd17f5c0', 'qemu:jobs:0x5648dd17f5c0', 'linked'],
+    ['qemu:jobs:0x5648dd17f5c0', 'host:7,1', 'inferred'], ['qemu:0x5648dd29c4c0', 'qemu:jobs:0x5648dd29c4c0', 'linked']]);
   // every promise decided: nothing undecided within the alignment uncertainty
   assert.deepEqual(r.pairs.map((p) => [p.violated, p.undecided]), [[0, 0], [0, 0], [0, 0], [0, 0]]);
   assert.equal(r.pairs[1]!.promises.flush, 89); // virtio flushes with writes pending; the other 15 had none
@@ -307,7 +307,7 @@ test('correlate stage: per-layer analyzers + finishAll fill the report', async (
   // at the same sectors) and QEMU's second device (front → jobs, nothing traced below it)
   assert.equal(report.alignment.length, 4);
   assert.deepEqual(report.alignment.filter((a: any) => a.mapSource === 'inferred').map((a: any) => [a.upper, a.lower, a.map]),
-    [['guest:254,0', 'qemu:0x55a5c23c1890', 'identity'], ['qemu:0x55a5c23c1890', 'host:7,1', 'identity']]);
+    [['guest:254,0', 'qemu:0x55a5c23c1890', 'identity'], ['qemu:jobs:0x55a5c23c1890', 'host:7,1', 'identity']]);
   assert.deepEqual(report.layers.find((l) => l.name === 'qemu')!.cacheMode?.mode, 'unsafe');
   assert.ok(report.correlation!.statements.includes('104 flush(es) acknowledged at guest (254,0); 0 flush(es) at host (7,1)'));
   JSON.stringify(report); // serializable: no typed arrays or maps leak into the report

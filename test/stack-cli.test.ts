@@ -19,6 +19,8 @@ async function stack(args: string[]): Promise<{ links: Link[]; layers: Array<{ n
 
 const QA = 'qemu:0x56237eaceb40';
 const QB = 'qemu:0x56237ebeb740';
+const JA = 'qemu:jobs:0x56237eaceb40';
+const JB = 'qemu:jobs:0x56237ebeb740';
 
 test('stack, layer by layer: remap maps inside the guest, identity inferred to QEMU and the host, each leg over its own devices', async () => {
   const d = await stack([`dm=${S('dm-0.blkparse.txt.gz')}`, `md=${S('md0.blkparse.txt.gz')}`, `virtio=${S('vda.blkparse.txt.gz')}`,
@@ -30,11 +32,11 @@ test('stack, layer by layer: remap maps inside the guest, identity inferred to Q
     ['md:9,0', 'virtio:254,16', 'remap'],
     ['virtio:254,0', QA, 'inferred'],
     ['virtio:254,16', QB, 'inferred'],
-    [QA, QA, 'linked'],
-    [QA, 'host:7,1', 'inferred'],
-    [QB, QB, 'linked'],
-    [QB, 'host:7,2', 'inferred'],
-    ['qemu:0x56237ed07d50', 'qemu:0x56237ed07d50', 'linked'],
+    [QA, JA, 'linked'],
+    [JA, 'host:7,1', 'inferred'],
+    [QB, JB, 'linked'],
+    [JB, 'host:7,2', 'inferred'],
+    ['qemu:0x56237ed07d50', 'qemu:jobs:0x56237ed07d50', 'linked'],
   ]);
   // dm-0 S = md0 S+2048 = vda/vdb S+4096, from the trace's own A events
   assert.match(d.links[0]!.map, /^offset \+2048 \(from \d+ remap event/);
@@ -54,7 +56,7 @@ test('stack from one guest stream: the layer is split into dm → md → legs by
     ['guest:9,0', 'guest:254,16', 'remap', 'identity'],
   ]);
   assert.deepEqual(d.links.filter((l) => l.how === 'inferred').map((l) => [l.upper, l.lower]), [
-    ['guest:254,0', QA], ['guest:254,16', QB], [QA, 'host:7,1'], [QB, 'host:7,2'],
+    ['guest:254,0', QA], ['guest:254,16', QB], [JA, 'host:7,1'], [JB, 'host:7,2'],
   ]);
 });
 

@@ -17,7 +17,7 @@ import type { QemuSink } from '../qemu/event.js';
 import type { RebuildSummary } from '../qemu/rebuild.js';
 import { align, identityAlignment, type Alignment, type Pair } from './align.js';
 import { BlockOpsBuilder } from './block-ops.js';
-import type { CacheInfo, Level } from './level.js';
+import { levelId, type CacheInfo, type Level } from './level.js';
 import { buildEdges, type StackEdge, type StackLayer, type StackNode } from './graph.js';
 import type { SectorMap } from './mapping.js';
 import { OpKind, type OpTable } from './ops.js';
@@ -279,7 +279,7 @@ export class Correlator {
     return {
       levels: summaries,
       pairs: stats,
-      alignment: built.map((p) => alignmentReport(p.alignment, p)),
+      alignment: built.map((p) => ({ ...alignmentReport(p.alignment, p), upper: levelId(levels[p.upper]!), lower: levelId(levels[p.lower]!) })),
       findings,
       statements,
       limitations: [...new Set(limitations)],

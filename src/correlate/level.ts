@@ -27,6 +27,11 @@ const ACTIONS: Record<OpTable['role'], [string, string]> = {
   'qemu-back': ['submit', 'complete'],
 };
 
+/** A level's stable id in reports: layer (":jobs" for QEMU's host jobs) and device, e.g. "qemu:jobs:0x55…". */
+export function levelId(lv: Level): string {
+  return `${lv.table.role === 'qemu-back' ? `${lv.layer}:jobs` : lv.layer}:${lv.table.device}`;
+}
+
 export function rwbsOf(t: OpTable, row: number): string {
   let s = t.letter(row);
   if (t.kind[row] === OpKind.Write && t.has(row, OpFlag.FUA)) s += 'F';

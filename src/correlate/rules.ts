@@ -20,7 +20,7 @@ import type { AnalysisEnv } from '../model/analysis.js';
 import type { Finding } from '../model/report.js';
 import type { Alignment } from './align.js';
 import { RangeIndex } from './align.js';
-import { opEvidence, whereText, type Level } from './level.js';
+import { levelId, opEvidence, whereText, type Level } from './level.js';
 import type { MapSource } from './graph.js';
 import type { SectorMap } from './mapping.js';
 import { OpFlag, OpKind } from './ops.js';
@@ -105,7 +105,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
   const lowerNeverDurable = lc.flushes === 0 && lc.fua === 0 && lc.unknown === 0 && !L.writeThrough;
   const findings: Finding[] = [];
   const stats: PairStats = {
-    upper: `${upper.name}:${U.device}`, lower: `${lower.name}:${L.device}`,
+    upper: levelId(upper), lower: levelId(lower),
     promises: { flush: 0, fua: 0, writeThrough: 0 }, honored: 0, violated: 0, undecided: 0, notFollowed: 0,
     upperFlushes: uc.flushes, lowerFlushes: lc.flushes, upperWrites: uc.writes, lowerWrites: lc.writes, statement: '',
     flushLevel: 0, notFollowedPromises: 0, undecidedNeverDurable: 0,
@@ -504,6 +504,7 @@ function orderInversions(p: PairInput, lookup: (u: number) => Lookup): Finding[]
         time: evTime(p.env, p.upper, b),
         message: `${p.upper.name} ordered ${sectorText(p.upper, maxW)} before ${sectorText(p.upper, b)} (a flush in between), but at ${p.lower.name} the second became durable ${(lb.at / 1e9).toFixed(6)} s while the first was volatile until ${Number.isFinite(maxAt) ? (maxAt / 1e9).toFixed(6) + ' s' : 'the end of the trace'}.`,
         evidence: ev,
+        details: { lower: levelId(p.lower) },
       });
     }
   }

@@ -18,7 +18,7 @@ export function loadLayers(inputs: Input[], opts: CorrelateOptions, read: (file:
   const c = createCorrelator(env, opts);
   for (const inp of inputs) {
     const raw = read(inp.file);
-    const data = inp.file.endsWith('.gz') ? gunzipSync(raw) : raw;
+    const data = raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw;
     const format = detectFormat(data)!.format;
     const index = env.sources.length;
     env.sources.push({ index, name: inp.file, layer: inp.layer, format: format.name, detectedBy: 'content', locKind: 'line', clock: { name: 'relative', origin: '' }, limitations: [] });
