@@ -22,9 +22,13 @@ import { readBlktraceSet } from './formats/blktrace/set-reader.js';
 import { blktraceFormat } from './formats/blktrace/spec.js';
 import type { FormatSpec } from './formats/types.js';
 import { VERSION } from './version.js';
+import { placeOnReferenceClock } from './clock/place.js';
+import { groupIncidents } from './incidents/group.js';
 
 export { InputError } from './io/open.js';
-export type { Report, Finding, DeviceReport, InputReport, LayerReport } from './model/report.js';
+export type { Report, Finding, DeviceReport, InputReport, LayerReport, Incident, ReferenceClockSection } from './model/report.js';
+export { groupIncidents } from './incidents/group.js';
+export { placeOnReferenceClock } from './clock/place.js';
 export type { BlockEvent } from './model/event.js';
 export { VERSION } from './version.js';
 
@@ -104,6 +108,9 @@ export async function analyze(inputs: Array<string | InputSpec>, options: Analyz
     const result = stage.finishAll?.(report, env);
     if (result !== undefined) options.onStageResult?.(stage.name, result, env);
   }
+  // every time on one reference clock, then findings grouped into incidents (both over the finished Report)
+  placeOnReferenceClock(report);
+  groupIncidents(report);
   report.diagnostics = diag.list();
   report.skipped = diag.toRecord();
   return report;
@@ -165,9 +172,14 @@ async function readInput(
   const onEvent = options.onEvent;
   const devices = layer.devices;
   let lastDev = -1;
+  // first and last event time (ns): where the source sits on the report's reference clock (src/clock)
+  let tMin = Infinity;
+  let tMax = -Infinity;
   const sink: EventSink = {
     event(e) {
       events++;
+      if (e.time < tMin) tMin = e.time;
+      if (e.time > tMax) tMax = e.time;
       if (e.dev !== lastDev) {
         devices.add(e.dev);
         lastDev = e.dev;
@@ -204,6 +216,10 @@ async function readInput(
     ctx.qemuSink = {
       qemu(e) {
         events++;
+        if (e.time >= 0) {
+          if (e.time < tMin) tMin = e.time;
+          if (e.time > tMax) tMax = e.time;
+        }
         for (let i = 0; i < qemuSinks.length; i++) qemuSinks[i]!.qemu!(e);
       },
     };
@@ -245,7 +261,7 @@ async function readInput(
       );
     }
   }
-  return {
+  const input: InputReport = {
     path: spec.path,
     layer: spec.layer,
     format: format.name,
@@ -256,6 +272,13 @@ async function readInput(
     clock: source.clock.name,
     limitations: source.limitations,
   };
+  if (source.clock.baseSeconds) input.clockBase = source.clock.baseSeconds;
+  if (source.clock.orderOnly) input.orderOnly = true;
+  else if (tMin <= tMax) {
+    input.firstTime = tMin / 1e9;
+    input.lastTime = tMax / 1e9;
+  }
+  return input;
 }
 
 async function isRegularFile(path: string): Promise<boolean> {

@@ -444,8 +444,6 @@ function qemuLimitations(layer: string, v: QemuDeviceView): string[] {
   } else if (frontFlushes > 0) {
     out.push(`${layer}: virtio flushes are recognised as requests with no read/write handled (QEMU 7.2 has no virtio_blk_handle_flush event)`);
   }
-  if (v.cache.mode === 'unsafe') {
-    out.push(`${layer}: cache=unsafe inferred (${v.cache.how}): QEMU completes every flush without a host flush`);
-  }
+  // an inferred cache mode (cache=unsafe …) is a fact about the stack (LayerReport.cacheMode), not a limitation
   return out;
 }

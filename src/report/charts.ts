@@ -140,7 +140,7 @@ function markers(report: Report, d: DeviceView, s: DeviceSeries, cols: Columns, 
     else if (s.flushes[i]! > 0 && row[c] === ' ') row[c] = p('green', '▲');
   }
   for (const f of report.findings) {
-    if (f.layer !== d.layer || (f.device && f.device !== d.device)) continue;
+    if (f.layer !== d.layer || (f.device && f.device !== d.device) || f.time === null) continue;
     const i = Math.min(s.buckets - 1, Math.max(0, Math.floor((f.time - s.start) / s.interval)));
     const c = cols.col(i);
     if (c < cols.m) row[c] = p('red', '!');

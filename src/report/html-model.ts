@@ -18,7 +18,7 @@ import { term } from './text.js';
 export interface HtmlEvidence {
   where: string;
   layer: string;
-  time: number;
+  time: number | null;
   device: string;
   event: string;
   note: string;
@@ -31,7 +31,7 @@ export interface HtmlFinding {
   layer: string;
   device: string;
   deviceLabel: string;
-  time: number;
+  time: number | null;
   message: string;
   details: Array<[string, string]>;
   evidence: HtmlEvidence[];

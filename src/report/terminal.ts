@@ -98,7 +98,7 @@ function findings(report: Report, p: Paint, width: number, maxEvidence: number):
 function finding(f: Finding, report: Report, p: Paint, width: number, maxEvidence: number): string[] {
   const sev = p(SEVERITY_STYLE[f.severity] ?? 'bold', f.severity.toUpperCase().padEnd(7));
   const where = [layerLabel(f.layer), f.device ? deviceLabel({ device: f.device, name: deviceName(report, f) }) : ''].filter(Boolean).join(' ');
-  const out = [`  ${sev} ${p('bold', term(f.rule))}  ${term(where)}  at ${formatTime(f.time)} s`];
+  const out = [`  ${sev} ${p('bold', term(f.rule))}  ${term(where)}  at ${f.time === null ? 'n/a' : formatTime(f.time)} s`];
   out.push(...wrap(term(f.message), width, '          '));
   if (f.details && Object.keys(f.details).length) {
     const d = scalarLeaves(f.details, 2).map(([k, v]) => `${term(k)}=${term(formatNumber(v))}`).join(', ');
@@ -108,7 +108,7 @@ function finding(f: Finding, report: Report, p: Paint, width: number, maxEvidenc
     out.push(`          ${p('gray', 'evidence:')}`);
     for (const ref of f.evidence.slice(0, maxEvidence)) {
       const note = ref.note ? `  ${p('gray', '— ' + term(ref.note))}` : '';
-      out.push(`            ${term(evidenceWhere(ref))}  ${formatTime(ref.time)}  ${term(ref.device)}  ${term(evidenceEvent(ref))}${note}`);
+      out.push(`            ${term(evidenceWhere(ref))}  ${ref.time === null ? 'n/a' : formatTime(ref.time)}  ${term(ref.device)}  ${term(evidenceEvent(ref))}${note}`);
     }
     if (f.evidence.length > maxEvidence) out.push(`            … ${f.evidence.length - maxEvidence} more (see --json or --html)`);
   }

@@ -5,7 +5,7 @@
  * analysis results; they only arrange them.
  */
 import type { EvidenceRef } from '../model/event.js';
-import type { DeviceReport, Finding, FindingSeverity, LayerReport, Report } from '../model/report.js';
+import { compareTimes, type DeviceReport, type Finding, type FindingSeverity, type LayerReport, type Report } from '../model/report.js';
 import type { DeviceSeries } from '../series/types.js';
 
 export const SEVERITIES: readonly FindingSeverity[] = ['error', 'warning', 'info'];
@@ -17,7 +17,7 @@ export function sortFindings(findings: readonly Finding[]): Finding[] {
   return [...findings].sort(
     (a, b) =>
       (SEVERITY_RANK[a.severity] ?? 3) - (SEVERITY_RANK[b.severity] ?? 3) ||
-      a.time - b.time ||
+      compareTimes(a, b) ||
       a.layer.localeCompare(b.layer) ||
       a.device.localeCompare(b.device) ||
       a.rule.localeCompare(b.rule),
