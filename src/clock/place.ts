@@ -48,7 +48,8 @@ export class ReferenceClock {
   place(layer: string, input: InputReport | undefined, t: number): Placement {
     const c = this.byLayer.get(layer);
     if (!c || (c.status !== 'reference' && c.status !== 'placed') || !Number.isFinite(t) || t < 0) return { time: null };
-    const time = this.stripBase(input, t) - (c.offsetSeconds ?? 0) - this.section.zeroLocal;
+    // to the ns: the subtraction of large clock values leaves float noise below it
+    const time = Math.round((this.stripBase(input, t) - (c.offsetSeconds ?? 0) - this.section.zeroLocal) * 1e9) / 1e9;
     return c.uncertaintySeconds ? { time, uncertainty: c.uncertaintySeconds } : { time };
   }
 

@@ -216,7 +216,7 @@ export function alignmentText(a: unknown): string {
   if (typeof o['upper'] === 'string' && typeof o['lower'] === 'string') {
     const parts = [String(o['method'] ?? 'unknown method')];
     if (typeof o['offsetSeconds'] === 'number') {
-      const w = typeof o['widthSeconds'] === 'number' ? ` ± ${formatDuration(o['widthSeconds'])}` : '';
+      const w = typeof o["widthSeconds"] === "number" ? ` ± ${formatDuration(o["widthSeconds"] / 2)}` : "";
       parts.push(`offset ${o['offsetSeconds'].toFixed(6)} s${w}`);
     }
     if (typeof o['supportingPairs'] === 'number') {
