@@ -35,7 +35,7 @@ export function registerCheck(program: Command, run: (fn: () => Promise<number>)
     .command('check')
     .description('check flush/FUA durability and write ordering per device; findings with evidence')
     .argument('<input...>', 'trace files, per-CPU blktrace sets, or - for stdin; "layer=path" names a layer')
-    .option('--json', 'print {"schemaVersion":1,"findings":[…],"incidents":[…],"devices":[…]} instead of tables')
+    .option('--json', 'print {"schemaVersion":2,"findings":[…],"incidents":[…],"devices":[…]} instead of tables')
     .option('--all', 'list every finding of every incident with all its evidence (default: each incident with its first and worst)')
     .option('--fail-on <severity>', 'exit 1 when a finding is at least this severe: error, warning or info', 'error')
     .option('--at <seconds>', 'list the writes a power cut at this trace time would lose (acknowledged, not yet durable)');
@@ -100,7 +100,7 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
   const findings = report.findings;
   const out = new Output();
   if (opts.json) {
-    const doc: Record<string, unknown> = { schemaVersion: 1, findings, incidents: report.incidents ?? [], devices: devices.map(jsonDevice) };
+    const doc: Record<string, unknown> = { schemaVersion: 2, findings, incidents: report.incidents ?? [], devices: devices.map(jsonDevice) };
     if (check.at !== undefined) doc['at'] = at;
     doc['clock'] = report.clock;
     if (report.correlation) {

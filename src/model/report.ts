@@ -6,7 +6,7 @@ import type { EvidenceRef } from './event.js';
  * charts): data computed once, rendered many ways. Sections are owned by
  * their stage (stats, check, correlate); renderers never recompute.
  */
-export const SCHEMA_VERSION = 1 as const;
+export const SCHEMA_VERSION = 2 as const;
 
 export type FindingSeverity = 'error' | 'warning' | 'info';
 

@@ -11,8 +11,9 @@ import { deviceLabel, formatNumber, layerLabel, scalarLeaves, type DeviceView } 
 import { SUMMARIZED, SUMMARY_METRICS as METRICS } from './summary.js';
 import { term } from './text.js';
 
+/** Headers in bold, never red (cli-table3's default): red is for findings, and a clean report has none. */
 function tableStyle(color: boolean) {
-  return color ? { compact: true } : { head: [] as string[], border: [] as string[], compact: true };
+  return color ? { head: ['bold'], compact: true } : { head: [] as string[], border: [] as string[], compact: true };
 }
 
 export function deviceTables(report: Report, devices: DeviceView[], width: number, color: boolean, details: boolean): string[] {
