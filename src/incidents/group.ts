@@ -55,10 +55,8 @@ function worstOf(members: Finding[]): Finding {
 
 /** Ids on every finding, report.incidents filled, most severe first. Returns the incidents. */
 export function groupIncidents(report: Report): Incident[] {
-  report.findings = orderFindings(report.findings);
-  report.findings.forEach((f, i) => {
-    f.id = `f${i + 1}`;
-  });
+  // the id first, so it leads each finding in the JSON
+  report.findings = orderFindings(report.findings).map((f, i) => ({ ...f, id: `f${i + 1}` })).map(({ id, ...rest }) => ({ id, ...rest }));
   const groups = new Map<string, Finding[]>();
   for (const f of report.findings) {
     const key = [f.rule, f.severity, f.layer, f.device, causeOf(f)].join('\u0000');

@@ -88,9 +88,11 @@ function levelLabel(report: Report, l: LevelLike): string {
   return `${typeof l.name === 'string' ? l.name : layer} ${deviceName(report, layer, device)}`.trim();
 }
 
-/** "qemu:jobs" from a details.lower "qemu:jobs:0x55…" (level name, then its device). */
-function lowerName(v: unknown): string {
+/** The level name in a details.lower "qemu:jobs:blk:0x55…" (`<level name>:<device>`, devices may hold ':'). */
+function lowerName(report: Report, v: unknown): string {
   if (typeof v !== 'string' || !v) return '';
+  const lv = levels(report).find((l) => typeof l.name === 'string' && typeof l.device === 'string' && `${l.name}:${l.device}` === v);
+  if (lv) return String(lv.name);
   const i = v.lastIndexOf(':');
   return i > 0 ? v.slice(0, i) : v;
 }
@@ -103,17 +105,17 @@ export function incidentSentence(report: Report, members: Finding[], worst: Find
   const when = whenText(first, last);
   const { above, bottom } = neighbours(report, first.layer);
   const aboveName = above && typeof above.layer === 'string' && above.layer !== first.layer ? `${above.layer} ` : '';
-  const lower = lowerName(first.details?.['lower']);
-  const reach = (what: string): string => {
+  const lower = lowerName(report, first.details?.['lower']);
+  const reach = (what: string, none = `no ${what}`): string => {
     if (!bottom || typeof bottom.flushes !== 'number') return '';
-    return bottom.flushes === 0 ? `; none reached ${levelLabel(report, bottom)}`
+    return bottom.flushes === 0 ? `; ${none} reached ${levelLabel(report, bottom)}`
       : `; ${levelLabel(report, bottom)} completed ${plural(bottom.flushes, what)} in the whole trace`;
   };
   switch (first.rule) {
     case 'flush-not-passed-down': {
       const nd = worst.details?.['notDurable'];
       const worstText = typeof nd === 'number' ? `; the worst left ${plural(nd, 'acknowledged write')} not durable${lower ? ` at ${lower}` : ''}` : '';
-      return `${who} acknowledged ${plural(n, `${aboveName}flush`, `${aboveName}flushes`)} ${when}${reach('flush')}${worstText}.`;
+      return `${who} acknowledged ${plural(n, `${aboveName}flush`, `${aboveName}flushes`)} ${when}${reach('flush', n === 1 ? 'it never' : 'none')}${worstText}.`;
     }
     case 'fua-not-honored':
       return `${who} acknowledged ${plural(n, `${aboveName}FUA write`)} ${when} before ${n === 1 ? 'it was' : 'they were'} durable${lower ? ` at ${lower}` : ' below'}${reach('flush')}.`;
