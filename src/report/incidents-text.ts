@@ -42,7 +42,8 @@ export function verdictLine(report: Report, command: string, p: Paint): string {
   return `blkaudit ${command}: ${p('green', 'clean — no broken promise found')} (${counts})`;
 }
 
-function findingWhen(f: Finding): string {
+/** A finding's time in words: reference seconds ± uncertainty, its order, or its own clock. */
+export function findingWhen(f: Finding): string {
   if (f.time !== null) return `${f.time.toFixed(6)} s${plusMinus(f.timeUncertainty)}`;
   if (f.order) return `order ${f.order.n} of ${f.order.of}`;
   if (f.localTime !== undefined) return `@${localText(f.localTime)} (${f.layer || 'trace'} clock)`;
