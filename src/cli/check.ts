@@ -54,10 +54,16 @@ Without --cache, a device whose trace shows a flush or FUA flag is taken as
 write-back (the kernel strips them before Q when there is no write cache);
 with none, its cache is unknown and findings that depend on it are warnings.
 
-Columns: SEV severity, TIME(s) trace clock of the layer, DEVICE maj,min (name),
-WRITES write completions with data, FLUSHES completed flush requests,
-FUA writes queued with FUA, MAXVOL largest amount acknowledged but not yet
-durable, LONGEST(s) longest time a write stayed so.
+Output: a verdict line; INCIDENTS, most severe first (findings sharing rule,
+layer, device and cause, in one sentence, with the evidence of the first and
+the worst; --all lists every finding); STACK (devices, cache modes, clocks);
+the device table; what the inputs cannot show. Times: seconds on the top timed
+layer's clock from the stack's first event (± the clock-alignment uncertainty);
+evidence lines keep each event's own time after @; untimed events by order.
+Device table: DEVICE maj,min (name), WRITES write completions with data,
+FLUSHES completed flush requests, FUA writes queued with FUA, MAXVOL largest
+amount acknowledged but not yet durable, LONGEST(s) longest time a write
+stayed so.
 
 Examples:
   blkaudit check --cache loop1=writeback loop1.blkparse.txt
