@@ -109,7 +109,7 @@ export function incidentSentence(report: Report, members: Finding[], worst: Find
   const reach = (what: string, none = `no ${what}`): string => {
     if (!bottom || typeof bottom.flushes !== 'number') return '';
     return bottom.flushes === 0 ? `; ${none} reached ${levelLabel(report, bottom)}`
-      : `; ${levelLabel(report, bottom)} completed ${plural(bottom.flushes, what)} in the whole trace`;
+      : `; ${levelLabel(report, bottom)} completed ${plural(bottom.flushes, what, what === 'flush' ? 'flushes' : `${what}s`)} in the whole trace`;
   };
   switch (first.rule) {
     case 'flush-not-passed-down': {

@@ -12,7 +12,7 @@ import {
   deviceLabel, deviceViews, evidenceEvent, evidenceWhere, formatNumber, layerLabel, layerOfSource, scalarLeaves,
   severityCounts, sortFindings, alignmentText, correlationText,
 } from './view.js';
-import { SUMMARY_METRICS } from './summary.js';
+import { levelSummaryTable } from './summary.js';
 import { term } from './text.js';
 import { timelineLanes, type HtmlLane } from './html-timeline.js';
 import { evidenceTimeText, ownTimeText } from '../clock/format.js';
@@ -214,7 +214,7 @@ function arrange(report: Report): HtmlModel {
     clock: { heading: clockHeading(report), layers: report.layers.map((l) => ({ name: layerLabel(l.name), text: clockText(report, l.name) })) },
     incidents,
     lanes: timelineLanes(report),
-    summary: summaryTable(report, views),
+    summary: levelSummaryTable(report, views),
     counts: severityCounts(report.findings),
     layers,
     alignment: report.alignment.map((a) => {
@@ -234,32 +234,6 @@ function arrange(report: Report): HtmlModel {
       };
     }),
   };
-}
-
-/**
- * The devices table: every level of the stack, QEMU's requests and host jobs included (their
- * counts from the correlation; the columns they have no value for read "-").
- */
-function summaryTable(report: Report, views: ReturnType<typeof deviceViews>): HtmlModel['summary'] & { labels: string[] } {
-  const heads = SUMMARY_METRICS.map((m) => m.head);
-  const rows: string[][] = [];
-  const labels: string[] = [];
-  const levels = (Array.isArray(report.correlation?.levels) ? report.correlation!.levels : []) as Array<Record<string, unknown>>;
-  for (const layer of report.layers) {
-    for (const v of views.filter((x) => x.layer === layer.name)) {
-      labels.push(`${layerLabel(v.layer)} · ${deviceLabel(v)}`);
-      rows.push(SUMMARY_METRICS.map((m) => m.value(v, report)));
-    }
-    for (const lv of levels.filter((l) => (l['layer'] === layer.name || (layer.name === '' && l['layer'] === 'layer')) && l['role'] !== 'block')) {
-      const cache = lv['cache'] as { mode?: unknown } | undefined;
-      const n = (k: string) => (typeof lv[k] === 'number' ? String(lv[k]) : '-');
-      labels.push(`${String(lv['name'])} · QEMU ${lv['role'] === 'qemu-back' ? 'host jobs' : 'requests'} ${String(lv['device'] ?? '')}`);
-      const device = String(lv['device'] ?? '');
-      const findings = report.findings.filter((f) => f.layer === layer.name && f.device === device && lv['role'] !== 'qemu-back').length;
-      rows.push(heads.map((h) => ({ CACHE: typeof cache?.mode === 'string' ? cache.mode : '-', READS: n('reads'), WRITES: n('writes'), FLUSHES: n('flushes'), FUA: n('fua'), FINDINGS: String(findings) } as Record<string, string>)[h] ?? '-'));
-    }
-  }
-  return { heads, rows, labels };
 }
 
 function verdictParts(report: Report): Pick<HtmlModel, 'verdict' | 'status' | 'statusDetail'> {
