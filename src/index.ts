@@ -171,6 +171,8 @@ async function readInput(
   const sinks = layer.sinks.map((s) => s.analyzer);
   const onEvent = options.onEvent;
   const devices = layer.devices;
+  // the devices of this source: which clock a device's times are in (src/clock)
+  const sourceDevices = new Set<number>();
   let lastDev = -1;
   // first and last event time (ns): where the source sits on the report's reference clock (src/clock)
   let tMin = Infinity;
@@ -182,6 +184,7 @@ async function readInput(
       if (e.time > tMax) tMax = e.time;
       if (e.dev !== lastDev) {
         devices.add(e.dev);
+        sourceDevices.add(e.dev);
         lastDev = e.dev;
       }
       if (onEvent) onEvent(e, source);
@@ -272,6 +275,7 @@ async function readInput(
     clock: source.clock.name,
     limitations: source.limitations,
   };
+  if (sourceDevices.size > 0) input.devices = [...sourceDevices].map(formatDev);
   if (source.clock.baseSeconds) input.clockBase = source.clock.baseSeconds;
   if (source.clock.orderOnly) input.orderOnly = true;
   else if (tMin <= tMax) {

@@ -174,14 +174,18 @@ test('HTML report in headless Chromium: renders without errors or network, timel
     assert.equal(f2.timelines, e2.timelines);
     assert.equal(f2.timelines, 2, 'guest and QEMU on one axis; the host, not aligned, on its own clock');
     assert.equal(f2.lanes, e2.lanes);
-    assert.deepEqual(f2.laneLabels, ['vda (254,0)', 'QEMU requests', 'QEMU host jobs', 'loop1 (7,1)']);
+    // QEMU's two virtio devices (the guest's disk and the lab's output disk), each with its requests and host jobs
+    assert.deepEqual(f2.laneLabels, ['vda (254,0)', 'QEMU requests', 'QEMU host jobs', 'QEMU requests', 'QEMU host jobs', 'loop1 (7,1)']);
     assert.equal(f2.timelineFlushTicks, e2.ticks);
     assert.ok(e2.ticks > 0);
     assert.equal(f2.charts, e2.charts);
     assert.equal(f2.findings, vm.findings.length);
     assert.deepEqual(f2.findingRules, e2.rules);
     assert.equal(f2.markers, e2.markers);
-    assert.deepEqual(f2.deviceRows, ['guest · vda (254,0)', 'qemu · QEMU requests 0x55a5c23c1890', 'qemu:jobs · QEMU host jobs 0x55a5c23c1890', 'host · loop1 (7,1)']);
+    assert.deepEqual(f2.deviceRows, [
+      'guest · vda (254,0)', 'qemu · QEMU requests 0x55a5c23c1890', 'qemu:jobs · QEMU host jobs 0x55a5c23c1890',
+      'qemu · QEMU requests 0x55a5c24de780', 'qemu:jobs · QEMU host jobs 0x55a5c24de780', 'host · loop1 (7,1)',
+    ]);
     assertOneClock('vm-unsafe-threads', f2.ownText);
 
     // a clean capture says so first

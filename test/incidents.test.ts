@@ -51,7 +51,7 @@ test('vm-unsafe-threads: check opens with one incident naming QEMU and the 104 f
   // the inferred cache mode is a fact of the stack, not among what the inputs cannot show
   const cannot = r.stdout.slice(r.stdout.indexOf('What these inputs cannot show'));
   assert.ok(!/cache=unsafe/.test(cannot), cannot);
-  assert.match(r.stdout, /^ {2}qemu {3}0x[0-9a-f]+; cache=unsafe \(inferred: /m);
+  assert.match(r.stdout, /^ {2}qemu {3}0x[0-9a-f]+(, 0x[0-9a-f]+)*; cache=unsafe \(inferred: /m);
   // QEMU's evidence keeps its own time as wall-clock time of day, the reference time beside it
   assert.match(r.stdout, /qemu-trace\.log:108 {2}\d+\.\d{6} s ± \d+ µs {2}@\d\d:\d\d:\d\d\.\d{6} UTC {2}complete F {2}— flush acknowledged/);
   // an unaligned layer's evidence in its own clock, saying so
@@ -167,42 +167,80 @@ test('grouping: rule, severity, layer, device and cause; most severe first; the 
   assert.equal(inc[3]!.summary, 'm');
 });
 
-test('reference clock: offsets chained down the stack, identity pairs, a broken chain, an untimed layer', () => {
-  const inputs = (layer: string, first: number, extra = {}) => ({ path: `${layer}.txt`, layer, format: 'blkparse', detectedBy: '', bytes: 0, events: 9, gzip: false, clock: 'relative', limitations: [], firstTime: first, lastTime: first + 1, ...extra });
+test('reference clock: every file its own clock, placed along aligned pairs (tightest path), identity pairs, a broken edge, an untimed log', () => {
+  const input = (path: string, layer: string, first: number, extra = {}) => ({ path, layer, format: 'blkparse', detectedBy: '', bytes: 0, events: 9, gzip: false, clock: 'relative', limitations: [], firstTime: first, lastTime: first + 1, ...extra });
   const r = report([], {
-    inputs: [inputs('g', 0.5), inputs('q', 3, { format: 'qemu-log', clockBase: 1.7e9 }), inputs('h', 0.1), inputs('x', 0)],
+    inputs: [
+      input('dm.txt', 'g', 0.5, { devices: ['252,0'] }), input('vda.txt', 'g', 0.2, { devices: ['254,0'] }),
+      input('q.log', 'q', 3, { format: 'qemu-log', clockBase: 1.7e9 }),
+      input('loop1.txt', 'h', 0.1, { devices: ['7,1'] }), input('loop2.txt', 'h', 0, { devices: ['7,2'] }),
+      input('qio.log', 'x', 0, { format: 'qemu-log', orderOnly: true, firstTime: undefined, lastTime: undefined }),
+    ],
     layers: ['g', 'q', 'h', 'x'].map((name) => ({ name, inputs: [], devices: [] })),
     alignment: [
-      { upper: 'g:1', lower: 'q:d', method: 'causal-offset', offsetSeconds: 2, widthSeconds: 4e-5 },
-      { upper: 'q:d', lower: 'q:jobs:d', method: 'identity' },
-      { upper: 'q:jobs:d', lower: 'h:7,1', method: 'causal-offset', offsetSeconds: -2.5, widthSeconds: 6e-5 },
-      { upper: 'h:7,1', lower: 'x:7,2', method: 'none', note: 'no pair matched' },
+      { upper: 'g:252,0', lower: 'g:254,0', method: 'causal-offset', offsetSeconds: -0.25, widthSeconds: 2e-5 },
+      { upper: 'g:254,0', lower: 'q:d', method: 'causal-offset', offsetSeconds: 2.25, widthSeconds: 4e-5 },
+      // a looser direct path to q must not win over the tighter one through vda
+      { upper: 'g:252,0', lower: 'q:d', method: 'causal-offset', offsetSeconds: 2.0004, widthSeconds: 1e-3 },
+      { upper: 'q:d', lower: 'q:d', method: 'identity' },
+      { upper: 'q:d', lower: 'h:7,1', method: 'causal-offset', offsetSeconds: -2.5, widthSeconds: 6e-5 },
+      { upper: 'q:d', lower: 'h:7,2', method: 'none', note: 'no pair matched' },
     ],
     correlation: {
-      levels: [{ name: 'g', layer: 'g' }, { name: 'q', layer: 'q' }, { name: 'q:jobs', layer: 'q' }, { name: 'h', layer: 'h' }, { name: 'x', layer: 'x' }],
+      levels: [
+        { name: 'g', layer: 'g', device: '252,0', role: 'block' }, { name: 'g 254,0', layer: 'g', device: '254,0', role: 'block' },
+        { name: 'q', layer: 'q', device: 'd', role: 'qemu-front' }, { name: 'q:jobs', layer: 'q', device: 'd', role: 'qemu-back' },
+        { name: 'h', layer: 'h', device: '7,1', role: 'block' }, { name: 'h 7,2', layer: 'h', device: '7,2', role: 'block' },
+        { name: 'x', layer: 'x', device: 'blk:1', role: 'qemu-front', clock: 'order-only' },
+      ],
       pairs: [], statements: [], limitations: [], qemu: [],
     },
   });
   const c = buildReferenceClock(r);
-  assert.equal(c.reference, 'g');
-  assert.deepEqual(c.layers.map((l) => [l.layer, l.status, l.offsetSeconds, l.uncertaintySeconds]), [
-    ['g', 'reference', 0, undefined], ['q', 'placed', 2, 2e-5], ['h', 'placed', -0.5, 5e-5], ['x', 'unaligned', undefined, undefined],
-  ]);
-  // time 0: the earliest first event of a placed layer, in g's clock: q's 3 − 2 = 1, h's 0.1 + 0.5 = 0.6, g's 0.5
-  assert.equal(c.zeroLocal, 0.5);
-  assert.match(c.layers[3]!.how, /not aligned \(h ↔ x: no pair matched\)/);
-  // placing: a QEMU time stored with its base, a message's time mark, an unaligned layer
+  assert.equal(c.referenceSource, 'dm.txt');
+  const near = (a: number | undefined, b: number) => a !== undefined && Math.abs(a - b) < 1e-12;
+  const src = (p: string) => c.sources.find((x) => x.source === p)!;
+  assert.equal(src('dm.txt').status, 'reference');
+  assert.ok(near(src('vda.txt').offsetSeconds, -0.25) && near(src('vda.txt').uncertaintySeconds, 1e-5));
+  assert.ok(near(src('q.log').offsetSeconds, 2) && near(src('q.log').uncertaintySeconds, 3e-5), 'the tightest path: through vda');
+  assert.ok(near(src('loop1.txt').offsetSeconds, -0.5) && near(src('loop1.txt').uncertaintySeconds, 6e-5));
+  assert.equal(src('loop2.txt').status, 'unaligned');
+  assert.match(src('loop2.txt').how, /not aligned \(q:d ↔ h:7,2: no pair matched\)/);
+  assert.equal(src('qio.log').status, 'order-only');
+  assert.deepEqual(c.layers.map((l) => l.status), ['reference', 'placed', 'unaligned', 'order-only']);
+  // time 0: the earliest first event of a placed input, in dm.txt's clock: vda 0.2 + 0.25, q 3 − 2, loop1 0.1 + 0.5, dm 0.5
+  assert.ok(near(c.zeroLocal, 0.45));
+  // placing: a QEMU time stored with its base, a message's time mark, a finding on an unaligned file
   r.findings = [
-    finding({ layer: 'q', time: 1.7e9 + 4, message: `at ${timeMark(1, 4)}`, evidence: [{ source: 'q.txt', locKind: 'line', loc: 5, time: 1.7e9 + 4, device: 'q:d', action: 'complete', rwbs: 'F', sector: -1, bytes: 0 }] }),
-    finding({ layer: 'x', time: 0.25, message: `at ${timeMark(3, 0.25)}` }),
+    finding({ layer: 'q', device: 'd', time: 1.7e9 + 4, message: `at ${timeMark(2, 4)}`, evidence: [{ source: 'q.log', locKind: 'line', loc: 5, time: 1.7e9 + 4, device: 'q:d', action: 'complete', rwbs: 'F', sector: -1, bytes: 0 }] }),
+    finding({ layer: 'h', device: '7,2', time: 0.25, message: `at ${timeMark(4, 0.25)}` }),
   ];
   placeOnReferenceClock(r);
-  const [q, x] = r.findings;
-  assert.equal(q!.time, 1.5);
+  const [q, h] = r.findings;
+  assert.equal(q!.time, 1.55);
   assert.equal(q!.localTime, 1.7e9 + 4);
-  assert.equal(q!.timeUncertainty, 2e-5);
-  assert.equal(q!.evidence[0]!.time, 1.5);
-  assert.equal(q!.message, 'at 1.500000 s ± 20 µs');
-  assert.equal(x!.time, null);
-  assert.equal(x!.message, 'at 0.250000000 (x clock, not aligned)');
+  assert.ok(near(q!.timeUncertainty, 3e-5));
+  assert.equal(q!.evidence[0]!.time, 1.55);
+  assert.equal(q!.message, 'at 1.550000 s ± 30 µs');
+  assert.equal(h!.time, null, 'loop2.txt holds 7,2: its own clock');
+  assert.equal(h!.localTime, 0.25);
+  assert.equal(h!.message, 'at 0.250000000 (h clock, not aligned)');
+});
+
+test('vm-stack-none-threads (clean, six block devices): the first line says so; the stack shows every device, the maps and every clock', async () => {
+  const f = (n: string) => S('vm-stack-none-threads', n);
+  const args = [
+    `guest=${f('dm-0.blkparse.txt.gz')}`, `guest=${f('md0.blkparse.txt.gz')}`, `guest=${f('vda.blkparse.txt.gz')}`, `guest=${f('vdb.blkparse.txt.gz')}`,
+    `qemu=${f('qemu-trace.log.gz')}`, `host=${f('loop1.blkparse.txt.gz')}`, `host=${f('loop2.blkparse.txt.gz')}`,
+  ];
+  const r = await runCli(['report', '--no-color', ...args]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout.split('\n')[0]!, /^blkaudit report: clean — no broken promise found/);
+  for (const d of ['md0 (9,0)', 'dm-0 (252,0)', 'vda (254,0)', 'vdb (254,16)', 'loop1 (7,1)', 'loop2 (7,2)']) assert.ok(r.stdout.includes(`device ${d}`), d);
+  assert.match(r.stdout, /^ {2}clock alignment$/m);
+  assert.ok(!EPOCH.test(r.stdout) && !MINUS_ONE.test(r.stdout));
+  const doc = JSON.parse((await runCli(['check', '--json', ...args])).stdout) as CheckDoc;
+  // each of the seven files is its own clock, every one placed on the guest's
+  assert.equal(doc.clock!.sources.length, 7);
+  assert.deepEqual(doc.clock!.sources.map((s) => s.status).sort(), ['placed', 'placed', 'placed', 'placed', 'placed', 'placed', 'reference']);
 });

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { analyze } from '../index.js';
-import type { Report } from '../model/report.js';
+import { levelBaseName, type Report } from '../model/report.js';
 import { evidenceText, incidentsText, sourceLabel, verdictLine } from '../report/incidents-text.js';
 import { clockHeading, stackLines } from '../report/stack-text.js';
 import { wrap, type Paint } from '../report/text.js';
@@ -201,7 +201,7 @@ function deviceRows(report: Report, devices: DeviceCheckSummary[]): string[][] {
       const cache = l['cache'] as { mode?: string; source?: string } | undefined;
       const what = l['role'] === 'qemu-back' ? 'host jobs' : 'requests';
       rows.push([
-        `${safeText(String(l['name']))} ${safeText(String(l['device']))} (${what})`,
+        `${safeText(levelBaseName(l['name'], l['device']))} ${safeText(String(l['device']))} (${what})`,
         cache?.mode ? `${safeText(cache.mode)} (${safeText(cache.source ?? '')})` : '-',
         String(l['writes'] ?? '-'), String(l['flushes'] ?? '-'), String(l['fua'] ?? '-'), '-', '-',
       ]);

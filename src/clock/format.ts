@@ -14,9 +14,11 @@ export function refSeconds(t: number): string {
 /** "± 12 µs" for an uncertainty in seconds (rounded up: never tighter than known). */
 export function plusMinus(u: number | undefined): string {
   if (u === undefined || !(u > 0)) return '';
-  if (u < 1e-3) return ` ± ${Math.ceil(u * 1e6)} µs`;
-  if (u < 1) return ` ± ${(Math.ceil(u * 1e5) / 100).toFixed(2)} ms`;
-  return ` ± ${(Math.ceil(u * 1e3) / 1000).toFixed(3)} s`;
+  // rounded up, past float noise (3.0000000000000004e-5 s is 30 µs)
+  const up = (x: number) => Math.ceil(x - 1e-6);
+  if (u < 1e-3) return ` ± ${up(u * 1e6)} µs`;
+  if (u < 1) return ` ± ${(up(u * 1e5) / 100).toFixed(2)} ms`;
+  return ` ± ${(up(u * 1e3) / 1000).toFixed(3)} s`;
 }
 
 /** Sources whose clock base is an absolute wall-clock second (QEMU realtime, CSV epochs). */

@@ -8,12 +8,10 @@
  * Runs once, when analyze() ends; no stage sees reference times.
  */
 import type { EvidenceRef } from '../model/event.js';
-import type { Finding, InputReport, Report, ReferenceClockSection } from '../model/report.js';
+import type { Finding, InputReport, Report, ReferenceClockSection, SourceClock } from '../model/report.js';
 import { resolveTimeMarks } from '../model/time-mark.js';
 import { buildReferenceClock } from './reference.js';
 import { localText, plusMinus, refSeconds } from './format.js';
-
-type LayerClock = ReferenceClockSection['layers'][number];
 
 export interface Placement {
   time: number | null;
@@ -21,16 +19,16 @@ export interface Placement {
 }
 
 export class ReferenceClock {
-  private readonly byLayer: Map<string, LayerClock>;
+  private readonly bySource: Map<string, SourceClock>;
   private readonly inputs: Map<string, InputReport>;
 
   constructor(readonly section: ReferenceClockSection, private readonly report: Report) {
-    this.byLayer = new Map(section.layers.map((l) => [l.layer, l]));
+    this.bySource = new Map(section.sources.map((s) => [s.source, s]));
     this.inputs = new Map(report.inputs.map((i) => [i.path, i]));
   }
 
-  layerClock(layer: string): LayerClock | undefined {
-    return this.byLayer.get(layer);
+  sourceClock(path: string): SourceClock | undefined {
+    return this.bySource.get(path);
   }
 
   /** Seconds as a stage stored them (with or without the clock base) → without the base. */
@@ -44,20 +42,13 @@ export class ReferenceClock {
     return this.stripBase(input, t) + (input?.clockBase ?? 0);
   }
 
-  /** A layer's own time (seconds, stored form) on the reference clock. */
-  place(layer: string, input: InputReport | undefined, t: number): Placement {
-    const c = this.byLayer.get(layer);
+  /** A source's own time (seconds, stored form) on the reference clock. */
+  place(input: InputReport | undefined, t: number): Placement {
+    const c = input ? this.bySource.get(input.path) : undefined;
     if (!c || (c.status !== 'reference' && c.status !== 'placed') || !Number.isFinite(t) || t < 0) return { time: null };
     // to the ns: the subtraction of large clock values leaves float noise below it
     const time = Math.round((this.stripBase(input, t) - (c.offsetSeconds ?? 0) - this.section.zeroLocal) * 1e9) / 1e9;
     return c.uncertaintySeconds ? { time, uncertainty: c.uncertaintySeconds } : { time };
-  }
-
-  /** Reference seconds of a layer's own time from a time series or table (no base), or undefined. */
-  toReference(layer: string, localNoBase: number): number | undefined {
-    const c = this.byLayer.get(layer);
-    if (!c || (c.status !== 'reference' && c.status !== 'placed')) return undefined;
-    return localNoBase - (c.offsetSeconds ?? 0) - this.section.zeroLocal;
   }
 
   input(path: string): InputReport | undefined {
@@ -68,7 +59,7 @@ export class ReferenceClock {
   words(input: InputReport | undefined, t: number): string {
     const layer = input?.layer ?? '';
     if (input?.orderOnly) return `${refSecondsOrLine(t)} (untimed: by order)`;
-    const p = this.place(layer, input, t);
+    const p = this.place(input, t);
     if (p.time !== null) return refSeconds(p.time) + plusMinus(p.uncertainty);
     return `${localText(this.local(input, t), input?.clockBase)} (${layer || 'trace'} clock, not aligned)`;
   }
@@ -82,10 +73,10 @@ export function placeOnReferenceClock(report: Report): ReferenceClock {
   const section = buildReferenceClock(report);
   report.clock = section;
   const clock = new ReferenceClock(section, report);
-  const firstInput = (layer: string) => report.inputs.find((i) => i.layer === layer);
   for (const f of report.findings) {
+    const input = findingSource(report, f);
     for (const ev of f.evidence) placeEvidence(clock, ev);
-    placeFinding(clock, f, firstInput(f.layer));
+    placeFinding(clock, f, input);
     f.message = resolveTimeMarks(f.message, (src, sec) => clock.words(report.inputs[src], sec));
   }
   return clock;
@@ -100,7 +91,7 @@ export function placeEvidence(clock: ReferenceClock, ev: EvidenceRef): void {
     return;
   }
   ev.localTime = clock.local(input, t);
-  const p = clock.place(input?.layer ?? '', input, t);
+  const p = clock.place(input, t);
   ev.time = p.time;
   if (p.uncertainty) ev.timeUncertainty = p.uncertainty;
 }
@@ -114,7 +105,21 @@ function placeFinding(clock: ReferenceClock, f: Finding, input: InputReport | un
     return;
   }
   f.localTime = clock.local(input, t);
-  const p = clock.place(f.layer, input, t);
+  const p = clock.place(input, t);
   f.time = p.time;
   if (p.uncertainty) f.timeUncertainty = p.uncertainty;
+}
+
+/**
+ * The input whose clock a finding's time is in: the one holding its device (blkparse files are one
+ * clock each), else its first evidence on its layer, else its layer's first input.
+ */
+export function findingSource(report: Report, f: Pick<Finding, 'layer' | 'device' | 'evidence'>): InputReport | undefined {
+  const mine = report.inputs.filter((i) => i.layer === f.layer);
+  if (f.device) {
+    const holder = mine.find((i) => i.devices?.includes(f.device));
+    if (holder) return holder;
+  }
+  const ev = f.evidence.find((e) => mine.some((i) => i.path === e.source));
+  return (ev && mine.find((i) => i.path === ev.source)) ?? mine.find((i) => !i.devices || i.devices.length === 0 || !f.device) ?? mine[0];
 }

@@ -12,7 +12,7 @@
  * finding details) defensively: a field a stage did not fill is left out of
  * the sentence, never guessed.
  */
-import type { Finding, Report } from '../model/report.js';
+import { levelBaseName, type Finding, type Report } from '../model/report.js';
 import { localText, plusMinus } from '../clock/format.js';
 
 interface LevelLike {
@@ -72,27 +72,36 @@ export function whenText(first: Finding, last: Finding): string {
   return 'over the whole trace';
 }
 
-/** The level of the stack just above `layer`'s first level, and the bottom level. */
-function neighbours(report: Report, layer: string): { above?: LevelLike; bottom?: LevelLike } {
+/** The level of the stack just above `layer`'s first level, and the bottom layer's levels (all its devices). */
+function neighbours(report: Report, layer: string): { above?: LevelLike; bottom: LevelLike[] } {
   const lv = levels(report);
   const match = (l: LevelLike) => l.layer === layer || (layer === '' && l.layer === 'layer');
   const i = lv.findIndex(match);
-  if (i < 0) return {};
-  const bottom = lv[lv.length - 1];
-  return { above: i > 0 ? lv[i - 1] : undefined, bottom: bottom && !match(bottom) ? bottom : undefined };
+  if (i < 0) return { bottom: [] };
+  const last = lv[lv.length - 1];
+  const bottom = last && !match(last) ? lv.filter((l) => l.layer === last.layer) : [];
+  return { above: i > 0 ? lv[i - 1] : undefined, bottom };
 }
 
 function levelLabel(report: Report, l: LevelLike): string {
   const layer = typeof l.layer === 'string' ? l.layer : '';
   const device = typeof l.device === 'string' ? l.device : '';
-  return `${typeof l.name === 'string' ? l.name : layer} ${deviceName(report, layer, device)}`.trim();
+  return `${typeof l.name === 'string' ? levelBaseName(l.name, device) : layer} ${deviceName(report, layer, device)}`.trim();
+}
+
+/** "host loop1 (7,1)", "host loop1 (7,1) and loop2 (7,2)". */
+function levelsLabel(report: Report, ls: LevelLike[]): string {
+  if (ls.length === 1) return levelLabel(report, ls[0]!);
+  const layer = String(ls[0]!.layer ?? '');
+  const names = ls.map((l) => deviceName(report, layer, String(l.device ?? '')));
+  return `${layer} ${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
 
 /** The level name in a details.lower "qemu:jobs:blk:0x55…" (`<level name>:<device>`, devices may hold ':'). */
 function lowerName(report: Report, v: unknown): string {
   if (typeof v !== 'string' || !v) return '';
-  const lv = levels(report).find((l) => typeof l.name === 'string' && typeof l.device === 'string' && `${l.name}:${l.device}` === v);
-  if (lv) return String(lv.name);
+  const lv = levels(report).find((l) => typeof l.name === 'string' && typeof l.device === 'string' && `${levelBaseName(l.name, l.device)}:${l.device}` === v);
+  if (lv) return levelBaseName(lv.name, lv.device);
   const i = v.lastIndexOf(':');
   return i > 0 ? v.slice(0, i) : v;
 }
@@ -107,9 +116,10 @@ export function incidentSentence(report: Report, members: Finding[], worst: Find
   const aboveName = above && typeof above.layer === 'string' && above.layer !== first.layer ? `${above.layer} ` : '';
   const lower = lowerName(report, first.details?.['lower']);
   const reach = (what: string, none = `no ${what}`): string => {
-    if (!bottom || typeof bottom.flushes !== 'number') return '';
-    return bottom.flushes === 0 ? `; ${none} reached ${levelLabel(report, bottom)}`
-      : `; ${levelLabel(report, bottom)} completed ${plural(bottom.flushes, what, what === 'flush' ? 'flushes' : `${what}s`)} in the whole trace`;
+    if (bottom.length === 0 || bottom.some((b) => typeof b.flushes !== 'number')) return '';
+    const flushes = bottom.reduce((a, b) => a + (b.flushes as number), 0);
+    return flushes === 0 ? `; ${none} reached ${levelsLabel(report, bottom)}`
+      : `; ${levelsLabel(report, bottom)} completed ${plural(flushes, what, what === 'flush' ? 'flushes' : `${what}s`)} in the whole trace`;
   };
   switch (first.rule) {
     case 'flush-not-passed-down': {

@@ -61,6 +61,8 @@ export interface InputReport {
   events: number;
   gzip: boolean;
   clock: string;
+  /** Block devices ("maj,min") whose events this source holds (absent for QEMU logs). */
+  devices?: string[];
   /** Seconds the source adds to its stored times to print them (QEMU realtime: the first event's whole second). */
   clockBase?: number;
   /** The source has no timestamps: only the order of its events is known. */
@@ -144,20 +146,48 @@ export interface Incident {
   worst: string;
 }
 
-/** How each layer's clock sits on the reference clock (JSON `clock`). */
+/** Where one source's clock (one input) sits on the reference clock. */
+export interface SourceClock {
+  /** Input path. */
+  source: string;
+  layer: string;
+  status: 'reference' | 'placed' | 'order-only' | 'unaligned';
+  /** reference = stored − offsetSeconds − zeroLocal (s; stored times are without the clock base). */
+  offsetSeconds?: number;
+  /** ± seconds: half the feasible offset interval of each aligned pair, summed along the path. */
+  uncertaintySeconds?: number;
+  how: string;
+}
+
+/** How each source's and layer's clock sits on the reference clock (JSON `clock`). */
 export interface ReferenceClockSection {
   /** Layer whose clock is the reference: the top layer with timestamps. */
   reference: string;
-  /** Reference time 0 in that layer's own clock (s): the stack's first event. */
+  /** The input whose clock is the reference. */
+  referenceSource: string;
+  /** Reference time 0 in that source's own clock (s): the stack's first event. */
   zeroLocal: number;
+  /** Per input: each file keeps its own clock (blkparse text is relative to its own first event). */
+  sources: SourceClock[];
+  /** Per layer, a summary of its sources' clocks (for the stack view). */
   layers: Array<{
     layer: string;
-    /** placed: on the reference clock; order-only: no timestamps; unaligned: own clock only. */
+    /** placed: every source on the reference clock; order-only: no timestamps; unaligned: some source on its own clock only. */
     status: 'reference' | 'placed' | 'order-only' | 'unaligned';
-    /** reference = local − offsetSeconds − zeroLocal (s). */
+    /** The layer's first placed source's offset (reference = stored − offsetSeconds − zeroLocal). */
     offsetSeconds?: number;
-    /** ± seconds (half the feasible offset interval, summed down the stack). */
+    /** The largest ± of its sources. */
     uncertaintySeconds?: number;
     how: string;
   }>;
+}
+
+/**
+ * A correlation level's name without its device: the correlator names a layer's first device's level
+ * after the layer ("qemu", "qemu:jobs") and the others "<name> <device>" ("qemu 0x55…").
+ */
+export function levelBaseName(name: unknown, device: unknown): string {
+  const n = String(name ?? '');
+  const d = String(device ?? '');
+  return d && n.endsWith(` ${d}`) ? n.slice(0, -d.length - 1) : n;
 }

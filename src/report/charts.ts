@@ -18,7 +18,7 @@ import type { DeviceSeries } from '../series/types.js';
 import { deviceLabel, deviceViews, formatDuration, formatTime, layerLabel, type DeviceView } from './view.js';
 import { painter, term, wrap, type Paint } from './text.js';
 import { byteUnit, durationUnit, niceScale, tickLabel, timeTicks, type Unit } from './ticks.js';
-import { findingOnAxis, layerAxis, type LayerAxis } from '../clock/layer-time.js';
+import { deviceAxis, findingOnAxis, type LayerAxis } from '../clock/layer-time.js';
 
 export interface ChartOptions {
   width?: number;
@@ -81,7 +81,7 @@ function deviceCharts(report: Report, d: DeviceView, width: number, options: Cha
   const cols = columns(s.buckets, width - LABEL - 3);
   const height = Math.max(2, options.height ?? 8);
   const color = Boolean(options.color);
-  const ax = layerAxis(report, d.layer);
+  const ax = deviceAxis(report, d.layer, d.device);
   const t0 = s.start - ax.shift;
   const t1 = t0 + s.buckets * s.interval;
   const title = ` ${layerLabel(d.layer)} ${deviceLabel(d)} · ${formatTime(t0)}–${formatTime(t1)} s · ${formatDuration(s.interval)}/interval `;

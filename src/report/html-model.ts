@@ -16,7 +16,8 @@ import { levelSummaryTable } from './summary.js';
 import { term } from './text.js';
 import { timelineLanes, type HtmlLane } from './html-timeline.js';
 import { evidenceTimeText, ownTimeText } from '../clock/format.js';
-import { findingOnAxis, layerAxis } from '../clock/layer-time.js';
+import { deviceAxis, findingOnAxis, inputAxis } from '../clock/layer-time.js';
+import { findingSource } from '../clock/place.js';
 import { findingWhen, sourceLabel, verdictLine } from './incidents-text.js';
 import { clockHeading, clockText } from './stack-text.js';
 
@@ -140,7 +141,7 @@ function arrange(report: Report): HtmlModel {
   (report.incidents ?? []).forEach((inc, i) => inc.members.forEach((m) => incidentOf.set(m, i)));
   const findings = ordered.map((f, id): HtmlFinding => {
     const view = views.find((v) => v.layer === f.layer && v.device === f.device);
-    const ax = layerAxis(report, f.layer);
+    const ax = inputAxis(report, findingSource(report, f), f.layer);
     return {
       id,
       fid: f.id ?? '',
@@ -188,8 +189,8 @@ function arrange(report: Report): HtmlModel {
     layer: v.layer,
     device: v.device,
     label: deviceLabel(v),
-    axisShift: layerAxis(report, v.layer).shift,
-    axisLabel: layerAxis(report, v.layer).label,
+    axisShift: deviceAxis(report, v.layer, v.device).shift,
+    axisLabel: deviceAxis(report, v.layer, v.device).label,
     cache: v.cache ? `${v.cache.mode}${v.cache.source ? ` (${v.cache.source})` : ''}` : '',
     findings: report.findings.filter((f) => f.layer === v.layer && f.device === v.device).length,
     series: v.series ?? null,

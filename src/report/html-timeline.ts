@@ -8,7 +8,7 @@
  * keeps its own clock: its lanes go to a panel of their own, said so.
  */
 import type { Report } from '../model/report.js';
-import { layerAxis } from '../clock/layer-time.js';
+import { deviceAxis } from '../clock/layer-time.js';
 import { deviceLabel, deviceViews } from './view.js';
 
 export interface HtmlLane {
@@ -50,9 +50,9 @@ export function timelineLanes(report: Report): HtmlLane[] {
   const views = deviceViews(report);
   const levels = (Array.isArray(report.correlation?.levels) ? report.correlation!.levels : []) as LevelLike[];
   for (const layer of report.layers) {
-    const ax = layerAxis(report, layer.name);
     for (const v of views.filter((d) => d.layer === layer.name && d.series)) {
       const s = v.series!;
+      const ax = deviceAxis(report, layer.name, v.device);
       lanes.push({
         layer: layer.name, label: deviceLabel(v), sub: v.cache ? `cache ${v.cache.mode}${v.cache.source ? ` (${v.cache.source})` : ''}` : '',
         kind: 'block', device: v.device, placed: ax.reference, uncertainty: ax.uncertainty,
@@ -62,6 +62,7 @@ export function timelineLanes(report: Report): HtmlLane[] {
     }
     for (const lv of levels.filter((l) => (l.layer === layer.name || (layer.name === '' && l.layer === 'layer')) && l.role !== 'block' && l.series)) {
       const s = lv.series!;
+      const ax = deviceAxis(report, layer.name, String(lv.device ?? ''));
       const what = lv.role === 'qemu-back' ? 'host jobs' : 'requests';
       lanes.push({
         layer: layer.name, label: `QEMU ${what}`, sub: `${String(lv.device ?? '')}`,

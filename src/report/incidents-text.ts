@@ -63,6 +63,8 @@ export function evidenceText(report: Report, ref: EvidenceRef, p: Paint): string
 
 function memberLines(report: Report, f: Finding, label: string, o: IncidentTextOptions, indent: string, withMessage: boolean): string[] {
   const p = o.paint;
+  // a finding with no evidence (a count over the whole trace) is its incident's sentence: nothing more to show
+  if (!withMessage && f.evidence.length === 0) return [];
   const out = [`${indent}${p('bold', label)} ${f.id ?? ''} at ${findingWhen(f)}${withMessage ? '' : ':'}`];
   if (withMessage) out.push(...wrap(term(f.message), o.width, indent + '  '));
   const max = o.all ? Infinity : o.maxEvidence ?? 4;

@@ -16,8 +16,10 @@ export function clockText(report: Report, layer: string): string {
   const c = report.clock?.layers.find((l) => l.layer === layer);
   if (!c) return '';
   switch (c.status) {
-    case 'reference':
-      return 'reference clock';
+    case 'reference': {
+      const others = report.clock!.sources.filter((x) => x.layer === layer && x.status === 'placed').length;
+      return others ? `reference clock (${others} more input(s) of the layer placed on it${plusMinus(c.uncertaintySeconds).replace(' ± ', ', ± up to ')})` : 'reference clock';
+    }
     case 'placed':
       return `${(c.offsetSeconds ?? 0) >= 0 ? '+' : ''}${(c.offsetSeconds ?? 0).toFixed(6)} s${plusMinus(c.uncertaintySeconds)} from ${report.clock!.reference || '(trace)'}`;
     case 'order-only':
@@ -40,9 +42,11 @@ export function stackLines(report: Report, p: Paint, width: number): string[] {
   const nameW = Math.min(12, Math.max(5, ...report.layers.map((l) => layerLabel(l.name).length)));
   const out: string[] = [];
   for (const layer of report.layers) {
-    const lv = levels.find((l) => l['layer'] === layer.name || (layer.name === '' && l['layer'] === 'layer'));
+    const mine = levels.filter((l) => l['layer'] === layer.name || (layer.name === '' && l['layer'] === 'layer'));
     const devs = views.filter((d) => d.layer === layer.name);
-    const labels = devs.length ? devs.map((d) => deviceLabel(d)) : typeof lv?.['device'] === 'string' ? [String(lv['device'])] : layer.devices;
+    // a QEMU layer has no block device: its levels name its devices (virtio devices, BlockBackends)
+    const levelDevices = [...new Set(mine.map((l) => (typeof l['device'] === 'string' ? l['device'] : '')).filter(Boolean))];
+    const labels = devs.length ? devs.map((d) => deviceLabel(d)) : levelDevices.length ? levelDevices : layer.devices;
     let cache = '';
     if (layer.cacheMode) {
       const cm = layer.cacheMode;

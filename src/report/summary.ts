@@ -3,7 +3,7 @@
  * sections the stages contributed (stats, check, series) when present, "-"
  * when not. Shared by the terminal and HTML reports so both show the same.
  */
-import type { Report } from '../model/report.js';
+import { levelBaseName, type Report } from '../model/report.js';
 import { deviceLabel, formatBytes, formatDuration, formatNumber, layerLabel, sum, type DeviceView } from './view.js';
 
 /** Sections the summary table already covers (shown in full with --details). */
@@ -78,7 +78,7 @@ export function levelSummaryTable(report: Report, views: DeviceView[]): { heads:
     for (const lv of levels.filter((l) => (l['layer'] === layer.name || (layer.name === '' && l['layer'] === 'layer')) && l['role'] !== 'block')) {
       const cache = lv['cache'] as { mode?: unknown } | undefined;
       const n = (k: string) => (typeof lv[k] === 'number' ? String(lv[k]) : '-');
-      labels.push(`${String(lv['name'])} · QEMU ${lv['role'] === 'qemu-back' ? 'host jobs' : 'requests'} ${String(lv['device'] ?? '')}`);
+      labels.push(`${levelBaseName(lv['name'], lv['device'])} · QEMU ${lv['role'] === 'qemu-back' ? 'host jobs' : 'requests'} ${String(lv['device'] ?? '')}`);
       const device = String(lv['device'] ?? '');
       const findings = report.findings.filter((f) => f.layer === layer.name && f.device === device && lv['role'] !== 'qemu-back').length;
       rows.push(heads.map((h) => ({ CACHE: typeof cache?.mode === 'string' ? cache.mode : '-', READS: n('reads'), WRITES: n('writes'), FLUSHES: n('flushes'), FUA: n('fua'), FINDINGS: String(findings) } as Record<string, string>)[h] ?? '-'));

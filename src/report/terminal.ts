@@ -66,6 +66,12 @@ function stack(report: Report, devices: DeviceView[], p: Paint, width: number): 
     const clock = clockText(report, layer.name);
     if (clock) lines.push(...wrap(`clock: ${term(clock)}`, width - nameWidth - 4, ''));
     const layerDevices = devices.filter((d) => d.layer === layer.name);
+    if (layerDevices.length === 0) {
+      // a QEMU layer: its devices are the correlation's levels (virtio devices, BlockBackends)
+      const lv = (Array.isArray(report.correlation?.levels) ? report.correlation!.levels : []) as Array<Record<string, unknown>>;
+      const qd = [...new Set(lv.filter((l) => l['layer'] === layer.name && l['role'] === 'qemu-front').map((l) => String(l['device'])))];
+      if (qd.length) lines.push(`QEMU device(s) ${qd.map((d) => p('bold', term(d))).join(', ')}`);
+    }
     for (const d of layerDevices) {
       const cache = d.cache ? `  cache ${term(d.cache.mode)}${d.cache.source ? ` (${term(d.cache.source)})` : ''}` : '';
       const n = report.findings.filter((f) => f.layer === layer.name && f.device === d.device).length;
