@@ -219,10 +219,10 @@ export function alignmentText(a: unknown): string {
       const w = typeof o["widthSeconds"] === "number" ? ` ± ${formatDuration(o["widthSeconds"] / 2)}` : "";
       parts.push(`offset ${o['offsetSeconds'].toFixed(6)} s${w}`);
     }
-    if (typeof o['map'] === 'string' && o['map']) parts.push(`map ${o['map']}${typeof o['mapSource'] === 'string' ? ` (${o['mapSource']})` : ''}`);
     if (typeof o['supportingPairs'] === 'number') {
       parts.push(`${o['supportingPairs']}${typeof o['candidatePairs'] === 'number' ? `/${o['candidatePairs']}` : ''} pairs agree`);
     }
+    if (typeof o['map'] === 'string' && o['map']) parts.push(`map ${o['map']}${typeof o['mapSource'] === 'string' ? ` (${o['mapSource']})` : ''}`);
     const note = typeof o['note'] === 'string' && o['note'] ? ` — ${o['note']}` : '';
     return `${layerLabel(o['upper'])} ↔ ${layerLabel(o['lower'])}: ${parts.join(', ')}${note}`;
   }
