@@ -79,6 +79,13 @@ export function placeOnReferenceClock(report: Report): ReferenceClock {
     placeFinding(clock, f, input);
     f.message = resolveTimeMarks(f.message, (src, sec) => clock.words(report.inputs[src], sec));
   }
+  // evidence kept beside the findings (the checker's --at answer: devices[].atRisk.evidence)
+  for (const d of report.devices) {
+    for (const section of Object.values(d)) {
+      const ev = (section as { evidence?: unknown } | null)?.evidence;
+      if (typeof section === 'object' && section !== null && Array.isArray(ev)) for (const e of ev as EvidenceRef[]) if (typeof e?.source === 'string') placeEvidence(clock, e);
+    }
+  }
   return clock;
 }
 
