@@ -174,14 +174,12 @@ async function readInput(
   // the devices of this source: which clock a device's times are in (src/clock)
   const sourceDevices = new Set<number>();
   let lastDev = -1;
-  // first and last event time (ns): where the source sits on the report's reference clock (src/clock)
+  // earliest event time (ns): where the source starts on the report's reference clock (src/clock)
   let tMin = Infinity;
-  let tMax = -Infinity;
   const sink: EventSink = {
     event(e) {
       events++;
       if (e.time < tMin) tMin = e.time;
-      if (e.time > tMax) tMax = e.time;
       if (e.dev !== lastDev) {
         devices.add(e.dev);
         sourceDevices.add(e.dev);
@@ -219,10 +217,7 @@ async function readInput(
     ctx.qemuSink = {
       qemu(e) {
         events++;
-        if (e.time >= 0) {
-          if (e.time < tMin) tMin = e.time;
-          if (e.time > tMax) tMax = e.time;
-        }
+        if (e.time >= 0 && e.time < tMin) tMin = e.time;
         for (let i = 0; i < qemuSinks.length; i++) qemuSinks[i]!.qemu!(e);
       },
     };
@@ -278,10 +273,7 @@ async function readInput(
   if (sourceDevices.size > 0) input.devices = [...sourceDevices].map(formatDev);
   if (source.clock.baseSeconds) input.clockBase = source.clock.baseSeconds;
   if (source.clock.orderOnly) input.orderOnly = true;
-  else if (tMin <= tMax) {
-    input.firstTime = tMin / 1e9;
-    input.lastTime = tMax / 1e9;
-  }
+  else if (tMin < Infinity) input.firstTime = tMin / 1e9;
   return input;
 }
 

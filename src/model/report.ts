@@ -67,9 +67,8 @@ export interface InputReport {
   clockBase?: number;
   /** The source has no timestamps: only the order of its events is known. */
   orderOnly?: boolean;
-  /** First and last event time (s, the source's clock without clockBase); absent when untimed or empty. */
+  /** Earliest event time (s, the source's clock without clockBase); absent when untimed or empty. */
   firstTime?: number;
-  lastTime?: number;
   limitations: string[];
 }
 
