@@ -67,7 +67,7 @@ export interface InputReport {
   clockBase?: number;
   /** The source has no timestamps: only the order of its events is known. */
   orderOnly?: boolean;
-  /** Earliest event time (s, the source's clock without clockBase); absent when untimed or empty. */
+  /** First event time (s, the source's clock without clockBase); absent when untimed or empty. */
   firstTime?: number;
   limitations: string[];
 }
