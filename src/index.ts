@@ -22,9 +22,13 @@ import { readBlktraceSet } from './formats/blktrace/set-reader.js';
 import { blktraceFormat } from './formats/blktrace/spec.js';
 import type { FormatSpec } from './formats/types.js';
 import { VERSION } from './version.js';
+import { placeOnReferenceClock } from './clock/place.js';
+import { groupIncidents } from './incidents/group.js';
 
 export { InputError } from './io/open.js';
-export type { Report, Finding, DeviceReport, InputReport, LayerReport } from './model/report.js';
+export type { Report, Finding, DeviceReport, InputReport, LayerReport, Incident, ReferenceClockSection } from './model/report.js';
+export { groupIncidents } from './incidents/group.js';
+export { placeOnReferenceClock } from './clock/place.js';
 export type { BlockEvent } from './model/event.js';
 export { VERSION } from './version.js';
 
@@ -104,6 +108,9 @@ export async function analyze(inputs: Array<string | InputSpec>, options: Analyz
     const result = stage.finishAll?.(report, env);
     if (result !== undefined) options.onStageResult?.(stage.name, result, env);
   }
+  // every time on one reference clock, then findings grouped into incidents (both over the finished Report)
+  placeOnReferenceClock(report);
+  groupIncidents(report);
   report.diagnostics = diag.list();
   report.skipped = diag.toRecord();
   return report;
@@ -164,12 +171,18 @@ async function readInput(
   const sinks = layer.sinks.map((s) => s.analyzer);
   const onEvent = options.onEvent;
   const devices = layer.devices;
+  // the devices of this source: which clock a device's times are in (src/clock)
+  const sourceDevices = new Set<number>();
   let lastDev = -1;
+  // the first event's time (ns): where the source starts on the report's reference clock (src/clock);
+  // read once: a per-event minimum measured 3–7 % of check's CPU time (2 M events, one thread, loaded machine)
+  let tMin = Infinity;
   const sink: EventSink = {
     event(e) {
-      events++;
+      if (events++ === 0) tMin = e.time;
       if (e.dev !== lastDev) {
         devices.add(e.dev);
+        sourceDevices.add(e.dev);
         lastDev = e.dev;
       }
       if (onEvent) onEvent(e, source);
@@ -204,6 +217,7 @@ async function readInput(
     ctx.qemuSink = {
       qemu(e) {
         events++;
+        if (e.time >= 0 && e.time < tMin) tMin = e.time;
         for (let i = 0; i < qemuSinks.length; i++) qemuSinks[i]!.qemu!(e);
       },
     };
@@ -245,7 +259,7 @@ async function readInput(
       );
     }
   }
-  return {
+  const input: InputReport = {
     path: spec.path,
     layer: spec.layer,
     format: format.name,
@@ -256,6 +270,11 @@ async function readInput(
     clock: source.clock.name,
     limitations: source.limitations,
   };
+  if (sourceDevices.size > 0) input.devices = [...sourceDevices].map(formatDev);
+  if (source.clock.baseSeconds) input.clockBase = source.clock.baseSeconds;
+  if (source.clock.orderOnly) input.orderOnly = true;
+  else if (tMin < Infinity) input.firstTime = tMin / 1e9;
+  return input;
 }
 
 async function isRegularFile(path: string): Promise<boolean> {

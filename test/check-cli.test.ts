@@ -32,10 +32,10 @@ test('--json follows the contract: schemaVersion, findings with evidence, device
     findings: Array<Record<string, unknown>>;
     devices: Array<Record<string, unknown>>;
   };
-  assert.equal(doc.schemaVersion, 1);
+  assert.equal(doc.schemaVersion, 2);
   assert.equal(doc.findings.length, 1);
   const f = doc.findings[0]!;
-  assert.deepEqual(Object.keys(f).slice(0, 7), ['rule', 'severity', 'layer', 'device', 'time', 'message', 'evidence']);
+  assert.deepEqual(Object.keys(f).slice(0, 8), ['id', 'rule', 'severity', 'layer', 'device', 'time', 'message', 'evidence']);
   assert.equal(f['rule'], 'flush-never-issued');
   assert.equal(f['severity'], 'error');
   const ev = (f['evidence'] as Array<Record<string, unknown>>)[0]!;

@@ -88,6 +88,8 @@ test('flush-failed: a flush failing with -EIO leaves both writes at risk; the go
   assert.equal(f.details!['errno'], -5);
   assert.equal(f.details!['writesAtRisk'], 2);
   assert.equal(f.details!['bytesAtRisk'], 2 * 64 * 512);
+  // the oldest write's time is written out on the report's clock (src/clock), not left as a mark
+  assert.match(f.message, /, the oldest completed at 0\.000024 s\.$/);
   assert.equal(r.devices[0]!.flushesFailed, 1);
   assert.equal(r.devices[0]!.volatileAtEndWrites, 2);
   const clean = await checkFiles([fx('flush-failed.clean.blkparse.txt')]);

@@ -286,7 +286,7 @@ test('correlate stage: per-layer analyzers + finishAll fill the report', async (
   assert.equal(correlateStage.enabled({}), false);
   assert.equal(correlateStage.enabled({ stageOptions: { correlate: {} } }), true);
   const report: Report = {
-    schemaVersion: 1, generator: { name: 'blkaudit', version: 'test' }, inputs: [], devices: [], findings: [],
+    schemaVersion: 2, generator: { name: 'blkaudit', version: 'test' }, inputs: [], devices: [], findings: [],
     alignment: [], skipped: {}, diagnostics: [], attachments: {},
     layers: ['guest', 'qemu', 'host'].map((name) => ({ name, inputs: [], devices: [] })),
   };

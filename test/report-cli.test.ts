@@ -32,7 +32,7 @@ test('report: terminal on stdout, --json and --html files, exit 0; --fail-on war
     const html = join(dir, 'r.html');
     const r = await runCli(['report', '--json', json, '--html', html, '--charts', NOBARRIER]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^FINDINGS \(1\)$/m);
+    assert.match(r.stdout, /^INCIDENTS \(1, from 1 finding\(s\)\)$/m);
     assert.match(r.stdout, /^Acknowledged, not yet durable/m);
     assert.ok(!r.stdout.includes('\x1b'), 'stdout is not a TTY: no colour');
     // stderr is not a TTY: no progress line, only the note about the HTML file
@@ -55,7 +55,7 @@ test('report --json - prints only JSON; --schema prints the schema; usage errors
   const r = await runCli(['report', '--json', '-', NOBARRIER]);
   assert.equal(r.code, 0);
   const doc = JSON.parse(r.stdout) as Report;
-  assert.equal(doc.schemaVersion, 1);
+  assert.equal(doc.schemaVersion, 2);
   assert.equal(doc.generator.name, 'blkaudit');
   const s = await runCli(['report', '--schema']);
   assert.equal(s.code, 0);

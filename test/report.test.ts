@@ -121,12 +121,14 @@ test('terminal report: stack, findings in order with evidence, device summary; n
   assert.equal(r.findings.length, 1);
   const text = renderTerminal(r, { width: 100, color: false });
   assert.ok(!text.includes('\x1b'), 'no escape sequence without colour');
-  assert.match(text, /^FINDINGS \(1\)$/m);
-  assert.match(text, /WARNING flush-never-issued/);
-  // the evidence lines point at the trace: file:line, time, device, event
-  const evidence = text.split('\n').filter((l) => l.includes('ext4-nobarrier.loop1.blkparse.txt:'));
-  assert.equal(evidence.length, r.findings[0]!.evidence.length);
-  assert.match(evidence[0]!, /blkparse\.txt:41 {2}0\.000628 {2}7,1 {2}C WSM 1048576 \+ 8/);
+  assert.match(text.split('\n')[0]!, /^blkaudit report: warnings — 1 incident\(s\) from 0 error\(s\), 1 warning\(s\), 0 info$/);
+  assert.match(text, /^INCIDENTS \(1, from 1 finding\(s\)\)$/m);
+  assert.match(text, /i1 WARNING flush-never-issued {2}loop1 \(7,1\)|i1 WARNING flush-never-issued {2}7,1/);
+  // the evidence lines point at the trace: file:line, reference time, own time, event; 4 by default, all with --all
+  const evidenceOf = (t: string) => t.split('\n').filter((l) => l.includes('ext4-nobarrier.loop1.blkparse.txt:'));
+  assert.equal(evidenceOf(text).length, Math.min(4, r.findings[0]!.evidence.length));
+  assert.equal(evidenceOf(renderTerminal(r, { width: 100, all: true })).length, r.findings[0]!.evidence.length);
+  assert.match(evidenceOf(text)[0]!, /blkparse\.txt:41 {2}0\.000628 s {2}@0\.000628403 {2}C WSM 1048576 \+ 8/);
   assert.match(text, /^ {11}device (loop1 \()?7,1\)? {2}cache unknown \(unknown\) {2}1 finding\(s\)$/m);
   assert.match(text, /NOT DURABLE max/);
   assert.match(text, /1\.74 MiB/);
@@ -156,9 +158,40 @@ test('terminal charts fit the width, mark flushes and findings, say when there i
   assert.equal(markerRows.length, 2);
   assert.ok(markerRows[0]!.includes('▲'), 'guest flushes marked');
   assert.ok(markerRows[1]!.includes('!'), 'the host finding marked');
-  const colored = renderCharts(r, { width: 80, color: true });
+  const colored = renderCharts(r, { width: 100, color: true });
   assert.ok(colored.includes('\x1b['));
-  assert.equal(colored.replace(ANSI, '').split('\n').length, text.split('\n').length);
+  assert.equal(colored.replace(ANSI, ''), text, 'colour changes nothing but colour');
+  // y axes: 0-based, 1-2-5 steps in one unit per chart; x axes: labelled at regular 1-2-5 steps of seconds
+  const yLabels = text.split('\n').map((l) => /^ *([0-9.]+)( (?:µs|ms|s|B|KiB|MiB))?[┤┼]/.exec(l)).filter((m): m is RegExpExecArray => m !== null);
+  assert.ok(yLabels.length > 20);
+  const charts: number[][] = [];
+  let cur: number[] = [];
+  for (const m of yLabels) {
+    const v = Number(m[1]);
+    if (cur.length && v >= cur[cur.length - 1]!) { charts.push(cur); cur = []; }
+    cur.push(v);
+  }
+  charts.push(cur);
+  for (const c of charts) {
+    assert.equal(c[c.length - 1], 0, `axis ends at 0: ${c.join(' ')}`);
+    const step = c[c.length - 2]!;
+    assert.match(String(step), /^(1|2|5)(0*|\.0*[125]?)?$|^0\.0*[125]$/, `a 1-2-5 step: ${c.join(' ')}`);
+    c.forEach((v, i) => assert.ok(Math.abs(v - step * (c.length - 1 - i)) < step * 1e-6, `even ticks: ${c.join(' ')}`));
+  }
+  const timeRows = text.split('\n').filter((l) => l.startsWith(' time (s)'));
+  assert.ok(timeRows.length >= 4);
+  for (const row of timeRows) {
+    const labels = row.slice(9).trim().split(/ +/).map(Number);
+    assert.ok(labels.length >= 2, row);
+    const steps = labels.slice(1).map((v, i) => +(v - labels[i]!).toFixed(9));
+    assert.ok(steps.every((x) => x === steps[0]), `regular time steps: ${row}`);
+  }
+  // p50 is drawn with a marker of its own, p99 with the line
+  assert.match(text, /── p99 {3}• p50/);
+  assert.ok(text.split('\n').some((l) => /[┤┼].*•/.test(l)));
+  // on the reference clock: the guest's charts start where the stack's first event is placed
+  assert.match(text, /times: reference clock \(guest\)/);
+  assert.match(text, /times: host clock, not aligned/);
 });
 
 test('JSON report validates against the committed schema (single and multi-layer)', async () => {
@@ -178,14 +211,14 @@ test('schema validator: catches wrong types, missing and extra fields, bad enums
   bad['extra'] = 1;
   bad['inputs'][0]['events'] = 'many';
   bad['devices'][0]['series']['q2cP50'][0] = 'slow';
-  bad['schemaVersion'] = 2;
+  bad['schemaVersion'] = 1;
   const errors = validate(schema, bad).map((e) => `${e.path}: ${e.message}`);
   assert.deepEqual(errors.sort(), [
     // (sorted: '/' < ':')
     '/devices/0/series/q2cP50/0: expected number or null, got string',
     '/extra: property not allowed by the schema',
     '/inputs/0/events: expected integer, got string',
-    '/schemaVersion: expected 1',
+    '/schemaVersion: expected 2',
     ': missing required property "findings"',
   ]);
   const sev = structuredClone(good);

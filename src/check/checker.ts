@@ -11,6 +11,7 @@ import type { DevId } from '../model/device.js';
 import { declaredFor, looksLikeDiskName, namesOf, resolveCache } from './cache.js';
 import { DeviceModel } from './device-model.js';
 import { mergeRanges } from './volatile.js';
+import { compareTimes } from '../model/report.js';
 import type { AtRisk, CacheDeclaration, CheckOptions, CheckResult, DeviceCheckSummary, Finding, RuleInfo } from './types.js';
 import type { FinishContext, RuleFactory } from './rules/rule.js';
 import { flushNeverIssued } from './rules/flush-never-issued.js';
@@ -45,7 +46,7 @@ export function sortFindings(f: Finding[]): Finding[] {
   return f.sort((a, b) => {
     const la = a.rule === 'lost-events' ? 0 : 1;
     const lb = b.rule === 'lost-events' ? 0 : 1;
-    return la - lb || SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.time - b.time || a.device.localeCompare(b.device);
+    return la - lb || SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || compareTimes(a, b) || a.device.localeCompare(b.device);
   });
 }
 

@@ -7,10 +7,12 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { analyze } from '../index.js';
-import type { Finding, Report } from '../model/report.js';
-import type { EvidenceRef } from '../model/event.js';
+import { levelBaseName, type Report } from '../model/report.js';
+import { evidenceText, incidentsText, sourceLabel, verdictLine } from '../report/incidents-text.js';
+import { clockHeading, stackLines } from '../report/stack-text.js';
+import { wrap, type Paint } from '../report/text.js';
 import { parseCacheDeclaration } from '../check/cache.js';
-import { RULES, sortFindings } from '../check/checker.js';
+import { RULES } from '../check/checker.js';
 import { checkOf } from '../check/stage.js';
 import type { AtRisk, CacheDeclaration, CheckOptions, DeviceCheckSummary } from '../check/types.js';
 import { formatBytes } from '../check/rules/rule.js';
@@ -21,6 +23,7 @@ import { printSkipSummary } from './diagnostics.js';
 
 export interface CheckCliOptions extends InputOptionValues, StackCliOptions {
   json?: boolean;
+  all?: boolean;
   failOn?: string;
   at?: string;
 }
@@ -32,7 +35,8 @@ export function registerCheck(program: Command, run: (fn: () => Promise<number>)
     .command('check')
     .description('check flush/FUA durability and write ordering per device; findings with evidence')
     .argument('<input...>', 'trace files, per-CPU blktrace sets, or - for stdin; "layer=path" names a layer')
-    .option('--json', 'print {"schemaVersion":1,"findings":[…],"devices":[…]} instead of tables')
+    .option('--json', 'print {"schemaVersion":2,"findings":[…],"incidents":[…],"devices":[…]} instead of tables')
+    .option('--all', 'list every finding of every incident with all its evidence (default: each incident with its first and worst)')
     .option('--fail-on <severity>', 'exit 1 when a finding is at least this severe: error, warning or info', 'error')
     .option('--at <seconds>', 'list the writes a power cut at this trace time would lose (acknowledged, not yet durable)');
   addStackOptions(cmd);
@@ -50,10 +54,16 @@ Without --cache, a device whose trace shows a flush or FUA flag is taken as
 write-back (the kernel strips them before Q when there is no write cache);
 with none, its cache is unknown and findings that depend on it are warnings.
 
-Columns: SEV severity, TIME(s) trace clock of the layer, DEVICE maj,min (name),
-WRITES write completions with data, FLUSHES completed flush requests,
-FUA writes queued with FUA, MAXVOL largest amount acknowledged but not yet
-durable, LONGEST(s) longest time a write stayed so.
+Output: a verdict line; INCIDENTS, most severe first (findings sharing rule,
+layer, device and cause, in one sentence, with the evidence of the first and
+the worst; --all lists every finding); STACK (devices, cache modes, clocks);
+the device table; what the inputs cannot show. Times: seconds on the top timed
+layer's clock from the stack's first event (± the clock-alignment uncertainty);
+evidence lines keep each event's own time after @; untimed events by order.
+Device table: DEVICE maj,min (name), WRITES write completions with data,
+FLUSHES completed flush requests, FUA writes queued with FUA, MAXVOL largest
+amount acknowledged but not yet durable, LONGEST(s) longest time a write
+stayed so.
 
 Examples:
   blkaudit check --cache loop1=writeback loop1.blkparse.txt
@@ -93,11 +103,12 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
     const known = devices.map((d) => (d.name ? `${d.name} (${d.device})` : d.device)).join(', ') || 'none';
     throw new UsageError(`--cache ${unmatched.map((d) => d.device).join(', ')}: no such device in the input (devices: ${known})`);
   }
-  const findings = sortFindings([...report.findings]);
+  const findings = report.findings;
   const out = new Output();
   if (opts.json) {
-    const doc: Record<string, unknown> = { schemaVersion: 1, findings, devices: devices.map(jsonDevice) };
+    const doc: Record<string, unknown> = { schemaVersion: 2, findings, incidents: report.incidents ?? [], devices: devices.map(jsonDevice) };
     if (check.at !== undefined) doc['at'] = at;
+    doc['clock'] = report.clock;
     if (report.correlation) {
       doc['correlation'] = { statements: report.correlation.statements, limitations: report.correlation.limitations, levels: report.correlation.levels };
       doc['alignment'] = report.alignment;
@@ -106,29 +117,11 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
     doc['limitations'] = limitationsOf(report);
     out.write(JSON.stringify(doc, null, 2) + '\n');
   } else {
-    out.write(renderCheckText(findings, devices, check.at !== undefined ? at : undefined));
-    if (report.correlation) out.write(renderStackText(report));
-    const limits = limitationsOf(report);
-    if (limits.length > 0) {
-      out.write('\nWhat these inputs cannot show (so cannot be checked):\n');
-      for (const l of limits) out.write(`  ${safeText(l.input)}: ${safeText(l.text)}\n`);
-    }
+    out.write(renderCheckText(report, devices, { all: Boolean(opts.all), at: check.at !== undefined ? at : undefined, width: process.stdout.columns || 80 }));
   }
   await out.end();
   printSkipSummary(report);
   return findings.some((f) => (SEVERITY_RANK[f.severity] ?? 9) <= failOn) ? EXIT.findings : EXIT.clean;
-}
-
-/** The cross-layer summary: count-level statements and how the clocks were aligned. */
-function renderStackText(report: Report): string {
-  const lines: string[] = ['', 'Across layers:'];
-  for (const st of report.correlation?.statements ?? []) lines.push(`  ${safeText(st)}`);
-  for (const a of report.alignment as Array<Record<string, unknown>>) {
-    const off = typeof a['offsetSeconds'] === 'number' ? `offset ${(a['offsetSeconds'] as number).toFixed(6)} s ± ${((a['widthSeconds'] as number) / 2).toFixed(6)} s, ` : '';
-    lines.push(`  clock ${safeText(String(a['upper']))} → ${safeText(String(a['lower']))}: ${safeText(String(a['method']))}, ${off}${a['supportingPairs']} supporting pair(s)${a['note'] ? ` — ${safeText(String(a['note']))}` : ''}`);
-  }
-  for (const l of report.correlation?.limitations ?? []) lines.push(`  cannot be shown: ${safeText(l)}`);
-  return lines.join('\n') + '\n';
 }
 
 /** Facts each input's format cannot carry (e.g. CSV traces have no flush information). */
@@ -158,68 +151,68 @@ function layerOf(layer: string): string {
   return layer === '' ? '' : `${safeText(layer)} `;
 }
 
-/** Greedy word wrap. */
-function wrapText(text: string, width: number): string[] {
-  const out: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line && line.length + 1 + word.length > width) {
-      out.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) out.push(line);
-  return out;
-}
+const plain: Paint = (_style, text) => text;
 
-function evidenceLine(r: EvidenceRef): string {
-  const where = `${safeText(r.source)}:${r.locKind === 'offset' ? '@' : ''}${r.loc}`;
-  const what = r.sector >= 0 ? `${r.action} ${r.rwbs} ${r.sector}${r.bytes > 0 ? ` + ${r.bytes / 512}` : ''}` : `${r.action} ${r.rwbs}`;
-  const err = r.error ? ` [${r.error}]` : '';
-  const note = r.note ? `  — ${safeText(r.note)}` : '';
-  return `      ${where}  ${r.time.toFixed(9)}  ${safeText(what)}${err}${note}`;
-}
-
-/** Findings table, their evidence, the devices table and the --at answer. */
-export function renderCheckText(findings: Finding[], devices: DeviceCheckSummary[], at?: AtRisk[]): string {
-  const names = new Map(devices.map((d) => [`${d.layer}\u0000${d.device}`, d.name]));
-  const parts: string[] = [];
-  const counts = { error: 0, warning: 0, info: 0 };
-  for (const f of findings) counts[f.severity]++;
-  parts.push(`blkaudit check: ${counts.error} error(s), ${counts.warning} warning(s), ${counts.info} info\n`);
-  if (findings.length > 0) {
-    const t = new Table({ ...PLAIN, head: ['#', 'SEV', 'RULE', 'DEVICE', 'TIME(s)'], colAligns: ['right', 'left', 'left', 'left', 'right'] });
-    findings.forEach((f, i) => {
-      t.push([String(i + 1), f.severity, f.rule, layerOf(f.layer) + devLabel(f.device, names.get(`${f.layer}\u0000${f.device}`)), f.time.toFixed(6)]);
-    });
-    parts.push(t.toString() + '\n');
-    findings.forEach((f, i) => {
-      parts.push(`\n  #${i + 1} ${f.rule}\n`);
-      for (const l of wrapText(safeText(f.message), 74)) parts.push(`    ${l}\n`);
-      for (const r of f.evidence) parts.push(evidenceLine(r) + '\n');
-    });
+/**
+ * The check as text: the verdict line, the incidents (every finding with --all), the stack with
+ * its cache modes and clocks, the devices (QEMU's levels included), the --at answer, and what the
+ * inputs cannot show. Every time on the report's reference clock (src/clock).
+ */
+export function renderCheckText(report: Report, devices: DeviceCheckSummary[], o: { all?: boolean; at?: AtRisk[]; width?: number } = {}): string {
+  const width = Math.max(60, o.width ?? 80);
+  const lines: string[] = [verdictLine(report, 'check', plain)];
+  if (report.findings.length > 0) {
+    lines.push('', `INCIDENTS (most severe first; ${clockHeading(report)})`);
+    lines.push(...incidentsText(report, { width, paint: plain, all: o.all }));
   }
-  if (devices.length > 0) {
+  lines.push('', `STACK (top to bottom)`, ...stackLines(report, plain, width));
+  const parts: string[] = [lines.join('\n') + '\n'];
+  const rows = deviceRows(report, devices);
+  if (rows.length > 0) {
     const t = new Table({
       ...PLAIN,
       head: ['DEVICE', 'CACHE', 'WRITES', 'FLUSHES', 'FUA', 'MAXVOL', 'LONGEST(s)'],
       colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right'],
     });
-    for (const d of devices) {
-      t.push([
+    for (const r of rows) t.push(r);
+    parts.push('\n' + t.toString() + '\n');
+  }
+  if (o.at) parts.push(renderAt(report, o.at));
+  const limits = [...limitationsOf(report).map((l) => `${sourceLabel(report, l.input)}: ${l.text}`), ...(report.correlation?.limitations ?? [])];
+  if (limits.length > 0) {
+    parts.push('\nWhat these inputs cannot show (so cannot be checked):\n');
+    for (const l of limits) parts.push(wrap(safeText(l), width, '  ').join('\n') + '\n');
+  }
+  return parts.join('');
+}
+
+/** Block devices from the checker, and QEMU's two levels (requests, host jobs) from the correlation. */
+function deviceRows(report: Report, devices: DeviceCheckSummary[]): string[][] {
+  const rows: string[][] = [];
+  const levels = (report.correlation?.levels ?? []) as Array<Record<string, unknown>>;
+  for (const layer of report.layers) {
+    for (const d of devices.filter((x) => x.layer === layer.name)) {
+      rows.push([
         layerOf(d.layer) + devLabel(d.device, d.name), `${d.cache} (${d.cacheSource})`, String(d.writesCompleted),
         String(d.flushesCompleted), String(d.fuaWrites), formatBytes(d.maxVolatileBytes), d.maxVolatileSeconds.toFixed(6),
       ]);
     }
-    parts.push('\n' + t.toString() + '\n');
+    for (const l of levels.filter((x) => x['layer'] === layer.name && x['role'] !== 'block')) {
+      const cache = l['cache'] as { mode?: string; source?: string } | undefined;
+      const what = l['role'] === 'qemu-back' ? 'host jobs' : 'requests';
+      rows.push([
+        `${safeText(levelBaseName(l['name'], l['device']))} ${safeText(String(l['device']))} (${what})`,
+        cache?.mode ? `${safeText(cache.mode)} (${safeText(cache.source ?? '')})` : '-',
+        String(l['writes'] ?? '-'), String(l['flushes'] ?? '-'), String(l['fua'] ?? '-'), '-', '-',
+      ]);
+    }
   }
-  if (at) parts.push(renderAt(at));
-  return parts.join('');
+  return rows;
 }
 
 const MAX_RANGES = 20;
 
-function renderAt(at: AtRisk[]): string {
+function renderAt(report: Report, at: AtRisk[]): string {
   const parts: string[] = [];
   for (const a of at) {
     const head = `\nA power cut at ${a.time} s on ${layerOf(a.layer)}${devLabel(a.device, a.name)}` +
@@ -241,7 +234,7 @@ function renderAt(at: AtRisk[]): string {
     if (a.ranges.length > MAX_RANGES) parts.push(`  … ${a.ranges.length - MAX_RANGES} more ranges (see --json)\n`);
     if (a.evidence.length) {
       parts.push('  first and last of them:\n');
-      for (const r of a.evidence) parts.push(evidenceLine(r) + '\n');
+      for (const r of a.evidence) parts.push('      ' + evidenceText(report, r, plain) + '\n');
     }
   }
   return parts.join('');

@@ -22,6 +22,7 @@ interface ReportOptions extends InputOptionValues, StackCliOptions {
   html?: string;
   json?: string;
   charts?: boolean;
+  all?: boolean;
   color?: boolean;
   failOn?: string;
   schema?: boolean;
@@ -36,6 +37,7 @@ export function registerReport(program: Command, run: (fn: () => Promise<number>
     .argument('[input...]', 'trace files, per-CPU blktrace sets, or - for stdin; "layer=path" names a layer (guest=… qemu=… host=…)')
     .option('--html <file>', 'also write a self-contained HTML report (no network access when opened)')
     .option('--json <file>', 'also write the report as one JSON document ("-" = stdout instead of the terminal report)')
+    .option('--all', 'list every finding of every incident with all its evidence (default: each incident with its first and worst)')
     .option('--charts', 'add terminal charts per device: Q2C latency, requests in flight, bytes not yet durable with flushes marked, flush latency')
     .option('--no-color', 'no ANSI colours (also off when stdout is not a terminal or NO_COLOR is set)')
     .option('--fail-on <severity>', 'exit 1 when a finding of this severity or worse exists: error, warning, info, never', 'never')
@@ -43,10 +45,13 @@ export function registerReport(program: Command, run: (fn: () => Promise<number>
   addStackOptions(cmd);
   addInputOptions(cmd);
   cmd.addHelpText('after', `
-Terminal report: STACK (layers, inputs, devices, cache modes, clock alignment), FINDINGS sorted by
-severity then time with their evidence (file:line, time in s, device, action, RWBS, sector + 512-byte
-sectors [process]), DEVICES (one table per analysis section; sizes in bytes unless a unit is shown),
-SKIPPED INPUT (counters by reason). Charts: one column per interval (or the maximum over several).
+Terminal report: the verdict line; INCIDENTS (findings sharing rule, layer, device and cause), most
+severe first, each one sentence with the evidence of its first and worst members (--all: every
+finding); STACK (layers, inputs, devices, cache modes, clocks, clock alignment, what the traces cannot
+show); DEVICES (one table per analysis section; sizes in bytes unless a unit is shown); SKIPPED INPUT.
+Times: seconds on the top timed layer's clock from the stack's first event, ± the alignment
+uncertainty; evidence lines keep each event's own time (@…); untimed events are placed by order.
+Charts: one column per interval (or the maximum over several).
 
 Examples:
   blkaudit report host/loop1.blkparse.txt
@@ -103,7 +108,7 @@ export async function runReport(inputs: string[], opts: ReportOptions): Promise<
   } else {
     const width = process.stdout.columns || 80;
     const color = wantColor(opts.color, process.stdout.isTTY, process.env);
-    out.write(renderTerminal(report, { width, color }));
+    out.write(renderTerminal(report, { width, color, all: Boolean(opts.all) }));
     if (opts.charts) out.write('\n' + renderCharts(report, { width, color }));
   }
   await out.end();

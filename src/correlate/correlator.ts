@@ -23,6 +23,7 @@ import type { SectorMap } from './mapping.js';
 import { OpKind, type OpTable } from './ops.js';
 import { QemuOpsBuilder, type QemuDeviceView } from './qemu-ops.js';
 import { checkPair, type PairStats } from './rules.js';
+import { levelSeries, type LevelSeries } from './level-series.js';
 
 export interface CorrelateOptions {
   /** Layer names top to bottom (default: the order the layers' inputs were given). */
@@ -65,6 +66,8 @@ export interface LevelSummary {
   fua: number;
   /** QEMU host jobs whose type stayed unknown (not treated as flushes). */
   unknown: number;
+  /** Operations completed per interval of the level's clock (absent when untimed): the HTML timeline's QEMU lanes. */
+  series?: LevelSeries;
 }
 
 export interface CorrelationResult {
@@ -417,7 +420,13 @@ function levelSummary(env: AnalysisEnv, lv: Level): LevelSummary {
     name: lv.name, layer: lv.layer, device: lv.table.device, role: lv.table.role,
     clock: lv.table.orderOnly ? 'order-only' : src?.clock.name ?? 'relative', cache: lv.cache,
     reads: c.reads, writes: c.writes, flushes: c.flushes, fua: c.fua, unknown: c.unknown,
+    ...(lv.table.role !== 'block' ? seriesOf(lv.table) : {}),
   };
+}
+
+function seriesOf(t: OpTable): { series?: LevelSeries } {
+  const series = levelSeries(t);
+  return series ? { series } : {};
 }
 
 function alignmentReport(a: Alignment, e: BuiltEdge): AlignmentReport {
@@ -444,8 +453,6 @@ function qemuLimitations(layer: string, v: QemuDeviceView): string[] {
   } else if (frontFlushes > 0) {
     out.push(`${layer}: virtio flushes are recognised as requests with no read/write handled (QEMU 7.2 has no virtio_blk_handle_flush event)`);
   }
-  if (v.cache.mode === 'unsafe') {
-    out.push(`${layer}: cache=unsafe inferred (${v.cache.how}): QEMU completes every flush without a host flush`);
-  }
+  // an inferred cache mode (cache=unsafe …) is a fact about the stack (LayerReport.cacheMode), not a limitation
   return out;
 }

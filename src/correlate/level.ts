@@ -6,6 +6,7 @@
 import type { AnalysisEnv } from '../model/analysis.js';
 import type { EvidenceRef } from '../model/event.js';
 import { OpFlag, OpKind, type OpTable } from './ops.js';
+import { timeMark } from '../model/time-mark.js';
 
 export interface CacheInfo {
   mode: string;
@@ -49,6 +50,8 @@ export function opEvidence(env: AnalysisEnv, lv: Level, row: number, stage: 'I' 
     locKind: src?.locKind ?? 'line',
     loc: stage === 'I' ? t.locI[row]! : t.locC[row]!,
     time: t.orderOnly || !Number.isFinite(time) ? -1 : time / 1e9 + (src?.clock.baseSeconds ?? 0),
+    // an untimed source's table time is the event's position in it (qemu-ops.ts): the report places it by order
+    ...(t.orderOnly && Number.isFinite(time) ? { order: { n: time, of: 0 } } : {}),
     device: `${lv.name}:${t.device}`,
     action: ACTIONS[t.role][stage === 'I' ? 0 : 1],
     rwbs: rwbsOf(t, row),
@@ -59,10 +62,13 @@ export function opEvidence(env: AnalysisEnv, lv: Level, row: number, stage: 'I' 
   return ref;
 }
 
-/** "2.104331 s" / "line 27" — where a row is, in words, for messages. */
+/**
+ * Where a row is, for messages: a time mark the report writes out on its reference clock
+ * ("0.021644 s ± 12 µs", src/clock/place.ts), or "line 27" for an untimed source.
+ */
 export function whereText(lv: Level, row: number, stage: 'I' | 'C'): string {
   const t = lv.table;
   const v = stage === 'I' ? t.tI[row]! : t.tC[row]!;
   if (t.orderOnly) return `line ${stage === 'I' ? t.locI[row] : t.locC[row]}`;
-  return `${(v / 1e9).toFixed(6)} s`;
+  return timeMark(t.src[row]!, v / 1e9);
 }

@@ -24,6 +24,7 @@ import { levelId, opEvidence, whereText, type Level } from './level.js';
 import type { MapSource } from './graph.js';
 import type { SectorMap } from './mapping.js';
 import { OpFlag, OpKind } from './ops.js';
+import { timeMark } from '../model/time-mark.js';
 
 export interface PairInput {
   env: AnalysisEnv;
@@ -257,7 +258,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
         ? `${lower.name} completed ${lc.writes} write(s) and 0 flushes in the whole trace`
         : `no flush at ${lower.name} covered it before the trace ended`;
     }
-    return `it became durable at ${lower.name} only at ${(lk.at / 1e9).toFixed(6)} s (${lower.name} clock)`;
+    return `it became durable at ${lower.name} only at ${lk.rows.length ? timeMark(L.src[lk.rows[0]!]!, lk.at / 1e9) : `${(lk.at / 1e9).toFixed(6)} s (${lower.name} clock)`}`;
   };
 
   const addEvidence = (ev: Finding['evidence'], u: number, lk: Lookup) => {
@@ -502,7 +503,7 @@ function orderInversions(p: PairInput, lookup: (u: number) => Lookup): Finding[]
         layer: p.upper.layer,
         device: U.device,
         time: evTime(p.env, p.upper, b),
-        message: `${p.upper.name} ordered ${sectorText(p.upper, maxW)} before ${sectorText(p.upper, b)} (a flush in between), but at ${p.lower.name} the second became durable ${(lb.at / 1e9).toFixed(6)} s while the first was volatile until ${Number.isFinite(maxAt) ? (maxAt / 1e9).toFixed(6) + ' s' : 'the end of the trace'}.`,
+        message: `${p.upper.name} ordered ${sectorText(p.upper, maxW)} before ${sectorText(p.upper, b)} (a flush in between), but at ${p.lower.name} the second became durable at ${lowerAt(p, lb.rows, lb.at)} while the first was volatile until ${Number.isFinite(maxAt) ? lowerAt(p, lowA.rows, maxAt) : 'the end of the trace'}.`,
         evidence: ev,
         details: { lower: levelId(p.lower) },
       });
@@ -518,6 +519,13 @@ function firstTime(t: { n: number; tC: Float64Array; tI: Float64Array }): number
     if (t.tC[i]! < m) m = t.tC[i]!;
   }
   return m;
+}
+
+/** A lower-level time for a message: a time mark on its source, or seconds in that level's clock. */
+function lowerAt(p: PairInput, rows: number[], ns: number): string {
+  const L = p.lower.table;
+  if (L.orderOnly) return `${p.lower.name} event ${ns}`;
+  return rows.length ? timeMark(L.src[rows[0]!]!, ns / 1e9) : `${(ns / 1e9).toFixed(6)} s (${p.lower.name} clock)`;
 }
 
 function lastTime(t: { n: number; tC: Float64Array; tI: Float64Array }): number {

@@ -123,8 +123,17 @@ export interface EvidenceRef {
   /** "line" for text, "offset" for binary. */
   locKind: 'line' | 'offset';
   loc: number;
-  /** Seconds in the source's clock. */
-  time: number;
+  /**
+   * Seconds in the source's clock as stages write it; when the analysis ends (src/clock) seconds on the
+   * report's reference clock, the source's own time moving to `localTime`; null when not placeable.
+   */
+  time: number | null;
+  /** Seconds in the source's own clock, as its trace prints them. */
+  localTime?: number;
+  /** ± seconds of `time` (clock-alignment uncertainty of its layer). */
+  timeUncertainty?: number;
+  /** An untimed source (qemu-io log): the event's position among its source's events. */
+  order?: { n: number; of: number };
   device: string;
   action: string;
   rwbs: string;

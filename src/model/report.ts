@@ -6,11 +6,22 @@ import type { EvidenceRef } from './event.js';
  * charts): data computed once, rendered many ways. Sections are owned by
  * their stage (stats, check, correlate); renderers never recompute.
  */
-export const SCHEMA_VERSION = 1 as const;
+export const SCHEMA_VERSION = 2 as const;
 
 export type FindingSeverity = 'error' | 'warning' | 'info';
 
+/** Timed findings by time, then untimed ones by their order. */
+export function compareTimes(a: Pick<Finding, 'time' | 'order'>, b: Pick<Finding, 'time' | 'order'>): number {
+  if (a.time !== null && b.time !== null) return a.time - b.time;
+  if (a.time !== null) return -1;
+  if (b.time !== null) return 1;
+  return (a.order?.n ?? 0) - (b.order?.n ?? 0);
+}
+
+
 export interface Finding {
+  /** "f1", "f2", … in report order (severity, then time); set when the analysis ends (src/incidents). */
+  id?: string;
   /** Stable rule id, e.g. "flush-never-issued". */
   rule: string;
   severity: FindingSeverity;
@@ -18,8 +29,19 @@ export interface Finding {
   layer: string;
   /** "maj,min", or "" when the finding is about the whole layer. */
   device: string;
-  /** Seconds in the layer's clock where the finding starts. */
-  time: number;
+  /**
+   * Where the finding starts. Stages write seconds in their layer's clock; when the analysis ends
+   * (src/clock) it becomes seconds on the report's reference clock (`Report.clock`), the layer's own
+   * time moving to `localTime`; null when the layer has no timestamps (`order` places it) or its clock
+   * could not be aligned to the reference (`localTime` only).
+   */
+  time: number | null;
+  /** Seconds in the layer's own clock, as its trace prints them (set with the reference time). */
+  localTime?: number;
+  /** ± seconds of `time`: the clock-alignment uncertainty of the layer (absent when exact). */
+  timeUncertainty?: number;
+  /** An untimed layer (qemu-io log): the event's position among its source's events. */
+  order?: { n: number; of: number };
   /** One plain sentence a storage engineer would accept. */
   message: string;
   /** The events that prove it (bounded). */
@@ -39,6 +61,14 @@ export interface InputReport {
   events: number;
   gzip: boolean;
   clock: string;
+  /** Block devices ("maj,min") whose events this source holds (absent for QEMU logs). */
+  devices?: string[];
+  /** Seconds the source adds to its stored times to print them (QEMU realtime: the first event's whole second). */
+  clockBase?: number;
+  /** The source has no timestamps: only the order of its events is known. */
+  orderOnly?: boolean;
+  /** First event time (s, the source's clock without clockBase); absent when untimed or empty. */
+  firstTime?: number;
   limitations: string[];
 }
 
@@ -66,6 +96,10 @@ export interface Report {
   layers: LayerReport[];
   devices: DeviceReport[];
   findings: Finding[];
+  /** Findings sharing rule, layer, device and cause, grouped (src/incidents), most severe first. */
+  incidents?: Incident[];
+  /** The one clock every time of the report is on (src/clock). */
+  clock?: ReferenceClockSection;
   alignment: unknown[];
   /** Cross-layer correlation (src/correlate): levels, per-pair promise counts, count-level statements, limits. */
   correlation?: CorrelationSection;
@@ -86,4 +120,73 @@ export interface CorrelationSection {
   /** What the traces cannot show (promises without events, order-only clocks, unknown job types). */
   limitations: string[];
   qemu: unknown[];
+}
+
+/** Findings of one rule, layer, device and cause: what a postmortem quotes. */
+export interface Incident {
+  /** "i1", "i2", … most severe first. */
+  id: string;
+  rule: string;
+  severity: FindingSeverity;
+  layer: string;
+  device: string;
+  /** The shared cause (e.g. the level below that dropped the promises), "" when the rule has none. */
+  cause: string;
+  /** One sentence, on the reference clock. */
+  summary: string;
+  count: number;
+  /** Reference-clock seconds of the first and last member (null when untimed or not aligned). */
+  firstTime: number | null;
+  lastTime: number | null;
+  /** Member finding ids, in time order. */
+  members: string[];
+  /** The first member and the worst one (most writes left not durable; the first when all are alike). */
+  first: string;
+  worst: string;
+}
+
+/** Where one source's clock (one input) sits on the reference clock. */
+export interface SourceClock {
+  /** Input path. */
+  source: string;
+  layer: string;
+  status: 'reference' | 'placed' | 'order-only' | 'unaligned';
+  /** reference = stored − offsetSeconds − zeroLocal (s; stored times are without the clock base). */
+  offsetSeconds?: number;
+  /** ± seconds: half the feasible offset interval of each aligned pair, summed along the path. */
+  uncertaintySeconds?: number;
+  how: string;
+}
+
+/** How each source's and layer's clock sits on the reference clock (JSON `clock`). */
+export interface ReferenceClockSection {
+  /** Layer whose clock is the reference: the top layer with timestamps. */
+  reference: string;
+  /** The input whose clock is the reference. */
+  referenceSource: string;
+  /** Reference time 0 in that source's own clock (s): the stack's first event. */
+  zeroLocal: number;
+  /** Per input: each file keeps its own clock (blkparse text is relative to its own first event). */
+  sources: SourceClock[];
+  /** Per layer, a summary of its sources' clocks (for the stack view). */
+  layers: Array<{
+    layer: string;
+    /** placed: every source on the reference clock; order-only: no timestamps; unaligned: some source on its own clock only. */
+    status: 'reference' | 'placed' | 'order-only' | 'unaligned';
+    /** The layer's first placed source's offset (reference = stored − offsetSeconds − zeroLocal). */
+    offsetSeconds?: number;
+    /** The largest ± of its sources. */
+    uncertaintySeconds?: number;
+    how: string;
+  }>;
+}
+
+/**
+ * A correlation level's name without its device: the correlator names a layer's first device's level
+ * after the layer ("qemu", "qemu:jobs") and the others "<name> <device>" ("qemu 0x55…").
+ */
+export function levelBaseName(name: unknown, device: unknown): string {
+  const n = String(name ?? '');
+  const d = String(device ?? '');
+  return d && n.endsWith(` ${d}`) ? n.slice(0, -d.length - 1) : n;
 }

@@ -1,5 +1,8 @@
 /**
- * `report --charts`: per device, over the trace's time (asciichart):
+ * `report --charts`: per device, over time on the report's reference clock (or
+ * the layer's own clock when it is not aligned, said in the title), with
+ * 0-based axes of round 1-2-5 steps in one unit and a time axis labelled at
+ * regular steps (ticks.ts); two series differ by shape (line, • markers):
  *  - Q2C latency p50 and p99 per interval,
  *  - requests in flight at the driver,
  *  - bytes acknowledged but not yet durable, with flush completions (▲),
@@ -12,8 +15,10 @@
 import asciichart, { type PlotConfig } from 'asciichart';
 import type { Report } from '../model/report.js';
 import type { DeviceSeries } from '../series/types.js';
-import { deviceLabel, deviceViews, formatBytes, formatDuration, formatTime, layerLabel, type DeviceView } from './view.js';
+import { deviceLabel, deviceViews, formatDuration, formatTime, layerLabel, type DeviceView } from './view.js';
 import { painter, term, wrap, type Paint } from './text.js';
+import { byteUnit, durationUnit, niceScale, tickLabel, timeTicks, type Unit } from './ticks.js';
+import { deviceAxis, findingOnAxis, type LayerAxis } from '../clock/layer-time.js';
 
 export interface ChartOptions {
   width?: number;
@@ -76,42 +81,44 @@ function deviceCharts(report: Report, d: DeviceView, width: number, options: Cha
   const cols = columns(s.buckets, width - LABEL - 3);
   const height = Math.max(2, options.height ?? 8);
   const color = Boolean(options.color);
-  const end = s.start + s.buckets * s.interval;
-  const title = ` ${layerLabel(d.layer)} ${deviceLabel(d)} · ${formatTime(s.start)}–${formatTime(end)} s · ${formatDuration(s.interval)} per interval, ${s.buckets} intervals `;
+  const ax = deviceAxis(report, d.layer, d.device);
+  const t0 = s.start - ax.shift;
+  const t1 = t0 + s.buckets * s.interval;
+  const title = ` ${layerLabel(d.layer)} ${deviceLabel(d)} · ${formatTime(t0)}–${formatTime(t1)} s · ${formatDuration(s.interval)}/interval `;
   const head = term(`──${title}`);
+  // neutral heading: colour is for findings, not for a device's name
   const out = [p('bold', head.length > width ? head.slice(0, width - 1) + '…' : head.padEnd(width, '─'))];
   const cache = d.cache ? `cache ${d.cache.mode}${d.cache.source ? ` (${d.cache.source})` : ''}` : 'cache mode not reported';
-  out.push(...wrap(term(`${cache}; ${cols.note}`), width, '').map((l) => p('gray', l)));
-
-  const ms = (x: number) => fmtLabel(formatDuration(x));
-  const count = (x: number) => fmtLabel(String(Math.round(x)));
-  const bytes = (x: number) => fmtLabel(formatBytes(Math.round(x)));
+  out.push(...wrap(term(`times: ${ax.label}${ax.uncertainty ? ` ±${formatDuration(ax.uncertainty)}` : ''}; ${cache}; ${cols.note}`), width, '').map((l) => p('gray', l)));
+  const time = timeAxis(t0, t1, cols.m);
 
   const say = (text: string, style?: Parameters<Paint>[0]) => out.push(...wrap(text, width, '').map((l) => (style ? p(style, l) : l)));
   out.push('');
   say('Q2C latency per interval (0 = no completion)');
-  out.push(`${p('red', '── p99')}  ${p('blue', '── p50')}`);
-  out.push(plot([cols.take(s.q2cP99), cols.take(s.q2cP50)], height, ms, color ? [asciichart.red, asciichart.blue] : undefined));
+  out.push(`${' '.repeat(LABEL)}${p('red', '── p99')}   ${p('blue', '• p50')}`);
+  out.push(plot([cols.take(s.q2cP99), cols.take(s.q2cP50)], height, durationUnit, p, ['red', 'blue']));
+  out.push(...time);
 
   out.push('');
   say('Requests in flight at the driver (maximum per interval)');
-  out.push(plot([cols.take(s.inFlightMax)], Math.min(height, Math.max(2, Math.max(...s.inFlightMax))), count, color ? [asciichart.cyan] : undefined));
+  out.push(plot([cols.take(s.inFlightMax)], height, () => ({ div: 1, name: '' }), p, ['cyan'], true));
+  out.push(...time);
 
   const writethrough = d.cache?.mode === 'writethrough';
   out.push('');
   say(`Acknowledged, not yet durable (bytes, maximum per interval)${writethrough ? ' — write-through device: nothing is really at risk' : ''}`);
-  out.push(plot([cols.take(s.volatileBytesMax)], height, bytes, color ? [asciichart.magenta] : undefined));
-  out.push(markers(report, d, s, cols, p));
-  out.push(axis(s, cols));
+  out.push(plot([cols.take(s.volatileBytesMax)], height, byteUnit, p, ['magenta']));
+  out.push(markers(report, d, s, cols, p, ax));
+  out.push(...time);
 
   const flushes = s.flushes.reduce((a, b) => a + b, 0);
   out.push('');
   if (flushes === 0 && s.flushErrors.every((x) => x === 0)) {
-    say('Flush latency: no flush request completed on this device in the trace', 'yellow');
+    say('Flush latency: no flush request completed on this device in the trace');
   } else {
     say(`Flush request latency, issue → completion (maximum per interval; ${flushes} flushes)`);
-    out.push(plot([cols.take(s.flushLatencyMax)], Math.min(height, 6), ms, color ? [asciichart.green] : undefined));
-    out.push(axis(s, cols));
+    out.push(plot([cols.take(s.flushLatencyMax)], Math.min(height, 6), durationUnit, p, ['green']));
+    out.push(...time);
   }
   return out;
 }
@@ -120,18 +127,39 @@ function fmtLabel(s: string): string {
   return s.length >= LABEL ? s.slice(0, LABEL) : s.padStart(LABEL);
 }
 
-function plot(series: number[][], height: number, format: (x: number) => string, colors?: string[]): string {
-  const all = series.flat();
-  const max = Math.max(...all);
-  const min = Math.min(0, ...all);
-  if (!(max > min)) return `${format(max)} ┼${'─'.repeat(Math.max(0, series[0]!.length - 1))}  (constant)`;
-  const cfg: PlotConfig = { height, offset: 2, min, format: (x) => format(x) };
-  if (colors) cfg.colors = colors;
-  return asciichart.plot(series, cfg);
+const BOX = /[─│╭╮╯╰┼┤]/;
+
+/**
+ * One chart: a 0-based axis of 1-2-5 steps in one unit (ticks.ts), the first series as a line
+ * (asciichart), every further one as • markers on top — told apart by shape, not only by colour.
+ */
+function plot(series: number[][], maxRows: number, unitOf: (top: number) => Unit, p: Paint, styles: Array<Parameters<Paint>[0]>, integer = false): string {
+  const max = Math.max(0, ...series.flat());
+  if (!(max > 0)) return `${fmtLabel('0')} ┼${'─'.repeat(Math.max(0, series[0]!.length - 1))}  (all zero)`;
+  const unit = unitOf(max);
+  const sc = niceScale(max / unit.div, maxRows, integer);
+  const top = sc.top * unit.div;
+  const cfg: PlotConfig = { height: sc.rows, offset: 2, min: 0, max: top, format: (x) => fmtLabel(tickLabel(x, sc.step * unit.div, unit)) };
+  const lines = asciichart.plot([series[0]!], cfg).split('\n').map((l) => [...l]);
+  const axisAt = lines.map((l) => l.findIndex((c) => c === '┤' || c === '┼'));
+  for (let k = 1; k < series.length; k++) {
+    series[k]!.forEach((v, i) => {
+      if (i === 0 || !(v > 0)) return;
+      const row = sc.rows - Math.round((v / top) * sc.rows);
+      const line = lines[row];
+      if (line && axisAt[row]! >= 0) line[axisAt[row]! + i] = '\u2022';
+    });
+  }
+  return lines
+    .map((l, r) => {
+      const a = axisAt[r]!;
+      return l.map((c, i) => (i <= a ? c : c === '\u2022' ? p(styles[1] ?? 'blue', c) : BOX.test(c) ? p(styles[0] ?? 'red', c) : c)).join('');
+    })
+    .join('\n');
 }
 
 /** ▲ a flush completed in the column, ✗ one failed, ! a finding about this device starts there. */
-function markers(report: Report, d: DeviceView, s: DeviceSeries, cols: Columns, p: Paint): string {
+function markers(report: Report, d: DeviceView, s: DeviceSeries, cols: Columns, p: Paint, ax: LayerAxis): string {
   const row: string[] = Array.from({ length: cols.m }, () => ' ');
   for (let i = 0; i < s.buckets; i++) {
     const c = cols.col(i);
@@ -141,7 +169,9 @@ function markers(report: Report, d: DeviceView, s: DeviceSeries, cols: Columns, 
   }
   for (const f of report.findings) {
     if (f.layer !== d.layer || (f.device && f.device !== d.device)) continue;
-    const i = Math.min(s.buckets - 1, Math.max(0, Math.floor((f.time - s.start) / s.interval)));
+    const t = findingOnAxis(report, f, ax);
+    if (t === undefined) continue;
+    const i = Math.min(s.buckets - 1, Math.max(0, Math.floor((t + ax.shift - s.start) / s.interval)));
     const c = cols.col(i);
     if (c < cols.m) row[c] = p('red', '!');
   }
@@ -149,9 +179,20 @@ function markers(report: Report, d: DeviceView, s: DeviceSeries, cols: Columns, 
   return `${fmtLabel(any ? 'flush ▲' : 'no flush')}${row.join('')}`;
 }
 
-function axis(s: DeviceSeries, cols: Columns): string {
-  const a = `${formatTime(s.start)} s`;
-  const b = `${formatTime(s.start + s.buckets * s.interval)} s`;
-  const gap = Math.max(1, cols.m + 1 - a.length - b.length);
-  return ' '.repeat(LABEL) + a + ' '.repeat(gap) + b;
+/** Two rows under a chart: ┬ at regular 1-2-5 steps of time, and their labels in seconds. */
+function timeAxis(t0: number, t1: number, m: number): string[] {
+  const { step, ticks } = timeTicks(t0, t1, m, 12);
+  const marks = Array.from({ length: m }, () => '─');
+  const labels = Array.from({ length: m + 12 }, () => ' ');
+  let free = 0;
+  for (const [t, c] of ticks) {
+    marks[c] = '┬';
+    const text = tickLabel(t, step, { div: 1, name: '' });
+    const at = Math.max(0, c - Math.floor(text.length / 2));
+    if (at < free) continue;
+    for (let i = 0; i < text.length; i++) labels[at + i] = text[i]!;
+    free = at + text.length + 2;
+  }
+  // the plot's columns start at the axis character, LABEL columns in (markers() and plot() alike)
+  return [' '.repeat(LABEL) + marks.join(''), fmtLabel('time (s)') + labels.join('').trimEnd()];
 }

@@ -12,13 +12,26 @@ import {
   deviceLabel, deviceViews, evidenceEvent, evidenceWhere, formatNumber, layerLabel, layerOfSource, scalarLeaves,
   severityCounts, sortFindings, alignmentText, correlationText,
 } from './view.js';
-import { SUMMARY_METRICS } from './summary.js';
+import { levelSummaryTable } from './summary.js';
 import { term } from './text.js';
+import { timelineLanes, type HtmlLane } from './html-timeline.js';
+import { evidenceTimeText, ownTimeText } from '../clock/format.js';
+import { deviceAxis, findingOnAxis, inputAxis } from '../clock/layer-time.js';
+import { findingSource } from '../clock/place.js';
+import { findingWhen, sourceLabel, verdictLine } from './incidents-text.js';
+import { clockHeading, clockText } from './stack-text.js';
 
 export interface HtmlEvidence {
+  /** "loop1.blkparse.txt:429" (the base name when it names one input); `path` in full. */
   where: string;
+  path: string;
   layer: string;
-  time: number;
+  /** Reference-clock seconds (null: untimed or not aligned). */
+  time: number | null;
+  /** The time in words: "4.822320 s ± 25 µs", "order 6 of 40", "@5.646709214 (host clock)". */
+  timeText: string;
+  /** The source's own time: "@20:11:16.247740 UTC", "@0.000628403" ("" when untimed). */
+  own: string;
   device: string;
   event: string;
   note: string;
@@ -26,12 +39,20 @@ export interface HtmlEvidence {
 
 export interface HtmlFinding {
   id: number;
+  /** The Report's finding id ("f12"). */
+  fid: string;
+  /** Index of its incident in `incidents`. */
+  incident: number;
+  timeText: string;
+  /** Position on the timeline: reference seconds, or the layer's own clock when it is not aligned (`placed` false). */
+  axisTime: number | null;
+  placed: boolean;
   rule: string;
   severity: string;
   layer: string;
   device: string;
   deviceLabel: string;
-  time: number;
+  time: number | null;
   message: string;
   details: Array<[string, string]>;
   evidence: HtmlEvidence[];
@@ -41,6 +62,9 @@ export interface HtmlDevice {
   layer: string;
   device: string;
   label: string;
+  /** Charts: drawn time = series time − axisShift; axisLabel says which clock that is. */
+  axisShift: number;
+  axisLabel: string;
   cache: string;
   findings: number;
   series: DeviceSeries | null;
@@ -56,10 +80,32 @@ export interface HtmlLayer {
   findings: Record<string, number>;
 }
 
+export interface HtmlIncident {
+  id: string;
+  severity: string;
+  rule: string;
+  count: number;
+  where: string;
+  summary: string;
+  /** Indices into `findings`. */
+  first: number;
+  worst: number;
+  members: number[];
+}
+
 export interface HtmlModel {
   generator: string;
-  /** The per-device summary table (summary.ts), one row per device in `devices` order. */
-  summary: { heads: string[]; rows: string[][] };
+  /** The first line: the verdict (a clean capture says so), and its two parts for the page. */
+  verdict: string;
+  status: string;
+  statusDetail: string;
+  /** What every time is measured on, and each layer's clock on it. */
+  clock: { heading: string; layers: Array<{ name: string; text: string }> };
+  incidents: HtmlIncident[];
+  /** The timeline: every layer's lanes on one axis (html-timeline.ts). */
+  lanes: HtmlLane[];
+  /** The per-level summary table (summary.ts): every block device and QEMU's requests and host jobs, stack order. */
+  summary: { heads: string[]; rows: string[][]; labels: string[] };
   counts: Record<string, number>;
   layers: HtmlLayer[];
   /** Clock alignments, one line each, with the pair they join. */
@@ -90,32 +136,61 @@ export function htmlModel(report: Report): HtmlModel {
 
 function arrange(report: Report): HtmlModel {
   const views = deviceViews(report);
-  const findings = sortFindings(report.findings).map((f, id): HtmlFinding => {
+  const ordered = sortFindings(report.findings);
+  const incidentOf = new Map<string, number>();
+  (report.incidents ?? []).forEach((inc, i) => inc.members.forEach((m) => incidentOf.set(m, i)));
+  const findings = ordered.map((f, id): HtmlFinding => {
     const view = views.find((v) => v.layer === f.layer && v.device === f.device);
+    const ax = inputAxis(report, findingSource(report, f), f.layer);
     return {
       id,
+      fid: f.id ?? '',
+      incident: incidentOf.get(f.id ?? '') ?? -1,
       rule: f.rule,
       severity: f.severity,
       layer: f.layer,
       device: f.device,
       deviceLabel: f.device ? deviceLabel(view ?? { device: f.device }) : '',
       time: f.time,
+      timeText: findingWhen(f),
+      axisTime: findingOnAxis(report, f, ax) ?? null,
+      placed: ax.reference,
       message: f.message,
       details: f.details ? scalarLeaves(f.details, 2).map(([k, v]) => [k, formatNumber(v)]) : [],
-      evidence: f.evidence.map((e) => ({
-        where: evidenceWhere(e),
-        layer: layerOfSource(report, e.source) ?? f.layer,
-        time: e.time,
-        device: e.device,
-        event: evidenceEvent(e),
-        note: e.note ?? '',
-      })),
+      evidence: f.evidence.map((e) => {
+        const input = report.inputs.find((i) => i.path === e.source);
+        return {
+          where: `${sourceLabel(report, e.source)}${e.locKind === 'offset' ? '@' : ':'}${e.loc}`,
+          path: evidenceWhere(e),
+          layer: layerOfSource(report, e.source) ?? f.layer,
+          time: e.time,
+          timeText: e.time === null && e.localTime !== undefined ? `${ownTimeText(e, input?.clockBase)} (${input?.layer || 'trace'} clock)` : evidenceTimeText(e, input?.layer),
+          own: e.time !== null ? ownTimeText(e, input?.clockBase) : '',
+          device: e.device,
+          event: evidenceEvent(e),
+          note: e.note ?? '',
+        };
+      }),
+    };
+  });
+  const index = new Map(ordered.map((f, i) => [f.id, i]));
+  const incidents = (report.incidents ?? []).map((inc): HtmlIncident => {
+    const dev = views.find((v) => v.layer === inc.layer && v.device === inc.device);
+    return {
+      id: inc.id, severity: inc.severity, rule: inc.rule, count: inc.count,
+      where: [layerLabel(inc.layer), inc.device ? deviceLabel(dev ?? { device: inc.device }) : ''].filter(Boolean).join(' '),
+      summary: inc.summary,
+      first: index.get(inc.first) ?? 0,
+      worst: index.get(inc.worst) ?? 0,
+      members: inc.members.map((m) => index.get(m) ?? 0),
     };
   });
   const devices = views.map((v): HtmlDevice => ({
     layer: v.layer,
     device: v.device,
     label: deviceLabel(v),
+    axisShift: deviceAxis(report, v.layer, v.device).shift,
+    axisLabel: deviceAxis(report, v.layer, v.device).label,
     cache: v.cache ? `${v.cache.mode}${v.cache.source ? ` (${v.cache.source})` : ''}` : '',
     findings: report.findings.filter((f) => f.layer === v.layer && f.device === v.device).length,
     series: v.series ?? null,
@@ -136,7 +211,11 @@ function arrange(report: Report): HtmlModel {
   }));
   return {
     generator: `${report.generator.name} ${report.generator.version}`,
-    summary: { heads: SUMMARY_METRICS.map((m) => m.head), rows: views.map((v) => SUMMARY_METRICS.map((m) => m.value(v, report))) },
+    ...verdictParts(report),
+    clock: { heading: clockHeading(report), layers: report.layers.map((l) => ({ name: layerLabel(l.name), text: clockText(report, l.name) })) },
+    incidents,
+    lanes: timelineLanes(report),
+    summary: levelSummaryTable(report, views),
     counts: severityCounts(report.findings),
     layers,
     alignment: report.alignment.map((a) => {
@@ -156,4 +235,12 @@ function arrange(report: Report): HtmlModel {
       };
     }),
   };
+}
+
+function verdictParts(report: Report): Pick<HtmlModel, 'verdict' | 'status' | 'statusDetail'> {
+  const verdict = verdictLine(report, 'report', (_s, t) => t);
+  const c = severityCounts(report.findings);
+  const status = c['error']! > 0 ? 'promises broken' : c['warning']! > 0 ? 'warnings' : 'clean';
+  const rest = verdict.slice(verdict.indexOf(status) + status.length).replace(/^ — /, '');
+  return { verdict, status, statusDetail: rest };
 }

@@ -68,7 +68,7 @@ path.area { stroke:none; fill-opacity:.18; }
 .s-red { stroke:var(--red); fill:var(--red); color:var(--red); } .s-blue { stroke:var(--blue); fill:var(--blue); color:var(--blue); }
 .s-teal { stroke:var(--teal); fill:var(--teal); color:var(--teal); } .s-gray { stroke:#8a93a3; fill:#8a93a3; color:#6b7383; }
 .s-orange { stroke:var(--orange); fill:var(--orange); color:var(--orange); } .s-green { stroke:var(--green); fill:var(--green); color:var(--green); }
-.legend { font-size:12px; } .legend .key { margin-right:12px; } .legend .key::before { content:"■ "; }
+.legend { font-size:12px; } .legend .key { margin-right:12px; }
 .hit { fill:transparent; } .cross { stroke:#444; stroke-dasharray:2 2; }
 .tooltip { position:absolute; pointer-events:none; background:#1d2330; color:#fff; font:12px ui-monospace,monospace; white-space:pre; padding:6px 8px; border-radius:4px; z-index:10; }
 .device-card { margin:8px 0; } .device-card > summary { font-weight:600; }
@@ -76,5 +76,18 @@ path.area { stroke:none; fill-opacity:.18; }
 .nowrap { white-space:nowrap; overflow-wrap:normal; }
 table.summary td:first-child { font-weight:600; } table.kv td:first-child { color:var(--muted); }
 .ok-text { color:var(--green); }
+.verdict-line { font-size:20px; font-weight:600; } .verdict-line .verdict { font-size:16px; padding:2px 10px; margin-left:0; }
+.scroll { overflow-x:auto; max-width:100%; }
+.layer .fact { font-size:13px; margin:1px 0; }
+.incident { border:1px solid var(--line); border-left:6px solid var(--blue); border-radius:6px; margin:10px 0; padding:8px 12px; }
+.incident.sev-error { border-left-color:var(--red); } .incident.sev-warning { border-left-color:var(--amber); }
+.incident-head { margin-bottom:4px; } .summary-text { font-size:15px; margin:4px 0 8px; }
+details.members > summary { color:var(--blue); margin:6px 0; }
+svg .group-label { font-weight:700; font-size:12px; }
+.bar-q { fill:#9b8ac4; } .unc { fill:#5d6678; fill-opacity:.22; }
+path.line.dash { stroke-dasharray:5 3; }
+circle.dot.open { fill:#fff; stroke-width:1.4; }
+.legend .key.dash::before { content:"┄┄ "; } .legend .key:not(.dash):not(.dots)::before { content:"━━ "; }
+.legend .key.dots::before { content:"● "; } .legend .key.dots.open::before { content:"○ "; }
 @media print { nav, .tooltip { display:none; } section.block { break-inside:avoid; } }
 `;

@@ -3,8 +3,8 @@
  * sections the stages contributed (stats, check, series) when present, "-"
  * when not. Shared by the terminal and HTML reports so both show the same.
  */
-import type { Report } from '../model/report.js';
-import { formatBytes, formatDuration, formatNumber, sum, type DeviceView } from './view.js';
+import { levelBaseName, type Report } from '../model/report.js';
+import { deviceLabel, formatBytes, formatDuration, formatNumber, layerLabel, sum, type DeviceView } from './view.js';
 
 /** Sections the summary table already covers (shown in full with --details). */
 export const SUMMARIZED = new Set(['stats', 'check']);
@@ -59,4 +59,30 @@ export const SUMMARY_METRICS: Metric[] = [
 function dur(v: unknown): string {
   const n = num(v);
   return n === undefined ? dash : formatDuration(n);
+}
+
+/**
+ * The devices table: every level of the stack, QEMU's requests and host jobs included (their
+ * counts from the correlation; the columns they have no value for read "-").
+ */
+export function levelSummaryTable(report: Report, views: DeviceView[]): { heads: string[]; rows: string[][]; labels: string[] } {
+  const heads = SUMMARY_METRICS.map((m) => m.head);
+  const rows: string[][] = [];
+  const labels: string[] = [];
+  const levels = (Array.isArray(report.correlation?.levels) ? report.correlation!.levels : []) as Array<Record<string, unknown>>;
+  for (const layer of report.layers) {
+    for (const v of views.filter((x) => x.layer === layer.name)) {
+      labels.push(`${layerLabel(v.layer)} · ${deviceLabel(v)}`);
+      rows.push(SUMMARY_METRICS.map((m) => m.value(v, report)));
+    }
+    for (const lv of levels.filter((l) => (l['layer'] === layer.name || (layer.name === '' && l['layer'] === 'layer')) && l['role'] !== 'block')) {
+      const cache = lv['cache'] as { mode?: unknown } | undefined;
+      const n = (k: string) => (typeof lv[k] === 'number' ? String(lv[k]) : '-');
+      labels.push(`${levelBaseName(lv['name'], lv['device'])} · QEMU ${lv['role'] === 'qemu-back' ? 'host jobs' : 'requests'} ${String(lv['device'] ?? '')}`);
+      const device = String(lv['device'] ?? '');
+      const findings = report.findings.filter((f) => f.layer === layer.name && f.device === device && lv['role'] !== 'qemu-back').length;
+      rows.push(heads.map((h) => ({ CACHE: typeof cache?.mode === 'string' ? cache.mode : '-', READS: n('reads'), WRITES: n('writes'), FLUSHES: n('flushes'), FUA: n('fua'), FINDINGS: String(findings) } as Record<string, string>)[h] ?? '-'));
+    }
+  }
+  return { heads, rows, labels };
 }

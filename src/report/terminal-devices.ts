@@ -8,28 +8,31 @@
 import Table from 'cli-table3';
 import type { Report } from '../model/report.js';
 import { deviceLabel, formatNumber, layerLabel, scalarLeaves, type DeviceView } from './view.js';
-import { SUMMARIZED, SUMMARY_METRICS as METRICS } from './summary.js';
+import { levelSummaryTable, SUMMARIZED, SUMMARY_METRICS as METRICS } from './summary.js';
 import { term } from './text.js';
 
+/** Headers in bold, never red (cli-table3's default): red is for findings, and a clean report has none. */
 function tableStyle(color: boolean) {
-  return color ? { compact: true } : { head: [] as string[], border: [] as string[], compact: true };
+  return color ? { head: ['bold'], compact: true } : { head: [] as string[], border: [] as string[], compact: true };
 }
 
 export function deviceTables(report: Report, devices: DeviceView[], width: number, color: boolean, details: boolean): string[] {
   if (devices.length === 0) return [];
   const out: string[] = [];
-  const labels = devices.map((d) => term(`${layerLabel(d.layer)} ${deviceLabel(d)}`));
-  const cells = devices.map((d) => METRICS.map((m) => term(m.value(d, report))));
+  // every level of the stack: block devices, and QEMU's requests and host jobs (summary.ts)
+  const table = levelSummaryTable(report, devices);
+  const labels = table.labels.map((l) => term(l.replace(' · ', ' ')));
+  const cells = table.rows.map((r) => r.map((c) => term(c)));
   const colW = METRICS.map((m, j) => Math.max(m.head.length, ...cells.map((c) => c[j]!.length)) + 2);
   const labelW = Math.max(6, ...labels.map((l) => l.length)) + 2;
   const total = labelW + colW.reduce((a, b) => a + b, 0) + METRICS.length + 1;
   if (total <= width) {
     const t = new Table({ head: ['DEVICE', ...METRICS.map((m) => m.head)], style: tableStyle(color) });
-    devices.forEach((_, i) => t.push([labels[i]!, ...cells[i]!]));
+    labels.forEach((_, i) => t.push([labels[i]!, ...cells[i]!]));
     out.push(t.toString());
   } else {
     const rows = new Map<string, Map<number, string>>();
-    METRICS.forEach((m, j) => rows.set(m.head, new Map(devices.map((_, i) => [i, cells[i]![j]!]))));
+    METRICS.forEach((m, j) => rows.set(m.head, new Map(labels.map((_, i) => [i, cells[i]![j]!]))));
     out.push(...transposed('DEVICE', rows, labels, width, color));
   }
   const names: string[] = [];

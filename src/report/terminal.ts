@@ -1,52 +1,51 @@
 /**
- * The terminal report: the stack (layers, inputs, devices, cache modes, clock
- * alignment), the findings by severity then time with their evidence, and a
+ * The terminal report: the verdict, the incidents (src/incidents) with the
+ * evidence of their first and worst members, the stack (layers, inputs,
+ * devices, cache modes, clocks), and a
  * per-device summary (cli-table3) of every section the stages contributed —
  * sections this file does not know are shown generically, never dropped.
  * Every string from a trace goes through term() (text.ts).
  */
-import type { Finding, Report } from '../model/report.js';
-import {
-  deviceLabel, deviceViews, evidenceEvent, evidenceWhere, formatBytes, formatNumber, formatTime,
-  layerLabel, scalarLeaves, severityCounts, sortFindings, alignmentText, correlationText, type DeviceView,
-} from './view.js';
+import type { Report } from '../model/report.js';
+import { deviceLabel, deviceViews, formatBytes, layerLabel, alignmentText, correlationText, type DeviceView } from './view.js';
+import { incidentsText, sourceLabel, verdictLine } from './incidents-text.js';
+import { clockHeading, clockText } from './stack-text.js';
 import { deviceTables } from './terminal-devices.js';
-import { painter, SEVERITY_STYLE, term, wrap, type Paint } from './text.js';
+import { painter, term, wrap, type Paint } from './text.js';
 
 export interface TerminalOptions {
   /** Terminal columns (default 80). */
   width?: number;
   /** ANSI colours (only on a TTY, never with NO_COLOR or --no-color: the caller decides). */
   color?: boolean;
-  /** Evidence lines shown per finding (default 8). */
+  /** Evidence lines shown per member (default 4; every one with `all`). */
   maxEvidence?: number;
   /** Every field of every per-device section, not only the summary. */
   details?: boolean;
+  /** Every finding of every incident, with all its evidence. */
+  all?: boolean;
 }
 
+/**
+ * The verdict line (a clean capture says so first), the incidents most severe first, the stack
+ * (layers, cache modes as facts, where each clock sits on the reference clock, what the traces
+ * cannot show), the devices, the skipped input.
+ */
 export function renderTerminal(report: Report, options: TerminalOptions = {}): string {
   const width = Math.max(40, options.width ?? 80);
   const p = painter(Boolean(options.color));
   const devices = deviceViews(report);
   const out: string[] = [];
-  out.push(...header(report, devices, p));
+  out.push(verdictLine(report, 'report', p));
+  out.push(p('gray', `${term(report.generator.name)} ${term(report.generator.version)}: ${report.inputs.length} input(s), ${report.layers.length} layer(s), ${devices.length} device(s); ${clockHeading(report)}`));
+  const heading = `INCIDENTS (${(report.incidents ?? []).length}, from ${report.findings.length} finding(s))`;
+  out.push('', p('bold', heading), ...incidentsText(report, { width, paint: p, all: options.all, maxEvidence: options.maxEvidence }));
   out.push('', p('bold', 'STACK'), ...stack(report, devices, p, width));
-  out.push('', p('bold', `FINDINGS (${report.findings.length})`), ...findings(report, p, width, options.maxEvidence ?? 8));
   const summary = deviceTables(report, devices, width, Boolean(options.color), Boolean(options.details));
   if (summary.length) out.push('', p('bold', 'DEVICES'), ...summary);
   const skipped = skippedLines(report, p);
   if (skipped.length) out.push('', p('bold', 'SKIPPED INPUT'), ...skipped);
   return out.join('\n') + '\n';
-}
-
-function header(report: Report, devices: DeviceView[], p: Paint): string[] {
-  const c = severityCounts(report.findings);
-  const parts = [`${c['error']} error${c['error'] === 1 ? '' : 's'}`, `${c['warning']} warning${c['warning'] === 1 ? '' : 's'}`, `${c['info']} info`];
-  const verdict = c['error']! > 0 ? p('red', 'promises broken') : c['warning']! > 0 ? p('yellow', 'warnings') : p('green', 'no broken promise found');
-  return [
-    `${p('bold', `${term(report.generator.name)} ${term(report.generator.version)} report`)}: ${report.inputs.length} input(s), ` +
-      `${report.layers.length} layer(s), ${devices.length} device(s); findings: ${parts.join(', ')} — ${verdict}`,
-  ];
 }
 
 function stack(report: Report, devices: DeviceView[], p: Paint, width: number): string[] {
@@ -58,14 +57,21 @@ function stack(report: Report, devices: DeviceView[], p: Paint, width: number): 
     const inputs = report.inputs.filter((i) => i.layer === layer.name);
     const lines: string[] = [];
     for (const i of inputs) {
-      lines.push(`${term(i.path)}  ${p('gray', `${term(i.format)}, ${i.events} events, ${formatBytes(i.bytes)}${i.gzip ? ' gzip' : ''}, clock ${term(i.clock)}`)}`);
-      for (const l of i.limitations) lines.push(p('gray', `  limit: ${term(l)}`));
+      lines.push(`${term(i.path)}  ${p('gray', `${term(i.format)}, ${i.events} events, ${formatBytes(i.bytes)}${i.gzip ? ' gzip' : ''}`)}`);
     }
     if (layer.cacheMode) {
       const cm = layer.cacheMode;
-      lines.push(`cache ${p('bold', term(cm.mode))} (${term(cm.source)}${cm.how ? `: ${term(cm.how)}` : ''})`);
+      lines.push(...wrap(`cache=${p('bold', term(cm.mode))} (${term(cm.source)}${cm.how ? `: ${term(cm.how)}` : ''})`, width - nameWidth - 4, ''));
     }
+    const clock = clockText(report, layer.name);
+    if (clock) lines.push(...wrap(`clock: ${term(clock)}`, width - nameWidth - 4, ''));
     const layerDevices = devices.filter((d) => d.layer === layer.name);
+    if (layerDevices.length === 0) {
+      // a QEMU layer: its devices are the correlation's levels (virtio devices, BlockBackends)
+      const lv = (Array.isArray(report.correlation?.levels) ? report.correlation!.levels : []) as Array<Record<string, unknown>>;
+      const qd = [...new Set(lv.filter((l) => l['layer'] === layer.name && l['role'] === 'qemu-front').map((l) => String(l['device'])))];
+      if (qd.length) lines.push(`QEMU device(s) ${qd.map((d) => p('bold', term(d))).join(', ')}`);
+    }
     for (const d of layerDevices) {
       const cache = d.cache ? `  cache ${term(d.cache.mode)}${d.cache.source ? ` (${term(d.cache.source)})` : ''}` : '';
       const n = report.findings.filter((f) => f.layer === layer.name && f.device === d.device).length;
@@ -79,45 +85,14 @@ function stack(report: Report, devices: DeviceView[], p: Paint, width: number): 
   if (report.layers.length === 0) out.push('  (no layer)');
   const align = report.alignment.flatMap((a) => wrap(term(alignmentText(a)), width, '    '));
   if (align.length) out.push('', `  ${p('bold', 'clock alignment')}`, ...align);
-  else if (report.layers.length > 1) out.push('', `  ${p('bold', 'clock alignment')}: ${p('gray', 'none reported (layers are shown in their own clocks)')}`);
   const { statements, limitations } = correlationText(report);
   if (statements.length) out.push('', `  ${p('bold', 'across layers')}`, ...statements.flatMap((s) => wrap(term(s), width, '    ')));
-  if (limitations.length) out.push('', `  ${p('bold', 'what the traces cannot show')}`, ...limitations.flatMap((s) => wrap(p('gray', term(s)), width, '    ')));
+  const limits = [
+    ...report.inputs.flatMap((i) => i.limitations.map((l) => `${sourceLabel(report, i.path)}: ${l}`)),
+    ...limitations,
+  ];
+  if (limits.length) out.push('', `  ${p('bold', 'what the traces cannot show')}`, ...limits.flatMap((s) => wrap(p('gray', term(s)), width, '    ')));
   return out;
-}
-
-function findings(report: Report, p: Paint, width: number, maxEvidence: number): string[] {
-  const list = sortFindings(report.findings);
-  if (list.length === 0) return ['  none'];
-  const out: string[] = [];
-  for (const f of list) out.push(...finding(f, report, p, width, maxEvidence), '');
-  out.pop();
-  return out;
-}
-
-function finding(f: Finding, report: Report, p: Paint, width: number, maxEvidence: number): string[] {
-  const sev = p(SEVERITY_STYLE[f.severity] ?? 'bold', f.severity.toUpperCase().padEnd(7));
-  const where = [layerLabel(f.layer), f.device ? deviceLabel({ device: f.device, name: deviceName(report, f) }) : ''].filter(Boolean).join(' ');
-  const out = [`  ${sev} ${p('bold', term(f.rule))}  ${term(where)}  at ${formatTime(f.time)} s`];
-  out.push(...wrap(term(f.message), width, '          '));
-  if (f.details && Object.keys(f.details).length) {
-    const d = scalarLeaves(f.details, 2).map(([k, v]) => `${term(k)}=${term(formatNumber(v))}`).join(', ');
-    out.push(...wrap(p('gray', d), width, '          '));
-  }
-  if (f.evidence.length) {
-    out.push(`          ${p('gray', 'evidence:')}`);
-    for (const ref of f.evidence.slice(0, maxEvidence)) {
-      const note = ref.note ? `  ${p('gray', '— ' + term(ref.note))}` : '';
-      out.push(`            ${term(evidenceWhere(ref))}  ${formatTime(ref.time)}  ${term(ref.device)}  ${term(evidenceEvent(ref))}${note}`);
-    }
-    if (f.evidence.length > maxEvidence) out.push(`            … ${f.evidence.length - maxEvidence} more (see --json or --html)`);
-  }
-  return out;
-}
-
-function deviceName(report: Report, f: Finding): string | undefined {
-  const d = report.devices.find((x) => x.layer === f.layer && x.device === f.device);
-  return typeof d?.name === 'string' ? d.name : undefined;
 }
 
 function skippedLines(report: Report, p: Paint): string[] {

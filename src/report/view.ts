@@ -5,7 +5,7 @@
  * analysis results; they only arrange them.
  */
 import type { EvidenceRef } from '../model/event.js';
-import type { DeviceReport, Finding, FindingSeverity, LayerReport, Report } from '../model/report.js';
+import { compareTimes, type DeviceReport, type Finding, type FindingSeverity, type LayerReport, type Report } from '../model/report.js';
 import type { DeviceSeries } from '../series/types.js';
 
 export const SEVERITIES: readonly FindingSeverity[] = ['error', 'warning', 'info'];
@@ -17,7 +17,7 @@ export function sortFindings(findings: readonly Finding[]): Finding[] {
   return [...findings].sort(
     (a, b) =>
       (SEVERITY_RANK[a.severity] ?? 3) - (SEVERITY_RANK[b.severity] ?? 3) ||
-      a.time - b.time ||
+      compareTimes(a, b) ||
       a.layer.localeCompare(b.layer) ||
       a.device.localeCompare(b.device) ||
       a.rule.localeCompare(b.rule),
@@ -216,12 +216,13 @@ export function alignmentText(a: unknown): string {
   if (typeof o['upper'] === 'string' && typeof o['lower'] === 'string') {
     const parts = [String(o['method'] ?? 'unknown method')];
     if (typeof o['offsetSeconds'] === 'number') {
-      const w = typeof o['widthSeconds'] === 'number' ? ` ± ${formatDuration(o['widthSeconds'])}` : '';
+      const w = typeof o["widthSeconds"] === "number" ? ` ± ${formatDuration(o["widthSeconds"] / 2)}` : "";
       parts.push(`offset ${o['offsetSeconds'].toFixed(6)} s${w}`);
     }
     if (typeof o['supportingPairs'] === 'number') {
       parts.push(`${o['supportingPairs']}${typeof o['candidatePairs'] === 'number' ? `/${o['candidatePairs']}` : ''} pairs agree`);
     }
+    if (typeof o['map'] === 'string' && o['map']) parts.push(`map ${o['map']}${typeof o['mapSource'] === 'string' ? ` (${o['mapSource']})` : ''}`);
     const note = typeof o['note'] === 'string' && o['note'] ? ` — ${o['note']}` : '';
     return `${layerLabel(o['upper'])} ↔ ${layerLabel(o['lower'])}: ${parts.join(', ')}${note}`;
   }

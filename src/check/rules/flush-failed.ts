@@ -6,6 +6,7 @@
  * The volatile set is left untouched by a failed flush, so what it holds at
  * that moment is exactly what the failure put at risk.
  */
+import { timeMark } from '../../model/time-mark.js';
 import type { BlockEvent, EvidenceRef } from '../../model/event.js';
 import type { DeviceModel } from '../device-model.js';
 import { mergeRanges } from '../volatile.js';
@@ -20,6 +21,8 @@ interface Failure {
   writes: number;
   bytes: number;
   oldest: number | undefined;
+  /** Source of the failed flush: its clock places `oldest` (same device, same layer). */
+  source: number;
   ranges: number;
   evidence: EvidenceRef[];
 }
@@ -46,6 +49,7 @@ export const flushFailed: RuleFactory = {
         writes: m2.volatile.writes,
         bytes: m2.volatile.bytes,
         oldest: m2.volatile.oldestPending(),
+        source: e.source,
         ranges: mergeRanges(pending).ranges.length,
         evidence: [...extra, m2.evidence(e, `flush failed: ${errnoName(e.error)}`), ...(first ? [first] : [])],
       });
@@ -63,7 +67,7 @@ export const flushFailed: RuleFactory = {
       },
       finish(m2, ctx) {
         for (const f of found) {
-          const since = f.oldest !== undefined ? `, the oldest completed at ${(f.oldest / 1e9).toFixed(6)} s` : '';
+          const since = f.oldest !== undefined ? `, the oldest completed at ${timeMark(f.source, f.oldest / 1e9)}` : '';
           ctx.emit(
             makeFinding(m2, 'flush-failed', 'error', f.time,
               `a flush failed with ${errnoName(f.errno)}: ${plural(f.writes, 'completed write')} (${formatBytes(f.bytes)}) since the last successful flush ${f.writes === 1 ? 'is' : 'are'} not durable${since}.`,

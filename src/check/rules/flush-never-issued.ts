@@ -63,7 +63,7 @@ export const flushNeverIssued: RuleFactory = {
           m,
           'flush-never-issued',
           cacheSeverity(ctx, 'error'),
-          m.firstSyncMeta ? m.firstSyncMeta.time * 1e9 : m.firstTime,
+          m.firstSyncMeta?.time != null ? m.firstSyncMeta.time * 1e9 : m.firstTime,
           `${plural(m.writesCompleted, 'write completion')} (${formatBytes(v.bytes)} not durable at the end), ` +
             `including ${plural(m.syncMetaCompleted, 'sync metadata write')} over ${m.maxCompletedGen} ordered commit levels, ` +
             `and no flush or FUA ever reached the device: ` +
