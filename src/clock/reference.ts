@@ -16,6 +16,7 @@
 import type { InputReport, Report, ReferenceClockSection, SourceClock } from '../model/report.js';
 
 interface LevelLike {
+  id?: unknown;
   name?: unknown;
   layer?: unknown;
   device?: unknown;
@@ -67,7 +68,7 @@ export function buildReferenceClock(report: Report): ReferenceClockSection {
   for (const lv of levels) {
     const layer = reportLayer(report, String(lv.layer ?? ''));
     const device = String(lv.device ?? '');
-    const key = `${String(lv.layer ?? '')}:${device}`;
+    const key = typeof lv.id === 'string' ? lv.id : `${String(lv.layer ?? '')}:${device}`;
     if (!byKey.has(key)) byKey.set(key, sourcesOf(report, layer, device, lv.role));
   }
   const edges: Edge[] = [];
@@ -95,7 +96,7 @@ export function buildReferenceClock(report: Report): ReferenceClockSection {
     }
   }
   // the reference: the first timed source of the top level (command-line order when nothing was correlated)
-  const ordered = levels.flatMap((lv) => byKey.get(`${String(lv.layer ?? '')}:${String(lv.device ?? '')}`) ?? []);
+  const ordered = levels.flatMap((lv) => byKey.get(typeof lv.id === 'string' ? lv.id : `${String(lv.layer ?? '')}:${String(lv.device ?? '')}`) ?? []);
   const ref = ordered.find(timed) ?? report.inputs.find(timed);
   const placed = new Map<string, { off: number; unc: number }>();
   if (ref) {

@@ -54,6 +54,8 @@ export interface AlignmentReport {
 }
 
 export interface LevelSummary {
+  /** Stable id, as in alignment upper/lower: layer (":jobs" for QEMU's host jobs) and device. */
+  id: string;
   name: string;
   layer: string;
   device: string;
@@ -417,7 +419,7 @@ function levelSummary(env: AnalysisEnv, lv: Level): LevelSummary {
   const c = lv.table.counts();
   const src = env.sources[lv.table.src[0] ?? 0];
   return {
-    name: lv.name, layer: lv.layer, device: lv.table.device, role: lv.table.role,
+    id: levelId(lv), name: lv.name, layer: lv.layer, device: lv.table.device, role: lv.table.role,
     clock: lv.table.orderOnly ? 'order-only' : src?.clock.name ?? 'relative', cache: lv.cache,
     reads: c.reads, writes: c.writes, flushes: c.flushes, fua: c.fua, unknown: c.unknown,
     ...(lv.table.role !== 'block' ? seriesOf(lv.table) : {}),
