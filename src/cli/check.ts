@@ -49,7 +49,7 @@ Across layers (inputs named "layer=path", --stack or --map):
   fua-not-honored               error
   write-through-not-durable     error
   durable-order-inverted        error
-  cross-layer-undecided         warning
+  cross-layer-undecided         warning or info
 Without --cache, a device whose trace shows a flush or FUA flag is taken as
 write-back (the kernel strips them before Q when there is no write cache);
 with none, its cache is unknown and findings that depend on it are warnings.
