@@ -29,7 +29,9 @@ export interface Pair {
 export interface Alignment {
   upper: string;
   lower: string;
-  method: 'identity' | 'causal-offset' | 'order-only' | 'none';
+  method: 'identity' | 'causal-offset' | 'order-only' | 'ambiguous' | 'none';
+  /** For 'ambiguous': the offsets that fit about as well, with their support. */
+  candidates?: Array<{ offsetSeconds: number; supportingPairs: number }>;
   clock: ClockMap;
   /** Offset lower − upper in seconds (midpoint) and the feasible interval's width (s), for 'causal-offset'. */
   offsetSeconds?: number;
@@ -125,6 +127,29 @@ function deepest(iv: Interval[]): { a: number; b: number; depth: number } {
   return { a, b, depth: best };
 }
 
+/**
+ * The deepest region of `iv` lying at least `sep` away from [a, b]: another offset the same evidence would
+ * support (a periodic workload repeats itself one period later).
+ */
+export function rivalRegion(iv: Interval[], a: number, b: number, sep: number): { a: number; b: number; depth: number } {
+  const ev: Array<[number, number]> = [];
+  for (const x of iv) {
+    ev.push([x.lo, 1]);
+    ev.push([x.hi, -1]);
+  }
+  ev.sort((p, q) => p[0] - q[0] || q[1] - p[1]);
+  let d = 0;
+  let best = { a: NaN, b: NaN, depth: 0 };
+  for (let i = 0; i < ev.length; i++) {
+    d += ev[i]![1];
+    const start = ev[i]![0];
+    const end = ev[i + 1]?.[0] ?? start;
+    if (ev[i]![1] !== 1 || d <= best.depth) continue;
+    if (end < a - sep || start > b + sep) best = { a: start, b: end, depth: d };
+  }
+  return best;
+}
+
 function pairInterval(up: OpTable, low: OpTable, u: number, l: number, slack: number): Interval | undefined {
   const lo = low.tC[l]! - up.tC[u]! - slack;
   const hi = low.tI[l]! - up.tI[u]! + slack;
@@ -194,6 +219,30 @@ export function align(up: OpTable, low: OpTable, map: SectorMap, resolutionNs: n
     }
   }
   const pairs = uniquePairs(support);
+  // Ambiguity is a result: another offset, clearly apart, that the same evidence supports about as well
+  // (a periodic workload fits one period later) leaves no single offset justified.
+  const placedBy = fromFlushes ? coarse : iv;
+  // apart by more than the operations' own durations: one long upper flush holding two lower flushes a few
+  // ms apart (a journal commit's pre- and post-flush) fits a range of offsets, which is no rival
+  const durations = placedBy.map((x) => up.tC[x.u]! - up.tI[x.u]!).sort((p, q) => p - q);
+  const longest = durations[Math.floor(durations.length * 0.9)] ?? 0;
+  const rival = rivalRegion(placedBy, region.a, region.b, Math.max(MIN_SEPARATION_NS, 10 * (region.b - region.a), 4 * longest));
+  if (region.depth >= MIN_FLUSH_SUPPORT && rival.depth >= AMBIGUOUS_SHARE * region.depth) {
+    const at = (x: number) => `${(x / 1e9).toFixed(6)} s`;
+    return {
+      ...base,
+      method: 'ambiguous',
+      clock: NO_CLOCK,
+      supportingPairs: 0,
+      candidatePairs: considered + flushIv.length,
+      pairs: [],
+      candidates: [
+        { offsetSeconds: (region.a + region.b) / 2 / 1e9, supportingPairs: region.depth },
+        { offsetSeconds: (rival.a + rival.b) / 2 / 1e9, supportingPairs: rival.depth },
+      ],
+      note: `offsets ${at((region.a + region.b) / 2)} (${region.depth} ${fromFlushes ? 'flush' : 'data'} pairs) and ${at((rival.a + rival.b) / 2)} (${rival.depth}) fit about as well — a periodic workload? — so no single offset is justified: verdicts that need the clock are undecided`,
+    };
+  }
   return {
     ...base,
     method: 'causal-offset',
@@ -208,6 +257,9 @@ export function align(up: OpTable, low: OpTable, map: SectorMap, resolutionNs: n
 }
 
 const MIN_FLUSH_SUPPORT = 3;
+/** A rival offset with this share of the best one's support makes the alignment ambiguous (the lab's real captures: at most 0.57 between true devices, 0.77 on the quasi-periodic fsync loop of loop-on-loop; back-to-back copies of one trace: (n-1)/n). */
+const AMBIGUOUS_SHARE = 0.9;
+const MIN_SEPARATION_NS = 1e6;
 
 function fromFlushesFirst(coarse: Interval[], region: { depth: number }): boolean {
   return coarse.length > 0 && region.depth >= MIN_FLUSH_SUPPORT;

@@ -50,6 +50,8 @@ export interface AlignmentReport {
   mapSource: StackEdge['mapSource'];
   /** The map holds in time too (see BuiltEdge.confirmed). */
   mapConfirmed: boolean;
+  /** method 'ambiguous': the offsets that fit about as well. */
+  candidates?: Array<{ offsetSeconds: number; supportingPairs: number }>;
   mapFit?: { matched: number; writes: number };
 }
 
@@ -279,6 +281,7 @@ export class Correlator {
     for (const p of built) {
       const a = p.alignment;
       if (a.method === 'order-only') limitations.push(`${a.upper} ↔ ${a.lower}: ${a.note}`);
+      if (a.method === 'ambiguous') limitations.push(`${a.upper} ↔ ${a.lower}: ${a.note}`);
       if (a.method === 'none') limitations.push(`${a.upper} ↔ ${a.lower}: clocks not aligned (${a.note}); only count-level verdicts`);
     }
     return {
@@ -332,6 +335,8 @@ function observed(t: OpTable, spans: Map<number, [number, number]>): [number, nu
 const MIN_TIME_FIT = 0.5;
 
 function confirmedInTime(e: StackEdge, a: Alignment, up: OpTable): boolean {
+  // Remap events and QEMU links are exact. A given map is a hypothesis like an inferred one: a filefrag taken
+  // after the workload misses blocks reallocated during it (corpus lol-buffered: mkfs punched holes).
   if (e.mapSource === 'remap' || e.mapSource === 'linked') return true;
   if (e.mapSource === 'none' || a.method !== 'causal-offset') return false;
   let dataPairs = 0;
@@ -438,6 +443,7 @@ function alignmentReport(a: Alignment, e: BuiltEdge): AlignmentReport {
   };
   if (e.fit) r.mapFit = e.fit;
   if (a.offsetSeconds !== undefined) r.offsetSeconds = a.offsetSeconds;
+  if (a.candidates) r.candidates = a.candidates;
   if (a.widthSeconds !== undefined) r.widthSeconds = a.widthSeconds;
   return r;
 }
