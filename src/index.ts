@@ -16,7 +16,7 @@ import { chooseFormat, InputError, openByteStream, parseInputArg, peekStream, ty
 import { pumpFormat, readSetInWorker, useSetWorker } from './io/worker-pump.js';
 import type { ParseContext, ParseOptions } from './formats/types.js';
 import type { QemuSink } from './qemu/event.js';
-import { STAGES } from './stages.js';
+import { loadStages, type Stage } from './stages.js';
 import { resolveBlktraceSet } from './io/blktrace-files.js';
 import { readBlktraceSet } from './formats/blktrace/set-reader.js';
 import { blktraceFormat } from './formats/blktrace/spec.js';
@@ -62,7 +62,7 @@ export interface AnalyzeOptions extends ParseOptions {
 
 interface LayerRun {
   name: string;
-  sinks: Array<{ stage: (typeof STAGES)[number]; analyzer: EventAnalyzer<unknown> }>;
+  sinks: Array<{ stage: Stage; analyzer: EventAnalyzer<unknown> }>;
   devices: Set<number>;
   inputs: string[];
 }
@@ -87,7 +87,7 @@ export async function analyze(inputs: Array<string | InputSpec>, options: Analyz
   };
   const specs = inputs.map((i) => (typeof i === 'string' ? parseInputArg(i) : i));
   if (specs.length === 0) throw new InputError('no input given', '');
-  const stages = STAGES.filter((s) => (options.stages ? options.stages.includes(s.name) : s.enabled(options)));
+  const stages = (await loadStages(options.stages)).filter((s) => options.stages !== undefined || s.enabled(options));
   const layers = new Map<string, LayerRun>();
   for (const spec of specs) {
     let layer = layers.get(spec.layer);

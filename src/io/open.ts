@@ -6,7 +6,6 @@
  * format's parser core: memory does not grow with input length.
  */
 import { promises as fs } from 'node:fs';
-import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { detectFormat, formatByName, FORMATS } from '../formats/registry.js';
 import type { FormatSpec, ParseContext, ParseOptions } from '../formats/types.js';
@@ -81,6 +80,8 @@ export async function peekStream(raw: Readable, source: string): Promise<StreamH
   let pending: Buffer[] = first ? [first] : [];
   if (first && first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b) {
     gzip = true;
+    // zlib is loaded only for a gzip input (start-up of the plain case)
+    const { createGunzip } = await import('node:zlib');
     const gunzip = createGunzip();
     const feed = (async () => {
       try {
