@@ -1,0 +1,168 @@
+/**
+ * `blkaudit check --each`: capture discovery by file name, and one NDJSON
+ * record per capture from worker threads. The fleet is built from real
+ * captures in fixtures/ laid out as the lab writes them (guest/, host/,
+ * qemu-trace.log); expected counts and verdicts come from the corpus'
+ * EXPECTED.json and MANIFEST (copied into fixtures/), and each record's
+ * findings are checked against `blkaudit check --json` on the same inputs.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { CORPUS_DIR, ROOT, runCli } from './helpers/cli.js';
+import { findCaptures } from '../src/fleet/discover.js';
+import type { CaptureSummary, FindingGroup } from '../src/fleet/summary.js';
+
+const SCEN = join(ROOT, 'fixtures/scenarios');
+const REAL = join(ROOT, 'fixtures/check/real');
+
+function put(root: string, rel: string, from?: string): void {
+  const to = join(root, rel);
+  mkdirSync(dirname(to), { recursive: true });
+  if (from) copyFileSync(from, to);
+  else writeFileSync(to, '');
+}
+
+/** A fleet of real captures: DIR/<host>/<capture>/… in the lab's layout. */
+export function makeFleet(): string {
+  const root = mkdtempSync(join(tmpdir(), 'blkaudit-fleet-'));
+  for (const [host, name] of [['hostA', 'vm-none-threads'], ['hostB', 'vm-unsafe-threads']] as const) {
+    put(root, `${host}/${name}/guest/vda.blkparse.txt`, join(SCEN, name, 'vda.blkparse.txt'));
+    put(root, `${host}/${name}/qemu-trace.log`, join(SCEN, name, 'qemu-trace.log'));
+    put(root, `${host}/${name}/host/loop1.blkparse.txt`, join(SCEN, name, 'loop1.blkparse.txt'));
+  }
+  put(root, 'hostB/qio-raw-unsafe-threads/qemu-trace.log', join(SCEN, 'qio-raw-unsafe-threads/qemu-trace.log'));
+  put(root, 'hostB/qio-raw-unsafe-threads/loop1.blkparse.txt', join(SCEN, 'qio-raw-unsafe-threads/loop1.blkparse.txt'));
+  put(root, 'hostA/ext4-nobarrier/loop1.blkparse.txt', join(REAL, 'host-ext4-nobarrier/loop1.blkparse.txt'));
+  put(root, 'hostC/garbage/loop1.blkparse.txt');
+  writeFileSync(join(root, 'hostC/garbage/loop1.blkparse.txt'), 'this is not a trace\n');
+  return root;
+}
+
+const lines = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.parse(l) as CaptureSummary);
+const serious = (s: CaptureSummary) => s.findings.filter((f) => f.severity !== 'info').map((f) => [f.rule, f.severity, f.layer, f.count]);
+
+test('discovery: layers by file name — VM, qemu-io, host, dm/md stacks, per-CPU sets; no search below a capture', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'blkaudit-discover-'));
+  for (const f of ['a/vm/guest/vda.blkparse.txt', 'a/vm/qemu-trace.log', 'a/vm/host/loop1.blkparse.txt', 'a/vm/host/loop1.btt.txt',
+    'a/qio/qemu-trace.log', 'a/qio/loop1.blkparse.txt',
+    'b/hostcap/loop2.blkparse.txt', 'b/hostcap/loop1.blkparse.txt.gz', 'b/hostcap/sub/loop9.blkparse.txt',
+    'b/stack/guest/vdb.blkparse.txt', 'b/stack/guest/md0.blkparse.txt', 'b/stack/guest/dm-0.blkparse.txt', 'b/stack/guest/vda.blkparse.txt',
+    'b/stack/qemu-trace.log', 'b/stack/host/loop1.blkparse.txt', 'b/stack/host/loop2.blkparse.txt',
+    'c/sets/blktrace/sda.blktrace.0', 'c/sets/blktrace/sda.blktrace.1', 'c/sets/capture.json',
+    'd/notes/README.md']) put(root, f);
+  const found = await findCaptures([join(root, 'a'), join(root, 'b'), join(root, 'c'), join(root, 'd')]);
+  const view = found.map((c) => [c.name, c.inputs.map((i) => `${i.layer}=${i.path.slice(root.length + 1)}`)]);
+  assert.deepEqual(view, [
+    ['qio', ['qemu=a/qio/qemu-trace.log', 'host=a/qio/loop1.blkparse.txt']],
+    ['vm', ['guest=a/vm/guest/vda.blkparse.txt', 'qemu=a/vm/qemu-trace.log', 'host=a/vm/host/loop1.blkparse.txt']],
+    ['hostcap', ['=b/hostcap/loop1.blkparse.txt.gz', '=b/hostcap/loop2.blkparse.txt']],
+    ['stack', ['guest-dm=b/stack/guest/dm-0.blkparse.txt', 'guest-md=b/stack/guest/md0.blkparse.txt', 'guest=b/stack/guest/vda.blkparse.txt',
+      'guest=b/stack/guest/vdb.blkparse.txt', 'qemu=b/stack/qemu-trace.log', 'host=b/stack/host/loop1.blkparse.txt', 'host=b/stack/host/loop2.blkparse.txt']],
+    ['sets', ['=c/sets/blktrace/sda']],
+  ]);
+  // a capture directory given itself has the name ""
+  assert.deepEqual((await findCaptures([join(root, 'a/vm')])).map((c) => c.name), ['']);
+});
+
+test('check --each: one line per capture in path order, verdicts and counts as the corpus says, exit = the worst capture', async () => {
+  const fleet = makeFleet();
+  const r = await runCli(['check', '--each', fleet]);
+  assert.equal(r.code, 2, r.stderr); // hostC/garbage cannot be read
+  const got = lines(r.stdout);
+  assert.deepEqual(got.map((s) => [s.name, s.verdict, s.exit]), [
+    ['hostA/ext4-nobarrier', 'undecided', 0],
+    ['hostA/vm-none-threads', 'clean', 0],
+    ['hostB/qio-raw-unsafe-threads', 'violation', 1],
+    ['hostB/vm-unsafe-threads', 'violation', 1],
+    ['hostC/garbage', 'unreadable', 2],
+  ]);
+  const by = Object.fromEntries(got.map((s) => [s.name, s]));
+  // MANIFEST: 104 guest flushes acknowledged by QEMU (cache=unsafe) with no host flush
+  assert.deepEqual(serious(by['hostB/vm-unsafe-threads']!), [['flush-not-passed-down', 'error', 'qemu', 104]]);
+  assert.deepEqual(serious(by['hostB/qio-raw-unsafe-threads']!), [['fua-not-honored', 'error', 'qemu', 1]]);
+  assert.deepEqual(serious(by['hostA/ext4-nobarrier']!), [['flush-never-issued', 'warning', '', 1]]);
+  assert.deepEqual(serious(by['hostA/vm-none-threads']!), []);
+  // EXPECTED.json counts (completed writes with data, C FN flushes)
+  const counts = (s: CaptureSummary) => s.devices.map((d) => [d.layer, d.device, d.writesCompleted, d.flushesCompleted]);
+  assert.deepEqual(counts(by['hostB/vm-unsafe-threads']!), [['guest', '254,0', 130, 104], ['host', '7,1', 13, 0]]);
+  assert.deepEqual(counts(by['hostA/vm-none-threads']!), [['guest', '254,0', 129, 104], ['host', '7,1', 129, 89]]);
+  assert.deepEqual(counts(by['hostA/ext4-nobarrier']!), [['', '7,1', 194, 0]]);
+  assert.match(by['hostC/garbage']!.error!, /not a trace blkaudit can read/);
+  assert.match(r.stderr, /5 capture\(s\): 1 clean, 1 undecided, 2 violation, 1 unreadable/);
+  // a declaration applies to every capture that has the device
+  const declared = lines((await runCli(['check', '--each', join(fleet, 'hostA'), '--cache', 'loop1=writeback'])).stdout);
+  assert.deepEqual(declared.map((s) => [s.name, s.verdict]), [['ext4-nobarrier', 'violation'], ['vm-none-threads', 'clean']]);
+});
+
+test('check --each: each record agrees with check --json on the same inputs', async () => {
+  const fleet = makeFleet();
+  const got = lines((await runCli(['check', '--each', join(fleet, 'hostB'), join(fleet, 'hostA')])).stdout);
+  assert.deepEqual(got.map((s) => s.name), ['qio-raw-unsafe-threads', 'vm-unsafe-threads', 'ext4-nobarrier', 'vm-none-threads']);
+  for (const s of got) {
+    const args = s.inputs.map((i) => (i.layer ? `${i.layer}=${i.path}` : i.path));
+    const one = await runCli(['check', '--json', ...args]);
+    assert.equal(one.code, s.exit, s.name);
+    const doc = JSON.parse(one.stdout) as { findings: Array<{ rule: string; severity: string; layer: string; device: string; time: number }> };
+    const groups = new Map<string, Omit<FindingGroup, 'name'>>();
+    for (const f of doc.findings) {
+      const k = [f.rule, f.severity, f.layer, f.device].join('|');
+      const g = groups.get(k);
+      if (g) {
+        g.count++;
+        g.first = Math.min(g.first, f.time);
+        g.last = Math.max(g.last, f.time);
+      } else groups.set(k, { rule: f.rule, severity: f.severity as FindingGroup['severity'], layer: f.layer, device: f.device, count: 1, first: f.time, last: f.time });
+    }
+    const strip = (fs: FindingGroup[]) => fs.map(({ name: _n, ...g }) => g).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    assert.deepEqual(strip(s.findings), strip([...groups.values()]), s.name);
+  }
+});
+
+test('check --each: one worker or four give the same lines', async () => {
+  const fleet = makeFleet();
+  const norm = (out: string) => lines(out).map((s) => ({ ...s, seconds: 0 }));
+  const one = await runCli(['check', '--each', '--jobs', '1', fleet]);
+  const four = await runCli(['check', '--each', '--jobs', '4', fleet]);
+  assert.equal(one.code, four.code);
+  assert.deepEqual(norm(one.stdout), norm(four.stdout));
+});
+
+test('check --each: usage errors exit 2', async () => {
+  const fleet = makeFleet();
+  const notDir = await runCli(['check', '--each', join(fleet, 'hostA/ext4-nobarrier/loop1.blkparse.txt')]);
+  assert.equal(notDir.code, 2);
+  assert.match(notDir.stderr, /is not a directory/);
+  const json = await runCli(['check', '--each', '--json', fleet]);
+  assert.equal(json.code, 2);
+  assert.match(json.stderr, /cannot be combined with --json/);
+  const empty = await runCli(['check', '--each', mkdtempSync(join(tmpdir(), 'blkaudit-empty-'))]);
+  assert.equal(empty.code, 2);
+  assert.match(empty.stderr, /no capture found/);
+  assert.equal((await runCli(['check', '--each', '--jobs', '0', fleet])).code, 2);
+});
+
+interface Expected { captures: Array<{ name: string; inputs: string[]; counts: Record<string, unknown> }> }
+
+test('check --each over ../shared/corpus: the inputs and counts EXPECTED.json gives each capture', { skip: !existsSync(join(CORPUS_DIR, 'EXPECTED.json')) }, async () => {
+  const expected = JSON.parse(readFileSync(join(CORPUS_DIR, 'EXPECTED.json'), 'utf8')) as Expected;
+  const r = await runCli(['check', '--each', CORPUS_DIR]);
+  const got = new Map(lines(r.stdout).map((s) => [s.name, s]));
+  for (const c of expected.captures) {
+    const s = got.get(c.name);
+    assert.ok(s, `${c.name} found`);
+    // the same files in the same order, cut into layers at the same places (EXPECTED names md/dm/virtio layers its own way)
+    const paths = c.inputs.map((i) => join(CORPUS_DIR, i.includes('=') ? i.slice(i.indexOf('=') + 1) : i));
+    assert.deepEqual(s.inputs.map((i) => i.path), paths, c.name);
+    const cuts = (ls: string[]) => ls.map((l, k) => (k > 0 && l !== ls[k - 1] ? 1 : 0));
+    assert.deepEqual(cuts(s.inputs.map((i) => i.layer)), cuts(c.inputs.map((i) => (i.includes('=') ? i.slice(0, i.indexOf('=')) : ''))), c.name);
+    const layered = Object.values(c.counts).some((v) => typeof (v as Record<string, unknown>)['writesCompleted'] !== 'number');
+    for (const d of s.devices) {
+      const want = (layered ? (c.counts[d.layer] as Record<string, unknown> | undefined)?.[d.device] : c.counts[d.device]) as { writesCompleted: number; flushesCompleted: number } | undefined;
+      if (!want) continue; // EXPECTED names the stacked capture's layers differently
+      assert.deepEqual([d.writesCompleted, d.flushesCompleted], [want.writesCompleted, want.flushesCompleted], `${c.name} ${d.layer} ${d.device}`);
+    }
+  }
+});
