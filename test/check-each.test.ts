@@ -8,44 +8,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { CORPUS_DIR, ROOT, runCli } from './helpers/cli.js';
+import { join } from 'node:path';
+import { CORPUS_DIR, runCli } from './helpers/cli.js';
+import { makeFleet, put } from './helpers/fleet.js';
 import { findCaptures } from '../src/fleet/discover.js';
 import type { CaptureSummary, FindingGroup } from '../src/fleet/summary.js';
-
-const SCEN = join(ROOT, 'fixtures/scenarios');
-const REAL = join(ROOT, 'fixtures/check/real');
-
-function put(root: string, rel: string, from?: string): void {
-  const to = join(root, rel);
-  mkdirSync(dirname(to), { recursive: true });
-  if (from) copyFileSync(from, to);
-  else writeFileSync(to, '');
-}
-
-/** A fleet of real captures: DIR/<host>/<capture>/… in the lab's layout. */
-export function makeFleet(): string {
-  const root = mkdtempSync(join(tmpdir(), 'blkaudit-fleet-'));
-  for (const [host, name] of [['hostA', 'vm-none-threads'], ['hostB', 'vm-unsafe-threads']] as const) {
-    put(root, `${host}/${name}/guest/vda.blkparse.txt`, join(SCEN, name, 'vda.blkparse.txt'));
-    put(root, `${host}/${name}/qemu-trace.log`, join(SCEN, name, 'qemu-trace.log'));
-    put(root, `${host}/${name}/host/loop1.blkparse.txt`, join(SCEN, name, 'loop1.blkparse.txt'));
-  }
-  put(root, 'hostB/qio-raw-unsafe-threads/qemu-trace.log', join(SCEN, 'qio-raw-unsafe-threads/qemu-trace.log'));
-  put(root, 'hostB/qio-raw-unsafe-threads/loop1.blkparse.txt', join(SCEN, 'qio-raw-unsafe-threads/loop1.blkparse.txt'));
-  put(root, 'hostA/ext4-nobarrier/loop1.blkparse.txt', join(REAL, 'host-ext4-nobarrier/loop1.blkparse.txt'));
-  put(root, 'hostC/garbage/loop1.blkparse.txt');
-  writeFileSync(join(root, 'hostC/garbage/loop1.blkparse.txt'), 'this is not a trace\n');
-  return root;
-}
 
 const lines = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.parse(l) as CaptureSummary);
 const serious = (s: CaptureSummary) => s.findings.filter((f) => f.severity !== 'info').map((f) => [f.rule, f.severity, f.layer, f.count]);
 
-test('discovery: layers by file name — VM, qemu-io, host, dm/md stacks, per-CPU sets; no search below a capture', async () => {
+test('discovery: layers by file name — VM, qemu-io, host, dm/md stacks, per-CPU sets; no search below a capture', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'blkaudit-discover-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
   for (const f of ['a/vm/guest/vda.blkparse.txt', 'a/vm/qemu-trace.log', 'a/vm/host/loop1.blkparse.txt', 'a/vm/host/loop1.btt.txt',
     'a/qio/qemu-trace.log', 'a/qio/loop1.blkparse.txt',
     'b/hostcap/loop2.blkparse.txt', 'b/hostcap/loop1.blkparse.txt.gz', 'b/hostcap/sub/loop9.blkparse.txt',
@@ -67,8 +43,9 @@ test('discovery: layers by file name — VM, qemu-io, host, dm/md stacks, per-CP
   assert.deepEqual((await findCaptures([join(root, 'a/vm')])).map((c) => c.name), ['']);
 });
 
-test('check --each: one line per capture in path order, verdicts and counts as the corpus says, exit = the worst capture', async () => {
+test('check --each: one line per capture in path order, verdicts and counts as the corpus says, exit = the worst capture', async (t) => {
   const fleet = makeFleet();
+  t.after(() => rmSync(fleet, { recursive: true, force: true }));
   const r = await runCli(['check', '--each', fleet]);
   assert.equal(r.code, 2, r.stderr); // hostC/garbage cannot be read
   const got = lines(r.stdout);
@@ -97,8 +74,9 @@ test('check --each: one line per capture in path order, verdicts and counts as t
   assert.deepEqual(declared.map((s) => [s.name, s.verdict]), [['ext4-nobarrier', 'violation'], ['vm-none-threads', 'clean']]);
 });
 
-test('check --each: each record agrees with check --json on the same inputs', async () => {
+test('check --each: each record agrees with check --json on the same inputs', async (t) => {
   const fleet = makeFleet();
+  t.after(() => rmSync(fleet, { recursive: true, force: true }));
   const got = lines((await runCli(['check', '--each', join(fleet, 'hostB'), join(fleet, 'hostA')])).stdout);
   assert.deepEqual(got.map((s) => s.name), ['qio-raw-unsafe-threads', 'vm-unsafe-threads', 'ext4-nobarrier', 'vm-none-threads']);
   for (const s of got) {
@@ -121,8 +99,9 @@ test('check --each: each record agrees with check --json on the same inputs', as
   }
 });
 
-test('check --each: one worker or four give the same lines', async () => {
+test('check --each: one worker or four give the same lines', async (t) => {
   const fleet = makeFleet();
+  t.after(() => rmSync(fleet, { recursive: true, force: true }));
   const norm = (out: string) => lines(out).map((s) => ({ ...s, seconds: 0 }));
   const one = await runCli(['check', '--each', '--jobs', '1', fleet]);
   const four = await runCli(['check', '--each', '--jobs', '4', fleet]);
@@ -130,15 +109,18 @@ test('check --each: one worker or four give the same lines', async () => {
   assert.deepEqual(norm(one.stdout), norm(four.stdout));
 });
 
-test('check --each: usage errors exit 2', async () => {
+test('check --each: usage errors exit 2', async (t) => {
   const fleet = makeFleet();
+  t.after(() => rmSync(fleet, { recursive: true, force: true }));
   const notDir = await runCli(['check', '--each', join(fleet, 'hostA/ext4-nobarrier/loop1.blkparse.txt')]);
   assert.equal(notDir.code, 2);
   assert.match(notDir.stderr, /is not a directory/);
   const json = await runCli(['check', '--each', '--json', fleet]);
   assert.equal(json.code, 2);
   assert.match(json.stderr, /cannot be combined with --json/);
-  const empty = await runCli(['check', '--each', mkdtempSync(join(tmpdir(), 'blkaudit-empty-'))]);
+  const emptyDir = mkdtempSync(join(tmpdir(), 'blkaudit-empty-'));
+  t.after(() => rmSync(emptyDir, { recursive: true, force: true }));
+  const empty = await runCli(['check', '--each', emptyDir]);
   assert.equal(empty.code, 2);
   assert.match(empty.stderr, /no capture found/);
   assert.equal((await runCli(['check', '--each', '--jobs', '0', fleet])).code, 2);
