@@ -18,8 +18,7 @@ import type { ParseContext, ParseOptions } from './formats/types.js';
 import type { QemuSink } from './qemu/event.js';
 import { loadStages, type Stage } from './stages.js';
 import { resolveBlktraceSet } from './io/blktrace-files.js';
-import { readBlktraceSet } from './formats/blktrace/set-reader.js';
-import { blktraceFormat } from './formats/blktrace/spec.js';
+import { entryByName } from './formats/catalog.js';
 import type { FormatSpec } from './formats/types.js';
 import { VERSION } from './version.js';
 import { placeOnReferenceClock } from './clock/place.js';
@@ -141,12 +140,14 @@ async function readInput(
     );
   }
   if (set && set.files.length > 0) {
-    format = blktraceFormat;
+    format = await entryByName('blktrace')!.load();
     detectedBy = `per-CPU file set ${set.names.join(', ')} (${set.files.length} file(s))`;
   } else {
     const raw = await openByteStream(spec.path, options.stdin);
     const peeked = await peekStream(raw, spec.path);
-    ({ format, detectedBy } = chooseFormat(peeked.head, spec.path, options.format, options));
+    const chosen = chooseFormat(peeked.head, spec.path, options.format, options);
+    format = await chosen.format.load();
+    detectedBy = chosen.detectedBy;
     gzip = peeked.gzip;
     stream = peeked.stream;
     headBytes = peeked.head.length;
@@ -245,7 +246,7 @@ async function readInput(
       if (progress) await progress(n);
     };
     if (await useSetWorker(set!.files, options.parseWorker)) await readSetInWorker(set!.files, ctx, afterSetChunk);
-    else await readBlktraceSet(set!.files, ctx, { afterChunk: afterSetChunk });
+    else await (await import('./formats/blktrace/set-reader.js')).readBlktraceSet(set!.files, ctx, { afterChunk: afterSetChunk });
   }
   if (options.strict) {
     const skippedHere = countSkipped(env) - before;

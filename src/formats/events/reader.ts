@@ -122,4 +122,4 @@ export class CsvEventsReader extends EventsReader {
   }
 }
 
-export const EVENTS_CSV_HEADER = EVENT_COLUMNS.join(',');
+export { EVENTS_CSV_HEADER } from './codec.js';
