@@ -4,7 +4,7 @@
  * shared/lab/capture-*.py):
  *
  *   DIR/guest/*.blkparse.txt   layer "guest"  (the guest kernel's devices)
- *   DIR/qemu-trace.log         layer "qemu"   (QEMU's log trace backend)
+ *   DIR/qemu-trace.log         layer "qemu"   (QEMU's log trace backend; .gz too, as *.blkparse.txt.gz)
  *   DIR/host/*.blkparse.txt    layer "host"   (the host kernel's devices)
  *   DIR/*.blkparse.txt         layer "host" when the capture has a qemu or guest layer (qemu-io captures:
  *                              the host trace beside the QEMU log); otherwise one unnamed layer whose
@@ -43,7 +43,7 @@ export interface Capture {
 
 const BLKPARSE = /\.blkparse\.txt(?:\.gz)?$/;
 const PERCPU = /^(.+)\.blktrace\.0$/;
-const QEMU_LOG = 'qemu-trace.log';
+const QEMU_LOG = /^qemu-trace\.log(?:\.gz)?$/;
 /** Searching stops this deep below an --each argument (a guard against huge trees, not a format rule). */
 const MAX_DEPTH = 16;
 
@@ -103,7 +103,7 @@ export async function captureAt(dir: string, entries?: Dirent[]): Promise<Captur
   const has = (n: string, dirent: 'file' | 'dir') => es.some((e) => e.name === n && (dirent === 'file' ? e.isFile() : e.isDirectory()));
   const guest = has('guest', 'dir') ? await layerFiles(join(dir, 'guest')) : [];
   const host = has('host', 'dir') ? await layerFiles(join(dir, 'host')) : [];
-  const qemu = has(QEMU_LOG, 'file') ? [join(dir, QEMU_LOG)] : [];
+  const qemu = es.filter((e) => e.isFile() && QEMU_LOG.test(e.name)).map((e) => join(dir, e.name)).slice(0, 1);
   const top = await layerFiles(dir, es);
   if (guest.length + host.length + qemu.length + top.length === 0) return undefined;
   if (guest.length + host.length + qemu.length === 0) return top.map((path) => ({ layer: '', path }));
