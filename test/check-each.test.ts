@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CORPUS_DIR, ROOT, runCli } from './helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { BIN, CORPUS_DIR, ROOT, runCli } from './helpers/cli.js';
 import { makeFleet, put } from './helpers/fleet.js';
 import { findCaptures } from '../src/fleet/discover.js';
 import type { CaptureSummary, FindingGroup } from '../src/fleet/summary.js';
@@ -124,6 +125,16 @@ test('check --each: usage errors exit 2', async (t) => {
   assert.equal(empty.code, 2);
   assert.match(empty.stderr, /no capture found/);
   assert.equal((await runCli(['check', '--each', '--jobs', '0', fleet])).code, 2);
+});
+
+test('check --each | head: the reader going away stops the run quietly (exit 0, no summary)', async () => {
+  const child = spawn(process.execPath, [BIN, 'check', '--each', '--jobs', '1', join(ROOT, 'fixtures/stacks')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.equal(code, 0, stderr);
+  assert.doesNotMatch(stderr, /capture\(s\):/);
 });
 
 interface Expected { captures: Array<{ name: string; inputs: string[]; counts: Record<string, unknown> }> }

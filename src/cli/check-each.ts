@@ -40,11 +40,13 @@ export async function runCheckEach(dirs: string[], opts: CheckCliOptions): Promi
   await runPool(captures, opts, opts.jobs ?? Math.min(availableParallelism(), captures.length), async (s) => {
     tally[s.verdict]++;
     exit = Math.max(exit, s.exit);
-    if (s.error) process.stderr.write(`blkaudit: ${safeText(s.capture)}: ${safeText(s.error)}\n`);
+    if (s.error && !out.closed) process.stderr.write(`blkaudit: ${safeText(s.capture)}: ${safeText(s.error)}\n`);
     out.write(JSON.stringify(s) + '\n');
     await out.drain();
+    return !out.closed; // `| head`: stop starting captures
   });
   await out.end();
+  if (out.closed) return EXIT.clean; // the reader went away (`| head`): end quietly, as every command does
   process.stderr.write(
     `blkaudit: ${captures.length} capture(s): ${tally.clean} clean, ${tally.undecided} undecided, ${tally.violation} violation, ${tally.unreadable} unreadable\n`,
   );

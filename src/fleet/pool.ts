@@ -15,10 +15,12 @@ export async function runPool(
   captures: Capture[],
   opts: CheckCliOptions,
   jobs: number,
-  onSummary: (s: CaptureSummary) => Promise<void> | void,
+  /** Returns false to stop: no capture is started after that (the reader of stdout went away). */
+  onSummary: (s: CaptureSummary) => Promise<boolean> | boolean,
 ): Promise<void> {
   const done = new Map<number, CaptureSummary>();
   let next = 0;
+  let stopped = false;
   let emitted = 0;
   let emitting: Promise<void> = Promise.resolve();
   const plain: CheckCliOptions = JSON.parse(JSON.stringify(opts)) as CheckCliOptions;
@@ -30,7 +32,7 @@ export async function runPool(
         const s = done.get(emitted)!;
         done.delete(emitted);
         emitted++;
-        await onSummary(s);
+        if (!stopped && !(await onSummary(s))) stopped = true;
       }
     });
   };
@@ -46,7 +48,7 @@ export async function runPool(
       running++;
       let current: CaptureJob | undefined;
       const give = () => {
-        if (next >= captures.length) {
+        if (next >= captures.length || stopped) {
           current = undefined;
           void worker.terminate();
           return;
@@ -74,7 +76,7 @@ export async function runPool(
           emitReady();
           current = undefined;
         }
-        if (next < captures.length) start();
+        if (next < captures.length && !stopped) start();
         else if (running === 0) resolve();
       });
       give();
