@@ -18,7 +18,9 @@ export function blkparseConfidence(head: Buffer): number {
     if (EVENT_LINE.test(l)) events++;
     else other++;
   }
-  if (events === 0) return 0;
+  // blkparse over a trace that recorded nothing prints its summary alone (`Throughput (R/W):`,
+  // `Events (dev): 0 entries`, `Skips:`): a device traced with no I/O is a fact, not an unreadable input
+  if (events === 0) return /^Events \([^)\n]*\): \d+ entries/m.test(text) && /^Throughput \(R\/W\):/m.test(text) ? 0.9 : 0;
   // Excerpts from mail and blogs carry prose between events: still blkparse.
   return 0.5 + 0.45 * (events / (events + other));
 }
