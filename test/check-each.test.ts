@@ -137,14 +137,19 @@ test('check --each | head: the reader going away stops the run quietly (exit 0, 
   assert.doesNotMatch(stderr, /capture\(s\):/);
 });
 
-interface Expected { captures: Array<{ name: string; inputs: string[]; counts: Record<string, unknown> }> }
+interface Expected {
+  captures: Array<{
+    name: string; inputs: string[]; counts: Record<string, unknown>; verdict?: 'clean' | 'violation'; rules?: string[];
+    allowed_warnings?: string[]; inputs_verdict?: { verdict: 'undecided' };
+  }>;
+}
 
 /**
  * --each over a directory whose EXPECTED.json lists each capture's inputs layer by layer: the same files in the
  * same order, cut into layers at the same places (EXPECTED names dm/md/virtio layers its own way), and the
  * per-device counts EXPECTED gives. Verdicts are the checker's and correlator's (test/check-corpus, correlate).
  */
-async function sweep(root: string): Promise<number> {
+async function sweep(root: string, verdicts = false): Promise<number> {
   const expected = JSON.parse(readFileSync(join(root, 'EXPECTED.json'), 'utf8')) as Expected;
   const r = await runCli(['check', '--each', root]);
   const got = new Map(lines(r.stdout).map((s) => [s.name, s]));
@@ -158,7 +163,21 @@ async function sweep(root: string): Promise<number> {
     assert.deepEqual(s.inputs.map((i) => i.path), theirs.map(([, p]) => join(root, p)), c.name);
     const cuts = (ls: string[]) => ls.map((l, k) => (k > 0 && l !== ls[k - 1] ? 1 : 0));
     assert.deepEqual(cuts(s.inputs.map((i) => i.layer)), cuts(theirs.map(([l]) => l)), c.name);
-    if (s.verdict === 'unreadable') continue; // an empty trace: check says so, exit 2
+    if (verdicts) {
+      // the verdict EXPECTED gives these inputs (layer by layer: `inputs_verdict` where per-device files cannot decide)
+      const want = c.inputs_verdict?.verdict ?? c.verdict;
+      const warnings = s.findings.filter((f) => f.severity === 'warning').map((f) => f.rule);
+      const errors = s.findings.filter((f) => f.severity === 'error').map((f) => f.rule);
+      if (want === 'clean') {
+        assert.deepEqual(errors, [], c.name);
+        assert.ok(warnings.every((w) => (c.allowed_warnings ?? []).includes(w)), `${c.name}: ${warnings.join(', ')}`);
+      } else if (want === 'undecided') assert.equal(s.verdict, 'undecided', c.name);
+      else {
+        assert.equal(s.verdict, 'violation', c.name);
+        assert.ok(errors.every((r) => (c.rules ?? []).includes(r)), `${c.name}: ${errors.join(', ')}`);
+      }
+    }
+    if (s.verdict === 'unreadable') continue;
     const layerName = new Map(s.inputs.map((i, k) => [i.layer, theirs[k]![0]]));
     const layered = Object.values(c.counts).some((v) => typeof (v as Record<string, unknown>)['writesCompleted'] !== 'number');
     for (const d of s.devices) {
@@ -172,8 +191,8 @@ async function sweep(root: string): Promise<number> {
   return compared;
 }
 
-test('check --each over fixtures/stacks: the inputs, layers and counts its EXPECTED.json gives each capture', async () => {
-  assert.equal(await sweep(join(ROOT, 'fixtures/stacks')), 58); // 6 qemu-io + 5 × 2 plain VM + 7 × 6 stacked VM devices
+test('check --each over fixtures/stacks: the inputs, layers, counts and verdicts its EXPECTED.json gives each capture', async () => {
+  assert.equal(await sweep(join(ROOT, 'fixtures/stacks'), true), 58); // 6 qemu-io + 5 × 2 plain VM + 7 × 6 stacked VM devices
 });
 
 test('check --each over ../shared/corpus: the inputs, layers and counts EXPECTED.json gives each capture', { skip: !existsSync(join(CORPUS_DIR, 'EXPECTED.json')) }, async () => {
