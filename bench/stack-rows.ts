@@ -20,10 +20,15 @@ export interface StackResult {
   verdicts: string[];
 }
 
-/** "blkaudit check: 0 error(s), 0 warning(s), 6 info" → "0 error(s), 0 warning(s), 6 info". */
+/**
+ * The counts of check's first line — "blkaudit check: clean — no broken promise found (0 error(s), 0 warning(s),
+ * 6 info)" or "… promises broken — 1 incident(s) from 104 error(s), 0 warning(s), 1 info" — as
+ * "N error(s), W warning(s), I info".
+ */
 export function verdictOf(stdout: string): string {
-  const m = /^blkaudit check: (.*)$/m.exec(stdout);
-  return m ? m[1]! : 'no verdict (see stderr)';
+  const first = /^blkaudit check: .*$/m.exec(stdout)?.[0] ?? '';
+  const m = /(\d+) error\(s\), (\d+) warning\(s\), (\d+) info/.exec(first);
+  return m ? m[0] : 'no verdict (see stderr)';
 }
 
 export async function runStackRows(

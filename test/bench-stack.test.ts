@@ -104,7 +104,9 @@ test('stack: the clean VM capture repeated is still clean (no error, as one copy
 test('stack rows: options, verdict parsing, table and targets', () => {
   const o = parseArgs(['--stack', '1000', '--startup']);
   assert.deepEqual([o.stack, o.startup, o.runsGiven], [1000, true, false]);
-  assert.equal(verdictOf('blkaudit check: 3 error(s), 0 warning(s), 6 info\n…'), '3 error(s), 0 warning(s), 6 info');
+  assert.equal(verdictOf('blkaudit check: promises broken — 2 incident(s) from 3 error(s), 0 warning(s), 6 info\n…'), '3 error(s), 0 warning(s), 6 info');
+  assert.equal(verdictOf('blkaudit check: clean — no broken promise found (0 error(s), 0 warning(s), 6 info)\n'), '0 error(s), 0 warning(s), 6 info');
+  assert.equal(verdictOf('blkaudit: cannot read x\n'), 'no verdict (see stderr)');
   const run = (wallS: number, rssMiB: number) => ({ wallS, cpuS: wallS, rssMiB, exitCode: 1, stderrTail: '', rssSource: 'time' as const });
   const r: StackResult = {
     stack: { dir: '/x', copies: 1000, variant: 'periodic', inputs: [], lines: { guest: 1_263_000, qemu: 1_820_000, host: 1_315_000 }, bytes: 330e6 },

@@ -15,10 +15,10 @@ import { spawn } from 'node:child_process';
 import { BIN, CORPUS_DIR, ROOT, runCli } from './helpers/cli.js';
 import { makeFleet, put } from './helpers/fleet.js';
 import { findCaptures } from '../src/fleet/discover.js';
-import type { CaptureSummary, FindingGroup } from '../src/fleet/summary.js';
+import type { CaptureSummary, IncidentRecord } from '../src/fleet/summary.js';
 
 const lines = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.parse(l) as CaptureSummary);
-const serious = (s: CaptureSummary) => s.findings.filter((f) => f.severity !== 'info').map((f) => [f.rule, f.severity, f.layer, f.count]);
+const serious = (s: CaptureSummary) => s.incidents.filter((f) => f.severity !== 'info').map((f) => [f.rule, f.severity, f.layer, f.count]);
 
 test('discovery: layers by file name — VM, qemu-io, host, dm/md stacks, per-CPU sets; no search below a capture', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'blkaudit-discover-'));
@@ -75,7 +75,7 @@ test('check --each: one line per capture in path order, verdicts and counts as t
   assert.deepEqual(declared.map((s) => [s.name, s.verdict]), [['ext4-nobarrier', 'violation'], ['vm-none-threads', 'clean']]);
 });
 
-test('check --each: each record agrees with check --json on the same inputs', async (t) => {
+test('check --each: each record has the incidents and counts check --json gives the same inputs', async (t) => {
   const fleet = makeFleet();
   t.after(() => rmSync(fleet, { recursive: true, force: true }));
   const got = lines((await runCli(['check', '--each', join(fleet, 'hostB'), join(fleet, 'hostA')])).stdout);
@@ -84,19 +84,12 @@ test('check --each: each record agrees with check --json on the same inputs', as
     const args = s.inputs.map((i) => (i.layer ? `${i.layer}=${i.path}` : i.path));
     const one = await runCli(['check', '--json', ...args]);
     assert.equal(one.code, s.exit, s.name);
-    const doc = JSON.parse(one.stdout) as { findings: Array<{ rule: string; severity: string; layer: string; device: string; time: number }> };
-    const groups = new Map<string, Omit<FindingGroup, 'name'>>();
-    for (const f of doc.findings) {
-      const k = [f.rule, f.severity, f.layer, f.device].join('|');
-      const g = groups.get(k);
-      if (g) {
-        g.count++;
-        g.first = Math.min(g.first, f.time);
-        g.last = Math.max(g.last, f.time);
-      } else groups.set(k, { rule: f.rule, severity: f.severity as FindingGroup['severity'], layer: f.layer, device: f.device, count: 1, first: f.time, last: f.time });
-    }
-    const strip = (fs: FindingGroup[]) => fs.map(({ name: _n, ...g }) => g).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
-    assert.deepEqual(strip(s.findings), strip([...groups.values()]), s.name);
+    const doc = JSON.parse(one.stdout) as { findings: Array<{ severity: string }>; incidents: Array<IncidentRecord & { id: string; members: string[]; first: string; worst: string }> };
+    // the report's own incidents, without the finding ids the record leaves out
+    assert.deepEqual(s.incidents.map(({ name: _n, ...i }) => i), doc.incidents.map(({ id: _i, members: _m, first: _f, worst: _w, ...i }) => i), s.name);
+    const sev = (x: string) => doc.findings.filter((f) => f.severity === x).length;
+    assert.deepEqual([s.counts.errors, s.counts.warnings, s.counts.info], [sev('error'), sev('warning'), sev('info')], s.name);
+    assert.equal(s.incidents.reduce((n, i) => n + i.count, 0), doc.findings.length, `${s.name}: every finding in one incident`);
   }
 });
 
@@ -166,8 +159,8 @@ async function sweep(root: string, verdicts = false): Promise<number> {
     if (verdicts) {
       // the verdict EXPECTED gives these inputs (layer by layer: `inputs_verdict` where per-device files cannot decide)
       const want = c.inputs_verdict?.verdict ?? c.verdict;
-      const warnings = s.findings.filter((f) => f.severity === 'warning').map((f) => f.rule);
-      const errors = s.findings.filter((f) => f.severity === 'error').map((f) => f.rule);
+      const warnings = s.incidents.filter((f) => f.severity === 'warning').map((f) => f.rule);
+      const errors = s.incidents.filter((f) => f.severity === 'error').map((f) => f.rule);
       if (want === 'clean') {
         assert.deepEqual(errors, [], c.name);
         assert.ok(warnings.every((w) => (c.allowed_warnings ?? []).includes(w)), `${c.name}: ${warnings.join(', ')}`);

@@ -1,10 +1,10 @@
 /**
  * One capture's check as one NDJSON record (`blkaudit check --each`): the
- * verdict, findings grouped by rule, severity, layer and device with their
- * count and first/last time, per-device counts, and how the clocks were
- * aligned. Built from the same report `blkaudit check --json` prints, so the
- * two never disagree; the evidence lines are left out (run `check` on the
- * capture for them).
+ * verdict, the report's incidents (findings grouped by rule, layer, device
+ * and cause, src/incidents) with their count, first/last time and sentence,
+ * per-device counts, and how the clocks were aligned. Built from the same
+ * report `blkaudit check --json` prints, so the two never disagree; finding
+ * ids and evidence are left out (run `check` on the capture for them).
  */
 import type { CheckRun } from '../cli/check.js';
 
@@ -17,17 +17,20 @@ import type { CheckRun } from '../cli/check.js';
  */
 export type Verdict = 'clean' | 'undecided' | 'violation' | 'unreadable';
 
-export interface FindingGroup {
+export interface IncidentRecord {
   rule: string;
   severity: 'error' | 'warning' | 'info';
   layer: string;
   device: string;
   /** The device's name where the input gives one (loop1, vda). */
   name?: string;
+  /** The shared cause (e.g. the level below that dropped the promises), "" when the rule has none. */
+  cause: string;
   count: number;
-  /** Times of the first and last such finding, seconds in the layer's clock. */
-  first: number;
-  last: number;
+  /** Reference-clock seconds of the first and last member (null when untimed or not aligned). */
+  firstTime: number | null;
+  lastTime: number | null;
+  summary: string;
 }
 
 export interface CaptureSummary {
@@ -37,7 +40,7 @@ export interface CaptureSummary {
   /** What `blkaudit check` on this capture alone would exit with (0, 1 or 2). */
   exit: number;
   inputs: Array<{ layer: string; path: string; format: string; events: number }>;
-  findings: FindingGroup[];
+  incidents: IncidentRecord[];
   counts: { errors: number; warnings: number; info: number; events: number; skipped: number };
   devices: Array<{
     layer: string; device: string; name?: string; cache: string; cacheSource: string;
@@ -52,23 +55,19 @@ export interface CaptureSummary {
 export function summarize(capture: string, name: string, run: CheckRun, seconds: number): CaptureSummary {
   const { report, findings, devices, exitCode } = run;
   const names = new Map(devices.map((d) => [`${d.layer}\u0000${d.device}`, d.name]));
-  const groups = new Map<string, FindingGroup>();
   const counts = { errors: 0, warnings: 0, info: 0, events: 0, skipped: 0 };
   for (const f of findings) {
     if (f.severity === 'error') counts.errors++;
     else if (f.severity === 'warning') counts.warnings++;
     else counts.info++;
-    const key = `${f.rule}\u0000${f.severity}\u0000${f.layer}\u0000${f.device}`;
-    const g = groups.get(key);
-    if (g) {
-      g.count++;
-      g.first = Math.min(g.first, f.time);
-      g.last = Math.max(g.last, f.time);
-      continue;
-    }
-    const n = names.get(`${f.layer}\u0000${f.device}`);
-    groups.set(key, { rule: f.rule, severity: f.severity, layer: f.layer, device: f.device, ...(n ? { name: n } : {}), count: 1, first: f.time, last: f.time });
   }
+  const incidents = (report.incidents ?? []).map((i): IncidentRecord => {
+    const n = names.get(`${i.layer}\u0000${i.device}`);
+    return {
+      rule: i.rule, severity: i.severity, layer: i.layer, device: i.device, ...(n ? { name: n } : {}), cause: i.cause,
+      count: i.count, firstTime: i.firstTime, lastTime: i.lastTime, summary: i.summary,
+    };
+  });
   for (const i of report.inputs) counts.events += i.events;
   for (const c of report.diagnostics) if (c.severity !== 'info') counts.skipped += c.count;
   const verdict: Verdict = counts.errors > 0 ? 'violation' : counts.warnings > 0 ? 'undecided' : 'clean';
@@ -78,7 +77,7 @@ export function summarize(capture: string, name: string, run: CheckRun, seconds:
     verdict,
     exit: exitCode,
     inputs: report.inputs.map((i) => ({ layer: i.layer, path: i.path, format: i.format, events: i.events })),
-    findings: [...groups.values()],
+    incidents,
     counts,
     devices: devices.map((d) => ({
       layer: d.layer, device: d.device, ...(d.name ? { name: d.name } : {}), cache: d.cache, cacheSource: d.cacheSource,
@@ -104,7 +103,7 @@ export function unreadable(capture: string, name: string, inputs: Array<{ layer:
     verdict: 'unreadable',
     exit: 2,
     inputs: inputs.map((i) => ({ layer: i.layer, path: i.path, format: '', events: 0 })),
-    findings: [],
+    incidents: [],
     counts: { errors: 0, warnings: 0, info: 0, events: 0, skipped: 0 },
     devices: [],
     alignment: [],
