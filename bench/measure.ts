@@ -10,7 +10,7 @@
  * nothing is ever interpreted by a shell.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,6 +23,8 @@ export interface Command {
   cwd?: string;
   /** Extra environment variables for the measured command. */
   env?: Record<string, string>;
+  /** Write the command's stdout to this file (default: discarded). */
+  stdoutFile?: string;
 }
 
 export interface Measurement {
@@ -62,9 +64,10 @@ export async function measure(cmd: Command, useTime = haveGnuTime()): Promise<Me
   const scratch = mkdtempSync(join(tmpdir(), 'blkaudit-bench-'));
   const timeOut = join(scratch, 'time.txt');
   const argv = useTime ? [GNU_TIME, '-f', '%e %U %S %M', '-o', timeOut, ...cmd.argv] : cmd.argv;
+  const outFd = cmd.stdoutFile ? openSync(cmd.stdoutFile, 'w') : undefined;
   const t0 = process.hrtime.bigint();
   const child = spawn(argv[0]!, argv.slice(1), {
-    stdio: [cmd.stdinFile ? 'pipe' : 'ignore', 'ignore', 'pipe'],
+    stdio: [cmd.stdinFile ? 'pipe' : 'ignore', outFd ?? 'ignore', 'pipe'],
     cwd: cmd.cwd,
     env: cmd.env ? { ...process.env, ...cmd.env } : process.env,
   });
@@ -89,6 +92,7 @@ export async function measure(cmd: Command, useTime = haveGnuTime()): Promise<Me
   }
   const [code] = await Promise.all([waitExit(child), feeder ? waitExit(feeder) : Promise.resolve(0)]);
   const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (outFd !== undefined) closeSync(outFd);
   if (poll) clearInterval(poll);
   const m: Measurement = { wallS, cpuS: NaN, rssMiB: NaN, exitCode: code, stderrTail: '', rssSource: 'none' };
   if (useTime) {

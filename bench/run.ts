@@ -4,7 +4,11 @@
  *
  *   npm run bench -- [--events 10M] [--runs 3] [--rows check-file,blkparse,…] [--dir /tmp/blkaudit-bench]
  *                    [--memory [--sizes 5M,10M,20M]] [--seed 1] [--cpus 4] [--regen] [--no-blkparse]
- *                    [--json FILE] [--strict] [--clean]
+ *                    [--json FILE] [--strict] [--clean] [--stack N] [--startup]
+ *
+ * --stack N adds the stack rows (bench/stack.ts: a real VM capture repeated N
+ * times, random gaps and periodic) after the single-layer rows; --startup
+ * measures start-up alone (bench/startup.ts), 20 runs unless --runs is given.
  *
  * Prints a Markdown report on stdout (the command, the machine, the table of
  * medians, the ratios and targets); progress goes to stderr. Each row runs as
@@ -20,6 +24,8 @@ import { capture, haveGnuTime, measure, type Measurement } from './measure.js';
 import { defaultRows, missing, probe, ROWS, type Row } from './rows.js';
 import { memoryTable, markdownTable, verdictLines, verdicts, type RowResult, type Verdict } from './table.js';
 import { prepareTrace, type BenchTrace } from './trace.js';
+import { runStackRows, stackTable, stackVerdicts } from './stack-rows.js';
+import { runStartup, startupTable } from './startup.js';
 
 interface Options {
   events: number;
@@ -35,10 +41,14 @@ interface Options {
   json?: string;
   strict: boolean;
   clean: boolean;
+  /** Copies of the VM capture in the stack rows (0: no stack rows). */
+  stack: number;
+  startup: boolean;
+  runsGiven: boolean;
 }
 
 const USAGE = `usage: npm run bench -- [--events N] [--runs R] [--rows a,b,…] [--dir DIR] [--memory [--sizes 5M,10M,20M]]
-       [--seed S] [--cpus C] [--regen] [--no-blkparse] [--json FILE] [--strict] [--clean]
+       [--seed S] [--cpus C] [--regen] [--no-blkparse] [--json FILE] [--strict] [--clean] [--stack N] [--startup]
 rows: ${ROWS.map((r) => r.id).join(', ')}`;
 
 /** "10M", "500k", "1e7", "10000000" → a positive integer. */
@@ -52,7 +62,7 @@ export function parseCount(s: string): number {
 export function parseArgs(argv: string[]): Options {
   const o: Options = {
     events: 10_000_000, runs: 3, dir: join(tmpdir(), 'blkaudit-bench'), seed: 1, cpus: 4, regen: false,
-    blkparse: true, memory: false, sizes: [5e6, 10e6, 20e6], strict: false, clean: false,
+    blkparse: true, memory: false, sizes: [5e6, 10e6, 20e6], strict: false, clean: false, stack: 0, startup: false, runsGiven: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -63,7 +73,9 @@ export function parseArgs(argv: string[]): Options {
     };
     switch (a) {
       case '--events': o.events = parseCount(val()); break;
-      case '--runs': o.runs = parseCount(val()); break;
+      case '--runs': o.runs = parseCount(val()); o.runsGiven = true; break;
+      case '--stack': o.stack = parseCount(val()); break;
+      case '--startup': o.startup = true; break;
       case '--rows': o.rows = val().split(',').filter(Boolean); break;
       case '--dir': o.dir = val(); break;
       case '--seed': o.seed = parseCount(val()); break;
@@ -144,7 +156,12 @@ async function main(argv: string[]): Promise<number> {
   const json: Record<string, unknown> = { command: cmdline, options: o };
   const traceOpts = { root: o.dir, seed: o.seed, cpus: o.cpus, regen: o.regen, useBlkparse, log };
   const traces: BenchTrace[] = [];
-  if (!o.memory) {
+  if (o.startup) {
+    const runs = o.runsGiven ? o.runs : 20;
+    const { table, verdicts: v } = startupTable(await runStartup(runs, log));
+    verdictsAll.push(...v);
+    report.push(`Start-up: each row ${runs} times, interleaved.`, '', table, '', verdictLines(v));
+  } else if (!o.memory) {
     const t = await prepareTrace({ ...traceOpts, events: o.events });
     traces.push(t);
     const results = await runRows(pickRows(o, have, false), t, o.runs, have);
@@ -154,6 +171,16 @@ async function main(argv: string[]): Promise<number> {
     verdictsAll.push(...v);
     report.push('', verdictLines(v));
     json.results = results.map((r) => ({ id: r.row.id, events: r.events, inputBytes: r.inputBytes, skipped: r.skipped, runs: r.runs }));
+    if (o.stack > 0) {
+      const stack = await runStackRows({ root: o.dir, copies: o.stack, seed: o.seed, runs: o.runs, regen: o.regen }, log);
+      report.push('', `Stack: fixtures/scenarios/vm-none-threads (guest vda → QEMU → host loop1, clean) repeated ${o.stack} times, ` +
+        'each copy shifted alike in every layer\'s clock, by the copy\'s length plus a random gap (stack-random) or with no gap ' +
+        '(stack-periodic); lines/s counts the lines of all three layers.', '', stackTable(stack));
+      const sv = stackVerdicts(stack);
+      verdictsAll.push(...sv);
+      report.push('', verdictLines(sv));
+      json.stack = stack.map((r) => ({ variant: r.stack.variant, copies: r.stack.copies, lines: r.stack.lines, bytes: r.stack.bytes, runs: r.runs, verdicts: r.verdicts }));
+    }
   } else {
     const rows = pickRows(o, have, true);
     const byRow = new Map<string, Map<number, Measurement[]>>(rows.map((r) => [r.id, new Map()]));

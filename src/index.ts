@@ -16,10 +16,9 @@ import { chooseFormat, InputError, openByteStream, parseInputArg, peekStream, ty
 import { pumpFormat, readSetInWorker, useSetWorker } from './io/worker-pump.js';
 import type { ParseContext, ParseOptions } from './formats/types.js';
 import type { QemuSink } from './qemu/event.js';
-import { STAGES } from './stages.js';
+import { loadStages, type Stage } from './stages.js';
 import { resolveBlktraceSet } from './io/blktrace-files.js';
-import { readBlktraceSet } from './formats/blktrace/set-reader.js';
-import { blktraceFormat } from './formats/blktrace/spec.js';
+import { entryByName } from './formats/catalog.js';
 import type { FormatSpec } from './formats/types.js';
 import { VERSION } from './version.js';
 import { placeOnReferenceClock } from './clock/place.js';
@@ -62,7 +61,7 @@ export interface AnalyzeOptions extends ParseOptions {
 
 interface LayerRun {
   name: string;
-  sinks: Array<{ stage: (typeof STAGES)[number]; analyzer: EventAnalyzer<unknown> }>;
+  sinks: Array<{ stage: Stage; analyzer: EventAnalyzer<unknown> }>;
   devices: Set<number>;
   inputs: string[];
 }
@@ -87,7 +86,7 @@ export async function analyze(inputs: Array<string | InputSpec>, options: Analyz
   };
   const specs = inputs.map((i) => (typeof i === 'string' ? parseInputArg(i) : i));
   if (specs.length === 0) throw new InputError('no input given', '');
-  const stages = STAGES.filter((s) => (options.stages ? options.stages.includes(s.name) : s.enabled(options)));
+  const stages = (await loadStages(options.stages)).filter((s) => options.stages !== undefined || s.enabled(options));
   const layers = new Map<string, LayerRun>();
   for (const spec of specs) {
     let layer = layers.get(spec.layer);
@@ -141,12 +140,14 @@ async function readInput(
     );
   }
   if (set && set.files.length > 0) {
-    format = blktraceFormat;
+    format = await entryByName('blktrace')!.load();
     detectedBy = `per-CPU file set ${set.names.join(', ')} (${set.files.length} file(s))`;
   } else {
     const raw = await openByteStream(spec.path, options.stdin);
     const peeked = await peekStream(raw, spec.path);
-    ({ format, detectedBy } = chooseFormat(peeked.head, spec.path, options.format, options));
+    const chosen = chooseFormat(peeked.head, spec.path, options.format, options);
+    format = await chosen.format.load();
+    detectedBy = chosen.detectedBy;
     gzip = peeked.gzip;
     stream = peeked.stream;
     headBytes = peeked.head.length;
@@ -245,7 +246,7 @@ async function readInput(
       if (progress) await progress(n);
     };
     if (await useSetWorker(set!.files, options.parseWorker)) await readSetInWorker(set!.files, ctx, afterSetChunk);
-    else await readBlktraceSet(set!.files, ctx, { afterChunk: afterSetChunk });
+    else await (await import('./formats/blktrace/set-reader.js')).readBlktraceSet(set!.files, ctx, { afterChunk: afterSetChunk });
   }
   if (options.strict) {
     const skippedHere = countSkipped(env) - before;

@@ -6,10 +6,6 @@
 import type { AnalysisEnv, EventAnalyzer } from './model/analysis.js';
 import type { Report } from './model/report.js';
 import type { AnalyzeOptions } from './index.js';
-import { seriesStage } from './series/stage.js';
-import { statsStage } from './stats/stage.js';
-import { checkStage } from './check/stage.js';
-import { correlateStage } from './correlate/stage.js';
 
 export interface Stage {
   name: string;
@@ -25,4 +21,21 @@ export interface Stage {
   finishAll?(report: Report, env: AnalysisEnv): unknown;
 }
 
-export const STAGES: Stage[] = [seriesStage, statsStage, checkStage, correlateStage];
+/**
+ * Every stage in run order, each loaded only when an analysis uses it: a
+ * `check` run never loads the statistics, series or correlation code (start-up
+ * time of the CLI on small traces).
+ */
+const LOADERS: ReadonlyArray<readonly [string, () => Promise<Stage>]> = [
+  ['series', async () => (await import('./series/stage.js')).seriesStage],
+  ['stats', async () => (await import('./stats/stage.js')).statsStage],
+  ['check', async () => (await import('./check/stage.js')).checkStage],
+  ['correlate', async () => (await import('./correlate/stage.js')).correlateStage],
+];
+
+export const STAGE_NAMES: readonly string[] = LOADERS.map(([name]) => name);
+
+/** The stages named (all of them when `names` is undefined), in run order. */
+export async function loadStages(names?: readonly string[]): Promise<Stage[]> {
+  return Promise.all(LOADERS.filter(([name]) => !names || names.includes(name)).map(([, load]) => load()));
+}

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { blkparseFormat } from '../src/formats/blkparse/spec.js';
+import { detectFormat } from '../src/formats/registry.js';
 import { decodeErrno } from '../src/formats/blkparse/parser.js';
 import type { BlkparseSummary } from '../src/formats/blkparse/summary.js';
 import { Act } from '../src/model/event.js';
@@ -95,4 +96,16 @@ test('a summary whose numbers musl could not print is read without inventing num
 test('detection: blkparse text yes, prose no', () => {
   assert.ok(blkparseFormat.detect(fixture('raw-odirect-dsync.loop1.blkparse.txt')) > 0.9);
   assert.equal(blkparseFormat.detect(Buffer.from('hello world\nthis is not a trace\n')), 0);
+});
+
+test('blkparse over a trace with no events (its summary alone) is detected as blkparse: 0 events, not unreadable', () => {
+  // fixtures/stacks/qio-qcow2-ext4-unsafe: cache=unsafe, nothing reached loop0 while traced
+  const empty = readFileSync(fileURLToPath(new URL('../../fixtures/stacks/qio-qcow2-ext4-unsafe/loop0.blkparse.txt', import.meta.url)));
+  assert.equal(detectFormat(empty)?.format.name, 'blkparse');
+  const r = parseBuffer(blkparseFormat, empty);
+  assert.equal(r.events.length, 0);
+  assert.equal(r.diag.total, 0, JSON.stringify(r.diag.list()));
+  assert.equal((r.attachments['blkparse-summary'] as BlkparseSummary).events['loop0'], 0);
+  // prose that merely mentions events is not blkparse
+  assert.equal(detectFormat(Buffer.from('Events (loop0): 0 entries were seen by the tool\nno throughput here\n')), undefined);
 });

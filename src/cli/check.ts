@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { analyze } from '../index.js';
-import { levelBaseName, type Report } from '../model/report.js';
+import { levelBaseName, type Finding, type Report } from '../model/report.js';
 import { evidenceText, incidentsText, sourceLabel, verdictLine } from '../report/incidents-text.js';
 import { clockHeading, stackLines } from '../report/stack-text.js';
 import { wrap, type Paint } from '../report/text.js';
@@ -26,6 +26,10 @@ export interface CheckCliOptions extends InputOptionValues, StackCliOptions {
   all?: boolean;
   failOn?: string;
   at?: string;
+  each?: boolean;
+  jobs?: number;
+  /** Set by --each's workers: parse in the worker's own thread. */
+  parseWorker?: false;
 }
 
 const SEVERITY_RANK: Record<string, number> = { error: 0, warning: 1, info: 2 };
@@ -38,7 +42,13 @@ export function registerCheck(program: Command, run: (fn: () => Promise<number>)
     .option('--json', 'print {"schemaVersion":2,"findings":[…],"incidents":[…],"devices":[…]} instead of tables')
     .option('--all', 'list every finding of every incident with all its evidence (default: each incident with its first and worst)')
     .option('--fail-on <severity>', 'exit 1 when a finding is at least this severe: error, warning or info', 'error')
-    .option('--at <seconds>', 'list the writes a power cut at this trace time would lose (acknowledged, not yet durable)');
+    .option('--at <seconds>', 'list the writes a power cut at this trace time would lose (acknowledged, not yet durable)')
+    .option('--each', 'every input is a directory of captures: check each capture found (layers by file name, see README) in parallel, one NDJSON line per capture')
+    .option('--jobs <n>', 'with --each: captures checked at once, one worker thread each (default: one per CPU)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--jobs: expected a positive whole number, got ${JSON.stringify(v)}`);
+      return n;
+    });
   addStackOptions(cmd);
   addInputOptions(cmd);
   cmd.addHelpText('after', `
@@ -71,7 +81,8 @@ Examples:
   blkaudit check --at 12.5 --cache 8,0=writeback sda.blkparse.txt
   blkaudit check guest=vm/vda.blkparse.txt qemu=vm/qemu-trace.log host=vm/loop1.blkparse.txt
   blkaudit check upper=loop2.blkparse.txt lower=loop1.blkparse.txt --map upper=upper.img.filefrag.txt
-  blkaudit check --json guest=vda.blkparse.txt host=loop1.blkparse.txt | jq '.findings[] | .rule'`);
+  blkaudit check --json guest=vda.blkparse.txt host=loop1.blkparse.txt | jq '.findings[] | .rule'
+  blkaudit check --each fleet/ > checks.ndjson     # every capture under fleet/, one line each`);
   cmd.action((inputs: string[], opts: CheckCliOptions) => run(() => runCheck(inputs, opts)));
 }
 
@@ -88,22 +99,44 @@ export function checkOptionsFrom(opts: CheckCliOptions): { check: CheckOptions; 
   return { check, failOn };
 }
 
-export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise<number> {
+/** One check's analysis, before rendering: the report, its findings (sorted by the report), and the exit code they give. */
+export interface CheckRun {
+  report: Report;
+  findings: Finding[];
+  devices: DeviceCheckSummary[];
+  at: AtRisk[];
+  check: CheckOptions;
+  exitCode: number;
+}
+
+/**
+ * Runs the check over `inputs`. `matchCache: false` (--each) lets a --cache
+ * device declaration name a device a capture does not have.
+ */
+export async function checkAnalysis(inputs: string[], opts: CheckCliOptions, matchCache = true): Promise<CheckRun> {
   const { check, failOn } = checkOptionsFrom(opts);
   const setup = await stackSetup(inputs, opts);
   check.cache = setup.deviceCache;
   const report = await analyze(setup.inputs, {
     ...analyzeOptionsFrom(opts),
+    ...(opts.parseWorker === false ? { parseWorker: false } : {}),
     stages: setup.correlate ? ['check', 'correlate'] : ['check'],
     stageOptions: setup.correlate ? { check, correlate: setup.correlate } : { check },
   });
   const { devices, at } = checkOf(report);
   const unmatched = (check.cache ?? []).filter((d) => !devices.some((x) => x.cacheDeclared === d.device));
-  if (unmatched.length > 0) {
+  if (matchCache && unmatched.length > 0) {
     const known = devices.map((d) => (d.name ? `${d.name} (${d.device})` : d.device)).join(', ') || 'none';
     throw new UsageError(`--cache ${unmatched.map((d) => d.device).join(', ')}: no such device in the input (devices: ${known})`);
   }
   const findings = report.findings;
+  const exitCode = findings.some((f) => (SEVERITY_RANK[f.severity] ?? 9) <= failOn) ? EXIT.findings : EXIT.clean;
+  return { report, findings, devices, at, check, exitCode };
+}
+
+export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise<number> {
+  if (opts.each) return (await import('./check-each.js')).runCheckEach(inputs, opts);
+  const { report, findings, devices, at, check, exitCode } = await checkAnalysis(inputs, opts);
   const out = new Output();
   if (opts.json) {
     const doc: Record<string, unknown> = { schemaVersion: 2, findings, incidents: report.incidents ?? [], devices: devices.map(jsonDevice) };
@@ -121,7 +154,7 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
   }
   await out.end();
   printSkipSummary(report);
-  return findings.some((f) => (SEVERITY_RANK[f.severity] ?? 9) <= failOn) ? EXIT.findings : EXIT.clean;
+  return exitCode;
 }
 
 /** Facts each input's format cannot carry (e.g. CSV traces have no flush information). */

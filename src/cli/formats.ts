@@ -1,6 +1,6 @@
 /** `blkaudit formats`: every input format, with an example and how it is detected. */
 import type { Command } from 'commander';
-import { FORMATS } from '../formats/registry.js';
+import { CATALOG as FORMATS } from '../formats/catalog.js';
 import { EXIT } from './options.js';
 import { Output } from './output.js';
 

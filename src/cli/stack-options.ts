@@ -11,7 +11,6 @@ import { Option, type Command } from 'commander';
 import { parseCacheDeclaration } from '../check/cache.js';
 import type { CacheDeclaration } from '../check/types.js';
 import type { CorrelateOptions } from '../correlate/correlator.js';
-import { correlateOptions, readStackFile, StackError, stackInputs } from '../correlate/stack.js';
 import { parseInputArg } from '../io/open.js';
 import { UsageError } from './options.js';
 
@@ -39,10 +38,15 @@ export interface StackSetup {
 }
 
 export async function stackSetup(args: string[], o: StackCliOptions): Promise<StackSetup> {
+  // the stack code is loaded only for a stack (start-up of single-layer runs)
+  const needStack = o.stack !== undefined || (o.map?.length ?? 0) > 0 || (o.device?.length ?? 0) > 0 || args.some((a) => parseInputArg(a).layer !== '');
+  const { correlateOptions, readStackFile, StackError, stackInputs } = needStack
+    ? await import('../correlate/stack.js')
+    : ({} as Partial<typeof import('../correlate/stack.js')>);
   try {
     let inputs = args;
-    const stack = o.stack ? await readStackFile(o.stack) : undefined;
-    if (stack && o.stack) inputs = [...stackInputs(stack, o.stack), ...args];
+    const stack = o.stack ? await readStackFile!(o.stack) : undefined;
+    if (stack && o.stack) inputs = [...stackInputs!(stack, o.stack), ...args];
     const layerNames = [...new Set([...inputs.map((i) => parseInputArg(i).layer).filter((l) => l !== ''), ...(stack?.layers.map((l) => l.name) ?? [])])];
     const deviceCache: CacheDeclaration[] = [];
     for (const c of o.cache ?? []) {
@@ -52,14 +56,14 @@ export async function stackSetup(args: string[], o: StackCliOptions): Promise<St
     const wantCorrelate = layerNames.length >= 1 || stack !== undefined || (o.map?.length ?? 0) > 0 || (o.device?.length ?? 0) > 0;
     const setup: StackSetup = { inputs, deviceCache };
     if (wantCorrelate) {
-      setup.correlate = await correlateOptions(
+      setup.correlate = await correlateOptions!(
         { stack, stackDir: o.stack ? dirname(o.stack) : undefined, map: o.map ?? [], cache: o.cache ?? [], device: o.device ?? [] },
         layerNames,
       );
     }
     return setup;
   } catch (err) {
-    if (err instanceof StackError || (err as Error)?.name === 'CacheDeclarationError') throw new UsageError((err as Error).message);
+    if ((StackError && err instanceof StackError) || (err as Error)?.name === 'CacheDeclarationError') throw new UsageError((err as Error).message);
     if (err instanceof UsageError) throw err;
     if ((err as Error)?.message && /--cache|--map|--device|--stack/.test((err as Error).message)) throw new UsageError((err as Error).message);
     throw err;

@@ -67,3 +67,10 @@ export interface FormatSpec {
   detect(head: Buffer): number;
   create(ctx: ParseContext): StreamParser;
 }
+
+/**
+ * What detection and `blkaudit formats` need of a format, without its parser
+ * core: formats/catalog.ts lists these and loads a format's parser module
+ * only when an input is read with it (CLI start-up).
+ */
+export type FormatMeta = Omit<FormatSpec, 'create'>;

@@ -6,10 +6,9 @@
  * format's parser core: memory does not grow with input length.
  */
 import { promises as fs } from 'node:fs';
-import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { detectFormat, formatByName, FORMATS } from '../formats/registry.js';
-import type { FormatSpec, ParseContext, ParseOptions } from '../formats/types.js';
+import { CATALOG, detectEntry, entryByName, type FormatEntry } from '../formats/catalog.js';
+import type { ParseContext, ParseOptions } from '../formats/types.js';
 import { InputError } from './errors.js';
 
 export const HEAD_BYTES = 64 * 1024;
@@ -81,6 +80,8 @@ export async function peekStream(raw: Readable, source: string): Promise<StreamH
   let pending: Buffer[] = first ? [first] : [];
   if (first && first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b) {
     gzip = true;
+    // zlib is loaded only for a gzip input (start-up of the plain case)
+    const { createGunzip } = await import('node:zlib');
     const gunzip = createGunzip();
     const feed = (async () => {
       try {
@@ -130,30 +131,30 @@ async function nextChunk(iter: AsyncIterator<Buffer>, source: string): Promise<B
   }
 }
 
-/** Choose the format: --format wins; otherwise content detection. */
+/** Choose the format: --format wins; otherwise content detection. `format.load()` gives its parser. */
 export function chooseFormat(
   head: Buffer,
   source: string,
   forced?: string,
   options?: ParseOptions,
-): { format: FormatSpec; detectedBy: string } {
+): { format: FormatEntry; detectedBy: string } {
   if (forced) {
-    const f = formatByName(forced);
+    const f = entryByName(forced);
     if (!f) {
-      throw new InputError(`unknown --format ${JSON.stringify(forced)}; known: ${FORMATS.map((x) => x.name).join(', ')}`, source);
+      throw new InputError(`unknown --format ${JSON.stringify(forced)}; known: ${CATALOG.map((x) => x.name).join(', ')}`, source);
     }
     return { format: f, detectedBy: '--format' };
   }
   if (head.length === 0) throw new InputError(`${source} is empty: no trace to read`, source);
-  const d = detectFormat(head);
+  const d = detectEntry(head);
   // Layouts content cannot identify are chosen by their option: text written
   // with blkparse -f (it may even look like the default layout), and CSV
   // files with a --csv-columns mapping (formats/blkparse-custom, formats/csv).
   if (options?.blkparseFormat && (!d || d.format.name === 'blkparse')) {
-    return { format: formatByName('blkparse-custom')!, detectedBy: '--blkparse-format' };
+    return { format: entryByName('blkparse-custom')!, detectedBy: '--blkparse-format' };
   }
   if (options?.csvColumns && (!d || d.format.name === 'csv-msr')) {
-    return { format: formatByName('csv')!, detectedBy: '--csv-columns' };
+    return { format: entryByName('csv')!, detectedBy: '--csv-columns' };
   }
   if (!d) {
     throw new InputError(

@@ -24,7 +24,7 @@ import type { FormatSpec, ParseContext } from '../formats/types.js';
 import { emptyEvent } from '../model/event.js';
 import { HEAD_BYTES, pump } from './open.js';
 import type { BlockJoin } from './packed.js';
-import { WorkerLink } from './worker-link.js';
+import type { WorkerLink } from './worker-link.js';
 import { finishSummary, SUMMARY_LINE } from '../formats/blkparse/parser.js';
 import { OrderChecks } from '../formats/blkparse/order.js';
 import { SummaryCollector } from '../formats/blkparse/summary.js';
@@ -147,6 +147,9 @@ export function readSetInWorker(
  * order checks (repeated line, time going backwards) run across the join,
  * summary lines collected here — so the result is what one parser gives.
  */
+/** node:worker_threads and the link are loaded only when a worker runs (start-up of small runs). */
+const loadLink = () => import('./worker-link.js');
+
 async function runBlockWorkers(
   path: string,
   size: number,
@@ -169,6 +172,7 @@ async function runBlockWorkers(
     },
   };
   const ev = emptyEvent();
+  const { WorkerLink } = await loadLink();
   try {
     for (let w = 0; w < Math.min(n, blocks); w++) {
       links.push(new WorkerLink('blkparse', ctx, { kind: 'text-blocks', path, size, blockBytes: B, first: w, stride: n }));
@@ -201,6 +205,7 @@ async function runWorker(
   stream: AsyncIterable<Buffer> | undefined,
   afterChunk?: (bytesSoFar: number) => Promise<void> | void,
 ): Promise<number> {
+  const { WorkerLink } = await loadLink();
   const link = new WorkerLink(format, ctx, input);
   const worker = link.worker;
   const chunks = stream?.[Symbol.asyncIterator]();

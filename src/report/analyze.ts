@@ -7,12 +7,12 @@
 import { analyze, type AnalyzeOptions } from '../index.js';
 import type { InputSpec } from '../io/open.js';
 import type { Report } from '../model/report.js';
-import { STAGES } from '../stages.js';
+import { STAGE_NAMES } from '../stages.js';
 
 export function reportAnalyzeOptions(options: AnalyzeOptions = {}): AnalyzeOptions {
   return {
     ...options,
-    stageOptions: { ...Object.fromEntries(STAGES.map((s) => [s.name, {}])), ...(options.stageOptions ?? {}) },
+    stageOptions: { ...Object.fromEntries(STAGE_NAMES.map((name) => [name, {}])), ...(options.stageOptions ?? {}) },
   };
 }
 

@@ -158,3 +158,10 @@ export function hexPdu(buf: Buffer, start: number, end: number): string {
   }
   return s;
 }
+
+/** A blktrace magic (either byte order) at p. */
+export function isMagic(b: Buffer, p: number): boolean {
+  if (p + 4 > b.length) return false;
+  const m = b[p]! === 0x65 ? b.readUInt32BE(p) : b.readUInt32LE(p);
+  return (m & MAGIC_MASK) >>> 0 === MAGIC;
+}

@@ -16,7 +16,7 @@
  * lines, then per event an optional 16-byte ftrace context header
  * {u32 pid, u32 cpu, u64 ts} (`options/context-info`) before each v7 record.
  */
-import { layoutFor, MAGIC, MAGIC_MASK, type Layout } from './layout.js';
+import { isMagic, layoutFor, MAGIC, MAGIC_MASK, type Layout } from './layout.js';
 import { u16, u32, viewOf } from './bytes.js';
 import { Reason, RecordDecoder } from './decode.js';
 import type { BlktraceSession } from './session.js';
@@ -166,9 +166,4 @@ export class RecordReader {
   }
 }
 
-/** A blktrace magic (either byte order) at p. */
-export function isMagic(b: Buffer, p: number): boolean {
-  if (p + 4 > b.length) return false;
-  const m = b[p]! === 0x65 ? b.readUInt32BE(p) : b.readUInt32LE(p);
-  return (m & MAGIC_MASK) >>> 0 === MAGIC;
-}
+export { isMagic };

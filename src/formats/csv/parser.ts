@@ -12,7 +12,7 @@
  * aux = latency ns (issue time = time − aux), as the snoop readers do. Rows
  * listed in issue order are put in completion order by CompletionOrder.
  */
-import { Parser } from 'csv-parse';
+import { csvParseParser } from './load.js';
 import { Act, emptyEvent, type BlockEvent } from '../../model/event.js';
 import { parseDevNumbers } from '../../model/device.js';
 import { Flag, Op, type Rwbs } from '../../model/rwbs.js';
@@ -118,7 +118,7 @@ export class CsvParser implements StreamParser {
   }
 
   private newCore(): CsvCore {
-    const p = new Parser({
+    const p = new (csvParseParser())({
       relax_column_count: true,
       trim: true,
       bom: true,
@@ -368,3 +368,4 @@ export class CsvParser implements StreamParser {
     return hit ?? undefined;
   }
 }
+

@@ -13,6 +13,9 @@ export const EVENT_COLUMNS = [
   'sector', 'bytes', 'error', 'comm', 'aux', 'auxDev', 'text',
 ] as const;
 
+/** The header line of `events --csv`. */
+export const EVENTS_CSV_HEADER = EVENT_COLUMNS.join(',');
+
 const FLAG_NAMES: Array<[number, string]> = Object.entries(Flag).map(([k, v]) => [v, k]);
 
 export function flagNames(flags: number): string {

@@ -2,7 +2,7 @@
  * Reads blkaudit's own `events --ndjson` / `--csv` output back into events.
  * Rare path (a user round-tripping through DuckDB): clarity over speed.
  */
-import { parse as parseCsvSync } from 'csv-parse/sync';
+import { csvParseSync } from '../csv/load.js';
 import { emptyEvent, type BlockEvent } from '../../model/event.js';
 import { parseDevNumbers } from '../../model/device.js';
 import type { ParseContext, StreamParser } from '../types.js';
@@ -105,7 +105,7 @@ export class CsvEventsReader extends EventsReader {
     if (text.trim() === '') return;
     let cells: string[];
     try {
-      cells = (parseCsvSync(text, { relax_quotes: true }) as string[][])[0] ?? [];
+      cells = (csvParseSync()(text, { relax_quotes: true }) as string[][])[0] ?? [];
     } catch {
       this.bad(lineNo, text);
       return;
@@ -122,4 +122,4 @@ export class CsvEventsReader extends EventsReader {
   }
 }
 
-export const EVENTS_CSV_HEADER = EVENT_COLUMNS.join(',');
+export { EVENTS_CSV_HEADER } from './codec.js';

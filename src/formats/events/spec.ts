@@ -1,30 +1,13 @@
 import type { FormatSpec } from '../types.js';
-import { CsvEventsReader, EVENTS_CSV_HEADER, NdjsonEventsReader } from './reader.js';
+import { CsvEventsReader, NdjsonEventsReader } from './reader.js';
+import { eventsCsvMeta, eventsNdjsonMeta } from './meta.js';
 
 export const eventsNdjsonFormat: FormatSpec = {
-  name: 'events-ndjson',
-  title: "blkaudit's own normalized events (blkaudit events --ndjson)",
-  example: '{"source":"loop1.blkparse.txt","loc":1,"time":0.000000000,"device":"7,1","cpu":1,"seq":1,"pid":11214,"action":"Q","rwbs":"RM",…}',
-  detectedBy: 'first line is a JSON object starting with {"source": and carrying "action" and "rwbs"',
-  kind: 'text',
-  produces: 'block',
-  detect(head) {
-    const first = head.toString('utf8', 0, Math.min(head.length, 4096)).split('\n')[0] ?? '';
-    return first.startsWith('{"source":') && first.includes('"action":') && first.includes('"rwbs":') ? 0.99 : 0;
-  },
+  ...eventsNdjsonMeta,
   create: (ctx) => new NdjsonEventsReader(ctx),
 };
 
 export const eventsCsvFormat: FormatSpec = {
-  name: 'events-csv',
-  title: "blkaudit's own normalized events (blkaudit events --csv)",
-  example: EVENTS_CSV_HEADER,
-  detectedBy: 'first line is exactly the events CSV header',
-  kind: 'text',
-  produces: 'block',
-  detect(head) {
-    const first = (head.toString('utf8', 0, Math.min(head.length, 4096)).split('\n')[0] ?? '').replace(/\r$/, '');
-    return first === EVENTS_CSV_HEADER ? 0.99 : 0;
-  },
+  ...eventsCsvMeta,
   create: (ctx) => new CsvEventsReader(ctx),
 };

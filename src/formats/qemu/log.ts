@@ -15,6 +15,9 @@ import { DEFAULT_MAX_LINE, LineSplitter } from '../../io/lines.js';
 import { clearQemuArgs, emptyQemuEvent, QemuKind, type QemuEvent } from '../../qemu/event.js';
 import { decodeArgs, EVENT_KINDS, isKnownFamily } from '../../qemu/events.js';
 import { eventNameEnd, parsePrefix, prefix, type PrefixStyle } from './prefix.js';
+import { looksLikeBareEvent, qemuLogMeta } from './detect.js';
+
+export { qemuLogConfidence } from './detect.js';
 
 export const QemuLogSkip = {
   notTrace: 'qemu-log: not a trace line',
@@ -114,61 +117,7 @@ export class QemuLogParser implements StreamParser {
   }
 }
 
-/**
- * Without a prefix any "word_word ..." line could pass for an event: require a
- * known event family, or an argument list that starts like QEMU's ("key value").
- */
-function looksLikeBareEvent(s: string, start: number, end: number): boolean {
-  const name = s.slice(start, end);
-  if (EVENT_KINDS.has(name) || isKnownFamily(name)) return true;
-  if (end >= s.length) return false;
-  const rest = s.slice(end + 1);
-  return /^[A-Za-z_]\w* (?:0x[0-9a-f]+|\(nil\)|-?\d+)/.test(rest) || /^\w+=/.test(rest);
-}
-
-const SIMPLETRACE_SHAPE = /^ \d+\.\d+(?: |$)/;
-
-/** Detection: share of non-blank lines in `head` that are QEMU log events. */
-export function qemuLogConfidence(head: Buffer): number {
-  const lines = head.toString('utf8').split('\n', 400);
-  if (lines.length > 1) lines.pop(); // the last line may be cut by the head limit
-  let events = 0;
-  let known = 0;
-  let other = 0;
-  for (const raw of lines) {
-    const l = raw.replace(/\r$/, '').trimStart();
-    if (l === '') continue;
-    parsePrefix(l, 0);
-    const e = eventNameEnd(l, prefix.pos);
-    if (e < 0) {
-      other++;
-      continue;
-    }
-    const name = l.slice(prefix.pos, e);
-    if (prefix.style === 'none' && SIMPLETRACE_SHAPE.test(l.slice(e))) {
-      other++; // "event 0.699 key=0x…": simpletrace.py output, not the log backend
-      continue;
-    }
-    const knownName = EVENT_KINDS.has(name) || isKnownFamily(name);
-    if (prefix.style !== 'none' || knownName || looksLikeBareEvent(l, prefix.pos, e)) {
-      events++;
-      if (knownName) known++;
-    } else other++;
-  }
-  if (events === 0) return 0;
-  const share = events / (events + other);
-  // a prefixed line or a known event name is strong evidence; bare "a_b key value" lines weaker
-  const strength = known > 0 ? 0.95 : 0.6;
-  return Math.min(0.97, strength * (0.4 + 0.6 * share));
-}
-
 export const qemuLogFormat: FormatSpec = {
-  name: 'qemu-log',
-  title: 'QEMU trace, log backend (-trace / -d trace: / qemu-io -T), with or without -msg timestamp=on',
-  example: '15455@1795464645.507187:virtio_blk_handle_write vdev 0x5648dd17f5c0 req 0x5648dc424800 sector 16930 nsectors 8',
-  detectedBy: 'lines "[TID@SEC.USEC:|ISO-8601 |prog(TID:thr): ]event_name key value …" with QEMU event names',
-  kind: 'text',
-  produces: 'qemu',
-  detect: qemuLogConfidence,
+  ...qemuLogMeta,
   create: (ctx: ParseContext) => new QemuLogParser(ctx),
 };

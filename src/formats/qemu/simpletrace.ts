@@ -15,9 +15,10 @@ import { DEFAULT_MAX_LINE, LineSplitter } from '../../io/lines.js';
 import { clearQemuArgs, emptyQemuEvent, QemuKind, type QemuEvent } from '../../qemu/event.js';
 import { decodeArgs, EVENT_KINDS, isKnownFamily } from '../../qemu/events.js';
 import { QemuLogSkip } from './log.js';
+import { CONTINUATION, qemuSimpletraceMeta, RECORD } from './detect.js';
 
-const RECORD = /^([A-Za-z_][A-Za-z0-9_]*) (\d+(?:\.\d+)?)(?: (.*))?$/;
-const CONTINUATION = /^[A-Za-z_][A-Za-z0-9_]*=\S*(?: [A-Za-z_][A-Za-z0-9_]*=\S*)*$/;
+export { simpletraceConfidence } from './detect.js';
+
 
 export const SimpletraceSkip = {
   notRecord: 'qemu-simpletrace: not a record line',
@@ -104,35 +105,7 @@ export class SimpletraceParser implements StreamParser {
   }
 }
 
-/** Detection: `event 0.699 key=0x…` records (with or without pid=). */
-export function simpletraceConfidence(head: Buffer): number {
-  const lines = head.toString('utf8').split('\n', 400);
-  if (lines.length > 1) lines.pop();
-  let records = 0;
-  let strong = 0;
-  let other = 0;
-  for (const raw of lines) {
-    const l = raw.trim();
-    if (l === '') continue;
-    const m = RECORD.exec(l);
-    if (m && (m[3] === undefined || /^(?:pid=\d+|[A-Za-z_]\w*=)/.test(m[3]))) {
-      records++;
-      if (m[3]?.includes('=')) strong++;
-    } else if (records > 0 && CONTINUATION.test(l)) {
-      // wrapped record
-    } else other++;
-  }
-  if (records === 0 || strong === 0) return 0;
-  return Math.min(0.98, 0.6 + 0.38 * (records / (records + other)));
-}
-
 export const qemuSimpletraceFormat: FormatSpec = {
-  name: 'qemu-simpletrace',
-  title: 'QEMU simple trace backend as printed by scripts/simpletrace.py',
-  example: 'posix_aio_process_queue 1159.647 acb=0x2b933c0 opaque=0x2d8b630 type=0x2 ret=0x0',
-  detectedBy: 'lines "event_name DELTA_US [pid=N] key=value …"',
-  kind: 'text',
-  produces: 'qemu',
-  detect: simpletraceConfidence,
+  ...qemuSimpletraceMeta,
   create: (ctx: ParseContext) => new SimpletraceParser(ctx),
 };

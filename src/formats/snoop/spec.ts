@@ -1,49 +1,16 @@
 import type { FormatSpec } from '../types.js';
-import { looksLikeHeader, parseHeader } from './columns.js';
 import { SnoopParser } from './parser.js';
+import { biosnoopMeta, iosnoopMeta } from './meta.js';
 
-/** The first header line among the first 50 lines of `head`, parsed. */
-function firstHeader(head: Buffer): string[] | undefined {
-  const lines = head.toString('latin1').split('\n', 50);
-  for (const l of lines) {
-    if (!looksLikeHeader(l)) continue;
-    const layout = parseHeader(l.replace(/\r$/, ''));
-    if (layout) return layout.names;
-  }
-  return undefined;
-}
+export { biosnoopConfidence, iosnoopConfidence } from './meta.js';
 
-export function biosnoopConfidence(head: Buffer): number {
-  const names = firstHeader(head);
-  if (!names) return 0;
-  const timed = names[0] === 'TIME(s)' || names[0] === 'TIMESTAMP';
-  return timed && names.includes('DISK') && names.includes('LAT(ms)') ? 0.95 : 0;
-}
-
-export function iosnoopConfidence(head: Buffer): number {
-  const names = firstHeader(head);
-  if (!names) return 0;
-  return names.includes('TYPE') && names.includes('DEV') && names.includes('BLOCK') && names.includes('LATms') ? 0.95 : 0;
-}
 
 export const biosnoopFormat: FormatSpec = {
-  name: 'biosnoop',
-  title: 'bcc biosnoop text (biosnoop.py incl. -Q/-P and the 2015 layout, libbpf-tools biosnoop incl. -t): one row per completed I/O',
-  example: '38.090366   md0_raid1      4800    nvme6n1   W 40         4096      0.01',
-  detectedBy: 'a header "TIME(s)|TIMESTAMP COMM PID DISK T SECTOR BYTES [P] [QUE(ms)] LAT(ms)"',
-  kind: 'text',
-  produces: 'block',
-  detect: biosnoopConfidence,
+  ...biosnoopMeta,
   create: (ctx) => new SnoopParser(ctx, 'biosnoop'),
 };
 
 export const iosnoopFormat: FormatSpec = {
-  name: 'iosnoop',
-  title: 'perf-tools iosnoop text (ftrace based; plain, -s/-t STARTs/ENDs): one row per completed I/O',
-  example: 'supervise        1809   W    202,1    17039968     4096       1.32',
-  detectedBy: 'a header "[STARTs] [ENDs] COMM PID TYPE DEV BLOCK BYTES LATms"',
-  kind: 'text',
-  produces: 'block',
-  detect: iosnoopConfidence,
+  ...iosnoopMeta,
   create: (ctx) => new SnoopParser(ctx, 'iosnoop'),
 };

@@ -1,14 +1,8 @@
 import type { FormatSpec } from '../types.js';
-import { tracepointConfidence } from './detect.js';
+import { tracepointMeta } from './meta.js';
 import { TracepointParser } from './parser.js';
 
 export const tracepointFormat: FormatSpec = {
-  name: 'tracepoint',
-  title: 'block tracepoint text: tracefs trace (events/block), trace-cmd report, perf script',
-  example: '         python3-11683   [000] .....   892.573506: block_bio_queue: 7,1 WFS 8192 + 128 [python3]',
-  detectedBy: 'lines whose event is block_* (or block:block_*) after a "comm-pid [cpu] … secs.usecs:" context, or bare "block_xxx: maj,min …" lines',
-  kind: 'text',
-  produces: 'block',
-  detect: tracepointConfidence,
+  ...tracepointMeta,
   create: (ctx) => new TracepointParser(ctx),
 };

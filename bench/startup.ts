@@ -1,0 +1,58 @@
+/**
+ * `npm run bench -- --startup`: how long blkaudit takes to start, against
+ * bare `node -e 0` on the same machine in the same run — `blkaudit --version`
+ * and `blkaudit check` on a small real trace, each run R times (default 20)
+ * interleaved, as the `blkaudit` executable a user runs. The difference of
+ * medians is the cost blkaudit adds (target: ≤ 30 ms; README, Performance).
+ */
+import { join } from 'node:path';
+import { measure, median, type Command, type Measurement } from './measure.js';
+import { BLKAUDIT } from './rows.js';
+import type { Verdict } from './table.js';
+
+const SMALL = join(BLKAUDIT, '..', '..', 'fixtures', 'check', 'real', 'host-ext4-fsync', 'loop1.blkparse.txt');
+
+export const STARTUP_ROWS: Array<{ id: string; title: string; command: Command }> = [
+  { id: 'node', title: '`node -e 0`', command: { argv: [process.execPath, '-e', '0'] } },
+  { id: 'version', title: '`blkaudit --version`', command: { argv: [BLKAUDIT, '--version'] } },
+  { id: 'check-small', title: '`blkaudit check` on a 2,024-line real trace (host-ext4-fsync)', command: { argv: [BLKAUDIT, 'check', SMALL] } },
+];
+
+export const TARGET_MS = 30;
+
+export async function runStartup(runs: number, log: (s: string) => void): Promise<Map<string, Measurement[]>> {
+  const out = new Map<string, Measurement[]>(STARTUP_ROWS.map((r) => [r.id, []]));
+  for (let i = 0; i < runs; i++) {
+    for (const r of STARTUP_ROWS) out.get(r.id)!.push(await measure(r.command));
+  }
+  for (const r of STARTUP_ROWS) {
+    const ms = out.get(r.id)!;
+    log(`  ${r.id.padEnd(12)} wall median ${(median(ms.map((m) => m.wallS)) * 1e3).toFixed(0)} ms over ${ms.length} runs`);
+  }
+  return out;
+}
+
+export function startupTable(results: Map<string, Measurement[]>): { table: string; verdicts: Verdict[] } {
+  const ms = (xs: number[]) => median(xs) * 1e3;
+  const base = results.get('node') ?? [];
+  const baseWall = ms(base.map((m) => m.wallS));
+  const baseCpu = ms(base.map((m) => m.cpuS));
+  const lines = [
+    '| row | runs | wall ms (median) | wall ms (min) | CPU ms (median) | wall − node ms | CPU − node ms |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  const verdicts: Verdict[] = [];
+  for (const r of STARTUP_ROWS) {
+    const m = results.get(r.id) ?? [];
+    const wall = ms(m.map((x) => x.wallS));
+    const cpu = ms(m.map((x) => x.cpuS));
+    const min = Math.min(...m.map((x) => x.wallS)) * 1e3;
+    const dw = r.id === 'node' ? '' : (wall - baseWall).toFixed(0);
+    const dc = r.id === 'node' || !Number.isFinite(cpu) ? '' : (cpu - baseCpu).toFixed(0);
+    lines.push(`| ${r.title} | ${m.length} | ${wall.toFixed(0)} | ${min.toFixed(0)} | ${Number.isFinite(cpu) ? cpu.toFixed(0) : '–'} | ${dw} | ${dc} |`);
+    if (r.id !== 'node') {
+      verdicts.push({ text: `${r.id}: ${(wall - baseWall).toFixed(0)} ms wall over node -e 0 (target ≤ ${TARGET_MS})`, ok: wall - baseWall <= TARGET_MS });
+    }
+  }
+  return { table: lines.join('\n'), verdicts };
+}
