@@ -17,7 +17,7 @@ import { checkOf } from '../check/stage.js';
 import type { AtRisk, CacheDeclaration, CheckOptions, DeviceCheckSummary } from '../check/types.js';
 import { formatBytes } from '../check/rules/rule.js';
 import { addStackOptions, stackSetup, type StackCliOptions } from './stack-options.js';
-import { addInputOptions, analyzeOptionsFrom, EXIT, UsageError, type InputOptionValues } from './options.js';
+import { addInputOptions, addOptions, analyzeOptionsFrom, EXIT, NO_COLOR_OPTION, UsageError, type InputOptionValues } from './options.js';
 import { Output, safeText } from './output.js';
 import { printSkipSummary } from './diagnostics.js';
 
@@ -34,13 +34,14 @@ export function registerCheck(program: Command, run: (fn: () => Promise<number>)
   const cmd = program
     .command('check')
     .description('check flush/FUA durability and write ordering per device; findings with evidence')
-    .argument('<input...>', 'trace files, per-CPU blktrace sets, or - for stdin; "layer=path" names a layer')
+    .argument('[input...]', 'trace files, per-CPU blktrace sets, or - for stdin; "layer=path" names a layer (or give them in --stack FILE)')
     .option('--json', 'print {"schemaVersion":2,"findings":[…],"incidents":[…],"devices":[…]} instead of tables')
     .option('--all', 'list every finding of every incident with all its evidence (default: each incident with its first and worst)')
     .option('--fail-on <severity>', 'exit 1 when a finding is at least this severe: error, warning or info', 'error')
     .option('--at <seconds>', 'list the writes a power cut at this trace time would lose (acknowledged, not yet durable)');
   addStackOptions(cmd);
   addInputOptions(cmd);
+  addOptions(cmd, [NO_COLOR_OPTION]);
   cmd.addHelpText('after', `
 Rules:
 ${RULES.map((r) => `  ${r.id.padEnd(30)}${r.severity}`).join('\n')}
@@ -71,6 +72,7 @@ Examples:
   blkaudit check --at 12.5 --cache 8,0=writeback sda.blkparse.txt
   blkaudit check guest=vm/vda.blkparse.txt qemu=vm/qemu-trace.log host=vm/loop1.blkparse.txt
   blkaudit check upper=loop2.blkparse.txt lower=loop1.blkparse.txt --map upper=upper.img.filefrag.txt
+  blkaudit check --stack stack.json
   blkaudit check --json guest=vda.blkparse.txt host=loop1.blkparse.txt | jq '.findings[] | .rule'`);
   cmd.action((inputs: string[], opts: CheckCliOptions) => run(() => runCheck(inputs, opts)));
 }
@@ -90,7 +92,7 @@ export function checkOptionsFrom(opts: CheckCliOptions): { check: CheckOptions; 
 
 export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise<number> {
   const { check, failOn } = checkOptionsFrom(opts);
-  const setup = await stackSetup(inputs, opts);
+  const setup = await stackSetup(inputs, opts, 'check');
   check.cache = setup.deviceCache;
   const report = await analyze(setup.inputs, {
     ...analyzeOptionsFrom(opts),
