@@ -1,6 +1,7 @@
 /** `blkaudit events`: the normalized event stream as NDJSON or CSV. */
 import type { Command } from 'commander';
 import { analyze } from '../index.js';
+import { locate } from '../model/analysis.js';
 import { csvHeader, toCsv, toNdjson } from '../formats/events/codec.js';
 import { addInputOptions, analyzeOptionsFrom, EXIT, type InputOptionValues } from './options.js';
 import { Output } from './output.js';
@@ -38,7 +39,11 @@ export async function runEvents(inputs: string[], opts: EventsOptions): Promise<
   const report = await analyze(inputs, {
     ...analyzeOptionsFrom(opts),
     stages: [],
-    onEvent: csv ? (e, src) => out.write(toCsv(e, src.name)) : (e, src) => out.write(toNdjson(e, src.name)),
+    onEvent: (e, src) => {
+      // a per-CPU set's events name their own file and offset (model/analysis.ts `locate`)
+      const at = src.files ? locate(src, e.loc) : { source: src.name, loc: e.loc };
+      out.write(csv ? toCsv(e, at.source, at.loc) : toNdjson(e, at.source, at.loc));
+    },
     afterChunk: async () => {
       await out.drain();
       // the reader went away (`| head`): stop reading; main() ends quietly on EPIPE
