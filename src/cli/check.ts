@@ -69,7 +69,7 @@ stayed so.
 Examples:
   blkaudit check --cache loop1=writeback loop1.blkparse.txt
   blkparse -i sda | blkaudit check --fail-on warning -
-  blkaudit check --at 12.5 --cache 8,0=writeback sda.blkparse.txt
+  blkaudit check --at 12.5 --cache 7,1=writeback loop1.blkparse.txt
   blkaudit check guest=vm/vda.blkparse.txt qemu=vm/qemu-trace.log host=vm/loop1.blkparse.txt
   blkaudit check upper=loop2.blkparse.txt lower=loop1.blkparse.txt --map upper=upper.img.filefrag.txt
   blkaudit check --stack stack.json
