@@ -50,6 +50,8 @@ const SUBSTITUTIONS: Record<string, Record<string, string>> = {
     'sda.blktrace.1': `${F.nobarrierSet}.1`,
     'traces/sda.blktrace.0': `${F.nobarrierSet}.0`,
     'traces/sda.blktrace.1': `${F.nobarrierSet}.1`,
+    'loop1.blktrace.0': `${F.nobarrierSet}.0`,
+    'loop1.blktrace.1': `${F.nobarrierSet}.1`,
   },
   vm: {
     'vda.blkparse.txt': `${F.vm}/vda.blkparse.txt`,
@@ -137,14 +139,18 @@ function readmeBlocks(): Invocation[] {
  */
 function readmeInline(): Invocation[] {
   const out: Invocation[] = [];
-  for (const m of README.matchAll(/`((?:npx )?blkaudit(?: [^`]*)?)`/g)) {
-    const span = m[1]!;
+  for (const m of README.matchAll(/`((?:blkparse [^`|]*\|\s)?(?:npx )?blkaudit(?:\s[^`]*)?)`/g)) {
+    const span = m[1]!.replace(/\s+/g, ' ');
+    if (span.includes('|')) {
+      out.push({ from: 'README inline', line: span });
+      continue;
+    }
     const lines = span.includes('<command>') ? COMMANDS.map((c) => span.replace('<command>', c)) : [span];
     for (const l of lines) {
       const words = l.split(' ').filter((w) => w !== 'npx');
       const cmd = words[1] ?? '';
-      // a bare `blkaudit check` in prose or a heading names the command; it is not an invocation
-      if (words.length === 2 && READING.has(cmd)) continue;
+      // a bare `blkaudit` or `blkaudit check` in prose or a heading names the tool or a command; it is not an invocation
+      if (words.length === 1 || (words.length === 2 && READING.has(cmd))) continue;
       const hasInput = words.slice(2).some((w) => !w.startsWith('-') || w === '-');
       const help = words.includes('--help');
       out.push({ from: 'README inline', line: READING.has(cmd) && !hasInput && !help ? `${l} sda.blkparse.txt` : l });
