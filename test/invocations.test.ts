@@ -25,6 +25,8 @@ import { gzipSync } from 'node:zlib';
 import { BIN, ROOT } from './helpers/cli.js';
 import { pipelines, type Stage } from './helpers/shell-words.js';
 import { buildProgram } from '../src/cli/main.js';
+import { EVENT_COLUMNS_DOC } from '../src/cli/events.js';
+import { EVENT_COLUMNS } from '../src/formats/events/codec.js';
 
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const COMMANDS = ['check', 'report', 'follow', 'stats', 'events', 'formats'];
@@ -310,4 +312,13 @@ test('the README option table is what each command declares (options are data: -
   for (const opt of ['--format', '--strict', '--max-line-length', '--max-inflight', '--blkparse-format', '--csv-columns']) {
     assert.deepEqual([...declared.get(opt)!].sort(), [...READING].sort(), opt);
   }
+});
+
+test('the events columns: README and --help quote one text, which names every column the codec writes, in order', () => {
+  const flat = (x: string) => x.replace(/\s+/g, ' ');
+  assert.ok(flat(README).includes(`\`${EVENT_COLUMNS_DOC}\``), 'README quotes EVENT_COLUMNS_DOC');
+  const help = spawnSync(process.execPath, [BIN, 'events', '--help'], { encoding: 'utf8' }).stdout;
+  assert.ok(flat(help).includes(EVENT_COLUMNS_DOC));
+  const named = EVENT_COLUMNS_DOC.replace(/\([^)]*\)/g, '').split(',').map((c) => c.trim());
+  assert.deepEqual(named, [...EVENT_COLUMNS]);
 });

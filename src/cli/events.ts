@@ -7,6 +7,29 @@ import { addInputOptions, analyzeOptionsFrom, EXIT, type InputOptionValues } fro
 import { Output } from './output.js';
 import { printSkipSummary } from './diagnostics.js';
 
+/**
+ * The columns as documented (README "blkaudit events" quotes this text; test/invocations.test.ts
+ * checks that it does, so the two cannot drift).
+ */
+export const EVENT_COLUMNS_DOC =
+  "source, loc (line, or byte offset for binary; a per-CPU set's events name their member file), " +
+  'time (s, source clock, exact decimal), device (maj,min), cpu, seq, pid, action (Q M F G S R D C P U UT I X B A m IO IS E), ' +
+  'rwbs, op, flags, sector (512 B), bytes, error (signed errno), comm, ' +
+  'aux (remap: old sector; split: new sector; unplug: depth; IO: latency ns), auxDev, text';
+
+function wrapWords(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const w of text.split(' ')) {
+    if (line && line.length + 1 + w.length > width) {
+      lines.push(line);
+      line = w;
+    } else line = line ? `${line} ${w}` : w;
+  }
+  if (line) lines.push(line);
+  return lines.join('\n');
+}
+
 interface EventsOptions extends InputOptionValues {
   ndjson?: boolean;
   csv?: boolean;
@@ -21,9 +44,7 @@ export function registerEvents(program: Command, run: (fn: () => Promise<number>
     .option('--csv', 'CSV with a header row');
   addInputOptions(cmd);
   cmd.addHelpText('after', `
-Columns: source, loc (line or byte offset), time (s, source clock), device (maj,min), cpu, seq, pid,
-action (Q M F G S R D C P U UT I X B A m), rwbs, op, flags, sector (512 B), bytes, error (errno),
-comm, aux (remap: old sector, split: new sector, unplug: depth), auxDev, text.
+Columns: ${wrapWords(EVENT_COLUMNS_DOC, 70)}
 
 Examples:
   blkaudit events --csv sda.blkparse.txt > events.csv
