@@ -20,7 +20,6 @@ import { addStackOptions, stackSetup, type StackCliOptions } from './stack-optio
 import { addInputOptions, addOptions, analyzeOptionsFrom, EXIT, NO_COLOR_OPTION, UsageError, type InputOptionValues } from './options.js';
 import { Output, safeText } from './output.js';
 import { printSkipSummary } from './diagnostics.js';
-import { mapHints } from './map-hints.js';
 
 export interface CheckCliOptions extends InputOptionValues, StackCliOptions {
   json?: boolean;
@@ -107,7 +106,6 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
     throw new UsageError(`--cache ${unmatched.map((d) => d.device).join(', ')}: no such device in the input (devices: ${known})`);
   }
   const findings = report.findings;
-  const hints = setup.correlate ? mapHints(findings, setup.correlate.maps) : [];
   const out = new Output();
   if (opts.json) {
     const doc: Record<string, unknown> = { schemaVersion: 2, findings, incidents: report.incidents ?? [], devices: devices.map(jsonDevice) };
@@ -119,11 +117,9 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
     }
     doc['skipped'] = report.skipped;
     doc['limitations'] = limitationsOf(report);
-    if (hints.length > 0) doc['hints'] = hints;
     out.write(JSON.stringify(doc, null, 2) + '\n');
   } else {
     out.write(renderCheckText(report, devices, { all: Boolean(opts.all), at: check.at !== undefined ? at : undefined, width: process.stdout.columns || 80 }));
-    for (const h of hints) for (const l of wrapText(`hint: ${safeText(h.text)}`, 76)) out.write(`  ${l}\n`);
   }
   await out.end();
   printSkipSummary(report);

@@ -17,7 +17,6 @@ import { addStackOptions, stackSetup, type StackCliOptions } from './stack-optio
 import { addInputOptions, addOptions, analyzeOptionsFrom, EXIT, NO_COLOR_OPTION, UsageError, type InputOptionValues } from './options.js';
 import { Output, safeText } from './output.js';
 import { printSkipSummary } from './diagnostics.js';
-import { mapHints } from './map-hints.js';
 
 interface ReportOptions extends InputOptionValues, StackCliOptions {
   html?: string;
@@ -97,8 +96,6 @@ export async function runReport(inputs: string[], opts: ReportOptions): Promise<
     ...(progress.active ? { afterChunk: (n: number, src: string) => progress.chunk(n, src), onEvent: () => progress.event() } : {}),
   });
   progress.done();
-  // advice, not data: on stderr, so the terminal report and --json stay as they are
-  for (const h of mapHints(report.findings, correlate?.maps)) process.stderr.write(`blkaudit: hint: ${safeText(h.text)}\n`);
   if (opts.html) {
     writeOut(opts.html, renderHtml(report));
     process.stderr.write(`blkaudit: wrote HTML report to ${safeText(opts.html)}\n`);
