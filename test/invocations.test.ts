@@ -26,6 +26,8 @@ import { BIN, ROOT } from './helpers/cli.js';
 import { pipelines, type Stage } from './helpers/shell-words.js';
 import { buildProgram } from '../src/cli/main.js';
 import { EVENT_COLUMNS_DOC } from '../src/cli/events.js';
+import { CROSS_LAYER_RULES } from '../src/cli/check.js';
+import { RULES } from '../src/check/checker.js';
 import { EVENT_COLUMNS } from '../src/formats/events/codec.js';
 
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -321,4 +323,19 @@ test('the events columns: README and --help quote one text, which names every co
   assert.ok(flat(help).includes(EVENT_COLUMNS_DOC));
   const named = EVENT_COLUMNS_DOC.replace(/\([^)]*\)/g, '').split(',').map((c) => c.trim());
   assert.deepEqual(named, [...EVENT_COLUMNS]);
+});
+
+test('the README rule table lists the rules check --help lists, with the severities --help gives', () => {
+  const start = README.indexOf('| rule | severity |');
+  const lines = README.slice(start).split('\n').slice(2);
+  const rows = lines.slice(0, lines.findIndex((l) => !l.startsWith('|')));
+  const readme = new Map(rows.map((r) => {
+    const cells = r.split(' | ');
+    return [/`([\w-]+)`/.exec(cells[0]!)![1]!, cells[1]!] as const;
+  }));
+  const help = [...RULES.map((r) => ({ id: r.id, severity: r.severity as string })), ...CROSS_LAYER_RULES];
+  assert.deepEqual([...readme.keys()].sort(), help.map((r) => r.id).sort());
+  for (const r of help) for (const sev of r.severity.split(' or ')) assert.match(readme.get(r.id)!, new RegExp(`\\b${sev}\\b`), `${r.id}: ${sev}`);
+  const text = spawnSync(process.execPath, [BIN, 'check', '--help'], { encoding: 'utf8' }).stdout;
+  for (const r of help) assert.match(text, new RegExp(`^  ${r.id} +${r.severity}$`, 'm'));
 });

@@ -14,6 +14,7 @@ import { MAX_IN_FLIGHT } from '../src/track/lifetime.js';
 import { MAX_QUEUED } from '../src/check/device-model.js';
 import { DEFAULT_MAX_LINE } from '../src/io/lines.js';
 import { readFileSync } from 'node:fs';
+import { CROSS_LAYER_RULES } from '../src/cli/check.js';
 
 const VM = join(ROOT, 'fixtures/scenarios/vm-unsafe-threads');
 const NOBARRIER = 'fixtures/check/real/host-ext4-nobarrier/loop1.blkparse.txt';
@@ -123,6 +124,8 @@ test('a cross-layer promise left undecided for want of a sector map says which -
   assert.ok(noMap.length > 0);
   for (const f of noMap) {
     assert.deepEqual([f.rule, f.severity], ['cross-layer-undecided', 'info']);
+    // check --help says which severities this rule is given
+    assert.ok(CROSS_LAYER_RULES.find((x) => x.id === f.rule)!.severity.split(' or ').includes(f.severity));
     assert.match(f.message, /give --map qemu=… \(filefrag -v, qemu-img map\) to decide/);
   }
 });

@@ -30,6 +30,20 @@ export interface CheckCliOptions extends InputOptionValues, StackCliOptions {
 
 const SEVERITY_RANK: Record<string, number> = { error: 0, warning: 1, info: 2 };
 
+/**
+ * The cross-layer rules (src/correlate/rules.ts, correlator.ts) and the severities they are given, for --help;
+ * test/invocations.test.ts checks them and the single-layer RULES against the README's rule table.
+ */
+export const CROSS_LAYER_RULES: ReadonlyArray<{ id: string; severity: string }> = [
+  { id: 'flush-not-passed-down', severity: 'error' },
+  { id: 'fua-not-honored', severity: 'error' },
+  { id: 'write-through-not-durable', severity: 'error' },
+  { id: 'durable-order-inverted', severity: 'error' },
+  // info: durable below within the alignment uncertainty, or not followed below; warning: never durable below
+  // with the trace ending inside the uncertainty, or the device below is ambiguous
+  { id: 'cross-layer-undecided', severity: 'warning or info' },
+];
+
 export function registerCheck(program: Command, run: (fn: () => Promise<number>) => Promise<void>): void {
   const cmd = program
     .command('check')
@@ -46,11 +60,7 @@ export function registerCheck(program: Command, run: (fn: () => Promise<number>)
 Rules:
 ${RULES.map((r) => `  ${r.id.padEnd(30)}${r.severity}`).join('\n')}
 Across layers (inputs named "layer=path", --stack or --map):
-  flush-not-passed-down         error
-  fua-not-honored               error
-  write-through-not-durable     error
-  durable-order-inverted        error
-  cross-layer-undecided         warning or info
+${CROSS_LAYER_RULES.map((r) => `  ${r.id.padEnd(30)}${r.severity}`).join('\n')}
 Without --cache, a device whose trace shows a flush or FUA flag is taken as
 write-back (the kernel strips them before Q when there is no write cache);
 with none, its cache is unknown and findings that depend on it are warnings.
