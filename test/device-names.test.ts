@@ -131,3 +131,17 @@ test('locate: a set\'s loc carries its file index; other sources are left as the
   assert.deepEqual(locate(src, 1648), { source: 'dir/a.blktrace.0', loc: 1648 });
   assert.deepEqual(locate({ name: 'x.txt' } as SourceInfo, 12), { source: 'x.txt', loc: 12 });
 });
+
+test('follow: a binary layer\'s LOCAL column names the per-CPU file and offset of the completion', async () => {
+  const D = 'fixtures/scenarios/lol-buffered';
+  const r = await runCli(['follow', `upper=${D}/loop2.blkparse.txt`, 'lower=fixtures/blktrace/lol-buffered', '--map', `upper=${D}/upper.img.filefrag.txt`, '--sector', '266240']);
+  assert.equal(r.code, 0, r.stderr);
+  const lower = r.stdout.split('\n').find((l) => l.startsWith('lower'))!;
+  const m = /(loop1\.blktrace\.(\d))@(\d+)$/.exec(lower);
+  assert.ok(m, lower);
+  const rec = recordAt(`fixtures/blktrace/lol-buffered/${m[1]}`, Number(m[3]));
+  assert.equal(rec.action, 8, 'the record there is a completion (__BLK_TA_COMPLETE)');
+  assert.equal(rec.cpu, Number(m[2]));
+  assert.match(lower, /W\s+1429504 \+ 16/);
+  assert.equal(rec.sector, 1429504);
+});

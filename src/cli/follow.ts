@@ -9,7 +9,7 @@ import { correlateFiles } from '../correlate/load.js';
 import { follow, type FollowResult, type FollowTime } from '../correlate/follow.js';
 import { correlateOptions, StackError } from '../correlate/stack.js';
 import { parseInputArg } from '../io/open.js';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { addInputOptions, addOptions, analyzeOptionsFrom, collect, EXIT, NO_COLOR_OPTION, UsageError, type InputOptionValues } from './options.js';
 import { addStackOptions, FOLLOW_STACK_OPTIONS, inputsWithStack } from './stack-options.js';
 import { Output, safeText } from './output.js';
@@ -87,6 +87,17 @@ function interval(t: FollowTime): string {
   return `${lo === null ? '?' : lo.toFixed(6)}..${hi === null ? '?' : hi.toFixed(6)}`;
 }
 
+/**
+ * Where the completion is in the layer's own trace: "line 38" for text; for binary input the file and byte
+ * offset from the completion's evidence (a per-CPU set's member file: `loop1.blktrace.1@1648`).
+ */
+function localOf(s: FollowResult['steps'][number]): string {
+  if (s.complete.localLine === null) return '';
+  const c = s.evidence[1];
+  if (c && c.locKind === 'offset') return safeText(`${basename(c.source)}@${c.loc}`);
+  return `line ${s.complete.localLine}`;
+}
+
 export function renderFollow(r: FollowResult): string {
   const lines: string[] = [];
   if (r.steps.length === 0) {
@@ -98,7 +109,7 @@ export function renderFollow(r: FollowResult): string {
   const rows = r.steps.map((s) => [
     safeText(s.level), s.op, `${s.sector} + ${s.sectors}`, s.how, interval(s.issue), interval(s.complete),
     s.durable.local === null && s.durable.ref[0] === null ? s.durable.how : interval(s.durable),
-    s.complete.localLine !== null ? `line ${s.complete.localLine}` : '',
+    localOf(s),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   lines.push(head.map((h, i) => h.padEnd(w[i]!)).join('  ').trimEnd());
