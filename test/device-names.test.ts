@@ -144,4 +144,9 @@ test('follow: a binary layer\'s LOCAL column names the per-CPU file and offset o
   assert.equal(rec.cpu, Number(m[2]));
   assert.match(lower, /W\s+1429504 \+ 16/);
   assert.equal(rec.sector, 1429504);
+  const j = await runCli(['follow', '--json', `upper=${D}/loop2.blkparse.txt`, 'lower=fixtures/blktrace/lol-buffered', '--map', `upper=${D}/upper.img.filefrag.txt`, '--sector', '266240']);
+  const steps = (JSON.parse(j.stdout) as { steps: Array<{ level: string; complete: { localLine: number; localFile?: string } }> }).steps;
+  const c = steps.find((x) => x.level.startsWith('lower'))!.complete;
+  assert.deepEqual([basename(c.localFile ?? ''), c.localLine], [m[1], Number(m[3])]);
+  assert.equal(steps[0]!.complete.localFile, undefined, 'a text layer keeps its line number');
 });

@@ -5,6 +5,7 @@
  * clock-alignment uncertainty. Exit 0 when the request was found, 2 otherwise.
  */
 import type { Command } from 'commander';
+import type { EvidenceRef } from '../model/event.js';
 import { correlateFiles } from '../correlate/load.js';
 import { follow, type FollowResult, type FollowTime } from '../correlate/follow.js';
 import { correlateOptions, StackError } from '../correlate/stack.js';
@@ -74,10 +75,25 @@ export async function runFollow(args: string[], opts: FollowCliOptions, out: Out
   }
   const { env, result } = await correlateFiles(all, copts, analyzeOptionsFrom(opts));
   const r = follow(env, result, { sector, layer: opts.layer, device: startDevice[0], time });
-  if (opts.json) out.write(JSON.stringify({ schemaVersion: 1, ...r }, null, 2) + '\n');
+  if (opts.json) out.write(JSON.stringify({ schemaVersion: 1, ...r, steps: r.steps.map(withLocalFiles) }, null, 2) + '\n');
   else out.write(renderFollow(r));
   await out.end();
   return r.steps.length > 0 ? EXIT.clean : EXIT.usage;
+}
+
+/**
+ * In JSON, a binary layer's local positions are given as the evidence gives them: the byte offset in the file
+ * named by `localFile` (for a per-CPU set, its member file), not the analysis' internal location number.
+ */
+function withLocalFiles(s: FollowResult['steps'][number]): FollowResult['steps'][number] {
+  const fix = <T extends FollowTime>(t: T, ev: EvidenceRef | undefined): T =>
+    t.localLine !== null && ev?.locKind === 'offset' ? { ...t, localLine: ev.loc, localFile: ev.source } : t;
+  return {
+    ...s,
+    issue: fix(s.issue, s.evidence[0]),
+    complete: fix(s.complete, s.evidence[1]),
+    durable: fix(s.durable, s.durable.how === 'by a later flush' ? s.evidence[2] : s.evidence[1]),
+  };
 }
 
 function interval(t: FollowTime): string {
