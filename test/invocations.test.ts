@@ -31,8 +31,8 @@ import { RULES } from '../src/check/checker.js';
 import { EVENT_COLUMNS } from '../src/formats/events/codec.js';
 
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
-const COMMANDS = ['check', 'report', 'follow', 'stats', 'events', 'formats'];
-const READING = new Set(['check', 'report', 'follow', 'stats', 'events']);
+const COMMANDS = ['check', 'report', 'follow', 'stack', 'stats', 'events', 'formats'];
+const READING = new Set(['check', 'report', 'follow', 'stack', 'stats', 'events']);
 
 const F = {
   nobarrier: 'fixtures/check/real/host-ext4-nobarrier/loop1.blkparse.txt',
@@ -41,6 +41,7 @@ const F = {
   vm: 'fixtures/scenarios/vm-none-threads',
   lol: 'fixtures/scenarios/lol-buffered',
   qcow2: 'fixtures/scenarios/qio-qcow2-ext4-none',
+  vmStack: 'fixtures/scenarios/vm-stack-none-threads',
 };
 
 /** README/help name → fixture, per workspace. */
@@ -72,6 +73,9 @@ const SUBSTITUTIONS: Record<string, Record<string, string>> = {
     'loop1.blkparse.txt': `${F.lol}/loop1.blkparse.txt`,
     'upper.img.filefrag.txt': `${F.lol}/upper.img.filefrag.txt`,
   },
+  // gzip copies under the plain names: blkaudit detects gzip by content
+  vmStack: Object.fromEntries(['dm-0.blkparse.txt', 'md0.blkparse.txt', 'vda.blkparse.txt', 'vdb.blkparse.txt', 'qemu-trace.log', 'loop1.blkparse.txt', 'loop2.blkparse.txt']
+    .map((n) => [n, `${F.vmStack}/${n}.gz`])),
   qcow2: {
     'qemu-trace.log': `${F.qcow2}/qemu-trace.log`,
     'loop1.blkparse.txt': `${F.qcow2}/loop1.blkparse.txt`,
@@ -114,6 +118,7 @@ const HAVE_BLKPARSE = spawnSync('blkparse', ['-V']).error === undefined;
 function chooseWorkspace(words: string[]): string {
   const has = (s: string) => words.some((w) => w.includes(s));
   if (has('fixtures/')) return ROOT;
+  if (has('dm-0.blkparse.txt') || has('md0.blkparse.txt')) return workspaces['vmStack']!;
   if (has('upper.img.filefrag.txt') || has('loop2.blkparse.txt')) return workspaces['lol']!;
   if (has('disk.qcow2.filefrag.txt')) return workspaces['qcow2']!;
   if (has('vda.blkparse.txt') || has('qemu-trace.log') || words[0] === 'follow') return workspaces['vm']!;
