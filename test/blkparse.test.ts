@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { blkparseFormat } from '../src/formats/blkparse/spec.js';
+import { blkparseConfidence, blkparseFormat } from '../src/formats/blkparse/spec.js';
 import { decodeErrno } from '../src/formats/blkparse/parser.js';
 import type { BlkparseSummary } from '../src/formats/blkparse/summary.js';
 import { Act } from '../src/model/event.js';
@@ -95,4 +95,11 @@ test('a summary whose numbers musl could not print is read without inventing num
 test('detection: blkparse text yes, prose no', () => {
   assert.ok(blkparseFormat.detect(fixture('raw-odirect-dsync.loop1.blkparse.txt')) > 0.9);
   assert.equal(blkparseFormat.detect(Buffer.from('hello world\nthis is not a trace\n')), 0);
+});
+
+test('a blkparse text of a device that saw no I/O (only the trailer) is blkparse with no events; prose is not', () => {
+  const empty = Buffer.from('\nThroughput (R/W): 0KiB/s / 0KiB/s\nEvents (loop0): 0 entries\nSkips: 0 forward (0 -   0.0%)\n');
+  assert.ok(blkparseConfidence(empty) > 0.5);
+  assert.equal(blkparseConfidence(Buffer.from('Events (loop0): 0 entries\nand then some prose\n')), 0);
+  assert.equal(blkparseConfidence(Buffer.from('Throughput (R/W): 0KiB/s / 0KiB/s\n')), 0, 'no Events line: not enough to call it blkparse');
 });

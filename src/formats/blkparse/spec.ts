@@ -1,5 +1,6 @@
 import type { FormatSpec } from '../types.js';
 import { BlkparseParser } from './parser.js';
+import { isSummaryLine } from './summary.js';
 
 /**
  * An event line of blkparse's default output: dev, cpu, sequence, time with a
@@ -18,7 +19,9 @@ export function blkparseConfidence(head: Buffer): number {
     if (EVENT_LINE.test(l)) events++;
     else other++;
   }
-  if (events === 0) return 0;
+  // A device that saw no I/O: blkparse prints only its trailer ("Events (loop0): 0 entries"). That is a
+  // trace of nothing, which a stack needs to say (a host that never received the guest's flushes).
+  if (events === 0) return other > 0 && /^Events \(/m.test(text) && lines.every((l) => l.trim() === '' || isSummaryLine(l)) ? 0.6 : 0;
   // Excerpts from mail and blogs carry prose between events: still blkparse.
   return 0.5 + 0.45 * (events / (events + other));
 }
