@@ -158,8 +158,9 @@ function readmeInline(): Invocation[] {
     for (const l of lines) {
       const words = l.split(' ').filter((w) => w !== 'npx');
       const cmd = words[1] ?? '';
-      // a bare `blkaudit` or `blkaudit check` in prose or a heading names the tool or a command; it is not an invocation
-      if (words.length === 1 || (words.length === 2 && READING.has(cmd))) continue;
+      // a bare `blkaudit` or `blkaudit check` in prose or a heading names the tool or a command, and
+      // `blkaudit check: clean — …` quotes output: neither is an invocation
+      if (words.length === 1 || (words.length === 2 && READING.has(cmd)) || cmd.endsWith(':')) continue;
       const hasInput = words.slice(2).some((w) => !w.startsWith('-') || w === '-');
       const help = words.includes('--help');
       out.push({ from: 'README inline', line: READING.has(cmd) && !hasInput && !help ? `${l} sda.blkparse.txt` : l });
