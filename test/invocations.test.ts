@@ -75,7 +75,8 @@ const SUBSTITUTIONS: Record<string, Record<string, string>> = {
   },
   // gzip copies under the plain names: blkaudit detects gzip by content
   vmStack: Object.fromEntries(['dm-0.blkparse.txt', 'md0.blkparse.txt', 'vda.blkparse.txt', 'vdb.blkparse.txt', 'qemu-trace.log', 'loop1.blkparse.txt', 'loop2.blkparse.txt']
-    .map((n) => [n, `${F.vmStack}/${n}.gz`])),
+    .map((n) => [n, `${F.vmStack}/${n}.gz`])
+    .concat([['guest-ftrace-blk-classic.txt', `${F.vmStack}/guest.ftrace-blk-classic.txt.gz`], ['host-ftrace-blk-classic.txt', `${F.vmStack}/host.ftrace-blk-classic.txt.gz`]])),
   qcow2: {
     'qemu-trace.log': `${F.qcow2}/qemu-trace.log`,
     'loop1.blkparse.txt': `${F.qcow2}/loop1.blkparse.txt`,
@@ -118,7 +119,7 @@ const HAVE_BLKPARSE = spawnSync('blkparse', ['-V']).error === undefined;
 function chooseWorkspace(words: string[]): string {
   const has = (s: string) => words.some((w) => w.includes(s));
   if (has('fixtures/')) return ROOT;
-  if (has('dm-0.blkparse.txt') || has('md0.blkparse.txt')) return workspaces['vmStack']!;
+  if (has('dm-0.blkparse.txt') || has('md0.blkparse.txt') || has('ftrace-blk-classic.txt')) return workspaces['vmStack']!;
   if (has('upper.img.filefrag.txt') || has('loop2.blkparse.txt')) return workspaces['lol']!;
   if (has('disk.qcow2.filefrag.txt')) return workspaces['qcow2']!;
   if (has('vda.blkparse.txt') || has('qemu-trace.log') || words[0] === 'follow') return workspaces['vm']!;
@@ -134,7 +135,8 @@ interface Invocation {
 function readmeBlocks(): Invocation[] {
   const out: Invocation[] = [];
   for (const m of README.matchAll(/```sh\n([\s\S]*?)```/g)) {
-    for (const line of m[1]!.split('\n')) {
+    // a line ending in a backslash continues on the next (sh)
+    for (const line of m[1]!.replace(/\\\n\s*/g, ' ').split('\n')) {
       const l = line.replace(/\s\[--[^\]]*\]/g, '').trim();
       if (l && !l.startsWith('#')) out.push({ from: 'README ```sh', line: l });
     }
