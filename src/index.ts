@@ -23,6 +23,9 @@ import type { FormatSpec } from './formats/types.js';
 import { VERSION } from './version.js';
 import { placeOnReferenceClock } from './clock/place.js';
 import { groupIncidents } from './incidents/group.js';
+import { DeviceEventCounter, FILE_NAMES_OPTION, namesFromFiles, namesFromSummary, type NamesByDevice } from './io/device-names.js';
+import type { BlkparseSummary } from './formats/blkparse/summary.js';
+import type { BlktraceFileInfo } from './formats/blktrace/set-reader.js';
 
 export { InputError } from './io/open.js';
 export type { Report, Finding, DeviceReport, InputReport, LayerReport, Incident, ReferenceClockSection } from './model/report.js';
@@ -165,6 +168,7 @@ async function readInput(
     clock,
     limitations: [],
   };
+  if (set && set.files.length > 0) source.files = set.files;
   env.sources.push(source);
   const attachments: Record<string, unknown> = {};
   report.attachments[spec.path] = attachments;
@@ -178,10 +182,21 @@ async function readInput(
   // the first event's time (ns): where the source starts on the report's reference clock (src/clock);
   // read once: a per-event minimum measured 3–7 % of check's CPU time (2 M events, one thread, loaded machine)
   let tMin = Infinity;
+  // events per device of this input, for tying blkparse's summary names to devices (io/device-names.ts):
+  // counted from `events` where the device changes, so nothing is added per event
+  const perDevice = new DeviceEventCounter();
+  let runStart = 0;
+  const countsSoFar = () => {
+    perDevice.add(lastDev, events - runStart);
+    runStart = events;
+    return perDevice.counts;
+  };
   const sink: EventSink = {
     event(e) {
       if (events++ === 0) tMin = e.time;
       if (e.dev !== lastDev) {
+        perDevice.add(lastDev, events - 1 - runStart);
+        runStart = events - 1;
         devices.add(e.dev);
         sourceDevices.add(e.dev);
         lastDev = e.dev;
@@ -208,6 +223,10 @@ async function readInput(
         const names = (env.options['deviceNames'] ??= {}) as Record<string, string>;
         for (const d of data as Array<{ devText?: string; name?: string }>) if (d.devText && d.name) names[d.devText] = d.name;
       }
+      // names file names give a device (blkparse's -i argument, per-CPU files): for --cache NAME
+      const book = (env.options[FILE_NAMES_OPTION] ??= {}) as NamesByDevice;
+      if (kind === 'blkparse-summary') namesFromSummary(data as BlkparseSummary, countsSoFar(), book);
+      if (kind === 'blktrace-files' && Array.isArray(data)) namesFromFiles(data as BlktraceFileInfo[], book);
     },
     limitation: (text) => {
       if (!source.limitations.includes(text)) source.limitations.push(text);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { blkparseFormat } from '../src/formats/blkparse/spec.js';
+import { blkparseConfidence, blkparseFormat } from '../src/formats/blkparse/spec.js';
 import { detectFormat } from '../src/formats/registry.js';
 import { decodeErrno } from '../src/formats/blkparse/parser.js';
 import type { BlkparseSummary } from '../src/formats/blkparse/summary.js';
@@ -108,4 +108,11 @@ test('blkparse over a trace with no events (its summary alone) is detected as bl
   assert.equal((r.attachments['blkparse-summary'] as BlkparseSummary).events['loop0'], 0);
   // prose that merely mentions events is not blkparse
   assert.equal(detectFormat(Buffer.from('Events (loop0): 0 entries were seen by the tool\nno throughput here\n')), undefined);
+});
+
+test('a blkparse text of a device that saw no I/O (only the trailer) is blkparse with no events; prose is not', () => {
+  const empty = Buffer.from('\nThroughput (R/W): 0KiB/s / 0KiB/s\nEvents (loop0): 0 entries\nSkips: 0 forward (0 -   0.0%)\n');
+  assert.ok(blkparseConfidence(empty) > 0.5);
+  assert.equal(blkparseConfidence(Buffer.from('Events (loop0): 0 entries\nand then some prose\n')), 0);
+  assert.equal(blkparseConfidence(Buffer.from('Throughput (R/W): 0KiB/s / 0KiB/s\n')), 0, 'no Events line: not enough to call it blkparse');
 });

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli } from './helpers/cli.js';
-import { reportSchema, validate } from '../src/report/schema.js';
+import { reportSchema } from '../src/report/schema.js';
+import { schemaErrors } from './helpers/schema.js';
 import { analyzeForReport } from '../src/report/analyze.js';
 import { renderTerminal } from '../src/report/terminal.js';
 import { renderCharts } from '../src/report/charts.js';
@@ -38,7 +39,7 @@ test('report: terminal on stdout, --json and --html files, exit 0; --fail-on war
     // stderr is not a TTY: no progress line, only the note about the HTML file
     assert.equal(r.stderr, `blkaudit: wrote HTML report to ${html}\n`);
     const doc = JSON.parse(readFileSync(json, 'utf8')) as Report;
-    assert.deepEqual(validate(reportSchema(), doc), []);
+    assert.deepEqual(schemaErrors('report', doc), []);
     assert.equal(doc.findings.length, 1);
     assert.equal(doc.findings[0]!.rule, 'flush-never-issued');
     assert.match(readFileSync(html, 'utf8'), /^<!DOCTYPE html>/);
@@ -93,7 +94,7 @@ test('hostile process and file names are inert in the terminal, the charts and t
     assert.ok(!/[\x00-\x1f\u2028\u2029<>&]/.test(json.replace(/\n/g, '')), 'JSON text carries no raw control, markup or line-separator character');
     const back = JSON.parse(json) as Report;
     assert.equal(back.findings.find((f) => f.rule === 'io-error')!.evidence[0]!.comm, SCRIPT + OSC, 'and the value survives exactly');
-    assert.deepEqual(validate(reportSchema(), back), []);
+    assert.deepEqual(schemaErrors('report', back), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -13,7 +13,7 @@ import { analyzeForReport } from '../src/report/analyze.js';
 import { renderTerminal } from '../src/report/terminal.js';
 import { renderJson } from '../src/report/json.js';
 import { renderHtml } from '../src/report/html.js';
-import { reportSchema, validate } from '../src/report/schema.js';
+import { schemaErrors } from './helpers/schema.js';
 import type { Finding, Report } from '../src/model/report.js';
 
 const v = (p: string) => fileURLToPath(new URL(`../../fixtures/report/vm-unsafe-threads/${p}`, import.meta.url));
@@ -38,7 +38,7 @@ test('vm-unsafe-threads: three layers in stack order in every output', async () 
   const order = ['guest', 'qemu', 'host'].map((l) => text.search(new RegExp(`^  ${l} +\\S`, 'm')));
   assert.ok(order.every((i) => i >= 0) && order[0]! < order[1]! && order[1]! < order[2]!, `stack order ${order}`);
   const doc = JSON.parse(renderJson(r)) as Report;
-  assert.deepEqual(validate(reportSchema(), doc), []);
+  assert.deepEqual(schemaErrors('report', doc), []);
   assert.deepEqual(doc.layers.map((l) => l.name), ['guest', 'qemu', 'host']);
   assert.equal(htmlFindings(renderHtml(r)).length, r.findings.length);
 });
@@ -59,7 +59,7 @@ test('vm-unsafe-threads: the broken flush promise is in the terminal, the JSON a
   assert.equal(shown.length, broken.length, 'each broken-flush finding has its line with --all');
   const doc = JSON.parse(renderJson(r)) as Report;
   assert.equal(doc.findings.filter(brokenFlush).length, broken.length);
-  assert.deepEqual(validate(reportSchema(), doc), []);
+  assert.deepEqual(schemaErrors('report', doc), []);
   const html = htmlFindings(renderHtml(r)).filter((f) => f.severity === 'error' && /flush/i.test(f.rule) && f.layer !== 'host');
   assert.equal(html.length, broken.length);
   for (const f of broken) assert.ok(f.evidence.length > 0, `${f.rule} carries evidence`);
@@ -77,7 +77,7 @@ test('the correlation section and clock alignments are shown in every output', a
   assert.match(text, /^ {4}guest:254,0 ↔ qemu:0x[0-9a-f]+: causal-offset, offset 5\.22\d+ s ± [\d.]+ µs, \d+\/\d+ pairs agree/m);
   assert.ok(text.includes(`    ${statement}\n`));
   assert.match(text, /^ {2}what the traces cannot show$/m);
-  assert.deepEqual(validate(reportSchema(), JSON.parse(renderJson(r))), []);
+  assert.deepEqual(schemaErrors('report', JSON.parse(renderJson(r))), []);
   const m = /<script type="application\/json" id="report-data">([^<]*)<\/script>/.exec(renderHtml(r))!;
   const model = JSON.parse(m[1]!) as { alignment: Array<{ upper: string; lower: string; text: string }>; statements: string[]; limitations: string[] };
   assert.equal(model.alignment.length, r.alignment.length);

@@ -10,7 +10,8 @@ import { analyzeForReport } from '../src/report/analyze.js';
 import { renderTerminal } from '../src/report/terminal.js';
 import { renderCharts } from '../src/report/charts.js';
 import { renderJson } from '../src/report/json.js';
-import { reportSchema, validate, type Schema } from '../src/report/schema.js';
+import { reportSchema } from '../src/report/schema.js';
+import { schemaErrors } from './helpers/schema.js';
 import { sortFindings } from '../src/report/view.js';
 import { DeviceBuckets, SeriesClock } from '../src/series/buckets.js';
 import { binOf, binValue, quantile, BINS } from '../src/series/histogram.js';
@@ -194,17 +195,15 @@ test('terminal charts fit the width, mark flushes and findings, say when there i
   assert.match(text, /times: host clock, not aligned/);
 });
 
-test('JSON report validates against the committed schema (single and multi-layer)', async () => {
-  const schema = reportSchema();
+test('JSON report validates against the committed schema (single and multi-layer, Ajv)', async () => {
   for (const r of [await nobarrierReport(), await vmReport()]) {
     const doc = JSON.parse(renderJson(r)) as unknown;
-    assert.deepEqual(validate(schema, doc), []);
+    assert.deepEqual(schemaErrors('report', doc), []);
     assert.deepEqual(doc, JSON.parse(JSON.stringify(r)), 'the JSON is the Report itself');
   }
 });
 
-test('schema validator: catches wrong types, missing and extra fields, bad enums; refuses unknown keywords', async () => {
-  const schema = reportSchema();
+test('the schema catches wrong types, missing and extra fields, bad enums (so the validation above can fail)', async () => {
   const good = JSON.parse(renderJson(await nobarrierReport())) as Record<string, any>;
   const bad = structuredClone(good);
   delete bad['findings'];
@@ -212,20 +211,17 @@ test('schema validator: catches wrong types, missing and extra fields, bad enums
   bad['inputs'][0]['events'] = 'many';
   bad['devices'][0]['series']['q2cP50'][0] = 'slow';
   bad['schemaVersion'] = 1;
-  const errors = validate(schema, bad).map((e) => `${e.path}: ${e.message}`);
-  assert.deepEqual(errors.sort(), [
-    // (sorted: '/' < ':')
-    '/devices/0/series/q2cP50/0: expected number or null, got string',
-    '/extra: property not allowed by the schema',
-    '/inputs/0/events: expected integer, got string',
-    '/schemaVersion: expected 2',
-    ': missing required property "findings"',
+  assert.deepEqual(schemaErrors('report', bad).sort(), [
+    '/: must NOT have additional properties',
+    "/: must have required property 'findings'",
+    '/devices/0/series/q2cP50/0: must be number,null',
+    '/inputs/0/events: must be integer',
+    '/schemaVersion: must be equal to constant',
   ]);
   const sev = structuredClone(good);
   sev['findings'][0]['severity'] = 'fatal';
-  assert.deepEqual(validate(schema, sev).map((e) => e.path), ['/findings/0/severity']);
-  assert.throws(() => validate({ type: 'object', patternProperties: {} } as Schema, {}), /not supported/);
-  assert.throws(() => validate({ $ref: 'other.json#/x' } as Schema, {}), /only local/);
+  assert.deepEqual(schemaErrors('report', sev), ['/findings/0/severity: must be equal to one of the allowed values ["error","warning","info"]']);
+  assert.equal((reportSchema() as { $id: string }).$id, 'urn:blkaudit:report:2', '`report --schema` prints the committed schema');
 });
 
 test('schema documents every field it names', () => {

@@ -4,10 +4,12 @@
  * Declared: `--cache DEV=writeback|writethrough`, DEV as "maj,min", "maj:min"
  * or a name ("sda", "loop1", "/dev/loop1"). A name matches a device when it is
  * one of the names the input gave that device:
- *  - env.options['deviceNames']: Record<"maj,min", string | string[]>, filled
- *    by the readers' caller from blkparse summary headers (`CPU0 (loop1):`),
- *    blktrace file names, TN_PROCESS notes … (read at finish, so late
- *    attachments such as the blkparse trailer count);
+ *  - env.options['deviceNames']: Record<"maj,min", string | string[]>, the
+ *    names a trace itself gives (biosnoop disks, CSV device columns);
+ *  - env.options['deviceFileNames']: names from file names — blkparse's
+ *    summary (`Events (loop1)`), its `Input file` notes, per-CPU file names
+ *    (io/device-names.ts). Both are read at finish, so the blkparse trailer,
+ *    which ends the stream, counts;
  *  - the stem of an input file ("loop1" for `loop1.blkparse.txt`,
  *    `sda.blktrace.0`) when that input carried this device only.
  *
@@ -20,6 +22,7 @@
 import type { AnalysisEnv } from '../model/analysis.js';
 import { formatDev, parseDevNumbers, type DevId } from '../model/device.js';
 import type { CacheDeclaration, CacheMode, CacheSource } from './types.js';
+import { FILE_NAMES_OPTION, type NamesByDevice } from '../io/device-names.js';
 
 const MODES: Record<string, 'writeback' | 'writethrough'> = {
   writeback: 'writeback', 'write-back': 'writeback', 'write back': 'writeback', wb: 'writeback',
@@ -71,6 +74,9 @@ export function namesOf(env: AnalysisEnv, dev: DevId, sourcesOfDev: Iterable<num
   const given = (env.options['deviceNames'] as Record<string, string | string[]> | undefined)?.[formatDev(dev)];
   if (typeof given === 'string') out.push(given);
   else if (Array.isArray(given)) for (const g of given) if (typeof g === 'string') out.push(g);
+  // names from file names (blkparse summary and notes, per-CPU files; io/device-names.ts)
+  const fromFiles = (env.options[FILE_NAMES_OPTION] as NamesByDevice | undefined)?.[formatDev(dev)] ?? [];
+  for (const n of fromFiles) if (!out.includes(n)) out.push(n);
   for (const s of sourcesOfDev) {
     if (devsOfSource(s) !== 1) continue;
     const stem = fileStem(env.sources[s]?.name ?? '');

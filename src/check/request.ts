@@ -3,7 +3,7 @@
  * completion: only what durability and ordering need (btt's `struct io`,
  * reduced). Times are ns, -1 = not seen.
  */
-import type { AnalysisEnv } from '../model/analysis.js';
+import { locate, type AnalysisEnv } from '../model/analysis.js';
 import type { BlockEvent, EvidenceRef } from '../model/event.js';
 import { formatDev } from '../model/device.js';
 import { formatRwbs, type Op } from '../model/rwbs.js';
@@ -103,10 +103,11 @@ export function reqEvidence(env: AnalysisEnv, r: Req, stage: 'Q' | 'D' | 'C', no
   const time = stage === 'Q' ? r.qTime : stage === 'D' ? r.dTime : r.dataTime;
   // the driver's view (D and C) carries the flags blk-flush left; Q the bio's own
   const flags = stage === 'Q' || r.dTime < 0 ? r.qFlags : r.dFlags;
+  const at = locate(src, loc);
   const ref: EvidenceRef = {
-    source: src?.name ?? `#${r.source}`,
+    source: src ? at.source : `#${r.source}`,
     locKind: src?.locKind ?? 'line',
-    loc,
+    loc: at.loc,
     time: time / 1e9,
     device: formatDev(r.dev),
     action: stage,

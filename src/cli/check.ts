@@ -17,7 +17,7 @@ import { checkOf } from '../check/stage.js';
 import type { AtRisk, CacheDeclaration, CheckOptions, DeviceCheckSummary } from '../check/types.js';
 import { formatBytes } from '../check/rules/rule.js';
 import { addStackOptions, stackSetup, type StackCliOptions } from './stack-options.js';
-import { addInputOptions, analyzeOptionsFrom, EXIT, UsageError, type InputOptionValues } from './options.js';
+import { addInputOptions, addOptions, analyzeOptionsFrom, EXIT, NO_COLOR_OPTION, UsageError, type InputOptionValues } from './options.js';
 import { Output, safeText } from './output.js';
 import { printSkipSummary } from './diagnostics.js';
 
@@ -34,11 +34,25 @@ export interface CheckCliOptions extends InputOptionValues, StackCliOptions {
 
 const SEVERITY_RANK: Record<string, number> = { error: 0, warning: 1, info: 2 };
 
+/**
+ * The cross-layer rules (src/correlate/rules.ts, correlator.ts) and the severities they are given, for --help;
+ * test/invocations.test.ts checks them and the single-layer RULES against the README's rule table.
+ */
+export const CROSS_LAYER_RULES: ReadonlyArray<{ id: string; severity: string }> = [
+  { id: 'flush-not-passed-down', severity: 'error' },
+  { id: 'fua-not-honored', severity: 'error' },
+  { id: 'write-through-not-durable', severity: 'error' },
+  { id: 'durable-order-inverted', severity: 'error' },
+  // info: durable below within the alignment uncertainty, or not followed below; warning: never durable below
+  // with the trace ending inside the uncertainty, or the device below is ambiguous
+  { id: 'cross-layer-undecided', severity: 'warning or info' },
+];
+
 export function registerCheck(program: Command, run: (fn: () => Promise<number>) => Promise<void>): void {
   const cmd = program
     .command('check')
     .description('check flush/FUA durability and write ordering per device; findings with evidence')
-    .argument('<input...>', 'trace files, per-CPU blktrace sets, or - for stdin; "layer=path" names a layer')
+    .argument('[input...]', 'trace files, per-CPU blktrace sets, or - for stdin; "layer=path" names a layer (or give them in --stack FILE)')
     .option('--json', 'print {"schemaVersion":2,"findings":[…],"incidents":[…],"devices":[…]} instead of tables')
     .option('--all', 'list every finding of every incident with all its evidence (default: each incident with its first and worst)')
     .option('--fail-on <severity>', 'exit 1 when a finding is at least this severe: error, warning or info', 'error')
@@ -51,15 +65,12 @@ export function registerCheck(program: Command, run: (fn: () => Promise<number>)
     });
   addStackOptions(cmd);
   addInputOptions(cmd);
+  addOptions(cmd, [NO_COLOR_OPTION]);
   cmd.addHelpText('after', `
 Rules:
 ${RULES.map((r) => `  ${r.id.padEnd(30)}${r.severity}`).join('\n')}
 Across layers (inputs named "layer=path", --stack or --map):
-  flush-not-passed-down         error
-  fua-not-honored               error
-  write-through-not-durable     error
-  durable-order-inverted        error
-  cross-layer-undecided         warning or info
+${CROSS_LAYER_RULES.map((r) => `  ${r.id.padEnd(30)}${r.severity}`).join('\n')}
 Without --cache, a device whose trace shows a flush or FUA flag is taken as
 write-back (the kernel strips them before Q when there is no write cache);
 with none, its cache is unknown and findings that depend on it are warnings.
@@ -78,9 +89,10 @@ stayed so.
 Examples:
   blkaudit check --cache loop1=writeback loop1.blkparse.txt
   blkparse -i sda | blkaudit check --fail-on warning -
-  blkaudit check --at 12.5 --cache 8,0=writeback sda.blkparse.txt
+  blkaudit check --at 12.5 --cache 7,1=writeback loop1.blkparse.txt
   blkaudit check guest=vm/vda.blkparse.txt qemu=vm/qemu-trace.log host=vm/loop1.blkparse.txt
   blkaudit check upper=loop2.blkparse.txt lower=loop1.blkparse.txt --map upper=upper.img.filefrag.txt
+  blkaudit check --stack stack.json
   blkaudit check --json guest=vda.blkparse.txt host=loop1.blkparse.txt | jq '.findings[] | .rule'
   blkaudit check --each fleet/ > checks.ndjson     # every capture under fleet/, one line each`);
   cmd.action((inputs: string[], opts: CheckCliOptions) => run(() => runCheck(inputs, opts)));
@@ -115,7 +127,7 @@ export interface CheckRun {
  */
 export async function checkAnalysis(inputs: string[], opts: CheckCliOptions, matchCache = true): Promise<CheckRun> {
   const { check, failOn } = checkOptionsFrom(opts);
-  const setup = await stackSetup(inputs, opts);
+  const setup = await stackSetup(inputs, opts, 'check');
   check.cache = setup.deviceCache;
   const report = await analyze(setup.inputs, {
     ...analyzeOptionsFrom(opts),

@@ -1,11 +1,35 @@
 /** `blkaudit events`: the normalized event stream as NDJSON or CSV. */
 import type { Command } from 'commander';
 import { analyze } from '../index.js';
+import { locate } from '../model/analysis.js';
 import { csvHeader, toCsv, toNdjson } from '../formats/events/codec.js';
 import { addInputOptions, analyzeOptionsFrom, EXIT, UsageError, type InputOptionValues } from './options.js';
 import { describeFsError } from '../io/open.js';
 import { Output } from './output.js';
 import { printSkipSummary } from './diagnostics.js';
+
+/**
+ * The columns as documented (README "blkaudit events" quotes this text; test/invocations.test.ts
+ * checks that it does, so the two cannot drift).
+ */
+export const EVENT_COLUMNS_DOC =
+  "source, loc (line, or byte offset for binary; a per-CPU set's events name their member file), " +
+  'time (s, source clock, exact decimal), device (maj,min), cpu, seq, pid, action (Q M F G S R D C P U UT I X B A m IO IS E), ' +
+  'rwbs, op, flags, sector (512 B), bytes, error (signed errno), comm, ' +
+  'aux (remap: old sector; split: new sector; unplug: depth; IO: latency ns), auxDev, text';
+
+function wrapWords(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const w of text.split(' ')) {
+    if (line && line.length + 1 + w.length > width) {
+      lines.push(line);
+      line = w;
+    } else line = line ? `${line} ${w}` : w;
+  }
+  if (line) lines.push(line);
+  return lines.join('\n');
+}
 
 interface EventsOptions extends InputOptionValues {
   ndjson?: boolean;
@@ -23,9 +47,7 @@ export function registerEvents(program: Command, run: (fn: () => Promise<number>
     .option('--parquet <file>', 'write a Parquet file instead (the same columns typed, plus layer and timeNs), in row groups of 65,536 events');
   addInputOptions(cmd);
   cmd.addHelpText('after', `
-Columns: source, loc (line or byte offset), time (s, source clock), device (maj,min), cpu, seq, pid,
-action (Q M F G S R D C P U UT I X B A m), rwbs, op, flags, sector (512 B), bytes, error (errno),
-comm, aux (remap: old sector, split: new sector, unplug: depth), auxDev, text.
+Columns: ${wrapWords(EVENT_COLUMNS_DOC, 70)}
 
 Examples:
   blkaudit events --csv sda.blkparse.txt > events.csv
@@ -43,7 +65,11 @@ export async function runEvents(inputs: string[], opts: EventsOptions): Promise<
   const report = await analyze(inputs, {
     ...analyzeOptionsFrom(opts),
     stages: [],
-    onEvent: csv ? (e, src) => out.write(toCsv(e, src.name)) : (e, src) => out.write(toNdjson(e, src.name)),
+    onEvent: (e, src) => {
+      // a per-CPU set's events name their own file and offset (model/analysis.ts `locate`)
+      const at = src.files ? locate(src, e.loc) : { source: src.name, loc: e.loc };
+      out.write(csv ? toCsv(e, at.source, at.loc) : toNdjson(e, at.source, at.loc));
+    },
     afterChunk: async () => {
       await out.drain();
       // the reader went away (`| head`): stop reading; main() ends quietly on EPIPE

@@ -5,55 +5,53 @@
  * clock-alignment uncertainty. Exit 0 when the request was found, 2 otherwise.
  */
 import type { Command } from 'commander';
+import type { EvidenceRef } from '../model/event.js';
 import { correlateFiles } from '../correlate/load.js';
 import { follow, type FollowResult, type FollowTime } from '../correlate/follow.js';
-import { correlateOptions, readStackFile, stackInputs } from '../correlate/stack.js';
-import { dirname } from 'node:path';
-import { EXIT, UsageError } from './options.js';
+import { correlateOptions, StackError } from '../correlate/stack.js';
+import { parseInputArg } from '../io/open.js';
+import { basename, dirname } from 'node:path';
+import { addInputOptions, addOptions, analyzeOptionsFrom, collect, EXIT, NO_COLOR_OPTION, UsageError, type InputOptionValues } from './options.js';
+import { addStackOptions, FOLLOW_STACK_OPTIONS, inputsWithStack } from './stack-options.js';
 import { Output, safeText } from './output.js';
 
-export interface FollowCliOptions {
+export interface FollowCliOptions extends InputOptionValues {
   sector?: string;
   layer?: string;
-  device?: string;
+  device?: string[];
   time?: string;
   json?: boolean;
   stack?: string;
   map?: string[];
   cache?: string[];
-  format?: string;
-}
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
 }
 
 export function registerFollow(program: Command, run: (fn: () => Promise<number>) => Promise<void>): void {
   const cmd = program
     .command('follow')
     .description('follow one request through every layer of a stack, in one clock')
-    .argument('[input...]', '"layer=path" inputs, top layer first')
+    .argument('[input...]', '"layer=path" inputs, top layer first (or give them in --stack FILE)')
     .requiredOption('--sector <S>', '512-byte sector at the starting layer')
     .option('--layer <name>', 'layer the sector and time refer to (default: the top one)')
-    .option('--device <D>', 'device at that layer (maj,min or a QEMU vdev pointer)')
+    .option('--device <D>', 'device at the starting layer (maj,min or a QEMU vdev pointer), or LAYER=DEV: the device to correlate at LAYER; repeatable', collect)
     .option('--time <T>', 'seconds in that layer\'s clock: the first request at or after T')
-    .option('--stack <file>', 'JSON stack description (layers, devices, maps, cache modes, inputs)')
-    .option('--map <LAYER=SPEC>', 'sector map from LAYER to the layer below: +N, -N, or a filefrag -v / CSV / JSON file; repeatable', collect)
-    .option('--cache <LAYER=MODE>', 'declared cache mode of a layer (writeback, writethrough, none, directsync, unsafe); repeatable', collect)
-    .option('--format <name>', 'read every input as this format')
     .option('--json', 'print the steps as JSON');
+  addStackOptions(cmd, FOLLOW_STACK_OPTIONS);
+  addInputOptions(cmd);
+  addOptions(cmd, [NO_COLOR_OPTION]);
   cmd.addHelpText('after', `
 Columns: LAYER, OP (R/W/F, F suffix = FUA, Z = write-zeroes), SECTOR + N (512-byte,
 in that layer's space), HOW (start/linked/matched/searched), ISSUE(s) COMPLETE(s)
 DURABLE(s) in the reference clock as "lo..hi" (one number when exact), LOCAL the
 line of the completion in the layer's own trace.
 
-Example:
-  blkaudit follow guest=vda.blkparse.txt qemu=qemu-trace.log host=loop1.blkparse.txt --sector 32788`);
+Examples:
+  blkaudit follow guest=vda.blkparse.txt qemu=qemu-trace.log host=loop1.blkparse.txt --sector 32788
+  blkaudit follow --stack stack.json --sector 32788 --layer guest`);
   cmd.action((inputs: string[], opts: FollowCliOptions) => run(() => runFollow(inputs, opts)));
 }
 
-export async function runFollow(inputs: string[], opts: FollowCliOptions, out: Output = new Output()): Promise<number> {
+export async function runFollow(args: string[], opts: FollowCliOptions, out: Output = new Output()): Promise<number> {
   const sector = Number(opts.sector);
   if (!Number.isInteger(sector) || sector < 0) throw new UsageError(`--sector expects a sector number, got ${JSON.stringify(opts.sector)}`);
   let time: number | undefined;
@@ -61,17 +59,41 @@ export async function runFollow(inputs: string[], opts: FollowCliOptions, out: O
     time = Number(opts.time);
     if (!Number.isFinite(time)) throw new UsageError(`--time expects seconds, got ${JSON.stringify(opts.time)}`);
   }
-  const stack = opts.stack ? await readStackFile(opts.stack) : undefined;
-  const all = [...(stack && opts.stack ? stackInputs(stack, opts.stack) : []), ...inputs];
-  if (all.length === 0) throw new UsageError('follow needs "layer=path" inputs (or --stack with inputs)');
-  const layerNames = all.map((a) => a.split('=')[0]!);
-  const copts = await correlateOptions({ stack, stackDir: opts.stack ? dirname(opts.stack) : '.', map: opts.map, cache: opts.cache }, layerNames);
-  const { env, result } = await correlateFiles(all, copts, opts.format);
-  const r = follow(env, result, { sector, layer: opts.layer, device: opts.device, time });
-  if (opts.json) out.write(JSON.stringify({ schemaVersion: 1, ...r }, null, 2) + '\n');
+  const { inputs: all, stack } = await inputsWithStack(args, opts.stack, 'follow');
+  // --device LAYER=DEV chooses a layer's device for the correlation; a bare DEV is the start layer's
+  const devices = opts.device ?? [];
+  const layerDevices = devices.filter((d) => /^[A-Za-z][\w.-]{0,31}=/.test(d));
+  const startDevice = devices.filter((d) => !layerDevices.includes(d));
+  if (startDevice.length > 1) throw new UsageError(`--device: one start device, got ${startDevice.join(', ')}`);
+  const layerNames = all.map((a) => parseInputArg(a).layer).filter((l) => l !== '');
+  let copts;
+  try {
+    copts = await correlateOptions({ stack, stackDir: opts.stack ? dirname(opts.stack) : '.', map: opts.map, cache: opts.cache, device: layerDevices }, layerNames);
+  } catch (err) {
+    if (err instanceof StackError) throw new UsageError(err.message);
+    throw err;
+  }
+  const { env, result } = await correlateFiles(all, copts, analyzeOptionsFrom(opts));
+  const r = follow(env, result, { sector, layer: opts.layer, device: startDevice[0], time });
+  if (opts.json) out.write(JSON.stringify({ schemaVersion: 1, ...r, steps: r.steps.map(withLocalFiles) }, null, 2) + '\n');
   else out.write(renderFollow(r));
   await out.end();
   return r.steps.length > 0 ? EXIT.clean : EXIT.usage;
+}
+
+/**
+ * In JSON, a binary layer's local positions are given as the evidence gives them: the byte offset in the file
+ * named by `localFile` (for a per-CPU set, its member file), not the analysis' internal location number.
+ */
+function withLocalFiles(s: FollowResult['steps'][number]): FollowResult['steps'][number] {
+  const fix = <T extends FollowTime>(t: T, ev: EvidenceRef | undefined): T =>
+    t.localLine !== null && ev?.locKind === 'offset' ? { ...t, localLine: ev.loc, localFile: ev.source } : t;
+  return {
+    ...s,
+    issue: fix(s.issue, s.evidence[0]),
+    complete: fix(s.complete, s.evidence[1]),
+    durable: fix(s.durable, s.durable.how === 'by a later flush' ? s.evidence[2] : s.evidence[1]),
+  };
 }
 
 function interval(t: FollowTime): string {
@@ -79,6 +101,17 @@ function interval(t: FollowTime): string {
   if (lo === null && hi === null) return t.localLine !== null ? '?' : '-';
   if (lo !== null && hi !== null && Math.abs(hi - lo) < 5e-7) return lo.toFixed(6);
   return `${lo === null ? '?' : lo.toFixed(6)}..${hi === null ? '?' : hi.toFixed(6)}`;
+}
+
+/**
+ * Where the completion is in the layer's own trace: "line 38" for text; for binary input the file and byte
+ * offset from the completion's evidence (a per-CPU set's member file: `loop1.blktrace.1@1648`).
+ */
+function localOf(s: FollowResult['steps'][number]): string {
+  if (s.complete.localLine === null) return '';
+  const c = s.evidence[1];
+  if (c && c.locKind === 'offset') return safeText(`${basename(c.source)}@${c.loc}`);
+  return `line ${s.complete.localLine}`;
 }
 
 export function renderFollow(r: FollowResult): string {
@@ -92,7 +125,7 @@ export function renderFollow(r: FollowResult): string {
   const rows = r.steps.map((s) => [
     safeText(s.level), s.op, `${s.sector} + ${s.sectors}`, s.how, interval(s.issue), interval(s.complete),
     s.durable.local === null && s.durable.ref[0] === null ? s.durable.how : interval(s.durable),
-    s.complete.localLine !== null ? `line ${s.complete.localLine}` : '',
+    localOf(s),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   lines.push(head.map((h, i) => h.padEnd(w[i]!)).join('  ').trimEnd());

@@ -14,7 +14,7 @@ import { renderHtml } from '../report/html.js';
 import { createProgress, totalBytes } from '../report/progress.js';
 import { reportSchema } from '../report/schema.js';
 import { addStackOptions, stackSetup, type StackCliOptions } from './stack-options.js';
-import { addInputOptions, analyzeOptionsFrom, EXIT, UsageError, type InputOptionValues } from './options.js';
+import { addInputOptions, addOptions, analyzeOptionsFrom, EXIT, NO_COLOR_OPTION, UsageError, type InputOptionValues } from './options.js';
 import { Output, safeText } from './output.js';
 import { printSkipSummary } from './diagnostics.js';
 
@@ -23,7 +23,6 @@ interface ReportOptions extends InputOptionValues, StackCliOptions {
   json?: string;
   charts?: boolean;
   all?: boolean;
-  color?: boolean;
   failOn?: string;
   schema?: boolean;
 }
@@ -39,11 +38,11 @@ export function registerReport(program: Command, run: (fn: () => Promise<number>
     .option('--json <file>', 'also write the report as one JSON document ("-" = stdout instead of the terminal report)')
     .option('--all', 'list every finding of every incident with all its evidence (default: each incident with its first and worst)')
     .option('--charts', 'add terminal charts per device: Q2C latency, requests in flight, bytes not yet durable with flushes marked, flush latency')
-    .option('--no-color', 'no ANSI colours (also off when stdout is not a terminal or NO_COLOR is set)')
     .option('--fail-on <severity>', 'exit 1 when a finding of this severity or worse exists: error, warning, info, never', 'never')
     .option('--schema', 'print the JSON Schema of --json output and exit');
   addStackOptions(cmd);
   addInputOptions(cmd);
+  addOptions(cmd, [NO_COLOR_OPTION]);
   cmd.addHelpText('after', `
 Terminal report: the verdict line; INCIDENTS (findings sharing rule, layer, device and cause), most
 severe first, each one sentence with the evidence of its first and worst members (--all: every
@@ -56,6 +55,7 @@ Charts: one column per interval (or the maximum over several).
 Examples:
   blkaudit report host/loop1.blkparse.txt
   blkaudit report --charts --html report.html guest=vm/guest/vda.blkparse.txt qemu=vm/qemu-trace.log host=vm/host/loop1.blkparse.txt
+  blkaudit report --stack stack.json
   blkaudit report --json - trace.txt | jq '.findings[] | {rule, severity, message}'
   blkaudit report --schema > report.schema.json`);
   cmd.action((inputs: string[], opts: ReportOptions) => run(() => runReport(inputs, opts)));
@@ -82,11 +82,10 @@ export async function runReport(inputs: string[], opts: ReportOptions): Promise<
     await out.end();
     return EXIT.clean;
   }
-  if (inputs.length === 0) throw new UsageError('report: no input given (a trace file, "-" for stdin, or layer=path)');
   const failOn = (opts.failOn ?? 'never') as (typeof FAIL_ON)[number];
   if (!FAIL_ON.includes(failOn)) throw new UsageError(`--fail-on must be one of ${FAIL_ON.join(', ')}, got ${JSON.stringify(opts.failOn)}`);
   // --cache LAYER=MODE goes to the correlation, DEV=MODE to the checker
-  const setup = await stackSetup(inputs, opts);
+  const setup = await stackSetup(inputs, opts, 'report');
   const cache = setup.deviceCache;
   const correlate = setup.correlate;
   const base = analyzeOptionsFrom(opts);

@@ -9,12 +9,11 @@ import type { Command } from 'commander';
 import { correlateFiles } from '../correlate/load.js';
 import { describeStack, renderStack } from '../correlate/describe.js';
 import { addStackOptions, stackSetup, type StackCliOptions } from './stack-options.js';
-import { EXIT, UsageError } from './options.js';
+import { addInputOptions, addOptions, analyzeOptionsFrom, EXIT, NO_COLOR_OPTION, UsageError, type InputOptionValues } from './options.js';
 import { Output, safeText } from './output.js';
 
-export interface StackCommandOptions extends StackCliOptions {
+export interface StackCommandOptions extends StackCliOptions, InputOptionValues {
   json?: boolean;
-  format?: string;
 }
 
 export function registerStack(program: Command, run: (fn: () => Promise<number>) => Promise<void>): void {
@@ -22,24 +21,25 @@ export function registerStack(program: Command, run: (fn: () => Promise<number>)
     .command('stack')
     .description('show the stack as understood: layers, devices, links and how each was established, clock alignment')
     .argument('[input...]', '"layer=path" inputs, top layer first (a layer may hold several devices and files)')
-    .option('--json', 'print the description as JSON')
-    .option('--format <name>', 'read every input as this format');
+    .option('--json', 'print the description as JSON');
   addStackOptions(cmd);
+  addInputOptions(cmd);
+  addOptions(cmd, [NO_COLOR_OPTION]);
   cmd.addHelpText('after', `
 A link's map is how a device's sectors were followed to the device below:
 remap (the trace's own A events), linked (QEMU's request → job links),
 given (--map, checked against the data), inferred (identity or an offset that
 explains the writes), none (nothing fits: sector-level verdicts undecided).
 
-Example:
+Examples:
   blkaudit stack dm=dm-0.blkparse.txt md=md0.blkparse.txt virtio=vda.blkparse.txt virtio=vdb.blkparse.txt qemu=qemu-trace.log host=loop1.blkparse.txt host=loop2.blkparse.txt`);
   cmd.action((inputs: string[], opts: StackCommandOptions) => run(() => runStack(inputs, opts)));
 }
 
 export async function runStack(inputs: string[], opts: StackCommandOptions, out: Output = new Output()): Promise<number> {
-  const setup = await stackSetup(inputs, opts);
+  const setup = await stackSetup(inputs, opts, 'stack');
   if (setup.inputs.length === 0) throw new UsageError('stack needs "layer=path" inputs (or --stack with inputs)');
-  const { result } = await correlateFiles(setup.inputs, setup.correlate ?? {}, opts.format);
+  const { result } = await correlateFiles(setup.inputs, setup.correlate ?? {}, analyzeOptionsFrom(opts));
   const d = describeStack(result);
   if (opts.json) out.write(JSON.stringify({ schemaVersion: 1, ...d }, null, 2) + '\n');
   else out.write(renderStack(d).split('\n').map(safeText).join('\n'));

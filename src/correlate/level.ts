@@ -3,7 +3,7 @@
  * write cache is known. A QEMU layer gives two levels (its front and its host
  * jobs); a block layer one. `evidence` turns a row into the report's EvidenceRef.
  */
-import type { AnalysisEnv } from '../model/analysis.js';
+import { locate, type AnalysisEnv } from '../model/analysis.js';
 import type { EvidenceRef } from '../model/event.js';
 import { OpFlag, OpKind, type OpTable } from './ops.js';
 import { timeMark } from '../model/time-mark.js';
@@ -45,10 +45,11 @@ export function opEvidence(env: AnalysisEnv, lv: Level, row: number, stage: 'I' 
   const t = lv.table;
   const src = env.sources[t.src[row]!];
   const time = stage === 'I' ? t.tI[row]! : t.tC[row]!;
+  const at = locate(src, stage === 'I' ? t.locI[row]! : t.locC[row]!);
   const ref: EvidenceRef = {
-    source: src?.name ?? `#${t.src[row]}`,
+    source: src ? at.source : `#${t.src[row]}`,
     locKind: src?.locKind ?? 'line',
-    loc: stage === 'I' ? t.locI[row]! : t.locC[row]!,
+    loc: at.loc,
     time: t.orderOnly || !Number.isFinite(time) ? -1 : time / 1e9 + (src?.clock.baseSeconds ?? 0),
     // an untimed source's table time is the event's position in it (qemu-ops.ts): the report places it by order
     ...(t.orderOnly && Number.isFinite(time) ? { order: { n: time, of: 0 } } : {}),

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { AnalysisEnv } from '../model/analysis.js';
-import { analyze } from '../index.js';
+import { analyze, type AnalyzeOptions } from '../index.js';
 import { InputError, parseInputArg } from '../io/open.js';
 import type { CorrelateOptions, CorrelationResult } from './correlator.js';
 import { parseMapSpec, type SectorMap } from './mapping.js';
@@ -20,7 +20,13 @@ export interface LoadedCorrelation {
  * analyze() with only the correlation stage: the same opening, per-CPU sets,
  * gzip, detection and parser cores as every other command.
  */
-export async function correlateFiles(inputs: string[], opts: CorrelateOptions = {}, format?: string): Promise<LoadedCorrelation> {
+export async function correlateFiles(
+  inputs: string[],
+  opts: CorrelateOptions = {},
+  read: string | Omit<AnalyzeOptions, 'stages' | 'stageOptions' | 'onStageResult'> = {},
+): Promise<LoadedCorrelation> {
+  // a string is a --format name (the older signature); an object carries every input option
+  const base = typeof read === 'string' ? { format: read } : read;
   let n = 0;
   const named = inputs.map((arg) => {
     const spec = parseInputArg(arg);
@@ -28,7 +34,7 @@ export async function correlateFiles(inputs: string[], opts: CorrelateOptions = 
   });
   let loaded: LoadedCorrelation | undefined;
   await analyze(named, {
-    ...(format ? { format } : {}),
+    ...base,
     stages: ['correlate'],
     stageOptions: { correlate: opts },
     onStageResult: (stage, result, env) => {

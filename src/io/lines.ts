@@ -1,5 +1,6 @@
 /**
- * Line framing over raw bytes (split2's job, without a string per line):
+ * Line framing over raw bytes (split2's job, without a string per line, with exact
+ * line numbers past an overlong line; README "Libraries" has the measurement):
  * `push(chunk)` calls `onLine(buf, start, end, lineNo)` for every complete
  * line, where buf[start..end) excludes the "\n" and a trailing "\r". The
  * buffer passed may be reused after the callback returns: copy what you keep.

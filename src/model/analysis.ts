@@ -21,6 +21,32 @@ export interface SourceInfo {
   clock: ClockDomain;
   /** Facts this format cannot show (e.g. "no flush information in CSV traces"). */
   limitations: string[];
+  /**
+   * The files of a per-CPU blktrace set, in reading order: an event's `loc`
+   * is then `index × FILE_LOC_STRIDE + byte offset in that file` (see `locate`).
+   */
+  files?: string[];
+}
+
+/**
+ * A per-CPU set's events carry their file in `loc` (set-reader.ts): two
+ * records at offset 1648 of loop1.blktrace.0 and .1 are different events,
+ * and a location must say which file. 2^40 bytes per file, and at most
+ * MAX_SET_FILES files (above that, offsets are left as they are and evidence
+ * names the set), keep loc an exact integer in a double (< 2^53).
+ */
+export const FILE_LOC_STRIDE = 2 ** 40;
+export const MAX_SET_FILES = 8191;
+
+/** Where an event is: the file (a set's member, or the input) and the line or byte offset in it. */
+export function locate(src: SourceInfo | undefined, loc: number): { source: string; loc: number } {
+  const files = src?.files;
+  if (files && files.length > 0 && files.length <= MAX_SET_FILES && loc >= 0) {
+    const i = Math.floor(loc / FILE_LOC_STRIDE);
+    const file = files[i];
+    if (file !== undefined) return { source: file, loc: loc - i * FILE_LOC_STRIDE };
+  }
+  return { source: src?.name ?? '', loc };
 }
 
 /** Per-analysis environment handed to every tracker and check (factories, not singletons). */
@@ -42,10 +68,11 @@ export interface EventAnalyzer<R> extends EventSink {
 /** Evidence record for an event, resolved against the source table. */
 export function evidenceOf(env: AnalysisEnv, e: BlockEvent, note?: string): EvidenceRef {
   const src = env.sources[e.source];
+  const at = locate(src, e.loc);
   const ref: EvidenceRef = {
-    source: src?.name ?? `#${e.source}`,
+    source: src ? at.source : `#${e.source}`,
     locKind: src?.locKind ?? 'line',
-    loc: e.loc,
+    loc: at.loc,
     time: e.time / 1e9,
     device: formatDev(e.dev),
     action: ACT_LETTERS[e.act] ?? String(e.act),

@@ -26,6 +26,12 @@ export interface BlkparseSummary {
   /** `Skips: N forward` (lost events), summed when several lines appear. */
   skips: number;
   throughput?: string;
+  /**
+   * Files named by blkparse's `Input file loop1.blktrace.0 added` notes
+   * (blkparse.c `setup_file`, written to stderr: in the stream when it was
+   * captured with 2>&1). Their names say which device the text is of.
+   */
+  inputFiles?: string[];
 }
 
 /** Labels as printed → JSON contract keys. */
@@ -58,6 +64,7 @@ const BLOCK_HEADER = /^\s*(CPU\d+|Total)\s+\(([^)]*)\):\s*$/;
 const PAIR = /([A-Za-z][A-Za-z .]*?):\s*(\d[\d,']*?)?(?:,\s*(\d[\d,']*?)\s*([KMGTP]?)i?B)?(?=\s|$)/g;
 const EVENTS = /^\s*Events\s+\(([^)]*)\):\s*([\d,']+)\s+entries(?:,\s*([\d,']+)\s+skips)?/;
 const SKIPS = /Skips:\s*([\d,']+)\s+forward/;
+const INPUT_FILE = /^\s*Input file (.+) added\s*$/;
 
 /** Does this line belong to the summary trailer (so it is not counted as garbage)? */
 export function isSummaryLine(line: string): boolean {
@@ -89,11 +96,17 @@ export class SummaryCollector {
   private current: SummaryBlock | undefined;
 
   get seen(): boolean {
-    return this.summary.blocks.length > 0 || Object.keys(this.summary.events).length > 0;
+    return this.summary.blocks.length > 0 || Object.keys(this.summary.events).length > 0 || (this.summary.inputFiles?.length ?? 0) > 0;
   }
 
   /** Feed one summary line (isSummaryLine was true). */
   line(text: string): void {
+    const input = INPUT_FILE.exec(text);
+    if (input) {
+      const files = (this.summary.inputFiles ??= []);
+      if (files.length < 4096 && !files.includes(input[1]!)) files.push(input[1]!);
+      return;
+    }
     const header = BLOCK_HEADER.exec(text);
     if (header) {
       this.current = { scope: header[1]!, device: header[2]!.trim(), counters: {} };

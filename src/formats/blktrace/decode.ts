@@ -55,6 +55,8 @@ export class RecordDecoder {
     private readonly name: string,
     /** CPU number from the file name, or -1. */
     private readonly fileCpu = -1,
+    /** Added to every event's byte offset: which file of a per-CPU set it is in (model/analysis.ts `locate`). */
+    private readonly locBase = 0,
   ) {
     this.ev.source = session.ctx.sourceIndex;
   }
@@ -109,7 +111,7 @@ export class RecordDecoder {
     const bytes = v.getUint32(p + L.bytes, le);
     const ps = p + L.sector;
     const ev = this.ev;
-    ev.loc = loc;
+    ev.loc = this.locBase + loc;
     ev.time = time;
     ev.dev = device;
     ev.cpu = cpu;
@@ -240,7 +242,7 @@ export class RecordDecoder {
         let e = pduEnd;
         while (e > pdu && (b[e - 1] === 0 || b[e - 1] === 10)) e--;
         const ev = this.ev;
-        ev.loc = loc;
+        ev.loc = this.locBase + loc;
         ev.time = time;
         ev.dev = device;
         ev.cpu = cpu;

@@ -49,8 +49,9 @@ export class RecordReader {
     readonly name: string,
     private readonly framing: Framing = 'blktrace',
     fileCpu = -1,
+    locBase = 0,
   ) {
-    this.decoder = new RecordDecoder(session, name, fileCpu);
+    this.decoder = new RecordDecoder(session, name, fileCpu, locBase);
   }
 
   get ev() {

@@ -5,8 +5,10 @@
  * Each file is streamed in chunks: memory holds one chunk per file and one
  * decoded event per file, whatever the trace length.
  *
- * Event `loc` is the byte offset of the record in its own file; the file of
- * an event is the one of its device and CPU (attached as `blktrace-files`).
+ * Event `loc` is the byte offset of the record in its own file plus the
+ * file's index times FILE_LOC_STRIDE, so that evidence can name the file
+ * (`loop1.blktrace.1 record 1648`, model/analysis.ts `locate`); the files
+ * are attached as `blktrace-files`.
  */
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
@@ -15,6 +17,8 @@ import { MergeList, type MergeStream } from '../../sort/merge-list.js';
 import { RecordReader } from './reader.js';
 import { Reason } from './decode.js';
 import { BlktraceSession } from './session.js';
+import { formatDev } from '../../model/device.js';
+import { FILE_LOC_STRIDE, MAX_SET_FILES } from '../../model/analysis.js';
 
 export interface BlktraceSetOptions {
   /** Bytes read per file per step (default 64 KiB). */
@@ -32,6 +36,8 @@ export interface BlktraceFileInfo {
   cpu: number;
   bytes: number;
   events: number;
+  /** Devices ("maj,min") whose events this file held: its name names them (src/io/device-names.ts). */
+  devices: string[];
 }
 
 interface Cursor extends MergeStream {
@@ -39,6 +45,9 @@ interface Cursor extends MergeStream {
   iter: AsyncIterator<Buffer>;
   eof: boolean;
   info: BlktraceFileInfo;
+  /** Devices seen in this file (kept as numbers while reading, formatted at the end). */
+  devs: Set<number>;
+  lastDev: number;
 }
 
 const CPU_SUFFIX = /\.blktrace\.(\d+)$/;
@@ -84,17 +93,21 @@ export async function readBlktraceSet(files: string[], ctx: ParseContext, option
 
   // Set up in the order given (blkparse: devices as named, CPUs 0..N), priming each.
   const cursors: Cursor[] = [];
-  for (const path of files) {
+  const encode = files.length <= MAX_SET_FILES;
+  for (const [i, path] of files.entries()) {
     const m = CPU_SUFFIX.exec(basename(path));
     const cpu = m ? Number(m[1]) : -1;
-    const info: BlktraceFileInfo = { path, cpu, bytes: 0, events: 0 };
+    const info: BlktraceFileInfo = { path, cpu, bytes: 0, events: 0, devices: [] };
     infos.push(info);
     const c: Cursor = {
-      reader: new RecordReader(session, path, 'blktrace', cpu),
+      // an event's loc says which file it is in (i × FILE_LOC_STRIDE + offset): evidence names the file
+      reader: new RecordReader(session, path, 'blktrace', cpu, encode ? i * FILE_LOC_STRIDE : 0),
       iter: open(path, chunkSize)[Symbol.asyncIterator](),
       eof: false,
       info,
       nextTime: 0,
+      devs: new Set(),
+      lastDev: -1,
     };
     cursors.push(c);
     if (await fill(c)) list.insert(c);
@@ -114,11 +127,13 @@ export async function readBlktraceSet(files: string[], ctx: ParseContext, option
       last = ev.time;
     }
     c.info.events++;
+    if (ev.dev !== c.lastDev) c.devs.add((c.lastDev = ev.dev));
     sink.event(ev);
     let more = c.reader.next();
     if (more) c.nextTime = ev.time;
     else more = await fill(c);
     list.advanced(!more);
   }
+  for (const c of cursors) c.info.devices = [...c.devs].sort((a, b) => a - b).map(formatDev);
   ctx.attach('blktrace-files', infos);
 }

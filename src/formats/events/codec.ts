@@ -51,16 +51,16 @@ export function nsToDecimal(ns: number): string {
 }
 
 /** Values in column order. */
-export function eventValues(e: BlockEvent, sourceName: string): Array<string | number> {
+export function eventValues(e: BlockEvent, sourceName: string, loc: number = e.loc): Array<string | number> {
   return [
-    sourceName, e.loc, nsToDecimal(e.time), formatDev(e.dev), e.cpu, e.seq, e.pid,
+    sourceName, loc, nsToDecimal(e.time), formatDev(e.dev), e.cpu, e.seq, e.pid,
     ACT_LETTERS[e.act] ?? String(e.act), formatRwbs(e.op, e.flags), OP_NAMES[e.op] ?? 'none', flagNames(e.flags),
     e.sector, e.bytes, e.error, e.comm, e.aux, e.auxDev === -1 ? '' : formatDev(e.auxDev), e.text,
   ];
 }
 
-export function toNdjson(e: BlockEvent, sourceName: string): string {
-  const v = eventValues(e, sourceName);
+export function toNdjson(e: BlockEvent, sourceName: string, loc: number = e.loc): string {
+  const v = eventValues(e, sourceName, loc);
   let s = '{';
   for (let i = 0; i < EVENT_COLUMNS.length; i++) {
     const col = EVENT_COLUMNS[i]!;
@@ -95,6 +95,6 @@ export function csvHeader(): string {
   return EVENT_COLUMNS.join(',') + '\n';
 }
 
-export function toCsv(e: BlockEvent, sourceName: string): string {
-  return eventValues(e, sourceName).map(csvField).join(',') + '\n';
+export function toCsv(e: BlockEvent, sourceName: string, loc: number = e.loc): string {
+  return eventValues(e, sourceName, loc).map(csvField).join(',') + '\n';
 }
