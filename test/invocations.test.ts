@@ -57,6 +57,8 @@ const SUBSTITUTIONS: Record<string, Record<string, string>> = {
     'traces/sda.blktrace.1': `${F.nobarrierSet}.1`,
     'loop1.blktrace.0': `${F.nobarrierSet}.0`,
     'loop1.blktrace.1': `${F.nobarrierSet}.1`,
+    // a fleet of one capture for check --each
+    'fleet/host1/ext4-nobarrier/loop1.blkparse.txt': F.nobarrier,
   },
   vm: {
     'vda.blkparse.txt': `${F.vm}/vda.blkparse.txt`,
