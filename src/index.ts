@@ -16,6 +16,7 @@ import { chooseFormat, InputError, openByteStream, parseInputArg, peekStream, ty
 import { pumpFormat, readSetInWorker, useSetWorker } from './io/worker-pump.js';
 import type { ParseContext, ParseOptions } from './formats/types.js';
 import type { QemuSink } from './qemu/event.js';
+import type { AppSink } from './app/call.js';
 import { STAGES } from './stages.js';
 import { resolveBlktraceSet } from './io/blktrace-files.js';
 import { readBlktraceSet } from './formats/blktrace/set-reader.js';
@@ -219,6 +220,18 @@ async function readInput(
         events++;
         if (e.time >= 0 && e.time < tMin) tMin = e.time;
         for (let i = 0; i < qemuSinks.length; i++) qemuSinks[i]!.qemu!(e);
+      },
+    };
+  }
+  // Application sync calls (strace, sync-call CSV, syscall tracepoints beside block events) go to the
+  // stages that read them (src/app); a format producing only calls counts them as its events.
+  const appSinks = layer.sinks.map((s) => s.analyzer as Partial<AppSink>).filter((s) => typeof s.call === 'function');
+  if (appSinks.length > 0) {
+    const countCalls = format.produces === 'app';
+    ctx.appSink = {
+      call(c) {
+        if (countCalls) events++;
+        for (let i = 0; i < appSinks.length; i++) appSinks[i]!.call!(c);
       },
     };
   }

@@ -10,6 +10,7 @@ import { seriesStage } from './series/stage.js';
 import { statsStage } from './stats/stage.js';
 import { checkStage } from './check/stage.js';
 import { correlateStage } from './correlate/stage.js';
+import { appStage } from './app/stage.js';
 
 export interface Stage {
   name: string;
@@ -25,4 +26,5 @@ export interface Stage {
   finishAll?(report: Report, env: AnalysisEnv): unknown;
 }
 
-export const STAGES: Stage[] = [seriesStage, statsStage, checkStage, correlateStage];
+/** app runs after correlate: it attaches application calls to the cross-layer findings. */
+export const STAGES: Stage[] = [seriesStage, statsStage, checkStage, correlateStage, appStage];

@@ -20,12 +20,14 @@ import { addStackOptions, stackSetup, type StackCliOptions } from './stack-optio
 import { addInputOptions, analyzeOptionsFrom, EXIT, UsageError, type InputOptionValues } from './options.js';
 import { Output, safeText } from './output.js';
 import { printSkipSummary } from './diagnostics.js';
+import { parseMount, type AppOptions } from '../app/stage.js';
 
 export interface CheckCliOptions extends InputOptionValues, StackCliOptions {
   json?: boolean;
   all?: boolean;
   failOn?: string;
   at?: string;
+  mount?: string[];
 }
 
 const SEVERITY_RANK: Record<string, number> = { error: 0, warning: 1, info: 2 };
@@ -38,7 +40,8 @@ export function registerCheck(program: Command, run: (fn: () => Promise<number>)
     .option('--json', 'print {"schemaVersion":2,"findings":[…],"incidents":[…],"devices":[…]} instead of tables')
     .option('--all', 'list every finding of every incident with all its evidence (default: each incident with its first and worst)')
     .option('--fail-on <severity>', 'exit 1 when a finding is at least this severe: error, warning or info', 'error')
-    .option('--at <seconds>', 'list the writes a power cut at this trace time would lose (acknowledged, not yet durable)');
+    .option('--at <seconds>', 'list the writes a power cut at this trace time would lose (acknowledged, not yet durable)')
+    .option('--mount <PATH=DEV>', 'the traced device holding the files below PATH (application layer: strace, sync-call CSV, syscall tracepoints); repeatable', (v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
   addStackOptions(cmd);
   addInputOptions(cmd);
   cmd.addHelpText('after', `
@@ -50,6 +53,8 @@ Across layers (inputs named "layer=path", --stack or --map):
   write-through-not-durable     error
   durable-order-inverted        error
   cross-layer-undecided         warning or info
+Application layer (strace -f -ttt -T -y, sync-call CSV, syscall tracepoints):
+  sync-call-not-durable         error
 Without --cache, a device whose trace shows a flush or FUA flag is taken as
 write-back (the kernel strips them before Q when there is no write cache);
 with none, its cache is unknown and findings that depend on it are warnings.
@@ -71,6 +76,8 @@ Examples:
   blkaudit check --at 12.5 --cache 8,0=writeback sda.blkparse.txt
   blkaudit check guest=vm/vda.blkparse.txt qemu=vm/qemu-trace.log host=vm/loop1.blkparse.txt
   blkaudit check upper=loop2.blkparse.txt lower=loop1.blkparse.txt --map upper=upper.img.filefrag.txt
+  blkaudit check app=strace.txt disk=loop1.blkparse.txt --mount /var/lib/postgresql=loop1
+  blkaudit check block-events.txt                # syscall + block tracepoints in one stream
   blkaudit check --json guest=vda.blkparse.txt host=loop1.blkparse.txt | jq '.findings[] | .rule'`);
   cmd.action((inputs: string[], opts: CheckCliOptions) => run(() => runCheck(inputs, opts)));
 }
@@ -92,10 +99,11 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
   const { check, failOn } = checkOptionsFrom(opts);
   const setup = await stackSetup(inputs, opts);
   check.cache = setup.deviceCache;
+  const app = appOptionsFrom(opts);
   const report = await analyze(setup.inputs, {
     ...analyzeOptionsFrom(opts),
-    stages: setup.correlate ? ['check', 'correlate'] : ['check'],
-    stageOptions: setup.correlate ? { check, correlate: setup.correlate } : { check },
+    stages: setup.correlate ? ['check', 'correlate', 'app'] : ['check', 'app'],
+    stageOptions: setup.correlate ? { check, correlate: setup.correlate, app } : { check, app },
   });
   const { devices, at } = checkOf(report);
   const unmatched = (check.cache ?? []).filter((d) => !devices.some((x) => x.cacheDeclared === d.device));
@@ -113,6 +121,11 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
       doc['correlation'] = { statements: report.correlation.statements, limitations: report.correlation.limitations, levels: report.correlation.levels };
       doc['alignment'] = report.alignment;
     }
+    const appSection = (report as unknown as { app?: unknown[] }).app;
+    if (appSection) {
+      doc['app'] = appSection;
+      doc['alignment'] = report.alignment;
+    }
     doc['skipped'] = report.skipped;
     doc['limitations'] = limitationsOf(report);
     out.write(JSON.stringify(doc, null, 2) + '\n');
@@ -122,6 +135,15 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
   await out.end();
   printSkipSummary(report);
   return findings.some((f) => (SEVERITY_RANK[f.severity] ?? 9) <= failOn) ? EXIT.findings : EXIT.clean;
+}
+
+/** --mount PATH=DEV values → the app stage's options; throws UsageError. */
+export function appOptionsFrom(opts: { mount?: string[] }): AppOptions {
+  try {
+    return { mounts: (opts.mount ?? []).map(parseMount) };
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 /** Facts each input's format cannot carry (e.g. CSV traces have no flush information). */

@@ -1,0 +1,124 @@
+/**
+ * The verdict on one sync call against the devices of the layer below.
+ *
+ * Promise (call.ts): when the call returns, the data it covers is durable.
+ * Its writes are the write bios its own thread queued inside its window (the
+ * kernel waited for them before returning); they are durable at return when
+ *   - the device is write-through (no volatile cache: nothing to flush), or
+ *   - every one of them carried FUA (durable at completion), or
+ *   - a flush completed successfully inside the window after the first of
+ *     them was queued (an ext4/xfs fsync ends with its journal commit's
+ *     PREFLUSH or blkdev_issue_flush: fs/ext4/fsync.c ext4_sync_file,
+ *     fs/jbd2/commit.c; generic_write_sync does the same for O_DSYNC writes).
+ * Violated (proof): own writes were queued and acknowledged in the window, none
+ * with FUA, and no flush completed on that device between the first of them and
+ * the return — on a device whose cache is volatile.
+ *
+ * Not judged: a call that queued no write of its own (a directory fsync, or a
+ * file fsync with nothing dirty: ext4 forces a commit only when a transaction
+ * is running, and a previous flush already covered the data), sync_file_range
+ * (a hint), failed calls (no promise). Undecided: the device cannot be tied to
+ * the call (own writes on several devices, no --mount), the clocks are not
+ * aligned, (a flush up to RETURN_SLACK_NS after the aligned return, but before the thread queued its next write, still counts: the benefit of the doubt).
+ */
+import type { SyncCall } from './call.js';
+import { promises } from './call.js';
+import type { AppAlignment } from './align.js';
+import type { DeviceTimeline } from './timeline.js';
+
+/**
+ * How far past the aligned return a flush still counts: strace timestamps the
+ * stops as it handles them and CLOCK_REALTIME slews against CLOCK_MONOTONIC,
+ * so the aligned window is right to a few µs, not exactly; a flush completing
+ * up to this much later (but before the thread queued its next write) may still
+ * have been before the real return, and is given the benefit of the doubt.
+ */
+export const RETURN_SLACK_NS = 1e6;
+
+export type Verdict =
+  | { kind: 'honored'; dev: number; how: 'flush' | 'fua' | 'write-through'; flush: number; first: number; last: number }
+  | { kind: 'violated'; dev: number; first: number; last: number; writes: number; bytes: number; acked: number }
+  | { kind: 'undecided'; reason: string; dev?: number }
+  | { kind: 'no-io' }
+  | { kind: 'no-promise'; why: 'hint' | 'failed' };
+
+export interface JudgeContext {
+  alignment: AppAlignment;
+  /** Devices of the layer below, by dev id. */
+  devices: Map<number, DeviceTimeline>;
+  /** --mount: the device a path lives on (undefined = no mount matched). */
+  mountDev(path: string): number | undefined;
+  writeThrough(dev: number): boolean;
+}
+
+export function judge(c: SyncCall, j: JudgeContext): Verdict {
+  if (!promises(c)) return { kind: 'no-promise', why: c.op === 'sync_file_range' ? 'hint' : 'failed' };
+  const a = j.alignment;
+  if (a.method === 'none') return { kind: 'undecided', reason: `clocks not aligned (${a.note})` };
+  const half = a.widthNs / 2;
+  // own writes: anywhere the window can be within the alignment uncertainty
+  const inFrom = c.begin + a.offsetNs - half;
+  const inTo = c.end + a.offsetNs + half;
+  // the return happened by inTo, give or take the clock noise (RETURN_SLACK_NS), and surely
+  // before the thread queued anything else (its next own write); same-stream clocks are exact
+  const slack = a.method === 'same-stream' ? 0 : RETURN_SLACK_NS;
+  const mounted = c.path ? j.mountDev(c.path) : undefined;
+  const own: Array<[DeviceTimeline, number, number]> = [];
+  for (const t of j.devices.values()) {
+    if (mounted !== undefined && t.dev !== mounted) continue;
+    const [i, k] = t.queuedIn(inFrom, inTo);
+    let first = -1;
+    let last = -1;
+    for (let x = i; x < k; x++) {
+      if (t.qPid.at(x) !== c.pid) continue;
+      if (first < 0) first = x;
+      last = x;
+    }
+    if (first >= 0) own.push([t, first, last]);
+  }
+  if (own.length === 0) return { kind: 'no-io' };
+  if (own.length > 1) {
+    return { kind: 'undecided', reason: 'its thread queued writes on several devices in the window and no --mount says which holds the file' };
+  }
+  const [t, first, last] = own[0]!;
+  if (j.writeThrough(t.dev)) return { kind: 'honored', dev: t.dev, how: 'write-through', flush: -1, first, last };
+  let writes = 0;
+  let bytes = 0;
+  let allFua = true;
+  for (let x = first; x <= last; x++) {
+    if (t.qPid.at(x) !== c.pid) continue;
+    writes++;
+    bytes += t.qBytes.at(x);
+    if (!t.qFua.at(x)) allFua = false;
+  }
+  if (allFua) return { kind: 'honored', dev: t.dev, how: 'fua', flush: -1, first, last };
+  let outTo = inTo + slack;
+  if (slack > 0) {
+    const [n] = t.queuedIn(inTo + 0.5, Infinity);
+    for (let x = n; x < t.qTime.n && t.qTime.at(x) < outTo; x++) {
+      if (t.qPid.at(x) === c.pid) {
+        outTo = t.qTime.at(x);
+        break;
+      }
+    }
+  }
+  const f = t.flushIn(t.qTime.at(first), outTo);
+  if (f >= 0) return { kind: 'honored', dev: t.dev, how: 'flush', flush: f, first, last };
+  // acknowledged: write completions on the device between the first own queue and the return
+  const ci = lowerBoundC(t, t.qTime.at(first));
+  let acked = 0;
+  for (let x = ci; x < t.cTime.n && t.cTime.at(x) <= outTo; x++) acked++;
+  if (acked === 0) return { kind: 'undecided', reason: 'no write completed on the device inside the window', dev: t.dev };
+  return { kind: 'violated', dev: t.dev, first, last, writes, bytes, acked };
+}
+
+function lowerBoundC(t: DeviceTimeline, v: number): number {
+  let lo = 0;
+  let hi = t.cTime.n;
+  while (lo < hi) {
+    const m = (lo + hi) >>> 1;
+    if (t.cTime.at(m) < v) lo = m + 1;
+    else hi = m;
+  }
+  return lo;
+}

@@ -1,0 +1,151 @@
+/**
+ * One application layer against the device layer below it: align the clocks,
+ * judge every call, put the alignment, the incidents and a summary into the
+ * report. Returns what the stack seam (affected.ts) needs.
+ */
+import type { AnalysisEnv } from '../model/analysis.js';
+import type { Report } from '../model/report.js';
+import { formatDev, parseDevNumbers } from '../model/device.js';
+import type { DeviceCheckSummary } from '../check/types.js';
+import { namesOf } from '../check/cache.js';
+import type { SyncCall } from './call.js';
+import { alignByCausality, type AppAlignment, type QueuesByPid } from './align.js';
+import { judge, type Verdict } from './judge.js';
+import { Grow } from './timeline.js';
+import { reportIncidents, type CacheView } from './incidents.js';
+import type { AppOptions, LayerData } from './stage.js';
+
+export interface AppLayerResult {
+  layer: string;
+  below?: LayerData;
+  alignment: AppAlignment;
+  verdicts: Array<[SyncCall, Verdict]>;
+  /** Seconds added to a below-layer stored ns to get its clock's value. */
+  belowBase: number;
+}
+
+export interface AppSection {
+  layer: string;
+  below: string;
+  calls: number;
+  honored: number;
+  violated: number;
+  undecided: number;
+  noIo: number;
+  hints: number;
+  failed: number;
+  /** Verdicts per operation: {"fdatasync": {"honored": 20, "no-io": 3}, …}. */
+  byOp: Record<string, Record<string, number>>;
+  statements: string[];
+}
+
+/** Tolerance per window: strace prints µs and timestamps its stops late by a few µs; CLOCK_REALTIME slews. */
+const RESOLUTION_NS = 20000;
+
+export function analyzeAppLayer(report: Report, env: AnalysisEnv, d: LayerData, below: LayerData | undefined, opts: AppOptions): AppLayerResult {
+  const layerName = d.name;
+  const section: AppSection = {
+    layer: layerName, below: below?.name ?? '', calls: d.calls.length + d.dropped, honored: 0, violated: 0, undecided: 0, noIo: 0, hints: 0, failed: 0, byOp: {}, statements: [],
+  };
+  ((report as unknown as { app?: AppSection[] }).app ??= []).push(section);
+  if (d.dropped > 0) env.diag.add('app: sync calls beyond the per-layer limit (not judged)', 'data-loss');
+  const none: AppAlignment = { method: 'none', offsetNs: 0, widthNs: Infinity, supporting: 0, candidates: 0, note: 'no block trace below' };
+  if (!below) {
+    report.findings.push({
+      rule: 'sync-call-not-durable', severity: 'warning', layer: layerName, device: '', time: -1,
+      message: `${d.calls.length} sync call(s) of layer ${layerName} cannot be checked: no block trace of the layer below was read after them (give the application layer first: app=strace.txt disk=loop1.blkparse.txt).`,
+      evidence: [], details: { undecided: d.calls.length },
+    });
+    section.undecided = d.calls.length;
+    return { layer: layerName, alignment: none, verdicts: [], belowBase: 0 };
+  }
+  const belowSources = new Set<number>();
+  for (const t of below.devices.values()) for (const s of t.sources) belowSources.add(s);
+  const sameStream = below === d || d.calls.every((c) => belowSources.has(c.source));
+  let alignment: AppAlignment;
+  if (sameStream) {
+    alignment = { method: 'same-stream', offsetNs: 0, widthNs: 0, supporting: 0, candidates: 0, note: 'syscall tracepoints in the block trace: one clock' };
+  } else {
+    const byPid: QueuesByPid = new Map();
+    const all: Array<[number, number]> = [];
+    for (const t of below.devices.values()) for (let i = 0; i < t.qTime.n; i++) all.push([t.qPid.at(i), t.qTime.at(i)]);
+    all.sort((a, b) => a[1] - b[1]);
+    for (const [pid, t] of all) {
+      let g = byPid.get(pid);
+      if (!g) byPid.set(pid, (g = new Grow(64)));
+      g.push(t);
+    }
+    alignment = alignByCausality(d.calls, byPid, RESOLUTION_NS);
+  }
+  const appBase = env.sources[d.calls[0]!.source]?.clock.baseSeconds ?? 0;
+  const anyBelowSrc = [...belowSources][0];
+  const belowBase = anyBelowSrc !== undefined ? env.sources[anyBelowSrc]?.clock.baseSeconds ?? 0 : 0;
+  if (!sameStream) {
+    const a: Record<string, unknown> = {
+      upper: layerName, lower: below.name, method: alignment.method, supportingPairs: alignment.supporting, candidatePairs: alignment.candidates, note: alignment.note,
+    };
+    if (alignment.method === 'causality') {
+      a['offsetSeconds'] = alignment.offsetNs / 1e9 + belowBase - appBase;
+      a['widthSeconds'] = alignment.widthNs / 1e9;
+    }
+    report.alignment.push(a);
+  }
+  const cache = cacheView(report, env, below, opts);
+  const verdicts: Array<[SyncCall, Verdict]> = [];
+  for (const c of d.calls) {
+    const v = judge(c, { alignment, devices: below.devices, mountDev: cache.mountDev, writeThrough: (dev) => cache.of(dev).writeThrough });
+    verdicts.push([c, v]);
+    const k = v.kind === 'no-promise' ? v.why : v.kind;
+    const per = (section.byOp[c.op] ??= {});
+    per[k] = (per[k] ?? 0) + 1;
+    if (v.kind === 'honored') section.honored++;
+    else if (v.kind === 'violated') section.violated++;
+    else if (v.kind === 'undecided') section.undecided++;
+    else if (v.kind === 'no-io') section.noIo++;
+    else if (v.why === 'hint') section.hints++;
+    else section.failed++;
+  }
+  section.statements.push(
+    `${section.calls} sync call(s) at ${layerName} against ${below.name}: ${section.honored} durable at return, ${section.violated} not, ` +
+      `${section.undecided} undecided, ${section.noIo} with no write of their own (nothing to flush or already covered), ` +
+      `${section.hints} sync_file_range hint(s), ${section.failed} failed`,
+  );
+  reportIncidents(report, env, { layer: layerName, below, verdicts, alignment, appBase, belowBase, cache });
+  return { layer: layerName, below, alignment, verdicts, belowBase };
+}
+
+function cacheView(report: Report, env: AnalysisEnv, below: LayerData, opts: AppOptions): CacheView {
+  const reportLayer = below.name === 'layer' ? '' : below.name;
+  const srcDevs = new Map<number, number>();
+  for (const t of below.devices.values()) for (const s of t.sources) srcDevs.set(s, (srcDevs.get(s) ?? 0) + 1);
+  const names = new Map<number, string[]>();
+  for (const t of below.devices.values()) names.set(t.dev, namesOf(env, t.dev, t.sources, (s) => srcDevs.get(s) ?? 0));
+  const layerMode = report.layers.find((l) => l.name === reportLayer)?.cacheMode;
+  const mounts = (opts.mounts ?? []).map((m) => {
+    const n = parseDevNumbers(m.dev);
+    const want = m.dev.startsWith('/dev/') ? m.dev.slice(5) : m.dev;
+    let dev: number | undefined;
+    for (const t of below.devices.values()) if (n === t.dev || (n === undefined && names.get(t.dev)!.includes(want))) dev = t.dev;
+    if (dev === undefined) env.diag.add(`app: --mount ${m.path}=${m.dev} names no device of layer ${below.name}`, 'error');
+    return { path: m.path, dev };
+  }).sort((a, b) => b.path.length - a.path.length);
+  return {
+    label(dev) {
+      const n = names.get(dev)?.[0];
+      return n ? `${n} (${formatDev(dev)})` : formatDev(dev);
+    },
+    mountDev(path) {
+      for (const m of mounts) if (m.dev !== undefined && (path === m.path || path.startsWith(m.path === '/' ? '/' : m.path + '/'))) return m.dev;
+      return undefined;
+    },
+    of(dev) {
+      const chk = report.devices.find((x) => x.layer === reportLayer && x.device === formatDev(dev))?.['check'] as DeviceCheckSummary | undefined;
+      if (chk?.cache === 'writethrough') return { volatile: false, writeThrough: true, how: `${chk.cacheSource} write-through` };
+      if (layerMode?.mode === 'writethrough') return { volatile: false, writeThrough: true, how: `layer ${below.name} is write-through (${layerMode.how ?? layerMode.source})` };
+      if (chk?.cache === 'writeback') return { volatile: true, writeThrough: false, how: chk.cacheSource === 'declared' ? 'declared write-back' : 'write-back, inferred from its flush/FUA requests' };
+      // drivers/block/loop.c loop_update_limits(): BLK_FEAT_WRITE_CACHE whenever the backing file has ->fsync and the device is writable
+      if (dev >>> 20 === 7) return { volatile: true, writeThrough: false, how: 'a loop device: the loop driver advertises a volatile write cache (drivers/block/loop.c)' };
+      return { volatile: undefined, writeThrough: false, how: 'cache unknown (no --cache, no flush or FUA in its trace)' };
+    },
+  };
+}
