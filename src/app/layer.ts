@@ -7,7 +7,7 @@ import type { AnalysisEnv } from '../model/analysis.js';
 import type { Report } from '../model/report.js';
 import { formatDev, parseDevNumbers } from '../model/device.js';
 import type { DeviceCheckSummary } from '../check/types.js';
-import { namesOf } from '../check/cache.js';
+import { looksLikeDiskName, namesOf } from '../check/cache.js';
 import type { SyncCall } from './call.js';
 import { alignByCausality, type AppAlignment, type QueuesByPid } from './align.js';
 import { judge, type Verdict } from './judge.js';
@@ -131,7 +131,7 @@ function cacheView(report: Report, env: AnalysisEnv, below: LayerData, opts: App
   }).sort((a, b) => b.path.length - a.path.length);
   return {
     label(dev) {
-      const n = names.get(dev)?.[0];
+      const n = names.get(dev)?.find(looksLikeDiskName);
       return n ? `${n} (${formatDev(dev)})` : formatDev(dev);
     },
     mountDev(path) {
