@@ -1,0 +1,148 @@
+/**
+ * Rule sync-call-not-durable on real PostgreSQL captures (fixtures/app, verdicts
+ * from the lab's syncmark markers, see each ORIGIN.md), the stack seam, and the
+ * cases that are not violations (judge() on small synthetic devices).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { runCli } from './helpers/cli.js';
+import { judge, type JudgeContext } from '../src/app/judge.js';
+import { DeviceTimeline } from '../src/app/timeline.js';
+import type { SyncCall } from '../src/app/call.js';
+import { emptyEvent, Act } from '../src/model/event.js';
+import { Flag, Op } from '../src/model/rwbs.js';
+
+const fx = (p: string) => fileURLToPath(new URL(`../../fixtures/app/${p}`, import.meta.url));
+
+interface Doc {
+  findings: Array<{ rule: string; severity: string; layer: string; device: string; message: string; details?: Record<string, unknown> }>;
+  app: Array<{ byOp: Record<string, Record<string, number>>; violated: number; honored: number }>;
+  alignment: Array<{ method: string; supportingPairs: number; widthSeconds?: number }>;
+}
+
+async function check(args: string[]): Promise<{ code: number; doc: Doc }> {
+  const r = await runCli(['check', '--json', ...args]);
+  return { code: r.code ?? -1, doc: JSON.parse(r.stdout) as Doc };
+}
+const appErrors = (d: Doc) => d.findings.filter((f) => f.rule === 'sync-call-not-durable' && f.severity === 'error');
+
+for (const [name, op] of [['pg-ext4', 'fdatasync'], ['pg-wal-sync-open-datasync', 'dsync-write'], ['pg-wal-sync-open-datasync-direct', 'dsync-write']] as const) {
+  test(`${name}: barriers on — every WAL ${op} durable at return, no error`, async () => {
+    const { code, doc } = await check([`app=${fx(`${name}/strace.txt`)}`, `disk=${fx(`${name}/loop0.blkparse.txt`)}`]);
+    assert.equal(code, 0);
+    assert.equal(appErrors(doc).length, 0);
+    assert.equal(doc.findings.filter((f) => f.severity !== 'info').length, 0);
+    assert.deepEqual(doc.app[0]!.byOp[op], { honored: 22 });
+    assert.equal(doc.alignment[0]!.method, 'causality');
+    assert.ok(doc.alignment[0]!.supportingPairs >= 30);
+  });
+}
+
+test('pg-ext4-nobarrier: the WAL fdatasyncs are app-layer errors, grouped per process and file group', async () => {
+  const { code, doc } = await check([`app=${fx('pg-ext4-nobarrier/strace.txt')}`, `disk=${fx('pg-ext4-nobarrier/loop0.blkparse.txt')}`]);
+  assert.equal(code, 1);
+  assert.deepEqual(doc.app[0]!.byOp['fdatasync'], { violated: 22 });
+  const wal = appErrors(doc).filter((f) => f.details?.['op'] === 'fdatasync' && f.details?.['fileGroup'] === 'pg_wal');
+  assert.equal(wal.reduce((n, f) => n + (f.details!['calls'] as number), 0), 22);
+  // one incident per process: two backends (10 each) and the checkpointer (2)
+  assert.deepEqual(wal.map((f) => f.details!['calls']).sort(), [10, 10, 2]);
+  assert.match(wal[0]!.message, /^postgres pid \d+: \d+ fdatasync call\(s\) on pg_wal returned without a flush reaching loop0 \(7,0\)/);
+  assert.ok(wal.every((f) => f.layer === 'app' && f.device === '7,0'));
+});
+
+test('syscall tracepoints in the block stream give the same verdicts (no alignment needed)', async () => {
+  const clean = await check([fx('pg-ext4/block-events.txt.gz')]);
+  assert.equal(clean.code, 0);
+  assert.deepEqual(clean.doc.app[0]!.byOp['fdatasync'], { honored: 22 });
+  const broken = await check([fx('pg-ext4-nobarrier/block-events.txt.gz')]);
+  assert.equal(broken.code, 1);
+  assert.deepEqual(broken.doc.app[0]!.byOp['fdatasync'], { violated: 22 });
+  assert.equal(appErrors(broken.doc).filter((f) => f.details?.['op'] === 'fdatasync').reduce((n, f) => n + (f.details!['calls'] as number), 0), 22);
+});
+
+test('loop on loop, lower barrier=0: errors at the lower layer name the app calls, none at the app layer', async () => {
+  const d = 'pg-lol-bottom-nobarrier';
+  const { code, doc } = await check([`app=${fx(`${d}/strace.txt`)}`, `disk=${fx(`${d}/loop1.blkparse.txt`)}`, `lower=${fx(`${d}/loop0.blkparse.txt`)}`]);
+  assert.equal(code, 1);
+  assert.equal(appErrors(doc).length, 0);
+  assert.deepEqual(doc.app[0]!.byOp['fdatasync'], { honored: 17, 'no-io': 5 });
+  const lower = doc.findings.filter((f) => f.rule === 'flush-not-passed-down' && f.details?.['affectedAppCalls']);
+  assert.ok(lower.length > 0);
+  assert.ok(lower.every((f) => f.severity === 'error' && f.layer === 'disk' && /application sync call/.test(f.message)));
+  // same from the tracepoint stream of the upper device (loop1 = 7,1) over the lower blkparse
+  const tp = await check([`app=${fx(`${d}/block-events.txt.gz`)}`, `lower=${fx(`${d}/loop0.blkparse.txt`)}`, '--device', 'app=7,1']);
+  assert.equal(appErrors(tp.doc).length, 0);
+  assert.deepEqual(tp.doc.app[0]!.byOp['fdatasync'], { honored: 22 });
+  assert.ok(tp.doc.findings.some((f) => f.rule === 'flush-not-passed-down' && (f.details?.['affectedAppCalls'] as number) > 0));
+});
+
+test('--mount must be PATH=DEV (exit 2)', async () => {
+  const r = await runCli(['check', '--mount', 'nodev', fx('pg-ext4/strace.txt')]);
+  assert.equal(r.code, 2);
+});
+
+// ---- judge() on synthetic devices: the cases that are not violations, and undecided ones
+
+const DEV1 = (7 << 20) | 1;
+const DEV2 = (7 << 20) | 2;
+
+function dev(dev: number, evs: Array<[number, number, string, number, number]>): DeviceTimeline {
+  // [time µs, pid, kind, sector, bytes]: kind W=write Q, WF=FUA write Q, C=write C, D/F = flush D/C
+  const t = new DeviceTimeline(dev);
+  const e = emptyEvent();
+  for (const [us, pid, kind, sector, bytes] of evs) {
+    Object.assign(e, { time: us * 1000, pid, dev, sector, bytes, flags: 0, comm: 'postgres', error: 0 });
+    if (kind === 'W' || kind === 'WF') Object.assign(e, { act: Act.Queue, op: Op.Write, flags: kind === 'WF' ? Flag.FUA : 0 });
+    else if (kind === 'C') Object.assign(e, { act: Act.Complete, op: Op.Write });
+    else Object.assign(e, { act: kind === 'D' ? Act.Issue : Act.Complete, op: Op.Flush, bytes: 0, flags: Flag.PREFLUSH });
+    t.event(e, new Map());
+  }
+  return t;
+}
+
+function call(pid: number, beginUs: number, endUs: number, path = '/pg/pg_wal/1', op: SyncCall['op'] = 'fdatasync'): SyncCall {
+  return { source: 0, loc: 1, locEnd: 1, pid, comm: '', op, syscall: op, fd: 3, path, begin: beginUs * 1000, end: endUs * 1000, ret: 0, direct: false, bytes: -1, how: '' };
+}
+
+function ctx(devs: DeviceTimeline[], o: Partial<JudgeContext> = {}): JudgeContext {
+  return {
+    alignment: { method: 'same-stream', offsetNs: 0, widthNs: 0, supporting: 0, candidates: 0, note: '' },
+    devices: new Map(devs.map((d) => [d.dev, d])), mountDev: () => undefined, writeThrough: () => false, ...o,
+  };
+}
+
+test('judge: own write, no flush before return → violated; a flush inside the window → honored', () => {
+  const broken = dev(DEV1, [[10, 5, 'W', 8, 4096], [20, 0, 'C', 8, 4096]]);
+  assert.equal(judge(call(5, 0, 100), ctx([broken])).kind, 'violated');
+  const kept = dev(DEV1, [[10, 5, 'W', 8, 4096], [20, 0, 'C', 8, 4096], [30, 0, 'D', 0, 0], [60, 0, 'F', 0, 0]]);
+  assert.deepEqual(judge(call(5, 0, 100), ctx([kept])).kind, 'honored');
+  // the flush completes after the return: not durable at return
+  const late = dev(DEV1, [[10, 5, 'W', 8, 4096], [20, 0, 'C', 8, 4096], [90, 0, 'D', 0, 0], [150, 0, 'F', 0, 0]]);
+  assert.equal(judge(call(5, 0, 100), ctx([late])).kind, 'violated');
+});
+
+test('judge: not violations — directory fsync / nothing dirty (no I/O), data covered by an earlier flush, FUA, write-through', () => {
+  const other = dev(DEV1, [[10, 9, 'W', 8, 4096], [20, 0, 'C', 8, 4096]]); // another process wrote, nobody flushed
+  assert.equal(judge(call(5, 0, 100, '/pg/pg_wal', 'fsync'), ctx([other])).kind, 'no-io');
+  // the data went out and was flushed before the call: the call itself issues no write
+  const covered = dev(DEV1, [[1, 5, 'W', 8, 4096], [2, 0, 'C', 8, 4096], [3, 0, 'D', 0, 0], [4, 0, 'F', 0, 0]]);
+  assert.equal(judge(call(5, 10, 100), ctx([covered])).kind, 'no-io');
+  const fua = dev(DEV1, [[10, 5, 'WF', 8, 4096], [20, 0, 'C', 8, 4096]]);
+  assert.deepEqual(judge(call(5, 0, 100, '/pg/pg_wal/1', 'dsync-write'), ctx([fua])), { kind: 'honored', dev: DEV1, how: 'fua', flush: -1, first: 0, last: 0 });
+  const wt = dev(DEV1, [[10, 5, 'W', 8, 4096], [20, 0, 'C', 8, 4096]]);
+  assert.equal((judge(call(5, 0, 100), ctx([wt], { writeThrough: () => true })) as { how: string }).how, 'write-through');
+  assert.deepEqual(judge({ ...call(5, 0, 100, '/a', 'sync_file_range') }, ctx([wt])), { kind: 'no-promise', why: 'hint' });
+  assert.deepEqual(judge({ ...call(5, 0, 100), ret: -5 }, ctx([wt])), { kind: 'no-promise', why: 'failed' });
+});
+
+test('judge: own writes on several devices without --mount → undecided; --mount picks the device', () => {
+  const a = dev(DEV1, [[10, 5, 'W', 8, 4096], [20, 0, 'C', 8, 4096]]);
+  const b = dev(DEV2, [[11, 5, 'W', 8, 4096], [21, 0, 'C', 8, 4096], [30, 0, 'D', 0, 0], [40, 0, 'F', 0, 0]]);
+  const u = judge(call(5, 0, 100), ctx([a, b]));
+  assert.equal(u.kind, 'undecided');
+  assert.match((u as { reason: string }).reason, /several devices.*--mount/);
+  assert.equal(judge(call(5, 0, 100), ctx([a, b], { mountDev: () => DEV2 })).kind, 'honored');
+  assert.equal(judge(call(5, 0, 100), ctx([a, b], { mountDev: () => DEV1 })).kind, 'violated');
+  assert.equal(judge(call(5, 0, 100), ctx([a], { alignment: { method: 'none', offsetNs: 0, widthNs: Infinity, supporting: 0, candidates: 0, note: 'x' } })).kind, 'undecided');
+});
