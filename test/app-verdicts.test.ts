@@ -146,3 +146,12 @@ test('judge: own writes on several devices without --mount → undecided; --moun
   assert.equal(judge(call(5, 0, 100), ctx([a, b], { mountDev: () => DEV1 })).kind, 'violated');
   assert.equal(judge(call(5, 0, 100), ctx([a], { alignment: { method: 'none', offsetNs: 0, widthNs: Infinity, supporting: 0, candidates: 0, note: 'x' } })).kind, 'undecided');
 });
+
+test('report --json with an application layer validates against the committed schema', async () => {
+  const { reportSchema, validate } = await import('../src/report/schema.js');
+  const r = await runCli(['report', '--json', '-', `app=${fx('pg-ext4-nobarrier/strace.txt')}`, `disk=${fx('pg-ext4-nobarrier/loop0.blkparse.txt')}`]);
+  assert.equal(r.code, 0);
+  const doc = JSON.parse(r.stdout) as Record<string, unknown> & { app: Array<{ violated: number }> };
+  assert.deepEqual(validate(reportSchema(), doc), []);
+  assert.equal(doc.app[0]!.violated, 37);
+});

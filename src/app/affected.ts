@@ -47,7 +47,7 @@ export function attachAffected(report: Report, r: AppLayerResult): void {
     f.message += ` It carried ${calls.length} application sync call(s) of layer ${r.layer}, whose promise is therefore broken: e.g. ${e.comm || 'pid'} ${e.pid} ${opText(e.op)} on ${e.fileGroup} (line ${e.line}).`;
   }
   if (hit.size > 0) {
-    const sec = ((report as unknown as { app?: Array<{ layer: string; statements: string[] }> }).app ?? []).find((s) => s.layer === r.layer);
+    const sec = (report.app ?? []).find((s) => s.layer === r.layer);
     sec?.statements.push(`${hit.size} sync call(s) at ${r.layer} returned on flushes of ${below.name} that the layer below never made durable`);
   }
 }

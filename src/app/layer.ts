@@ -4,7 +4,7 @@
  * report. Returns what the stack seam (affected.ts) needs.
  */
 import type { AnalysisEnv } from '../model/analysis.js';
-import type { Report } from '../model/report.js';
+import type { AppSection, Report } from '../model/report.js';
 import { formatDev, parseDevNumbers } from '../model/device.js';
 import type { DeviceCheckSummary } from '../check/types.js';
 import { looksLikeDiskName, namesOf } from '../check/cache.js';
@@ -24,20 +24,7 @@ export interface AppLayerResult {
   belowBase: number;
 }
 
-export interface AppSection {
-  layer: string;
-  below: string;
-  calls: number;
-  honored: number;
-  violated: number;
-  undecided: number;
-  noIo: number;
-  hints: number;
-  failed: number;
-  /** Verdicts per operation: {"fdatasync": {"honored": 20, "no-io": 3}, …}. */
-  byOp: Record<string, Record<string, number>>;
-  statements: string[];
-}
+export type { AppSection } from '../model/report.js';
 
 /** Tolerance per window: strace prints µs and timestamps its stops late by a few µs; CLOCK_REALTIME slews. */
 const RESOLUTION_NS = 20000;
@@ -47,7 +34,7 @@ export function analyzeAppLayer(report: Report, env: AnalysisEnv, d: LayerData, 
   const section: AppSection = {
     layer: layerName, below: below?.name ?? '', calls: d.calls.length + d.dropped, honored: 0, violated: 0, undecided: 0, noIo: 0, hints: 0, failed: 0, byOp: {}, statements: [],
   };
-  ((report as unknown as { app?: AppSection[] }).app ??= []).push(section);
+  (report.app ??= []).push(section);
   if (d.dropped > 0) env.diag.add('app: sync calls beyond the per-layer limit (not judged)', 'data-loss');
   const none: AppAlignment = { method: 'none', offsetNs: 0, widthNs: Infinity, supporting: 0, candidates: 0, note: 'no block trace below' };
   if (!below) {

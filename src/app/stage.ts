@@ -18,7 +18,7 @@ import type { Report } from '../model/report.js';
 import type { Stage } from '../stages.js';
 import type { AppSink, SyncCall } from './call.js';
 import { DeviceTimeline } from './timeline.js';
-import { analyzeAppLayer } from './layer.js';
+import { analyzeAppLayer, type AppLayerResult } from './layer.js';
 import { attachAffected } from './affected.js';
 
 export interface MountDecl {
@@ -96,9 +96,11 @@ export const appStage: Stage = {
     };
   },
   contribute(): void {},
-  finishAll(report: Report, env: AnalysisEnv): undefined {
+  /** Returns every application layer's result (alignment and per-call verdicts) for AnalyzeOptions.onStageResult. */
+  finishAll(report: Report, env: AnalysisEnv): AppLayerResult[] | undefined {
     const s = states.get(env);
     if (!s) return undefined;
+    const results: AppLayerResult[] = [];
     const opts = (env.options['app'] as AppOptions | undefined) ?? {};
     for (let i = 0; i < s.order.length; i++) {
       const d = s.layers.get(s.order[i]!)!;
@@ -109,7 +111,8 @@ export const appStage: Stage = {
       else for (let k = i + 1; k < s.order.length && !below; k++) if (s.layers.get(s.order[k]!)!.devices.size > 0) below = s.layers.get(s.order[k]!);
       const result = analyzeAppLayer(report, env, d, below, opts);
       attachAffected(report, result);
+      results.push(result);
     }
-    return undefined;
+    return results.length > 0 ? results : undefined;
   },
 };

@@ -121,7 +121,7 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
       doc['correlation'] = { statements: report.correlation.statements, limitations: report.correlation.limitations, levels: report.correlation.levels };
       doc['alignment'] = report.alignment;
     }
-    const appSection = (report as unknown as { app?: unknown[] }).app;
+    const appSection = report.app;
     if (appSection) {
       doc['app'] = appSection;
       doc['alignment'] = report.alignment;

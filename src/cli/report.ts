@@ -14,6 +14,7 @@ import { renderHtml } from '../report/html.js';
 import { createProgress, totalBytes } from '../report/progress.js';
 import { reportSchema } from '../report/schema.js';
 import { addStackOptions, stackSetup, type StackCliOptions } from './stack-options.js';
+import { appOptionsFrom } from './check.js';
 import { addInputOptions, analyzeOptionsFrom, EXIT, UsageError, type InputOptionValues } from './options.js';
 import { Output, safeText } from './output.js';
 import { printSkipSummary } from './diagnostics.js';
@@ -26,6 +27,7 @@ interface ReportOptions extends InputOptionValues, StackCliOptions {
   color?: boolean;
   failOn?: string;
   schema?: boolean;
+  mount?: string[];
 }
 
 const FAIL_ON = ['error', 'warning', 'info', 'never'] as const;
@@ -41,7 +43,8 @@ export function registerReport(program: Command, run: (fn: () => Promise<number>
     .option('--charts', 'add terminal charts per device: Q2C latency, requests in flight, bytes not yet durable with flushes marked, flush latency')
     .option('--no-color', 'no ANSI colours (also off when stdout is not a terminal or NO_COLOR is set)')
     .option('--fail-on <severity>', 'exit 1 when a finding of this severity or worse exists: error, warning, info, never', 'never')
-    .option('--schema', 'print the JSON Schema of --json output and exit');
+    .option('--schema', 'print the JSON Schema of --json output and exit')
+    .option('--mount <PATH=DEV>', 'the traced device holding the files below PATH (application layer: strace, sync-call CSV, syscall tracepoints); repeatable', (v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
   addStackOptions(cmd);
   addInputOptions(cmd);
   cmd.addHelpText('after', `
@@ -93,7 +96,7 @@ export async function runReport(inputs: string[], opts: ReportOptions): Promise<
   const progress = createProgress(process.stderr, totalBytes(setup.inputs.map((i) => parseInputArg(i).path)));
   const report = await analyzeForReport(setup.inputs, {
     ...base,
-    stageOptions: { ...(base.stageOptions ?? {}), check: { cache }, ...(correlate ? { correlate } : {}) },
+    stageOptions: { ...(base.stageOptions ?? {}), check: { cache }, app: appOptionsFrom(opts), ...(correlate ? { correlate } : {}) },
     ...(progress.active ? { afterChunk: (n: number, src: string) => progress.chunk(n, src), onEvent: () => progress.event() } : {}),
   });
   progress.done();
