@@ -155,3 +155,19 @@ test('syscall tracepoints in trace-cmd report and perf script spelling', () => {
     [10622, 'fdatasync', 25, -5, 320000100000, 320000500000],
   ]);
 });
+
+test('app readers never throw on damaged input, and chunking never changes the calls', () => {
+  const seeds = [readFileSync(fx('pg-wal-sync-open-datasync/strace.txt')).subarray(0, 60000), Buffer.from(STRACE)];
+  let x = 12345;
+  const r = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (const seed of seeds) {
+    for (let i = 0; i < 30; i++) {
+      const b = Buffer.from(seed);
+      for (let k = 0; k < 20; k++) b[Math.floor(r() * b.length)] = [10, 40, 41, 60, 62, 34, 44, 32, Math.floor(r() * 256)][Math.floor(r() * 9)]!;
+      for (const f of [straceFormat, syncCsvFormat, tracepointFormat]) {
+        const whole = read(f, b).calls;
+        assert.deepEqual(read(f, b, 1 + Math.floor(r() * 97)).calls, whole, f.name);
+      }
+    }
+  }
+});

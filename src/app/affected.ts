@@ -23,7 +23,7 @@ export function attachAffected(report: Report, r: AppLayerResult): void {
   const below = r.below;
   if (!below || r.alignment.method === 'none') return;
   const layer = below.name === 'layer' ? '' : below.name;
-  const half = r.alignment.widthNs / 2;
+  const half = r.alignment.widthNs / 2 + r.alignment.toleranceNs;
   const honored = r.verdicts.filter(([, v]) => v.kind === 'honored');
   if (honored.length === 0) return;
   const hit = new Set<number>();

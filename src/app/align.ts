@@ -25,6 +25,8 @@ export interface AppAlignment {
   /** block ns = app ns + offsetNs (stored clocks, before baseSeconds). */
   offsetNs: number;
   widthNs: number;
+  /** Noise allowed per window on top of the width (the tolerance each window was matched with). */
+  toleranceNs: number;
   supporting: number;
   candidates: number;
   note: string;
@@ -40,7 +42,7 @@ export type QueuesByPid = Map<number, Grow>;
 
 export function alignByCausality(calls: SyncCall[], byPid: QueuesByPid, resolutionNs: number): AppAlignment {
   const usable = calls.filter((c) => c.pid >= 0 && byPid.has(c.pid) && c.end >= c.begin);
-  const none = (note: string, candidates = 0): AppAlignment => ({ method: 'none', offsetNs: 0, widthNs: Infinity, supporting: 0, candidates, note });
+  const none = (note: string, candidates = 0): AppAlignment => ({ method: 'none', offsetNs: 0, widthNs: Infinity, toleranceNs: 0, supporting: 0, candidates, note });
   if (usable.length === 0) return none('no sync call of a thread that queued writes below');
   // 1. candidates from the busiest thread's first windows
   const perPid = new Map<number, SyncCall[]>();
@@ -100,6 +102,7 @@ export function alignByCausality(calls: SyncCall[], byPid: QueuesByPid, resoluti
     method: 'causality',
     offsetNs: (l + h) / 2,
     widthNs: h - l,
+    toleranceNs: resolutionNs,
     supporting: support,
     candidates: cands.length,
     note: `${support} of ${lo.length} sync windows holding writes their own thread queued below allow one offset (±${resolutionNs / 1e3} µs tolerance each); offset = midpoint of the interval they all allow`,

@@ -55,8 +55,8 @@ export function judge(c: SyncCall, j: JudgeContext): Verdict {
   if (!promises(c)) return { kind: 'no-promise', why: c.op === 'sync_file_range' ? 'hint' : 'failed' };
   const a = j.alignment;
   if (a.method === 'none') return { kind: 'undecided', reason: `clocks not aligned (${a.note})` };
-  const half = a.widthNs / 2;
-  // own writes: anywhere the window can be within the alignment uncertainty
+  // own writes: anywhere the window can be within the alignment uncertainty and the per-window noise
+  const half = a.widthNs / 2 + a.toleranceNs;
   const inFrom = c.begin + a.offsetNs - half;
   const inTo = c.end + a.offsetNs + half;
   // the return happened by inTo, give or take the clock noise (RETURN_SLACK_NS), and surely

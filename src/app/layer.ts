@@ -36,7 +36,7 @@ export function analyzeAppLayer(report: Report, env: AnalysisEnv, d: LayerData, 
   };
   (report.app ??= []).push(section);
   if (d.dropped > 0) env.diag.add('app: sync calls beyond the per-layer limit (not judged)', 'data-loss');
-  const none: AppAlignment = { method: 'none', offsetNs: 0, widthNs: Infinity, supporting: 0, candidates: 0, note: 'no block trace below' };
+  const none: AppAlignment = { method: 'none', offsetNs: 0, widthNs: Infinity, toleranceNs: 0, supporting: 0, candidates: 0, note: 'no block trace below' };
   if (!below) {
     report.findings.push({
       rule: 'sync-call-not-durable', severity: 'warning', layer: layerName, device: '', time: -1,
@@ -51,7 +51,7 @@ export function analyzeAppLayer(report: Report, env: AnalysisEnv, d: LayerData, 
   const sameStream = below === d || d.calls.every((c) => belowSources.has(c.source));
   let alignment: AppAlignment;
   if (sameStream) {
-    alignment = { method: 'same-stream', offsetNs: 0, widthNs: 0, supporting: 0, candidates: 0, note: 'syscall tracepoints in the block trace: one clock' };
+    alignment = { method: 'same-stream', offsetNs: 0, widthNs: 0, toleranceNs: 0, supporting: 0, candidates: 0, note: 'syscall tracepoints in the block trace: one clock' };
   } else {
     const byPid: QueuesByPid = new Map();
     const all: Array<[number, number]> = [];
