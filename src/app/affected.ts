@@ -14,7 +14,7 @@ import type { Report } from '../model/report.js';
 import { formatDev } from '../model/device.js';
 import { opText } from './call.js';
 import { fileGroup } from './incidents.js';
-import type { AppLayerResult } from './layer.js';
+import { reportName, shownName, type AppLayerResult } from './layer.js';
 
 const LOWER_RULES = new Set(['flush-not-passed-down', 'fua-not-honored', 'write-through-not-durable']);
 const MAX_LISTED = 5;
@@ -22,7 +22,7 @@ const MAX_LISTED = 5;
 export function attachAffected(report: Report, r: AppLayerResult): void {
   const below = r.below;
   if (!below || r.alignment.method === 'none') return;
-  const layer = below.name === 'layer' ? '' : below.name;
+  const layer = reportName(below.name);
   const half = r.alignment.widthNs / 2 + r.alignment.toleranceNs;
   const honored = r.verdicts.filter(([, v]) => v.kind === 'honored');
   if (honored.length === 0) return;
@@ -40,14 +40,14 @@ export function attachAffected(report: Report, r: AppLayerResult): void {
     for (const i of calls) hit.add(i);
     const listed = calls.slice(0, MAX_LISTED).map((i) => {
       const c = honored[i]![0];
-      return { pid: c.pid, comm: c.comm || below.comms.get(c.pid) || '', op: c.op, path: c.path, fileGroup: fileGroup(c), line: c.loc, layer: r.layer };
+      return { pid: c.pid, comm: c.comm || below.comms.get(c.pid) || '', op: c.op, path: c.path, fileGroup: fileGroup(c), line: c.loc, layer: r.shown };
     });
     f.details = { ...(f.details ?? {}), affectedAppCalls: calls.length, appCalls: listed };
     const e = listed[0]!;
-    f.message += ` It carried ${calls.length} application sync call(s) of layer ${r.layer}, whose promise is therefore broken: e.g. ${e.comm || 'pid'} ${e.pid} ${opText(e.op)} on ${e.fileGroup} (line ${e.line}).`;
+    f.message += ` It carried ${calls.length} application sync call(s) of ${r.shown}, whose promise is therefore broken: e.g. ${e.comm || 'pid'} ${e.pid} ${opText(e.op)} on ${e.fileGroup} (line ${e.line}).`;
   }
   if (hit.size > 0) {
     const sec = (report.app ?? []).find((s) => s.layer === r.layer);
-    sec?.statements.push(`${hit.size} sync call(s) at ${r.layer} returned on flushes of ${below.name} that the layer below never made durable`);
+    sec?.statements.push(`${hit.size} sync call(s) at ${r.shown} returned on flushes of ${shownName(below.name)} that the layer below never made durable`);
   }
 }

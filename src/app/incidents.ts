@@ -26,6 +26,8 @@ export interface CacheView {
 
 export interface IncidentInput {
   layer: string;
+  shown: string;
+  belowShown: string;
   below: LayerData;
   verdicts: Array<[SyncCall, Verdict]>;
   alignment: AppAlignment;
@@ -66,7 +68,7 @@ export function reportIncidents(report: Report, env: AnalysisEnv, x: IncidentInp
     const c0 = calls[0]!;
     report.findings.push({
       rule: 'sync-call-not-durable', severity: 'warning', layer: x.layer, device: '', time: appTime(x, c0),
-      message: `${calls.length} sync call(s) at ${x.layer} could not be decided against ${x.below.name}: ${reason}.`,
+      message: `${calls.length} sync call(s) at ${x.shown} could not be decided against ${x.belowShown}: ${reason}.`,
       evidence: [callEvidence(env, x, c0, '', 'first undecided call')],
       details: { undecided: calls.length, reason },
     });

@@ -16,7 +16,9 @@ import { reportIncidents, type CacheView } from './incidents.js';
 import type { AppOptions, LayerData } from './stage.js';
 
 export interface AppLayerResult {
+  /** Report name of the application layer ("" when unnamed) and its name in messages. */
   layer: string;
+  shown: string;
   below?: LayerData;
   alignment: AppAlignment;
   verdicts: Array<[SyncCall, Verdict]>;
@@ -30,9 +32,12 @@ export type { AppSection } from '../model/report.js';
 const RESOLUTION_NS = 20000;
 
 export function analyzeAppLayer(report: Report, env: AnalysisEnv, d: LayerData, below: LayerData | undefined, opts: AppOptions): AppLayerResult {
-  const layerName = d.name;
+  // the report's name for an unnamed layer is "" (as every stage's findings); messages say which it is
+  const layerName = reportName(d.name);
+  const shown = shownName(d.name);
+  const belowShown = below ? shownName(below.name) : '';
   const section: AppSection = {
-    layer: layerName, below: below?.name ?? '', calls: d.calls.length + d.dropped, honored: 0, violated: 0, undecided: 0, noIo: 0, hints: 0, failed: 0, byOp: {}, statements: [],
+    layer: layerName, below: below ? reportName(below.name) : '', calls: d.calls.length + d.dropped, honored: 0, violated: 0, undecided: 0, noIo: 0, hints: 0, failed: 0, byOp: {}, statements: [],
   };
   (report.app ??= []).push(section);
   if (d.dropped > 0) env.diag.add('app: sync calls beyond the per-layer limit (not judged)', 'data-loss');
@@ -40,11 +45,11 @@ export function analyzeAppLayer(report: Report, env: AnalysisEnv, d: LayerData, 
   if (!below) {
     report.findings.push({
       rule: 'sync-call-not-durable', severity: 'warning', layer: layerName, device: '', time: -1,
-      message: `${d.calls.length} sync call(s) of layer ${layerName} cannot be checked: no block trace of the layer below was read after them (give the application layer first: app=strace.txt disk=loop1.blkparse.txt).`,
+      message: `${d.calls.length} sync call(s) of ${shown} cannot be checked: no block trace of the layer below was read after them (give the application layer first: app=strace.txt disk=loop1.blkparse.txt).`,
       evidence: [], details: { undecided: d.calls.length },
     });
     section.undecided = d.calls.length;
-    return { layer: layerName, alignment: none, verdicts: [], belowBase: 0 };
+    return { layer: layerName, shown, alignment: none, verdicts: [], belowBase: 0 };
   }
   const belowSources = new Set<number>();
   for (const t of below.devices.values()) for (const s of t.sources) belowSources.add(s);
@@ -69,7 +74,7 @@ export function analyzeAppLayer(report: Report, env: AnalysisEnv, d: LayerData, 
   const belowBase = anyBelowSrc !== undefined ? env.sources[anyBelowSrc]?.clock.baseSeconds ?? 0 : 0;
   if (!sameStream) {
     const a: Record<string, unknown> = {
-      upper: layerName, lower: below.name, method: alignment.method, supportingPairs: alignment.supporting, candidatePairs: alignment.candidates, note: alignment.note,
+      upper: shown, lower: belowShown, method: alignment.method, supportingPairs: alignment.supporting, candidatePairs: alignment.candidates, note: alignment.note,
     };
     if (alignment.method === 'causality') {
       a['offsetSeconds'] = alignment.offsetNs / 1e9 + belowBase - appBase;
@@ -93,16 +98,16 @@ export function analyzeAppLayer(report: Report, env: AnalysisEnv, d: LayerData, 
     else section.failed++;
   }
   section.statements.push(
-    `${section.calls} sync call(s) at ${layerName} against ${below.name}: ${section.honored} durable at return, ${section.violated} not, ` +
+    `${section.calls} sync call(s) at ${shown} against ${belowShown}: ${section.honored} durable at return, ${section.violated} not, ` +
       `${section.undecided} undecided, ${section.noIo} with no write of their own (nothing to flush or already covered), ` +
       `${section.hints} sync_file_range hint(s), ${section.failed} failed`,
   );
-  reportIncidents(report, env, { layer: layerName, below, verdicts, alignment, appBase, belowBase, cache });
-  return { layer: layerName, below, alignment, verdicts, belowBase };
+  reportIncidents(report, env, { layer: layerName, shown, belowShown, below, verdicts, alignment, appBase, belowBase, cache });
+  return { layer: layerName, shown, below, alignment, verdicts, belowBase };
 }
 
 function cacheView(report: Report, env: AnalysisEnv, below: LayerData, opts: AppOptions): CacheView {
-  const reportLayer = below.name === 'layer' ? '' : below.name;
+  const reportLayer = reportName(below.name);
   const srcDevs = new Map<number, number>();
   for (const t of below.devices.values()) for (const s of t.sources) srcDevs.set(s, (srcDevs.get(s) ?? 0) + 1);
   const names = new Map<number, string[]>();
@@ -128,11 +133,21 @@ function cacheView(report: Report, env: AnalysisEnv, below: LayerData, opts: App
     of(dev) {
       const chk = report.devices.find((x) => x.layer === reportLayer && x.device === formatDev(dev))?.['check'] as DeviceCheckSummary | undefined;
       if (chk?.cache === 'writethrough') return { volatile: false, writeThrough: true, how: `${chk.cacheSource} write-through` };
-      if (layerMode?.mode === 'writethrough') return { volatile: false, writeThrough: true, how: `layer ${below.name} is write-through (${layerMode.how ?? layerMode.source})` };
+      if (layerMode?.mode === 'writethrough') return { volatile: false, writeThrough: true, how: `layer ${shownName(below.name)} is write-through (${layerMode.how ?? layerMode.source})` };
       if (chk?.cache === 'writeback') return { volatile: true, writeThrough: false, how: chk.cacheSource === 'declared' ? 'declared write-back' : 'write-back, inferred from its flush/FUA requests' };
       // drivers/block/loop.c loop_update_limits(): BLK_FEAT_WRITE_CACHE whenever the backing file has ->fsync and the device is writable
       if (dev >>> 20 === 7) return { volatile: true, writeThrough: false, how: 'a loop device: the loop driver advertises a volatile write cache (drivers/block/loop.c)' };
       return { volatile: undefined, writeThrough: false, how: 'cache unknown (no --cache, no flush or FUA in its trace)' };
     },
   };
+}
+
+/** The stages' key for an unnamed layer is "layer"; the report's is "". */
+export function reportName(stageName: string): string {
+  return stageName === 'layer' ? '' : stageName;
+}
+
+/** How messages name a layer: its name, or "the traced stream" when unnamed. */
+export function shownName(stageName: string): string {
+  return stageName === 'layer' ? 'the traced stream' : stageName;
 }
