@@ -172,3 +172,49 @@ test('report --json with an application layer validates against the committed sc
   assert.deepEqual(validate(reportSchema(), doc), []);
   assert.equal(doc.app[0]!.violated, 37);
 });
+
+test('the same verdicts from strace -tt with [pid N] prefixes and from a sync-call CSV', async () => {
+  const { mkdtempSync, writeFileSync, readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-app-'));
+  const src = readFileSync(fx('pg-ext4-nobarrier/strace.txt'), 'utf8').split('\n');
+  const tod = (t: string) => {
+    const [s, us] = t.split('.') as [string, string];
+    const d = Number(s) % 86400;
+    const p2 = (n: number) => String(n).padStart(2, '0');
+    return `${p2(Math.floor(d / 3600))}:${p2(Math.floor(d / 60) % 60)}:${p2(d % 60)}.${us}`;
+  };
+  const tt = src.map((l) => l.replace(/^(\d+) (\d+\.\d+) /, (_m, pid: string, t: string) => `[pid ${pid.padStart(5)}] ${tod(t)} `));
+  writeFileSync(join(dir, 'strace-tt.txt'), tt.join('\n'));
+  const csv = ['pid,comm,op,path,begin,end,ret'];
+  for (const l of src) {
+    const m = /^(\d+) (\d+)\.(\d+) (fdatasync|fsync)\(\d+<([^>]*)>\) = (-?\d+)[^<]*<(\d+)\.(\d+)>$/.exec(l);
+    if (!m) continue;
+    const begin = BigInt(m[2]!) * 1_000_000n + BigInt(m[3]!);
+    const end = begin + BigInt(m[7]!) * 1_000_000n + BigInt(m[8]!);
+    const s = (v: bigint) => `${v / 1_000_000n}.${String(v % 1_000_000n).padStart(6, '0')}`;
+    csv.push(`${m[1]},postgres,${m[4]},${m[5]},${s(begin)},${s(end)},${m[6]}`);
+  }
+  writeFileSync(join(dir, 'calls.csv'), csv.join('\n') + '\n');
+  const disk = `disk=${fx('pg-ext4-nobarrier/loop0.blkparse.txt')}`;
+  const a = await check([`app=${join(dir, 'strace-tt.txt')}`, disk]);
+  assert.deepEqual(a.doc.app[0]!.byOp['fdatasync'], { violated: 22 });
+  assert.equal(a.doc.alignment[0]!.method, 'causality');
+  const b = await check([`app=${join(dir, 'calls.csv')}`, disk]);
+  assert.deepEqual(b.doc.app[0]!.byOp['fdatasync'], { violated: 22 });
+  assert.equal(b.code, 1);
+  const clean = readFileSync(fx('pg-ext4/strace.txt'), 'utf8').split('\n').map((l) => l.replace(/^(\d+) (\d+\.\d+) /, (_m, pid: string, t: string) => `[pid ${pid}] ${tod(t)} `));
+  writeFileSync(join(dir, 'clean-tt.txt'), clean.join('\n'));
+  const c = await check([`app=${join(dir, 'clean-tt.txt')}`, `disk=${fx('pg-ext4/loop0.blkparse.txt')}`]);
+  assert.equal(c.code, 0);
+  assert.deepEqual(c.doc.app[0]!.byOp['fdatasync'], { honored: 22 });
+});
+
+test('--mount naming no device of the layer below is a usage error (exit 2)', async () => {
+  const r = await runCli(['check', '--mount', '/pg=loop9', `app=${fx('pg-ext4/strace.txt')}`, `disk=${fx('pg-ext4/loop0.blkparse.txt')}`]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--mount \/pg=loop9 names no device/);
+  const ok = await check(['--mount', '/tmp/blklab/pg-ext4/mnt=loop0', `app=${fx('pg-ext4/strace.txt')}`, `disk=${fx('pg-ext4/loop0.blkparse.txt')}`]);
+  assert.deepEqual(ok.doc.app[0]!.byOp['fdatasync'], { honored: 22 });
+});

@@ -111,6 +111,8 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
     const known = devices.map((d) => (d.name ? `${d.name} (${d.device})` : d.device)).join(', ') || 'none';
     throw new UsageError(`--cache ${unmatched.map((d) => d.device).join(', ')}: no such device in the input (devices: ${known})`);
   }
+  const badMount = report.diagnostics.find((d) => d.reason.startsWith('app: --mount '));
+  if (badMount) throw new UsageError(`${badMount.reason.slice(5)} (a --mount names a device of the layer below the application, e.g. loop1 or 7,1)`);
   const findings = report.findings;
   const out = new Output();
   if (opts.json) {
