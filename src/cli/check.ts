@@ -111,8 +111,7 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
     const known = devices.map((d) => (d.name ? `${d.name} (${d.device})` : d.device)).join(', ') || 'none';
     throw new UsageError(`--cache ${unmatched.map((d) => d.device).join(', ')}: no such device in the input (devices: ${known})`);
   }
-  const badMount = report.diagnostics.find((d) => d.reason.startsWith('app: --mount '));
-  if (badMount) throw new UsageError(`${badMount.reason.slice(5)} (a --mount names a device of the layer below the application, e.g. loop1 or 7,1)`);
+  rejectUnmatchedMounts(report);
   const findings = report.findings;
   const out = new Output();
   if (opts.json) {
@@ -137,6 +136,12 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
   await out.end();
   printSkipSummary(report);
   return findings.some((f) => (SEVERITY_RANK[f.severity] ?? 9) <= failOn) ? EXIT.findings : EXIT.clean;
+}
+
+/** A --mount that named no device of the layer below (counted by the app stage) is a usage error, like --cache. */
+export function rejectUnmatchedMounts(report: Report): void {
+  const bad = report.diagnostics.find((d) => d.reason.startsWith('app: --mount '));
+  if (bad) throw new UsageError(`${bad.reason.slice(5)} (a --mount names a device of the layer below the application, e.g. loop1 or 7,1)`);
 }
 
 /** --mount PATH=DEV values → the app stage's options; throws UsageError. */

@@ -14,7 +14,7 @@ import { renderHtml } from '../report/html.js';
 import { createProgress, totalBytes } from '../report/progress.js';
 import { reportSchema } from '../report/schema.js';
 import { addStackOptions, stackSetup, type StackCliOptions } from './stack-options.js';
-import { appOptionsFrom } from './check.js';
+import { appOptionsFrom, rejectUnmatchedMounts } from './check.js';
 import { addInputOptions, analyzeOptionsFrom, EXIT, UsageError, type InputOptionValues } from './options.js';
 import { Output, safeText } from './output.js';
 import { printSkipSummary } from './diagnostics.js';
@@ -100,6 +100,7 @@ export async function runReport(inputs: string[], opts: ReportOptions): Promise<
     ...(progress.active ? { afterChunk: (n: number, src: string) => progress.chunk(n, src), onEvent: () => progress.event() } : {}),
   });
   progress.done();
+  rejectUnmatchedMounts(report);
   if (opts.html) {
     writeOut(opts.html, renderHtml(report));
     process.stderr.write(`blkaudit: wrote HTML report to ${safeText(opts.html)}\n`);
