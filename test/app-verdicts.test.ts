@@ -218,3 +218,13 @@ test('--mount naming no device of the layer below is a usage error (exit 2)', as
   const ok = await check(['--mount', '/tmp/blklab/pg-ext4/mnt=loop0', `app=${fx('pg-ext4/strace.txt')}`, `disk=${fx('pg-ext4/loop0.blkparse.txt')}`]);
   assert.deepEqual(ok.doc.app[0]!.byOp['fdatasync'], { honored: 22 });
 });
+
+test('a completions-only block trace (biosnoop) cannot tie writes to threads: undecided, with that reason', async () => {
+  const { code, doc } = await check([`app=${fx('pg-ext4/strace.txt')}`, `disk=${fileURLToPath(new URL('../../fixtures/snoop/layout-2015-nine-decimals.biosnoop.txt', import.meta.url))}`]);
+  assert.equal(code, 0);
+  assert.deepEqual(doc.app[0]!.byOp['fdatasync'], { undecided: 22 });
+  const w = doc.findings.filter((f) => f.rule === 'sync-call-not-durable');
+  assert.equal(w.length, 1);
+  assert.equal(w[0]!.severity, 'warning');
+  assert.match(w[0]!.message, /no queue \(Q\) events naming the submitting thread/);
+});

@@ -54,7 +54,7 @@ export interface JudgeContext {
 export function judge(c: SyncCall, j: JudgeContext): Verdict {
   if (!promises(c)) return { kind: 'no-promise', why: c.op === 'sync_file_range' ? 'hint' : 'failed' };
   const a = j.alignment;
-  if (a.method === 'none') return { kind: 'undecided', reason: `clocks not aligned (${a.note})` };
+  if (a.method === 'none') return { kind: 'undecided', reason: a.note.startsWith('the block trace') ? a.note : `clocks not aligned (${a.note})` };
   // own writes: anywhere the window can be within the alignment uncertainty and the per-window noise
   const half = a.widthNs / 2 + a.toleranceNs;
   const inFrom = c.begin + a.offsetNs - half;

@@ -8,7 +8,7 @@ import type { AppSection, Report } from '../model/report.js';
 import { formatDev, parseDevNumbers } from '../model/device.js';
 import type { DeviceCheckSummary } from '../check/types.js';
 import { looksLikeDiskName, namesOf } from '../check/cache.js';
-import type { SyncCall } from './call.js';
+import { promises, type SyncCall } from './call.js';
 import { alignByCausality, type AppAlignment, type QueuesByPid } from './align.js';
 import { judge, type Verdict } from './judge.js';
 import { Grow } from './timeline.js';
@@ -55,7 +55,17 @@ export function analyzeAppLayer(report: Report, env: AnalysisEnv, d: LayerData, 
   for (const t of below.devices.values()) for (const s of t.sources) belowSources.add(s);
   const sameStream = below === d || d.calls.every((c) => belowSources.has(c.source));
   let alignment: AppAlignment;
-  if (sameStream) {
+  let queued = 0;
+  let completed = 0;
+  for (const t of below.devices.values()) {
+    queued += t.qTime.n;
+    completed += t.cTime.n;
+  }
+  if (queued === 0) {
+    // completions only (CSV, biosnoop) or no write at all: no thread can be tied to a write
+    const why = completed > 0 ? 'the block trace has no queue (Q) events naming the submitting thread' : 'no write reached the devices below: nothing to make durable';
+    alignment = { method: 'none', offsetNs: 0, widthNs: Infinity, toleranceNs: 0, supporting: 0, candidates: 0, note: why };
+  } else if (sameStream) {
     alignment = { method: 'same-stream', offsetNs: 0, widthNs: 0, toleranceNs: 0, supporting: 0, candidates: 0, note: 'syscall tracepoints in the block trace: one clock' };
   } else {
     const byPid: QueuesByPid = new Map();
@@ -85,7 +95,7 @@ export function analyzeAppLayer(report: Report, env: AnalysisEnv, d: LayerData, 
   const cache = cacheView(report, env, below, opts);
   const verdicts: Array<[SyncCall, Verdict]> = [];
   for (const c of d.calls) {
-    const v = judge(c, { alignment, devices: below.devices, mountDev: cache.mountDev, writeThrough: (dev) => cache.of(dev).writeThrough });
+    const v: Verdict = queued + completed === 0 && promises(c) ? { kind: 'no-io' } : judge(c, { alignment, devices: below.devices, mountDev: cache.mountDev, writeThrough: (dev) => cache.of(dev).writeThrough });
     verdicts.push([c, v]);
     const k = v.kind === 'no-promise' ? v.why : v.kind;
     const per = (section.byOp[c.op] ??= {});

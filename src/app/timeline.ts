@@ -105,6 +105,9 @@ export class DeviceTimeline {
       } else if (e.flags & Flag.PREFLUSH && this.emptyQ.length < 4096) {
         this.emptyQ.push(e.time);
       }
+    } else if (e.act === Act.IoDone) {
+      // completion-only traces (CSV, biosnoop): acknowledged writes, but no queue event names a thread
+      if (e.bytes > 0) this.cTime.push(e.time);
     } else if (e.act === Act.Complete) {
       if (e.bytes > 0) this.cTime.push(e.time);
       else if (!this.sawFlushRequest && e.flags & Flag.PREFLUSH && this.emptyQ.length > 0) {
