@@ -170,7 +170,7 @@ test('report --json with an application layer validates against the committed sc
   assert.equal(r.code, 0);
   const doc = JSON.parse(r.stdout) as Record<string, unknown> & { app: Array<{ violated: number }> };
   assert.deepEqual(validate(reportSchema(), doc), []);
-  assert.equal(doc.app[0]!.violated, 37);
+  assert.equal(doc.app[0]!.violated, 49); // 22 WAL fdatasyncs + 27 fsyncs (15 writing in their window, 12 covering their sync_file_range hints)
 });
 
 test('the same verdicts from strace -tt with [pid N] prefixes and from a sync-call CSV', async () => {
@@ -227,4 +227,34 @@ test('a completions-only block trace (biosnoop) cannot tie writes to threads: un
   assert.equal(w.length, 1);
   assert.equal(w[0]!.severity, 'warning');
   assert.match(w[0]!.message, /no queue \(Q\) events naming the submitting thread/);
+});
+
+test('judge: an fsync covers the writes its thread queued in earlier sync_file_range hints of the file', () => {
+  // hint at 0..50 µs queues the file's data; the fsync at 200..300 µs queues nothing more
+  const hint = { ...call(5, 0, 50, '/pg/base/5/1259', 'sync_file_range') };
+  const fsync = call(5, 200, 300, '/pg/base/5/1259', 'fsync');
+  const noFlush = dev(DEV1, [[10, 5, 'W', 8, 8192], [20, 0, 'C', 8, 8192]]);
+  const withHint = (d: DeviceTimeline, o: Partial<JudgeContext> = {}) => judge(fsync, ctx([d], { earlier: (c) => (c === fsync ? [hint] : []), ...o }));
+  assert.equal(judge(fsync, ctx([noFlush])).kind, 'no-io');
+  assert.equal(withHint(noFlush).kind, 'violated');
+  const flushed = dev(DEV1, [[10, 5, 'W', 8, 8192], [20, 0, 'C', 8, 8192], [210, 5, 'D', 0, 0], [260, 0, 'F', 0, 0]]);
+  assert.equal(withHint(flushed).kind, 'honored');
+  const other = dev(DEV1, [[10, 9, 'W', 8, 8192], [20, 0, 'C', 8, 8192]]);
+  assert.equal(withHint(other).kind, 'no-io');
+});
+
+test('coveredEarlier: hints and O_DIRECT writes since the previous sync of the same file by the same thread', async () => {
+  const { coveredEarlier } = await import('../src/app/layer.js');
+  const c = (op: SyncCall['op'], b: number, pid = 5, fd = 3) => ({ ...call(pid, b, b + 10, '/f', op), fd });
+  const h1 = c('sync_file_range', 0);
+  const s1 = c('fsync', 100);
+  const d1 = c('direct-write', 200);
+  const other = c('sync_file_range', 210, 6);
+  const otherFd = c('sync_file_range', 220, 5, 4);
+  const s2 = c('fdatasync', 300);
+  const s3 = c('fsync', 400);
+  const m = coveredEarlier([s2, h1, s1, d1, other, otherFd, s3]);
+  assert.deepEqual(m.get(s1), [h1]);
+  assert.deepEqual(m.get(s2), [d1]);
+  assert.equal(m.get(s3), undefined);
 });

@@ -23,7 +23,9 @@ export type SyncOp =
   | 'msync'
   | 'dsync-write'
   | 'sync-write'
-  | 'sync_file_range';
+  | 'sync_file_range'
+  /** A plain O_DIRECT write (no O_DSYNC): no promise of its own; a later fsync/fdatasync covers it. */
+  | 'direct-write';
 
 export interface SyncCall {
   /** Index of the input in the analysis' source table. */
@@ -59,9 +61,9 @@ export interface AppSink {
   call(c: SyncCall): void;
 }
 
-/** A call that carries a durability promise (sync_file_range does not; failed calls promise nothing). */
+/** A call that carries a durability promise (sync_file_range and plain O_DIRECT writes do not; failed calls promise nothing). */
 export function promises(c: SyncCall): boolean {
-  return c.op !== 'sync_file_range' && c.ret >= 0;
+  return c.op !== 'sync_file_range' && c.op !== 'direct-write' && c.ret >= 0;
 }
 
 /** "fdatasync", "O_DSYNC write", … for messages. */
@@ -69,6 +71,7 @@ export function opText(op: SyncOp): string {
   switch (op) {
     case 'dsync-write': return 'O_DSYNC write';
     case 'sync-write': return 'O_SYNC write';
+    case 'direct-write': return 'O_DIRECT write';
     default: return op;
   }
 }

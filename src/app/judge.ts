@@ -14,10 +14,15 @@
  * with FUA, and no flush completed on that device between the first of them and
  * the return — on a device whose cache is volatile.
  *
+ * The writes of an fsync/fdatasync also include those its thread queued for the
+ * same file since its previous sync of it, inside sync_file_range hints and
+ * plain O_DIRECT writes (JudgeContext.earlier): fsync covers the whole file and
+ * waits for writeback already under way (file_write_and_wait_range).
+ *
  * Not judged: a call that queued no write of its own (a directory fsync, or a
  * file fsync with nothing dirty: ext4 forces a commit only when a transaction
  * is running, and a previous flush already covered the data), sync_file_range
- * (a hint), failed calls (no promise). Undecided: the device cannot be tied to
+ * (a hint), plain O_DIRECT writes (no promise until a sync), failed calls. Undecided: the device cannot be tied to
  * the call (own writes on several devices, no --mount), the clocks are not
  * aligned, (a flush up to RETURN_SLACK_NS after the aligned return, but before the thread queued its next write, still counts: the benefit of the doubt).
  */
@@ -40,7 +45,7 @@ export type Verdict =
   | { kind: 'violated'; dev: number; first: number; last: number; writes: number; bytes: number; acked: number }
   | { kind: 'undecided'; reason: string; dev?: number }
   | { kind: 'no-io' }
-  | { kind: 'no-promise'; why: 'hint' | 'failed' };
+  | { kind: 'no-promise'; why: 'hint' | 'write' | 'failed' };
 
 export interface JudgeContext {
   alignment: AppAlignment;
@@ -49,10 +54,16 @@ export interface JudgeContext {
   /** --mount: the device a path lives on (undefined = no mount matched). */
   mountDev(path: string): number | undefined;
   writeThrough(dev: number): boolean;
+  /**
+   * Earlier calls of the same thread on the same file whose writes this fsync/fdatasync covers: the
+   * sync_file_range hints and plain O_DIRECT writes since its previous sync of that file (their bios
+   * were queued in the caller's context, so they are that file's data; fsync waits for them).
+   */
+  earlier?(c: SyncCall): SyncCall[];
 }
 
 export function judge(c: SyncCall, j: JudgeContext): Verdict {
-  if (!promises(c)) return { kind: 'no-promise', why: c.op === 'sync_file_range' ? 'hint' : 'failed' };
+  if (!promises(c)) return { kind: 'no-promise', why: c.op === 'sync_file_range' ? 'hint' : c.op === 'direct-write' ? 'write' : 'failed' };
   const a = j.alignment;
   if (a.method === 'none') return { kind: 'undecided', reason: a.note.startsWith('the block trace') ? a.note : `clocks not aligned (${a.note})` };
   // own writes: anywhere the window can be within the alignment uncertainty and the per-window noise
@@ -63,31 +74,30 @@ export function judge(c: SyncCall, j: JudgeContext): Verdict {
   // before the thread queued anything else (its next own write); same-stream clocks are exact
   const slack = a.method === 'same-stream' ? 0 : RETURN_SLACK_NS;
   const mounted = c.path ? j.mountDev(c.path) : undefined;
-  const own: Array<[DeviceTimeline, number, number]> = [];
+  // the call's own window, and the windows of earlier calls whose writes it covers
+  const windows: Array<[number, number]> = [[inFrom, inTo]];
+  for (const e of j.earlier?.(c) ?? []) windows.push([e.begin + a.offsetNs - half, e.end + a.offsetNs + half]);
+  const own: Array<[DeviceTimeline, number[]]> = [];
   for (const t of j.devices.values()) {
     if (mounted !== undefined && t.dev !== mounted) continue;
-    const [i, k] = t.queuedIn(inFrom, inTo);
-    let first = -1;
-    let last = -1;
-    for (let x = i; x < k; x++) {
-      if (t.qPid.at(x) !== c.pid) continue;
-      if (first < 0) first = x;
-      last = x;
+    const idx: number[] = [];
+    for (const [from, to] of windows) {
+      const [i, k] = t.queuedIn(from, to);
+      for (let x = i; x < k; x++) if (t.qPid.at(x) === c.pid && !idx.includes(x)) idx.push(x);
     }
-    if (first >= 0) own.push([t, first, last]);
+    if (idx.length > 0) own.push([t, idx.sort((p, q) => p - q)]);
   }
   if (own.length === 0) return { kind: 'no-io' };
   if (own.length > 1) {
     return { kind: 'undecided', reason: 'its thread queued writes on several devices in the window and no --mount says which holds the file' };
   }
-  const [t, first, last] = own[0]!;
+  const [t, idx] = own[0]!;
+  const first = idx[0]!;
+  const last = idx[idx.length - 1]!;
   if (j.writeThrough(t.dev)) return { kind: 'honored', dev: t.dev, how: 'write-through', flush: -1, first, last };
-  let writes = 0;
   let bytes = 0;
   let allFua = true;
-  for (let x = first; x <= last; x++) {
-    if (t.qPid.at(x) !== c.pid) continue;
-    writes++;
+  for (const x of idx) {
     bytes += t.qBytes.at(x);
     if (!t.qFua.at(x)) allFua = false;
   }
@@ -109,7 +119,7 @@ export function judge(c: SyncCall, j: JudgeContext): Verdict {
   let acked = 0;
   for (let x = ci; x < t.cTime.n && t.cTime.at(x) <= outTo; x++) acked++;
   if (acked === 0) return { kind: 'undecided', reason: 'no write completed on the device inside the window', dev: t.dev };
-  return { kind: 'violated', dev: t.dev, first, last, writes, bytes, acked };
+  return { kind: 'violated', dev: t.dev, first, last, writes: idx.length, bytes, acked };
 }
 
 function lowerBoundC(t: DeviceTimeline, v: number): number {

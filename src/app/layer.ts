@@ -37,7 +37,7 @@ export function analyzeAppLayer(report: Report, env: AnalysisEnv, d: LayerData, 
   const shown = shownName(d.name);
   const belowShown = below ? shownName(below.name) : '';
   const section: AppSection = {
-    layer: layerName, below: below ? reportName(below.name) : '', calls: d.calls.length + d.dropped, honored: 0, violated: 0, undecided: 0, noIo: 0, hints: 0, failed: 0, byOp: {}, statements: [],
+    layer: layerName, below: below ? reportName(below.name) : '', calls: d.calls.length + d.dropped, honored: 0, violated: 0, undecided: 0, noIo: 0, hints: 0, directWrites: 0, failed: 0, byOp: {}, statements: [],
   };
   (report.app ??= []).push(section);
   if (d.dropped > 0) env.diag.add('app: sync calls beyond the per-layer limit (not judged)', 'data-loss');
@@ -93,9 +93,11 @@ export function analyzeAppLayer(report: Report, env: AnalysisEnv, d: LayerData, 
     report.alignment.push(a);
   }
   const cache = cacheView(report, env, below, opts);
+  const earlier = coveredEarlier(d.calls);
   const verdicts: Array<[SyncCall, Verdict]> = [];
   for (const c of d.calls) {
-    const v: Verdict = queued + completed === 0 && promises(c) ? { kind: 'no-io' } : judge(c, { alignment, devices: below.devices, mountDev: cache.mountDev, writeThrough: (dev) => cache.of(dev).writeThrough });
+    const v: Verdict = queued + completed === 0 && promises(c) ? { kind: 'no-io' } : judge(c, { alignment, devices: below.devices, mountDev: cache.mountDev, writeThrough: (dev) => cache.of(dev).writeThrough,
+      earlier: (x) => earlier.get(x) ?? [] });
     verdicts.push([c, v]);
     const k = v.kind === 'no-promise' ? v.why : v.kind;
     const per = (section.byOp[c.op] ??= {});
@@ -105,12 +107,13 @@ export function analyzeAppLayer(report: Report, env: AnalysisEnv, d: LayerData, 
     else if (v.kind === 'undecided') section.undecided++;
     else if (v.kind === 'no-io') section.noIo++;
     else if (v.why === 'hint') section.hints++;
+    else if (v.why === 'write') section.directWrites++;
     else section.failed++;
   }
   section.statements.push(
     `${section.calls} sync call(s) at ${shown} against ${belowShown}: ${section.honored} durable at return, ${section.violated} not, ` +
       `${section.undecided} undecided, ${section.noIo} with no write of their own (nothing to flush or already covered), ` +
-      `${section.hints} sync_file_range hint(s), ${section.failed} failed`,
+      `${section.hints} sync_file_range hint(s), ${section.directWrites} plain O_DIRECT write(s), ${section.failed} failed`,
   );
   reportIncidents(report, env, { layer: layerName, shown, belowShown, below, verdicts, alignment, appBase, belowBase, cache });
   return { layer: layerName, shown, below, alignment, verdicts, belowBase };
@@ -160,4 +163,33 @@ export function reportName(stageName: string): string {
 /** How messages name a layer: its name, or "the traced stream" when unnamed. */
 export function shownName(stageName: string): string {
   return stageName === 'layer' ? 'the traced stream' : stageName;
+}
+
+/**
+ * For each fsync/fdatasync: the same thread's sync_file_range hints and plain O_DIRECT writes on the
+ * same file (fd, and path when known) since its previous fsync/fdatasync of it — writes it covers.
+ */
+export function coveredEarlier(calls: SyncCall[]): Map<SyncCall, SyncCall[]> {
+  const out = new Map<SyncCall, SyncCall[]>();
+  const byKey = new Map<string, SyncCall[]>();
+  for (const c of calls) {
+    if (c.fd < 0 || !(c.op === 'fsync' || c.op === 'fdatasync' || c.op === 'sync_file_range' || c.op === 'direct-write')) continue;
+    const k = `${c.pid}\0${c.fd}\0${c.path}`;
+    let l = byKey.get(k);
+    if (!l) byKey.set(k, (l = []));
+    l.push(c);
+  }
+  for (const l of byKey.values()) {
+    l.sort((a, b) => a.begin - b.begin);
+    let pending: SyncCall[] = [];
+    for (const c of l) {
+      if (c.op === 'sync_file_range' || c.op === 'direct-write') {
+        if (c.ret >= 0 && pending.length < 4096) pending.push(c);
+      } else if (c.ret >= 0) {
+        if (pending.length > 0) out.set(c, pending);
+        pending = [];
+      }
+    }
+  }
+  return out;
 }

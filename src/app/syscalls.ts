@@ -8,6 +8,7 @@
  *   fsync fdatasync syncfs sync msync(MS_SYNC = 4) sync_file_range[2] → sync calls;
  *   write pwrite64 writev pwritev on an fd with O_DSYNC/O_SYNC, and pwritev2 with
  *   RWF_DSYNC (0x2) / RWF_SYNC (0x4) → sync writes (mm/filemap.c generic_write_sync);
+ *   the same on an fd with O_DIRECT only → direct writes (no promise; a later fsync covers them);
  *   openat open creat fcntl(F_GETFL = 3, F_SETFL = 4) close → the fd table.
  * Anything else is counted by the reader as not used.
  */
@@ -169,6 +170,7 @@ export class SyscallInterpreter {
       op = flags & OpenFlag.SYNC ? 'sync-write' : 'dsync-write';
       how = info!.how;
     }
+    if (!op && flags & OpenFlag.DIRECT) [op, how] = ['direct-write', info!.how];
     if (!op) return;
     const bytes = r.ret >= 0 ? r.ret : intArg(r.args[2]);
     this.emit(r, op, fd, path || info?.path || '', how, Number.isFinite(bytes) ? bytes : -1, (flags & OpenFlag.DIRECT) !== 0);

@@ -123,6 +123,8 @@ export interface AppSection {
   undecided: number;
   noIo: number;
   hints: number;
+  /** Plain O_DIRECT writes (no O_DSYNC): no promise of their own. */
+  directWrites: number;
   failed: number;
   byOp: Record<string, Record<string, number>>;
   statements: string[];
