@@ -92,6 +92,14 @@ test('loop on loop, lower barrier=0: errors at the lower layer name the app call
   assert.equal(appErrors(tp.doc).length, 0);
   assert.deepEqual(tp.doc.app[0]!.byOp['fdatasync'], { honored: 22 });
   assert.ok(tp.doc.findings.some((f) => f.rule === 'flush-not-passed-down' && (f.details?.['affectedAppCalls'] as number) > 0));
+  // and from the one tracepoint stream alone, given as two layers split by --device (its calls judged once)
+  const one = `${fx(`${d}/block-events.txt.gz`)}`;
+  const st = await check([`app=${one}`, `lower=${one}`, '--device', 'app=7,1', '--device', 'lower=7,0']);
+  assert.equal(st.doc.app.length, 1);
+  assert.equal(appErrors(st.doc).length, 0);
+  assert.deepEqual(st.doc.app[0]!.byOp['fdatasync'], { honored: 22 });
+  const named = st.doc.findings.filter((f) => f.rule === 'flush-not-passed-down' && (f.details?.['affectedAppCalls'] as number) > 0);
+  assert.ok(named.length > 0 && named.every((f) => f.severity === 'error' && f.device === '7,1'));
 });
 
 test('--mount must be PATH=DEV (exit 2)', async () => {

@@ -102,9 +102,15 @@ export const appStage: Stage = {
     if (!s) return undefined;
     const results: AppLayerResult[] = [];
     const opts = (env.options['app'] as AppOptions | undefined) ?? {};
+    // one trace given as two layers (a tracepoint stream split by --device) carries the same calls twice:
+    // they belong to the upper one only
+    const judged = new Set<string>();
     for (let i = 0; i < s.order.length; i++) {
       const d = s.layers.get(s.order[i]!)!;
       if (d.calls.length === 0) continue;
+      const paths = new Set(d.calls.map((c) => env.sources[c.source]?.name ?? ''));
+      if ([...paths].every((p) => judged.has(p))) continue;
+      for (const p of paths) judged.add(p);
       // the device layer below: the same stream when it carried block events too, else the next layer down
       let below: LayerData | undefined;
       if (d.devices.size > 0) below = d;
