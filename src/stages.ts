@@ -26,5 +26,5 @@ export interface Stage {
   finishAll?(report: Report, env: AnalysisEnv): unknown;
 }
 
-/** app runs after correlate: it attaches application calls to the cross-layer findings. */
+/** app runs after correlate: it reads the cross-layer findings to name the application calls a lower layer broke. */
 export const STAGES: Stage[] = [seriesStage, statsStage, checkStage, correlateStage, appStage];

@@ -25,7 +25,13 @@ async function check(args: string[]): Promise<{ code: number; doc: Doc }> {
   const r = await runCli(['check', '--json', ...args]);
   return { code: r.code ?? -1, doc: JSON.parse(r.stdout) as Doc };
 }
-const appErrors = (d: Doc) => d.findings.filter((f) => f.rule === 'sync-call-not-durable' && f.severity === 'error');
+const appErrors = (d: Doc, layer = 'app') => d.findings.filter((f) => f.rule === 'sync-call-not-durable' && f.severity === 'error' && f.layer === layer);
+/** The incident the app stage adds at the lower level for the calls that rode on what it broke. */
+const lowerIncident = (d: Doc, layer: string) => {
+  const l = d.findings.filter((f) => f.rule === 'sync-call-not-durable' && f.layer === layer);
+  assert.equal(l.length, 1, `one incident at ${layer}`);
+  return l[0]!;
+};
 
 for (const [name, op] of [['pg-ext4', 'fdatasync'], ['pg-wal-sync-open-datasync', 'dsync-write'], ['pg-wal-sync-open-datasync-direct', 'dsync-write']] as const) {
   test(`${name}: barriers on — every WAL ${op} durable at return, no error`, async () => {
@@ -58,7 +64,7 @@ test('syscall tracepoints in the block stream give the same verdicts (no alignme
   const broken = await check([fx('pg-ext4-nobarrier/block-events.txt.gz')]);
   assert.equal(broken.code, 1);
   assert.deepEqual(broken.doc.app[0]!.byOp['fdatasync'], { violated: 22 });
-  assert.equal(appErrors(broken.doc).filter((f) => f.details?.['op'] === 'fdatasync').reduce((n, f) => n + (f.details!['calls'] as number), 0), 22);
+  assert.equal(appErrors(broken.doc, '').filter((f) => f.details?.['op'] === 'fdatasync').reduce((n, f) => n + (f.details!['calls'] as number), 0), 22);
 });
 
 const lol = (d: string, extra: string[] = []) => [
@@ -79,11 +85,14 @@ test('loop on loop, lower barrier=0: errors at the lower layer name the app call
   assert.equal(code, 1);
   assert.equal(appErrors(doc).length, 0);
   assert.deepEqual(doc.app[0]!.byOp['fdatasync'], { honored: 22 });
-  const lower = doc.findings.filter((f) => f.rule === 'flush-not-passed-down' && f.details?.['affectedAppCalls']);
-  assert.ok(lower.length > 0);
-  assert.ok(lower.every((f) => f.severity === 'error' && f.layer === 'disk' && /application sync call/.test(f.message)));
-  const listed = lower.flatMap((f) => f.details!['appCalls'] as Array<{ op: string; fileGroup: string }>);
-  assert.ok(listed.some((c) => c.op === 'fdatasync' && c.fileGroup === 'pg_wal'));
+  assert.ok(doc.findings.some((f) => f.rule === 'flush-not-passed-down' && f.layer === 'disk' && f.severity === 'error'));
+  const inc = lowerIncident(doc, 'lower');
+  assert.equal(inc.severity, 'error');
+  assert.equal(inc.device, '7,0');
+  assert.ok((inc.details!['affectedAppCalls'] as number) >= 22);
+  const groups = inc.details!['groups'] as Array<{ op: string; fileGroup: string; calls: number }>;
+  assert.equal(groups.filter((g) => g.op === 'fdatasync' && g.fileGroup === 'pg_wal').reduce((n, g) => n + g.calls, 0), 22);
+  assert.match(inc.message, /application sync call\(s\) of app returned on flushes or writes of disk that lower \(7,0\) never made durable/);
   // without the map the lower layer's verdict is the count-level one; the app layer is still clean
   const nomap = await check([`app=${fx(`${d}/strace.txt`)}`, `disk=${fx(`${d}/loop1.blkparse.txt.gz`)}`, `lower=${fx(`${d}/loop0.blkparse.txt.gz`)}`]);
   assert.equal(appErrors(nomap.doc).length, 0);
@@ -91,15 +100,15 @@ test('loop on loop, lower barrier=0: errors at the lower layer name the app call
   const tp = await check([`app=${fx(`${d}/block-events.txt.gz`)}`, `lower=${fx(`${d}/loop0.blkparse.txt.gz`)}`, '--device', 'app=7,1', '--map', `app=${fx(`${d}/upper.img.filefrag.txt`)}`]);
   assert.equal(appErrors(tp.doc).length, 0);
   assert.deepEqual(tp.doc.app[0]!.byOp['fdatasync'], { honored: 22 });
-  assert.ok(tp.doc.findings.some((f) => f.rule === 'flush-not-passed-down' && (f.details?.['affectedAppCalls'] as number) > 0));
+  assert.ok((lowerIncident(tp.doc, 'lower').details!['affectedAppCalls'] as number) >= 22);
   // and from the one tracepoint stream alone, given as two layers split by --device (its calls judged once)
   const one = `${fx(`${d}/block-events.txt.gz`)}`;
   const st = await check([`app=${one}`, `lower=${one}`, '--device', 'app=7,1', '--device', 'lower=7,0']);
   assert.equal(st.doc.app.length, 1);
   assert.equal(appErrors(st.doc).length, 0);
   assert.deepEqual(st.doc.app[0]!.byOp['fdatasync'], { honored: 22 });
-  const named = st.doc.findings.filter((f) => f.rule === 'flush-not-passed-down' && (f.details?.['affectedAppCalls'] as number) > 0);
-  assert.ok(named.length > 0 && named.every((f) => f.severity === 'error' && f.device === '7,1'));
+  const named = lowerIncident(st.doc, 'lower');
+  assert.ok(named.severity === 'error' && named.device === '7,0' && (named.details!['affectedAppCalls'] as number) >= 22);
 });
 
 test('--mount must be PATH=DEV (exit 2)', async () => {

@@ -3,8 +3,8 @@
  * CSV, or syscall tracepoints beside the block events) checked against the
  * device layer directly below it — rule `sync-call-not-durable` (judge.ts),
  * grouped into incidents (incidents.ts) — plus the seam to the stack: calls
- * that rode on flushes a lower layer never made durable are attached to that
- * layer's findings (affected.ts).
+ * that rode on flushes a lower layer never made durable become one incident at
+ * that lower layer (affected.ts), read from the cross-layer findings.
  *
  * Wiring (additive, like the correlate stage): ParseContext.appSink → every
  * layer analyzer's `call(c)`; block events → `event(e)`, recorded only once
@@ -116,7 +116,7 @@ export const appStage: Stage = {
       if (d.devices.size > 0) below = d;
       else for (let k = i + 1; k < s.order.length && !below; k++) if (s.layers.get(s.order[k]!)!.devices.size > 0) below = s.layers.get(s.order[k]!);
       const result = analyzeAppLayer(report, env, d, below, opts);
-      attachAffected(report, result);
+      attachAffected(report, env, result);
       results.push(result);
     }
     return results.length > 0 ? results : undefined;
