@@ -275,3 +275,17 @@ test('coveredEarlier: hints and O_DIRECT writes since the previous sync of the s
   assert.deepEqual(m.get(s2), [d1]);
   assert.equal(m.get(s3), undefined);
 });
+
+test('strace without -f (no thread ids): undecided, saying so — never a verdict by time alone', async () => {
+  const { mkdtempSync, writeFileSync, readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-app-'));
+  const text = readFileSync(fx('pg-ext4-nobarrier/strace.txt'), 'utf8').replace(/^\d+ /gm, '');
+  writeFileSync(join(dir, 'nopid.txt'), text);
+  const { code, doc } = await check([`app=${join(dir, 'nopid.txt')}`, `disk=${fx('pg-ext4-nobarrier/loop0.blkparse.txt')}`]);
+  assert.deepEqual(doc.app[0]!.byOp['fdatasync'], { undecided: 22 });
+  assert.equal(appErrors(doc).length, 0);
+  assert.ok(doc.findings.some((f) => f.severity === 'warning' && /strace without -f/.test(f.message)));
+  assert.equal(code, 0);
+});

@@ -43,7 +43,10 @@ export type QueuesByPid = Map<number, Grow>;
 export function alignByCausality(calls: SyncCall[], byPid: QueuesByPid, resolutionNs: number): AppAlignment {
   const usable = calls.filter((c) => c.pid >= 0 && byPid.has(c.pid) && c.end >= c.begin);
   const none = (note: string, candidates = 0): AppAlignment => ({ method: 'none', offsetNs: 0, widthNs: Infinity, toleranceNs: 0, supporting: 0, candidates, note });
-  if (usable.length === 0) return none('no sync call of a thread that queued writes below');
+  if (usable.length === 0) {
+    if (calls.length > 0 && calls.every((c) => c.pid < 0)) return none('the calls carry no thread id (strace without -f): their writes cannot be told from others\' (record with strace -f)');
+    return none('no sync call of a thread that queued writes below');
+  }
   // 1. candidates from the busiest thread's first windows
   const perPid = new Map<number, SyncCall[]>();
   for (const c of usable) {
