@@ -88,7 +88,6 @@ function incident(env: AnalysisEnv, x: IncidentInput, g: Array<[SyncCall, Violat
     if (e[0].path && paths.size < 5) paths.add(e[0].path);
   }
   const dev = v0.dev;
-  const t = x.below.devices.get(dev)!;
   const cache = x.cache.of(dev);
   const label = x.cache.label(dev);
   const comm = c0.comm || x.below.comms.get(c0.pid) || 'process';
@@ -101,7 +100,6 @@ function incident(env: AnalysisEnv, x: IncidentInput, g: Array<[SyncCall, Violat
     evidence.push(callEvidence(env, x, worst[0], formatDev(dev), `worst: ${formatBytes(worst[1].bytes)} in ${worst[1].writes} write(s) not durable at return`));
     evidence.push(writeEvidence(env, x, dev, worst[1].first, 'first write of the worst call'));
   }
-  void t;
   return {
     rule: 'sync-call-not-durable',
     severity: cache.volatile ? 'error' : 'warning',
