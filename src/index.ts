@@ -230,7 +230,10 @@ async function readInput(
     const countCalls = format.produces === 'app';
     ctx.appSink = {
       call(c) {
-        if (countCalls) events++;
+        if (countCalls) {
+          events++;
+          if (c.begin >= 0 && c.begin < tMin) tMin = c.begin;
+        }
         for (let i = 0; i < appSinks.length; i++) appSinks[i]!.call!(c);
       },
     };

@@ -187,6 +187,13 @@ test('report --json with an application layer validates against the committed sc
   assert.equal(r.code, 0);
   const doc = JSON.parse(r.stdout) as Record<string, unknown> & { app: Array<{ violated: number }> };
   assert.deepEqual(validate(reportSchema(), doc), []);
+  // the strace input is placed on the report's one clock through the causality alignment
+  const clock = doc['clock'] as { sources: Array<{ source: string; status: string; uncertaintySeconds?: number }> };
+  const app = clock.sources.find((x) => x.source.endsWith('strace.txt'))!;
+  assert.equal(app.status, 'placed');
+  assert.ok(app.uncertaintySeconds! < 1e-4);
+  const inc = (doc['incidents'] as Array<{ rule: string; layer: string }>).filter((i) => i.rule === 'sync-call-not-durable' && i.layer === 'app');
+  assert.equal(inc.length, 10); // one incident per process, operation and file group
   assert.equal(doc.app[0]!.violated, 49); // 22 WAL fdatasyncs + 27 fsyncs (15 writing in their window, 12 covering their sync_file_range hints)
 });
 

@@ -43,7 +43,9 @@ export function attachAffected(report: Report, env: AnalysisEnv, r: AppLayerResu
       if (v.kind !== 'honored' || (f.device && f.device !== formatDev(v.dev))) return;
       const from = (c.begin + r.alignment.offsetNs - half) / 1e9 + r.belowBase;
       const to = (c.end + r.alignment.offsetNs + half) / 1e9 + r.belowBase;
-      if (!(f.time < 0 || (f.time >= from - 1e-6 && f.time <= to + 1e-6))) return;
+      // untimed (null) or count-level (-1) findings are about the whole trace
+      const ft = f.time ?? -1;
+      if (!(ft < 0 || (ft >= from - 1e-6 && ft <= to + 1e-6))) return;
       let e = byLower.get(lower);
       if (!e) byLower.set(lower, (e = { calls: new Set(), first: f, rules: new Set(), findings: 0 }));
       e.calls.add(i);
@@ -86,7 +88,7 @@ export function attachAffected(report: Report, env: AnalysisEnv, r: AppLayerResu
         (list.length > MAX_GROUPS ? `; and ${list.length - MAX_GROUPS} more group(s)` : '') +
         `. At ${shownName(below.name)} itself every one of them was durable when it returned.`,
       evidence: ev,
-      details: { affectedAppCalls: calls.length, appLayer: r.shown, via: shownName(below.name), groups: list, lowerFindings: e.findings, rules: [...e.rules] },
+      details: { cause: `application calls that rode on ${lower}`, affectedAppCalls: calls.length, appLayer: r.shown, via: shownName(below.name), groups: list, lowerFindings: e.findings, rules: [...e.rules] },
     });
     ((report.app ?? []).find((s) => s.layer === r.layer))?.statements.push(
       `${calls.length} sync call(s) at ${r.shown} returned on flushes of ${shownName(below.name)} that ${lowerShown} never made durable`,

@@ -70,7 +70,7 @@ export function reportIncidents(report: Report, env: AnalysisEnv, x: IncidentInp
       rule: 'sync-call-not-durable', severity: 'warning', layer: x.layer, device: '', time: appTime(x, c0),
       message: `${calls.length} sync call(s) at ${x.shown} could not be decided against ${x.belowShown}: ${reason}.`,
       evidence: [callEvidence(env, x, c0, '', 'first undecided call')],
-      details: { undecided: calls.length, reason },
+      details: { undecided: calls.length, reason, cause: reason },
     });
   }
 }
@@ -113,7 +113,9 @@ function incident(env: AnalysisEnv, x: IncidentInput, g: Array<[SyncCall, Violat
       (cache.volatile ? '' : ' Undecided: declare the cache (--cache DEV=writeback) to make this a verdict.'),
     evidence,
     details: {
-      pid: c0.pid, comm, op: c0.op, fileGroup: fileGroup(c0), calls: n, writes, bytes, paths: [...paths], cache: cache.how,
+      // cause: one incident per process, operation and file group (src/incidents groups findings by it)
+      cause: `${comm} pid ${c0.pid} ${c0.op} on ${fileGroup(c0)}`,
+      pid: c0.pid, comm, op: c0.op, fileGroup: fileGroup(c0), calls: n, writes, notDurable: writes, bytes, paths: [...paths], cache: cache.how,
       alignment: x.alignment.method,
     },
   };

@@ -87,7 +87,8 @@ export function analyzeAppLayer(report: Report, env: AnalysisEnv, d: LayerData, 
       upper: shown, lower: belowShown, method: alignment.method, supportingPairs: alignment.supporting, candidatePairs: alignment.candidates, note: alignment.note,
     };
     if (alignment.method === 'causality') {
-      a['offsetSeconds'] = alignment.offsetNs / 1e9 + belowBase - appBase;
+      // stored times on both sides (without the clock bases), as the correlator's offsets
+      a['offsetSeconds'] = alignment.offsetNs / 1e9;
       a['widthSeconds'] = alignment.widthNs / 1e9;
     }
     report.alignment.push(a);

@@ -71,6 +71,12 @@ export function buildReferenceClock(report: Report): ReferenceClockSection {
     const key = typeof lv.id === 'string' ? lv.id : `${String(lv.layer ?? '')}:${device}`;
     if (!byKey.has(key)) byKey.set(key, sourcesOf(report, layer, device, lv.role));
   }
+  // an alignment endpoint naming a whole layer (the application layer's, src/app/layer.ts) stands for its inputs
+  for (const a of alignment) {
+    for (const end of [String(a.upper), String(a.lower)]) {
+      if (!byKey.has(end) && report.layers.some((l) => l.name === end)) byKey.set(end, report.inputs.filter((i) => i.layer === end));
+    }
+  }
   const edges: Edge[] = [];
   const notes = new Map<string, string>();
   for (const a of alignment) {
