@@ -84,7 +84,7 @@ export function analyzeAppLayer(report: Report, env: AnalysisEnv, d: LayerData, 
   const belowBase = anyBelowSrc !== undefined ? env.sources[anyBelowSrc]?.clock.baseSeconds ?? 0 : 0;
   if (!sameStream) {
     const a: Record<string, unknown> = {
-      upper: shown, lower: belowShown, method: alignment.method, supportingPairs: alignment.supporting, candidatePairs: alignment.candidates, note: alignment.note,
+      upper: shown, lower: alignmentLower(report, below), method: alignment.method, supportingPairs: alignment.supporting, candidatePairs: alignment.candidates, note: alignment.note,
     };
     if (alignment.method === 'causality') {
       // stored times on both sides (without the clock bases), as the correlator's offsets
@@ -193,4 +193,17 @@ export function coveredEarlier(calls: SyncCall[]): Map<SyncCall, SyncCall[]> {
     }
   }
   return out;
+}
+
+/**
+ * The lower end of the application's alignment as the report's clock reads it (src/clock/reference.ts):
+ * the level "layer:maj,min" of the device its threads wrote to when the correlator made one, else the layer.
+ */
+function alignmentLower(report: Report, below: LayerData): string {
+  const levels = (report.correlation?.levels ?? []) as Array<{ layer?: unknown; device?: unknown }>;
+  let best: { dev: number; n: number } | undefined;
+  for (const t of below.devices.values()) if (!best || t.qTime.n > best.n) best = { dev: t.dev, n: t.qTime.n };
+  const dev = best ? formatDev(best.dev) : '';
+  const lv = levels.find((l) => String(l.layer) === below.name && String(l.device) === dev);
+  return lv ? `${below.name}:${dev}` : shownName(below.name);
 }
