@@ -17,6 +17,7 @@ import { pumpFormat, readSetInWorker, useSetWorker } from './io/worker-pump.js';
 import type { ParseContext, ParseOptions } from './formats/types.js';
 import type { QemuSink } from './qemu/event.js';
 import { loadStages, type Stage } from './stages.js';
+import type { AppSink } from './app/call.js';
 import { resolveBlktraceSet } from './io/blktrace-files.js';
 import { entryByName } from './formats/catalog.js';
 import type { FormatSpec } from './formats/types.js';
@@ -239,6 +240,21 @@ async function readInput(
         events++;
         if (e.time >= 0 && e.time < tMin) tMin = e.time;
         for (let i = 0; i < qemuSinks.length; i++) qemuSinks[i]!.qemu!(e);
+      },
+    };
+  }
+  // Application sync calls (strace, sync-call CSV, syscall tracepoints beside block events) go to the
+  // stages that read them (src/app); a format producing only calls counts them as its events.
+  const appSinks = layer.sinks.map((s) => s.analyzer as Partial<AppSink>).filter((s) => typeof s.call === 'function');
+  if (appSinks.length > 0) {
+    const countCalls = format.produces === 'app';
+    ctx.appSink = {
+      call(c) {
+        if (countCalls) {
+          events++;
+          if (c.begin >= 0 && c.begin < tMin) tMin = c.begin;
+        }
+        for (let i = 0; i < appSinks.length; i++) appSinks[i]!.call!(c);
       },
     };
   }

@@ -31,6 +31,8 @@ const LOADERS: ReadonlyArray<readonly [string, () => Promise<Stage>]> = [
   ['stats', async () => (await import('./stats/stage.js')).statsStage],
   ['check', async () => (await import('./check/stage.js')).checkStage],
   ['correlate', async () => (await import('./correlate/stage.js')).correlateStage],
+  // app runs after correlate: it reads the cross-layer findings to name the application calls a lower layer broke
+  ['app', async () => (await import('./app/stage.js')).appStage],
 ];
 
 export const STAGE_NAMES: readonly string[] = LOADERS.map(([name]) => name);

@@ -20,6 +20,7 @@ import { addStackOptions, stackSetup, type StackCliOptions } from './stack-optio
 import { addInputOptions, addOptions, analyzeOptionsFrom, EXIT, NO_COLOR_OPTION, UsageError, type InputOptionValues } from './options.js';
 import { Output, safeText } from './output.js';
 import { printSkipSummary } from './diagnostics.js';
+import { parseMount, type AppOptions } from '../app/stage.js';
 
 export interface CheckCliOptions extends InputOptionValues, StackCliOptions {
   json?: boolean;
@@ -30,6 +31,7 @@ export interface CheckCliOptions extends InputOptionValues, StackCliOptions {
   jobs?: number;
   /** Set by --each's workers: parse in the worker's own thread. */
   parseWorker?: false;
+  mount?: string[];
 }
 
 const SEVERITY_RANK: Record<string, number> = { error: 0, warning: 1, info: 2 };
@@ -62,7 +64,8 @@ export function registerCheck(program: Command, run: (fn: () => Promise<number>)
       const n = Number(v);
       if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--jobs: expected a positive whole number, got ${JSON.stringify(v)}`);
       return n;
-    });
+    })
+    .option('--mount <PATH=DEV>', 'the traced device holding the files below PATH (application layer: strace, sync-call CSV, syscall tracepoints); repeatable', (v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
   addStackOptions(cmd);
   addInputOptions(cmd);
   addOptions(cmd, [NO_COLOR_OPTION]);
@@ -71,6 +74,8 @@ Rules:
 ${RULES.map((r) => `  ${r.id.padEnd(30)}${r.severity}`).join('\n')}
 Across layers (inputs named "layer=path", --stack or --map):
 ${CROSS_LAYER_RULES.map((r) => `  ${r.id.padEnd(30)}${r.severity}`).join('\n')}
+Application layer (strace -f -ttt -T -y, sync-call CSV, syscall tracepoints):
+  sync-call-not-durable         error
 Without --cache, a device whose trace shows a flush or FUA flag is taken as
 write-back (the kernel strips them before Q when there is no write cache);
 with none, its cache is unknown and findings that depend on it are warnings.
@@ -94,7 +99,9 @@ Examples:
   blkaudit check upper=loop2.blkparse.txt lower=loop1.blkparse.txt --map upper=upper.img.filefrag.txt
   blkaudit check --stack stack.json
   blkaudit check --json guest=vda.blkparse.txt host=loop1.blkparse.txt | jq '.findings[] | .rule'
-  blkaudit check --each fleet/ > checks.ndjson     # every capture under fleet/, one line each`);
+  blkaudit check --each fleet/ > checks.ndjson     # every capture under fleet/, one line each
+  blkaudit check app=strace.txt disk=loop1.blkparse.txt --mount /var/lib/postgresql=loop1
+  blkaudit check block-events.txt                # syscall + block tracepoints in one stream`);
   cmd.action((inputs: string[], opts: CheckCliOptions) => run(() => runCheck(inputs, opts)));
 }
 
@@ -129,11 +136,12 @@ export async function checkAnalysis(inputs: string[], opts: CheckCliOptions, mat
   const { check, failOn } = checkOptionsFrom(opts);
   const setup = await stackSetup(inputs, opts, 'check');
   check.cache = setup.deviceCache;
+  const app = appOptionsFrom(opts);
   const report = await analyze(setup.inputs, {
     ...analyzeOptionsFrom(opts),
     ...(opts.parseWorker === false ? { parseWorker: false } : {}),
-    stages: setup.correlate ? ['check', 'correlate'] : ['check'],
-    stageOptions: setup.correlate ? { check, correlate: setup.correlate } : { check },
+    stages: setup.correlate ? ['check', 'correlate', 'app'] : ['check', 'app'],
+    stageOptions: setup.correlate ? { check, correlate: setup.correlate, app } : { check, app },
   });
   const { devices, at } = checkOf(report);
   const unmatched = (check.cache ?? []).filter((d) => !devices.some((x) => x.cacheDeclared === d.device));
@@ -141,6 +149,7 @@ export async function checkAnalysis(inputs: string[], opts: CheckCliOptions, mat
     const known = devices.map((d) => (d.name ? `${d.name} (${d.device})` : d.device)).join(', ') || 'none';
     throw new UsageError(`--cache ${unmatched.map((d) => d.device).join(', ')}: no such device in the input (devices: ${known})`);
   }
+  rejectUnmatchedMounts(report);
   const findings = report.findings;
   const exitCode = findings.some((f) => (SEVERITY_RANK[f.severity] ?? 9) <= failOn) ? EXIT.findings : EXIT.clean;
   return { report, findings, devices, at, check, exitCode };
@@ -158,6 +167,11 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
       doc['correlation'] = { statements: report.correlation.statements, limitations: report.correlation.limitations, levels: report.correlation.levels };
       doc['alignment'] = report.alignment;
     }
+    const appSection = report.app;
+    if (appSection) {
+      doc['app'] = appSection;
+      doc['alignment'] = report.alignment;
+    }
     doc['skipped'] = report.skipped;
     doc['limitations'] = limitationsOf(report);
     out.write(JSON.stringify(doc, null, 2) + '\n');
@@ -167,6 +181,21 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
   await out.end();
   printSkipSummary(report);
   return exitCode;
+}
+
+/** A --mount that named no device of the layer below (counted by the app stage) is a usage error, like --cache. */
+export function rejectUnmatchedMounts(report: Report): void {
+  const bad = report.diagnostics.find((d) => d.reason.startsWith('app: --mount '));
+  if (bad) throw new UsageError(`${bad.reason.slice(5)} (a --mount names a device of the layer below the application, e.g. loop1 or 7,1)`);
+}
+
+/** --mount PATH=DEV values → the app stage's options; throws UsageError. */
+export function appOptionsFrom(opts: { mount?: string[] }): AppOptions {
+  try {
+    return { mounts: (opts.mount ?? []).map(parseMount) };
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 /** Facts each input's format cannot carry (e.g. CSV traces have no flush information). */

@@ -14,6 +14,7 @@ import { renderHtml } from '../report/html.js';
 import { createProgress, totalBytes } from '../report/progress.js';
 import { reportSchema } from '../report/schema.js';
 import { addStackOptions, stackSetup, type StackCliOptions } from './stack-options.js';
+import { appOptionsFrom, rejectUnmatchedMounts } from './check.js';
 import { addInputOptions, addOptions, analyzeOptionsFrom, EXIT, NO_COLOR_OPTION, UsageError, type InputOptionValues } from './options.js';
 import { Output, safeText } from './output.js';
 import { printSkipSummary } from './diagnostics.js';
@@ -25,6 +26,7 @@ interface ReportOptions extends InputOptionValues, StackCliOptions {
   all?: boolean;
   failOn?: string;
   schema?: boolean;
+  mount?: string[];
 }
 
 const FAIL_ON = ['error', 'warning', 'info', 'never'] as const;
@@ -39,7 +41,8 @@ export function registerReport(program: Command, run: (fn: () => Promise<number>
     .option('--all', 'list every finding of every incident with all its evidence (default: each incident with its first and worst)')
     .option('--charts', 'add terminal charts per device: Q2C latency, requests in flight, bytes not yet durable with flushes marked, flush latency')
     .option('--fail-on <severity>', 'exit 1 when a finding of this severity or worse exists: error, warning, info, never', 'never')
-    .option('--schema', 'print the JSON Schema of --json output and exit');
+    .option('--schema', 'print the JSON Schema of --json output and exit')
+    .option('--mount <PATH=DEV>', 'the traced device holding the files below PATH (application layer: strace, sync-call CSV, syscall tracepoints); repeatable', (v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
   addStackOptions(cmd);
   addInputOptions(cmd);
   addOptions(cmd, [NO_COLOR_OPTION]);
@@ -92,10 +95,11 @@ export async function runReport(inputs: string[], opts: ReportOptions): Promise<
   const progress = createProgress(process.stderr, totalBytes(setup.inputs.map((i) => parseInputArg(i).path)));
   const report = await analyzeForReport(setup.inputs, {
     ...base,
-    stageOptions: { ...(base.stageOptions ?? {}), check: { cache }, ...(correlate ? { correlate } : {}) },
+    stageOptions: { ...(base.stageOptions ?? {}), check: { cache }, app: appOptionsFrom(opts), ...(correlate ? { correlate } : {}) },
     ...(progress.active ? { afterChunk: (n: number, src: string) => progress.chunk(n, src), onEvent: () => progress.event() } : {}),
   });
   progress.done();
+  rejectUnmatchedMounts(report);
   if (opts.html) {
     writeOut(opts.html, renderHtml(report));
     process.stderr.write(`blkaudit: wrote HTML report to ${safeText(opts.html)}\n`);

@@ -71,6 +71,15 @@ export function buildReferenceClock(report: Report): ReferenceClockSection {
     const key = typeof lv.id === 'string' ? lv.id : `${String(lv.layer ?? '')}:${device}`;
     if (!byKey.has(key)) byKey.set(key, sourcesOf(report, layer, device, lv.role));
   }
+  // an alignment endpoint naming a layer that has no level (the application layer, src/app/layer.ts) stands for its inputs
+  const levelLayers = new Set(levels.map((lv) => reportLayer(report, String(lv.layer ?? ''))));
+  for (const a of alignment) {
+    for (const end of [String(a.upper), String(a.lower)]) {
+      if (!byKey.has(end) && !levelLayers.has(end) && report.layers.some((l) => l.name === end)) {
+        byKey.set(end, report.inputs.filter((i) => i.layer === end));
+      }
+    }
+  }
   const edges: Edge[] = [];
   const notes = new Map<string, string>();
   for (const a of alignment) {

@@ -9,6 +9,8 @@ import { ftraceBlkClassicFormat, ftraceBlkFormat } from './ftrace-blk/spec.js';
 import { blkparseCustomFormat } from './blkparse-custom/spec.js';
 import { csvFormat, csvMsrFormat } from './csv/spec.js';
 import { biosnoopFormat, iosnoopFormat } from './snoop/spec.js';
+import { straceFormat } from './strace/spec.js';
+import { syncCsvFormat } from './sync-csv/spec.js';
 
 /**
  * Every input format blkaudit reads. Detection asks each spec for its
@@ -28,6 +30,8 @@ export const FORMATS: readonly FormatSpec[] = [
   eventsCsvFormat,
   biosnoopFormat,
   iosnoopFormat,
+  straceFormat,
+  syncCsvFormat,
   csvMsrFormat,
   csvFormat,
   blkparseCustomFormat,

@@ -2,6 +2,7 @@ import type { Diagnostics } from '../model/diagnostics.js';
 import type { EventSink } from '../model/event.js';
 import type { ClockDomain } from '../model/time.js';
 import type { QemuSink } from '../qemu/event.js';
+import type { AppSink } from '../app/call.js';
 
 /**
  * One input format: detection by content (never by file name) and a parser
@@ -38,6 +39,11 @@ export interface ParseContext {
   sink: EventSink;
   /** Receives QEMU trace events from formats with `produces: 'qemu'` (src/qemu/event.ts); absent = not wanted. */
   qemuSink?: QemuSink;
+  /**
+   * Receives application sync calls (src/app/call.ts) from formats with `produces: 'app'` and from
+   * syscall tracepoints beside block events; absent = not wanted (the readers then only count them).
+   */
+  appSink?: AppSink;
   diag: Diagnostics;
   options: ParseOptions;
   /** Formats that know their clock say so (default: "relative", order as printed). */
@@ -58,8 +64,8 @@ export interface FormatSpec {
   /** How detection recognises it, in words (shown by `blkaudit formats`). */
   detectedBy: string;
   kind: 'text' | 'binary';
-  /** What the parser produces: block events, or QEMU trace events (src/formats/qemu). */
-  produces: 'block' | 'qemu';
+  /** What the parser produces: block events, QEMU trace events (src/formats/qemu), or application sync calls (src/app). */
+  produces: 'block' | 'qemu' | 'app';
   /**
    * Confidence 0..1 that `head` (the first bytes of the input, up to 64 KiB,
    * already decompressed) is this format. 0 = certainly not.

@@ -103,12 +103,31 @@ export interface Report {
   alignment: unknown[];
   /** Cross-layer correlation (src/correlate): levels, per-pair promise counts, count-level statements, limits. */
   correlation?: CorrelationSection;
+  /** The application layer against the layer below (src/app/layer.ts AppSection). */
+  app?: AppSection[];
   /** Named skip counters: the JSON contract's `{"<reason>": n}`. */
   skipped: Record<string, number>;
   /** The same counters with severity and first examples (file:line). */
   diagnostics: CounterEntry[];
   /** Side data formats attached (blkparse summaries, wall clock notes …), per input path. */
   attachments: Record<string, Record<string, unknown>>;
+}
+
+/** One application layer's verdicts (owned by src/app/layer.ts). */
+export interface AppSection {
+  layer: string;
+  below: string;
+  calls: number;
+  honored: number;
+  violated: number;
+  undecided: number;
+  noIo: number;
+  hints: number;
+  /** Plain O_DIRECT writes (no O_DSYNC): no promise of their own. */
+  directWrites: number;
+  failed: number;
+  byOp: Record<string, Record<string, number>>;
+  statements: string[];
 }
 
 /** The correlate stage's section (shapes owned by src/correlate/correlator.ts). */

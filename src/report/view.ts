@@ -233,5 +233,7 @@ export function alignmentText(a: unknown): string {
 export function correlationText(report: Report): { statements: string[]; limitations: string[] } {
   const c = (report as { correlation?: { statements?: unknown; limitations?: unknown } }).correlation;
   const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
-  return { statements: strings(c?.statements), limitations: strings(c?.limitations) };
+  // the application layer's count-level sentences (src/app) belong with them
+  const app = (report.app ?? []).flatMap((a) => strings(a.statements));
+  return { statements: [...strings(c?.statements), ...app], limitations: strings(c?.limitations) };
 }

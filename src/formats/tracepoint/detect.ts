@@ -17,6 +17,8 @@ export interface HeadStats {
   tracepoint: number;
   /** blkparse event lines (with a sequence column) */
   blkparse: number;
+  /** Syscall tracepoint lines (read beside block events as the application layer). */
+  syscalls: number;
   /** Lines of other ftrace events (neutral). */
   otherEvents: number;
   /** Lines that are none of the above (prose, wrapped halves, other formats). */
@@ -29,6 +31,8 @@ export interface HeadStats {
 const TS = /\s\d+\.\d+:(?:\s+|$)/;
 const BLK_BODY = /^\d+,\d+\s+(?:(?:[0-9a-f]+,[0-9a-f]+|\/\S*|<\.\.\.>)\s+)?(?:[A-Z]{1,2}|m|[a-z_]{4,14})\s+[A-Z]+(?:\s|$)/;
 const TP_BODY = /^(?:block:)?block_[a-z_]+:(?:\s|$)/;
+/** syscall tracepoints (tracefs "sys_x(…)" / "sys_x -> r", trace-cmd/perf "sys_enter_x:"): tracepoint text too */
+const SYS_BODY = /^(?:syscalls:)?sys_[a-z0-9_]+(?:\(|\s+->\s|:\s)/;
 const OTHER_BODY = /^\w+(?::\w+)?:(?:\s|$)/;
 const BARE_TP = /^\s*(?:block:)?block_[a-z_]+:\s+(?:\d+,\d+\s|\[)/;
 const CLASSIC = /^\s*\d+,\d+\s+\d+\s+\d+\.\d+\s+\d+\s+(?:[A-Z]{1,2}|m|[a-z_]{4,14})\s+[A-Z]+(?:\s|$)/;
@@ -41,7 +45,7 @@ export function scanHead(head: Buffer): HeadStats {
   const hit = cache.get(head);
   if (hit) return hit;
   const st: HeadStats = {
-    blkDefault: 0, blkClassic: 0, tracepoint: 0, blkparse: 0, otherEvents: 0, garbage: 0,
+    blkDefault: 0, blkClassic: 0, tracepoint: 0, blkparse: 0, syscalls: 0, otherEvents: 0, garbage: 0,
     tracerBlkHeader: false, classicHeader: false, binary: head.indexOf(0) >= 0,
   };
   cache.set(head, st);
@@ -64,6 +68,7 @@ export function scanHead(head: Buffer): HeadStats {
       const rest = line.slice(m.index + m[0].length);
       if (BLK_BODY.test(rest)) st.blkDefault++;
       else if (TP_BODY.test(rest)) st.tracepoint++;
+      else if (SYS_BODY.test(rest)) st.syscalls++;
       else if (OTHER_BODY.test(rest)) st.otherEvents++;
       else if (CLASSIC.test(line)) st.blkClassic++;
       else if (BLKPARSE.test(line)) st.blkparse++;
@@ -79,14 +84,15 @@ export function scanHead(head: Buffer): HeadStats {
 }
 
 function share(mine: number, st: HeadStats): number {
-  const all = st.blkDefault + st.blkClassic + st.tracepoint + st.blkparse + 0.25 * st.garbage;
+  const all = st.blkDefault + st.blkClassic + st.tracepoint + st.syscalls + st.blkparse + 0.25 * st.garbage;
   return all > 0 ? mine / all : 0;
 }
 
 export function tracepointConfidence(head: Buffer): number {
   const st = scanHead(head);
-  if (st.binary || st.tracepoint === 0) return 0;
-  return 0.6 + 0.35 * share(st.tracepoint, st);
+  if (st.binary || st.tracepoint + st.syscalls === 0) return 0;
+  // a head of syscall lines only (an application starting up before its first I/O) is still this text
+  return 0.6 + 0.35 * share(st.tracepoint + st.syscalls, st);
 }
 
 export function ftraceBlkConfidence(head: Buffer): number {

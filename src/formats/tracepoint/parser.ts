@@ -22,6 +22,7 @@ import { name, readEventName, readLineContext } from './context.js';
 import { lookupTracepoint, NO_DEVICE, NOT_EMITTED, TRACEPOINTS, type TracepointDef } from './events.js';
 import { TracepointBodyReader } from './body.js';
 import { FtraceTextReader } from './ftrace-text.js';
+import { SyscallLines } from './syscalls.js';
 
 export const TracepointSkip = {
   notEvent: 'tracepoint: not an event line',
@@ -39,10 +40,17 @@ export class TracepointParser extends FtraceTextReader {
   private readonly body: TracepointBodyReader;
   private perfStyle = false;
   private plugNoted = false;
+  private readonly syscalls: SyscallLines;
 
   constructor(ctx: ParseContext) {
     super(ctx);
+    this.syscalls = new SyscallLines(ctx);
     this.body = new TracepointBodyReader(this.ev, (buf, s, e) => this.comms.get(this.ev.pid, buf, s, e));
+  }
+
+  override end(): void {
+    super.end();
+    this.syscalls.end();
   }
 
   protected clockOrigin(): string {
@@ -81,6 +89,10 @@ export class TracepointParser extends FtraceTextReader {
       else if (!this.metaLine(buf, p, e, lineNo)) this.skip(TracepointSkip.notEvent, 'error', buf, s, e, lineNo);
       return;
     }
+    if (timed && buf[b] === 115 /* s */ && buf[b + 1] === 121 && buf[b + 2] === 115 && buf[b + 3] === 95 /* sys_ */
+      && this.syscalls.tracefs(buf.toString('utf8', b, e), lc.pid, this.contextComm(buf), lc.time, lineNo)) {
+      return;
+    }
     const q = readEventName(buf, b, e);
     if (q < 0) {
       this.skip(TracepointSkip.notEvent, 'error', buf, s, e, lineNo);
@@ -91,6 +103,10 @@ export class TracepointParser extends FtraceTextReader {
     let bs = q;
     while (bs < e && (buf[bs] === 32 || buf[bs] === 9)) bs++;
     if (!def) {
+      if (name.end - name.start > 8 && buf[name.start] === 115 /* s */ && buf[name.start + 3] === 95
+        && this.syscalls.named(buf.toString('latin1', name.start, name.end), buf.toString('utf8', bs, e), lc.pid, this.contextComm(buf), lc.time, lineNo)) {
+        return;
+      }
       this.otherEvent(buf, name.start, name.end, bs, e, lineNo, lc.time);
       return;
     }
