@@ -26,7 +26,7 @@ import { BIN, ROOT } from './helpers/cli.js';
 import { pipelines, type Stage } from './helpers/shell-words.js';
 import { buildProgram } from '../src/cli/main.js';
 import { EVENT_COLUMNS_DOC } from '../src/cli/events.js';
-import { CROSS_LAYER_RULES } from '../src/cli/check.js';
+import { CROSS_LAYER_RULES, APP_RULES } from '../src/cli/check.js';
 import { RULES } from '../src/check/checker.js';
 import { EVENT_COLUMNS } from '../src/formats/events/codec.js';
 
@@ -79,6 +79,19 @@ const SUBSTITUTIONS: Record<string, Record<string, string>> = {
   vmStack: Object.fromEntries(['dm-0.blkparse.txt', 'md0.blkparse.txt', 'vda.blkparse.txt', 'vdb.blkparse.txt', 'qemu-trace.log', 'loop1.blkparse.txt', 'loop2.blkparse.txt']
     .map((n) => [n, `${F.vmStack}/${n}.gz`])
     .concat([['guest-ftrace-blk-classic.txt', `${F.vmStack}/guest.ftrace-blk-classic.txt.gz`], ['host-ftrace-blk-classic.txt', `${F.vmStack}/host.ftrace-blk-classic.txt.gz`]])),
+  // the application layer: PostgreSQL under strace on ext4 on a loop device (fixtures/app)
+  app: {
+    'strace.txt': 'fixtures/app/pg-ext4/strace.txt',
+    'loop1.blkparse.txt': 'fixtures/app/pg-ext4/loop0.blkparse.txt',
+    'sda.blkparse.txt': 'fixtures/app/pg-ext4/loop0.blkparse.txt',
+    'block-events.txt': 'fixtures/app/pg-ext4/block-events.txt.gz',
+  },
+  appLol: {
+    'strace.txt': 'fixtures/app/pg-lol/strace.txt',
+    'loop2.blkparse.txt': 'fixtures/app/pg-lol/loop1.blkparse.txt.gz',
+    'loop1.blkparse.txt': 'fixtures/app/pg-lol/loop0.blkparse.txt.gz',
+    'upper.img.filefrag.txt': 'fixtures/app/pg-lol/upper.img.filefrag.txt',
+  },
   qcow2: {
     'qemu-trace.log': `${F.qcow2}/qemu-trace.log`,
     'loop1.blkparse.txt': `${F.qcow2}/loop1.blkparse.txt`,
@@ -91,6 +104,9 @@ const MADE: Record<string, Record<string, () => Buffer | string>> = {
   default: {
     'sda.blkparse.txt.gz': () => gzipSync(readFileSync(join(ROOT, F.nobarrier))),
     'stack.json': () => JSON.stringify({ layers: [{ name: 'host', cache: 'writeback', inputs: ['loop1.blkparse.txt'] }] }),
+  },
+  app: {
+    'calls.csv': () => 'pid,comm,op,path,begin,end,ret\n812,postgres,fdatasync,/pgdata/pg_wal/1,1796537001.927884,1796537001.928254,0\n',
   },
   vm: {
     'stack.json': () => JSON.stringify({
@@ -121,6 +137,8 @@ const HAVE_BLKPARSE = spawnSync('blkparse', ['-V']).error === undefined;
 function chooseWorkspace(words: string[]): string {
   const has = (s: string) => words.some((w) => w.includes(s));
   if (has('fixtures/')) return ROOT;
+  if (has('strace.txt') && has('loop2.blkparse.txt')) return workspaces['appLol']!;
+  if (has('strace.txt') || has('block-events.txt') || has('calls.csv')) return workspaces['app']!;
   if (has('dm-0.blkparse.txt') || has('md0.blkparse.txt') || has('ftrace-blk-classic.txt')) return workspaces['vmStack']!;
   if (has('upper.img.filefrag.txt') || has('loop2.blkparse.txt')) return workspaces['lol']!;
   if (has('disk.qcow2.filefrag.txt')) return workspaces['qcow2']!;
@@ -343,7 +361,7 @@ test('the README rule table lists the rules check --help lists, with the severit
     const cells = r.split(' | ');
     return [/`([\w-]+)`/.exec(cells[0]!)![1]!, cells[1]!] as const;
   }));
-  const help = [...RULES.map((r) => ({ id: r.id, severity: r.severity as string })), ...CROSS_LAYER_RULES];
+  const help = [...RULES.map((r) => ({ id: r.id, severity: r.severity as string })), ...CROSS_LAYER_RULES, ...APP_RULES];
   assert.deepEqual([...readme.keys()].sort(), help.map((r) => r.id).sort());
   for (const r of help) for (const sev of r.severity.split(' or ')) assert.match(readme.get(r.id)!, new RegExp(`\\b${sev}\\b`), `${r.id}: ${sev}`);
   const text = spawnSync(process.execPath, [BIN, 'check', '--help'], { encoding: 'utf8' }).stdout;

@@ -50,6 +50,9 @@ export const CROSS_LAYER_RULES: ReadonlyArray<{ id: string; severity: string }> 
   { id: 'cross-layer-undecided', severity: 'warning or info' },
 ];
 
+/** The application layer's rule (src/app), for --help and the README test. */
+export const APP_RULES: ReadonlyArray<{ id: string; severity: string }> = [{ id: 'sync-call-not-durable', severity: 'error' }];
+
 export function registerCheck(program: Command, run: (fn: () => Promise<number>) => Promise<void>): void {
   const cmd = program
     .command('check')
@@ -75,7 +78,7 @@ ${RULES.map((r) => `  ${r.id.padEnd(30)}${r.severity}`).join('\n')}
 Across layers (inputs named "layer=path", --stack or --map):
 ${CROSS_LAYER_RULES.map((r) => `  ${r.id.padEnd(30)}${r.severity}`).join('\n')}
 Application layer (strace -f -ttt -T -y, sync-call CSV, syscall tracepoints):
-  sync-call-not-durable         error
+${APP_RULES.map((r) => `  ${r.id.padEnd(30)}${r.severity}`).join('\n')}
 Without --cache, a device whose trace shows a flush or FUA flag is taken as
 write-back (the kernel strips them before Q when there is no write cache);
 with none, its cache is unknown and findings that depend on it are warnings.

@@ -15,6 +15,8 @@ import { eventsCsvMeta, eventsNdjsonMeta } from './events/meta.js';
 import { biosnoopMeta, iosnoopMeta } from './snoop/meta.js';
 import { csvMeta, csvMsrMeta } from './csv/meta.js';
 import { blkparseCustomMeta } from './blkparse-custom/meta.js';
+import { straceMeta } from './strace/meta.js';
+import { syncCsvMeta } from './sync-csv/meta.js';
 
 export interface FormatEntry extends FormatMeta {
   /** The full spec, parser included (its module is imported on first call). */
@@ -37,6 +39,8 @@ export const CATALOG: readonly FormatEntry[] = [
   entry(eventsCsvMeta, async () => (await import('./events/spec.js')).eventsCsvFormat),
   entry(biosnoopMeta, async () => (await import('./snoop/spec.js')).biosnoopFormat),
   entry(iosnoopMeta, async () => (await import('./snoop/spec.js')).iosnoopFormat),
+  entry(straceMeta, async () => (await import('./strace/spec.js')).straceFormat),
+  entry(syncCsvMeta, async () => (await import('./sync-csv/spec.js')).syncCsvFormat),
   entry(csvMsrMeta, async () => (await import('./csv/spec.js')).csvMsrFormat),
   entry(csvMeta, async () => (await import('./csv/spec.js')).csvFormat),
   entry(blkparseCustomMeta, async () => (await import('./blkparse-custom/spec.js')).blkparseCustomFormat),

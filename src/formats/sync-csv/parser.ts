@@ -20,7 +20,9 @@ export const SyncCsvSkip = {
   csvError: 'sync-csv: malformed line (csv-parse)',
 } as const;
 
-export const SYNC_CSV_COLUMNS = ['pid', 'comm', 'op', 'path', 'begin', 'end', 'ret'] as const;
+import { SYNC_CSV_HEADER as SYNC_CSV_COLUMNS } from './meta.js';
+
+export { SYNC_CSV_COLUMNS };
 
 const OPS: Record<string, SyncOp> = {
   fsync: 'fsync', fdatasync: 'fdatasync', sync: 'sync', syncfs: 'syncfs', msync: 'msync',
