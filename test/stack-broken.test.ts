@@ -71,3 +71,14 @@ test('fan-out: a mirror leg that never flushes breaks md flushes on that leg onl
   const vda = r.pairs.find((p) => p.lower === 'virtio:254,0')!;
   assert.equal(vda.violated, 0);
 });
+
+test('mirror legs the traces cannot tell apart: a promise broken on one candidate only is undecided, on every one an error', async () => {
+  const { settleAmbiguous } = await import('../src/correlate/correlator.js');
+  const broken = { rule: 'flush-not-passed-down', severity: 'error' as const, layer: 'qemu', device: 'jobs-b', time: 1, message: 'broken on loop2', evidence: [], details: { lower: 'host:7,2' } };
+  const stats = (lower: string) => ({ lower } as unknown as Parameters<typeof settleAmbiguous>[0][number]['stats']);
+  const one = settleAmbiguous([{ findings: [], stats: stats('host:7,1') }, { findings: [broken], stats: stats('host:7,2') }]);
+  assert.deepEqual(one.map((f) => [f.rule, f.severity]), [['cross-layer-undecided', 'warning']]);
+  assert.match(one[0]!.message, /hold if its data went to host:7,1, not if it went to host:7,2/);
+  const both = settleAmbiguous([{ findings: [broken], stats: stats('host:7,1') }, { findings: [{ ...broken, details: { lower: 'host:7,1' } }], stats: stats('host:7,2') }]);
+  assert.deepEqual(both.map((f) => f.severity), ['error', 'error']);
+});

@@ -377,7 +377,7 @@ function pickByAlignment(edges: BuiltEdge[], levels: StackNode[], limitations: s
  * Several lower devices could hold an upper device's data (mirror legs with the same writes): a promise is
  * broken only if it is broken on each candidate. Otherwise the findings become one undecided note.
  */
-function settleAmbiguous(group: Array<{ findings: Finding[]; stats: PairStats }>): Finding[] {
+export function settleAmbiguous(group: Array<{ findings: Finding[]; stats: PairStats }>): Finding[] {
   const errs = group.map((r) => r.findings.filter((f) => f.severity === 'error'));
   if (errs.every((e) => e.length > 0)) return group.flatMap((r) => r.findings);
   const broken = group.filter((_, i) => errs[i]!.length > 0);
