@@ -104,8 +104,11 @@ interface Interval {
   l: number;
 }
 
-/** Region covered by the most intervals: [a, b] and its depth. */
-function deepest(iv: Interval[]): { a: number; b: number; depth: number } {
+/**
+ * Region covered by the most intervals: [a, b] and its depth; with `away`, only regions lying outside
+ * [away.a − away.sep, away.b + away.sep] count (the rival of a region, see rivalRegion).
+ */
+function deepest(iv: Interval[], away?: { a: number; b: number; sep: number }): { a: number; b: number; depth: number } {
   const ev: Array<[number, number]> = [];
   for (const x of iv) {
     ev.push([x.lo, 1]);
@@ -118,11 +121,13 @@ function deepest(iv: Interval[]): { a: number; b: number; depth: number } {
   let b = NaN;
   for (let i = 0; i < ev.length; i++) {
     d += ev[i]![1];
-    if (ev[i]![1] === 1 && d > best) {
-      best = d;
-      a = ev[i]![0];
-      b = ev[i + 1]?.[0] ?? a;
-    }
+    if (ev[i]![1] !== 1 || d <= best) continue;
+    const start = ev[i]![0];
+    const end = ev[i + 1]?.[0] ?? start;
+    if (away && !(end < away.a - away.sep || start > away.b + away.sep)) continue;
+    best = d;
+    a = start;
+    b = end;
   }
   return { a, b, depth: best };
 }
@@ -132,22 +137,7 @@ function deepest(iv: Interval[]): { a: number; b: number; depth: number } {
  * support (a periodic workload repeats itself one period later).
  */
 export function rivalRegion(iv: Interval[], a: number, b: number, sep: number): { a: number; b: number; depth: number } {
-  const ev: Array<[number, number]> = [];
-  for (const x of iv) {
-    ev.push([x.lo, 1]);
-    ev.push([x.hi, -1]);
-  }
-  ev.sort((p, q) => p[0] - q[0] || q[1] - p[1]);
-  let d = 0;
-  let best = { a: NaN, b: NaN, depth: 0 };
-  for (let i = 0; i < ev.length; i++) {
-    d += ev[i]![1];
-    const start = ev[i]![0];
-    const end = ev[i + 1]?.[0] ?? start;
-    if (ev[i]![1] !== 1 || d <= best.depth) continue;
-    if (end < a - sep || start > b + sep) best = { a: start, b: end, depth: d };
-  }
-  return best;
+  return deepest(iv, { a, b, sep });
 }
 
 function pairInterval(up: OpTable, low: OpTable, u: number, l: number, slack: number): Interval | undefined {
