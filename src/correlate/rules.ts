@@ -181,6 +181,9 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     }
     const m = matched.get(u);
     if (m !== undefined) return { at: L.durable[m]!, maybeAt: L.maybeDurable[m]!, rows: [m], how: 'matched' };
+    // with no clock (none, or several offsets fit) a search by sector cannot place the lower write: the
+    // write is not followed, and only count-level questions remain (also: no scan of every rewrite)
+    if (clock.kind === 'none') return { at: NaN, rows: [], how: 'unmapped' };
     const pieces = map.map(U.sector[u]!, U.count[u]!);
     if (pieces.length === 0) return { at: NaN, rows: [], how: 'unmapped' };
     const from = clock.toLower(U.tI[u]!)[0];
