@@ -120,6 +120,21 @@ export class DeviceModel {
   private readonly lastSyncMetaRec: BlockEvent = emptyEvent();
   /** First completed write of generation 2, 3 … (evidence of the ordering), bounded. */
   readonly genEvidence: EvidenceRef[] = [];
+  /**
+   * Flush epochs of the ordering levels: `maxCompletedGen` when flush evidence
+   * was last seen, and the longest stretch of levels completed with none in
+   * between (flush-never-issued fires on such a stretch, not only on a trace
+   * with no flush at all: one flush at mount must not hide a nobarrier
+   * filesystem for the rest of the trace).
+   */
+  private genAtFlush = 0;
+  private stretch: EvidenceRef[] = [];
+  maxLevelsWithoutFlush = 0;
+  /** Evidence of that stretch: its first levels and the write that reached its depth. */
+  worstStretch: EvidenceRef[] = [];
+  /** Time (ns) of the flush evidence the worst stretch began after, -1 when it began with the trace. */
+  worstStretchAfterFlush = -1;
+  private lastFlushEvidenceTime = -1;
 
   /** --at snapshot hook: called once with the state just before the first event after `atNs`. */
   atNs = Infinity;
@@ -234,6 +249,10 @@ export class DeviceModel {
 
   private noteFlushEvidence(e: BlockEvent): void {
     if (this.flushEvidence++ === 0) this.firstFlushEvidence = this.evidence(e, 'flush/FUA reaches the queue: the kernel sees a volatile cache');
+    // a new flush epoch: ordering levels count again from here
+    this.genAtFlush = this.maxCompletedGen;
+    this.lastFlushEvidenceTime = e.time;
+    if (this.stretch.length > 0) this.stretch = [];
   }
 
   /**
@@ -454,6 +473,13 @@ export class DeviceModel {
       this.maxCompletedGen = gen;
       if (gen >= 2 && this.genEvidence.length < 3) {
         this.genEvidence.push(this.evidence(e, `queued after ${gen - 1 === 1 ? 'a' : 'a chain of'} sync metadata write${gen > 2 ? 's' : ''} had completed (ordering level ${gen})`));
+      }
+      const levels = gen - this.genAtFlush;
+      if (this.stretch.length < 3) this.stretch.push(this.evidence(e, `sync metadata write at ordering level ${levels} since the last flush`));
+      if (levels > this.maxLevelsWithoutFlush) {
+        this.maxLevelsWithoutFlush = levels;
+        this.worstStretch = [...this.stretch, this.evidence(e, `ordering level ${levels} reached with no flush or FUA since ${this.flushEvidence > 0 ? 'the last one' : 'the trace began'}`)];
+        this.worstStretchAfterFlush = this.flushEvidence > 0 ? this.lastFlushEvidenceTime : -1;
       }
     }
   }
