@@ -27,6 +27,7 @@ import { groupIncidents } from './incidents/group.js';
 import { DeviceEventCounter, FILE_NAMES_OPTION, namesFromFiles, namesFromSummary, type NamesByDevice } from './io/device-names.js';
 import type { BlkparseSummary } from './formats/blkparse/summary.js';
 import type { BlktraceFileInfo } from './formats/blktrace/set-reader.js';
+import { ClockGuard } from './track/clock-guard.js';
 
 export { InputError } from './io/open.js';
 export type { Report, Finding, DeviceReport, InputReport, LayerReport, Incident, ReferenceClockSection } from './model/report.js';
@@ -92,6 +93,7 @@ export async function analyze(inputs: Array<string | InputSpec>, options: Analyz
   if (specs.length === 0) throw new InputError('no input given', '');
   const stages = (await loadStages(options.stages)).filter((s) => options.stages !== undefined || s.enabled(options));
   const layers = new Map<string, LayerRun>();
+  const guard = new ClockGuard(env);
   for (const spec of specs) {
     let layer = layers.get(spec.layer);
     if (!layer) {
@@ -100,7 +102,7 @@ export async function analyze(inputs: Array<string | InputSpec>, options: Analyz
       layers.set(spec.layer, layer);
     }
     layer.inputs.push(spec.path);
-    report.inputs.push(await readInput(spec, layer, env, options, report));
+    report.inputs.push(await readInput(spec, layer, env, options, report, guard));
   }
   for (const stage of stages) stage.prepare?.(env);
   for (const layer of layers.values()) {
@@ -125,6 +127,7 @@ async function readInput(
   env: AnalysisEnv,
   options: AnalyzeOptions,
   report: Report,
+  guard: ClockGuard,
 ): Promise<InputReport> {
   // A per-CPU blktrace set (directory, base name or member file) is read as
   // blkparse -i reads it; anything else is one byte stream, detected by content.
@@ -203,6 +206,7 @@ async function readInput(
         lastDev = e.dev;
       }
       if (onEvent) onEvent(e, source);
+      guard.event(e);
       for (let i = 0; i < sinks.length; i++) sinks[i]!.event(e);
     },
   };

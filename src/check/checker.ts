@@ -20,7 +20,7 @@ import { barrierNotDrained } from './rules/barrier-not-drained.js';
 import { overlappingWritesInFlight } from './rules/overlapping-writes-in-flight.js';
 import { ioError } from './rules/io-error.js';
 import { flushFailed } from './rules/flush-failed.js';
-import { completionWithoutIssue, inFlightAtEnd, unflushedAtEnd } from './rules/end-state.js';
+import { completionWithoutIssue, cpuClockOff, inFlightAtEnd, unflushedAtEnd } from './rules/end-state.js';
 import { lostEventFindings, lostEventsInfo } from './rules/lost-events.js';
 
 /** Every per-device rule, in report order. */
@@ -34,6 +34,7 @@ export const DEVICE_RULES: readonly RuleFactory[] = [
   unflushedAtEnd,
   inFlightAtEnd,
   completionWithoutIssue,
+  cpuClockOff,
 ];
 
 /** The rule catalogue (for --help, the README and JSON consumers). */
@@ -161,6 +162,7 @@ export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventA
           maxSyncMetaPerEpoch: Math.max(v.maxSyncMetaPerEpoch, v.syncMetaPending),
           volatileAtEndWrites: wt ? 0 : v.writes,
           volatileAtEndBytes: wt ? 0 : v.bytes,
+          facts: m.facts.facts(env, m.dev),
         };
         if (name) s.name = name;
         if (decl) s.cacheDeclared = decl.device;

@@ -22,6 +22,7 @@ import { Flag, isWriteOp, Op } from '../model/rwbs.js';
 import { cloneReq, newReq, resetReq, type Req } from './request.js';
 import { copyInto, VolatileSet } from './volatile.js';
 import type { DeviceRule, RuleFactory } from './rules/rule.js';
+import { FactTracker } from '../track/facts.js';
 
 /**
  * Bios queued but never issued (and requests at the driver) are kept up to
@@ -84,23 +85,40 @@ export class DeviceModel {
    * `droppedAtDiscontinuity`); the volatile set is kept — the data is still
    * in the cache.
    */
-  discontinuities = 0;
   droppedAtDiscontinuity = 0;
+  /**
+   * The facts `stats` states too (completed flushes, completions without
+   * issue, time reversals, lost events) come from the request tracker
+   * (src/track/facts.ts), fed the same events: one number for one fact.
+   */
+  readonly facts: FactTracker;
+  get discontinuities(): number {
+    return this.facts.timeReversals;
+  }
   qCount = 0;
   dCount = 0;
   /** Flush requests issued (D FN). */
   flushIssues = 0;
   sawIssue = false;
   writesCompleted = 0;
-  flushesCompleted = 0;
-  flushesFailed = 0;
+  get flushesCompleted(): number {
+    return this.facts.flushesCompleted;
+  }
+  get flushesFailed(): number {
+    return this.facts.flushesFailed;
+  }
   fuaWrites = 0;
   /** Events showing the kernel saw a volatile cache: flush requests, PREFLUSH/FUA/barrier flags. */
   flushEvidence = 0;
   firstFlushEvidence: EvidenceRef | undefined;
-  /** Completions no issue was seen for. */
-  orphanCompletions = 0;
-  orphanExample: EvidenceRef | undefined;
+  /** Completions no issue was seen for (the tracker's count). */
+  get orphanCompletions(): number {
+    return this.facts.orphans();
+  }
+  get orphanExample(): EvidenceRef | undefined {
+    const e = this.facts.firstOrphan;
+    return e ? this.evidence(e, 'completion with no issue or queue event in the trace') : undefined;
+  }
   /** Bios and requests dropped from memory (MAX_QUEUED: merges not traced, completions lost). */
   evictedQueued = 0;
   /** Cap on queued / at-driver / awaiting-final requests kept (MAX_QUEUED or --max-inflight). */
@@ -148,6 +166,8 @@ export class DeviceModel {
   ) {
     const cap = env.options['maxInflight'];
     this.maxQueued = typeof cap === 'number' && cap > 0 ? cap : MAX_QUEUED;
+    const noop = (): void => undefined;
+    this.facts = new FactTracker({ done: noop, flush: noop }, typeof cap === 'number' && cap > 0 ? cap : undefined);
     this.devText = formatDev(dev);
     this.volatile = new VolatileSet((e, note) => evidenceOf(env, e, note));
     this.rules = factories.map((f) => f.create(this));
@@ -186,6 +206,7 @@ export class DeviceModel {
   }
 
   event(e: BlockEvent): void {
+    this.facts.event(e);
     if (this.hasPendingQ && (e.act !== Act.BackMerge || e.sector !== this.pendingQ.sector)) this.settleQueued();
     if (e.time > this.atNs && this.onAt) {
       this.onAt(this);
@@ -225,9 +246,7 @@ export class DeviceModel {
    */
   private ioDone(e: BlockEvent): void {
     if (e.op === Op.Flush) {
-      this.flushesCompleted++;
-      if (e.error) this.flushesFailed++;
-      else this.volatile.durable(this.volatile.mark(), e.time);
+      if (!e.error) this.volatile.durable(this.volatile.mark(), e.time);
       return;
     }
     if (!isWriteOp(e.op) || e.bytes <= 0) return;
@@ -238,7 +257,6 @@ export class DeviceModel {
 
   private discontinuity(): void {
     if (this.hasPendingQ) this.settleQueued();
-    this.discontinuities++;
     this.droppedAtDiscontinuity += this.inFlightAtEnd();
     this.queued.clear();
     this.inflight.clear();
@@ -379,14 +397,9 @@ export class DeviceModel {
     const f = this.pendingFlushes.shift();
     if (!f) {
       // issued before the trace began: when it was submitted is unknown, so it covers nothing
-      this.orphan(e);
-      this.flushesCompleted++;
-      if (e.error) this.flushesFailed++;
       for (const rule of this.onFlushComplete) rule.flushComplete!(this, e);
       return;
     }
-    this.flushesCompleted++;
-    if (e.error) this.flushesFailed++;
     for (const rule of this.onFlushComplete) rule.flushComplete!(this, e);
     if (!e.error) this.volatile.durable(f.mark, e.time);
   }
@@ -428,7 +441,6 @@ export class DeviceModel {
     const done = r !== undefined && !this.partial;
     const write = isWriteOp(e.op);
     if (write) this.writesCompleted++;
-    if (!r) this.orphan(e);
     for (const rule of this.onDataComplete) rule.dataComplete!(this, r, e);
     if (e.error) return; // D4: no guarantee; io-error reports it
     const requestStage = r !== undefined && r.dTime >= 0;
@@ -436,10 +448,7 @@ export class DeviceModel {
       const flags = r ? r.qFlags | r.dFlags : e.flags;
       // A barrier (pre-2.6.37) or a PREFLUSH bio on a device with no request stage
       // is itself the flush for everything completed before it was queued.
-      if (done && (r!.qFlags & Flag.BARRIER || (r!.qFlags & Flag.PREFLUSH && !requestStage))) {
-        this.flushesCompleted++;
-        this.volatile.durable(r!.qMark, e.time);
-      }
+      if (done && (r!.qFlags & Flag.BARRIER || (r!.qFlags & Flag.PREFLUSH && !requestStage))) this.volatile.durable(r!.qMark, e.time);
       // D1: FUA that reached the driver (or a bio-based device's FUA bio, or a barrier) is durable at completion.
       const fua = requestStage ? r!.dFlags & Flag.FUA : flags & Flag.FUA;
       const durableNow = fua !== 0 || (flags & Flag.BARRIER) !== 0;
@@ -492,20 +501,12 @@ export class DeviceModel {
       r = this.emptyFlushes.shift();
       emptyFlush = r !== undefined;
     }
-    if (!r) this.orphan(e);
     for (const rule of this.onFinalComplete) rule.finalComplete!(this, r, e, emptyFlush);
     if (!r || e.error) return;
     // A flush bio that no flush request served: on a device with no request stage,
     // or an old barrier, the bio's own completion is the flush (D2, C(W) < Q(F)).
     const served = this.flushIssues > r.flushIssuesAtQ;
-    if (emptyFlush && !served && (r.qFlags & Flag.BARRIER || !this.sawIssue)) {
-      this.flushesCompleted++;
-      this.volatile.durable(r.qMark, e.time);
-    }
-  }
-
-  private orphan(e: BlockEvent): void {
-    if (this.orphanCompletions++ === 0) this.orphanExample = this.evidence(e, 'completion with no issue or queue event in the trace');
+    if (emptyFlush && !served && (r.qFlags & Flag.BARRIER || !this.sawIssue)) this.volatile.durable(r.qMark, e.time);
   }
 
   /** Evidence of the last sync+meta write completion, if any. */

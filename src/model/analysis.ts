@@ -3,7 +3,7 @@ import type { BlockEvent, EvidenceRef, EventSink } from './event.js';
 import { ACT_LETTERS } from './event.js';
 import { formatDev } from './device.js';
 import { formatRwbs } from './rwbs.js';
-import type { ClockDomain } from './time.js';
+import type { ClockDomain, ClockOutlier } from './time.js';
 
 /** One input as the analysis knows it (a file, a per-CPU file set, or stdin). */
 export interface SourceInfo {
@@ -55,6 +55,8 @@ export interface AnalysisEnv {
   diag: Diagnostics;
   /** Device declarations from the command line, e.g. cache modes; keyed by rule/option owner. */
   options: Record<string, unknown>;
+  /** CPUs whose clock was off by years, found before the stages ran (src/track/clock-guard.ts). */
+  clockOutliers?: ClockOutlier[];
 }
 
 /**

@@ -49,7 +49,7 @@ export function createStatsAnalyzer(env: AnalysisEnv): EventAnalyzer<StatsResult
     finish(): StatsResult {
       const out: DeviceStats[] = [];
       for (const dev of [...devices.keys()].sort((a, b) => a - b)) {
-        const s = devices.get(dev)!.finish();
+        const s = devices.get(dev)!.finish(env);
         for (const [key, reason] of Object.entries(TRACK_REASONS)) {
           const n = s.requests[key as keyof TrackCounts];
           if (n > 0) env.diag.addMany(reason!, 'info', n, { source: 'stats', locKind: 'line', loc: 0, text: `device ${s.device}: ${n}` });

@@ -34,6 +34,16 @@ export interface LifetimeSink {
   done(b: Bio): void;
   /** A flush request (`D FN` → `C FN`) completed. */
   flush(issue: number, complete: number, error: number): void;
+  /**
+   * A flush completed at this device (the durability point it gives): a flush
+   * request (`C FN`, with or without its `D FN` in the trace), or the final
+   * completion of a PREFLUSH bio no flush request served on a device with no
+   * request stage (dm, md, pmem: `Q FWS` → `C FWS 0`), or of a barrier
+   * (pre-2.6.37 `WBS`, itself the flush).
+   */
+  flushDone?(e: BlockEvent): void;
+  /** A completion matched no issued or queued request (counted in TrackCounts). */
+  orphan?(e: BlockEvent): void;
 }
 
 const MAX_REMAPS = 65536;
@@ -59,6 +69,8 @@ export class RequestTracker {
   inFlight = 0;
   /** Requests between D and C at the driver (data requests and flush requests). */
   atDevice = 0;
+  /** A D was seen on this device: it has a request stage (not bio-based). */
+  private sawIssue = false;
   readonly counts: TrackCounts = emptyCounts();
 
   constructor(
@@ -157,9 +169,22 @@ export class RequestTracker {
     head.state = BioState.Inserted;
   }
 
+  /**
+   * A flush request: `FN`, or a 0-byte request with no op letter (`D N 0` /
+   * `C N [0]`: a flush printed without its FLUSH bit, shared/wild/11); a
+   * 0-byte `C` with no op is taken as one only while such a flush is at the
+   * driver — otherwise it is the final completion of a flush bio (`C NS 0`).
+   */
+  private isFlushRequest(e: BlockEvent, data: boolean): boolean {
+    if (e.op === Op.Flush) return true;
+    if (e.op !== Op.None || data || e.bytes > 0) return false;
+    return e.act === Act.Issue || this.flushes.length > 0;
+  }
+
   private issue(e: BlockEvent, data: boolean): void {
     this.atDevice++;
-    if (e.op === Op.Flush) {
+    this.sawIssue = true;
+    if (this.isFlushRequest(e, data)) {
       // Every empty flush queued so far and not yet served waits on this flush
       // request (blk-flush.c: one flush serves all waiters on the pending list).
       this.flushes.push(e.time);
@@ -201,10 +226,13 @@ export class RequestTracker {
 
   private complete(e: BlockEvent, data: boolean): void {
     if (e.error) this.counts.errors++;
-    if (e.op === Op.Flush) {
+    if (this.isFlushRequest(e, data)) {
       const d = this.flushes.shift();
+      // issued before the trace began: still a flush that completed here
+      this.sink.flushDone?.(e);
       if (d === undefined) {
         this.counts.flushCompletionWithoutIssue++;
+        this.sink.orphan?.(e);
         return;
       }
       this.decDevice();
@@ -224,7 +252,10 @@ export class RequestTracker {
         b.start = Math.ceil(hi);
         this.tree.insertMulti(b);
         this.counts.partialCompletions++;
-      } else this.counts.completionWithoutIssue++;
+      } else {
+        this.counts.completionWithoutIssue++;
+        this.sink.orphan?.(e);
+      }
       return;
     }
     this.decDevice();
@@ -232,6 +263,8 @@ export class RequestTracker {
       this.tree.erase(b);
       b.c = e.time;
       b.error = e.error;
+      // a barrier, or a PREFLUSH bio on a bio-based device, is itself the flush (blk-flush.c is not involved)
+      if (b.flags & Flag.BARRIER || (b.flags & Flag.PREFLUSH && b.d < 0)) this.sink.flushDone?.(e);
       // only a request (it had a D) goes through blk-flush.c; a bio-based driver's C is final
       if (b.sequenced && e.error === 0 && b.d >= 0) {
         b.state = BioState.DataDone;
@@ -255,9 +288,13 @@ export class RequestTracker {
     const b = this.empties.takeFirst((x) => x.servedBy >= 0) ?? this.empties.shift();
     if (!b) {
       this.counts.zeroByteCompletionWithoutIssue++;
+      this.sink.orphan?.(e);
       return;
     }
     b.error = e.error;
+    // an empty flush bio no flush request served: on a device with no request stage, or an old
+    // barrier, its own completion is the flush (D2: C(W) < Q(F))
+    if (b.servedBy < 0 && (b.flags & Flag.BARRIER || (b.flags & Flag.PREFLUSH && !this.sawIssue))) this.sink.flushDone?.(e);
     this.end(b, e.time);
   }
 

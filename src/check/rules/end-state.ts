@@ -98,3 +98,27 @@ export const completionWithoutIssue: RuleFactory = {
     },
   }),
 };
+
+export const cpuClockOff: RuleFactory = {
+  info: {
+    id: 'cpu-clock-off',
+    severity: 'info',
+    meaning:
+      'A CPU\'s timestamps on this device were more than a year ahead of the other CPUs\' (a broken per-CPU time base, as blkparse live mode showed on 4.4/5.4): its events were re-based by that offset, so their times are approximate.',
+    evidence: 'the CPU, its offset, its first such event and how many were re-based',
+  },
+  create: () => ({
+    finish(m, ctx) {
+      for (const o of m.facts.facts(m.env, m.dev).clockOutliers) {
+        const src = m.env.sources[o.source];
+        ctx.emit(
+          makeFinding(m, 'cpu-clock-off', 'info', m.firstTime,
+            `CPU ${o.cpu}'s clock was ${o.offsetSeconds.toFixed(6)} s ahead of the other CPUs' on this device; ` +
+              `its ${plural(o.events, 'event')} ${was(o.events)} re-based by that offset (times approximate), not read as a gap of years.`,
+            [{ source: src?.name ?? `#${o.source}`, locKind: src?.locKind ?? 'line', loc: o.firstLoc, time: 0, device: m.devText, action: '', rwbs: '', sector: -1, bytes: 0, note: `first event of CPU ${o.cpu} off by ${o.offsetSeconds.toFixed(3)} s` }],
+            { cpu: o.cpu, offsetSeconds: o.offsetSeconds, events: o.events }),
+        );
+      }
+    },
+  }),
+};
