@@ -28,6 +28,7 @@ import { DeviceEventCounter, FILE_NAMES_OPTION, namesFromFiles, namesFromSummary
 import type { BlkparseSummary } from './formats/blkparse/summary.js';
 import type { BlktraceFileInfo } from './formats/blktrace/set-reader.js';
 import { ClockGuard } from './track/clock-guard.js';
+import { SILENT_DEVICES, type SilentDevice } from './formats/blkparse/parser.js';
 
 export { InputError } from './io/open.js';
 export type { Report, Finding, DeviceReport, InputReport, LayerReport, Incident, ReferenceClockSection } from './model/report.js';
@@ -223,6 +224,15 @@ async function readInput(
     },
     attach: (kind, data) => {
       attachments[kind] = data;
+      if (kind === SILENT_DEVICES && Array.isArray(data)) {
+        // devices traced and silent: every stage lists them, with their names
+        const names = (env.options['deviceNames'] ??= {}) as Record<string, string>;
+        for (const d of data as SilentDevice[]) {
+          devices.add(d.dev);
+          if (d.name !== d.devText) names[d.devText] = d.name;
+          for (const s of sinks) s.declareDevice?.(d.dev, source.index);
+        }
+      }
       if (kind === 'device-names' && Array.isArray(data)) {
         // names a format knows for its devices (biosnoop disks, CSV hosts): the checker's --cache DEV=… and labels use them
         const names = (env.options['deviceNames'] ??= {}) as Record<string, string>;
@@ -286,6 +296,18 @@ async function readInput(
     };
     if (await useSetWorker(set!.files, options.parseWorker)) await readSetInWorker(set!.files, ctx, afterSetChunk);
     else await (await import('./formats/blktrace/set-reader.js')).readBlktraceSet(set!.files, ctx, { afterChunk: afterSetChunk });
+  }
+  if (events === 0 && countSkipped(env) - before > 0) {
+    // every line was unreadable: not a silent device (that is a trace with no event line and nothing
+    // skipped, e.g. blkparse's summary with "0 entries"), but an input nothing could be read from
+    const n = countSkipped(env) - before;
+    const first = env.diag.list().find((c) => c.severity !== 'info' && c.examples.some((x) => x.source === spec.path));
+    const ex = first?.examples.find((x) => x.source === spec.path);
+    throw new InputError(
+      `${spec.path}: no event could be read (${n} unreadable ${format.kind === 'binary' ? 'record' : 'line'}${n === 1 ? '' : 's'} as ${format.name}` +
+        (ex ? `; first: ${first!.reason} at ${ex.locKind} ${ex.loc}` : '') + ')',
+      spec.path,
+    );
   }
   if (options.strict) {
     const skippedHere = countSkipped(env) - before;

@@ -87,31 +87,39 @@ export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventA
   let curDev = -1;
   let curSource = -1;
 
-  const model = (e: BlockEvent): DeviceModel => {
-    let m = devices.get(e.dev);
+  const model = (dev: DevId): DeviceModel => {
+    let m = devices.get(dev);
     if (!m) {
-      m = new DeviceModel(env, e.dev, layer, DEVICE_RULES);
+      m = new DeviceModel(env, dev, layer, DEVICE_RULES);
       if (atNs !== undefined) {
         m.atNs = atNs;
         m.onAt = (x) => snaps.set(x.dev, snapshot(x, atNs, false));
       }
-      devices.set(e.dev, m);
+      devices.set(dev, m);
     }
     return m;
   };
 
+  const seen = (dev: DevId, source: number): void => {
+    let s = sourcesOfDev.get(dev);
+    if (!s) sourcesOfDev.set(dev, (s = new Set()));
+    s.add(source);
+    let d = devsOfSource.get(source);
+    if (!d) devsOfSource.set(source, (d = new Set()));
+    d.add(dev);
+  };
+
   return {
+    declareDevice(dev: DevId, source: number): void {
+      model(dev);
+      seen(dev, source);
+    },
     event(e: BlockEvent): void {
       if (e.dev !== curDev || e.source !== curSource) {
-        cur = model(e);
+        cur = model(e.dev);
         curDev = e.dev;
         curSource = e.source;
-        let s = sourcesOfDev.get(e.dev);
-        if (!s) sourcesOfDev.set(e.dev, (s = new Set()));
-        s.add(e.source);
-        let d = devsOfSource.get(e.source);
-        if (!d) devsOfSource.set(e.source, (d = new Set()));
-        d.add(e.dev);
+        seen(e.dev, e.source);
       }
       cur!.event(e);
     },

@@ -65,6 +65,11 @@ export interface AnalysisEnv {
  */
 export interface EventAnalyzer<R> extends EventSink {
   finish(): R;
+  /**
+   * A device the input names as traced but shows no event for (blkparse's
+   * `Events (loop0): 0 entries`): listed with zero counts, not left out.
+   */
+  declareDevice?(dev: number, source: number): void;
 }
 
 /** Evidence record for an event, resolved against the source table. */

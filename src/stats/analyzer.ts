@@ -34,6 +34,9 @@ export function createStatsAnalyzer(env: AnalysisEnv): EventAnalyzer<StatsResult
   let lastDev = -1;
   let last: DeviceAccumulator | undefined;
   return {
+    declareDevice(dev: number): void {
+      if (!devices.has(dev)) devices.set(dev, new DeviceAccumulator(dev, env.options['maxInflight'] as number | undefined));
+    },
     event(e: BlockEvent): void {
       if (e.act === Act.Message) return;
       if (e.dev !== lastDev || !last) {
