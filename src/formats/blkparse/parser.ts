@@ -20,7 +20,7 @@ import type { BlockEvent } from '../../model/event.js';
 import { Act, emptyEvent, clearTail } from '../../model/event.js';
 import { Flag, parseRwbs, type Rwbs } from '../../model/rwbs.js';
 import type { ParseContext, StreamParser } from '../types.js';
-import { DEFAULT_MAX_LINE, LineSplitter } from '../../io/lines.js';
+import { DEFAULT_MAX_LINE, LineSplitter } from '../lines.js';
 import { isDigit, num, readInt, readUint, skipSpaces, tokenEnd } from './bytes.js';
 import { isSummaryLine, SummaryCollector, type BlkparseSummary } from './summary.js';
 import { formatDev, makeDev, type DevId } from '../../model/device.js';
@@ -175,7 +175,7 @@ export class BlkparseParser implements StreamParser {
    * The fixed header (dev, cpu, sequence, time, pid) is read by hand-inlined
    * loops: this runs once per line and is the reader's hot path. The loops
    * stop at buf[end] without comparing with `end`: LineSplitter guarantees
-   * that byte is "\n" or "\r" (see io/lines.ts).
+   * that byte is "\n" or "\r" (see formats/lines.ts).
    */
   private event(buf: Buffer, p: number, end: number, lineNo: number): boolean {
     const ev = this.ev;
