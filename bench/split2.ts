@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { LineSplitter, DEFAULT_MAX_LINE } from '../src/io/lines.js';
+import { LineSplitter, DEFAULT_MAX_LINE } from '../src/formats/lines.js';
 
 const require = createRequire(import.meta.url);
 

@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Diagnostics } from './model/diagnostics.js';
 import type { BlockEvent, EventSink } from './model/event.js';
-import type { AnalysisEnv, EventAnalyzer, SourceInfo } from './model/analysis.js';
+import { deviceNamesOf, type AnalysisEnv, type EventAnalyzer, type SourceInfo } from './model/analysis.js';
 import { formatDev } from './model/device.js';
 import type { ClockDomain } from './model/time.js';
 import { SCHEMA_VERSION, type InputReport, type Report } from './model/report.js';
@@ -16,7 +16,8 @@ import { chooseFormat, InputError, openByteStream, parseInputArg, peekStream, ty
 import { pumpFormat, readSetInWorker, useSetWorker } from './io/worker-pump.js';
 import type { ParseContext, ParseOptions } from './formats/types.js';
 import type { QemuSink } from './qemu/event.js';
-import { loadStages, type Stage } from './stages.js';
+import { loadStages } from './stages.js';
+import type { Stage, StageSelection } from './model/stage.js';
 import type { AppSink } from './app/call.js';
 import { resolveBlktraceSet } from './io/blktrace-files.js';
 import { entryByName } from './formats/catalog.js';
@@ -37,15 +38,11 @@ export { placeOnReferenceClock } from './clock/place.js';
 export type { BlockEvent } from './model/event.js';
 export { VERSION } from './version.js';
 
-export interface AnalyzeOptions extends ParseOptions {
+export interface AnalyzeOptions extends ParseOptions, StageSelection {
   /** Force a format by name instead of detecting it. */
   format?: string;
   /** Stream used for "-" (default process.stdin). */
   stdin?: Readable;
-  /** Which stages to run (default: all). */
-  stages?: string[];
-  /** Stage-specific options (e.g. cache declarations), passed through AnalysisEnv.options. */
-  stageOptions?: Record<string, unknown>;
   /** Called for every normalized event, before the stages (the `events` command). */
   onEvent?: (e: BlockEvent, source: SourceInfo) => void;
   /**
@@ -226,7 +223,7 @@ async function readInput(
       attachments[kind] = data;
       if (kind === SILENT_DEVICES && Array.isArray(data)) {
         // devices traced and silent: every stage lists them, with their names
-        const names = (env.options['deviceNames'] ??= {}) as Record<string, string>;
+        const names = deviceNamesOf(env);
         for (const d of data as SilentDevice[]) {
           devices.add(d.dev);
           if (d.name !== d.devText) names[d.devText] = d.name;
@@ -235,7 +232,7 @@ async function readInput(
       }
       if (kind === 'device-names' && Array.isArray(data)) {
         // names a format knows for its devices (biosnoop disks, CSV hosts): the checker's --cache DEV=… and labels use them
-        const names = (env.options['deviceNames'] ??= {}) as Record<string, string>;
+        const names = deviceNamesOf(env);
         for (const d of data as Array<{ devText?: string; name?: string }>) if (d.devText && d.name) names[d.devText] = d.name;
       }
       // names file names give a device (blkparse's -i argument, per-CPU files): for --cache NAME

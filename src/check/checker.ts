@@ -5,7 +5,7 @@
  * rule emit its findings. `createChecker` is a factory: one per layer per
  * analysis, no shared state.
  */
-import type { AnalysisEnv, EventAnalyzer } from '../model/analysis.js';
+import { deviceNamesOf, type AnalysisEnv, type EventAnalyzer } from '../model/analysis.js';
 import type { BlockEvent } from '../model/event.js';
 import type { DevId } from '../model/device.js';
 import { declaredFor, looksLikeDiskName, namesOf, resolveCache } from './cache.js';
@@ -136,7 +136,7 @@ export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventA
         if (decl) used.add(decl);
         const below = (env.options['cacheFromBelow'] as Record<string, Record<string, { mode: 'writeback' | 'writethrough'; how: string }>> | undefined)?.[layer]?.[m.devText];
         const cache = resolveCache(decl, m.flushEvidence, below);
-        const given = (env.options['deviceNames'] as Record<string, unknown> | undefined)?.[m.devText];
+        const given = deviceNamesOf(env)[m.devText];
         const name = given !== undefined ? names[0] : names.find(looksLikeDiskName);
         const ctx: FinishContext = {
           cache,

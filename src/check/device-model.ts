@@ -15,13 +15,14 @@
  * completion is the flush (D2 with C(W) < Q(F)).
  */
 import type { AnalysisEnv } from '../model/analysis.js';
-import { evidenceOf } from '../model/analysis.js';
+import { evidenceOf, maxInflightOf } from '../model/analysis.js';
 import { Act, emptyEvent, type BlockEvent, type EvidenceRef } from '../model/event.js';
 import { formatDev, type DevId } from '../model/device.js';
 import { Flag, isWriteOp, Op } from '../model/rwbs.js';
 import { cloneReq, newReq, resetReq, type Req } from './request.js';
 import { copyInto, VolatileSet } from './volatile.js';
-import type { DeviceRule, RuleFactory } from './rules/rule.js';
+import type { ResolvedCache } from './cache.js';
+import type { Finding, RuleInfo } from './types.js';
 import { FactTracker } from '../track/facts.js';
 
 /**
@@ -58,6 +59,42 @@ interface PendingFlush {
 }
 
 const SYNC_META = Flag.SYNC | Flag.META;
+
+/**
+ * The shape of a check rule (one file per rule in rules/): a factory — a fresh
+ * instance per device per analysis — with hooks this model calls at the points
+ * of a request's life the rule needs, and a `finish` that emits findings once
+ * the cache mode is resolved.
+ */
+export interface FinishContext {
+  cache: ResolvedCache;
+  /** "loop1 (7,1)" or "7,1": how messages name the device. */
+  label: string;
+  emit(f: Finding): void;
+}
+
+export interface DeviceRule {
+  /** A bio with PREFLUSH, FUA or barrier was queued (Q). */
+  flaggedQueue?(m: DeviceModel, r: Req): void;
+  /** A data request reached the driver (D); it is already in the model's in-flight set. */
+  issue?(m: DeviceModel, r: Req, e: BlockEvent): void;
+  /** A flush request reached the driver (D FN). */
+  flushIssue?(m: DeviceModel, e: BlockEvent): void;
+  /** A completion with data; `r` undefined when no issue of it was seen. */
+  dataComplete?(m: DeviceModel, r: Req | undefined, e: BlockEvent): void;
+  /** The 0-byte final completion of a flush-sequenced request (`r`), or of an empty flush bio (`emptyFlush`). */
+  finalComplete?(m: DeviceModel, r: Req | undefined, e: BlockEvent, emptyFlush: boolean): void;
+  /** A flush request completed (C FN), successfully or not, before the model applied it. */
+  flushComplete?(m: DeviceModel, e: BlockEvent): void;
+  /** A request waiting for its final completion was dropped from memory (too many waiting). */
+  abandoned?(m: DeviceModel, r: Req): void;
+  finish?(m: DeviceModel, ctx: FinishContext): void;
+}
+
+export interface RuleFactory {
+  info: RuleInfo;
+  create(m: DeviceModel): DeviceRule;
+}
 
 export class DeviceModel {
   readonly devText: string;
@@ -164,10 +201,10 @@ export class DeviceModel {
     readonly layer: string,
     factories: readonly RuleFactory[],
   ) {
-    const cap = env.options['maxInflight'];
-    this.maxQueued = typeof cap === 'number' && cap > 0 ? cap : MAX_QUEUED;
+    const cap = maxInflightOf(env);
+    this.maxQueued = cap ?? MAX_QUEUED;
     const noop = (): void => undefined;
-    this.facts = new FactTracker({ done: noop, flush: noop }, typeof cap === 'number' && cap > 0 ? cap : undefined);
+    this.facts = new FactTracker({ done: noop, flush: noop }, cap);
     this.devText = formatDev(dev);
     this.volatile = new VolatileSet((e, note) => evidenceOf(env, e, note));
     this.rules = factories.map((f) => f.create(this));

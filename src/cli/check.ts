@@ -118,6 +118,15 @@ export function checkOptionsFrom(opts: CheckCliOptions): { check: CheckOptions; 
   return { check, failOn };
 }
 
+/** A `--cache DEV=MODE` that names no device of the input is a usage error (exit 2), in `check` and `report` alike. */
+export function requireCacheMatched(cache: readonly CacheDeclaration[], devices: readonly DeviceCheckSummary[]): void {
+  const unmatched = cache.filter((d) => !devices.some((x) => x.cacheDeclared === d.device));
+  if (unmatched.length > 0) {
+    const known = devices.map((d) => (d.name ? `${d.name} (${d.device})` : d.device)).join(', ') || 'none';
+    throw new UsageError(`--cache ${unmatched.map((d) => d.device).join(', ')}: no such device in the input (devices: ${known})`);
+  }
+}
+
 /** One check's analysis, before rendering: the report, its findings (sorted by the report), and the exit code they give. */
 export interface CheckRun {
   report: Report;
@@ -144,11 +153,7 @@ export async function checkAnalysis(inputs: string[], opts: CheckCliOptions, mat
     stageOptions: setup.correlate ? { check, correlate: setup.correlate, app } : { check, app },
   });
   const { devices, at } = checkOf(report);
-  const unmatched = (check.cache ?? []).filter((d) => !devices.some((x) => x.cacheDeclared === d.device));
-  if (matchCache && unmatched.length > 0) {
-    const known = devices.map((d) => (d.name ? `${d.name} (${d.device})` : d.device)).join(', ') || 'none';
-    throw new UsageError(`--cache ${unmatched.map((d) => d.device).join(', ')}: no such device in the input (devices: ${known})`);
-  }
+  if (matchCache) requireCacheMatched(check.cache ?? [], devices);
   rejectUnmatchedMounts(report);
   const findings = report.findings;
   const exitCode = findings.some((f) => (SEVERITY_RANK[f.severity] ?? 9) <= failOn) ? EXIT.findings : EXIT.clean;

@@ -92,3 +92,14 @@ export function evidenceOf(env: AnalysisEnv, e: BlockEvent, note?: string): Evid
   if (note) ref.note = note;
   return ref;
 }
+
+/** --max-inflight (AnalysisEnv.options['maxInflight']): requests tracked in flight per device, when given. */
+export function maxInflightOf(env: AnalysisEnv): number | undefined {
+  const v = env.options['maxInflight'];
+  return typeof v === 'number' && v > 0 ? v : undefined;
+}
+
+/** Names the inputs gave devices ("maj,min" → name: blkparse summaries, named disks), created on first use. */
+export function deviceNamesOf(env: AnalysisEnv): Record<string, string> {
+  return (env.options['deviceNames'] ??= {}) as Record<string, string>;
+}

@@ -5,7 +5,7 @@
  * tracker met (completions with no issue, requests still in flight at the
  * end, …) are also counted in env.diag under "track: …" reasons (info).
  */
-import type { AnalysisEnv, EventAnalyzer } from '../model/analysis.js';
+import { maxInflightOf, type AnalysisEnv, type EventAnalyzer } from '../model/analysis.js';
 import type { BlockEvent } from '../model/event.js';
 import { Act } from '../model/event.js';
 import type { TrackCounts } from '../track/request.js';
@@ -35,14 +35,14 @@ export function createStatsAnalyzer(env: AnalysisEnv): EventAnalyzer<StatsResult
   let last: DeviceAccumulator | undefined;
   return {
     declareDevice(dev: number): void {
-      if (!devices.has(dev)) devices.set(dev, new DeviceAccumulator(dev, env.options['maxInflight'] as number | undefined));
+      if (!devices.has(dev)) devices.set(dev, new DeviceAccumulator(dev, maxInflightOf(env)));
     },
     event(e: BlockEvent): void {
       if (e.act === Act.Message) return;
       if (e.dev !== lastDev || !last) {
         last = devices.get(e.dev);
         if (!last) {
-          last = new DeviceAccumulator(e.dev, env.options['maxInflight'] as number | undefined);
+          last = new DeviceAccumulator(e.dev, maxInflightOf(env));
           devices.set(e.dev, last);
         }
         lastDev = e.dev;
