@@ -21,7 +21,8 @@ import { overlappingWritesInFlight } from './rules/overlapping-writes-in-flight.
 import { ioError } from './rules/io-error.js';
 import { flushFailed } from './rules/flush-failed.js';
 import { completionWithoutIssue, cpuClockOff, inFlightAtEnd, unflushedAtEnd } from './rules/end-state.js';
-import { lostEventFindings, lostEventsInfo } from './rules/lost-events.js';
+import { lostEventFindings } from './rules/lost-events.js';
+import { DEVICE_RULE_INFOS } from './rules/catalogue.js';
 
 /** Every per-device rule, in report order. */
 export const DEVICE_RULES: readonly RuleFactory[] = [
@@ -37,8 +38,8 @@ export const DEVICE_RULES: readonly RuleFactory[] = [
   cpuClockOff,
 ];
 
-/** The rule catalogue (for --help, the README and JSON consumers). */
-export const RULES: readonly RuleInfo[] = [lostEventsInfo, ...DEVICE_RULES.map((r) => r.info)];
+/** The single-layer rules' catalogue entries (the whole catalogue, cross-layer included: rules/catalogue.ts). */
+export const RULES: readonly RuleInfo[] = DEVICE_RULE_INFOS;
 
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
 

@@ -115,4 +115,6 @@ export interface RuleInfo {
   severity: FindingSeverity;
   meaning: string;
   evidence: string;
+  /** The kernel / QEMU source the rule's semantics come from (file, function). */
+  citation: string;
 }

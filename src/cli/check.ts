@@ -12,7 +12,7 @@ import { evidenceText, incidentsText, sourceLabel, verdictLine } from '../report
 import { clockHeading, stackLines } from '../report/stack-text.js';
 import { wrap, type Paint } from '../report/text.js';
 import { parseCacheDeclaration } from '../check/cache.js';
-import { RULES } from '../check/checker.js';
+import { CROSS_LAYER_RULE_INFOS, rulesHelp } from '../check/rules/catalogue.js';
 import { checkOf } from '../check/stage.js';
 import type { AtRisk, CacheDeclaration, CheckOptions, DeviceCheckSummary } from '../check/types.js';
 import { formatBytes } from '../check/rules/rule.js';
@@ -37,18 +37,13 @@ export interface CheckCliOptions extends InputOptionValues, StackCliOptions {
 const SEVERITY_RANK: Record<string, number> = { error: 0, warning: 1, info: 2 };
 
 /**
- * The cross-layer rules (src/correlate/rules.ts, correlator.ts) and the severities they are given, for --help;
- * test/invocations.test.ts checks them and the single-layer RULES against the README's rule table.
+ * The cross-layer rules and the severities --help gives them (from the catalogue, src/check/rules/catalogue.ts);
+ * test/invocations.test.ts and test/rule-catalogue.test.ts check them against the README's rule table.
  */
-export const CROSS_LAYER_RULES: ReadonlyArray<{ id: string; severity: string }> = [
-  { id: 'flush-not-passed-down', severity: 'error' },
-  { id: 'fua-not-honored', severity: 'error' },
-  { id: 'write-through-not-durable', severity: 'error' },
-  { id: 'durable-order-inverted', severity: 'error' },
-  // info: durable below within the alignment uncertainty, or not followed below; warning: never durable below
-  // with the trace ending inside the uncertainty, or the device below is ambiguous
-  { id: 'cross-layer-undecided', severity: 'warning or info' },
-];
+export const CROSS_LAYER_RULES: ReadonlyArray<{ id: string; severity: string }> = CROSS_LAYER_RULE_INFOS.map((r) => ({
+  id: r.id,
+  severity: r.severityText ?? r.severity,
+}));
 
 export function registerCheck(program: Command, run: (fn: () => Promise<number>) => Promise<void>): void {
   const cmd = program
@@ -70,12 +65,7 @@ export function registerCheck(program: Command, run: (fn: () => Promise<number>)
   addInputOptions(cmd);
   addOptions(cmd, [NO_COLOR_OPTION]);
   cmd.addHelpText('after', `
-Rules:
-${RULES.map((r) => `  ${r.id.padEnd(30)}${r.severity}`).join('\n')}
-Across layers (inputs named "layer=path", --stack or --map):
-${CROSS_LAYER_RULES.map((r) => `  ${r.id.padEnd(30)}${r.severity}`).join('\n')}
-Application layer (strace -f -ttt -T -y, sync-call CSV, syscall tracepoints):
-  sync-call-not-durable         error
+${rulesHelp()}
 Without --cache, a device whose trace shows a flush or FUA flag is taken as
 write-back (the kernel strips them before Q when there is no write cache);
 with none, its cache is unknown and findings that depend on it are warnings.

@@ -19,6 +19,7 @@ export const unflushedAtEnd: RuleFactory = {
     severity: 'info',
     meaning: 'Writes completed after the last flush were not yet durable when the trace ended (a later flush may have covered them).',
     evidence: 'the first and last such writes; their count and bytes',
+    citation: 'Documentation/block/writeback_cache_control.rst (a completed write is durable only after a flush)',
   },
   create: () => ({
     finish(m, ctx) {
@@ -43,6 +44,7 @@ export const inFlightAtEnd: RuleFactory = {
     severity: 'info',
     meaning: 'Bios or requests were still queued, at the driver or in a flush sequence when the trace ended.',
     evidence: 'counts by stage',
+    citation: 'kernel/trace/blktrace.c (events exist only inside the trace window)',
   },
   create: () => ({
     finish(m, ctx) {
@@ -86,6 +88,7 @@ export const completionWithoutIssue: RuleFactory = {
     severity: 'info',
     meaning: 'Completions whose queue/issue events are not in the trace (issued before it began, or lost).',
     evidence: 'the first such completion; the count',
+    citation: 'kernel/trace/blktrace.c (events exist only inside the trace window); blkparse.c check_sequence',
   },
   create: () => ({
     finish(m, ctx) {
@@ -106,6 +109,7 @@ export const cpuClockOff: RuleFactory = {
     meaning:
       'A CPU\'s timestamps on this device were more than a year ahead of the other CPUs\' (a broken per-CPU time base, as blkparse live mode showed on 4.4/5.4): its events were re-based by that offset, so their times are approximate.',
     evidence: 'the CPU, its offset, its first such event and how many were re-based',
+    citation: 'kernel/trace/blktrace.c __blk_add_trace (each CPU stamps its own events)',
   },
   create: () => ({
     finish(m, ctx) {

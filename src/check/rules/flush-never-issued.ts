@@ -49,6 +49,7 @@ export const flushNeverIssued: RuleFactory = {
     meaning:
       'A filesystem kept committing (sync metadata writes ordered after one another, cycle after cycle) on a device with a volatile cache, and no flush or FUA reached the device for at least 4 of those ordered levels — in the whole trace, or after its last flush: every write acknowledged in that stretch could be lost on power failure (nobarrier, or flushes dropped above). A warning when the cache mode is not known.',
     evidence: 'the first sync metadata writes of the unflushed stretch and the one that reached its depth (commit points); counts of writes and bytes left volatile, the longest unflushed stretch',
+    citation: 'fs/jbd2/commit.c jbd2_journal_commit_transaction (commit block REQ_PREFLUSH|REQ_FUA with JBD2_BARRIER); fs/xfs/xfs_log.c xlog_write_iclog (XLOG_ICL_NEED_FLUSH/NEED_FUA)',
   },
   create: () => ({
     finish(m, ctx) {

@@ -18,6 +18,7 @@ export const lostEventsInfo: RuleInfo = {
   severity: 'warning',
   meaning: 'The tracer dropped events (blkparse "Skips", sequence gaps, lost-event notes): every verdict of this layer may be incomplete.',
   evidence: 'the counter and where the loss was reported',
+  citation: 'blkparse.c check_sequence ("Skips"); kernel/trace/blktrace.c relay buffers (blk_dropped); ftrace ring buffer overruns',
 };
 
 /** Findings for the lost-event counters of this layer's sources (read at finish). */
