@@ -24,6 +24,7 @@ import { copyInto, VolatileSet } from './volatile.js';
 import type { ResolvedCache } from './cache.js';
 import type { Finding, RuleInfo } from './types.js';
 import { FactTracker } from '../track/facts.js';
+import type { LifetimeSink } from '../track/lifetime.js';
 
 /**
  * Bios queued but never issued (and requests at the driver) are kept up to
@@ -200,11 +201,13 @@ export class DeviceModel {
     readonly dev: DevId,
     readonly layer: string,
     factories: readonly RuleFactory[],
+    /** Who else wants each bio's lifetime (the series stage): one request tracker serves both. */
+    lifetime?: Pick<LifetimeSink, 'done' | 'flush'>,
   ) {
     const cap = maxInflightOf(env);
     this.maxQueued = cap ?? MAX_QUEUED;
     const noop = (): void => undefined;
-    this.facts = new FactTracker({ done: noop, flush: noop }, cap);
+    this.facts = new FactTracker(lifetime ?? { done: noop, flush: noop }, cap);
     this.devText = formatDev(dev);
     this.volatile = new VolatileSet((e, note) => evidenceOf(env, e, note));
     this.rules = factories.map((f) => f.create(this));

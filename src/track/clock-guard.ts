@@ -32,6 +32,10 @@ interface DevClock {
 export class ClockGuard {
   private readonly devs = new Map<string, DevClock>();
   readonly outliers: ClockOutlier[] = [];
+  // the (source, device) of the last event: runs of one device skip the map (this runs on every event)
+  private lastSource = -1;
+  private lastDev = -1;
+  private last: DevClock | undefined;
 
   constructor(private readonly env: AnalysisEnv) {
     env.clockOutliers = this.outliers;
@@ -39,10 +43,16 @@ export class ClockGuard {
 
   event(e: BlockEvent): void {
     if (e.cpu < 0) return;
-    const key = `${e.source}:${e.dev}`;
-    let d = this.devs.get(key);
-    if (!d) this.devs.set(key, (d = { max: -1, bad: new Map() }));
-    const o = d.bad.get(e.cpu);
+    let d = this.last;
+    if (!d || e.dev !== this.lastDev || e.source !== this.lastSource) {
+      const key = `${e.source}:${e.dev}`;
+      d = this.devs.get(key);
+      if (!d) this.devs.set(key, (d = { max: -1, bad: new Map() }));
+      this.last = d;
+      this.lastDev = e.dev;
+      this.lastSource = e.source;
+    }
+    const o = d.bad.size > 0 ? d.bad.get(e.cpu) : undefined;
     if (o) {
       o.events++;
       e.time = Math.max(0, e.time - o.offsetSeconds * 1e9);

@@ -45,6 +45,7 @@ export class FactTracker {
   flushesFailed = 0;
   timeReversals = 0;
   private prevTime = -Infinity;
+  private lastSource = -1;
   /** Copies of the first orphan completion and of the first event that went back in time. */
   firstOrphan: BlockEvent | undefined;
   firstReversal: BlockEvent | undefined;
@@ -71,7 +72,10 @@ export class FactTracker {
 
   event(e: BlockEvent): void {
     if (e.act === Act.Message) return;
-    this.sources.add(e.source);
+    if (e.source !== this.lastSource) {
+      this.sources.add(e.source);
+      this.lastSource = e.source;
+    }
     if (e.time < this.prevTime && this.timeReversals++ === 0) this.firstReversal = copyEvent(e);
     this.prevTime = e.time;
     if (e.act === Act.IoDone) {

@@ -26,7 +26,7 @@ import type { BlockEvent } from '../model/event.js';
 import { Act } from '../model/event.js';
 import { Flag, Op } from '../model/rwbs.js';
 import { RbTree } from './rbtree.js';
-import { BioState, emptyCounts, newBio, type Bio, type TrackCounts } from './request.js';
+import { BioState, emptyCounts, newBio, resetBio, type Bio, type TrackCounts } from './request.js';
 import { Fifo } from './fifo.js';
 
 export interface LifetimeSink {
@@ -63,7 +63,14 @@ export class RequestTracker {
   private readonly flushes = new Fifo<number>();
   /** Data-done bios waiting for their 0-byte final completion, by sector. */
   private readonly awaitFinal = new Map<number, Bio[]>();
-  private readonly remaps = new Map<number, Bio>();
+  /** A (remap) seen before its Q, by the new sector: where the bio came from. */
+  private readonly remaps = new Map<number, { fromDev: number; fromSector: number }>();
+  /**
+   * Ended bios kept for reuse: one record per Q would otherwise be garbage a
+   * moment later (a quarter of check's time went to the collector). Safe
+   * because sinks read a bio only inside done().
+   */
+  private readonly pool: Bio[] = [];
   private readonly scratch: Bio[] = [];
   /** Bios between Q (or first D) and their final completion. */
   inFlight = 0;
@@ -98,7 +105,7 @@ export class RequestTracker {
 
   private queue(e: BlockEvent, data: boolean): void {
     const start = e.sector < 0 ? 0 : e.sector;
-    const b = newBio(start, data ? start + Math.max(1, Math.ceil(e.bytes / 512)) : start);
+    const b = this.bio(start, data ? start + Math.max(1, Math.ceil(e.bytes / 512)) : start);
     b.q = e.time;
     b.op = e.op;
     b.flags = e.flags;
@@ -314,10 +321,7 @@ export class RequestTracker {
   private remap(e: BlockEvent): void {
     this.counts.remaps++;
     if (this.remaps.size >= MAX_REMAPS) this.remaps.clear();
-    const r = newBio(e.sector, e.sector);
-    r.fromDev = e.auxDev;
-    r.fromSector = e.aux;
-    this.remaps.set(e.sector, r);
+    this.remaps.set(e.sector, { fromDev: e.auxDev, fromSector: e.aux });
   }
 
   /** Cut `b` at sector `at`; returns the new piece [at, end). */
@@ -372,6 +376,11 @@ export class RequestTracker {
     if (this.atDevice > 0) this.atDevice--;
   }
 
+  private bio(start: number, end: number): Bio {
+    const b = this.pool.pop();
+    return b ? resetBio(b, start, end) : newBio(start, end);
+  }
+
   private end(b: Bio, t: number): void {
     b.final = t;
     if (this.inFlight > 0) this.inFlight--;
@@ -380,6 +389,7 @@ export class RequestTracker {
       if (t > b.origin.lastFinal) b.origin.lastFinal = t;
     }
     this.sink.done(b);
+    if (this.pool.length < 256) this.pool.push(b);
   }
 
   /** End of trace: finish what can be finished, count what is still in flight. */
