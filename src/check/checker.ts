@@ -171,6 +171,7 @@ export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventA
           maxSyncMetaPerEpoch: Math.max(v.maxSyncMetaPerEpoch, v.syncMetaPending),
           volatileAtEndWrites: wt ? 0 : v.writes,
           volatileAtEndBytes: wt ? 0 : v.bytes,
+          maxLevelsWithoutFlush: m.maxLevelsWithoutFlush,
           facts: m.facts.facts(env, m.dev),
         };
         if (name) s.name = name;

@@ -94,6 +94,8 @@ export interface DeviceCheckSummary {
   /** Writes (and bytes) still not durable when the trace ended. */
   volatileAtEndWrites: number;
   volatileAtEndBytes: number;
+  /** Most ordered levels of sync metadata writes completed with no flush or FUA evidence between them (flush-never-issued). */
+  maxLevelsWithoutFlush: number;
   /** The per-device facts `stats` states too, from the same code (src/track/facts.ts). */
   facts: DeviceFacts;
 }

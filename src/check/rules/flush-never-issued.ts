@@ -21,7 +21,8 @@
  * after the last flush seen (one flush at mount, from ext4lazyinit or a
  * journal commit before `remount,nobarrier`, must not hide the rest: real
  * capture fixtures/check/real/ext4-remount-nobarrier). With barriers every
- * jbd2/xfs commit record carries PREFLUSH|FUA, so an epoch spans 1–2 levels. Margin: a commit cut by the trace's start and one cut
+ * jbd2/xfs commit record carries PREFLUSH|FUA, so an epoch spans a few levels
+ * (MIN_LEVELS_AFTER_FLUSH says how many are allowed once a flush was seen). Margin: a commit cut by the trace's start and one cut
  * by its end can each show an unflagged level without a flush being missed
  * (the flagged write falls outside the trace), so 4 levels = at least one
  * whole commit acknowledged inside the trace with no flush, plus one spare.
@@ -38,8 +39,21 @@ import type { ResolvedCache } from '../cache.js';
 
 export const MIN_LEVELS = 4;
 
+/**
+ * Levels needed after a flush was seen. Between two flushes of a filesystem
+ * with barriers a stretch spans the levels of one commit plus whatever sync
+ * metadata writeback fell in between (`sync` writing bitmaps and inodes as
+ * WSM before jbd2's journal blocks): at most 4 on every real capture here
+ * (fixtures/stacks vm-stack-directsync-threads dm-0/md0: commit, sync's
+ * writes at two levels, the next journal blocks), and a trace may end inside
+ * such a stretch. 16 = four of those back to back with no flush at all;
+ * ext4 after `remount,barrier=0` reaches 122 (fixtures/check/real/ext4-remount-nobarrier).
+ */
+export const MIN_LEVELS_AFTER_FLUSH = 16;
+
 export function flushNeverIssuedFires(m: DeviceModel, cache: ResolvedCache): boolean {
-  return cache.mode !== 'writethrough' && m.maxLevelsWithoutFlush >= MIN_LEVELS;
+  if (cache.mode === 'writethrough') return false;
+  return m.flushEvidence === 0 ? m.maxCompletedGen >= MIN_LEVELS : m.maxLevelsWithoutFlush >= MIN_LEVELS_AFTER_FLUSH;
 }
 
 export const flushNeverIssued: RuleFactory = {
@@ -47,7 +61,7 @@ export const flushNeverIssued: RuleFactory = {
     id: 'flush-never-issued',
     severity: 'error',
     meaning:
-      'A filesystem kept committing (sync metadata writes ordered after one another, cycle after cycle) on a device with a volatile cache, and no flush or FUA reached the device for at least 4 of those ordered levels — in the whole trace, or after its last flush: every write acknowledged in that stretch could be lost on power failure (nobarrier, or flushes dropped above). A warning when the cache mode is not known.',
+      'A filesystem kept committing (sync metadata writes ordered after one another, cycle after cycle) on a device with a volatile cache, and no flush or FUA reached the device over at least 4 of those ordered levels in a trace with no flush at all, or 16 after the last flush seen (one flush at mount does not hide a nobarrier remount): every write acknowledged in that stretch could be lost on power failure (nobarrier, or flushes dropped above). A warning when the cache mode is not known.',
     evidence: 'the first sync metadata writes of the unflushed stretch and the one that reached its depth (commit points); counts of writes and bytes left volatile, the longest unflushed stretch',
     citation: 'fs/jbd2/commit.c jbd2_journal_commit_transaction (commit block REQ_PREFLUSH|REQ_FUA with JBD2_BARRIER); fs/xfs/xfs_log.c xlog_write_iclog (XLOG_ICL_NEED_FLUSH/NEED_FUA)',
   },
@@ -88,7 +102,7 @@ export const flushNeverIssued: RuleFactory = {
             syncMetaWrites: m.syncMetaCompleted,
             orderingLevels: m.maxCompletedGen,
             levelsWithoutFlush: m.maxLevelsWithoutFlush,
-            minLevels: MIN_LEVELS,
+            minLevels: m.flushEvidence === 0 ? MIN_LEVELS : MIN_LEVELS_AFTER_FLUSH,
             longestUnflushedSeconds: stretch / 1e9,
             flushesCompleted: m.flushesCompleted,
           },
