@@ -87,13 +87,18 @@ test('src/ has no import cycle', () => {
 test('nothing under src/ imports from src/cli/, and no module below reaches up to the top-level entry files', () => {
   // top level (src/*.ts: index.ts = analyze(), stages.ts, analyze-report.ts, correlate-files.ts) is the
   // library API over the stages; cli/ sits on it. A file in any other folder importing either is an upward arrow.
+  // version.ts is a leaf (a constant, imports nothing): any layer may read it.
+  // src/fleet is `check --each`'s machinery (discovery, worker pool, per-capture record): it runs the command's
+  // analysis (cli/check-analysis.ts) in worker threads, so it sits in the command layer with src/cli.
+  const graph = importGraph();
+  const leaf = (d: string) => !d.includes('/') && (graph.get(d) ?? []).length === 0;
   const bad: string[] = [];
-  for (const [file, deps] of importGraph()) {
-    const cli = file.startsWith('cli/');
+  for (const [file, deps] of graph) {
+    const cli = file.startsWith('cli/') || file.startsWith('fleet/');
     const nested = file.includes('/');
     for (const d of deps) {
       if (!cli && d.startsWith('cli/')) bad.push(`${file} -> ${d}`);
-      if (nested && !cli && !d.includes('/')) bad.push(`${file} -> ${d}`);
+      if (nested && !cli && !d.includes('/') && !leaf(d)) bad.push(`${file} -> ${d}`);
     }
   }
   assert.deepEqual(bad, []);

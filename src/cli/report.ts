@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { analyzeForReport } from '../analyze-report.js';
-import { requireCacheMatched } from './check.js';
+import { requireCacheMatched } from './check-analysis.js';
 import { checkOf } from '../check/stage.js';
 import { parseInputArg, describeFsError } from '../io/open.js';
 import { renderTerminal } from '../report/terminal.js';

@@ -5,7 +5,7 @@
  * are the parallel work.
  */
 import { parentPort } from 'node:worker_threads';
-import { checkAnalysis, type CheckCliOptions } from '../cli/check.js';
+import { checkAnalysis, type CheckCliOptions } from '../cli/check-analysis.js';
 import { InputError } from '../model/errors.js';
 import { UsageError } from '../cli/options.js';
 import { VERSION } from '../version.js';
