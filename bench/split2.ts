@@ -3,7 +3,7 @@
  *
  * Feeds the same text (a real QEMU log trace, repeated to --mb MB, with one
  * 2 MiB line in the middle, as a damaged log has) through
- *   1. io/lines.ts LineSplitter (what every text reader uses), one string per line as the QEMU reader makes;
+ *   1. formats/lines.ts LineSplitter (what every text reader uses), one string per line as the QEMU reader makes;
  *   2. split2 with maxLength = 1 MiB and skipOverflow (the only mode that does not end the stream at a long line);
  * and prints the time of each, the lines each emitted and the line number each
  * gives the last line. Results are in README "Libraries" (why split2 was dropped).
@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { LineSplitter, DEFAULT_MAX_LINE } from '../src/io/lines.js';
+import { LineSplitter, DEFAULT_MAX_LINE } from '../src/formats/lines.js';
 
 const require = createRequire(import.meta.url);
 
@@ -55,7 +55,7 @@ function lineSplitter(chunks: Buffer[]): Result {
   }, DEFAULT_MAX_LINE, () => skipped++);
   for (const c of chunks) s.push(c);
   s.end();
-  return { name: 'LineSplitter (io/lines.ts)', ms: performance.now() - t, lines, skipped, lastLineNo, lastLine };
+  return { name: 'LineSplitter (formats/lines.ts)', ms: performance.now() - t, lines, skipped, lastLineNo, lastLine };
 }
 
 async function split2(chunks: Buffer[]): Promise<Result> {

@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Diagnostics } from './model/diagnostics.js';
 import type { BlockEvent, EventSink } from './model/event.js';
-import type { AnalysisEnv, EventAnalyzer, SourceInfo } from './model/analysis.js';
+import { deviceNamesOf, type AnalysisEnv, type EventAnalyzer, type SourceInfo } from './model/analysis.js';
 import { formatDev } from './model/device.js';
 import type { ClockDomain } from './model/time.js';
 import { SCHEMA_VERSION, type InputReport, type Report } from './model/report.js';
@@ -16,7 +16,8 @@ import { chooseFormat, InputError, openByteStream, parseInputArg, peekStream, ty
 import { pumpFormat, readSetInWorker, useSetWorker } from './io/worker-pump.js';
 import type { ParseContext, ParseOptions } from './formats/types.js';
 import type { QemuSink } from './qemu/event.js';
-import { loadStages, type Stage } from './stages.js';
+import { loadStages } from './stages.js';
+import type { Stage, StageSelection } from './model/stage.js';
 import type { AppSink } from './app/call.js';
 import { resolveBlktraceSet } from './io/blktrace-files.js';
 import { entryByName } from './formats/catalog.js';
@@ -27,6 +28,8 @@ import { groupIncidents } from './incidents/group.js';
 import { DeviceEventCounter, FILE_NAMES_OPTION, namesFromFiles, namesFromSummary, type NamesByDevice } from './io/device-names.js';
 import type { BlkparseSummary } from './formats/blkparse/summary.js';
 import type { BlktraceFileInfo } from './formats/blktrace/set-reader.js';
+import { ClockGuard } from './track/clock-guard.js';
+import { SILENT_DEVICES, type SilentDevice } from './formats/blkparse/parser.js';
 
 export { InputError } from './io/open.js';
 export type { Report, Finding, DeviceReport, InputReport, LayerReport, Incident, ReferenceClockSection } from './model/report.js';
@@ -35,15 +38,11 @@ export { placeOnReferenceClock } from './clock/place.js';
 export type { BlockEvent } from './model/event.js';
 export { VERSION } from './version.js';
 
-export interface AnalyzeOptions extends ParseOptions {
+export interface AnalyzeOptions extends ParseOptions, StageSelection {
   /** Force a format by name instead of detecting it. */
   format?: string;
   /** Stream used for "-" (default process.stdin). */
   stdin?: Readable;
-  /** Which stages to run (default: all). */
-  stages?: string[];
-  /** Stage-specific options (e.g. cache declarations), passed through AnalysisEnv.options. */
-  stageOptions?: Record<string, unknown>;
   /** Called for every normalized event, before the stages (the `events` command). */
   onEvent?: (e: BlockEvent, source: SourceInfo) => void;
   /**
@@ -92,6 +91,7 @@ export async function analyze(inputs: Array<string | InputSpec>, options: Analyz
   if (specs.length === 0) throw new InputError('no input given', '');
   const stages = (await loadStages(options.stages)).filter((s) => options.stages !== undefined || s.enabled(options));
   const layers = new Map<string, LayerRun>();
+  const guard = new ClockGuard(env);
   for (const spec of specs) {
     let layer = layers.get(spec.layer);
     if (!layer) {
@@ -100,7 +100,7 @@ export async function analyze(inputs: Array<string | InputSpec>, options: Analyz
       layers.set(spec.layer, layer);
     }
     layer.inputs.push(spec.path);
-    report.inputs.push(await readInput(spec, layer, env, options, report));
+    report.inputs.push(await readInput(spec, layer, env, options, report, guard));
   }
   for (const stage of stages) stage.prepare?.(env);
   for (const layer of layers.values()) {
@@ -125,6 +125,7 @@ async function readInput(
   env: AnalysisEnv,
   options: AnalyzeOptions,
   report: Report,
+  guard: ClockGuard,
 ): Promise<InputReport> {
   // A per-CPU blktrace set (directory, base name or member file) is read as
   // blkparse -i reads it; anything else is one byte stream, detected by content.
@@ -203,6 +204,7 @@ async function readInput(
         lastDev = e.dev;
       }
       if (onEvent) onEvent(e, source);
+      guard.event(e);
       for (let i = 0; i < sinks.length; i++) sinks[i]!.event(e);
     },
   };
@@ -219,9 +221,18 @@ async function readInput(
     },
     attach: (kind, data) => {
       attachments[kind] = data;
+      if (kind === SILENT_DEVICES && Array.isArray(data)) {
+        // devices traced and silent: every stage lists them, with their names
+        const names = deviceNamesOf(env);
+        for (const d of data as SilentDevice[]) {
+          devices.add(d.dev);
+          if (d.name !== d.devText) names[d.devText] = d.name;
+          for (const s of sinks) s.declareDevice?.(d.dev, source.index);
+        }
+      }
       if (kind === 'device-names' && Array.isArray(data)) {
         // names a format knows for its devices (biosnoop disks, CSV hosts): the checker's --cache DEV=… and labels use them
-        const names = (env.options['deviceNames'] ??= {}) as Record<string, string>;
+        const names = deviceNamesOf(env);
         for (const d of data as Array<{ devText?: string; name?: string }>) if (d.devText && d.name) names[d.devText] = d.name;
       }
       // names file names give a device (blkparse's -i argument, per-CPU files): for --cache NAME
@@ -282,6 +293,18 @@ async function readInput(
     };
     if (await useSetWorker(set!.files, options.parseWorker)) await readSetInWorker(set!.files, ctx, afterSetChunk);
     else await (await import('./formats/blktrace/set-reader.js')).readBlktraceSet(set!.files, ctx, { afterChunk: afterSetChunk });
+  }
+  if (events === 0 && countSkipped(env) - before > 0) {
+    // every line was unreadable: not a silent device (that is a trace with no event line and nothing
+    // skipped, e.g. blkparse's summary with "0 entries"), but an input nothing could be read from
+    const n = countSkipped(env) - before;
+    const first = env.diag.list().find((c) => c.severity !== 'info' && c.examples.some((x) => x.source === spec.path));
+    const ex = first?.examples.find((x) => x.source === spec.path);
+    throw new InputError(
+      `${spec.path}: no event could be read (${n} unreadable ${format.kind === 'binary' ? 'record' : 'line'}${n === 1 ? '' : 's'} as ${format.name}` +
+        (ex ? `; first: ${first!.reason} at ${ex.locKind} ${ex.loc}` : '') + ')',
+      spec.path,
+    );
   }
   if (options.strict) {
     const skippedHere = countSkipped(env) - before;

@@ -3,23 +3,9 @@
  * factory (a fresh analyzer per layer per analysis — no shared state) plus the
  * function that puts its result into the Report.
  */
-import type { AnalysisEnv, EventAnalyzer } from './model/analysis.js';
-import type { Report } from './model/report.js';
-import type { AnalyzeOptions } from './index.js';
+import type { Stage } from './model/stage.js';
 
-export interface Stage {
-  name: string;
-  enabled(options: AnalyzeOptions): boolean;
-  create(env: AnalysisEnv, layer: string, options: AnalyzeOptions): EventAnalyzer<unknown>;
-  contribute(report: Report, layer: string, result: unknown, env: AnalysisEnv): void;
-  /**
-   * Once, after every layer has been read and before any layer's analyzers finish: cross-layer facts the
-   * per-layer rules need (a device's cache mode shown by the layer below), put into `env.options`.
-   */
-  prepare?(env: AnalysisEnv): void;
-  /** Once, after every layer has been read and contributed (cross-layer stages). */
-  finishAll?(report: Report, env: AnalysisEnv): unknown;
-}
+export type { Stage } from './model/stage.js';
 
 /**
  * Every stage in run order, each loaded only when an analysis uses it: a

@@ -261,7 +261,7 @@ test('corpus sweep: full captures give the MANIFEST verdicts', async (t) => {
     t.skip('no ../shared/corpus');
     return;
   }
-  const { correlateFiles } = await import('../src/correlate/load.js');
+  const { correlateFiles } = await import('../src/correlate-files.js');
   const g = (n: string) => [`guest=${CORPUS}/guest/${n}/guest/vda.blkparse.txt`, `qemu=${CORPUS}/guest/${n}/qemu-trace.log`, `host=${CORPUS}/guest/${n}/host/loop1.blkparse.txt`];
   const count = async (inputs: string[], opts: CorrelateOptions = {}) => rules((await correlateFiles(inputs, opts)).result);
   assert.deepEqual(await count(g('vm-none-threads')), {});

@@ -8,7 +8,7 @@ import { parseMapping } from '../src/formats/csv/mapping.js';
 import { syntheticDev, type DeviceName } from '../src/formats/snoop/device-names.js';
 import { blkparseFormat } from '../src/formats/blkparse/spec.js';
 import { detectFormat } from '../src/formats/registry.js';
-import { InputError } from '../src/io/errors.js';
+import { InputError } from '../src/model/errors.js';
 import { Act } from '../src/model/event.js';
 import { Flag, Op } from '../src/model/rwbs.js';
 import { makeDev } from '../src/model/device.js';

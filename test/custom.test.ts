@@ -10,7 +10,7 @@ import { CustomReason } from '../src/formats/blkparse-custom/parser.js';
 import { compileOptions, parseFormatOption } from '../src/formats/blkparse-custom/format-string.js';
 import { blkparseFormat } from '../src/formats/blkparse/spec.js';
 import type { BlkparseSummary } from '../src/formats/blkparse/summary.js';
-import { InputError } from '../src/io/errors.js';
+import { InputError } from '../src/model/errors.js';
 import { Act, type BlockEvent } from '../src/model/event.js';
 import { Op } from '../src/model/rwbs.js';
 import { makeDev } from '../src/model/device.js';

@@ -16,7 +16,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { analyzeForReport } from '../src/report/analyze.js';
+import { analyzeForReport } from '../src/analyze-report.js';
 import { renderHtml } from '../src/report/html.js';
 import { timelineLanes } from '../src/report/html-timeline.js';
 import type { Report } from '../src/model/report.js';

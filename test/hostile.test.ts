@@ -73,11 +73,12 @@ test('truncated last record (binary, CLI): counter with the byte offset, exit 0,
   assert.equal(strict.code, 2, '--strict refuses the cut record');
 });
 
-test('text where binary was expected (--format blktrace on blkparse text): bad magic at @0, nothing invented', async () => {
+test('text where binary was expected (--format blktrace on blkparse text): bad magic at @0, nothing invented, exit 2', async () => {
   const r = await runCli(['events', '--format', 'blktrace', BLKPARSE]);
-  assert.equal(r.code, 0);
+  // no event could be read at all: an unreadable input (exit 2), not "0 events" (issue 12)
+  assert.equal(r.code, 2);
   assert.equal(r.stdout, '', 'no events printed');
-  assert.match(r.stderr, /1 × blktrace: bad magic, rest of input not read \(first: .*loop1\.blkparse\.txt:@0\)/);
+  assert.match(r.stderr, /loop1\.blkparse\.txt: no event could be read \(1 unreadable record as blktrace; first: blktrace: bad magic, rest of input not read at offset 0\)/);
   const strict = await runCli(['events', '--strict', '--format', 'blktrace', BLKPARSE]);
   assert.equal(strict.code, 2);
   noStack(strict.stderr);
@@ -101,21 +102,21 @@ test('binary garbage given as text: refused when detected, every line counted wh
   assert.equal(detected.code, 2);
   assert.match(detected.stderr, /garbage\.bin is not a trace blkaudit can read/);
   noStack(detected.stderr);
-  const r = await analyze([p], { format: 'blkparse', stages: ['stats', 'check'] });
-  assert.equal(r.inputs[0]!.events, 0);
-  assert.equal(r.skipped['blkparse: not an event line'], 64);
-  assert.equal(firstExample(r, 'blkparse: not an event line').loc, 1);
+  // forced: every line is counted, and since none was an event the input is refused as unreadable
+  await assert.rejects(
+    analyze([p], { format: 'blkparse', stages: ['stats', 'check'] }),
+    /garbage\.bin: no event could be read \(64 unreadable lines as blkparse; first: blkparse: not an event line at line 1\)/,
+  );
 });
 
 test('wrong magic (blktrace with its magic byte flipped): counted at @0, --strict exits 2', async () => {
   const data = Buffer.from(readFileSync(BLKTRACE));
   data[3] = data[3]! ^ 0xff; // 0x65 of BLK_IO_TRACE_MAGIC 0x65617400 (little-endian file)
   const p = write('badmagic.blktrace.0', data);
+  // nothing before the bad magic: no event could be read, so the input is unreadable (exit 2), said with where
   const r = await runCli(['stats', p, '--json']);
-  assert.equal(r.code, 0);
-  const rep = JSON.parse(r.stdout) as { skipped: Record<string, number> };
-  assert.equal(rep.skipped['blktrace: bad magic, rest of input not read'], 1);
-  assert.match(r.stderr, /badmagic\.blktrace\.0:@0/);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /badmagic\.blktrace\.0: no event could be read \(1 unreadable record as blktrace; first: blktrace: bad magic, rest of input not read at offset 0\)/);
   assert.equal((await runCli(['stats', '--strict', p])).code, 2);
 });
 

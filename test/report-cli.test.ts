@@ -8,10 +8,10 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCli } from './helpers/cli.js';
+import { ROOT, runCli } from './helpers/cli.js';
 import { reportSchema } from '../src/report/schema.js';
 import { schemaErrors } from './helpers/schema.js';
-import { analyzeForReport } from '../src/report/analyze.js';
+import { analyzeForReport } from '../src/analyze-report.js';
 import { renderTerminal } from '../src/report/terminal.js';
 import { renderCharts } from '../src/report/charts.js';
 import { renderJson } from '../src/report/json.js';
@@ -161,4 +161,14 @@ test('colour: only on a TTY, never with --no-color or NO_COLOR', () => {
   assert.equal(wantColor(undefined, undefined, {}), false);
   assert.equal(wantColor(undefined, true, { NO_COLOR: '1' }), false);
   assert.equal(wantColor(undefined, true, { NO_COLOR: '' }), true, 'an empty NO_COLOR does not count (no-color.org)');
+});
+
+test('report --cache with a device name the input does not have (a typo) exits 2, as check does', async () => {
+  const file = join(ROOT, 'fixtures/check/real/host-ext4-fsync/loop1.blkparse.txt');
+  for (const cmd of ['report', 'check']) {
+    const r = await runCli([cmd, '--cache', 'lopo1=writeback', file]);
+    assert.equal(r.code, 2, `${cmd}: ${r.stderr}`);
+    assert.match(r.stderr, /--cache lopo1: no such device in the input \(devices: loop1 \(7,1\)\)/);
+  }
+  assert.equal((await runCli(['report', '--cache', 'loop1=writeback', file])).code, 0);
 });

@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { analyzeForReport } from '../src/report/analyze.js';
+import { analyzeForReport } from '../src/analyze-report.js';
 import { renderTerminal } from '../src/report/terminal.js';
 import { renderJson } from '../src/report/json.js';
 import { renderHtml } from '../src/report/html.js';

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { analyzeForReport } from '../src/report/analyze.js';
+import { analyzeForReport } from '../src/analyze-report.js';
 import { renderTerminal } from '../src/report/terminal.js';
 import { renderCharts } from '../src/report/charts.js';
 import { renderJson } from '../src/report/json.js';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { ROOT, runCli } from './helpers/cli.js';
 import { MAX_IN_FLIGHT } from '../src/track/lifetime.js';
 import { MAX_QUEUED } from '../src/check/device-model.js';
-import { DEFAULT_MAX_LINE } from '../src/io/lines.js';
+import { DEFAULT_MAX_LINE } from '../src/formats/lines.js';
 import { readFileSync } from 'node:fs';
 import { CROSS_LAYER_RULES } from '../src/cli/check.js';
 

@@ -27,12 +27,18 @@ test('every wild file is read without a crash; what is not understood is counted
       assert.ok(events > 0 || r.diagnostics.length > 0, `${f}: neither events nor counted skips`);
     } catch (err) {
       assert.ok(err instanceof InputError, `${f}: ${(err as Error).stack}`);
-      assert.match(err.message, /not a trace blkaudit can read|is empty/);
+      assert.match(err.message, /not a trace blkaudit can read|is empty|no event could be read/);
       refused.push(f);
     }
   }
-  // 42 is QEMU memory-allocation events (no block I/O) in the 2010 simpletrace grammar: still a trace it reads
-  assert.deepEqual(refused, []);
+  // 42 is QEMU memory-allocation events (no block I/O) in the 2010 simpletrace grammar: still a trace it reads.
+  // Refused, exit 2 (issue 12: an input from which no event could be read is not "0 errors"): excerpts whose
+  // every event line was wrapped by a mail client or a blog, so not one event can be read from them.
+  assert.deepEqual(refused.sort(), [
+    '21-android-f2fs-ufs-dm-remap-split-gmail-wrapped.ftrace.txt',
+    '25-ubuntu24.04-6.14-sata-ioprio-field-latency-fmt-wrapped.trace-cmd.txt',
+    '40-blktrace-ext-rfc-2020-zone-append-prio-column-wrapped.blkparse.txt',
+  ]);
 });
 
 test('the CentOS 7 capture: the dm → partition → disk remap chain is followed', { skip: !existsSync(WILD) && 'no ../shared/wild here' }, async () => {

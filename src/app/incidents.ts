@@ -16,7 +16,7 @@ import { formatBytes } from '../check/rules/rule.js';
 import { opText, type SyncCall } from './call.js';
 import type { AppAlignment } from './align.js';
 import type { Verdict } from './judge.js';
-import type { LayerData } from './stage.js';
+import type { LayerData } from './types.js';
 
 export interface CacheView {
   label(dev: number): string;

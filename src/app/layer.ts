@@ -13,7 +13,7 @@ import { alignByCausality, type AppAlignment, type QueuesByPid } from './align.j
 import { judge, type Verdict } from './judge.js';
 import { Grow } from './timeline.js';
 import { reportIncidents, type CacheView } from './incidents.js';
-import type { AppOptions, LayerData } from './stage.js';
+import type { AppOptions, LayerData } from './types.js';
 
 export interface AppLayerResult {
   /** Report name of the application layer ("" when unnamed) and its name in messages. */

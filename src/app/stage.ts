@@ -15,32 +15,18 @@
 import type { AnalysisEnv, EventAnalyzer } from '../model/analysis.js';
 import type { BlockEvent } from '../model/event.js';
 import type { Report } from '../model/report.js';
-import type { Stage } from '../stages.js';
+import type { Stage } from '../model/stage.js';
+import type { AppOptions, LayerData, MountDecl } from './types.js';
+
+export type { AppOptions, LayerData, MountDecl } from './types.js';
 import type { AppSink, SyncCall } from './call.js';
 import { DeviceTimeline } from './timeline.js';
 import { analyzeAppLayer, type AppLayerResult } from './layer.js';
 import { attachAffected } from './affected.js';
 
-export interface MountDecl {
-  path: string;
-  dev: string;
-}
-
-export interface AppOptions {
-  /** --mount PATH=DEV: which traced device holds the files below PATH. */
-  mounts?: MountDecl[];
-}
-
 /** Calls kept per layer before more are counted and dropped. */
 export const MAX_CALLS = 1 << 21;
 
-export interface LayerData {
-  name: string;
-  calls: SyncCall[];
-  dropped: number;
-  devices: Map<number, DeviceTimeline>;
-  comms: Map<number, string>;
-}
 
 interface State {
   appSeen: boolean;

@@ -5,7 +5,7 @@
  * rule emit its findings. `createChecker` is a factory: one per layer per
  * analysis, no shared state.
  */
-import type { AnalysisEnv, EventAnalyzer } from '../model/analysis.js';
+import { deviceNamesOf, type AnalysisEnv, type EventAnalyzer } from '../model/analysis.js';
 import type { BlockEvent } from '../model/event.js';
 import type { DevId } from '../model/device.js';
 import { declaredFor, looksLikeDiskName, namesOf, resolveCache } from './cache.js';
@@ -20,8 +20,9 @@ import { barrierNotDrained } from './rules/barrier-not-drained.js';
 import { overlappingWritesInFlight } from './rules/overlapping-writes-in-flight.js';
 import { ioError } from './rules/io-error.js';
 import { flushFailed } from './rules/flush-failed.js';
-import { completionWithoutIssue, inFlightAtEnd, unflushedAtEnd } from './rules/end-state.js';
-import { lostEventFindings, lostEventsInfo } from './rules/lost-events.js';
+import { completionWithoutIssue, cpuClockOff, inFlightAtEnd, unflushedAtEnd } from './rules/end-state.js';
+import { lostEventFindings } from './rules/lost-events.js';
+import { DEVICE_RULE_INFOS } from './rules/catalogue.js';
 
 /** Every per-device rule, in report order. */
 export const DEVICE_RULES: readonly RuleFactory[] = [
@@ -34,10 +35,11 @@ export const DEVICE_RULES: readonly RuleFactory[] = [
   unflushedAtEnd,
   inFlightAtEnd,
   completionWithoutIssue,
+  cpuClockOff,
 ];
 
-/** The rule catalogue (for --help, the README and JSON consumers). */
-export const RULES: readonly RuleInfo[] = [lostEventsInfo, ...DEVICE_RULES.map((r) => r.info)];
+/** The single-layer rules' catalogue entries (the whole catalogue, cross-layer included: rules/catalogue.ts). */
+export const RULES: readonly RuleInfo[] = DEVICE_RULE_INFOS;
 
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
 
@@ -86,31 +88,39 @@ export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventA
   let curDev = -1;
   let curSource = -1;
 
-  const model = (e: BlockEvent): DeviceModel => {
-    let m = devices.get(e.dev);
+  const model = (dev: DevId): DeviceModel => {
+    let m = devices.get(dev);
     if (!m) {
-      m = new DeviceModel(env, e.dev, layer, DEVICE_RULES);
+      m = new DeviceModel(env, dev, layer, DEVICE_RULES);
       if (atNs !== undefined) {
         m.atNs = atNs;
         m.onAt = (x) => snaps.set(x.dev, snapshot(x, atNs, false));
       }
-      devices.set(e.dev, m);
+      devices.set(dev, m);
     }
     return m;
   };
 
+  const seen = (dev: DevId, source: number): void => {
+    let s = sourcesOfDev.get(dev);
+    if (!s) sourcesOfDev.set(dev, (s = new Set()));
+    s.add(source);
+    let d = devsOfSource.get(source);
+    if (!d) devsOfSource.set(source, (d = new Set()));
+    d.add(dev);
+  };
+
   return {
+    declareDevice(dev: DevId, source: number): void {
+      model(dev);
+      seen(dev, source);
+    },
     event(e: BlockEvent): void {
       if (e.dev !== curDev || e.source !== curSource) {
-        cur = model(e);
+        cur = model(e.dev);
         curDev = e.dev;
         curSource = e.source;
-        let s = sourcesOfDev.get(e.dev);
-        if (!s) sourcesOfDev.set(e.dev, (s = new Set()));
-        s.add(e.source);
-        let d = devsOfSource.get(e.source);
-        if (!d) devsOfSource.set(e.source, (d = new Set()));
-        d.add(e.dev);
+        seen(e.dev, e.source);
       }
       cur!.event(e);
     },
@@ -127,7 +137,7 @@ export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventA
         if (decl) used.add(decl);
         const below = (env.options['cacheFromBelow'] as Record<string, Record<string, { mode: 'writeback' | 'writethrough'; how: string }>> | undefined)?.[layer]?.[m.devText];
         const cache = resolveCache(decl, m.flushEvidence, below);
-        const given = (env.options['deviceNames'] as Record<string, unknown> | undefined)?.[m.devText];
+        const given = deviceNamesOf(env)[m.devText];
         const name = given !== undefined ? names[0] : names.find(looksLikeDiskName);
         const ctx: FinishContext = {
           cache,
@@ -161,6 +171,8 @@ export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventA
           maxSyncMetaPerEpoch: Math.max(v.maxSyncMetaPerEpoch, v.syncMetaPending),
           volatileAtEndWrites: wt ? 0 : v.writes,
           volatileAtEndBytes: wt ? 0 : v.bytes,
+          maxLevelsWithoutFlush: m.maxLevelsWithoutFlush,
+          facts: m.facts.facts(env, m.dev),
         };
         if (name) s.name = name;
         if (decl) s.cacheDeclared = decl.device;

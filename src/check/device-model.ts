@@ -15,13 +15,16 @@
  * completion is the flush (D2 with C(W) < Q(F)).
  */
 import type { AnalysisEnv } from '../model/analysis.js';
-import { evidenceOf } from '../model/analysis.js';
+import { evidenceOf, maxInflightOf } from '../model/analysis.js';
 import { Act, emptyEvent, type BlockEvent, type EvidenceRef } from '../model/event.js';
 import { formatDev, type DevId } from '../model/device.js';
 import { Flag, isWriteOp, Op } from '../model/rwbs.js';
 import { cloneReq, newReq, resetReq, type Req } from './request.js';
 import { copyInto, VolatileSet } from './volatile.js';
-import type { DeviceRule, RuleFactory } from './rules/rule.js';
+import type { ResolvedCache } from './cache.js';
+import type { Finding, RuleInfo } from './types.js';
+import { FactTracker } from '../track/facts.js';
+import type { LifetimeSink } from '../track/lifetime.js';
 
 /**
  * Bios queued but never issued (and requests at the driver) are kept up to
@@ -58,6 +61,42 @@ interface PendingFlush {
 
 const SYNC_META = Flag.SYNC | Flag.META;
 
+/**
+ * The shape of a check rule (one file per rule in rules/): a factory — a fresh
+ * instance per device per analysis — with hooks this model calls at the points
+ * of a request's life the rule needs, and a `finish` that emits findings once
+ * the cache mode is resolved.
+ */
+export interface FinishContext {
+  cache: ResolvedCache;
+  /** "loop1 (7,1)" or "7,1": how messages name the device. */
+  label: string;
+  emit(f: Finding): void;
+}
+
+export interface DeviceRule {
+  /** A bio with PREFLUSH, FUA or barrier was queued (Q). */
+  flaggedQueue?(m: DeviceModel, r: Req): void;
+  /** A data request reached the driver (D); it is already in the model's in-flight set. */
+  issue?(m: DeviceModel, r: Req, e: BlockEvent): void;
+  /** A flush request reached the driver (D FN). */
+  flushIssue?(m: DeviceModel, e: BlockEvent): void;
+  /** A completion with data; `r` undefined when no issue of it was seen. */
+  dataComplete?(m: DeviceModel, r: Req | undefined, e: BlockEvent): void;
+  /** The 0-byte final completion of a flush-sequenced request (`r`), or of an empty flush bio (`emptyFlush`). */
+  finalComplete?(m: DeviceModel, r: Req | undefined, e: BlockEvent, emptyFlush: boolean): void;
+  /** A flush request completed (C FN), successfully or not, before the model applied it. */
+  flushComplete?(m: DeviceModel, e: BlockEvent): void;
+  /** A request waiting for its final completion was dropped from memory (too many waiting). */
+  abandoned?(m: DeviceModel, r: Req): void;
+  finish?(m: DeviceModel, ctx: FinishContext): void;
+}
+
+export interface RuleFactory {
+  info: RuleInfo;
+  create(m: DeviceModel): DeviceRule;
+}
+
 export class DeviceModel {
   readonly devText: string;
   readonly volatile: VolatileSet;
@@ -84,23 +123,40 @@ export class DeviceModel {
    * `droppedAtDiscontinuity`); the volatile set is kept — the data is still
    * in the cache.
    */
-  discontinuities = 0;
   droppedAtDiscontinuity = 0;
+  /**
+   * The facts `stats` states too (completed flushes, completions without
+   * issue, time reversals, lost events) come from the request tracker
+   * (src/track/facts.ts), fed the same events: one number for one fact.
+   */
+  readonly facts: FactTracker;
+  get discontinuities(): number {
+    return this.facts.timeReversals;
+  }
   qCount = 0;
   dCount = 0;
   /** Flush requests issued (D FN). */
   flushIssues = 0;
   sawIssue = false;
   writesCompleted = 0;
-  flushesCompleted = 0;
-  flushesFailed = 0;
+  get flushesCompleted(): number {
+    return this.facts.flushesCompleted;
+  }
+  get flushesFailed(): number {
+    return this.facts.flushesFailed;
+  }
   fuaWrites = 0;
   /** Events showing the kernel saw a volatile cache: flush requests, PREFLUSH/FUA/barrier flags. */
   flushEvidence = 0;
   firstFlushEvidence: EvidenceRef | undefined;
-  /** Completions no issue was seen for. */
-  orphanCompletions = 0;
-  orphanExample: EvidenceRef | undefined;
+  /** Completions no issue was seen for (the tracker's count). */
+  get orphanCompletions(): number {
+    return this.facts.orphans();
+  }
+  get orphanExample(): EvidenceRef | undefined {
+    const e = this.facts.firstOrphan;
+    return e ? this.evidence(e, 'completion with no issue or queue event in the trace') : undefined;
+  }
   /** Bios and requests dropped from memory (MAX_QUEUED: merges not traced, completions lost). */
   evictedQueued = 0;
   /** Cap on queued / at-driver / awaiting-final requests kept (MAX_QUEUED or --max-inflight). */
@@ -120,6 +176,21 @@ export class DeviceModel {
   private readonly lastSyncMetaRec: BlockEvent = emptyEvent();
   /** First completed write of generation 2, 3 … (evidence of the ordering), bounded. */
   readonly genEvidence: EvidenceRef[] = [];
+  /**
+   * Flush epochs of the ordering levels: `maxCompletedGen` when flush evidence
+   * was last seen, and the longest stretch of levels completed with none in
+   * between (flush-never-issued fires on such a stretch, not only on a trace
+   * with no flush at all: one flush at mount must not hide a nobarrier
+   * filesystem for the rest of the trace).
+   */
+  private genAtFlush = 0;
+  private stretch: EvidenceRef[] = [];
+  maxLevelsWithoutFlush = 0;
+  /** Evidence of that stretch: its first levels and the write that reached its depth. */
+  worstStretch: EvidenceRef[] = [];
+  /** Time (ns) of the flush evidence the worst stretch began after, -1 when it began with the trace. */
+  worstStretchAfterFlush = -1;
+  private lastFlushEvidenceTime = -1;
 
   /** --at snapshot hook: called once with the state just before the first event after `atNs`. */
   atNs = Infinity;
@@ -130,9 +201,13 @@ export class DeviceModel {
     readonly dev: DevId,
     readonly layer: string,
     factories: readonly RuleFactory[],
+    /** Who else wants each bio's lifetime (the series stage): one request tracker serves both. */
+    lifetime?: Pick<LifetimeSink, 'done' | 'flush'>,
   ) {
-    const cap = env.options['maxInflight'];
-    this.maxQueued = typeof cap === 'number' && cap > 0 ? cap : MAX_QUEUED;
+    const cap = maxInflightOf(env);
+    this.maxQueued = cap ?? MAX_QUEUED;
+    const noop = (): void => undefined;
+    this.facts = new FactTracker(lifetime ?? { done: noop, flush: noop }, cap);
     this.devText = formatDev(dev);
     this.volatile = new VolatileSet((e, note) => evidenceOf(env, e, note));
     this.rules = factories.map((f) => f.create(this));
@@ -171,6 +246,7 @@ export class DeviceModel {
   }
 
   event(e: BlockEvent): void {
+    this.facts.event(e);
     if (this.hasPendingQ && (e.act !== Act.BackMerge || e.sector !== this.pendingQ.sector)) this.settleQueued();
     if (e.time > this.atNs && this.onAt) {
       this.onAt(this);
@@ -210,9 +286,7 @@ export class DeviceModel {
    */
   private ioDone(e: BlockEvent): void {
     if (e.op === Op.Flush) {
-      this.flushesCompleted++;
-      if (e.error) this.flushesFailed++;
-      else this.volatile.durable(this.volatile.mark(), e.time);
+      if (!e.error) this.volatile.durable(this.volatile.mark(), e.time);
       return;
     }
     if (!isWriteOp(e.op) || e.bytes <= 0) return;
@@ -223,7 +297,6 @@ export class DeviceModel {
 
   private discontinuity(): void {
     if (this.hasPendingQ) this.settleQueued();
-    this.discontinuities++;
     this.droppedAtDiscontinuity += this.inFlightAtEnd();
     this.queued.clear();
     this.inflight.clear();
@@ -234,6 +307,10 @@ export class DeviceModel {
 
   private noteFlushEvidence(e: BlockEvent): void {
     if (this.flushEvidence++ === 0) this.firstFlushEvidence = this.evidence(e, 'flush/FUA reaches the queue: the kernel sees a volatile cache');
+    // a new flush epoch: ordering levels count again from here
+    this.genAtFlush = this.maxCompletedGen;
+    this.lastFlushEvidenceTime = e.time;
+    if (this.stretch.length > 0) this.stretch = [];
   }
 
   /**
@@ -360,14 +437,9 @@ export class DeviceModel {
     const f = this.pendingFlushes.shift();
     if (!f) {
       // issued before the trace began: when it was submitted is unknown, so it covers nothing
-      this.orphan(e);
-      this.flushesCompleted++;
-      if (e.error) this.flushesFailed++;
       for (const rule of this.onFlushComplete) rule.flushComplete!(this, e);
       return;
     }
-    this.flushesCompleted++;
-    if (e.error) this.flushesFailed++;
     for (const rule of this.onFlushComplete) rule.flushComplete!(this, e);
     if (!e.error) this.volatile.durable(f.mark, e.time);
   }
@@ -409,7 +481,6 @@ export class DeviceModel {
     const done = r !== undefined && !this.partial;
     const write = isWriteOp(e.op);
     if (write) this.writesCompleted++;
-    if (!r) this.orphan(e);
     for (const rule of this.onDataComplete) rule.dataComplete!(this, r, e);
     if (e.error) return; // D4: no guarantee; io-error reports it
     const requestStage = r !== undefined && r.dTime >= 0;
@@ -417,10 +488,7 @@ export class DeviceModel {
       const flags = r ? r.qFlags | r.dFlags : e.flags;
       // A barrier (pre-2.6.37) or a PREFLUSH bio on a device with no request stage
       // is itself the flush for everything completed before it was queued.
-      if (done && (r!.qFlags & Flag.BARRIER || (r!.qFlags & Flag.PREFLUSH && !requestStage))) {
-        this.flushesCompleted++;
-        this.volatile.durable(r!.qMark, e.time);
-      }
+      if (done && (r!.qFlags & Flag.BARRIER || (r!.qFlags & Flag.PREFLUSH && !requestStage))) this.volatile.durable(r!.qMark, e.time);
       // D1: FUA that reached the driver (or a bio-based device's FUA bio, or a barrier) is durable at completion.
       const fua = requestStage ? r!.dFlags & Flag.FUA : flags & Flag.FUA;
       const durableNow = fua !== 0 || (flags & Flag.BARRIER) !== 0;
@@ -455,6 +523,13 @@ export class DeviceModel {
       if (gen >= 2 && this.genEvidence.length < 3) {
         this.genEvidence.push(this.evidence(e, `queued after ${gen - 1 === 1 ? 'a' : 'a chain of'} sync metadata write${gen > 2 ? 's' : ''} had completed (ordering level ${gen})`));
       }
+      const levels = gen - this.genAtFlush;
+      if (this.stretch.length < 3) this.stretch.push(this.evidence(e, `sync metadata write at ordering level ${levels} since the last flush`));
+      if (levels > this.maxLevelsWithoutFlush) {
+        this.maxLevelsWithoutFlush = levels;
+        this.worstStretch = [...this.stretch, this.evidence(e, `ordering level ${levels} reached with no flush or FUA since ${this.flushEvidence > 0 ? 'the last one' : 'the trace began'}`)];
+        this.worstStretchAfterFlush = this.flushEvidence > 0 ? this.lastFlushEvidenceTime : -1;
+      }
     }
   }
 
@@ -466,20 +541,12 @@ export class DeviceModel {
       r = this.emptyFlushes.shift();
       emptyFlush = r !== undefined;
     }
-    if (!r) this.orphan(e);
     for (const rule of this.onFinalComplete) rule.finalComplete!(this, r, e, emptyFlush);
     if (!r || e.error) return;
     // A flush bio that no flush request served: on a device with no request stage,
     // or an old barrier, the bio's own completion is the flush (D2, C(W) < Q(F)).
     const served = this.flushIssues > r.flushIssuesAtQ;
-    if (emptyFlush && !served && (r.qFlags & Flag.BARRIER || !this.sawIssue)) {
-      this.flushesCompleted++;
-      this.volatile.durable(r.qMark, e.time);
-    }
-  }
-
-  private orphan(e: BlockEvent): void {
-    if (this.orphanCompletions++ === 0) this.orphanExample = this.evidence(e, 'completion with no issue or queue event in the trace');
+    if (emptyFlush && !served && (r.qFlags & Flag.BARRIER || !this.sawIssue)) this.volatile.durable(r.qMark, e.time);
   }
 
   /** Evidence of the last sync+meta write completion, if any. */

@@ -11,7 +11,7 @@
  */
 import type { AnalysisEnv } from '../model/analysis.js';
 import type { DeviceReport, Report } from '../model/report.js';
-import type { Stage } from '../stages.js';
+import type { Stage } from '../model/stage.js';
 import { createChecker } from './checker.js';
 import type { AtRisk, CheckOptions, CheckResult, DeviceCheckSummary } from './types.js';
 

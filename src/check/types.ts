@@ -4,6 +4,7 @@
  * The Finding itself is the Report's (src/model/report.ts): re-exported here so
  * check code and its callers have one import, never a fork.
  */
+import type { DeviceFacts } from '../track/facts.js';
 import type { EvidenceRef } from '../model/event.js';
 import type { Finding, FindingSeverity } from '../model/report.js';
 
@@ -93,6 +94,10 @@ export interface DeviceCheckSummary {
   /** Writes (and bytes) still not durable when the trace ended. */
   volatileAtEndWrites: number;
   volatileAtEndBytes: number;
+  /** Most ordered levels of sync metadata writes completed with no flush or FUA evidence between them (flush-never-issued). */
+  maxLevelsWithoutFlush: number;
+  /** The per-device facts `stats` states too, from the same code (src/track/facts.ts). */
+  facts: DeviceFacts;
 }
 
 export interface CheckResult {
@@ -112,4 +117,6 @@ export interface RuleInfo {
   severity: FindingSeverity;
   meaning: string;
   evidence: string;
+  /** The kernel / QEMU source the rule's semantics come from (file, function). */
+  citation: string;
 }

@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { findCaptures } from '../fleet/discover.js';
 import { runPool } from '../fleet/pool.js';
 import type { Verdict } from '../fleet/summary.js';
-import { checkOptionsFrom, type CheckCliOptions } from './check.js';
+import { checkOptionsFrom, type CheckCliOptions } from './check-analysis.js';
 import { EXIT, UsageError } from './options.js';
 import { Output, safeText } from './output.js';
 

@@ -6,52 +6,29 @@
  */
 import type { Command } from 'commander';
 import Table from 'cli-table3';
-import { analyze } from '../index.js';
-import { levelBaseName, type Finding, type Report } from '../model/report.js';
+import { levelBaseName, type Report } from '../model/report.js';
 import { evidenceText, incidentsText, sourceLabel, verdictLine } from '../report/incidents-text.js';
 import { clockHeading, stackLines } from '../report/stack-text.js';
 import { wrap, type Paint } from '../report/text.js';
-import { parseCacheDeclaration } from '../check/cache.js';
-import { RULES } from '../check/checker.js';
-import { checkOf } from '../check/stage.js';
-import type { AtRisk, CacheDeclaration, CheckOptions, DeviceCheckSummary } from '../check/types.js';
+import { CROSS_LAYER_RULE_INFOS, rulesHelp } from '../check/rules/catalogue.js';
+import type { AtRisk, DeviceCheckSummary } from '../check/types.js';
 import { formatBytes } from '../check/rules/rule.js';
-import { addStackOptions, stackSetup, type StackCliOptions } from './stack-options.js';
-import { addInputOptions, addOptions, analyzeOptionsFrom, EXIT, NO_COLOR_OPTION, UsageError, type InputOptionValues } from './options.js';
+import { addStackOptions } from './stack-options.js';
+import { addInputOptions, addOptions, NO_COLOR_OPTION, UsageError } from './options.js';
 import { Output, safeText } from './output.js';
 import { printSkipSummary } from './diagnostics.js';
-import { parseMount, type AppOptions } from '../app/stage.js';
+import { checkAnalysis, rejectUnmatchedMounts, type CheckCliOptions } from './check-analysis.js';
 
-export interface CheckCliOptions extends InputOptionValues, StackCliOptions {
-  json?: boolean;
-  all?: boolean;
-  failOn?: string;
-  at?: string;
-  each?: boolean;
-  jobs?: number;
-  /** Set by --each's workers: parse in the worker's own thread. */
-  parseWorker?: false;
-  mount?: string[];
-}
-
-const SEVERITY_RANK: Record<string, number> = { error: 0, warning: 1, info: 2 };
+export { appOptionsFrom, checkAnalysis, checkOptionsFrom, rejectUnmatchedMounts, requireCacheMatched, type CheckCliOptions, type CheckRun } from './check-analysis.js';
 
 /**
- * The cross-layer rules (src/correlate/rules.ts, correlator.ts) and the severities they are given, for --help;
- * test/invocations.test.ts checks them and the single-layer RULES against the README's rule table.
+ * The cross-layer rules and the severities --help gives them (from the catalogue, src/check/rules/catalogue.ts);
+ * test/invocations.test.ts and test/rule-catalogue.test.ts check them against the README's rule table.
  */
-export const CROSS_LAYER_RULES: ReadonlyArray<{ id: string; severity: string }> = [
-  { id: 'flush-not-passed-down', severity: 'error' },
-  { id: 'fua-not-honored', severity: 'error' },
-  { id: 'write-through-not-durable', severity: 'error' },
-  { id: 'durable-order-inverted', severity: 'error' },
-  // info: durable below within the alignment uncertainty, or not followed below; warning: never durable below
-  // with the trace ending inside the uncertainty, or the device below is ambiguous
-  { id: 'cross-layer-undecided', severity: 'warning or info' },
-];
-
-/** The application layer's rule (src/app), for --help and the README test. */
-export const APP_RULES: ReadonlyArray<{ id: string; severity: string }> = [{ id: 'sync-call-not-durable', severity: 'error' }];
+export const CROSS_LAYER_RULES: ReadonlyArray<{ id: string; severity: string }> = CROSS_LAYER_RULE_INFOS.map((r) => ({
+  id: r.id,
+  severity: r.severityText ?? r.severity,
+}));
 
 export function registerCheck(program: Command, run: (fn: () => Promise<number>) => Promise<void>): void {
   const cmd = program
@@ -73,12 +50,7 @@ export function registerCheck(program: Command, run: (fn: () => Promise<number>)
   addInputOptions(cmd);
   addOptions(cmd, [NO_COLOR_OPTION]);
   cmd.addHelpText('after', `
-Rules:
-${RULES.map((r) => `  ${r.id.padEnd(30)}${r.severity}`).join('\n')}
-Across layers (inputs named "layer=path", --stack or --map):
-${CROSS_LAYER_RULES.map((r) => `  ${r.id.padEnd(30)}${r.severity}`).join('\n')}
-Application layer (strace -f -ttt -T -y, sync-call CSV, syscall tracepoints):
-${APP_RULES.map((r) => `  ${r.id.padEnd(30)}${r.severity}`).join('\n')}
+${rulesHelp()}
 Without --cache, a device whose trace shows a flush or FUA flag is taken as
 write-back (the kernel strips them before Q when there is no write cache);
 with none, its cache is unknown and findings that depend on it are warnings.
@@ -106,56 +78,6 @@ Examples:
   blkaudit check app=strace.txt disk=loop1.blkparse.txt --mount /var/lib/postgresql=loop1
   blkaudit check block-events.txt                # syscall + block tracepoints in one stream`);
   cmd.action((inputs: string[], opts: CheckCliOptions) => run(() => runCheck(inputs, opts)));
-}
-
-/** Validated options → CheckOptions; throws UsageError. */
-export function checkOptionsFrom(opts: CheckCliOptions): { check: CheckOptions; failOn: number } {
-  const failOn = SEVERITY_RANK[opts.failOn ?? 'error'];
-  if (failOn === undefined) throw new UsageError(`--fail-on must be error, warning or info, got ${JSON.stringify(opts.failOn)}`);
-  const check: CheckOptions = { cache: [] };
-  if (opts.at !== undefined) {
-    const at = Number(opts.at);
-    if (opts.at.trim() === '' || !Number.isFinite(at) || at < 0) throw new UsageError(`--at expects seconds in the trace's clock, got ${JSON.stringify(opts.at)}`);
-    check.at = at;
-  }
-  return { check, failOn };
-}
-
-/** One check's analysis, before rendering: the report, its findings (sorted by the report), and the exit code they give. */
-export interface CheckRun {
-  report: Report;
-  findings: Finding[];
-  devices: DeviceCheckSummary[];
-  at: AtRisk[];
-  check: CheckOptions;
-  exitCode: number;
-}
-
-/**
- * Runs the check over `inputs`. `matchCache: false` (--each) lets a --cache
- * device declaration name a device a capture does not have.
- */
-export async function checkAnalysis(inputs: string[], opts: CheckCliOptions, matchCache = true): Promise<CheckRun> {
-  const { check, failOn } = checkOptionsFrom(opts);
-  const setup = await stackSetup(inputs, opts, 'check');
-  check.cache = setup.deviceCache;
-  const app = appOptionsFrom(opts);
-  const report = await analyze(setup.inputs, {
-    ...analyzeOptionsFrom(opts),
-    ...(opts.parseWorker === false ? { parseWorker: false } : {}),
-    stages: setup.correlate ? ['check', 'correlate', 'app'] : ['check', 'app'],
-    stageOptions: setup.correlate ? { check, correlate: setup.correlate, app } : { check, app },
-  });
-  const { devices, at } = checkOf(report);
-  const unmatched = (check.cache ?? []).filter((d) => !devices.some((x) => x.cacheDeclared === d.device));
-  if (matchCache && unmatched.length > 0) {
-    const known = devices.map((d) => (d.name ? `${d.name} (${d.device})` : d.device)).join(', ') || 'none';
-    throw new UsageError(`--cache ${unmatched.map((d) => d.device).join(', ')}: no such device in the input (devices: ${known})`);
-  }
-  rejectUnmatchedMounts(report);
-  const findings = report.findings;
-  const exitCode = findings.some((f) => (SEVERITY_RANK[f.severity] ?? 9) <= failOn) ? EXIT.findings : EXIT.clean;
-  return { report, findings, devices, at, check, exitCode };
 }
 
 export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise<number> {
@@ -186,20 +108,7 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
   return exitCode;
 }
 
-/** A --mount that named no device of the layer below (counted by the app stage) is a usage error, like --cache. */
-export function rejectUnmatchedMounts(report: Report): void {
-  const bad = report.diagnostics.find((d) => d.reason.startsWith('app: --mount '));
-  if (bad) throw new UsageError(`${bad.reason.slice(5)} (a --mount names a device of the layer below the application, e.g. loop1 or 7,1)`);
-}
 
-/** --mount PATH=DEV values → the app stage's options; throws UsageError. */
-export function appOptionsFrom(opts: { mount?: string[] }): AppOptions {
-  try {
-    return { mounts: (opts.mount ?? []).map(parseMount) };
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
 
 /** Facts each input's format cannot carry (e.g. CSV traces have no flush information). */
 function limitationsOf(report: Report): Array<{ input: string; text: string }> {

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { EvidenceRef } from '../model/event.js';
-import { correlateFiles } from '../correlate/load.js';
+import { correlateFiles } from '../correlate-files.js';
 import { follow, type FollowResult, type FollowTime } from '../correlate/follow.js';
 import { correlateOptions, StackError } from '../correlate/stack.js';
 import { parseInputArg } from '../io/open.js';

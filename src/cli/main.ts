@@ -4,7 +4,7 @@
  * 0 clean, 1 findings at or above --fail-on, 2 usage or unreadable input.
  */
 import { Command, CommanderError } from 'commander';
-import { InputError } from '../io/errors.js';
+import { InputError } from '../model/errors.js';
 import { VERSION } from '../version.js';
 import { EXIT, UsageError } from './options.js';
 import { safeText } from './output.js';

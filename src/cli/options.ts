@@ -6,7 +6,7 @@
  */
 import { Command, Option } from 'commander';
 import type { AnalyzeOptions } from '../index.js';
-import { DEFAULT_MAX_LINE } from '../io/lines.js';
+import { DEFAULT_MAX_LINE } from '../formats/lines.js';
 import { MAX_IN_FLIGHT } from '../track/lifetime.js';
 import { MAX_QUEUED } from '../check/device-model.js';
 

@@ -5,7 +5,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { analyzeForReport } from '../report/analyze.js';
+import { analyzeForReport } from '../analyze-report.js';
+import { requireCacheMatched } from './check-analysis.js';
+import { checkOf } from '../check/stage.js';
 import { parseInputArg, describeFsError } from '../io/open.js';
 import { renderTerminal } from '../report/terminal.js';
 import { renderCharts } from '../report/charts.js';
@@ -99,6 +101,7 @@ export async function runReport(inputs: string[], opts: ReportOptions): Promise<
     ...(progress.active ? { afterChunk: (n: number, src: string) => progress.chunk(n, src), onEvent: () => progress.event() } : {}),
   });
   progress.done();
+  requireCacheMatched(cache ?? [], checkOf(report).devices);
   rejectUnmatchedMounts(report);
   if (opts.html) {
     writeOut(opts.html, renderHtml(report));

@@ -6,7 +6,7 @@
  * could or could not be given. Exit 0, or 2 for unusable input.
  */
 import type { Command } from 'commander';
-import { correlateFiles } from '../correlate/load.js';
+import { correlateFiles } from '../correlate-files.js';
 import { describeStack, renderStack } from '../correlate/describe.js';
 import { addStackOptions, stackSetup, type StackCliOptions } from './stack-options.js';
 import { addInputOptions, addOptions, analyzeOptionsFrom, EXIT, NO_COLOR_OPTION, UsageError, type InputOptionValues } from './options.js';

@@ -5,8 +5,8 @@
  * are the parallel work.
  */
 import { parentPort } from 'node:worker_threads';
-import { checkAnalysis, type CheckCliOptions } from '../cli/check.js';
-import { InputError } from '../io/errors.js';
+import { checkAnalysis, type CheckCliOptions } from '../cli/check-analysis.js';
+import { InputError } from '../model/errors.js';
 import { UsageError } from '../cli/options.js';
 import { VERSION } from '../version.js';
 import { summarize, unreadable, type CaptureSummary } from './summary.js';

@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import type { Capture } from './discover.js';
 import type { CaptureDone, CaptureJob } from './check-worker.js';
 import { unreadable, type CaptureSummary } from './summary.js';
-import type { CheckCliOptions } from '../cli/check.js';
+import type { CheckCliOptions } from '../cli/check-analysis.js';
 
 export async function runPool(
   captures: Capture[],

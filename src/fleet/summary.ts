@@ -6,7 +6,7 @@
  * report `blkaudit check --json` prints, so the two never disagree; finding
  * ids and evidence are left out (run `check` on the capture for them).
  */
-import type { CheckRun } from '../cli/check.js';
+import type { CheckRun } from '../cli/check-analysis.js';
 
 /**
  * clean: no error and no warning (info allowed), as the corpus' EXPECTED.json

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { CATALOG, detectEntry, entryByName, type FormatEntry } from '../formats/catalog.js';
 import type { ParseContext, ParseOptions } from '../formats/types.js';
-import { InputError } from './errors.js';
+import { InputError } from '../model/errors.js';
 
 export const HEAD_BYTES = 64 * 1024;
 const READ_CHUNK = 1 << 20;

@@ -4,7 +4,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { ParseContext, ParseOptions } from '../formats/types.js';
-import { InputError } from './errors.js';
+import { InputError } from '../model/errors.js';
 import { BatchReader, createRing, type Batch } from './packed.js';
 import type { ParseWorkerData, WorkerInput } from './parse-worker.js';
 

@@ -3,7 +3,7 @@ import type { BlockEvent, EvidenceRef, EventSink } from './event.js';
 import { ACT_LETTERS } from './event.js';
 import { formatDev } from './device.js';
 import { formatRwbs } from './rwbs.js';
-import type { ClockDomain } from './time.js';
+import type { ClockDomain, ClockOutlier } from './time.js';
 
 /** One input as the analysis knows it (a file, a per-CPU file set, or stdin). */
 export interface SourceInfo {
@@ -55,6 +55,8 @@ export interface AnalysisEnv {
   diag: Diagnostics;
   /** Device declarations from the command line, e.g. cache modes; keyed by rule/option owner. */
   options: Record<string, unknown>;
+  /** CPUs whose clock was off by years, found before the stages ran (src/track/clock-guard.ts). */
+  clockOutliers?: ClockOutlier[];
 }
 
 /**
@@ -63,6 +65,11 @@ export interface AnalysisEnv {
  */
 export interface EventAnalyzer<R> extends EventSink {
   finish(): R;
+  /**
+   * A device the input names as traced but shows no event for (blkparse's
+   * `Events (loop0): 0 entries`): listed with zero counts, not left out.
+   */
+  declareDevice?(dev: number, source: number): void;
 }
 
 /** Evidence record for an event, resolved against the source table. */
@@ -84,4 +91,15 @@ export function evidenceOf(env: AnalysisEnv, e: BlockEvent, note?: string): Evid
   if (e.comm) ref.comm = e.comm;
   if (note) ref.note = note;
   return ref;
+}
+
+/** --max-inflight (AnalysisEnv.options['maxInflight']): requests tracked in flight per device, when given. */
+export function maxInflightOf(env: AnalysisEnv): number | undefined {
+  const v = env.options['maxInflight'];
+  return typeof v === 'number' && v > 0 ? v : undefined;
+}
+
+/** Names the inputs gave devices ("maj,min" → name: blkparse summaries, named disks), created on first use. */
+export function deviceNamesOf(env: AnalysisEnv): Record<string, string> {
+  return (env.options['deviceNames'] ??= {}) as Record<string, string>;
 }

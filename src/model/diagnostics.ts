@@ -23,13 +23,41 @@ export interface CounterEntry {
 }
 
 export const MAX_EXAMPLES = 5;
+
+/** Reasons starting with this count events the tracer dropped (readers name the kind after it). */
+export const LOST_EVENTS_PREFIX = 'lost-events';
 const MAX_EXAMPLE_TEXT = 160;
 
 export class Diagnostics {
   private readonly entries = new Map<string, CounterEntry>();
+  /** reason → source name → count, from the example each occurrence came with ('' when none). */
+  private readonly bySource = new Map<string, Map<string, number>>();
+
+  private countSource(reason: string, source: string, n: number): void {
+    let m = this.bySource.get(reason);
+    if (!m) this.bySource.set(reason, (m = new Map()));
+    m.set(source, (m.get(source) ?? 0) + n);
+  }
+
+  /** Occurrences of `reason` per source name ('' for those that came without an example). */
+  sourcesOf(reason: string): ReadonlyMap<string, number> {
+    return this.bySource.get(reason) ?? new Map();
+  }
+
+  /** Occurrences of every reason starting with `prefix` that came from `source`. */
+  countForSource(prefix: string, source: string): number {
+    let n = 0;
+    for (const [reason, m] of this.bySource) if (reason.startsWith(prefix)) n += m.get(source) ?? 0;
+    return n;
+  }
 
   /** Count one occurrence of `reason`, keeping the first MAX_EXAMPLES examples. */
   add(reason: string, severity: Severity, example?: SkipExample): void {
+    this.countSource(reason, example?.source ?? '', 1);
+    this.addEntry(reason, severity, example);
+  }
+
+  private addEntry(reason: string, severity: Severity, example?: SkipExample): void {
     let e = this.entries.get(reason);
     if (!e) {
       e = { reason, severity, count: 0, examples: [] };
@@ -45,7 +73,8 @@ export class Diagnostics {
   /** Add `n` occurrences at once (e.g. lost events from a sequence gap). */
   addMany(reason: string, severity: Severity, n: number, example?: SkipExample): void {
     if (n <= 0) return;
-    this.add(reason, severity, example);
+    this.countSource(reason, example?.source ?? '', n);
+    this.addEntry(reason, severity, example);
     this.entries.get(reason)!.count += n - 1;
   }
 
@@ -74,6 +103,7 @@ export class Diagnostics {
       mine.count += e.count;
       for (const x of e.examples) if (mine.examples.length < MAX_EXAMPLES) mine.examples.push(x);
     }
+    for (const [reason, m] of other.bySource) for (const [source, n] of m) this.countSource(reason, source, n);
   }
 
   get total(): number {

@@ -33,3 +33,21 @@ export interface ClockDomain {
   /** True when the source carries no timestamps: only the order of events is known. */
   orderOnly?: boolean;
 }
+
+/**
+ * One CPU of one source whose clock was far off the others' on a device (a
+ * per-CPU stream stamped ~1266874889 s in a trace of seconds: blkparse live
+ * mode with a broken time base, shared/wild/08 and 09). Found and re-based by
+ * src/track/clock-guard.ts before any stage sees the events.
+ */
+export interface ClockOutlier {
+  source: number;
+  dev: number;
+  cpu: number;
+  /** Seconds subtracted from that CPU's times (its jump over the device's clock when first seen). */
+  offsetSeconds: number;
+  /** Events of that CPU re-based. */
+  events: number;
+  /** Line or offset of its first such event. */
+  firstLoc: number;
+}

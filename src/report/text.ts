@@ -2,7 +2,7 @@
  * Terminal text helpers shared by terminal.ts and charts.ts: untrusted text
  * made inert, ANSI colour only when asked for, and word wrapping.
  */
-import { safeText } from '../cli/output.js';
+import { safeText } from '../model/text.js';
 
 /**
  * Untrusted text (from a trace, a file name, a layer name) for a terminal:

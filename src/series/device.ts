@@ -10,7 +10,7 @@ import type { AnalysisEnv } from '../model/analysis.js';
 import { Act, type BlockEvent } from '../model/event.js';
 import type { DevId } from '../model/device.js';
 import { isWriteOp, Op } from '../model/rwbs.js';
-import { RequestTracker } from '../track/lifetime.js';
+import type { RequestTracker } from '../track/lifetime.js';
 import type { Bio } from '../track/request.js';
 import { DeviceModel } from '../check/device-model.js';
 import type { DeviceBuckets } from './buckets.js';
@@ -22,11 +22,12 @@ export class DeviceSeriesBuilder {
   private readonly model: DeviceModel;
 
   constructor(env: AnalysisEnv, dev: DevId, layer: string, private readonly b: DeviceBuckets) {
-    this.tracker = new RequestTracker({
+    // the checker's model holds the request tracker (src/track): one matcher for lifetimes and durability
+    this.model = new DeviceModel(env, dev, layer, [], {
       done: (bio: Bio) => this.done(bio),
       flush: (issue: number, complete: number, error: number) => b.flushDone(this.i, complete - issue, error === 0),
-    }, env.options['maxInflight'] as number | undefined);
-    this.model = new DeviceModel(env, dev, layer, []);
+    });
+    this.tracker = this.model.facts.tracker;
   }
 
   event(e: BlockEvent): void {
@@ -38,7 +39,6 @@ export class DeviceSeriesBuilder {
       if (e.error === 0 && e.bytes > 0) this.bytes(i, e.op, e.bytes);
       return;
     }
-    this.tracker.event(e);
     this.model.event(e);
     if (this.tracker.atDevice !== b.inFlight) b.setInFlight(i, this.tracker.atDevice);
     const v = this.model.volatile.bytes;

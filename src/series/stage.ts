@@ -10,7 +10,7 @@ import type { BlockEvent } from '../model/event.js';
 import { Act } from '../model/event.js';
 import { formatDev } from '../model/device.js';
 import type { DeviceReport, Report } from '../model/report.js';
-import type { Stage } from '../stages.js';
+import type { Stage } from '../model/stage.js';
 import { DeviceBuckets, SeriesClock } from './buckets.js';
 import { DeviceSeriesBuilder } from './device.js';
 import { DEFAULT_MAX_BUCKETS, type DeviceSeries, type SeriesOptions } from './types.js';

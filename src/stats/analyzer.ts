@@ -5,7 +5,7 @@
  * tracker met (completions with no issue, requests still in flight at the
  * end, …) are also counted in env.diag under "track: …" reasons (info).
  */
-import type { AnalysisEnv, EventAnalyzer } from '../model/analysis.js';
+import { maxInflightOf, type AnalysisEnv, type EventAnalyzer } from '../model/analysis.js';
 import type { BlockEvent } from '../model/event.js';
 import { Act } from '../model/event.js';
 import type { TrackCounts } from '../track/request.js';
@@ -34,12 +34,15 @@ export function createStatsAnalyzer(env: AnalysisEnv): EventAnalyzer<StatsResult
   let lastDev = -1;
   let last: DeviceAccumulator | undefined;
   return {
+    declareDevice(dev: number): void {
+      if (!devices.has(dev)) devices.set(dev, new DeviceAccumulator(dev, maxInflightOf(env)));
+    },
     event(e: BlockEvent): void {
       if (e.act === Act.Message) return;
       if (e.dev !== lastDev || !last) {
         last = devices.get(e.dev);
         if (!last) {
-          last = new DeviceAccumulator(e.dev, env.options['maxInflight'] as number | undefined);
+          last = new DeviceAccumulator(e.dev, maxInflightOf(env));
           devices.set(e.dev, last);
         }
         lastDev = e.dev;
@@ -49,7 +52,7 @@ export function createStatsAnalyzer(env: AnalysisEnv): EventAnalyzer<StatsResult
     finish(): StatsResult {
       const out: DeviceStats[] = [];
       for (const dev of [...devices.keys()].sort((a, b) => a - b)) {
-        const s = devices.get(dev)!.finish();
+        const s = devices.get(dev)!.finish(env);
         for (const [key, reason] of Object.entries(TRACK_REASONS)) {
           const n = s.requests[key as keyof TrackCounts];
           if (n > 0) env.diag.addMany(reason!, 'info', n, { source: 'stats', locKind: 'line', loc: 0, text: `device ${s.device}: ${n}` });

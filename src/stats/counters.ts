@@ -16,6 +16,8 @@
  *  - M and F are both "Merges"; U is an IO unplug, UT a timer unplug;
  *  - depth (printed only in per-CPU blocks): requests dispatched and not yet
  *    completed or requeued, per direction, its maximum over the trace;
+ *  - a requeue (R) takes its bytes back out of the dispatched KiB
+ *    (`__account_requeue`), since the request is dispatched again;
  *  - passthrough (PC) events go to the PC counters instead.
  */
 import type { BlockEvent } from '../model/event.js';
@@ -138,7 +140,17 @@ export class CounterSet {
         }
         return;
       case Act.Requeue:
-        if (w) { c.writesRequeued++; if (this.curWrite > 0) this.curWrite--; } else { c.readsRequeued++; if (this.curRead > 0) this.curRead--; }
+        // blkparse.c __account_requeue: a requeued request is taken back out of the dispatched KiB
+        // (it is dispatched, and counted, again): 13 dispatches of 4 KiB with 3 requeues print 40 KiB
+        if (w) {
+          c.writesRequeued++;
+          b.writeDispatchesKiB -= bytes;
+          if (this.curWrite > 0) this.curWrite--;
+        } else {
+          c.readsRequeued++;
+          b.readDispatchesKiB -= bytes;
+          if (this.curRead > 0) this.curRead--;
+        }
         return;
       case Act.Complete:
         if (w) {

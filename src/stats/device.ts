@@ -9,7 +9,9 @@ import { Act } from '../model/event.js';
 import { formatDev } from '../model/device.js';
 import { Flag, Op } from '../model/rwbs.js';
 import { BTT_PHASES, BttDevice, isBttRemapper, type BttCounts, type BttPhase } from '../track/btt-compat.js';
-import { RequestTracker } from '../track/lifetime.js';
+import type { RequestTracker } from '../track/lifetime.js';
+import { FactTracker, type DeviceFacts } from '../track/facts.js';
+import type { AnalysisEnv } from '../model/analysis.js';
 import type { Bio, TrackCounts } from '../track/request.js';
 import { CounterSet, blkparseIsWrite, type BlkparseCounters } from './counters.js';
 import { PhaseSet, PhaseStat, type PhaseJson } from './latency.js';
@@ -18,7 +20,10 @@ import { DepthTracker, type DepthJson } from './queue-depth.js';
 import { SizeCounter, type SizeHistogram } from './sizes.js';
 
 export interface FlushStats {
-  /** Flush requests completed (`C FN`; tracepoints `FF`). */
+  /**
+   * Flushes completed at the device (facts.flushesCompleted: `C FN`, a
+   * bio-based device's PREFLUSH bios, barriers, flush rows of latency tools).
+   */
   completed: number;
   /** Flush requests issued to the driver (`D FN`). */
   issued: number;
@@ -30,7 +35,7 @@ export interface FlushStats {
   fuaWrites: number;
   /** FUA writes the device did not take as FUA (D without F): emulated by a post-flush. */
   fuaEmulated: number;
-  /** Flush requests completed with an error. */
+  /** Flushes completed with an error. */
   errors: number;
   /** Flush request latency, `D FN` → `C FN`, seconds. */
   latency: PhaseJson;
@@ -62,6 +67,8 @@ export interface DeviceStats {
   latencyTrue: Record<BttPhase, PhaseJson>;
   btt: BttCounts & { remapper: boolean; labels: Partial<Record<BttPhase, string>> };
   requests: TrackCounts & { completed: number };
+  /** The per-device facts `check` states too, from the same code (src/track/facts.ts). */
+  facts: DeviceFacts;
   flushes: FlushStats;
   ops: OpStats;
   queueDepth: { inFlight: DepthJson; atDevice: DepthJson };
@@ -81,6 +88,7 @@ export class DeviceAccumulator {
   readonly truePhases = new PhaseSet<BttPhase>(BTT_PHASES);
   readonly btt: BttDevice;
   readonly tracker: RequestTracker;
+  readonly facts: FactTracker;
   readonly procs = new ProcessTable();
   readonly sizes = new SizeCounter();
   readonly inFlight = new DepthTracker();
@@ -100,14 +108,11 @@ export class DeviceAccumulator {
 
   constructor(readonly dev: number, maxInFlight?: number) {
     this.btt = new BttDevice((p, ns) => this.bttPhases.add(p, ns));
-    this.tracker = new RequestTracker({
+    this.facts = new FactTracker({
       done: (b) => this.done(b),
-      flush: (d, c, err) => {
-        this.flush.completed++;
-        if (err) this.flush.errors++;
-        this.flushLatency.add(c - d);
-      },
+      flush: (d, c) => this.flushLatency.add(c - d),
     }, maxInFlight);
+    this.tracker = this.facts.tracker;
   }
 
   event(e: BlockEvent): void {
@@ -117,6 +122,7 @@ export class DeviceAccumulator {
     this.counters.event(e);
     this.procs.event(e);
     this.btt.event(e);
+    this.facts.event(e);
     if (e.act === Act.IoDone) {
       // one record per completed I/O from a latency tool: no phases to track
       if (e.aux >= 0) this.reported.add(e.aux);
@@ -129,7 +135,6 @@ export class DeviceAccumulator {
       if (e.op === Op.Flush) this.flush.issued++;
       else this.sizes.issue(e);
     }
-    this.tracker.event(e);
     const t = this.tracker;
     if (t.inFlight !== this.level) this.inFlight.set(e.time, (this.level = t.inFlight));
     if (t.atDevice !== this.devLevel) this.atDevice.set(e.time, (this.devLevel = t.atDevice));
@@ -177,8 +182,11 @@ export class DeviceAccumulator {
     if (b.flags & Flag.FUA && !b.nativeFua && b.d >= 0 && b.bytes > 0) this.flush.fuaEmulated++;
   }
 
-  finish(): DeviceStats {
-    const track = this.tracker.finish();
+  finish(env: AnalysisEnv): DeviceStats {
+    const track = this.facts.finishTracker();
+    const facts = this.facts.facts(env, this.dev);
+    this.flush.completed = facts.flushesCompleted;
+    this.flush.errors = facts.flushesFailed;
     const bttCounts = this.btt.finish();
     this.inFlight.touch(this.last);
     this.atDevice.touch(this.last);
@@ -193,6 +201,7 @@ export class DeviceAccumulator {
       latencyTrue: this.truePhases.toJson(),
       btt: { ...bttCounts, remapper, labels: remapper ? { Q2Q: 'Q2Qdm', Q2C: 'Q2Cdm' } : {} },
       requests: { ...track, completed: this.completed },
+      facts,
       flushes: { ...this.flush, latency: this.flushLatency.toJson(), emptyBioQ2C: this.emptyQ2C.toJson() },
       ops: this.ops,
       queueDepth: { inFlight: this.inFlight.toJson(), atDevice: this.atDevice.toJson() },

@@ -30,6 +30,7 @@ function deviceJson(layer: string, s: DeviceStatsWithCheck): Record<string, unkn
   out['lastTime'] = s.lastTime;
   out['ops'] = s.ops;
   out['requests'] = s.requests;
+  out['facts'] = s.facts;
   out['btt'] = s.btt;
   out['queueDepth'] = s.queueDepth;
   out['sizes'] = s.sizes;

@@ -38,9 +38,12 @@ export class ProcessTable {
   private entry(pid: number): Entry {
     let en = this.byPid.get(pid);
     if (!en) {
-      if (this.byPid.size >= MAX_PROCESSES) {
+      // the table is full: fold into "other" (pid -1), which is always allowed in (one more entry at most)
+      if (this.byPid.size >= MAX_PROCESSES && pid !== -1) {
         this.overflowPids++;
-        return this.entry(-1);
+        pid = -1;
+        en = this.byPid.get(-1);
+        if (en) return en;
       }
       en = { pid, comm: '', counters: new CounterSet(), q2c: new PhaseStat(), queuedBytes: 0 };
       this.byPid.set(pid, en);

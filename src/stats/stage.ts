@@ -7,7 +7,7 @@
  */
 import type { AnalysisEnv } from '../model/analysis.js';
 import type { DeviceReport, Report } from '../model/report.js';
-import type { Stage } from '../stages.js';
+import type { Stage } from '../model/stage.js';
 import type { BlkparseSummary } from '../formats/blkparse/summary.js';
 import { createStatsAnalyzer, type StatsResult } from './analyzer.js';
 import { compareWithSummary, summaryDevices, summaryTotal } from './crosscheck.js';

@@ -5,7 +5,7 @@
  * trace and are escaped before they reach the terminal.
  */
 import Table from 'cli-table3';
-import { safeText } from '../cli/output.js';
+import { safeText } from '../model/text.js';
 import { BTT_PHASES, type BttPhase } from '../track/btt-compat.js';
 import type { TrackCounts } from '../track/request.js';
 import type { PhaseJson } from './latency.js';

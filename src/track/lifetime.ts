@@ -26,7 +26,7 @@ import type { BlockEvent } from '../model/event.js';
 import { Act } from '../model/event.js';
 import { Flag, Op } from '../model/rwbs.js';
 import { RbTree } from './rbtree.js';
-import { BioState, emptyCounts, newBio, type Bio, type TrackCounts } from './request.js';
+import { BioState, emptyCounts, newBio, resetBio, type Bio, type TrackCounts } from './request.js';
 import { Fifo } from './fifo.js';
 
 export interface LifetimeSink {
@@ -34,6 +34,16 @@ export interface LifetimeSink {
   done(b: Bio): void;
   /** A flush request (`D FN` → `C FN`) completed. */
   flush(issue: number, complete: number, error: number): void;
+  /**
+   * A flush completed at this device (the durability point it gives): a flush
+   * request (`C FN`, with or without its `D FN` in the trace), or the final
+   * completion of a PREFLUSH bio no flush request served on a device with no
+   * request stage (dm, md, pmem: `Q FWS` → `C FWS 0`), or of a barrier
+   * (pre-2.6.37 `WBS`, itself the flush).
+   */
+  flushDone?(e: BlockEvent): void;
+  /** A completion matched no issued or queued request (counted in TrackCounts). */
+  orphan?(e: BlockEvent): void;
 }
 
 const MAX_REMAPS = 65536;
@@ -53,12 +63,21 @@ export class RequestTracker {
   private readonly flushes = new Fifo<number>();
   /** Data-done bios waiting for their 0-byte final completion, by sector. */
   private readonly awaitFinal = new Map<number, Bio[]>();
-  private readonly remaps = new Map<number, Bio>();
+  /** A (remap) seen before its Q, by the new sector: where the bio came from. */
+  private readonly remaps = new Map<number, { fromDev: number; fromSector: number }>();
+  /**
+   * Ended bios kept for reuse: one record per Q would otherwise be garbage a
+   * moment later (a quarter of check's time went to the collector). Safe
+   * because sinks read a bio only inside done().
+   */
+  private readonly pool: Bio[] = [];
   private readonly scratch: Bio[] = [];
   /** Bios between Q (or first D) and their final completion. */
   inFlight = 0;
   /** Requests between D and C at the driver (data requests and flush requests). */
   atDevice = 0;
+  /** A D was seen on this device: it has a request stage (not bio-based). */
+  private sawIssue = false;
   readonly counts: TrackCounts = emptyCounts();
 
   constructor(
@@ -86,7 +105,7 @@ export class RequestTracker {
 
   private queue(e: BlockEvent, data: boolean): void {
     const start = e.sector < 0 ? 0 : e.sector;
-    const b = newBio(start, data ? start + Math.max(1, Math.ceil(e.bytes / 512)) : start);
+    const b = this.bio(start, data ? start + Math.max(1, Math.ceil(e.bytes / 512)) : start);
     b.q = e.time;
     b.op = e.op;
     b.flags = e.flags;
@@ -157,9 +176,22 @@ export class RequestTracker {
     head.state = BioState.Inserted;
   }
 
+  /**
+   * A flush request: `FN`, or a 0-byte request with no op letter (`D N 0` /
+   * `C N [0]`: a flush printed without its FLUSH bit, shared/wild/11); a
+   * 0-byte `C` with no op is taken as one only while such a flush is at the
+   * driver — otherwise it is the final completion of a flush bio (`C NS 0`).
+   */
+  private isFlushRequest(e: BlockEvent, data: boolean): boolean {
+    if (e.op === Op.Flush) return true;
+    if (e.op !== Op.None || data || e.bytes > 0) return false;
+    return e.act === Act.Issue || this.flushes.length > 0;
+  }
+
   private issue(e: BlockEvent, data: boolean): void {
     this.atDevice++;
-    if (e.op === Op.Flush) {
+    this.sawIssue = true;
+    if (this.isFlushRequest(e, data)) {
       // Every empty flush queued so far and not yet served waits on this flush
       // request (blk-flush.c: one flush serves all waiters on the pending list).
       this.flushes.push(e.time);
@@ -201,10 +233,13 @@ export class RequestTracker {
 
   private complete(e: BlockEvent, data: boolean): void {
     if (e.error) this.counts.errors++;
-    if (e.op === Op.Flush) {
+    if (this.isFlushRequest(e, data)) {
       const d = this.flushes.shift();
+      // issued before the trace began: still a flush that completed here
+      this.sink.flushDone?.(e);
       if (d === undefined) {
         this.counts.flushCompletionWithoutIssue++;
+        this.sink.orphan?.(e);
         return;
       }
       this.decDevice();
@@ -224,7 +259,10 @@ export class RequestTracker {
         b.start = Math.ceil(hi);
         this.tree.insertMulti(b);
         this.counts.partialCompletions++;
-      } else this.counts.completionWithoutIssue++;
+      } else {
+        this.counts.completionWithoutIssue++;
+        this.sink.orphan?.(e);
+      }
       return;
     }
     this.decDevice();
@@ -232,6 +270,8 @@ export class RequestTracker {
       this.tree.erase(b);
       b.c = e.time;
       b.error = e.error;
+      // a barrier, or a PREFLUSH bio on a bio-based device, is itself the flush (blk-flush.c is not involved)
+      if (b.flags & Flag.BARRIER || (b.flags & Flag.PREFLUSH && b.d < 0)) this.sink.flushDone?.(e);
       // only a request (it had a D) goes through blk-flush.c; a bio-based driver's C is final
       if (b.sequenced && e.error === 0 && b.d >= 0) {
         b.state = BioState.DataDone;
@@ -255,9 +295,13 @@ export class RequestTracker {
     const b = this.empties.takeFirst((x) => x.servedBy >= 0) ?? this.empties.shift();
     if (!b) {
       this.counts.zeroByteCompletionWithoutIssue++;
+      this.sink.orphan?.(e);
       return;
     }
     b.error = e.error;
+    // an empty flush bio no flush request served: on a device with no request stage, or an old
+    // barrier, its own completion is the flush (D2: C(W) < Q(F))
+    if (b.servedBy < 0 && (b.flags & Flag.BARRIER || (b.flags & Flag.PREFLUSH && !this.sawIssue))) this.sink.flushDone?.(e);
     this.end(b, e.time);
   }
 
@@ -277,10 +321,7 @@ export class RequestTracker {
   private remap(e: BlockEvent): void {
     this.counts.remaps++;
     if (this.remaps.size >= MAX_REMAPS) this.remaps.clear();
-    const r = newBio(e.sector, e.sector);
-    r.fromDev = e.auxDev;
-    r.fromSector = e.aux;
-    this.remaps.set(e.sector, r);
+    this.remaps.set(e.sector, { fromDev: e.auxDev, fromSector: e.aux });
   }
 
   /** Cut `b` at sector `at`; returns the new piece [at, end). */
@@ -335,6 +376,11 @@ export class RequestTracker {
     if (this.atDevice > 0) this.atDevice--;
   }
 
+  private bio(start: number, end: number): Bio {
+    const b = this.pool.pop();
+    return b ? resetBio(b, start, end) : newBio(start, end);
+  }
+
   private end(b: Bio, t: number): void {
     b.final = t;
     if (this.inFlight > 0) this.inFlight--;
@@ -343,6 +389,7 @@ export class RequestTracker {
       if (t > b.origin.lastFinal) b.origin.lastFinal = t;
     }
     this.sink.done(b);
+    if (this.pool.length < 256) this.pool.push(b);
   }
 
   /** End of trace: finish what can be finished, count what is still in flight. */

@@ -60,6 +60,15 @@ export interface Bio extends RbNode {
   servedBy: number;
 }
 
+/** Sets a finished bio back to what newBio(start, end) returns (the tracker reuses ended bios). */
+export function resetBio(b: Bio, start: number, end: number): Bio {
+  b.start = start; b.end = end; b.left = null; b.right = null; b.parent = null; b.red = true;
+  b.q = -1; b.g = -1; b.m = -1; b.i = -1; b.d = -1; b.c = -1; b.final = -1;
+  b.op = 0 as Op; b.flags = 0; b.pid = -1; b.comm = ''; b.bytes = 0; b.state = BioState.Queued;
+  b.sequenced = false; b.nativeFua = false; b.error = 0; b.origin = null; b.fromDev = -1; b.fromSector = -1; b.servedBy = -1;
+  return b;
+}
+
 export function newBio(start: number, end: number): Bio {
   return {
     start, end, left: null, right: null, parent: null, red: true,

@@ -38,6 +38,7 @@ export const barrierNotDrained: RuleFactory = {
     meaning:
       'A pre-2.6.37 barrier write was dispatched while requests queued before it were still at the driver, or a request queued after it was dispatched before it completed: the drain that QUEUE_ORDERED_DRAIN* promised did not happen (legal only with ordered tags).',
     evidence: 'the barrier Q and D, and the D of the request that overlapped it',
+    citation: 'block/blk-barrier.c (2.6.30–2.6.36) QUEUE_ORDERED_DRAIN; Documentation/block/barrier.txt',
   },
   create(m) {
     const open: Req[] = [];

@@ -19,6 +19,7 @@ export const unflushedAtEnd: RuleFactory = {
     severity: 'info',
     meaning: 'Writes completed after the last flush were not yet durable when the trace ended (a later flush may have covered them).',
     evidence: 'the first and last such writes; their count and bytes',
+    citation: 'Documentation/block/writeback_cache_control.rst (a completed write is durable only after a flush)',
   },
   create: () => ({
     finish(m, ctx) {
@@ -43,6 +44,7 @@ export const inFlightAtEnd: RuleFactory = {
     severity: 'info',
     meaning: 'Bios or requests were still queued, at the driver or in a flush sequence when the trace ended.',
     evidence: 'counts by stage',
+    citation: 'kernel/trace/blktrace.c (events exist only inside the trace window)',
   },
   create: () => ({
     finish(m, ctx) {
@@ -86,6 +88,7 @@ export const completionWithoutIssue: RuleFactory = {
     severity: 'info',
     meaning: 'Completions whose queue/issue events are not in the trace (issued before it began, or lost).',
     evidence: 'the first such completion; the count',
+    citation: 'kernel/trace/blktrace.c (events exist only inside the trace window); blkparse.c check_sequence',
   },
   create: () => ({
     finish(m, ctx) {
@@ -95,6 +98,31 @@ export const completionWithoutIssue: RuleFactory = {
           `${plural(m.orphanCompletions, 'completion')} had no issue or queue event in the trace (issued before it began, or events lost).`,
           m.orphanExample ? [m.orphanExample] : [], { count: m.orphanCompletions }),
       );
+    },
+  }),
+};
+
+export const cpuClockOff: RuleFactory = {
+  info: {
+    id: 'cpu-clock-off',
+    severity: 'info',
+    meaning:
+      'A CPU\'s timestamps on this device were more than a year ahead of the other CPUs\' (a broken per-CPU time base, as blkparse live mode showed on 4.4/5.4): its events were re-based by that offset, so their times are approximate.',
+    evidence: 'the CPU, its offset, its first such event and how many were re-based',
+    citation: 'kernel/trace/blktrace.c __blk_add_trace (each CPU stamps its own events)',
+  },
+  create: () => ({
+    finish(m, ctx) {
+      for (const o of m.facts.facts(m.env, m.dev).clockOutliers) {
+        const src = m.env.sources[o.source];
+        ctx.emit(
+          makeFinding(m, 'cpu-clock-off', 'info', m.firstTime,
+            `CPU ${o.cpu}'s clock was ${o.offsetSeconds.toFixed(6)} s ahead of the other CPUs' on this device; ` +
+              `its ${plural(o.events, 'event')} ${was(o.events)} re-based by that offset (times approximate), not read as a gap of years.`,
+            [{ source: src?.name ?? `#${o.source}`, locKind: src?.locKind ?? 'line', loc: o.firstLoc, time: 0, device: m.devText, action: '', rwbs: '', sector: -1, bytes: 0, note: `first event of CPU ${o.cpu} off by ${o.offsetSeconds.toFixed(3)} s` }],
+            { cpu: o.cpu, offsetSeconds: o.offsetSeconds, events: o.events }),
+        );
+      }
     },
   }),
 };

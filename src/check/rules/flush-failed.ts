@@ -34,6 +34,7 @@ export const flushFailed: RuleFactory = {
     meaning:
       'A flush completed with an error: nothing written since the last successful flush is known to be durable, and every sync that relied on it was not honoured.',
     evidence: 'the failed flush completion with its errno; the writes (count, bytes, oldest) not durable at that moment',
+    citation: 'block/blk-flush.c flush_end_io → blk_flush_complete_seq(error): every waiter fails',
   },
   create() {
     const found: Failure[] = [];

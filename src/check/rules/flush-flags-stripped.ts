@@ -43,6 +43,7 @@ export const flushFlagsStripped: RuleFactory = {
     meaning:
       'A write queued with PREFLUSH or FUA reached the driver with neither and no flush request around it: the block layer dropped the flags because the driver did not advertise a write cache. On a device declared write-back the write was acknowledged while only in the volatile cache (the 2009 virtio-blk failure). A warning when the cache is not declared.',
     evidence: 'the Q with the flags, the D without them, the completion, and the absence of a D FN in between',
+    citation: 'block/blk-core.c submit_bio_noacct (REQ_PREFLUSH/REQ_FUA cleared without QUEUE_FLAG_WC / FUA); block/blk-flush.c blk_flush_policy; the 2009 virtio-blk case (no VIRTIO_BLK_F_FLUSH)',
   },
   create(m) {
     const found: Stripped[] = [];

@@ -15,9 +15,14 @@
  * flush shows up at every commit point. The model counts ordering levels:
  * a sync+meta write queued after another one completed is one level deeper.
  *
- * Fires when the device shows no flush evidence at all (no flush request, no
- * PREFLUSH/FUA/barrier flag on any event) and the sync+meta writes reach
- * MIN_LEVELS levels. Margin: a commit cut by the trace's start and one cut
+ * Fires per flush epoch: when the sync+meta writes climb MIN_LEVELS levels
+ * with no flush evidence in between (no flush request, no PREFLUSH/FUA/barrier
+ * flag on any event) — over the whole trace when it has no flush at all, or
+ * after the last flush seen (one flush at mount, from ext4lazyinit or a
+ * journal commit before `remount,nobarrier`, must not hide the rest: real
+ * capture fixtures/check/real/ext4-remount-nobarrier). With barriers every
+ * jbd2/xfs commit record carries PREFLUSH|FUA, so an epoch spans a few levels
+ * (MIN_LEVELS_AFTER_FLUSH says how many are allowed once a flush was seen). Margin: a commit cut by the trace's start and one cut
  * by its end can each show an unflagged level without a flush being missed
  * (the flagged write falls outside the trace), so 4 levels = at least one
  * whole commit acknowledged inside the trace with no flush, plus one spare.
@@ -34,8 +39,21 @@ import type { ResolvedCache } from '../cache.js';
 
 export const MIN_LEVELS = 4;
 
+/**
+ * Levels needed after a flush was seen. Between two flushes of a filesystem
+ * with barriers a stretch spans the levels of one commit plus whatever sync
+ * metadata writeback fell in between (`sync` writing bitmaps and inodes as
+ * WSM before jbd2's journal blocks): at most 4 on every real capture here
+ * (fixtures/stacks vm-stack-directsync-threads dm-0/md0: commit, sync's
+ * writes at two levels, the next journal blocks), and a trace may end inside
+ * such a stretch. 16 = four of those back to back with no flush at all;
+ * ext4 after `remount,barrier=0` reaches 122 (fixtures/check/real/ext4-remount-nobarrier).
+ */
+export const MIN_LEVELS_AFTER_FLUSH = 16;
+
 export function flushNeverIssuedFires(m: DeviceModel, cache: ResolvedCache): boolean {
-  return cache.mode !== 'writethrough' && m.flushEvidence === 0 && m.maxCompletedGen >= MIN_LEVELS;
+  if (cache.mode === 'writethrough') return false;
+  return m.flushEvidence === 0 ? m.maxCompletedGen >= MIN_LEVELS : m.maxLevelsWithoutFlush >= MIN_LEVELS_AFTER_FLUSH;
 }
 
 export const flushNeverIssued: RuleFactory = {
@@ -43,8 +61,9 @@ export const flushNeverIssued: RuleFactory = {
     id: 'flush-never-issued',
     severity: 'error',
     meaning:
-      'A filesystem kept committing (sync metadata writes ordered after one another, cycle after cycle) on a device with a volatile cache, and no flush or FUA ever reached the device: every acknowledged write could be lost on power failure (nobarrier, or flushes dropped above). A warning when the cache mode is not known.',
-    evidence: 'the first sync metadata write, the first writes queued after earlier ones completed (commit points), the last one; counts of writes and bytes left volatile, the longest unflushed stretch',
+      'A filesystem kept committing (sync metadata writes ordered after one another, cycle after cycle) on a device with a volatile cache, and no flush or FUA reached the device over at least 4 of those ordered levels in a trace with no flush at all, or 16 after the last flush seen (one flush at mount does not hide a nobarrier remount): every write acknowledged in that stretch could be lost on power failure (nobarrier, or flushes dropped above). A warning when the cache mode is not known.',
+    evidence: 'the first sync metadata writes of the unflushed stretch and the one that reached its depth (commit points); counts of writes and bytes left volatile, the longest unflushed stretch',
+    citation: 'fs/jbd2/commit.c jbd2_journal_commit_transaction (commit block REQ_PREFLUSH|REQ_FUA with JBD2_BARRIER); fs/xfs/xfs_log.c xlog_write_iclog (XLOG_ICL_NEED_FLUSH/NEED_FUA)',
   },
   create: () => ({
     finish(m, ctx) {
@@ -54,19 +73,24 @@ export const flushNeverIssued: RuleFactory = {
       const stretch = Math.max(0, m.lastTime - oldest);
       const unknown = ctx.cache.source !== 'declared' && ctx.cache.fromBelow === undefined;
       const last = m.lastSyncMeta();
-      const evidence = [m.firstSyncMeta, ...m.genEvidence, last]
+      const whole = m.flushEvidence === 0;
+      const source = whole ? [m.firstSyncMeta, ...m.genEvidence, last] : m.worstStretch;
+      const evidence = source
         .filter((x): x is NonNullable<typeof x> => x !== undefined)
         .filter((x, i, a) => a.findIndex((y) => y.loc === x.loc && y.source === x.source) === i)
         .slice(0, 5);
+      const since = whole
+        ? 'and no flush or FUA ever reached the device: '
+        : `and after the last flush or FUA (at ${formatSecs(m.worstStretchAfterFlush)}) ${m.maxLevelsWithoutFlush} more ordered commit levels completed with none reaching the device: `;
       ctx.emit(
         makeFinding(
           m,
           'flush-never-issued',
           cacheSeverity(ctx, 'error'),
-          m.firstSyncMeta?.time != null ? m.firstSyncMeta.time * 1e9 : m.firstTime,
+          whole ? (m.firstSyncMeta?.time != null ? m.firstSyncMeta.time * 1e9 : m.firstTime) : (evidence[0]?.time ?? 0) * 1e9,
           `${plural(m.writesCompleted, 'write completion')} (${formatBytes(v.bytes)} not durable at the end), ` +
             `including ${plural(m.syncMetaCompleted, 'sync metadata write')} over ${m.maxCompletedGen} ordered commit levels, ` +
-            `and no flush or FUA ever reached the device: ` +
+            since +
             (unknown ? 'if its write cache is volatile, ' : 'with its volatile write cache, ') +
             `all of them could be lost on power failure; the oldest has been unflushed for ${formatSecs(stretch)}` +
             (unknown ? ' (cache mode unknown: declare it with --cache DEV=writeback|writethrough).' : ctx.cache.fromBelow ? ` (the layer below shows it: ${ctx.cache.fromBelow}).` : '.'),
@@ -77,7 +101,8 @@ export const flushNeverIssued: RuleFactory = {
             volatileBytes: v.bytes,
             syncMetaWrites: m.syncMetaCompleted,
             orderingLevels: m.maxCompletedGen,
-            minLevels: MIN_LEVELS,
+            levelsWithoutFlush: m.maxLevelsWithoutFlush,
+            minLevels: m.flushEvidence === 0 ? MIN_LEVELS : MIN_LEVELS_AFTER_FLUSH,
             longestUnflushedSeconds: stretch / 1e9,
             flushesCompleted: m.flushesCompleted,
           },

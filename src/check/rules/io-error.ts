@@ -47,6 +47,7 @@ export const ioError: RuleFactory = {
     meaning:
       'A request completed with an error: after a failed write (or a failed FUA/PREFLUSH sequence) the sectors may hold old data, new data or a mix, and nothing about them is durable. A write rejected before it reached the driver is a warning; failed reads are info.',
     evidence: 'the issue (D) and the failed completion with its errno; the sector range at risk',
+    citation: 'block/blk-core.c blk_status_to_errno, blk_update_request',
   },
   create(m) {
     const found: Failure[] = [];

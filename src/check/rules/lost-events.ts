@@ -9,14 +9,16 @@
 import type { AnalysisEnv } from '../../model/analysis.js';
 import type { EvidenceRef } from '../../model/event.js';
 import type { Finding, RuleInfo } from '../types.js';
+import { LOST_EVENTS_PREFIX } from '../../model/diagnostics.js';
 
-export const LOST_EVENTS_PREFIX = 'lost-events';
+export { LOST_EVENTS_PREFIX };
 
 export const lostEventsInfo: RuleInfo = {
   id: 'lost-events',
   severity: 'warning',
   meaning: 'The tracer dropped events (blkparse "Skips", sequence gaps, lost-event notes): every verdict of this layer may be incomplete.',
   evidence: 'the counter and where the loss was reported',
+  citation: 'blkparse.c check_sequence ("Skips"); kernel/trace/blktrace.c relay buffers (blk_dropped); ftrace ring buffer overruns',
 };
 
 /** Findings for the lost-event counters of this layer's sources (read at finish). */
@@ -27,8 +29,11 @@ export function lostEventFindings(env: AnalysisEnv, layer: string): Finding[] {
   for (const c of env.diag.list()) {
     if (!c.reason.startsWith(LOST_EVENTS_PREFIX)) continue;
     const examples = c.examples.filter((x) => mine.has(x.source));
-    // counters are per analysis; attribute them to a layer through their examples
-    if (!single && examples.length === 0 && c.examples.length > 0) continue;
+    // counters are per analysis; each occurrence is attributed to its source (two layers that each
+    // lost 3 events report 3 each, not 6); those with no source only when there is one layer
+    let count = 0;
+    for (const [source, n] of env.diag.sourcesOf(c.reason)) if (mine.has(source) || (single && source === '')) count += n;
+    if (count === 0) continue;
     const evidence: EvidenceRef[] = examples.slice(0, 3).map((x) => ({
       source: x.source, locKind: x.locKind, loc: x.loc, time: 0, device: '', action: '', rwbs: '', sector: -1, bytes: 0,
       note: x.text,
@@ -39,9 +44,9 @@ export function lostEventFindings(env: AnalysisEnv, layer: string): Finding[] {
       layer,
       device: '',
       time: 0,
-      message: `${c.count} trace events were lost (${c.reason.slice(LOST_EVENTS_PREFIX.length).replace(/^[:\s]+/, '') || 'reported by the reader'}): every verdict below may be incomplete.`,
+      message: `${count} trace events were lost (${c.reason.slice(LOST_EVENTS_PREFIX.length).replace(/^[:\s]+/, '') || 'reported by the reader'}): every verdict below may be incomplete.`,
       evidence,
-      details: { reason: c.reason, count: c.count },
+      details: { reason: c.reason, count },
     });
   }
   return out;

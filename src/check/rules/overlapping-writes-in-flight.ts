@@ -32,6 +32,7 @@ export const overlappingWritesInFlight: RuleFactory = {
     meaning:
       'Two writes covering a common sector were at the device at the same time (both issued, neither completed): the device may apply them in either order, so the sectors end up with either content.',
     evidence: 'the D of both writes (the first not yet completed when the second was issued)',
+    citation: 'Documentation/block/writeback_cache_control.rst (no ordering among requests in flight)',
   },
   create(m) {
     const found: Overlap[] = [];

@@ -4,41 +4,12 @@
  * device model calls at the points of a request's life that the rule needs,
  * and a `finish` that emits findings once the cache mode is resolved.
  */
-import type { BlockEvent, EvidenceRef } from '../../model/event.js';
-import type { DeviceModel } from '../device-model.js';
-import type { ResolvedCache } from '../cache.js';
-import type { Req } from '../request.js';
-import type { Finding, FindingSeverity, RuleInfo } from '../types.js';
+import type { EvidenceRef } from '../../model/event.js';
+import type { DeviceModel, FinishContext } from '../device-model.js';
+import type { Finding, FindingSeverity } from '../types.js';
 
-export interface FinishContext {
-  cache: ResolvedCache;
-  /** "loop1 (7,1)" or "7,1": how messages name the device. */
-  label: string;
-  emit(f: Finding): void;
-}
-
-export interface DeviceRule {
-  /** A bio with PREFLUSH, FUA or barrier was queued (Q). */
-  flaggedQueue?(m: DeviceModel, r: Req): void;
-  /** A data request reached the driver (D); it is already in the model's in-flight set. */
-  issue?(m: DeviceModel, r: Req, e: BlockEvent): void;
-  /** A flush request reached the driver (D FN). */
-  flushIssue?(m: DeviceModel, e: BlockEvent): void;
-  /** A completion with data; `r` undefined when no issue of it was seen. */
-  dataComplete?(m: DeviceModel, r: Req | undefined, e: BlockEvent): void;
-  /** The 0-byte final completion of a flush-sequenced request (`r`), or of an empty flush bio (`emptyFlush`). */
-  finalComplete?(m: DeviceModel, r: Req | undefined, e: BlockEvent, emptyFlush: boolean): void;
-  /** A flush request completed (C FN), successfully or not, before the model applied it. */
-  flushComplete?(m: DeviceModel, e: BlockEvent): void;
-  /** A request waiting for its final completion was dropped from memory (too many waiting). */
-  abandoned?(m: DeviceModel, r: Req): void;
-  finish?(m: DeviceModel, ctx: FinishContext): void;
-}
-
-export interface RuleFactory {
-  info: RuleInfo;
-  create(m: DeviceModel): DeviceRule;
-}
+// The hooks a rule implements are declared where they are called (device-model.ts): one-way imports.
+export type { DeviceRule, FinishContext, RuleFactory } from '../device-model.js';
 
 /** Findings kept individually per rule and device; the rest are summed into one. */
 export const MAX_FINDINGS_PER_DEVICE = 5;

@@ -18,20 +18,49 @@
  */
 import type { BlockEvent } from '../../model/event.js';
 import { Act, emptyEvent, clearTail } from '../../model/event.js';
-import { makeDev } from '../../model/device.js';
 import { Flag, parseRwbs, type Rwbs } from '../../model/rwbs.js';
 import type { ParseContext, StreamParser } from '../types.js';
-import { DEFAULT_MAX_LINE, LineSplitter } from '../../io/lines.js';
+import { DEFAULT_MAX_LINE, LineSplitter } from '../lines.js';
 import { isDigit, num, readInt, readUint, skipSpaces, tokenEnd } from './bytes.js';
-import { isSummaryLine, SummaryCollector } from './summary.js';
+import { isSummaryLine, SummaryCollector, type BlkparseSummary } from './summary.js';
+import { formatDev, makeDev, type DevId } from '../../model/device.js';
+import { syntheticDev } from '../snoop/device-names.js';
 import { DUPLICATE_REASON, OrderChecks } from './order.js';
 
 /** Attachment kind a segment parser hands each summary line on as (see the constructor). */
 export const SUMMARY_LINE = 'blkparse-summary-line';
 
+/** Attachment kind: devices a trace names as traced but shows no event for (SilentDevice[]). */
+export const SILENT_DEVICES = 'silent-devices';
+
+export interface SilentDevice {
+  dev: DevId;
+  devText: string;
+  name: string;
+}
+
+/**
+ * Devices blkparse's summary lists with `Events (dev): 0 entries`: traced, and
+ * silent — a fact (nothing reached that device), not a missing input. blkparse
+ * names them "maj,min" or by name ("loop0"); a name gets the synthetic id the
+ * named-disk formats use (snoop/device-names.ts), and keeps its name.
+ */
+export function silentDevices(summary: BlkparseSummary): SilentDevice[] {
+  const out: SilentDevice[] = [];
+  for (const [name, n] of Object.entries(summary.events)) {
+    if (n !== 0) continue;
+    const mm = /^(\d+),(\d+)$/.exec(name);
+    const dev = mm ? makeDev(Number(mm[1]), Number(mm[2])) : syntheticDev(name);
+    out.push({ dev, devText: formatDev(dev), name });
+  }
+  return out;
+}
+
 /** The end of a blkparse text: its summary attached, and its `Skips` counted as lost events. */
 export function finishSummary(summary: SummaryCollector, ctx: ParseContext): void {
   if (summary.seen) ctx.attach('blkparse-summary', summary.summary);
+  const silent = silentDevices(summary.summary);
+  if (silent.length > 0) ctx.attach(SILENT_DEVICES, silent);
   if (summary.summary.skips > 0) {
     ctx.diag.addMany('lost-events: blkparse Skips', 'data-loss', summary.summary.skips, {
       source: ctx.sourceName, locKind: 'line', loc: 0, text: `Skips: ${summary.summary.skips} forward`,
@@ -52,10 +81,26 @@ export const SkipReason = {
   duplicate: DUPLICATE_REASON,
 } as const;
 
-/** Decode the u16-printed errno: 65531 → -5; already-negative values pass through. */
+/**
+ * A completion's "[n]" is the kernel's `error` field as an unsigned 16-bit
+ * value: a negative errno since the block layer passes blk_status_to_errno()
+ * (65531 = -EIO). A positive value is not an errno: pre-2.6.2x kernels
+ * traced `rq->errors`, a driver status (cciss on 2.6.16 completes good
+ * requests with `[1]`, its "uptodate"), and passthrough completions carry
+ * the SCSI status. Such a value is counted under this reason and read as no
+ * failure — never "failed with -EPERM".
+ */
+export const DRIVER_STATUS_REASON = 'completion status is a positive driver status (pre-2.6.2x rq->errors, SCSI status), not an errno: not read as a failure';
+
+/** A positive "[n]" that is a driver status, not an errno (see DRIVER_STATUS_REASON). */
+export function isDriverStatus(v: number): boolean {
+  return v > 0 && v <= 32767;
+}
+
+/** Decode the u16-printed errno: 65531 → -5; already-negative values pass through; a positive driver status → 0. */
 export function decodeErrno(v: number): number {
   if (v > 32767 && v <= 65535) return v - 65536;
-  if (v > 0 && v < 4096) return -v; // some tools print the positive errno
+  if (isDriverStatus(v)) return 0;
   return v;
 }
 
@@ -130,7 +175,7 @@ export class BlkparseParser implements StreamParser {
    * The fixed header (dev, cpu, sequence, time, pid) is read by hand-inlined
    * loops: this runs once per line and is the reader's hot path. The loops
    * stop at buf[end] without comparing with `end`: LineSplitter guarantees
-   * that byte is "\n" or "\r" (see io/lines.ts).
+   * that byte is "\n" or "\r" (see formats/lines.ts).
    */
   private event(buf: Buffer, p: number, end: number, lineNo: number): boolean {
     const ev = this.ev;
@@ -414,7 +459,12 @@ export class BlkparseParser implements StreamParser {
     if (p < end && buf[p] === 91) {
       // "[err]": 0 is by far the most common
       if (p + 2 < end && buf[p + 1] === 48 && buf[p + 2] === 93) return true;
-      if (readInt(buf, p + 1, end) && num.pos < end && buf[num.pos] === 93) ev.error = decodeErrno(num.value);
+      if (readInt(buf, p + 1, end) && num.pos < end && buf[num.pos] === 93) {
+        ev.error = decodeErrno(num.value);
+        if (isDriverStatus(num.value)) {
+          this.ctx.diag.add(DRIVER_STATUS_REASON, 'info', { source: this.ctx.sourceName, locKind: 'line', loc: ev.loc, text: `[${num.value}]` });
+        }
+      }
     }
     return true;
   }

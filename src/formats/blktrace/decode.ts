@@ -15,6 +15,7 @@
  */
 import { Act, emptyEvent, type BlockEvent } from '../../model/event.js';
 import type { Severity } from '../../model/diagnostics.js';
+import { DRIVER_STATUS_REASON } from '../blkparse/parser.js';
 import { ACTION_CGROUP, CGROUP_ID_BYTES, decodeError, decodeFlags, decodeOp, hexPdu, MAX_ACTION, REMAP_PDU_BYTES, TC, TN, type Layout } from './layout.js';
 import { u32, u64 } from './bytes.js';
 import { commKey, type BlktraceSession } from './session.js';
@@ -126,6 +127,7 @@ export class RecordDecoder {
     ev.bytes = bytes;
     const err = v.getUint16(p + L.error, le);
     ev.error = err === 0 ? 0 : decodeError(err);
+    if (err > 0 && err <= 32767) this.count(DRIVER_STATUS_REASON, 'info', loc, `error field ${err}`);
     ev.comm = this.comm(pid, cpu);
     ev.aux = -1;
     ev.auxDev = -1;

@@ -128,13 +128,13 @@ export function decodeFlags(cat: number): number {
 
 /**
  * The `error` u16 holds a negative errno (blkparse prints -EIO as 65531).
- * Small positive values (old kernels, PC requests) are read like the blkparse
- * text reader's `decodeErrno` so both readers give the same number.
+ * Positive values (old kernels' `rq->errors`, PC requests' SCSI status) are a
+ * driver status, read as no failure like the blkparse text reader's
+ * `decodeErrno` (DRIVER_STATUS_REASON there) so both readers give the same number.
  */
 export function decodeError(v: number): number {
   if (v > 32767) return v - 65536;
-  if (v > 0 && v < 4096) return -v;
-  return v;
+  return 0;
 }
 
 /**

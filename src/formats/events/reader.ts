@@ -6,7 +6,7 @@ import { csvParseSync } from '../csv/load.js';
 import { emptyEvent, type BlockEvent } from '../../model/event.js';
 import { parseDevNumbers } from '../../model/device.js';
 import type { ParseContext, StreamParser } from '../types.js';
-import { DEFAULT_MAX_LINE, LineSplitter } from '../../io/lines.js';
+import { DEFAULT_MAX_LINE, LineSplitter } from '../lines.js';
 import { readSecondsNs, num } from '../blkparse/bytes.js';
 import { ACT_BY_LETTER, EVENT_COLUMNS, OP_BY_NAME, parseFlagNames } from './codec.js';
 

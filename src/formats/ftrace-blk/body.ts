@@ -20,7 +20,7 @@ import { Act, type BlockEvent, clearTail } from '../../model/event.js';
 import { makeDev } from '../../model/device.js';
 import { Flag } from '../../model/rwbs.js';
 import { num, readInt, readUint, skipSpaces, tokenEnd } from '../blkparse/bytes.js';
-import { decodeErrno } from '../blkparse/parser.js';
+import { decodeErrno, isDriverStatus } from '../blkparse/parser.js';
 import { RwbsCache } from '../tracepoint/common.js';
 import { isUnknownComm } from '../tracepoint/context.js';
 
@@ -166,7 +166,8 @@ export class BlkBodyReader {
     }
     if (buf[p] !== 91 || !readInt(buf, p + 1, e) || num.pos >= e || buf[num.pos] !== 93) return false;
     ev.error = decodeErrno(num.value);
-    if (ev.error > 0 || ev.error < -4095) this.oddError = true;
+    // a positive value is a driver status, read as no failure (blkparse/parser.ts DRIVER_STATUS_REASON)
+    if (isDriverStatus(num.value) || num.value > 65535 || ev.error < -4095) this.oddError = true;
     return true;
   }
 

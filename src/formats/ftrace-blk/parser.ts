@@ -27,7 +27,7 @@ export const FtraceBlkSkip = {
   unreadable: 'ftrace-blk: unreadable action/RWBS/tail',
   unknownAction: 'ftrace-blk: "Unknown action" line',
   blkparseLine: 'ftrace-blk: blkparse line with a sequence column (read it with --format blkparse)',
-  oddError: 'ftrace-blk: completion error is not an errno (kept as printed)',
+  oddError: 'ftrace-blk: completion error is not an errno (a positive driver status is read as no failure; others kept as printed)',
 } as const;
 
 export class FtraceBlkParser extends FtraceTextReader {

@@ -11,7 +11,7 @@
  * double. Without a prefix the clock is "order-only".
  */
 import type { FormatSpec, ParseContext, StreamParser } from '../types.js';
-import { DEFAULT_MAX_LINE, LineSplitter } from '../../io/lines.js';
+import { DEFAULT_MAX_LINE, LineSplitter } from '../lines.js';
 import { clearQemuArgs, emptyQemuEvent, QemuKind, type QemuEvent } from '../../qemu/event.js';
 import { decodeArgs, EVENT_KINDS, isKnownFamily } from '../../qemu/events.js';
 import { eventNameEnd, parsePrefix, prefix, type PrefixStyle } from './prefix.js';

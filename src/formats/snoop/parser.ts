@@ -14,7 +14,7 @@
 import { Act, emptyEvent, type BlockEvent } from '../../model/event.js';
 import { makeDev } from '../../model/device.js';
 import { Op, parseRwbs, type Rwbs } from '../../model/rwbs.js';
-import { DEFAULT_MAX_LINE, LineSplitter } from '../../io/lines.js';
+import { DEFAULT_MAX_LINE, LineSplitter } from '../lines.js';
 import { num, packKey, readUint, skipSpaces, TextCache } from '../blkparse/bytes.js';
 import type { ParseContext, StreamParser } from '../types.js';
 import type { ClockDomain } from '../../model/time.js';

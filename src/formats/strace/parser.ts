@@ -17,7 +17,7 @@
 import split2 from 'split2';
 import type { Transform } from 'node:stream';
 import type { ParseContext, StreamParser } from '../types.js';
-import { DEFAULT_MAX_LINE } from '../../io/lines.js';
+import { DEFAULT_MAX_LINE } from '../lines.js';
 import { SyscallInterpreter, USED, type RawCall } from '../../app/syscalls.js';
 import { argsEnd, readLeader, readRet, splitArgs, type Leader } from './line.js';
 

@@ -25,6 +25,8 @@ export interface HeadStats {
   garbage: number;
   tracerBlkHeader: boolean;
   classicHeader: boolean;
+  /** The `trace` file's own header (`# entries-in-buffer/entries-written: N/N`): an ftrace buffer, maybe empty. */
+  ftraceHeader: boolean;
   binary: boolean;
 }
 
@@ -46,7 +48,7 @@ export function scanHead(head: Buffer): HeadStats {
   if (hit) return hit;
   const st: HeadStats = {
     blkDefault: 0, blkClassic: 0, tracepoint: 0, blkparse: 0, syscalls: 0, otherEvents: 0, garbage: 0,
-    tracerBlkHeader: false, classicHeader: false, binary: head.indexOf(0) >= 0,
+    tracerBlkHeader: false, classicHeader: false, ftraceHeader: false, binary: head.indexOf(0) >= 0,
   };
   cache.set(head, st);
   if (st.binary) return st;
@@ -61,6 +63,7 @@ export function scanHead(head: Buffer): HeadStats {
     if (t[0] === '#') {
       if (/^#\s*tracer:\s*blk\b/.test(t)) st.tracerBlkHeader = true;
       else if (/^#\s*DEV\s+CPU\s+TIMESTAMP\s+PID\s+ACT\s+FLG/.test(t)) st.classicHeader = true;
+      else if (/^#\s*entries-in-buffer\/entries-written:\s*\d+\/\d+/.test(t)) st.ftraceHeader = true;
       continue;
     }
     const m = TS.exec(line);
@@ -90,7 +93,13 @@ function share(mine: number, st: HeadStats): number {
 
 export function tracepointConfidence(head: Buffer): number {
   const st = scanHead(head);
-  if (st.binary || st.tracepoint + st.syscalls === 0) return 0;
+  if (st.binary) return 0;
+  if (st.tracepoint + st.syscalls === 0) {
+    // an events-instance buffer with its header and no block event (markers at most): a device
+    // traced and silent, not "not a trace" (issue 13)
+    const none = st.blkDefault + st.blkClassic + st.blkparse + st.garbage === 0;
+    return st.ftraceHeader && none && !st.tracerBlkHeader ? 0.3 : 0;
+  }
   // a head of syscall lines only (an application starting up before its first I/O) is still this text
   return 0.6 + 0.35 * share(st.tracepoint + st.syscalls, st);
 }

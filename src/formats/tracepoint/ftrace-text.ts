@@ -17,7 +17,7 @@ import { emptyEvent } from '../../model/event.js';
 import type { Severity } from '../../model/diagnostics.js';
 import { MAX_EXAMPLES } from '../../model/diagnostics.js';
 import type { ParseContext, StreamParser } from '../types.js';
-import { DEFAULT_MAX_LINE, LineSplitter } from '../../io/lines.js';
+import { DEFAULT_MAX_LINE, LineSplitter } from '../lines.js';
 import { CommCache } from './common.js';
 import { newLineContext, type LineContext } from './context.js';
 import { nameHash } from './events.js';

@@ -4,10 +4,10 @@
  * the charts need. Library users who want the HTML or charts call this
  * instead of analyze().
  */
-import { analyze, type AnalyzeOptions } from '../index.js';
-import type { InputSpec } from '../io/open.js';
-import type { Report } from '../model/report.js';
-import { STAGE_NAMES } from '../stages.js';
+import { analyze, type AnalyzeOptions } from './index.js';
+import type { InputSpec } from './io/open.js';
+import type { Report } from './model/report.js';
+import { STAGE_NAMES } from './stages.js';
 
 export function reportAnalyzeOptions(options: AnalyzeOptions = {}): AnalyzeOptions {
   return {

@@ -1,7 +1,7 @@
 /**
  * Errors that make an input unusable (the CLI exits 2 with the message).
- * Kept apart from open.ts so format readers can throw it without importing
- * the format registry (which imports them: an import cycle).
+ * In the model, the bottom of the import graph, so format readers and the
+ * input layer (src/io, which sits above the formats) throw the same error.
  */
 export class InputError extends Error {
   constructor(message: string, readonly source: string) {
