@@ -5,6 +5,7 @@
  * start-up). Same formats and order as registry.ts, which holds the full
  * specs for library users and tests; a test checks that the two agree.
  */
+import { bestMatch } from './best-match.js';
 import type { FormatMeta, FormatSpec } from './types.js';
 import { blkparseMeta } from './blkparse/detect.js';
 import { ftraceBlkClassicMeta, ftraceBlkMeta } from './ftrace-blk/detect.js';
@@ -52,15 +53,5 @@ export function entryByName(name: string): FormatEntry | undefined {
 
 /** Best match for `head` (the same answer as registry.ts detectFormat), or undefined. */
 export function detectEntry(head: Buffer): { format: FormatEntry; confidence: number } | undefined {
-  let best: { format: FormatEntry; confidence: number } | undefined;
-  for (const format of CATALOG) {
-    let confidence = 0;
-    try {
-      confidence = format.detect(head);
-    } catch {
-      confidence = 0;
-    }
-    if (confidence > 0 && (!best || confidence > best.confidence)) best = { format, confidence };
-  }
-  return best;
+  return bestMatch(CATALOG, head);
 }

@@ -1,3 +1,4 @@
+import { bestMatch } from './best-match.js';
 import type { FormatSpec } from './types.js';
 import { blkparseFormat } from './blkparse/spec.js';
 import { qemuLogFormat } from './qemu/log.js';
@@ -48,15 +49,5 @@ export interface Detection {
 
 /** Best match for `head`, or undefined when nothing recognises it. */
 export function detectFormat(head: Buffer): Detection | undefined {
-  let best: Detection | undefined;
-  for (const format of FORMATS) {
-    let confidence = 0;
-    try {
-      confidence = format.detect(head);
-    } catch {
-      confidence = 0;
-    }
-    if (confidence > 0 && (!best || confidence > best.confidence)) best = { format, confidence };
-  }
-  return best;
+  return bestMatch(FORMATS, head);
 }
