@@ -34,7 +34,7 @@ const MAP: OptionSpec = {
 };
 const DEVICE: OptionSpec = {
   flags: '--device <LAYER=DEV>',
-  description: 'the device to correlate at LAYER (default: the one with most writes); repeatable',
+  description: 'only this device of LAYER takes part in the correlation (default: every device of the layer, each linked to the devices below it); repeatable',
   parse: collect,
 };
 export const STACK_FILE_OPTION: OptionSpec = {

@@ -32,7 +32,7 @@ export interface CorrelateOptions {
   maps?: Record<string, SectorMap>;
   /** Declared cache mode per layer: writeback | writethrough | none | directsync | unsafe. */
   cache?: Record<string, string>;
-  /** Device to follow per layer ("254,0", a QEMU vdev pointer); default: the one with most writes. */
+  /** Only this device of a layer takes part ("254,0", a QEMU vdev pointer); default: every device of the layer. */
   devices?: Record<string, string>;
 }
 
