@@ -18,6 +18,7 @@
 import { IDENTITY_CLOCK, NO_CLOCK, offsetClock, orderClock, type Anchor, type ClockMap } from './clock-map.js';
 import type { SectorMap } from './mapping.js';
 import { OpFlag, OpKind, type OpTable } from './ops.js';
+import { lowerBound } from './search.js';
 
 export interface Pair {
   u: number;
@@ -305,14 +306,7 @@ function flushIntervals(up: OpTable, low: OpTable, a: number, b: number, slack: 
     const k = up.kind[u];
     if ((k !== OpKind.Flush && k !== OpKind.Unknown) || !up.done(u)) continue;
     const from = up.tI[u]! + a - slack;
-    let lo = 0;
-    let hi = starts.length;
-    while (lo < hi) {
-      const m = (lo + hi) >> 1;
-      if (starts[m]! < from) lo = m + 1;
-      else hi = m;
-    }
-    for (let j = lo; j < lows.length && starts[j]! <= up.tC[u]! + b + slack; j++) {
+    for (let j = lowerBound(starts, from); j < lows.length && starts[j]! <= up.tC[u]! + b + slack; j++) {
       const l = lows[j]!;
       if (k === OpKind.Flush && low.kind[l] !== OpKind.Flush) continue;
       if (k === OpKind.Unknown && low.kind[l] === OpKind.Flush && out.length > 0 && out[out.length - 1]!.u === u) continue;

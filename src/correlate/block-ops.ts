@@ -188,11 +188,6 @@ export class BlockOpsBuilder implements EventSink {
     if (d.emptyFlushBios.length > 0) d.emptyFlushBios.shift();
   }
 
-  /** One table per device, in first-seen order. */
-  tables(): OpTable[] {
-    return [...this.devs.values()].map((d) => d.table);
-  }
-
   /** Every device with its remap sources, in first-seen order. */
   devices(): BlockDevice[] {
     return [...this.devs.entries()].map(([dev, d]) => ({ dev, table: d.table, remaps: d.remaps }));

@@ -11,6 +11,8 @@
  *      lower time of upper position p ≤ min{ lI(a) : uI(a) ≥ p }   (a's lower op began after a began)
  */
 
+import { upperBound } from './search.js';
+
 export interface Anchor {
   uI: number;
   uC: number;
@@ -49,16 +51,6 @@ export function offsetClock(lo: number, hi: number): ClockMap {
   };
 }
 
-function upperBound(a: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const m = (lo + hi) >> 1;
-    if (a[m]! <= x) lo = m + 1;
-    else hi = m;
-  }
-  return lo;
-}
 
 function lowerBound(a: Float64Array, x: number): number {
   let lo = 0;

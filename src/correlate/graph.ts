@@ -18,7 +18,7 @@
  * the same writes at the same sectors), the edges form an `ambiguous` group:
  * a verdict stands only when it is the same on every candidate.
  */
-import type { CacheInfo, Level } from './level.js';
+import type { Level } from './level.js';
 import { fitMap, fits, inferMap, score, type MapFit } from './map-fit.js';
 import { extentMap, type SectorMap } from './mapping.js';
 import type { OpTable } from './ops.js';
@@ -60,9 +60,6 @@ export interface StackEdge {
 
 export const NO_MAP: SectorMap = extentMap([], 'no map');
 
-export function devName(dev: number): string {
-  return `${Math.floor(dev / 1048576)},${dev % 1048576}`;
-}
 
 function sameSource(a: OpTable, b: OpTable): boolean {
   return a.n > 0 && b.n > 0 && a.src[0] === b.src[0];
@@ -199,4 +196,3 @@ function unmapped(U: StackNode[], L: StackNode[], upperLayer: string, lowerLayer
   return group;
 }
 
-export type { CacheInfo };

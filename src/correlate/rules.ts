@@ -24,6 +24,7 @@ import { levelId, opEvidence, whereText, type Level } from './level.js';
 import type { MapSource } from './graph.js';
 import type { SectorMap } from './mapping.js';
 import { OpFlag, OpKind } from './ops.js';
+import { lowerBound } from './search.js';
 import { timeMark } from '../model/time-mark.js';
 
 export interface PairInput {
@@ -141,14 +142,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     if (!timed) return 'undecided';
     const from = clock.toLower(U.tI[f]!)[0];
     const to = clock.toLower(U.tC[f]!)[1];
-    let lo = 0;
-    let hi = lowerFlushTimes.length;
-    while (lo < hi) {
-      const m = (lo + hi) >> 1;
-      if (lowerFlushTimes[m]! < from) lo = m + 1;
-      else hi = m;
-    }
-    for (let k = lo; k < lowerFlushTimes.length && lowerFlushTimes[k]! <= to; k++) {
+    for (let k = lowerBound(lowerFlushTimes, from); k < lowerFlushTimes.length && lowerFlushTimes[k]! <= to; k++) {
       if (L.tI[lowerFlushRows[k]!]! >= from) return 'honored';
     }
     return 'undecided';
