@@ -81,12 +81,14 @@ export function loadTemplate(source = STACK_SOURCE): Template {
 }
 
 /** One blkparse line shifted by `shiftUs` µs, its sequence number advanced by seqBase[cpu]. */
-export function shiftBlkparse(line: string, shiftUs: number, seqBase: Map<number, number>, seqMax: Map<number, number>): string {
+export function shiftBlkparse(line: string, shiftUs: number, seqBase: Map<number, number>, seqMax: Map<number, number>, rate = 0): string {
   const m = BLKPARSE_EVENT.exec(line)!;
   const cpu = Number(m[2]);
   const seq = Number(m[4]) + (seqBase.get(cpu) ?? 0);
   seqMax.set(cpu, Math.max(seqMax.get(cpu) ?? 0, seq));
-  const ns = Number(m[6]) * 1e9 + Number(m[7]) + shiftUs * 1000;
+  const shifted = Number(m[6]) * 1e9 + Number(m[7]) + shiftUs * 1000;
+  // a clock running `rate` faster than the others (drift): its time grows by rate × elapsed
+  const ns = Math.round(shifted + rate * shifted);
   const sec = Math.floor(ns / 1e9);
   const frac = String(ns - sec * 1e9).padStart(9, '0');
   return `${m[1]}${m[2]}${m[3]}${String(seq).padStart(m[4]!.length)}${m[5]}${String(sec).padStart(m[6]!.length)}.${frac}${m[8]}`;
@@ -154,12 +156,20 @@ export interface StackOptions {
   regen?: boolean;
   source?: string;
   log?: (s: string) => void;
+  /** The guest's clock runs this many ppm faster than QEMU's and the host's (one host clock): clock drift. */
+  driftPpm?: number;
+  /** Which layer's clock drifts (default guest; host: a lower layer traced on another machine). */
+  driftLayer?: 'guest' | 'host';
+  /** Lines to leave out (tests break a copy on purpose); the directory is then not reused. */
+  dropLine?: (layer: 'guest' | 'qemu' | 'host', copy: number, line: string) => boolean;
+  /** Directory name suffix for a variant (with dropLine). */
+  tag?: string;
 }
 
 export function prepareStack(o: StackOptions): StackTrace {
-  const dir = join(o.root, `stack-${o.copies}-${o.variant}-seed-${o.seed}`);
+  const dir = join(o.root, `stack-${o.copies}-${o.variant}-seed-${o.seed}${o.driftPpm ? `-drift-${o.driftLayer ?? 'guest'}-${o.driftPpm}` : ''}${o.tag ? `-${o.tag}` : ''}`);
   const meta = join(dir, 'stack.json');
-  if (!o.regen && existsSync(meta)) {
+  if (!o.regen && !o.dropLine && existsSync(meta)) {
     o.log?.(`stack: reusing ${dir}`);
     return JSON.parse(readFileSync(meta, 'utf8')) as StackTrace;
   }
@@ -173,10 +183,11 @@ export function prepareStack(o: StackOptions): StackTrace {
     const s = sh[k]!;
     for (const layer of ['guest', 'host'] as const) {
       const [base, max] = seq[layer] as [Map<number, number>, Map<number, number>];
-      for (const l of t[layer]) files[layer].line(shiftBlkparse(l, s, base, max));
+      const rate = layer === (o.driftLayer ?? 'guest') ? (o.driftPpm ?? 0) * 1e-6 : 0;
+      for (const l of t[layer]) if (!o.dropLine?.(layer, k, l)) files[layer].line(shiftBlkparse(l, s, base, max, rate));
       for (const [cpu, m] of max) base.set(cpu, m);
     }
-    for (const l of t.qemu) files.qemu.line(shiftQemu(l, s));
+    for (const l of t.qemu) if (!o.dropLine?.('qemu', k, l)) files.qemu.line(shiftQemu(l, s));
   }
   for (const f of Object.values(files)) f.close();
   const out: StackTrace = {
@@ -195,12 +206,12 @@ export function prepareStack(o: StackOptions): StackTrace {
 
 /** `node dist/bench/stack.js DIR N [random|periodic] [SEED]`: the generator alone. */
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const [root, n, variant, seed] = process.argv.slice(2);
+  const [root, n, variant, seed, drift] = process.argv.slice(2);
   if (!root || !n) {
-    process.stderr.write('usage: node dist/bench/stack.js DIR COPIES [random|periodic] [SEED]\n');
+    process.stderr.write('usage: node dist/bench/stack.js DIR COPIES [random|periodic] [SEED] [GUEST_DRIFT_PPM]\n');
     process.exitCode = 2;
   } else {
-    const t = prepareStack({ root, copies: Number(n), variant: (variant ?? 'random') as StackVariant, seed: Number(seed ?? 1), regen: true, log: (s) => process.stderr.write(`${s}\n`) });
+    const t = prepareStack({ root, copies: Number(n), variant: (variant ?? 'random') as StackVariant, seed: Number(seed ?? 1), ...(drift ? { driftPpm: Number(drift) } : {}), regen: true, log: (s) => process.stderr.write(`${s}\n`) });
     process.stdout.write(`${t.inputs.join(' ')}\n`);
   }
 }

@@ -15,10 +15,11 @@
  * matched in order and the longest causally consistent chain becomes the
  * anchors of an order-only clock map (clock-map.ts).
  */
-import { IDENTITY_CLOCK, NO_CLOCK, offsetClock, orderClock, type Anchor, type ClockMap } from './clock-map.js';
+import { driftClock, IDENTITY_CLOCK, NO_CLOCK, offsetClock, orderClock, type Anchor, type ClockMap } from './clock-map.js';
+import { trackDrift, warped } from './drift.js';
 import type { SectorMap } from './mapping.js';
 import { OpFlag, OpKind, type OpTable } from './ops.js';
-import { lowerBound } from './search.js';
+import { lowerBound, upperBound } from './search.js';
 
 export interface Pair {
   u: number;
@@ -44,6 +45,19 @@ export interface Alignment {
   pairs: Pair[];
   /** Words for the report. */
   note: string;
+  /** The clocks drift: the offset (offsetSeconds, widthSeconds) holds at t0Seconds and moves by ppm. */
+  drift?: DriftInfo;
+}
+
+export interface DriftInfo {
+  /** Lower-clock µs gained per upper-clock second. */
+  ppm: number;
+  /** Windows of the trace whose offset was found, the time they span and their largest distance from the line. */
+  windows: number;
+  spanSeconds: number;
+  residualSeconds: number;
+  /** Upper-clock time (s, trace clock) where offsetSeconds holds. */
+  t0Seconds: number;
 }
 
 const MAX_CANDIDATES = 24;
@@ -65,6 +79,56 @@ export class RangeIndex {
     let m = 0;
     for (const r of this.rows) m = Math.max(m, t.count[r]!);
     this.maxLen = m;
+    // the furthest end of each run of rows with one start, at every index of the run
+    this.runEnd = new Float64Array(this.rows.length);
+    for (let k = 0; k < this.rows.length;) {
+      let j = k;
+      let e = -Infinity;
+      while (j < this.rows.length && this.starts[j] === this.starts[k]) e = Math.max(e, this.starts[k]! + Math.max(t.count[this.rows[j++]!]!, 1));
+      this.runEnd.fill(e, k, j);
+      k = j;
+    }
+  }
+
+  private readonly runEnd: Float64Array;
+
+  /**
+   * The earliest-issued row overlapping [s, s+n) that was issued at or after `from`, or -1. Rows with one
+   * start sector are kept in issue order, so each start is a binary search, not a walk over every rewrite
+   * of those sectors (a journal or a long trace rewrites the same blocks thousands of times).
+   */
+  earliestFrom(s: number, n: number, from: number): number {
+    const t = this.t;
+    const end = s + Math.max(n, 1);
+    let k = Math.max(0, lowerBound(this.starts, s - this.maxLen) - 1);
+    let best = -1;
+    while (k < this.starts.length && this.starts[k]! < end) {
+      const start = this.starts[k]!;
+      // this start's run [k, runEnd): sorted by issue time
+      let lo = k;
+      let hi = upperBound(this.starts, start);
+      const runEnd = hi;
+      if (this.runEnd[k]! <= s) {
+        k = runEnd;
+        continue;
+      }
+      while (lo < hi) {
+        const m = (lo + hi) >> 1;
+        if (t.tI[this.rows[m]!]! < from) lo = m + 1;
+        else hi = m;
+      }
+      for (let j = lo; j < runEnd; j++) {
+        const r = this.rows[j]!;
+        if (!(t.tI[r]! >= from)) continue;
+        if (best >= 0 && t.tI[r]! >= t.tI[best]!) break;
+        if (start + Math.max(t.count[r]!, 1) > s) {
+          best = r;
+          break;
+        }
+      }
+      k = runEnd;
+    }
+    return best;
   }
 
   /** Calls fn(row) for every row overlapping [s, s+n) (n=0 → containing s); stop when fn returns false. */
@@ -79,6 +143,11 @@ export class RangeIndex {
       else hi = m;
     }
     for (let k = Math.max(0, lo - 1); k < this.starts.length && this.starts[k]! < end; k++) {
+      // a run of rows with one start that all end before s: skip it whole
+      if (this.runEnd[k]! <= s) {
+        k = upperBound(this.starts, this.starts[k]!) - 1;
+        continue;
+      }
       const r = this.rows[k]!;
       if (this.starts[k]! + Math.max(this.t.count[r]!, 1) > s && fn(r) === false) return;
     }
@@ -89,46 +158,90 @@ function candidates(up: OpTable, low: OpTable, map: SectorMap, idx: RangeIndex, 
   out.length = 0;
   const cls = dataClass(up.kind[u]!);
   if (cls === 0 || !(up.sector[u]! >= 0)) return;
+  // more than MAX_CANDIDATES makes the op useless for alignment (the caller skips it): stop there, and after
+  // MAX_VISITS overlapping rows (sectors rewritten thousands of times in a long trace) count it as such
+  let visits = 0;
   for (const [s, n] of map.map(up.sector[u]!, up.count[u]!)) {
     idx.overlapping(s, n, (l) => {
       // a contained lower op lies within the upper one's bytes (direct I/O may split, never grow)
       if (dataClass(low.kind[l]!) === cls && low.done(l) && within(low, l, s, n)) out.push(l);
-      return out.length < MAX_CANDIDATES * 4;
+      if (++visits > MAX_VISITS) while (out.length <= MAX_CANDIDATES) out.push(-1);
+      return out.length <= MAX_CANDIDATES;
     });
+    if (out.length > MAX_CANDIDATES) return;
   }
 }
 
-interface Interval {
-  lo: number;
-  hi: number;
-  u: number;
-  l: number;
+const MAX_VISITS = 4096;
+
+/**
+ * Candidate offset intervals, one per (upper, lower) pair, in columns: the coarse flush search makes up to
+ * 64 × 20,000 of them, which as objects cost more memory and collector time than the rest of correlation.
+ */
+class Intervals {
+  n = 0;
+  lo = new Float64Array(64);
+  hi = new Float64Array(64);
+  u = new Int32Array(64);
+  l = new Int32Array(64);
+
+  push(lo: number, hi: number, u: number, l: number): void {
+    if (this.n === this.lo.length) {
+      const grow = <T extends Float64Array | Int32Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.lo = grow(this.lo);
+      this.hi = grow(this.hi);
+      this.u = grow(this.u);
+      this.l = grow(this.l);
+    }
+    const i = this.n++;
+    this.lo[i] = lo;
+    this.hi[i] = hi;
+    this.u[i] = u;
+    this.l[i] = l;
+  }
+
+  /** Rows whose interval contains all of [a, b]. */
+  containing(a: number, b: number): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.n; i++) if (this.lo[i]! <= a && this.hi[i]! >= b) out.push(i);
+    return out;
+  }
 }
 
 /**
  * Region covered by the most intervals: [a, b] and its depth; with `away`, only regions lying outside
- * [away.a − away.sep, away.b + away.sep] count (the rival of a region, see rivalRegion).
+ * [away.a − away.sep, away.b + away.sep] count (the rival of a region, see rivalRegion). A sweep over the
+ * sorted starts and ends (a start before an end at the same point: touching intervals overlap).
  */
-function deepest(iv: Interval[], away?: { a: number; b: number; sep: number }): { a: number; b: number; depth: number } {
-  const ev: Array<[number, number]> = [];
-  for (const x of iv) {
-    ev.push([x.lo, 1]);
-    ev.push([x.hi, -1]);
-  }
-  ev.sort((p, q) => p[0] - q[0] || q[1] - p[1]);
+function deepest(iv: Intervals, away?: { a: number; b: number; sep: number }): { a: number; b: number; depth: number } {
+  const starts = iv.lo.slice(0, iv.n).sort();
+  const ends = iv.hi.slice(0, iv.n).sort();
+  const n = iv.n;
   let d = 0;
   let best = 0;
   let a = NaN;
   let b = NaN;
-  for (let i = 0; i < ev.length; i++) {
-    d += ev[i]![1];
-    if (ev[i]![1] !== 1 || d <= best) continue;
-    const start = ev[i]![0];
-    const end = ev[i + 1]?.[0] ?? start;
-    if (away && !(end < away.a - away.sep || start > away.b + away.sep)) continue;
-    best = d;
-    a = start;
-    b = end;
+  let i = 0;
+  let j = 0;
+  while (i < n) {
+    if (starts[i]! <= ends[j]!) {
+      const start = starts[i++]!;
+      d++;
+      if (d <= best) continue;
+      // the region lasts until the next event of either kind
+      const end = Math.min(i < n ? starts[i]! : Infinity, ends[j]!);
+      if (away && !(end < away.a - away.sep || start > away.b + away.sep)) continue;
+      best = d;
+      a = start;
+      b = end;
+    } else {
+      d--;
+      j++;
+    }
   }
   return { a, b, depth: best };
 }
@@ -137,15 +250,17 @@ function deepest(iv: Interval[], away?: { a: number; b: number; sep: number }): 
  * The deepest region of `iv` lying at least `sep` away from [a, b]: another offset the same evidence would
  * support (a periodic workload repeats itself one period later).
  */
-export function rivalRegion(iv: Interval[], a: number, b: number, sep: number): { a: number; b: number; depth: number } {
+function rivalRegion(iv: Intervals, a: number, b: number, sep: number): { a: number; b: number; depth: number } {
   return deepest(iv, { a, b, sep });
 }
 
-function pairInterval(up: OpTable, low: OpTable, u: number, l: number, slack: number): Interval | undefined {
+/** The offset interval of pair (u, l) pushed onto `out`, when the pair can be contained at all. */
+function pairInterval(up: OpTable, low: OpTable, u: number, l: number, slack: number, out: Intervals): boolean {
   const lo = low.tC[l]! - up.tC[u]! - slack;
   const hi = low.tI[l]! - up.tI[u]! + slack;
-  if (!(lo <= hi)) return undefined;
-  return { lo, hi, u, l };
+  if (!(lo <= hi)) return false;
+  out.push(lo, hi, u, l);
+  return true;
 }
 
 /**
@@ -156,8 +271,41 @@ export function align(up: OpTable, low: OpTable, map: SectorMap, resolutionNs: n
   const base = { upper: `${up.layer}:${up.device}`, lower: `${low.layer}:${low.device}` };
   const idx = new RangeIndex(low, [OpKind.Read, OpKind.Write, OpKind.Discard]);
   if (up.orderOnly || low.orderOnly) return alignByOrder(up, low, map, idx, base);
+  const first = alignOffset(up, low, map, resolutionNs, idx, base);
+  // A long trace whose windows place the offset apart by more than their uncertainty: the clocks drift.
+  // The upper times are moved onto the lower clock's rate and aligned again (ambiguity judged there).
+  const region = first.region;
+  delete first.region;
+  if (!region || (first.method !== 'causal-offset' && first.method !== 'ambiguous')) return first;
+  const drift = trackDrift(up, low, region, resolutionNs);
+  if (!drift) return first;
+  // Each window's offset is found on times that still drift inside it; aligned again on the corrected
+  // times, the rest of the drift is measured the same way, until one offset explains every window.
+  let second = alignOffset(warped(up, drift.rate, drift.t0), low, map, resolutionNs, idx, base);
+  for (let k = 0; k < DRIFT_ROUNDS && second.region && (second.method === 'causal-offset' || second.method === 'ambiguous'); k++) {
+    const more = trackDrift(warped(up, drift.rate, drift.t0), low, second.region, resolutionNs);
+    if (!more) break;
+    drift.rate = (1 + drift.rate) * (1 + more.rate) - 1;
+    drift.residualNs = more.residualNs;
+    second = alignOffset(warped(up, drift.rate, drift.t0), low, map, resolutionNs, idx, base);
+  }
+  delete second.region;
+  const ppm = drift.rate * 1e6;
+  const info: DriftInfo = { ppm, windows: drift.points, residualSeconds: drift.residualNs / 1e9, spanSeconds: drift.spanNs / 1e9, t0Seconds: drift.t0 / 1e9 };
+  const said = `the clocks drift ${ppm >= 0 ? '+' : ''}${ppm.toFixed(1)} ppm (${drift.points} windows over ${(drift.spanNs / 1e9).toFixed(0)} s, off a line by at most ${(drift.residualNs / 1e3).toFixed(0)} µs)`;
+  if (second.method === 'causal-offset') {
+    const o = second.clock.offset!;
+    return { ...second, clock: driftClock(o.lo, o.hi, drift.rate, drift.t0), drift: info, note: `${second.note}; ${said}, offset given at ${(drift.t0 / 1e9).toFixed(6)} s` };
+  }
+  return { ...second, drift: info, note: `${second.note}; ${said}` };
+}
+
+const DRIFT_ROUNDS = 3;
+
+/** Alignment by one constant offset; `region` is where the offset search placed it (for the drift search). */
+function alignOffset(up: OpTable, low: OpTable, map: SectorMap, resolutionNs: number, idx: RangeIndex, base: { upper: string; lower: string }): Alignment & { region?: { a: number; b: number } } {
   const cand: number[] = [];
-  const iv: Interval[] = [];
+  const iv = new Intervals();
   let considered = 0;
   const step = Math.max(1, Math.ceil(up.n / MAX_SAMPLE));
   for (let u = 0; u < up.n; u += step) {
@@ -165,48 +313,47 @@ export function align(up: OpTable, low: OpTable, map: SectorMap, resolutionNs: n
     candidates(up, low, map, idx, u, cand);
     if (cand.length === 0 || cand.length > MAX_CANDIDATES) continue;
     considered++;
-    for (const l of cand) {
-      const x = pairInterval(up, low, u, l, resolutionNs);
-      if (x) iv.push(x);
-    }
+    for (const l of cand) pairInterval(up, low, u, l, resolutionNs, iv);
   }
   // Flushes are always waited for (fdatasync, a virtio flush, loop's vfs_fsync), so a flush pair is
   // contained; a data pair is contained only for direct I/O (page-cache writeback comes later). The
   // flush pairs place the estimate, data pairs can only narrow it.
   const coarse = flushCoarse(up, low, resolutionNs);
   let region: { a: number; b: number; depth: number } | undefined;
-  if (coarse.length > 0) {
+  if (coarse.n > 0) {
     const r = deepest(coarse);
     if (r.depth >= MIN_FLUSH_SUPPORT) region = r;
   }
-  if (!region && iv.length > 0) region = deepest(iv);
+  if (!region && iv.n > 0) region = deepest(iv);
   if (!region) {
     return { ...base, method: 'none', clock: NO_CLOCK, supportingPairs: 0, candidatePairs: considered, pairs: [], note: 'no pair of operations matched by sector and direction' };
   }
   const margin = fromFlushesFirst(coarse, region) ? 0 : MARGIN_NS;
   const flushIv = flushIntervals(up, low, region.a - margin, region.b + margin, resolutionNs);
-  const fromFlushes = coarse.length > 0 && region.depth >= MIN_FLUSH_SUPPORT;
-  let support: Interval[];
+  const fromFlushes = coarse.n > 0 && region.depth >= MIN_FLUSH_SUPPORT;
+  let support: Pair[];
   let a: number;
   let b: number;
-  if (fromFlushes && flushIv.length > 0) {
+  const pairsOf = (x: Intervals, rows: number[]): Pair[] => rows.map((i) => ({ u: x.u[i]!, l: x.l[i]! }));
+  if (fromFlushes && flushIv.n > 0) {
     const r = deepest(flushIv);
     a = r.a;
     b = r.b;
     // Data pairs do not narrow it: with buffered I/O the lower write comes after the upper one
     // completed, and its interval excludes the true offset. Only those consistent with it are kept.
-    const flushSupport = flushIv.filter((x) => x.lo <= a && x.hi >= b);
-    const data = iv.filter((x) => x.lo <= a && x.hi >= b);
-    support = [...flushSupport, ...data];
+    support = [...pairsOf(flushIv, flushIv.containing(a, b)), ...pairsOf(iv, iv.containing(a, b))];
   } else {
     ({ a, b } = region);
-    support = iv.filter((x) => x.lo <= a && x.hi >= b);
-    const withFlush = [...support, ...flushIv];
+    const dataRows = iv.containing(a, b);
+    support = pairsOf(iv, dataRows);
+    const withFlush = new Intervals();
+    for (const i of dataRows) withFlush.push(iv.lo[i]!, iv.hi[i]!, iv.u[i]!, iv.l[i]!);
+    for (let i = 0; i < flushIv.n; i++) withFlush.push(flushIv.lo[i]!, flushIv.hi[i]!, flushIv.u[i]!, flushIv.l[i]!);
     const r = deepest(withFlush);
     if (r.depth >= support.length) {
       a = r.a;
       b = r.b;
-      support = withFlush.filter((x) => x.lo <= a && x.hi >= b);
+      support = pairsOf(withFlush, withFlush.containing(a, b));
     }
   }
   const pairs = uniquePairs(support);
@@ -215,17 +362,20 @@ export function align(up: OpTable, low: OpTable, map: SectorMap, resolutionNs: n
   const placedBy = fromFlushes ? coarse : iv;
   // apart by more than the operations' own durations: one long upper flush holding two lower flushes a few
   // ms apart (a journal commit's pre- and post-flush) fits a range of offsets, which is no rival
-  const durations = placedBy.map((x) => up.tC[x.u]! - up.tI[x.u]!).sort((p, q) => p - q);
+  const durations = new Float64Array(placedBy.n);
+  for (let i = 0; i < placedBy.n; i++) durations[i] = up.tC[placedBy.u[i]!]! - up.tI[placedBy.u[i]!]!;
+  durations.sort();
   const longest = durations[Math.floor(durations.length * 0.9)] ?? 0;
   const rival = rivalRegion(placedBy, region.a, region.b, Math.max(MIN_SEPARATION_NS, 10 * (region.b - region.a), 4 * longest));
   if (region.depth >= MIN_FLUSH_SUPPORT && rival.depth >= AMBIGUOUS_SHARE * region.depth) {
     const at = (x: number) => `${(x / 1e9).toFixed(6)} s`;
     return {
       ...base,
+      region,
       method: 'ambiguous',
       clock: NO_CLOCK,
       supportingPairs: 0,
-      candidatePairs: considered + flushIv.length,
+      candidatePairs: considered + flushIv.n,
       pairs: [],
       candidates: [
         { offsetSeconds: (region.a + region.b) / 2 / 1e9, supportingPairs: region.depth },
@@ -234,16 +384,40 @@ export function align(up: OpTable, low: OpTable, map: SectorMap, resolutionNs: n
       note: `offsets ${at((region.a + region.b) / 2)} (${region.depth} ${fromFlushes ? 'flush' : 'data'} pairs) and ${at((rival.a + rival.b) / 2)} (${rival.depth}) fit about as well — a periodic workload? — so no single offset is justified: verdicts that need the clock are undecided`,
     };
   }
+  // Data ops left out above because their sectors are rewritten too often over the trace (a journal, a long
+  // capture: more than MAX_CANDIDATES lower ops) are matched at the offset found: the first lower op of the
+  // same direction inside the mapped range, contained in the upper op at an offset in [a, b].
+  const paired = new Set<number>();
+  for (const x of pairs) paired.add(x.u);
+  let atOffsetOnly = 0;
+  for (let u = 0; u < up.n; u++) {
+    if (paired.has(u) || !up.done(u)) continue;
+    const cls = dataClass(up.kind[u]!);
+    if (cls === 0 || !(up.sector[u]! >= 0)) continue;
+    for (const [s, n] of map.map(up.sector[u]!, up.count[u]!)) {
+      const l = idx.earliestFrom(s, n, up.tI[u]! + a - resolutionNs);
+      if (l < 0 || dataClass(low.kind[l]!) !== cls || !low.done(l) || !within(low, l, s, n)) continue;
+      if (low.tC[l]! - up.tC[u]! - resolutionNs <= a && low.tI[l]! - up.tI[u]! + resolutionNs >= b) {
+        pairs.push({ u, l });
+        atOffsetOnly++;
+        break;
+      }
+    }
+  }
+  const atOffset = uniquePairs(pairs);
+  pairs.length = 0;
+  pairs.push(...atOffset);
   return {
     ...base,
+    region,
     method: 'causal-offset',
     clock: offsetClock(a, b),
     offsetSeconds: (a + b) / 2 / 1e9,
     widthSeconds: (b - a) / 1e9,
     supportingPairs: pairs.length,
-    candidatePairs: considered + flushIv.length,
+    candidatePairs: considered + flushIv.n,
     pairs,
-    note: `offset from ${pairs.length} causally contained pairs (${fromFlushes ? 'placed by flush pairs' : 'placed by data pairs'}; ${considered} operations had a sector match)`,
+    note: `offset from ${pairs.length} causally contained pairs (${fromFlushes ? 'placed by flush pairs' : 'placed by data pairs'}; ${considered} operations had a sector match${atOffsetOnly > 0 ? `, ${atOffsetOnly} more were matched at that offset` : ''})`,
   };
 }
 
@@ -252,33 +426,32 @@ const MIN_FLUSH_SUPPORT = 3;
 const AMBIGUOUS_SHARE = 0.9;
 const MIN_SEPARATION_NS = 1e6;
 
-function fromFlushesFirst(coarse: Interval[], region: { depth: number }): boolean {
-  return coarse.length > 0 && region.depth >= MIN_FLUSH_SUPPORT;
+function fromFlushesFirst(coarse: Intervals, region: { depth: number }): boolean {
+  return coarse.n > 0 && region.depth >= MIN_FLUSH_SUPPORT;
 }
 const MARGIN_NS = 1e6;
 const COARSE_UPPER = 64;
 const COARSE_LOWER = 20000;
 
 /** Every (sampled upper flush, lower flush) pair's interval: no prior on the offset. */
-function flushCoarse(up: OpTable, low: OpTable, slack: number): Interval[] {
+function flushCoarse(up: OpTable, low: OpTable, slack: number): Intervals {
   const us: number[] = [];
   const ls: number[] = [];
   for (let u = 0; u < up.n; u++) if (up.kind[u] === OpKind.Flush && up.done(u)) us.push(u);
   for (let l = 0; l < low.n; l++) if (low.kind[l] === OpKind.Flush && low.done(l)) ls.push(l);
-  const out: Interval[] = [];
+  const out = new Intervals();
   const ustep = Math.max(1, Math.ceil(us.length / COARSE_UPPER));
   const lstep = Math.max(1, Math.ceil(ls.length / COARSE_LOWER));
   for (let i = 0; i < us.length; i += ustep) {
     for (let k = 0; k < ls.length; k += lstep) {
-      const x = pairInterval(up, low, us[i]!, ls[k]!, slack);
-      if (x) out.push(x);
+      pairInterval(up, low, us[i]!, ls[k]!, slack, out);
     }
   }
   return out;
 }
 
 /** One lower op per upper op and vice versa, first come first served. */
-function uniquePairs(iv: Interval[]): Pair[] {
+function uniquePairs(iv: Pair[]): Pair[] {
   const usedU = new Set<number>();
   const usedL = new Set<number>();
   const out: Pair[] = [];
@@ -296,12 +469,12 @@ function uniquePairs(iv: Interval[]): Pair[] {
  * for some offset in [a, b]: one fdatasync or loop flush may cause several (a journal commit's pre- and
  * post-flush).
  */
-function flushIntervals(up: OpTable, low: OpTable, a: number, b: number, slack: number): Interval[] {
+function flushIntervals(up: OpTable, low: OpTable, a: number, b: number, slack: number): Intervals {
   const lows: number[] = [];
   for (let l = 0; l < low.n; l++) if ((low.kind[l] === OpKind.Flush || low.kind[l] === OpKind.Discard) && low.done(l)) lows.push(l);
   lows.sort((x, y) => low.tI[x]! - low.tI[y]!);
   const starts = Float64Array.from(lows, (l) => low.tI[l]!);
-  const out: Interval[] = [];
+  const out = new Intervals();
   for (let u = 0; u < up.n; u++) {
     const k = up.kind[u];
     if ((k !== OpKind.Flush && k !== OpKind.Unknown) || !up.done(u)) continue;
@@ -309,9 +482,10 @@ function flushIntervals(up: OpTable, low: OpTable, a: number, b: number, slack: 
     for (let j = lowerBound(starts, from); j < lows.length && starts[j]! <= up.tC[u]! + b + slack; j++) {
       const l = lows[j]!;
       if (k === OpKind.Flush && low.kind[l] !== OpKind.Flush) continue;
-      if (k === OpKind.Unknown && low.kind[l] === OpKind.Flush && out.length > 0 && out[out.length - 1]!.u === u) continue;
-      const x = pairInterval(up, low, u, l, slack);
-      if (x && x.lo <= b && x.hi >= a) out.push(x);
+      if (k === OpKind.Unknown && low.kind[l] === OpKind.Flush && out.n > 0 && out.u[out.n - 1] === u) continue;
+      const lo = low.tC[l]! - up.tC[u]! - slack;
+      const hi = low.tI[l]! - up.tI[u]! + slack;
+      if (lo <= hi && lo <= b && hi >= a) out.push(lo, hi, u, l);
     }
   }
   return out;

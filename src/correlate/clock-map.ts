@@ -26,8 +26,10 @@ export interface ClockMap {
   toLower(t: number): [number, number];
   /** Upper-clock interval for a lower-clock instant. */
   toUpper(t: number): [number, number];
-  /** For 'offset': the feasible offset interval (ns, lower − upper). */
+  /** For 'offset': the feasible offset interval (ns, lower − upper), at `drift.t0` when the clocks drift. */
   offset?: { lo: number; hi: number };
+  /** The lower clock runs `rate` faster (lower − upper grows by rate × (t − t0)); drift.ts. */
+  drift?: { rate: number; t0: number };
 }
 
 export const IDENTITY_CLOCK: ClockMap = {
@@ -41,6 +43,21 @@ export const NO_CLOCK: ClockMap = {
   toLower: () => [-Infinity, Infinity],
   toUpper: () => [-Infinity, Infinity],
 };
+
+/**
+ * lower = upper + off + rate × (upper − t0), off ∈ [lo, hi]: a clock that drifts (drift.ts). The inverse
+ * solves t + off + rate·(t − t0) = T for t.
+ */
+export function driftClock(lo: number, hi: number, rate: number, t0: number): ClockMap {
+  if (rate === 0) return offsetClock(lo, hi);
+  return {
+    kind: 'offset',
+    offset: { lo, hi },
+    drift: { rate, t0 },
+    toLower: (t) => (Number.isFinite(t) ? [t + lo + rate * (t - t0), t + hi + rate * (t - t0)] : [-Infinity, Infinity]),
+    toUpper: (t) => (Number.isFinite(t) ? [(t - hi + rate * t0) / (1 + rate), (t - lo + rate * t0) / (1 + rate)] : [-Infinity, Infinity]),
+  };
+}
 
 export function offsetClock(lo: number, hi: number): ClockMap {
   return {
@@ -110,9 +127,10 @@ export function orderClock(anchors: Anchor[]): ClockMap {
 export function composeClock(a: ClockMap, b: ClockMap): ClockMap {
   if (a.kind === 'identity') return b;
   if (b.kind === 'identity') return a;
-  if (a.kind === 'offset' && b.kind === 'offset') return offsetClock(a.offset!.lo + b.offset!.lo, a.offset!.hi + b.offset!.hi);
+  if (a.kind === 'offset' && b.kind === 'offset' && !a.drift && !b.drift) return offsetClock(a.offset!.lo + b.offset!.lo, a.offset!.hi + b.offset!.hi);
   return {
-    kind: a.kind === 'none' || b.kind === 'none' ? 'none' : 'order',
+    // two timed clocks compose into a timed one (drifting: the intervals are composed point by point)
+    kind: a.kind === 'none' || b.kind === 'none' ? 'none' : a.kind === 'offset' && b.kind === 'offset' ? 'offset' : 'order',
     toLower(t) {
       const [l1, h1] = a.toLower(t);
       return [b.toLower(l1)[0], b.toLower(h1)[1]];

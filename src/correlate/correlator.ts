@@ -15,7 +15,7 @@ import type { EventSink } from '../model/event.js';
 import type { Finding } from '../model/report.js';
 import type { QemuSink } from '../qemu/event.js';
 import type { RebuildSummary } from '../qemu/rebuild.js';
-import { align, identityAlignment, type Alignment, type Pair } from './align.js';
+import { align, identityAlignment, type Alignment, type DriftInfo, type Pair } from './align.js';
 import { BlockOpsBuilder } from './block-ops.js';
 import { levelId, type CacheInfo, type Level } from './level.js';
 import { buildEdges, type StackEdge, type StackLayer, type StackNode } from './graph.js';
@@ -53,6 +53,8 @@ export interface AlignmentReport {
   /** method 'ambiguous': the offsets that fit about as well. */
   candidates?: Array<{ offsetSeconds: number; supportingPairs: number }>;
   mapFit?: { matched: number; writes: number };
+  /** The clocks drift (align.ts DriftInfo): offsetSeconds holds at drift.t0Seconds. */
+  drift?: DriftInfo;
 }
 
 export interface LevelSummary {
@@ -445,6 +447,7 @@ function alignmentReport(a: Alignment, e: BuiltEdge): AlignmentReport {
   if (a.offsetSeconds !== undefined) r.offsetSeconds = a.offsetSeconds;
   if (a.candidates) r.candidates = a.candidates;
   if (a.widthSeconds !== undefined) r.widthSeconds = a.widthSeconds;
+  if (a.drift) r.drift = a.drift;
   return r;
 }
 

@@ -8,6 +8,7 @@
  * data: the CLI renders it, `--json` prints it.
  */
 import type { CorrelationResult, LevelSummary } from './correlator.js';
+import type { DriftInfo } from './align.js';
 
 export interface StackLink {
   upper: string;
@@ -17,7 +18,7 @@ export interface StackLink {
   map: string;
   /** Upper writes the map explains (inferred or given maps). */
   fit?: { matched: number; writes: number };
-  clock: { method: string; offsetSeconds?: number; widthSeconds?: number; supportingPairs: number; note: string };
+  clock: { method: string; offsetSeconds?: number; widthSeconds?: number; supportingPairs: number; note: string; drift?: DriftInfo };
   /** Promises checked across this link, and their outcome. */
   promises: number;
   honored: number;
@@ -54,6 +55,7 @@ export function describeStack(r: CorrelationResult): StackDescription {
     if (a.mapFit) link.fit = a.mapFit;
     if (a.offsetSeconds !== undefined) link.clock.offsetSeconds = a.offsetSeconds;
     if (a.widthSeconds !== undefined) link.clock.widthSeconds = a.widthSeconds;
+    if (a.drift) link.clock.drift = a.drift;
     return link;
   });
   return { layers, links, statements: r.statements, limitations: r.limitations };
@@ -84,7 +86,8 @@ export function renderStack(d: StackDescription): string {
     out.push(`    map: ${k.map} — ${HOW[k.how] ?? k.how}${k.fit ? `; explains ${k.fit.matched} of ${k.fit.writes} writes` : ''}`);
     const c = k.clock;
     const clock = c.method === 'causal-offset' && c.offsetSeconds !== undefined
-      ? `offset ${c.offsetSeconds.toFixed(6)} s ± ${((c.widthSeconds ?? 0) / 2 * 1e6).toFixed(1)} µs from ${c.supportingPairs} causally contained pairs`
+      ? `offset ${c.offsetSeconds.toFixed(6)} s ± ${((c.widthSeconds ?? 0) / 2 * 1e6).toFixed(1)} µs from ${c.supportingPairs} causally contained pairs` +
+        (c.drift ? ` at ${c.drift.t0Seconds.toFixed(6)} s, drifting ${c.drift.ppm >= 0 ? '+' : ''}${c.drift.ppm.toFixed(1)} ppm (${c.drift.windows} windows over ${c.drift.spanSeconds.toFixed(0)} s)` : '')
       : c.method === 'identity' ? 'one clock' : `${c.method}: ${c.note}`;
     out.push(`    clock: ${clock}`);
     if (k.promises > 0) out.push(`    promises: ${k.promises} — ${k.honored} kept, ${k.violated} broken, ${k.undecided} undecided`);

@@ -185,10 +185,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     let at = -Infinity;
     let maybeAt = -Infinity;
     for (const [s, n] of pieces) {
-      let best = -1;
-      idx.overlapping(s, n, (l) => {
-        if (L.tI[l]! >= from && (best < 0 || L.tI[l]! < L.tI[best]!)) best = l;
-      });
+      const best = idx.earliestFrom(s, n, from);
       // write-zeroes may be done below as metadata only (fallocate ZERO_RANGE, an unwritten extent): no write to find
       if (best < 0) {
         if (U.has(u, OpFlag.ZEROES)) return { at: NaN, rows, how: 'none' };
