@@ -30,7 +30,7 @@ export const checkStage: Stage = {
   create: (env: AnalysisEnv, layer: string) => createChecker(env, { ...((env.options['check'] as CheckOptions | undefined) ?? {}), layer }),
   contribute(report: Report, layer: string, result: unknown): void {
     const r = result as CheckResult;
-    report.findings.push(...r.findings);
+    for (const f of r.findings) report.findings.push(f);
     for (const d of r.devices) {
       const e = entry(report, layer, d.device);
       if (d.name && !e.name) e.name = d.name;

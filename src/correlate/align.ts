@@ -406,7 +406,7 @@ function alignOffset(up: OpTable, low: OpTable, map: SectorMap, resolutionNs: nu
   }
   const atOffset = uniquePairs(pairs);
   pairs.length = 0;
-  pairs.push(...atOffset);
+  for (const x of atOffset) pairs.push(x);
   return {
     ...base,
     region,

@@ -261,14 +261,14 @@ export class Correlator {
       r.stats.mapConfirmed = e.confirmed;
       if (e.fit) r.stats.mapFit = e.fit;
       stats.push(r.stats);
-      if (e.ambiguous === undefined) findings.push(...r.findings);
+      if (e.ambiguous === undefined) for (const f of r.findings) findings.push(f);
       else {
         let g = byGroup.get(e.ambiguous);
         if (!g) byGroup.set(e.ambiguous, (g = []));
         g.push(r);
       }
     }
-    for (const g of byGroup.values()) findings.push(...settleAmbiguous(g));
+    for (const g of byGroup.values()) for (const f of settleAmbiguous(g)) findings.push(f);
     const summaries = levels.map((lv) => levelSummary(this.env, lv));
     for (const s of summaries) {
       if (s.unknown > 0) limitations.push(`${s.name}: ${s.unknown} host job(s) of unknown type (no read/write event before them, not matched to a host flush or discard): not treated as flushes`);

@@ -83,6 +83,9 @@ interface Lookup {
   how: 'linked' | 'matched' | 'searched' | 'absent' | 'unmapped' | 'none' | 'count';
 }
 
+/** Lookup.how by index (0: not looked up yet). */
+const HOW = ['', 'linked', 'matched', 'searched', 'absent', 'unmapped', 'none', 'count'] as const;
+
 const MAX_PENDING = 20000;
 const MAX_EVIDENCE_WRITES = 3;
 
@@ -91,12 +94,12 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
   const U = upper.table;
   const L = lower.table;
   const clock = alignment.clock;
-  const matched = new Map<number, number>();
+  const matched = new Int32Array(U.n).fill(-1);
   // A pair in the alignment's support is contained: the upper op ended after its lower op ended.
-  const endsAfter = new Map<number, number>();
+  const endsAfter = new Float64Array(U.n).fill(-Infinity);
   for (const x of alignment.pairs) {
-    if (U.kind[x.u] === OpKind.Write) matched.set(x.u, x.l);
-    if (!links) endsAfter.set(x.u, L.tC[x.lLast ?? x.l]!);
+    if (U.kind[x.u] === OpKind.Write) matched[x.u] = x.l;
+    if (!links) endsAfter[x.u] = L.tC[x.lLast ?? x.l]!;
   }
   const idx = new RangeIndex(L, [OpKind.Write]);
   // what the lower trace observed: a device in a stream with others was traced as long as the stream ran
@@ -150,13 +153,31 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
   stats.statement = `${uc.flushes} flush(es) and ${uc.fua} FUA write(s) acknowledged at ${upper.name}; ` +
     `${lc.flushes} flush(es) and ${lc.writes} write(s) at ${lower.name}`;
 
-  const cache = new Map<number, Lookup>();
+  // Each upper write's lookup, kept in columns (a long trace has hundreds of thousands): objects are made
+  // only for the moment they are used.
+  const lkHow = new Uint8Array(U.n);
+  const lkAt = new Float64Array(U.n);
+  const lkMaybe = new Float64Array(U.n);
+  const lkRows = new Int32Array(U.n * 2);
+  const remember = (u: number, r: Lookup): void => {
+    lkHow[u] = HOW.indexOf(r.how);
+    lkAt[u] = r.at;
+    lkMaybe[u] = r.maybeAt ?? NaN;
+    lkRows[2 * u] = r.rows[0] ?? -1;
+    lkRows[2 * u + 1] = r.rows[1] ?? -1;
+  };
   const lookup = (u: number): Lookup => {
-    let r = cache.get(u);
-    if (r) return r;
-    r = lowerDurability(u);
-    cache.set(u, r);
-    return r;
+    const h = lkHow[u]!;
+    if (h === 0) {
+      const r = lowerDurability(u);
+      remember(u, r);
+      return r;
+    }
+    const rows: number[] = [];
+    if (lkRows[2 * u]! >= 0) rows.push(lkRows[2 * u]!);
+    if (lkRows[2 * u + 1]! >= 0) rows.push(lkRows[2 * u + 1]!);
+    const m = lkMaybe[u]!;
+    return { at: lkAt[u]!, ...(Number.isNaN(m) ? {} : { maybeAt: m }), rows, how: HOW[h]! as Lookup['how'] };
   };
 
   function lowerDurability(u: number): Lookup {
@@ -173,8 +194,8 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
       }
       return { at, maybeAt, rows, how: 'linked' };
     }
-    const m = matched.get(u);
-    if (m !== undefined) return { at: L.durable[m]!, maybeAt: L.maybeDurable[m]!, rows: [m], how: 'matched' };
+    const m = matched[u]!;
+    if (m >= 0) return { at: L.durable[m]!, maybeAt: L.maybeDurable[m]!, rows: [m], how: 'matched' };
     // with no clock (none, or several offsets fit) a search by sector cannot place the lower write: the
     // write is not followed, and only count-level questions remain (also: no scan of every rewrite)
     if (clock.kind === 'none') return { at: NaN, rows: [], how: 'unmapped' };
@@ -226,7 +247,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
   function verdict0(lk: Lookup, promiseTime: number, promiseRow: number): Verdict {
     const at = lk.at;
     const [lo0, hi] = clock.toLower(promiseTime);
-    const lo = Math.max(lo0, endsAfter.get(promiseRow) ?? -Infinity);
+    const lo = Math.max(lo0, endsAfter[promiseRow]!);
     // Without timestamps, "the first write to these sectors after it" is placed only by anchors matched in
     // order: on sectors rewritten again and again (qcow2 tables, a journal) it may be a later version.
     // Such a lookup can show a promise kept; it breaks one only when nothing below is ever made durable.
@@ -365,6 +386,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
       }
       lk.how = 'count';
       lk.at = Infinity;
+      remember(u, lk);
       v = 'violated';
     } else v = verdict(lk, U.tC[u]!, u);
     if (v === 'honored') stats.honored++;
@@ -390,7 +412,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     }
   }
 
-  findings.push(...orderInversions(p, lookup));
+  for (const f of orderInversions(p, lookup)) findings.push(f);
   const width = alignment.widthSeconds !== undefined ? `±${(alignment.widthSeconds / 2 * 1e6).toFixed(1)} µs` : alignment.method;
   const lastBelow = Number.isFinite(lowerEnd) ? ` (its last event at ${(lowerEnd / 1e9).toFixed(6)} s, ${lower.name} clock)` : '';
   const reasons: Record<UndecidedWhy, [Finding['severity'], string]> = {

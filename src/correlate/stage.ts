@@ -92,7 +92,7 @@ export const correlateStage = {
 
 /** Put a correlation result into the report (findings, alignment, layer cache modes, the correlation section). */
 export function contributeCorrelation(report: Report, r: CorrelationResult): void {
-  report.findings.push(...r.findings);
+  for (const f of r.findings) report.findings.push(f);
   report.alignment.push(...r.alignment);
   for (const lv of r.levels) {
     const lr = report.layers.find((l) => l.name === lv.layer || (l.name === '' && lv.layer === 'layer'));
