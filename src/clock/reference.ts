@@ -31,6 +31,7 @@ interface AlignmentLike {
   offsetSeconds?: unknown;
   widthSeconds?: unknown;
   note?: unknown;
+  drift?: { ppm?: unknown; spanSeconds?: unknown };
 }
 
 /** The correlate stage names an unnamed layer "layer". */
@@ -91,6 +92,14 @@ export function buildReferenceClock(report: Report): ReferenceClockSection {
     else if (typeof a.offsetSeconds === 'number' && Number.isFinite(a.offsetSeconds)) {
       off = a.offsetSeconds;
       unc = typeof a.widthSeconds === 'number' && Number.isFinite(a.widthSeconds) ? a.widthSeconds / 2 : 0;
+      // clocks that drift (align.ts): one offset for the whole report, taken mid-trace, is off by up to the
+      // drift over half the trace — said as uncertainty (the verdicts use the drifting clock itself)
+      const ppm = a.drift?.ppm;
+      const span = a.drift?.spanSeconds;
+      if (typeof ppm === 'number' && typeof span === 'number' && Number.isFinite(ppm * span)) {
+        off += (ppm * 1e-6 * span) / 2;
+        unc += (Math.abs(ppm) * 1e-6 * span) / 2;
+      }
     }
     for (const u of ups) {
       for (const l of lows) {
