@@ -36,6 +36,13 @@ test('periodic stack: the alignment is ambiguous, its candidates are reported, a
   assert.ok(Math.abs(Math.abs(c0!.offsetSeconds - c1!.offsetSeconds) - PERIOD / 1e9) < 1e-3, JSON.stringify(guestQemu.candidates));
   assert.ok(r.limitations.some((l) => /fit about as well/.test(l)));
   assert.deepEqual(r.findings.filter((f) => f.severity === 'error').map((f) => f.message), []);
+  // each promise is counted once: a flush whose writes cannot be placed is undecided, never also kept
+  for (const p of r.pairs) {
+    const total = p.promises.flush + p.promises.fua + p.promises.writeThrough;
+    assert.ok(p.honored + p.violated + p.undecided + p.notFollowedPromises <= total, JSON.stringify(p));
+  }
+  const gq = r.pairs.find((p) => p.upper === 'guest:254,0')!;
+  assert.ok(gq.notFollowedPromises + gq.undecided > 0 && gq.honored < gq.promises.flush + gq.promises.fua, JSON.stringify(gq));
 });
 
 test('the same copies with irregular gaps: one offset, no ambiguity, no error', () => {

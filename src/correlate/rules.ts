@@ -340,7 +340,10 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
           keep.push(w);
         }
       } else if (fl === 'honored') stats.flushLevel++;
-      else stats.notFollowedPromises++;
+      else {
+        stats.notFollowedPromises++;
+        continue; // undecided, not kept: counted once, under notFollowedPromises
+      }
     }
     if (bad.length > 0) {
       stats.violated++;
