@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { offsetMap } from '../src/correlate/mapping.js';
+import { opLimits } from '../src/correlate/ops.js';
 import type { CorrelateOptions } from '../src/correlate/correlator.js';
 import { loadLayers, type Input } from './helpers/correlate-load.js';
 
@@ -71,4 +72,20 @@ test('vm-stack-none-threads: md and host clocks shifted, the host legs shifted a
 test('vm-stack-none-threads: the virtio layer mapped wrongly to QEMU: undecided, never an error', () => {
   const { r } = loadLayers(stackInputs(0), { maps: { virtio: offsetMap(4096) } }, read);
   assert.deepEqual(errors(r).map((f) => f.message), []);
+});
+
+test('vm-stack-none-threads with the correlator\'s row limit lowered: the cut is reported, never silent, and breaks no promise', () => {
+  const saved = opLimits.maxRows;
+  try {
+    for (const cap of [150, 400]) {
+      opLimits.maxRows = cap;
+      const { env, r } = loadLayers(stackInputs(0), {}, read);
+      assert.deepEqual(errors(r).map((f) => f.message), [], `cap ${cap}`);
+      const cut = r.limitations.filter((l) => /were not kept \(at most \d+ per device\)/.test(l));
+      assert.ok(cut.length > 0, `cap ${cap}: ${JSON.stringify(r.limitations)}`);
+      assert.ok(env.diag.list().some((d) => /row limit/.test(d.reason) && d.severity === 'data-loss' && d.count > 0));
+    }
+  } finally {
+    opLimits.maxRows = saved;
+  }
 });

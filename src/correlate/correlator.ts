@@ -20,7 +20,7 @@ import { BlockOpsBuilder } from './block-ops.js';
 import { levelId, type CacheInfo, type Level } from './level.js';
 import { buildEdges, type StackEdge, type StackLayer, type StackNode } from './graph.js';
 import type { SectorMap } from './mapping.js';
-import { OpKind, type OpTable } from './ops.js';
+import { opLimits, OpKind, type OpTable } from './ops.js';
 import { QemuOpsBuilder, type QemuDeviceView } from './qemu-ops.js';
 import { checkPair, type PairStats } from './rules.js';
 import { levelSeries, type LevelSeries } from './level-series.js';
@@ -270,6 +270,14 @@ export class Correlator {
     }
     for (const g of byGroup.values()) for (const f of settleAmbiguous(g)) findings.push(f);
     const summaries = levels.map((lv) => levelSummary(this.env, lv));
+    for (const lv of levels) {
+      const t = lv.table;
+      if (t.dropped === 0) continue;
+      // never silent: the promises after the cut are not checked, and the level below is not taken as seen there
+      const at = t.orderOnly ? `event ${t.droppedFrom}` : `${(t.droppedFrom / 1e9).toFixed(6)} s (its own clock)`;
+      limitations.push(`${lv.name} ${t.device}: ${t.dropped} operation(s) from ${at} on were not kept (at most ${opLimits.maxRows} per device): promises after that point are not checked across layers`);
+      this.env.diag.addMany('correlate: operations beyond the per-device row limit (not correlated)', 'data-loss', t.dropped);
+    }
     for (const s of summaries) {
       if (s.unknown > 0) limitations.push(`${s.name}: ${s.unknown} host job(s) of unknown type (no read/write event before them, not matched to a host flush or discard): not treated as flushes`);
     }
@@ -330,6 +338,8 @@ function sourceSpans(levels: StackNode[]): Map<number, [number, number]> {
 function observed(t: OpTable, spans: Map<number, [number, number]>): [number, number] | undefined {
   if (t.n === 0 || t.orderOnly) return undefined;
   const sp = spans.get(t.src[0]!);
+  // a table cut at the row limit shows the device only until its first dropped row
+  if (t.dropped > 0) return [sp?.[0] ?? -Infinity, Math.min(sp?.[1] ?? Infinity, t.droppedFrom)];
   return sp ? [sp[0], sp[1]] : undefined;
 }
 

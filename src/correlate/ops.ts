@@ -5,7 +5,9 @@
  * flush. Reads are kept too (they anchor clock alignment). This is the one
  * structure of blkaudit that grows with the trace: cross-layer matching needs
  * the lower layer's writes by sector, and layers cannot be merged in time
- * order before their clocks are aligned. `MAX_OPS` bounds it (counted).
+ * order before their clocks are aligned. `MAX_OPS` bounds it per device: the rows
+ * beyond it are counted, reported (a limitation and a data-loss diagnostic) and
+ * the device is taken as observed only up to the first of them (correlator.ts).
  *
  * Times: a table's clock is ns in its source's clock domain, or — for a source
  * without timestamps (qemu-io logs) — the event's position in its source
@@ -31,6 +33,8 @@ export const OpFlag = {
 } as const;
 
 export const MAX_OPS = 8_000_000;
+/** The row limit in force (MAX_OPS; tests lower it to reach the limit on a real capture). */
+export const opLimits = { maxRows: MAX_OPS };
 
 const KIND_LETTER: Record<number, string> = { 1: 'R', 2: 'W', 3: 'F', 4: 'D', 5: '?' };
 
@@ -62,8 +66,9 @@ export class OpTable {
   durableBy: Int32Array;
   /** As `durable`, counting ops of unknown kind as flushes (the same array when there are none). */
   maybeDurable: Float64Array = new Float64Array(0);
-  /** Rows dropped because of MAX_OPS. */
+  /** Rows dropped because of MAX_OPS, and the issue time of the first (the table ends there). */
   dropped = 0;
+  droppedFrom = Infinity;
   writeThrough = false;
 
   constructor(
@@ -111,8 +116,8 @@ export class OpTable {
 
   /** Adds an op; returns its row, or -1 when MAX_OPS is reached (counted in `dropped`). */
   add(kind: OpKind, sector: number, count: number, tI: number, locI: number, src: number, flags = 0, ext = -1): number {
-    if (this.n >= MAX_OPS) {
-      this.dropped++;
+    if (this.n >= opLimits.maxRows) {
+      if (this.dropped++ === 0) this.droppedFrom = tI;
       return -1;
     }
     if (this.n === this.kind.length) this.grow();
