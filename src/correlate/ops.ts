@@ -136,20 +136,28 @@ export class OpTable {
     return i;
   }
 
-  /** Copy of the rows `keep` accepts (in row order); returns the new table and old→new row map. */
-  filter(keep: (row: number) => boolean, device = this.device): { table: OpTable; rowMap: Map<number, number> } {
-    const t = new OpTable(this.layer, device, this.role, this.orderOnly);
+  /**
+   * The rows `keep` accepts (in row order) as a table of their own, and the old→new row map (-1: left
+   * out). When every row is kept the columns are shared, not copied (one QEMU device: most traces).
+   */
+  filter(keep: (row: number) => boolean, device = this.device): { table: OpTable; rowMap: Int32Array } {
+    const rowMap = new Int32Array(this.n).fill(-1);
+    let kept = 0;
+    for (let i = 0; i < this.n; i++) if (keep(i)) rowMap[i] = kept++;
+    if (kept === this.n) {
+      const t = Object.assign(Object.create(OpTable.prototype) as OpTable, this, { device, tags: [...this.tags] });
+      return { table: t, rowMap };
+    }
+    const t = new OpTable(this.layer, device, this.role, this.orderOnly, Math.max(16, kept));
     t.writeThrough = this.writeThrough;
     t.tags.push(...this.tags);
-    const rowMap = new Map<number, number>();
     for (let i = 0; i < this.n; i++) {
-      if (!keep(i)) continue;
+      if (rowMap[i]! < 0) continue;
       const j = t.add(this.kind[i] as OpKind, this.sector[i]!, this.count[i]!, this.tI[i]!, this.locI[i]!, this.src[i]!, this.flags[i]!, this.ext[i]!);
       if (j < 0) break;
       t.tC[j] = this.tC[i]!;
       t.locC[j] = this.locC[i]!;
       t.tag[j] = this.tag[i]!;
-      rowMap.set(i, j);
     }
     return { table: t, rowMap };
   }

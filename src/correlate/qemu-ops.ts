@@ -193,13 +193,13 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
       const b = back.filter((r) => tagsOf.has(back.tag[r]!) || (names.length === 1 && back.tag[r] === this.devIndex.get('')), name);
       const links = new Map<number, number[]>();
       for (const [row, jobs] of this.frontJobs) {
-        const nr = f.rowMap.get(row);
-        if (nr === undefined) continue;
+        const nr = f.rowMap[row] ?? -1;
+        if (nr < 0) continue;
         const rows: number[] = [];
         for (const id of jobs) {
           const jr = this.jobRow[id];
-          const br = jr === undefined ? undefined : b.rowMap.get(jr);
-          if (br !== undefined) rows.push(br);
+          const br = jr === undefined ? -1 : b.rowMap[jr] ?? -1;
+          if (br >= 0) rows.push(br);
         }
         links.set(nr, rows);
       }
