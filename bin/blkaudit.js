@@ -62,7 +62,12 @@ function readCache() {
 
 async function loadMain() {
   if (process.env.BLKAUDIT_DEBUG) process.setSourceMapsEnabled(true);
-  if (bundleIsCurrent()) return compileBundle(readCache()).exports.main;
+  if (bundleIsCurrent()) {
+    // Node maps stack traces (to src/*.ts, through dist/cli/blkaudit.cjs.map)
+    // for files it loads itself, not for a vm.Script: debugging goes without the cache.
+    if (process.env.BLKAUDIT_DEBUG) return require(BUNDLE).main;
+    return compileBundle(readCache()).exports.main;
+  }
   return (await import(require('node:url').pathToFileURL(TSC_MAIN).href)).main;
 }
 
