@@ -100,3 +100,27 @@ test('check on blkparse text runs the blkparse reader only: no other reader, no 
   for (const b of ['child_process', 'worker_threads', 'zlib']) assert.ok(!r.builtins.includes(b), `check loaded node:${b}`);
   assert.ok(!r.required.some((f) => f.includes('/node_modules/')), `check required a package at run time: ${r.required.join(', ')}`);
 });
+
+test('small plain files only turn off the optimizing compiler; stdin, directories, .gz and large inputs keep it', async () => {
+  const { createRequire } = await import('node:module');
+  const bin = createRequire(import.meta.url)(BIN) as { SMALL_INPUT_BYTES: number; smallInputsOnly: (args: string[]) => boolean };
+  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-small-'));
+  try {
+    const big = join(dir, 'big.txt');
+    writeFileSync(big, Buffer.alloc(bin.SMALL_INPUT_BYTES));
+    const gz = join(dir, 'small.txt.gz');
+    writeFileSync(gz, 'x');
+    assert.equal(bin.smallInputsOnly(['check', TRACE]), true);
+    assert.equal(bin.smallInputsOnly(['check', '--json', '--fail-on', 'error', `host=${TRACE}`]), true, 'layer=path counts as its file');
+    assert.equal(bin.smallInputsOnly(['check', TRACE, TRACE]), true);
+    assert.equal(bin.smallInputsOnly(['check', '-']), false, 'stdin: size unknown');
+    assert.equal(bin.smallInputsOnly(['check']), false, 'no input named');
+    assert.equal(bin.smallInputsOnly(['--version']), false);
+    assert.equal(bin.smallInputsOnly(['check', big]), false);
+    assert.equal(bin.smallInputsOnly(['check', TRACE, big]), false, 'the total counts');
+    assert.equal(bin.smallInputsOnly(['check', gz]), false);
+    assert.equal(bin.smallInputsOnly(['check', '--each', dir]), false, 'a directory');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
