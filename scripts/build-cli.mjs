@@ -44,6 +44,9 @@ const distSrc = {
       // from, so relative URLs resolve where they did before bundling.
       const fromOut = JSON.stringify(relative(dirname(OUT), path));
       text = text.replaceAll('import.meta.url', `require('node:url').pathToFileURL(require('node:path').join(__dirname, ${fromOut})).href`);
+      // A dynamic import() left in the bundle (esbuild keeps those of
+      // built-ins) has no loader to call in a vm.Script: require them.
+      text = text.replace(/\bimport\((['"])(node:[\w/]+)\1\)/g, "Promise.resolve().then(() => require('$2'))");
       // A statement before the first import shifts no mapping that matters
       // (esbuild hoists imports); it is one line of the bundle per module.
       text = `globalThis.__blkauditModules?.push(${JSON.stringify(rel)});\n${text}`;
@@ -85,6 +88,11 @@ const result = await build({
   legalComments: 'none',
 });
 const inputs = Object.keys(result.metafile.inputs).length;
+const left = /(?<![\w$.])import\(/.exec(readFileSync(OUT, 'latin1'));
+if (left) {
+  process.stderr.write(`build-cli: a dynamic import() is left in ${relative(ROOT, OUT)} at offset ${left.index}: bin/blkaudit.js runs the bundle as a vm.Script, which cannot import\n`);
+  process.exit(1);
+}
 
 // The code cache is only valid for the V8 flags it was made with: train with
 // the flags of bin/blkaudit.js's shebang line.
