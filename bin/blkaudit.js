@@ -48,7 +48,8 @@ function compileBundle(cachedData) {
   // The start-up test (test/startup.test.ts) reads what ran from this list.
   globalThis.__blkauditModules?.push(`code cache: ${cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'used'}`);
   const mod = { exports: {} };
-  script.runInThisContext()(mod.exports, require('node:module').createRequire(BUNDLE), mod, BUNDLE, dirname(BUNDLE));
+  // The bundle requires Node built-ins only (esbuild resolved everything else), so this file's require serves.
+  script.runInThisContext()(mod.exports, require, mod, BUNDLE, dirname(BUNDLE));
   return { script, exports: mod.exports };
 }
 

@@ -40,6 +40,8 @@ const distSrc = {
     b.onLoad({ filter: /\/dist\/src\/.*\.js$/ }, async ({ path }) => {
       let text = await readFile(path, 'utf8');
       const rel = relative(SRC, path);
+      // version.js reads package.json at run time; the bundle is made with the package, so it carries the value.
+      if (rel === 'version.js') text = `export const VERSION = ${JSON.stringify(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version)};\n`;
       // CommonJS has no import.meta: the URL of the tsc file this code came
       // from, so relative URLs resolve where they did before bundling.
       const fromOut = JSON.stringify(relative(dirname(OUT), path));
