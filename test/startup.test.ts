@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, ROOT } from './helpers/cli.js';
@@ -70,6 +70,20 @@ function fromBundle(r: Record): string[] {
     'the code cache made by scripts/train-cli.cjs was not used with the shebang\'s flags');
   return mods;
 }
+
+test('the bundle is at least as new as every tsc output file (npm run build after any tsc, tsc --watch included)', () => {
+  const bundle = statSync(join(ROOT, 'dist', 'cli', 'blkaudit.cjs')).mtimeMs;
+  const newer: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.js') && statSync(p).mtimeMs > bundle) newer.push(p);
+    }
+  };
+  walk(join(ROOT, 'dist', 'src'));
+  assert.deepEqual(newer, [], 'dist/cli/blkaudit.cjs is older than these: run `npm run build`');
+});
 
 test('--version runs main and the version alone: no command, reader, stage or report module', () => {
   const r = run(['--version']);
