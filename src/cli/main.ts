@@ -6,7 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../model/errors.js';
 import { VERSION } from '../version.js';
-import { EXIT, UsageError } from './options.js';
+import { EXIT, UsageError } from './exit.js';
 import { safeText } from './output.js';
 
 type Run = (fn: () => Promise<number>) => Promise<void>;

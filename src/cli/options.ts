@@ -9,6 +9,7 @@ import type { AnalyzeOptions } from '../index.js';
 import { DEFAULT_MAX_LINE } from '../formats/lines.js';
 import { MAX_IN_FLIGHT } from '../track/lifetime.js';
 import { MAX_QUEUED } from '../check/device-model.js';
+import { UsageError } from './exit.js';
 
 export interface InputOptionValues {
   format?: string;
@@ -93,12 +94,4 @@ export function analyzeOptionsFrom(v: InputOptionValues): AnalyzeOptions {
   return o;
 }
 
-/** A command-line mistake: exit 2 with the message. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
-
-export const EXIT = { clean: 0, findings: 1, usage: 2 } as const;
+export { EXIT, UsageError } from './exit.js';
