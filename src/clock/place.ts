@@ -85,8 +85,32 @@ export function placeOnReferenceClock(report: Report): ReferenceClock {
       const ev = (section as { evidence?: unknown } | null)?.evidence;
       if (typeof section === 'object' && section !== null && Array.isArray(ev)) for (const e of ev as EvidenceRef[]) if (typeof e?.source === 'string') placeEvidence(clock, e);
     }
+    const at = d['atRisk'] as AtRiskTimes | undefined;
+    if (at && typeof at.time === 'number') placeAtRisk(clock, findingSource(report, { layer: d.layer, device: d.device, evidence: [] }), at);
   }
   return clock;
+}
+
+/** The time fields of the checker's --at answer (src/check/types.ts AtRisk), read structurally. */
+interface AtRiskTimes {
+  time: number | null;
+  localTime?: number;
+  timeUncertainty?: number;
+  oldest: number | null;
+  oldestLocal?: number;
+}
+
+/** The --at snapshot's time and its oldest volatile write's completion on the reference clock; each own time kept. */
+function placeAtRisk(clock: ReferenceClock, input: InputReport | undefined, a: AtRiskTimes): void {
+  const t = a.time!;
+  a.localTime = clock.local(input, t);
+  const p = clock.place(input, t);
+  a.time = p.time;
+  if (p.uncertainty) a.timeUncertainty = p.uncertainty;
+  if (a.oldest !== null) {
+    a.oldestLocal = clock.local(input, a.oldest);
+    a.oldest = clock.place(input, a.oldest).time;
+  }
 }
 
 export function placeEvidence(clock: ReferenceClock, ev: EvidenceRef): void {
