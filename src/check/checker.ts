@@ -55,6 +55,7 @@ export function sortFindings(f: Finding[]): Finding[] {
 interface Snapshot {
   time: number;
   afterEnd: boolean;
+  beforeStart: boolean;
   writes: number;
   bytes: number;
   oldest: number | undefined;
@@ -68,7 +69,8 @@ function snapshot(m: DeviceModel, atNs: number, afterEnd: boolean): Snapshot {
   const { ranges, approximate } = mergeRanges(pending);
   const evidence = m.volatile.firstAndLast();
   return {
-    time: atNs / 1e9, afterEnd, writes: m.volatile.writes, bytes: m.volatile.bytes, oldest: m.volatile.oldestPending(),
+    // before the device's first event (its trace began later, as a lower layer's may on the report's clock)
+    time: atNs / 1e9, afterEnd, beforeStart: m.firstTime < 0 || atNs < m.firstTime, writes: m.volatile.writes, bytes: m.volatile.bytes, oldest: m.volatile.oldestPending(),
     ranges, approximate, evidence,
   };
 }
@@ -191,7 +193,7 @@ export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventA
         const snap = snaps.get(m.dev);
         if (snap) {
           const a: AtRisk = {
-            layer, device: m.devText, time: snap.time, afterEnd: snap.afterEnd, cache: cache.mode,
+            layer, device: m.devText, time: snap.time, afterEnd: snap.afterEnd, ...(snap.beforeStart ? { beforeStart: true } : {}), cache: cache.mode,
             writes: wt ? 0 : snap.writes, bytes: wt ? 0 : snap.bytes,
             oldest: wt || snap.oldest === undefined ? null : snap.oldest / 1e9,
             ranges: wt ? [] : snap.ranges, approximate: !wt && snap.approximate, evidence: wt ? [] : snap.evidence,

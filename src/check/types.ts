@@ -65,6 +65,8 @@ export interface AtRisk {
   timeUncertainty?: number;
   /** True when the trace of this device ended before `time` (the state at its end is shown). */
   afterEnd: boolean;
+  /** True when `time` is before this device's first traced event: nothing was traced there yet. */
+  beforeStart?: boolean;
   writes: number;
   bytes: number;
   /** Completion time (s) of the oldest write still volatile, or null; on the reference clock once placed (null when not placed). */

@@ -220,7 +220,12 @@ function renderAt(report: Report, at: AtRisk[]): string {
   const parts: string[] = [];
   for (const a of at) {
     const head = `\nA power cut at ${atText(a)} on ${layerOf(a.layer)}${devLabel(a.device, a.name)}` +
-      (a.afterEnd ? ' (after the trace of this device ended: its state at the end)' : '');
+      (a.afterEnd ? ' (after the trace of this device ended: its state at the end)' : '') +
+      (a.beforeStart ? ' (before the trace of this device began: nothing traced there yet)' : '');
+    if (a.beforeStart) {
+      parts.push(`${head}.\n`);
+      continue;
+    }
     if (a.cache === 'writethrough') {
       parts.push(`${head}: nothing to lose — the cache is write-through.\n`);
       continue;

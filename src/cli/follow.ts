@@ -9,7 +9,7 @@
  */
 import type { Command } from 'commander';
 import type { EvidenceRef } from '../model/event.js';
-import { correlateFiles } from '../correlate-files.js';
+import { correlateFiles, type LoadedCorrelation } from '../correlate-files.js';
 import { follow, type FollowResult, type FollowTime } from '../correlate/follow.js';
 import { correlateOptions, StackError } from '../correlate/stack.js';
 import { parseInputArg } from '../io/open.js';
@@ -84,19 +84,29 @@ export async function runFollow(args: string[], opts: FollowCliOptions, out: Out
     if (err instanceof StackError) throw new UsageError(err.message);
     throw err;
   }
-  const { env, result, report } = await correlateFiles(all, copts, analyzeOptionsFrom(opts));
-  // the report's clock, as check and report print it: each source's place on it
-  const clock = report.clock;
-  const r = follow(env, result, {
-    sector, layer: opts.layer, device: startDevice[0], time: time?.seconds, timeClock: time?.clock,
-    placement: (src) => sourceShift(clock, env.sources[src]?.name ?? ''),
-    referenceName: clock?.referenceSource ? `${clock.reference || 'trace'} (${clock.referenceSource}), seconds from the stack's first event` : 'none',
-  });
+  const loaded = await correlateFiles(all, copts, analyzeOptionsFrom(opts));
+  const r = followOnReportClock(loaded, { sector, layer: opts.layer, device: startDevice[0], time });
   if (r.error) throw new UsageError(r.error);
-  if (opts.json) out.write(JSON.stringify({ schemaVersion: 1, ...r, steps: r.steps.map(withLocalFiles), clock }, null, 2) + '\n');
+  if (opts.json) out.write(JSON.stringify({ schemaVersion: 1, ...r, steps: r.steps.map(withLocalFiles), clock: loaded.report.clock }, null, 2) + '\n');
   else out.write(renderFollow(r));
   await out.end();
   return r.steps.length > 0 ? EXIT.clean : EXIT.usage;
+}
+
+/**
+ * follow() on the report's clock, as check and report print times: each source placed by the report's clock
+ * section (src/clock/reference.ts), a time given on that clock or (`trace:`) in the start layer's own.
+ */
+export function followOnReportClock(
+  { env, result, report }: LoadedCorrelation,
+  q: { sector: number; layer?: string | undefined; device?: string | undefined; time?: ClockTime | undefined },
+): FollowResult {
+  const clock = report.clock;
+  return follow(env, result, {
+    sector: q.sector, layer: q.layer, device: q.device, time: q.time?.seconds, timeClock: q.time?.clock,
+    placement: (src) => sourceShift(clock, env.sources[src]?.name ?? ''),
+    referenceName: clock?.referenceSource ? `${clock.reference || 'trace'} (${clock.referenceSource}), seconds from the stack's first event` : 'none',
+  });
 }
 
 /**

@@ -86,7 +86,9 @@ export interface FollowResult {
 export function follow(env: AnalysisEnv, result: CorrelationResult, q: FollowQuery): FollowResult {
   const { levels, edges } = result.stack;
   const notes: string[] = [];
-  const startIdx = q.layer ? levels.findIndex((l) => l.layer === q.layer && l.table.role !== 'qemu-back' && (!q.device || l.table.device === q.device))
+  // a finding of an unnamed input says layer "": any layer, the device decides
+  const layer = q.layer || undefined;
+  const startIdx = layer || q.device ? levels.findIndex((l) => (!layer || l.layer === layer) && l.table.role !== 'qemu-back' && (!q.device || l.table.device === q.device))
     : levels.findIndex((l) => !edges.some((e) => e.lower === l.index));
   if (startIdx < 0) return { reference: '', steps: [], notes: [`no layer ${q.layer}${q.device ? ` with device ${q.device}` : ''}`] };
   const start = levels[startIdx]!;
