@@ -98,6 +98,7 @@ export function follow(env: AnalysisEnv, result: CorrelationResult, q: FollowQue
     if ('error' in t) return { reference: '', steps: [], notes: [], error: t.error };
     own = t.own;
   }
+  if (q.time !== undefined && start.table.orderOnly) notes.push(`--time not used: ${start.name} has no timestamps (its events are ordered only)`);
   const row = findStart(start, q.sector, own);
   if (row < 0) return { reference: '', steps: [], notes: [`no read or write of sector ${q.sector} at ${start.name}${q.time !== undefined ? ` in flight at or issued after ${q.time} s` : ''}`] };
   // walk down: at each device, the first edge below that finds the op
