@@ -14,7 +14,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { checkAnalysis } from '../src/cli/check-analysis.js';
-import { followOnReportClock } from '../src/cli/follow.js';
+import { PassThrough } from 'node:stream';
+import { followOnReportClock, runFollow } from '../src/cli/follow.js';
+import { Output } from '../src/cli/output.js';
 import { correlateFiles } from '../src/correlate-files.js';
 import { sourceShift } from '../src/clock/clock-time.js';
 import type { AtRisk } from '../src/check/types.js';
@@ -211,4 +213,21 @@ test('check --at outside the traces is a usage error, on either clock', async ()
   }
   const r = await runCli(['check', '--at', '99', F]);
   assert.match(r.stderr, /after the end of the traces \(their last event is at 0\.\d{6} s on the report's clock\)/);
+});
+
+test('check --at on a stack whose lower clock could not be aligned: that input is left out with a warning; trace: answers it', async () => {
+  const d = 'scenarios/lol-bottom-nobarrier';
+  // a map that sends every upper sector past the lower device: nothing matches, no clock offset
+  const inputs = [`upper=${at(`${d}/loop2.blkparse.txt`)}`, `lower=${at(`${d}/loop1.blkparse.txt`)}`];
+  const ref = await checkAnalysis(inputs, { at: '0.005', map: ['upper=+1000000000000'] });
+  assert.deepEqual(ref.at.map((a) => a.layer), ['upper']);
+  assert.equal(ref.warnings.length, 1);
+  assert.match(ref.warnings[0]!, /loop1\.blkparse\.txt is not on the report's clock .*--at trace:SECONDS/);
+  const own = await checkAnalysis(inputs, { at: 'trace:0.005', map: ['upper=+1000000000000'] });
+  assert.deepEqual(own.at.map((a) => [a.layer, a.time === null]), [['upper', false], ['lower', true]]);
+  assert.equal(own.at[1]!.localTime, 0.005);
+  // and follow: a start layer off the report's clock asks for trace:, which finds its request
+  const fo = (time: string) => runFollow(inputs, { sector: '1442056', layer: 'lower', time, map: ['upper=+1000000000000'] }, new Output(new PassThrough()));
+  await assert.rejects(fo('0.005'), /lower is not on the reference clock .*--time trace:SECONDS/);
+  assert.equal(await fo('trace:0.005'), 0);
 });
