@@ -4,6 +4,7 @@
  * library entry above every stage. Never prints.
  */
 import type { AnalysisEnv } from './model/analysis.js';
+import type { Report } from './model/report.js';
 import { analyze, type AnalyzeOptions } from './index.js';
 import { InputError, parseInputArg } from './io/open.js';
 import type { CorrelateOptions, CorrelationResult } from './correlate/correlator.js';
@@ -11,6 +12,8 @@ import type { CorrelateOptions, CorrelationResult } from './correlate/correlator
 export interface LoadedCorrelation {
   env: AnalysisEnv;
   result: CorrelationResult;
+  /** The analysis' report: its reference clock (report.clock) is the one `check` and `report` print times on. */
+  report: Report;
 }
 
 /**
@@ -30,8 +33,8 @@ export async function correlateFiles(
     const spec = parseInputArg(arg);
     return spec.layer ? arg : `layer${++n}=${spec.path}`;
   });
-  let loaded: LoadedCorrelation | undefined;
-  await analyze(named, {
+  let loaded: Omit<LoadedCorrelation, 'report'> | undefined;
+  const report = await analyze(named, {
     ...base,
     stages: ['correlate'],
     stageOptions: { correlate: opts },
@@ -40,5 +43,5 @@ export async function correlateFiles(
     },
   });
   if (!loaded) throw new InputError('correlation needs two layers or a QEMU trace (name inputs layer=path, top layer first)', inputs[0] ?? '');
-  return loaded;
+  return { ...loaded, report };
 }

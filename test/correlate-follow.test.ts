@@ -32,7 +32,7 @@ test('follow (CLI core): table output with a stack through a filefrag map; unkno
   const { code, text } = await capture(inputs, { sector: '266240', map: [`upper=${path(`${d}/upper.img.filefrag.txt`)}`] });
   assert.equal(code, 0);
   const lines = text.trim().split('\n');
-  assert.match(lines[0]!, /^reference clock: lower/);
+  assert.match(lines[0]!, /^reference clock: upper /); // the report's clock: the top timed layer, as check prints
   assert.match(lines[1]!, /^LAYER\s+OP\s+SECTOR \+ N\s+HOW\s+ISSUE\(s\)/);
   assert.match(lines[3]!, /^lower\s+W\s+1429504 \+ 8\s+searched/);
   const miss = await capture(inputs, { sector: '99999999' });

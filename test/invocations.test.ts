@@ -369,3 +369,16 @@ test('the README rule table lists the rules check --help lists, with the severit
   const text = spawnSync(process.execPath, [BIN, 'check', '--help'], { encoding: 'utf8' }).stdout;
   for (const r of help) assert.match(text, new RegExp(`^  ${r.id} +${r.severity}( \\(reserved\\))?$`, 'm'));
 });
+
+test('the time forms of --at and --time: README and --help document both clocks, and examples of each are among the invocations run', () => {
+  const flat = (x: string) => x.replace(/\s+/g, ' ');
+  const lines = [...readmeBlocks(), ...readmeInline(), ...COMMANDS.filter((c) => c !== 'formats').flatMap((c) => helpExamples([c]))].map((i) => i.line);
+  for (const [cmd, opt, form] of [['check', '--at', 'trace:SECONDS'], ['follow', '--time', 'trace:T']] as const) {
+    const help = flat(spawnSync(process.execPath, [BIN, cmd, '--help'], { encoding: 'utf8' }).stdout);
+    assert.match(help, new RegExp(`${opt} <[^>]+> .*report's clock.*trace:`), `${cmd} --help: ${opt} on the report's clock or trace:`);
+    assert.ok(flat(README).includes(`${opt} ${form}`) || flat(README).includes(`${form}]`), `README documents ${opt} ${form}`);
+    // one example on each clock, so the invocation test above runs both
+    assert.ok(lines.some((l) => l.startsWith(`blkaudit ${cmd}`) && new RegExp(`${opt} trace:[\\d.]+`).test(l)), `an example of ${cmd} ${opt} trace:…`);
+    assert.ok(lines.some((l) => l.startsWith(`blkaudit ${cmd}`) && new RegExp(`${opt} [\\d.]+`).test(l)), `an example of ${cmd} ${opt} on the report's clock`);
+  }
+});

@@ -55,6 +55,7 @@ export function sortFindings(f: Finding[]): Finding[] {
 interface Snapshot {
   time: number;
   afterEnd: boolean;
+  beforeStart: boolean;
   writes: number;
   bytes: number;
   oldest: number | undefined;
@@ -68,7 +69,8 @@ function snapshot(m: DeviceModel, atNs: number, afterEnd: boolean): Snapshot {
   const { ranges, approximate } = mergeRanges(pending);
   const evidence = m.volatile.firstAndLast();
   return {
-    time: atNs / 1e9, afterEnd, writes: m.volatile.writes, bytes: m.volatile.bytes, oldest: m.volatile.oldestPending(),
+    // before the device's first event (its trace began later, as a lower layer's may on the report's clock)
+    time: atNs / 1e9, afterEnd, beforeStart: m.firstTime < 0 || atNs < m.firstTime, writes: m.volatile.writes, bytes: m.volatile.bytes, oldest: m.volatile.oldestPending(),
     ranges, approximate, evidence,
   };
 }
@@ -79,7 +81,15 @@ export const CHECK_DROPPED_REASON = 'check: oldest requests dropped (too many in
 export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventAnalyzer<CheckResult> {
   const layer = opts.layer ?? '';
   const decls: readonly CacheDeclaration[] = opts.cache ?? [];
-  const atNs = opts.at !== undefined ? opts.at * 1e9 : undefined;
+  // --at: one time for every source (its own clock), or converted per source (atBySource, the report's clock)
+  const atNsOf = (source: number): number | undefined => {
+    if (opts.atBySource) {
+      const s = opts.atBySource[env.sources[source]?.name ?? ''];
+      return s !== undefined ? s * 1e9 : undefined;
+    }
+    return opts.at !== undefined ? opts.at * 1e9 : undefined;
+  };
+  const atNsOfModel = new Map<DevId, number>();
   const devices = new Map<DevId, DeviceModel>();
   const snaps = new Map<DevId, Snapshot>();
   const sourcesOfDev = new Map<DevId, Set<number>>();
@@ -88,11 +98,13 @@ export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventA
   let curDev = -1;
   let curSource = -1;
 
-  const model = (dev: DevId): DeviceModel => {
+  const model = (dev: DevId, source: number): DeviceModel => {
     let m = devices.get(dev);
     if (!m) {
       m = new DeviceModel(env, dev, layer, DEVICE_RULES);
+      const atNs = atNsOf(source);
       if (atNs !== undefined) {
+        atNsOfModel.set(dev, atNs);
         m.atNs = atNs;
         m.onAt = (x) => snaps.set(x.dev, snapshot(x, atNs, false));
       }
@@ -112,12 +124,12 @@ export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventA
 
   return {
     declareDevice(dev: DevId, source: number): void {
-      model(dev);
+      model(dev, source);
       seen(dev, source);
     },
     event(e: BlockEvent): void {
       if (e.dev !== curDev || e.source !== curSource) {
-        cur = model(e.dev);
+        cur = model(e.dev, e.source);
         curDev = e.dev;
         curSource = e.source;
         seen(e.dev, e.source);
@@ -144,6 +156,7 @@ export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventA
           label: name ? `${name} (${m.devText})` : m.devText,
           emit: (f) => findings.push(f),
         };
+        const atNs = atNsOfModel.get(m.dev);
         if (atNs !== undefined && !snaps.has(m.dev)) snaps.set(m.dev, snapshot(m, atNs, atNs > m.lastTime));
         for (const rule of m.rules) rule.finish?.(m, ctx);
         if (m.evictedQueued > 0) {
@@ -180,7 +193,7 @@ export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventA
         const snap = snaps.get(m.dev);
         if (snap) {
           const a: AtRisk = {
-            layer, device: m.devText, time: snap.time, afterEnd: snap.afterEnd, cache: cache.mode,
+            layer, device: m.devText, time: snap.time, afterEnd: snap.afterEnd, ...(snap.beforeStart ? { beforeStart: true } : {}), cache: cache.mode,
             writes: wt ? 0 : snap.writes, bytes: wt ? 0 : snap.bytes,
             oldest: wt || snap.oldest === undefined ? null : snap.oldest / 1e9,
             ranges: wt ? [] : snap.ranges, approximate: !wt && snap.approximate, evidence: wt ? [] : snap.evidence,
@@ -195,7 +208,7 @@ export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventA
         devices: summaries,
         unmatchedCache: decls.filter((d) => !used.has(d)),
       };
-      if (atNs !== undefined) result.at = at;
+      if (opts.at !== undefined || opts.atBySource) result.at = at;
       return result;
     },
   };

@@ -33,8 +33,14 @@ export interface CheckOptions {
   layer?: string;
   /** `--cache` declarations; unmatched ones are listed in CheckResult.unmatchedCache. */
   cache?: CacheDeclaration[];
-  /** `--at TIME`: seconds in the layer's trace clock; the writes a power cut then would lose. */
+  /** `--at trace:TIME`: seconds in each source's own trace clock; the writes a power cut then would lose. */
   at?: number;
+  /**
+   * `--at` on the report's clock, converted before the checker (src/cli/check-analysis.ts): seconds in each
+   * source's own clock by input path. When given, it replaces `at`; a device of a source not listed (not on
+   * the reference clock) gets no snapshot.
+   */
+  atBySource?: Record<string, number>;
 }
 
 /** A sector range [start, end) in 512-byte sectors. */
@@ -48,14 +54,25 @@ export interface AtRisk {
   layer: string;
   device: string;
   name?: string;
-  /** Seconds, the requested time. */
-  time: number;
+  /**
+   * Seconds, the snapshot's time: in the device's own clock as the checker gives it; on the report's
+   * reference clock once the report is placed on it (src/clock/place.ts), null when not placed.
+   */
+  time: number | null;
+  /** The snapshot's time in the device's own clock (set when the report is placed on its clock). */
+  localTime?: number;
+  /** ± seconds of its place on the reference clock (absent when exact). */
+  timeUncertainty?: number;
   /** True when the trace of this device ended before `time` (the state at its end is shown). */
   afterEnd: boolean;
+  /** True when `time` is before this device's first traced event: nothing was traced there yet. */
+  beforeStart?: boolean;
   writes: number;
   bytes: number;
-  /** Completion time (s) of the oldest write still volatile, or null. */
+  /** Completion time (s) of the oldest write still volatile, or null; on the reference clock once placed (null when not placed). */
   oldest: number | null;
+  /** The same in the device's own clock (set when placed). */
+  oldestLocal?: number;
   /** Merged sector ranges; `approximate` when the per-epoch cap merged neighbours (a superset). */
   ranges: SectorRange[];
   approximate: boolean;

@@ -12,6 +12,7 @@ import type { AtRisk, CacheDeclaration, CheckOptions, DeviceCheckSummary } from 
 import { stackSetup, type StackCliOptions } from './stack-options.js';
 import { analyzeOptionsFrom, EXIT, UsageError, type InputOptionValues } from './options.js';
 import { parseMount, type AppOptions } from '../app/stage.js';
+import { parseClockTime, sourceShift, type ClockTime } from '../clock/clock-time.js';
 
 export interface CheckCliOptions extends InputOptionValues, StackCliOptions {
   json?: boolean;
@@ -27,17 +28,24 @@ export interface CheckCliOptions extends InputOptionValues, StackCliOptions {
 
 const SEVERITY_RANK: Record<string, number> = { error: 0, warning: 1, info: 2 };
 
-/** Validated options → CheckOptions; throws UsageError. */
-export function checkOptionsFrom(opts: CheckCliOptions): { check: CheckOptions; failOn: number } {
+/**
+ * Validated options → CheckOptions; throws UsageError. `--at T` is on the report's clock (converted per
+ * source by checkAnalysis before the checker runs); `--at trace:T` is every source's own clock, as given.
+ */
+export function checkOptionsFrom(opts: CheckCliOptions): { check: CheckOptions; failOn: number; at?: ClockTime } {
   const failOn = SEVERITY_RANK[opts.failOn ?? 'error'];
   if (failOn === undefined) throw new UsageError(`--fail-on must be error, warning or info, got ${JSON.stringify(opts.failOn)}`);
   const check: CheckOptions = { cache: [] };
+  let at: ClockTime | undefined;
   if (opts.at !== undefined) {
-    const at = Number(opts.at);
-    if (opts.at.trim() === '' || !Number.isFinite(at) || at < 0) throw new UsageError(`--at expects seconds in the trace's clock, got ${JSON.stringify(opts.at)}`);
-    check.at = at;
+    try {
+      at = parseClockTime(opts.at, '--at');
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    if (at.clock === 'trace') check.at = at.seconds;
   }
-  return { check, failOn };
+  return at ? { check, failOn, at } : { check, failOn };
 }
 
 /** A `--cache DEV=MODE` that names no device of the input is a usage error (exit 2), in `check` and `report` alike. */
@@ -57,6 +65,8 @@ export interface CheckRun {
   at: AtRisk[];
   check: CheckOptions;
   exitCode: number;
+  /** Said on stderr: inputs an `--at` on the report's clock could not reach. */
+  warnings: string[];
 }
 
 /**
@@ -64,10 +74,14 @@ export interface CheckRun {
  * device declaration name a device a capture does not have.
  */
 export async function checkAnalysis(inputs: string[], opts: CheckCliOptions, matchCache = true): Promise<CheckRun> {
-  const { check, failOn } = checkOptionsFrom(opts);
+  const { check, failOn, at: atTime } = checkOptionsFrom(opts);
   const setup = await stackSetup(inputs, opts, 'check');
   check.cache = setup.deviceCache;
   const app = appOptionsFrom(opts);
+  const warnings: string[] = [];
+  if (atTime?.clock === 'reference') {
+    check.atBySource = await atOnReferenceClock(setup, opts, app, atTime.seconds, warnings);
+  }
   const report = await analyze(setup.inputs, {
     ...analyzeOptionsFrom(opts),
     ...(opts.parseWorker === false ? { parseWorker: false } : {}),
@@ -75,11 +89,55 @@ export async function checkAnalysis(inputs: string[], opts: CheckCliOptions, mat
     stageOptions: setup.correlate ? { check, correlate: setup.correlate, app } : { check, app },
   });
   const { devices, at } = checkOf(report);
+  if (atTime?.clock === 'trace' && at.length > 0 && at.every((a) => a.afterEnd)) {
+    throw new UsageError(`--at trace:${atTime.seconds}: after the last event of every traced device, outside the traces`);
+  }
   if (matchCache) requireCacheMatched(check.cache ?? [], devices);
   rejectUnmatchedMounts(report);
   const findings = report.findings;
   const exitCode = findings.some((f) => (SEVERITY_RANK[f.severity] ?? 9) <= failOn) ? EXIT.findings : EXIT.clean;
-  return { report, findings, devices, at, check, exitCode };
+  return { report, findings, devices, at, check, exitCode, warnings };
+}
+
+/**
+ * `--at T` on the report's clock → each input's own clock, before the checker sees it (its snapshot hook,
+ * DeviceModel.atNs, takes a time in the device's own clock). The reference clock is known only once every
+ * input is read and aligned, so the inputs are read once more first, with the same stages as the check but
+ * the checker (the clock comes from the inputs' first events and the correlation's alignment: the same
+ * analysis gives the same clock), noting where each input ends. Throws UsageError when T falls after the end
+ * of every trace placed on the clock, or when no traced device is on it.
+ */
+async function atOnReferenceClock(
+  setup: Awaited<ReturnType<typeof stackSetup>>, opts: CheckCliOptions, app: AppOptions, T: number, warnings: string[],
+): Promise<Record<string, number>> {
+  const ends = new Map<string, number>();
+  const first = await analyze(setup.inputs, {
+    ...analyzeOptionsFrom(opts),
+    ...(opts.parseWorker === false ? { parseWorker: false } : {}),
+    stages: setup.correlate ? ['correlate', 'app'] : ['app'],
+    stageOptions: setup.correlate ? { correlate: setup.correlate, app } : { app },
+    onEvent: (e, source) => {
+      if (e.time > (ends.get(source.name) ?? -Infinity)) ends.set(source.name, e.time);
+    },
+  });
+  const bySource: Record<string, number> = {};
+  let end = -Infinity;
+  for (const input of first.inputs) {
+    const last = ends.get(input.path);
+    if (last === undefined) continue; // no block event: nothing the checker could snapshot
+    const p = sourceShift(first.clock, input.path);
+    if (!p) {
+      const how = first.clock?.sources.find((s) => s.source === input.path)?.how ?? 'not on the report clock';
+      warnings.push(`--at ${T}: ${input.path} is not on the report's clock (${how}); its devices are left out — give --at trace:SECONDS for its own clock`);
+      continue;
+    }
+    bySource[input.path] = T + p.shift;
+    end = Math.max(end, last / 1e9 - p.shift);
+  }
+  if (!Number.isFinite(end)) throw new UsageError(`--at ${T}: no traced device is on the report's clock; give --at trace:SECONDS for the trace's own clock`);
+  // half a µs: a time printed to the µs and copied back still falls inside
+  if (T > end + 5e-7) throw new UsageError(`--at ${T}: after the end of the traces (their last event is at ${end.toFixed(6)} s on the report's clock)`);
+  return bySource;
 }
 
 

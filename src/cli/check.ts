@@ -13,6 +13,7 @@ import { wrap, type Paint } from '../report/text.js';
 import { CROSS_LAYER_RULE_INFOS, rulesHelp } from '../check/rules/catalogue.js';
 import type { AtRisk, DeviceCheckSummary } from '../check/types.js';
 import { formatBytes } from '../check/rules/rule.js';
+import { localText, plusMinus } from '../clock/format.js';
 import { addStackOptions } from './stack-options.js';
 import { addInputOptions, addOptions, NO_COLOR_OPTION, UsageError } from './options.js';
 import { Output, safeText } from './output.js';
@@ -38,7 +39,7 @@ export function registerCheck(program: Command, run: (fn: () => Promise<number>)
     .option('--json', 'print {"schemaVersion":2,"findings":[…],"incidents":[…],"devices":[…]} instead of tables')
     .option('--all', 'list every finding of every incident with all its evidence (default: each incident with its first and worst)')
     .option('--fail-on <severity>', 'exit 1 when a finding is at least this severe: error, warning or info', 'error')
-    .option('--at <seconds>', 'list the writes a power cut at this trace time would lose (acknowledged, not yet durable)')
+    .option('--at <seconds>', 'list the writes a power cut at this time would lose (acknowledged, not yet durable): seconds on the report\'s clock, as check prints times, or trace:SECONDS in each trace\'s own clock')
     .option('--each', 'every input is a directory of captures: check each capture found (layers by file name, see README) in parallel, one NDJSON line per capture')
     .option('--jobs <n>', 'with --each: captures checked at once, one worker thread each (default: one per CPU)', (v: string) => {
       const n = Number(v);
@@ -61,6 +62,10 @@ the worst; --all lists every finding); STACK (devices, cache modes, clocks);
 the device table; what the inputs cannot show. Times: seconds on the top timed
 layer's clock from the stack's first event (± the clock-alignment uncertainty);
 evidence lines keep each event's own time after @; untimed events by order.
+--at takes a time on that same clock (copy one from a finding); trace:SECONDS
+is each trace's own clock instead (what --at meant before: on one blkparse or
+blktrace input, whose first event is at 0, the two are the same). A time after
+the end of every trace, or before 0, is a usage error (exit 2).
 Device table: DEVICE maj,min (name), WRITES write completions with data,
 FLUSHES completed flush requests, FUA writes queued with FUA, MAXVOL largest
 amount acknowledged but not yet durable, LONGEST(s) longest time a write
@@ -69,7 +74,8 @@ stayed so.
 Examples:
   blkaudit check --cache loop1=writeback loop1.blkparse.txt
   blkparse -i sda | blkaudit check --fail-on warning -
-  blkaudit check --at 12.5 --cache 7,1=writeback loop1.blkparse.txt
+  blkaudit check --at 0.015 --cache 7,1=writeback loop1.blkparse.txt
+  blkaudit check --at trace:0.5 guest=vm/vda.blkparse.txt qemu=vm/qemu-trace.log host=vm/loop1.blkparse.txt
   blkaudit check guest=vm/vda.blkparse.txt qemu=vm/qemu-trace.log host=vm/loop1.blkparse.txt
   blkaudit check upper=loop2.blkparse.txt lower=loop1.blkparse.txt --map upper=upper.img.filefrag.txt
   blkaudit check --stack stack.json
@@ -82,11 +88,12 @@ Examples:
 
 export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise<number> {
   if (opts.each) return (await import('./check-each.js')).runCheckEach(inputs, opts);
-  const { report, findings, devices, at, check, exitCode } = await checkAnalysis(inputs, opts);
+  const { report, findings, devices, at, check, exitCode, warnings } = await checkAnalysis(inputs, opts);
+  for (const w of warnings) process.stderr.write(`blkaudit: warning: ${w}\n`);
   const out = new Output();
   if (opts.json) {
     const doc: Record<string, unknown> = { schemaVersion: 2, findings, incidents: report.incidents ?? [], devices: devices.map(jsonDevice) };
-    if (check.at !== undefined) doc['at'] = at;
+    if (check.at !== undefined || check.atBySource) doc['at'] = at;
     doc['clock'] = report.clock;
     if (report.correlation) {
       doc['correlation'] = { statements: report.correlation.statements, limitations: report.correlation.limitations, levels: report.correlation.levels };
@@ -101,7 +108,7 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
     doc['limitations'] = limitationsOf(report);
     out.write(JSON.stringify(doc, null, 2) + '\n');
   } else {
-    out.write(renderCheckText(report, devices, { all: Boolean(opts.all), at: check.at !== undefined ? at : undefined, width: process.stdout.columns || 80 }));
+    out.write(renderCheckText(report, devices, { all: Boolean(opts.all), at: check.at !== undefined || check.atBySource ? at : undefined, width: process.stdout.columns || 80 }));
   }
   await out.end();
   printSkipSummary(report);
@@ -198,11 +205,27 @@ function deviceRows(report: Report, devices: DeviceCheckSummary[]): string[][] {
 
 const MAX_RANGES = 20;
 
+/**
+ * The snapshot's time: on the report's clock (± its alignment), with the device's own time after @ when the
+ * two differ; in the device's own clock, saying so, when it is not on the report's clock.
+ */
+function atText(a: AtRisk): string {
+  const own = a.localTime !== undefined ? `@${localText(a.localTime)}` : '';
+  if (a.time === null) return `${own} in its own clock (not on the report's clock)`;
+  const same = a.localTime === undefined || Math.abs(a.localTime - a.time) < 5e-10;
+  return `${a.time} s${plusMinus(a.timeUncertainty)}${same ? '' : ` (${own} in its own trace)`}`;
+}
+
 function renderAt(report: Report, at: AtRisk[]): string {
   const parts: string[] = [];
   for (const a of at) {
-    const head = `\nA power cut at ${a.time} s on ${layerOf(a.layer)}${devLabel(a.device, a.name)}` +
-      (a.afterEnd ? ' (after the trace of this device ended: its state at the end)' : '');
+    const head = `\nA power cut at ${atText(a)} on ${layerOf(a.layer)}${devLabel(a.device, a.name)}` +
+      (a.afterEnd ? ' (after the trace of this device ended: its state at the end)' : '') +
+      (a.beforeStart ? ' (before the trace of this device began: nothing traced there yet)' : '');
+    if (a.beforeStart) {
+      parts.push(`${head}.\n`);
+      continue;
+    }
     if (a.cache === 'writethrough') {
       parts.push(`${head}: nothing to lose — the cache is write-through.\n`);
       continue;
@@ -212,7 +235,8 @@ function renderAt(report: Report, at: AtRisk[]): string {
       continue;
     }
     const maybe = a.cache === 'unknown' ? ' (if the cache is volatile)' : '';
-    parts.push(`${head} could lose${maybe}:\n  ${a.writes} acknowledged write(s), ${formatBytes(a.bytes)}; the oldest completed at ${a.oldest?.toFixed(6)} s.\n`);
+    const oldest = a.oldest !== null ? `${a.oldest.toFixed(6)} s` : a.oldestLocal !== undefined ? `${a.oldestLocal.toFixed(6)} s (its own clock)` : '?';
+    parts.push(`${head} could lose${maybe}:\n  ${a.writes} acknowledged write(s), ${formatBytes(a.bytes)}; the oldest completed at ${oldest}.\n`);
     parts.push(`  Sectors that could be stale${a.approximate ? ' (merged: a superset)' : ''}:\n`);
     const t = new Table({ ...PLAIN, head: ['START', 'END', 'SECTORS', 'SIZE'], colAligns: ['right', 'right', 'right', 'right'] });
     for (const r of a.ranges.slice(0, MAX_RANGES)) t.push([String(r.start), String(r.end - 1), String(r.end - r.start), formatBytes((r.end - r.start) * 512)]);

@@ -1,12 +1,15 @@
 /**
  * `blkaudit follow <layer=path…> --sector S [--layer L] [--device D] [--time T]`:
- * the life of one request at each layer of a stack, in one clock (the lowest
- * layer with timestamps), each time shown as an interval whose width is the
- * clock-alignment uncertainty. Exit 0 when the request was found, 2 otherwise.
+ * the life of one request at each layer of a stack, on the report's reference
+ * clock (the one `check` and `report` print: the top timed source, 0 at the
+ * stack's first event; src/clock), each time shown as an interval whose width
+ * is the clock-alignment uncertainty. `--time T` is on that clock, or in the
+ * starting layer's own clock as `trace:T`. Exit 0 when the request was found,
+ * 2 otherwise (and on a time outside the traces).
  */
 import type { Command } from 'commander';
 import type { EvidenceRef } from '../model/event.js';
-import { correlateFiles } from '../correlate-files.js';
+import { correlateFiles, type LoadedCorrelation } from '../correlate-files.js';
 import { follow, type FollowResult, type FollowTime } from '../correlate/follow.js';
 import { correlateOptions, StackError } from '../correlate/stack.js';
 import { parseInputArg } from '../io/open.js';
@@ -14,6 +17,7 @@ import { basename, dirname } from 'node:path';
 import { addInputOptions, addOptions, analyzeOptionsFrom, collect, EXIT, NO_COLOR_OPTION, UsageError, type InputOptionValues } from './options.js';
 import { addStackOptions, FOLLOW_STACK_OPTIONS, inputsWithStack } from './stack-options.js';
 import { Output, safeText } from './output.js';
+import { parseClockTime, sourceShift, type ClockTime } from '../clock/clock-time.js';
 
 export interface FollowCliOptions extends InputOptionValues {
   sector?: string;
@@ -34,7 +38,7 @@ export function registerFollow(program: Command, run: (fn: () => Promise<number>
     .requiredOption('--sector <S>', '512-byte sector at the starting layer')
     .option('--layer <name>', 'layer the sector and time refer to (default: the top one)')
     .option('--device <D>', 'device at the starting layer (maj,min or a QEMU vdev pointer), or LAYER=DEV: the device to correlate at LAYER; repeatable', collect)
-    .option('--time <T>', 'seconds in that layer\'s clock: the first request at or after T')
+    .option('--time <T>', 'the request in flight at T, or else the first issued after it: seconds on the report\'s clock (as check prints them), or trace:T in that layer\'s own clock')
     .option('--json', 'print the steps as JSON');
   addStackOptions(cmd, FOLLOW_STACK_OPTIONS);
   addInputOptions(cmd);
@@ -42,11 +46,15 @@ export function registerFollow(program: Command, run: (fn: () => Promise<number>
   cmd.addHelpText('after', `
 Columns: LAYER, OP (R/W/F, F suffix = FUA, Z = write-zeroes), SECTOR + N (512-byte,
 in that layer's space), HOW (start/linked/matched/searched), ISSUE(s) COMPLETE(s)
-DURABLE(s) in the reference clock as "lo..hi" (one number when exact), LOCAL the
-line of the completion in the layer's own trace.
+DURABLE(s) on the report's clock as "lo..hi" (one number when exact), LOCAL the
+line of the completion in the layer's own trace. The report's clock is the one
+check and report print: seconds on the top timed layer's clock from the stack's
+first event, so a time copied from a check finding finds its request here.
 
 Examples:
   blkaudit follow guest=vda.blkparse.txt qemu=qemu-trace.log host=loop1.blkparse.txt --sector 32788
+  blkaudit follow guest=vda.blkparse.txt qemu=qemu-trace.log host=loop1.blkparse.txt --sector 32788 --layer host --time 0.12
+  blkaudit follow guest=vda.blkparse.txt qemu=qemu-trace.log host=loop1.blkparse.txt --sector 32788 --layer host --time trace:4.9
   blkaudit follow --stack stack.json --sector 32788 --layer guest`);
   cmd.action((inputs: string[], opts: FollowCliOptions) => run(() => runFollow(inputs, opts)));
 }
@@ -54,10 +62,13 @@ Examples:
 export async function runFollow(args: string[], opts: FollowCliOptions, out: Output = new Output()): Promise<number> {
   const sector = Number(opts.sector);
   if (!Number.isInteger(sector) || sector < 0) throw new UsageError(`--sector expects a sector number, got ${JSON.stringify(opts.sector)}`);
-  let time: number | undefined;
+  let time: ClockTime | undefined;
   if (opts.time !== undefined) {
-    time = Number(opts.time);
-    if (!Number.isFinite(time)) throw new UsageError(`--time expects seconds, got ${JSON.stringify(opts.time)}`);
+    try {
+      time = parseClockTime(opts.time, '--time');
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
   }
   const { inputs: all, stack } = await inputsWithStack(args, opts.stack, 'follow');
   // --device LAYER=DEV chooses a layer's device for the correlation; a bare DEV is the start layer's
@@ -73,12 +84,29 @@ export async function runFollow(args: string[], opts: FollowCliOptions, out: Out
     if (err instanceof StackError) throw new UsageError(err.message);
     throw err;
   }
-  const { env, result } = await correlateFiles(all, copts, analyzeOptionsFrom(opts));
-  const r = follow(env, result, { sector, layer: opts.layer, device: startDevice[0], time });
-  if (opts.json) out.write(JSON.stringify({ schemaVersion: 1, ...r, steps: r.steps.map(withLocalFiles) }, null, 2) + '\n');
+  const loaded = await correlateFiles(all, copts, analyzeOptionsFrom(opts));
+  const r = followOnReportClock(loaded, { sector, layer: opts.layer, device: startDevice[0], time });
+  if (r.error) throw new UsageError(r.error);
+  if (opts.json) out.write(JSON.stringify({ schemaVersion: 1, ...r, steps: r.steps.map(withLocalFiles), clock: loaded.report.clock }, null, 2) + '\n');
   else out.write(renderFollow(r));
   await out.end();
   return r.steps.length > 0 ? EXIT.clean : EXIT.usage;
+}
+
+/**
+ * follow() on the report's clock, as check and report print times: each source placed by the report's clock
+ * section (src/clock/reference.ts), a time given on that clock or (`trace:`) in the start layer's own.
+ */
+export function followOnReportClock(
+  { env, result, report }: LoadedCorrelation,
+  q: { sector: number; layer?: string | undefined; device?: string | undefined; time?: ClockTime | undefined },
+): FollowResult {
+  const clock = report.clock;
+  return follow(env, result, {
+    sector: q.sector, layer: q.layer, device: q.device, time: q.time?.seconds, timeClock: q.time?.clock,
+    placement: (src) => sourceShift(clock, env.sources[src]?.name ?? ''),
+    referenceName: clock?.referenceSource ? `${clock.reference || 'trace'} (${clock.referenceSource}), seconds from the stack's first event` : 'none',
+  });
 }
 
 /**
@@ -120,7 +148,7 @@ export function renderFollow(r: FollowResult): string {
     for (const n of r.notes) lines.push(`follow: ${safeText(n)}`);
     return lines.join('\n') + '\n';
   }
-  lines.push(`reference clock: ${safeText(r.reference)} (seconds; lo..hi = alignment uncertainty)`);
+  lines.push(`reference clock: ${safeText(r.reference)} (lo..hi = alignment uncertainty)`);
   const head = ['LAYER', 'OP', 'SECTOR + N', 'HOW', 'ISSUE(s)', 'COMPLETE(s)', 'DURABLE(s)', 'LOCAL'];
   const rows = r.steps.map((s) => [
     safeText(s.level), s.op, `${s.sector} + ${s.sectors}`, s.how, interval(s.issue), interval(s.complete),

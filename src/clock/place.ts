@@ -42,10 +42,14 @@ export class ReferenceClock {
     return this.stripBase(input, t) + (input?.clockBase ?? 0);
   }
 
-  /** A source's own time (seconds, stored form) on the reference clock. */
-  place(input: InputReport | undefined, t: number): Placement {
+  /**
+   * A source's own time (seconds, stored form) on the reference clock. A negative time is a stage's "none"
+   * (-1), unless `beforeFirst`: an instant asked for before the source's clock began (check --at on a
+   * layer whose trace started later).
+   */
+  place(input: InputReport | undefined, t: number, beforeFirst = false): Placement {
     const c = input ? this.bySource.get(input.path) : undefined;
-    if (!c || (c.status !== 'reference' && c.status !== 'placed') || !Number.isFinite(t) || t < 0) return { time: null };
+    if (!c || (c.status !== 'reference' && c.status !== 'placed') || !Number.isFinite(t) || (t < 0 && !beforeFirst)) return { time: null };
     // to the ns: the subtraction of large clock values leaves float noise below it
     const time = Math.round((this.stripBase(input, t) - (c.offsetSeconds ?? 0) - this.section.zeroLocal) * 1e9) / 1e9;
     return c.uncertaintySeconds ? { time, uncertainty: c.uncertaintySeconds } : { time };
@@ -85,8 +89,32 @@ export function placeOnReferenceClock(report: Report): ReferenceClock {
       const ev = (section as { evidence?: unknown } | null)?.evidence;
       if (typeof section === 'object' && section !== null && Array.isArray(ev)) for (const e of ev as EvidenceRef[]) if (typeof e?.source === 'string') placeEvidence(clock, e);
     }
+    const at = d['atRisk'] as AtRiskTimes | undefined;
+    if (at && typeof at.time === 'number') placeAtRisk(clock, findingSource(report, { layer: d.layer, device: d.device, evidence: [] }), at);
   }
   return clock;
+}
+
+/** The time fields of the checker's --at answer (src/check/types.ts AtRisk), read structurally. */
+interface AtRiskTimes {
+  time: number | null;
+  localTime?: number;
+  timeUncertainty?: number;
+  oldest: number | null;
+  oldestLocal?: number;
+}
+
+/** The --at snapshot's time and its oldest volatile write's completion on the reference clock; each own time kept. */
+function placeAtRisk(clock: ReferenceClock, input: InputReport | undefined, a: AtRiskTimes): void {
+  const t = a.time!;
+  a.localTime = clock.local(input, t);
+  const p = clock.place(input, t, true);
+  a.time = p.time;
+  if (p.uncertainty) a.timeUncertainty = p.uncertainty;
+  if (a.oldest !== null) {
+    a.oldestLocal = clock.local(input, a.oldest);
+    a.oldest = clock.place(input, a.oldest).time;
+  }
 }
 
 export function placeEvidence(clock: ReferenceClock, ev: EvidenceRef): void {
