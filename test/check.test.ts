@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import { checkFiles, checkFixture as fx, checkLines, tally } from './helpers/check-run.js';
 import { MIN_LEVELS } from '../src/check/rules/flush-never-issued.js';
 import { MAX_EXTENTS } from '../src/check/volatile.js';
@@ -76,9 +77,40 @@ test('overlapping-writes-in-flight: two writes sharing sectors 4104–4111 at th
   assert.deepEqual(tally(r.findings), { 'overlapping-writes-in-flight:warning': 1 });
   const f = r.findings.find((x) => x.rule === 'overlapping-writes-in-flight')!;
   assert.deepEqual({ start: f.details!['start'], sectors: f.details!['sectors'] }, { start: 4104, sectors: 8 });
-  assert.deepEqual(f.evidence.map((e) => `${e.action} ${e.sector}`), ['D 4096', 'D 4104']);
+  // the proof: the earlier write's completion, seen only after the later write was issued
+  assert.deepEqual(f.evidence.map((e) => `${e.action} ${e.sector}`), ['D 4096', 'D 4104', 'C 4096']);
   const clean = await checkFiles([fx('overlapping-writes-in-flight.clean.blkparse.txt')]);
   assert.deepEqual(tally(clean.findings), {});
+});
+
+test('overlapping-writes-in-flight: two writes to the very same sectors are a pair too (the tracker keeps both)', async () => {
+  // fixtures/stats/crafted-same-sector: D, D at sector 2048, then two C — a sector-keyed map used to forget the first
+  const r = await checkFiles([fileURLToPath(new URL('../../fixtures/stats/crafted-same-sector/loop1.blkparse.txt', import.meta.url))]);
+  assert.deepEqual(tally(r.findings), { 'overlapping-writes-in-flight:warning': 1 });
+  const f = r.findings.find((x) => x.rule === 'overlapping-writes-in-flight')!;
+  assert.deepEqual({ start: f.details!['start'], sectors: f.details!['sectors'] }, { start: 2048, sectors: 8 });
+  assert.deepEqual(f.evidence.map((e) => `${e.action} ${e.sector} ${e.time}`), ['D 2048 0.000004', 'D 2048 0.000012', 'C 2048 0.00003']);
+});
+
+test('overlapping-writes-in-flight: no completion, no proof — D-only traces (shared/wild/39) and lost completions say nothing', () => {
+  const r = checkLines(`
+    0.000100 Q WS 2064 8
+    0.000101 D WS 2064 8
+    0.000200 Q WS 2064 8
+    0.000201 D WS 2064 8     # the first write's C is not in the trace
+    0.000300 Q WS 2056 16
+    0.000301 D WS 2056 16    # overlaps both, never completes either
+  `);
+  assert.deepEqual(tally(r.findings, true), { 'requests-in-flight-at-end:info': 1 });
+  // the same with the first write completing after the second D: proven
+  const proven = checkLines(`
+    0.000100 Q WS 2064 8
+    0.000101 D WS 2064 8
+    0.000200 Q WS 2064 8
+    0.000201 D WS 2064 8
+    0.000250 C WS 2064 8
+  `);
+  assert.deepEqual(tally(proven.findings), { 'overlapping-writes-in-flight:warning': 1 });
 });
 
 test('flush-failed: a flush failing with -EIO leaves both writes at risk; the good twin makes them durable', async () => {

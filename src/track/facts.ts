@@ -22,7 +22,8 @@
 import type { AnalysisEnv } from '../model/analysis.js';
 import { Act, copyEvent, type BlockEvent } from '../model/event.js';
 import { Op } from '../model/rwbs.js';
-import { RequestTracker, type LifetimeSink } from './lifetime.js';
+import { RequestTracker } from './lifetime.js';
+import type { LifecycleSink } from './lifecycle.js';
 import type { TrackCounts } from './request.js';
 import { LOST_EVENTS_PREFIX } from '../model/diagnostics.js';
 import { clockOutliersOf } from './clock-guard.js';
@@ -51,17 +52,41 @@ export class FactTracker {
   firstReversal: BlockEvent | undefined;
   readonly sources = new Set<number>();
 
-  constructor(
-    sink: Pick<LifetimeSink, 'done' | 'flush'>,
-    maxInFlight?: number,
-  ) {
+  /**
+   * `sink` hears the tracker's lifecycle events (lifecycle.ts); this class
+   * adds its counting to `flushDone` and `orphan` and, on a time reversal,
+   * has the tracker forget what was open before sending the event on.
+   */
+  constructor(sink: LifecycleSink, maxInFlight?: number) {
+    const own = <K extends keyof LifecycleSink>(k: K): LifecycleSink[K] => {
+      const f = sink[k] as ((...a: unknown[]) => void) | undefined;
+      return f ? (f.bind(sink) as LifecycleSink[K]) : undefined as LifecycleSink[K];
+    };
+    const flushDone = own('flushDone');
+    const orphan = own('orphan');
     this.tracker = new RequestTracker({
-      done: sink.done,
-      flush: sink.flush,
-      flushDone: (e) => this.flushDone(e),
+      done: own('done'),
+      flush: own('flush'),
+      flushDone: (e) => {
+        this.flushDone(e);
+        flushDone?.(e);
+      },
       orphan: (e) => {
         if (!this.firstOrphan) this.firstOrphan = copyEvent(e);
+        orphan?.(e);
       },
+      queued: own('queued'),
+      merged: own('merged'),
+      split: own('split'),
+      remapped: own('remapped'),
+      issued: own('issued'),
+      flushIssued: own('flushIssued'),
+      requeued: own('requeued'),
+      dataDone: own('dataDone'),
+      finalDone: own('finalDone'),
+      flushRequestDone: own('flushRequestDone'),
+      evicted: own('evicted'),
+      discontinuity: own('discontinuity'),
     }, maxInFlight);
   }
 
@@ -76,7 +101,10 @@ export class FactTracker {
       this.sources.add(e.source);
       this.lastSource = e.source;
     }
-    if (e.time < this.prevTime && this.timeReversals++ === 0) this.firstReversal = copyEvent(e);
+    if (e.time < this.prevTime) {
+      if (this.timeReversals++ === 0) this.firstReversal = copyEvent(e);
+      this.tracker.discontinuity(e);
+    }
     this.prevTime = e.time;
     if (e.act === Act.IoDone) {
       // a latency tool's record of one completed I/O: a flush row is a completed flush

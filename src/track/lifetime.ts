@@ -28,30 +28,21 @@ import { Flag, Op } from '../model/rwbs.js';
 import { RbTree } from './rbtree.js';
 import { BioState, emptyCounts, newBio, resetBio, type Bio, type TrackCounts } from './request.js';
 import { Fifo } from './fifo.js';
+import type { FlushRq, LifecycleSink } from './lifecycle.js';
 
-export interface LifetimeSink {
-  /** A bio (or one piece of a split bio) reached its final completion. */
-  done(b: Bio): void;
-  /** A flush request (`D FN` → `C FN`) completed. */
-  flush(issue: number, complete: number, error: number): void;
-  /**
-   * A flush completed at this device (the durability point it gives): a flush
-   * request (`C FN`, with or without its `D FN` in the trace), or the final
-   * completion of a PREFLUSH bio no flush request served on a device with no
-   * request stage (dm, md, pmem: `Q FWS` → `C FWS 0`), or of a barrier
-   * (pre-2.6.37 `WBS`, itself the flush).
-   */
-  flushDone?(e: BlockEvent): void;
-  /** A completion matched no issued or queued request (counted in TrackCounts). */
-  orphan?(e: BlockEvent): void;
-}
+export type { FlushRq, LifecycleSink, LifetimeSink } from './lifecycle.js';
+
+const NO_BIOS: readonly Bio[] = [];
 
 const MAX_REMAPS = 65536;
 /**
  * More bios than this in flight means completions are being lost (blk-mq's
  * deepest queues hold a few thousand tags per hardware queue): the oldest
  * half is dropped and counted, so a damaged endless trace cannot exhaust
- * memory (about 1.3 KB a bio: ~90 MB at this cap). --max-inflight changes it.
+ * memory (about 1.3 KB a bio: ~90 MB at this cap). The same cap bounds the
+ * flush requests at the driver and the writes waiting for their final
+ * completion. It is the only cap: every subscriber (stats, check, series)
+ * sees the same bios dropped. --max-inflight changes it.
  */
 export const MAX_IN_FLIGHT = 1 << 16;
 
@@ -59,10 +50,13 @@ export class RequestTracker {
   private readonly tree = new RbTree<Bio>();
   /** Zero-byte bios (empty flushes), oldest first. */
   private readonly empties = new Fifo<Bio>();
-  /** Issue times of flush requests in flight, oldest first. */
-  private readonly flushes = new Fifo<number>();
+  /** Flush requests in flight, oldest first. */
+  private readonly flushes = new Fifo<FlushRq>();
   /** Data-done bios waiting for their 0-byte final completion, by sector. */
   private readonly awaitFinal = new Map<number, Bio[]>();
+  private awaiting = 0;
+  /** Qs seen (Bio.qOrder). */
+  private qCount = 0;
   /** A (remap) seen before its Q, by the new sector: where the bio came from. */
   private readonly remaps = new Map<number, { fromDev: number; fromSector: number }>();
   /**
@@ -80,8 +74,11 @@ export class RequestTracker {
   private sawIssue = false;
   readonly counts: TrackCounts = emptyCounts();
 
+  /** Bios and flush requests forgotten where time went backwards (discontinuity). */
+  droppedAtDiscontinuity = 0;
+
   constructor(
-    private readonly sink: LifetimeSink,
+    private readonly sink: LifecycleSink,
     private readonly maxInFlight = MAX_IN_FLIGHT,
   ) {}
 
@@ -113,6 +110,9 @@ export class RequestTracker {
     b.comm = e.comm;
     b.bytes = data ? e.bytes : 0;
     b.sequenced = data && (e.flags & Flag.PREFLUSH) !== 0;
+    b.source = e.source;
+    b.qLoc = e.loc;
+    b.qOrder = ++this.qCount;
     const r = this.remaps.get(start);
     if (r) {
       b.fromDev = r.fromDev;
@@ -122,15 +122,40 @@ export class RequestTracker {
     this.inFlight++;
     if (data) this.tree.insertMulti(b);
     else this.empties.push(b);
+    this.sink.queued?.(b, e);
     if (this.tree.size + this.empties.length > this.maxInFlight) this.evict();
   }
 
   private evict(): void {
     const half = Math.ceil(this.maxInFlight / 2);
-    let n = this.tree.evictOldest(this.tree.size - half, (x) => (x.q >= 0 ? x.q : x.d)).length;
-    while (this.empties.length > half && this.empties.shift()) n++;
+    const gone = this.tree.evictOldest(this.tree.size - half, (x) => (x.q >= 0 ? x.q : x.d));
+    let n = gone.length;
+    for (const b of gone) this.dropped(b);
+    for (let b: Bio | undefined; this.empties.length > half && (b = this.empties.shift()); n++) this.dropped(b);
     this.counts.evicted += n;
     this.inFlight = Math.max(0, this.inFlight - n);
+  }
+
+  /** Too many writes waiting for a final completion that never comes: the oldest half go. */
+  private evictAwaiting(): void {
+    const half = Math.ceil(this.maxInFlight / 2);
+    let n = 0;
+    for (const [sector, list] of this.awaitFinal) {
+      while (list.length > 0 && this.awaiting > half) {
+        this.dropped(list.shift()!);
+        this.awaiting--;
+        n++;
+      }
+      if (list.length === 0) this.awaitFinal.delete(sector);
+      if (this.awaiting <= half) break;
+    }
+    this.counts.evicted += n;
+    this.inFlight = Math.max(0, this.inFlight - n);
+  }
+
+  private dropped(b: Bio): void {
+    this.sink.evicted?.(b);
+    b.ext = null;
   }
 
   private getrq(e: BlockEvent, data: boolean): void {
@@ -159,6 +184,7 @@ export class RequestTracker {
     if (b) {
       b.m = e.time;
       b.state = BioState.InRequest;
+      this.sink.merged?.(b, e);
     } else if (!this.atStart(e.sector, BioState.InRequest) && !this.atStart(e.sector, BioState.Inserted)) {
       // (a request merged into another — block_rq_merge, also traced as M — matches an InRequest bio)
       this.counts.mergeWithoutQueue++;
@@ -194,13 +220,20 @@ export class RequestTracker {
     if (this.isFlushRequest(e, data)) {
       // Every empty flush queued so far and not yet served waits on this flush
       // request (blk-flush.c: one flush serves all waiters on the pending list).
-      this.flushes.push(e.time);
+      const f: FlushRq = { d: e.time, source: e.source, loc: e.loc, ext: 0 };
+      this.flushes.push(f);
+      if (this.flushes.length > this.maxInFlight) {
+        // completions lost: the oldest flush request never completes here
+        this.flushes.shift();
+        this.counts.evicted++;
+      }
       this.empties.forEach((b) => {
         if (b.servedBy < 0) {
           b.servedBy = e.time;
           b.d = e.time;
         }
       });
+      this.sink.flushIssued?.(f, e);
       return;
     }
     if (!data) {
@@ -217,10 +250,13 @@ export class RequestTracker {
       b.flags = e.flags;
       b.bytes = e.bytes;
       b.pid = -1;
+      b.source = e.source;
+      b.qLoc = e.loc;
       list.push(b);
       this.tree.insertMulti(b);
       this.inFlight++;
     }
+    this.sink.issued?.(e, list);
     const fua = (e.flags & Flag.FUA) !== 0;
     for (const b of list) {
       b.d = e.time;
@@ -234,16 +270,17 @@ export class RequestTracker {
   private complete(e: BlockEvent, data: boolean): void {
     if (e.error) this.counts.errors++;
     if (this.isFlushRequest(e, data)) {
-      const d = this.flushes.shift();
+      const f = this.flushes.shift();
       // issued before the trace began: still a flush that completed here
       this.sink.flushDone?.(e);
-      if (d === undefined) {
+      this.sink.flushRequestDone?.(f, e);
+      if (f === undefined) {
         this.counts.flushCompletionWithoutIssue++;
         this.sink.orphan?.(e);
         return;
       }
       this.decDevice();
-      this.sink.flush(d, e.time, e.error);
+      this.sink.flush(f.d, e.time, e.error);
       return;
     }
     if (!data) return this.finalCompletion(e);
@@ -255,6 +292,7 @@ export class RequestTracker {
       const b = this.tree.findContaining(e.sector);
       if (b && b.state === BioState.Dispatched && b.end > hi && b.start >= e.sector) {
         // partial completion (blk_update_request with fewer bytes): the rest stays in flight
+        this.sink.dataDone?.(e, NO_BIOS, b);
         this.tree.erase(b);
         b.start = Math.ceil(hi);
         this.tree.insertMulti(b);
@@ -266,6 +304,7 @@ export class RequestTracker {
       return;
     }
     this.decDevice();
+    this.sink.dataDone?.(e, list, null);
     for (const b of list) {
       this.tree.erase(b);
       b.c = e.time;
@@ -278,6 +317,7 @@ export class RequestTracker {
         const waiting = this.awaitFinal.get(b.start);
         if (waiting) waiting.push(b);
         else this.awaitFinal.set(b.start, [b]);
+        if (++this.awaiting > this.maxInFlight) this.evictAwaiting();
       } else this.end(b, e.time);
     }
   }
@@ -287,8 +327,10 @@ export class RequestTracker {
     const waiting = this.awaitFinal.get(e.sector);
     if (waiting && waiting.length > 0) {
       const b = waiting.shift()!;
+      this.awaiting--;
       if (waiting.length === 0) this.awaitFinal.delete(e.sector);
       if (e.error) b.error = e.error;
+      this.sink.finalDone?.(b, e, false);
       this.end(b, e.time);
       return;
     }
@@ -302,12 +344,16 @@ export class RequestTracker {
     // an empty flush bio no flush request served: on a device with no request stage, or an old
     // barrier, its own completion is the flush (D2: C(W) < Q(F))
     if (b.servedBy < 0 && (b.flags & Flag.BARRIER || (b.flags & Flag.PREFLUSH && !this.sawIssue))) this.sink.flushDone?.(e);
+    this.sink.finalDone?.(b, e, true);
     this.end(b, e.time);
   }
 
   private requeue(e: BlockEvent): void {
     const list = this.claim(e.sector, e.sector + e.bytes / 512, BioState.Dispatched, BioState.Dispatched);
-    if (list.length > 0) this.decDevice();
+    if (list.length > 0) {
+      this.decDevice();
+      this.sink.requeued?.(e, list);
+    }
     // back on the requeue list: blk_mq_requeue_work re-inserts it (a new I), then a new D
     for (const b of list) b.state = BioState.InRequest;
     this.counts.requeues++;
@@ -322,6 +368,7 @@ export class RequestTracker {
     this.counts.remaps++;
     if (this.remaps.size >= MAX_REMAPS) this.remaps.clear();
     this.remaps.set(e.sector, { fromDev: e.auxDev, fromSector: e.aux });
+    this.sink.remapped?.(e);
   }
 
   /** Cut `b` at sector `at`; returns the new piece [at, end). */
@@ -335,6 +382,9 @@ export class RequestTracker {
     p.comm = b.comm;
     p.sequenced = b.sequenced;
     p.fromDev = b.fromDev;
+    p.source = b.source;
+    p.qLoc = b.qLoc;
+    p.qOrder = b.qOrder;
     p.bytes = (b.end - at) * 512;
     b.bytes = (at - b.start) * 512;
     b.end = at;
@@ -344,6 +394,7 @@ export class RequestTracker {
     this.tree.insertMulti(p);
     this.inFlight++;
     this.counts.splits++;
+    this.sink.split?.(b, p);
     return p;
   }
 
@@ -389,7 +440,42 @@ export class RequestTracker {
       if (t > b.origin.lastFinal) b.origin.lastFinal = t;
     }
     this.sink.done(b);
+    b.ext = null;
     if (this.pool.length < 256) this.pool.push(b);
+  }
+
+  /**
+   * Time went backwards on this device (concatenated runs or a broken clock:
+   * blkparse output is sorted): a completion after the jump cannot belong to
+   * a request before it, so everything open is forgotten and counted, and
+   * matching starts again. The caller decides what a reversal is (facts.ts).
+   */
+  discontinuity(e: BlockEvent): void {
+    const n = this.tree.size + this.empties.length + this.awaiting + this.flushes.length;
+    this.droppedAtDiscontinuity += n;
+    // subscribers see the open state once more before it goes
+    this.sink.discontinuity?.(n, e);
+    this.tree.root = null;
+    this.tree.size = 0;
+    while (this.empties.shift());
+    while (this.flushes.shift());
+    this.awaitFinal.clear();
+    this.awaiting = 0;
+    this.remaps.clear();
+    this.inFlight = 0;
+    this.atDevice = 0;
+  }
+
+  /** Bios still open, oldest-queued first within each stage, without ending them (for end-of-trace reports). */
+  forEachOpen(fn: (b: Bio) => void): void {
+    for (let n = this.tree.first(); n; n = this.tree.next(n)) fn(n);
+    this.empties.forEach(fn);
+    for (const list of this.awaitFinal.values()) for (const b of list) fn(b);
+  }
+
+  /** Flush requests at the driver. */
+  get flushesInFlight(): number {
+    return this.flushes.length;
   }
 
   /** End of trace: finish what can be finished, count what is still in flight. */
@@ -401,6 +487,7 @@ export class RequestTracker {
       }
     }
     this.awaitFinal.clear();
+    this.awaiting = 0;
     this.counts.inFlightAtEnd = this.tree.size + this.empties.length;
     return this.counts;
   }
