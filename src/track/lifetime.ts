@@ -25,8 +25,8 @@
 import type { BlockEvent } from '../model/event.js';
 import { Act } from '../model/event.js';
 import { Flag, Op } from '../model/rwbs.js';
-import { RbTree } from './rbtree.js';
-import { BioState, emptyCounts, newBio, resetBio, type Bio, type TrackCounts } from './request.js';
+import { BioState, emptyCounts, newBio, type Bio, type TrackCounts } from './request.js';
+import { BioSet } from './bio-set.js';
 import { Fifo } from './fifo.js';
 import type { FlushRq, LifecycleSink } from './lifecycle.js';
 
@@ -35,6 +35,7 @@ export type { FlushRq, LifecycleSink, LifetimeSink } from './lifecycle.js';
 const NO_BIOS: readonly Bio[] = [];
 
 const MAX_REMAPS = 65536;
+
 /**
  * More bios than this in flight means completions are being lost (blk-mq's
  * deepest queues hold a few thousand tags per hardware queue): the oldest
@@ -46,8 +47,7 @@ const MAX_REMAPS = 65536;
  */
 export const MAX_IN_FLIGHT = 1 << 16;
 
-export class RequestTracker {
-  private readonly tree = new RbTree<Bio>();
+export class RequestTracker extends BioSet {
   /** Zero-byte bios (empty flushes), oldest first. */
   private readonly empties = new Fifo<Bio>();
   /** Flush requests in flight, oldest first. */
@@ -60,12 +60,19 @@ export class RequestTracker {
   /** A (remap) seen before its Q, by the new sector: where the bio came from. */
   private readonly remaps = new Map<number, { fromDev: number; fromSector: number }>();
   /**
-   * Ended bios kept for reuse: one record per Q would otherwise be garbage a
-   * moment later (a quarter of check's time went to the collector). Safe
-   * because sinks read a bio only inside done().
+   * The last A, not yet taken by its Q: almost every A is followed at once
+   * by the Q it announces, so it waits here and only goes into `remaps`
+   * (an allocation) when another A comes first.
    */
-  private readonly pool: Bio[] = [];
-  private readonly scratch: Bio[] = [];
+  private remapSector = -1;
+  private remapFromDev = -1;
+  private remapFromSector = -1;
+  /**
+   * The bio of the event just before this one when that was its Q and no
+   * other bio started at its sector: most bios are back-merged by the very
+   * next event (M), which then needs no tree search.
+   */
+  private justQueued: Bio | null = null;
   /** Bios between Q (or first D) and their final completion. */
   inFlight = 0;
   /** Requests between D and C at the driver (data requests and flush requests). */
@@ -80,16 +87,20 @@ export class RequestTracker {
   constructor(
     private readonly sink: LifecycleSink,
     private readonly maxInFlight = MAX_IN_FLIGHT,
-  ) {}
+  ) {
+    super();
+  }
 
   event(e: BlockEvent): void {
     if (e.flags & Flag.PC) return;
     const data = e.bytes > 0 && e.sector >= 0;
+    const justQueued = this.justQueued;
+    this.justQueued = null;
     switch (e.act) {
       case Act.Queue: return this.queue(e, data);
       case Act.GetRq: return this.getrq(e, data);
       case Act.BackMerge:
-      case Act.FrontMerge: return this.merge(e, data);
+      case Act.FrontMerge: return this.merge(e, data, justQueued);
       case Act.Insert: return data ? this.insert(e) : undefined;
       case Act.Issue: return this.issue(e, data);
       case Act.Complete: return this.complete(e, data);
@@ -113,20 +124,30 @@ export class RequestTracker {
     b.source = e.source;
     b.qLoc = e.loc;
     b.qOrder = ++this.qCount;
-    const r = this.remaps.get(start);
-    if (r) {
-      b.fromDev = r.fromDev;
-      b.fromSector = r.fromSector;
-      this.remaps.delete(start);
+    if (start === this.remapSector) {
+      b.fromDev = this.remapFromDev;
+      b.fromSector = this.remapFromSector;
+      this.remapSector = -1;
+      if (this.remaps.size > 0) this.remaps.delete(start);
+    } else if (this.remaps.size > 0) {
+      const r = this.remaps.get(start);
+      if (r) {
+        b.fromDev = r.fromDev;
+        b.fromSector = r.fromSector;
+        this.remaps.delete(start);
+      }
     }
     this.inFlight++;
-    if (data) this.tree.insertMulti(b);
-    else this.empties.push(b);
+    if (data) {
+      // the only bio at its start: an M right after this Q can take it without a search
+      if (!this.tree.insertMulti(b)) this.justQueued = b;
+    } else this.empties.push(b);
     this.sink.queued?.(b, e);
     if (this.tree.size + this.empties.length > this.maxInFlight) this.evict();
   }
 
   private evict(): void {
+    this.justQueued = null;
     const half = Math.ceil(this.maxInFlight / 2);
     const gone = this.tree.evictOldest(this.tree.size - half, (x) => (x.q >= 0 ? x.q : x.d));
     let n = gone.length;
@@ -178,9 +199,9 @@ export class RequestTracker {
     b.state = BioState.InRequest;
   }
 
-  private merge(e: BlockEvent, data: boolean): void {
+  private merge(e: BlockEvent, data: boolean, justQueued: Bio | null): void {
     if (!data) return;
-    const b = this.atStart(e.sector, BioState.Queued);
+    const b = justQueued && justQueued.start === e.sector ? justQueued : this.atStart(e.sector, BioState.Queued);
     if (b) {
       b.m = e.time;
       b.state = BioState.InRequest;
@@ -366,8 +387,13 @@ export class RequestTracker {
 
   private remap(e: BlockEvent): void {
     this.counts.remaps++;
-    if (this.remaps.size >= MAX_REMAPS) this.remaps.clear();
-    this.remaps.set(e.sector, { fromDev: e.auxDev, fromSector: e.aux });
+    if (this.remapSector >= 0 && this.remapSector !== e.sector) {
+      if (this.remaps.size >= MAX_REMAPS) this.remaps.clear();
+      this.remaps.set(this.remapSector, { fromDev: this.remapFromDev, fromSector: this.remapFromSector });
+    }
+    this.remapSector = e.sector;
+    this.remapFromDev = e.auxDev;
+    this.remapFromSector = e.aux;
     this.sink.remapped?.(e);
   }
 
@@ -398,38 +424,8 @@ export class RequestTracker {
     return p;
   }
 
-  /** Earliest-queued bio starting exactly at `sector` in `state`. */
-  private atStart(sector: number, state: number): Bio | null {
-    for (let n = this.tree.lowerBound(sector); n && n.start === sector; n = this.tree.next(n)) {
-      if (n.state === state) return n;
-    }
-    return null;
-  }
-
-  /**
-   * Non-overlapping bios inside [lo, hi) with minState <= state <= maxState,
-   * in sector order, earliest-queued first among equal starts.
-   */
-  private claim(lo: number, hi: number, maxState: number, minState = 0): Bio[] {
-    const out = this.scratch;
-    out.length = 0;
-    let free = lo;
-    for (let n = this.tree.lowerBound(lo); n && n.start < hi; n = this.tree.next(n)) {
-      if (n.start >= free && n.end <= hi && n.state <= maxState && n.state >= minState) {
-        out.push(n);
-        free = n.end;
-      }
-    }
-    return out;
-  }
-
   private decDevice(): void {
     if (this.atDevice > 0) this.atDevice--;
-  }
-
-  private bio(start: number, end: number): Bio {
-    const b = this.pool.pop();
-    return b ? resetBio(b, start, end) : newBio(start, end);
   }
 
   private end(b: Bio, t: number): void {
@@ -440,8 +436,7 @@ export class RequestTracker {
       if (t > b.origin.lastFinal) b.origin.lastFinal = t;
     }
     this.sink.done(b);
-    b.ext = null;
-    if (this.pool.length < 256) this.pool.push(b);
+    this.release(b);
   }
 
   /**
@@ -462,6 +457,8 @@ export class RequestTracker {
     this.awaitFinal.clear();
     this.awaiting = 0;
     this.remaps.clear();
+    this.remapSector = -1;
+    this.justQueued = null;
     this.inFlight = 0;
     this.atDevice = 0;
   }
