@@ -27,6 +27,7 @@ import { Act } from '../model/event.js';
 import { Flag, Op } from '../model/rwbs.js';
 import { BioState, emptyCounts, newBio, type Bio, type TrackCounts } from './request.js';
 import { BioSet } from './bio-set.js';
+import { FinalWait } from './final-wait.js';
 import { Fifo } from './fifo.js';
 import type { FlushRq, LifecycleSink } from './lifecycle.js';
 
@@ -53,8 +54,7 @@ export class RequestTracker extends BioSet {
   /** Flush requests in flight, oldest first. */
   private readonly flushes = new Fifo<FlushRq>();
   /** Data-done bios waiting for their 0-byte final completion, by sector. */
-  private readonly awaitFinal = new Map<number, Bio[]>();
-  private awaiting = 0;
+  private readonly awaitFinal = new FinalWait();
   /** Qs seen (Bio.qOrder). */
   private qCount = 0;
   /** A (remap) seen before its Q, by the new sector: where the bio came from. */
@@ -159,17 +159,7 @@ export class RequestTracker extends BioSet {
 
   /** Too many writes waiting for a final completion that never comes: the oldest half go. */
   private evictAwaiting(): void {
-    const half = Math.ceil(this.maxInFlight / 2);
-    let n = 0;
-    for (const [sector, list] of this.awaitFinal) {
-      while (list.length > 0 && this.awaiting > half) {
-        this.dropped(list.shift()!);
-        this.awaiting--;
-        n++;
-      }
-      if (list.length === 0) this.awaitFinal.delete(sector);
-      if (this.awaiting <= half) break;
-    }
+    const n = this.awaitFinal.dropTo(Math.ceil(this.maxInFlight / 2), (b) => this.dropped(b));
     this.counts.evicted += n;
     this.inFlight = Math.max(0, this.inFlight - n);
   }
@@ -335,21 +325,17 @@ export class RequestTracker extends BioSet {
       // only a request (it had a D) goes through blk-flush.c; a bio-based driver's C is final
       if (b.sequenced && e.error === 0 && b.d >= 0) {
         b.state = BioState.DataDone;
-        const waiting = this.awaitFinal.get(b.start);
-        if (waiting) waiting.push(b);
-        else this.awaitFinal.set(b.start, [b]);
-        if (++this.awaiting > this.maxInFlight) this.evictAwaiting();
+        this.awaitFinal.add(b);
+        if (this.awaitFinal.size > this.maxInFlight) this.evictAwaiting();
       } else this.end(b, e.time);
     }
   }
 
   /** A 0-byte C: the end of a flush-sequenced write at its sector, or of an empty flush. */
   private finalCompletion(e: BlockEvent): void {
-    const waiting = this.awaitFinal.get(e.sector);
-    if (waiting && waiting.length > 0) {
-      const b = waiting.shift()!;
-      this.awaiting--;
-      if (waiting.length === 0) this.awaitFinal.delete(e.sector);
+    const waiting = this.awaitFinal.take(e.sector);
+    if (waiting) {
+      const b = waiting;
       if (e.error) b.error = e.error;
       this.sink.finalDone?.(b, e, false);
       this.end(b, e.time);
@@ -446,7 +432,7 @@ export class RequestTracker extends BioSet {
    * matching starts again. The caller decides what a reversal is (facts.ts).
    */
   discontinuity(e: BlockEvent): void {
-    const n = this.tree.size + this.empties.length + this.awaiting + this.flushes.length;
+    const n = this.tree.size + this.empties.length + this.awaitFinal.size + this.flushes.length;
     this.droppedAtDiscontinuity += n;
     // subscribers see the open state once more before it goes
     this.sink.discontinuity?.(n, e);
@@ -455,7 +441,6 @@ export class RequestTracker extends BioSet {
     while (this.empties.shift());
     while (this.flushes.shift());
     this.awaitFinal.clear();
-    this.awaiting = 0;
     this.remaps.clear();
     this.remapSector = -1;
     this.justQueued = null;
@@ -467,7 +452,7 @@ export class RequestTracker extends BioSet {
   forEachOpen(fn: (b: Bio) => void): void {
     for (let n = this.tree.first(); n; n = this.tree.next(n)) fn(n);
     this.empties.forEach(fn);
-    for (const list of this.awaitFinal.values()) for (const b of list) fn(b);
+    this.awaitFinal.forEach(fn);
   }
 
   /** Flush requests at the driver. */
@@ -477,14 +462,11 @@ export class RequestTracker extends BioSet {
 
   /** End of trace: finish what can be finished, count what is still in flight. */
   finish(): TrackCounts {
-    for (const list of this.awaitFinal.values()) {
-      for (const b of list) {
-        this.counts.finalCompletionMissing++;
-        this.end(b, b.c);
-      }
-    }
+    this.awaitFinal.forEach((b) => {
+      this.counts.finalCompletionMissing++;
+      this.end(b, b.c);
+    });
     this.awaitFinal.clear();
-    this.awaiting = 0;
     this.counts.inFlightAtEnd = this.tree.size + this.empties.length;
     return this.counts;
   }
