@@ -54,45 +54,23 @@ export class FactTracker {
 
   /**
    * `sink` hears the tracker's lifecycle events (lifecycle.ts); this class
-   * adds its counting to `flushDone` and `orphan` and, on a time reversal,
-   * has the tracker forget what was open before sending the event on.
+   * counts flushes and orphans beside it and, on a time reversal, has the
+   * tracker forget what was open before sending the event on.
    */
   constructor(sink: LifecycleSink, maxInFlight?: number) {
-    const own = <K extends keyof LifecycleSink>(k: K): LifecycleSink[K] => {
-      const f = sink[k] as ((...a: unknown[]) => void) | undefined;
-      return f ? (f.bind(sink) as LifecycleSink[K]) : undefined as LifecycleSink[K];
-    };
-    const flushDone = own('flushDone');
-    const orphan = own('orphan');
-    this.tracker = new RequestTracker({
-      done: own('done'),
-      flush: own('flush'),
-      flushDone: (e) => {
-        this.flushDone(e);
-        flushDone?.(e);
-      },
-      orphan: (e) => {
-        if (!this.firstOrphan) this.firstOrphan = copyEvent(e);
-        orphan?.(e);
-      },
-      queued: own('queued'),
-      merged: own('merged'),
-      split: own('split'),
-      remapped: own('remapped'),
-      issued: own('issued'),
-      flushIssued: own('flushIssued'),
-      requeued: own('requeued'),
-      dataDone: own('dataDone'),
-      finalDone: own('finalDone'),
-      flushRequestDone: own('flushRequestDone'),
-      evicted: own('evicted'),
-      discontinuity: own('discontinuity'),
-    }, maxInFlight);
+    // the sink's hooks are called directly (monomorphic, inlinable); this class only counts beside them
+    this.tracker = new RequestTracker(sink, maxInFlight, this);
   }
 
-  private flushDone(e: BlockEvent): void {
+  /** Called by the tracker before the sink hears of it: a flush completed at the device. */
+  flushDone(e: BlockEvent): void {
     this.flushesCompleted++;
     if (e.error) this.flushesFailed++;
+  }
+
+  /** Called by the tracker before the sink hears of it: a completion matched nothing. */
+  orphan(e: BlockEvent): void {
+    if (!this.firstOrphan) this.firstOrphan = copyEvent(e);
   }
 
   event(e: BlockEvent): void {

@@ -35,6 +35,12 @@ export type { FlushRq, LifecycleSink, LifetimeSink } from './lifecycle.js';
 
 const NO_BIOS: readonly Bio[] = [];
 
+/** The per-device facts' counters (facts.ts), told of flushes and orphans first. */
+export interface FactCounter {
+  flushDone(e: BlockEvent): void;
+  orphan(e: BlockEvent): void;
+}
+
 const MAX_REMAPS = 65536;
 
 /**
@@ -87,8 +93,20 @@ export class RequestTracker extends BioSet {
   constructor(
     private readonly sink: LifecycleSink,
     private readonly maxInFlight = MAX_IN_FLIGHT,
+    /** Who counts completed flushes and orphans before the sink hears of them (facts.ts). */
+    private readonly facts?: FactCounter,
   ) {
     super();
+  }
+
+  private flushDone(e: BlockEvent): void {
+    this.facts?.flushDone(e);
+    this.sink.flushDone?.(e);
+  }
+
+  private orphan(e: BlockEvent): void {
+    this.facts?.orphan(e);
+    this.sink.orphan?.(e);
   }
 
   event(e: BlockEvent): void {
@@ -283,11 +301,11 @@ export class RequestTracker extends BioSet {
     if (this.isFlushRequest(e, data)) {
       const f = this.flushes.shift();
       // issued before the trace began: still a flush that completed here
-      this.sink.flushDone?.(e);
+      this.flushDone(e);
       this.sink.flushRequestDone?.(f, e);
       if (f === undefined) {
         this.counts.flushCompletionWithoutIssue++;
-        this.sink.orphan?.(e);
+        this.orphan(e);
         return;
       }
       this.decDevice();
@@ -310,7 +328,7 @@ export class RequestTracker extends BioSet {
         this.counts.partialCompletions++;
       } else {
         this.counts.completionWithoutIssue++;
-        this.sink.orphan?.(e);
+        this.orphan(e);
       }
       return;
     }
@@ -321,13 +339,16 @@ export class RequestTracker extends BioSet {
       b.c = e.time;
       b.error = e.error;
       // a barrier, or a PREFLUSH bio on a bio-based device, is itself the flush (blk-flush.c is not involved)
-      if (b.flags & Flag.BARRIER || (b.flags & Flag.PREFLUSH && b.d < 0)) this.sink.flushDone?.(e);
+      if (b.flags & Flag.BARRIER || (b.flags & Flag.PREFLUSH && b.d < 0)) this.flushDone(e);
       // only a request (it had a D) goes through blk-flush.c; a bio-based driver's C is final
       if (b.sequenced && e.error === 0 && b.d >= 0) {
         b.state = BioState.DataDone;
         this.awaitFinal.add(b);
         if (this.awaitFinal.size > this.maxInFlight) this.evictAwaiting();
-      } else this.end(b, e.time);
+      } else {
+        b.final = e.time;
+        this.end(b);
+      }
     }
   }
 
@@ -338,21 +359,23 @@ export class RequestTracker extends BioSet {
       const b = waiting;
       if (e.error) b.error = e.error;
       this.sink.finalDone?.(b, e, false);
-      this.end(b, e.time);
+      b.final = e.time;
+      this.end(b);
       return;
     }
     const b = this.empties.takeFirst((x) => x.servedBy >= 0) ?? this.empties.shift();
     if (!b) {
       this.counts.zeroByteCompletionWithoutIssue++;
-      this.sink.orphan?.(e);
+      this.orphan(e);
       return;
     }
     b.error = e.error;
     // an empty flush bio no flush request served: on a device with no request stage, or an old
     // barrier, its own completion is the flush (D2: C(W) < Q(F))
-    if (b.servedBy < 0 && (b.flags & Flag.BARRIER || (b.flags & Flag.PREFLUSH && !this.sawIssue))) this.sink.flushDone?.(e);
+    if (b.servedBy < 0 && (b.flags & Flag.BARRIER || (b.flags & Flag.PREFLUSH && !this.sawIssue))) this.flushDone(e);
     this.sink.finalDone?.(b, e, true);
-    this.end(b, e.time);
+    b.final = e.time;
+    this.end(b);
   }
 
   private requeue(e: BlockEvent): void {
@@ -414,12 +437,12 @@ export class RequestTracker extends BioSet {
     if (this.atDevice > 0) this.atDevice--;
   }
 
-  private end(b: Bio, t: number): void {
-    b.final = t;
+  /** `b` reached its final completion (`b.final` set by the caller: a time passed as an argument would be boxed). */
+  private end(b: Bio): void {
     if (this.inFlight > 0) this.inFlight--;
     if (b.origin) {
       b.origin.done++;
-      if (t > b.origin.lastFinal) b.origin.lastFinal = t;
+      if (b.final > b.origin.lastFinal) b.origin.lastFinal = b.final;
     }
     this.sink.done(b);
     this.release(b);
@@ -464,7 +487,8 @@ export class RequestTracker extends BioSet {
   finish(): TrackCounts {
     this.awaitFinal.forEach((b) => {
       this.counts.finalCompletionMissing++;
-      this.end(b, b.c);
+      b.final = b.c;
+      this.end(b);
     });
     this.awaitFinal.clear();
     this.counts.inFlightAtEnd = this.tree.size + this.empties.length;
