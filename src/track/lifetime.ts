@@ -28,8 +28,8 @@ import { Flag, Op } from '../model/rwbs.js';
 import { BioState, emptyCounts, newBio, type Bio, type TrackCounts } from './request.js';
 import { BioSet } from './bio-set.js';
 import { FinalWait } from './final-wait.js';
-import { Fifo } from './fifo.js';
-import type { FlushRq, LifecycleSink } from './lifecycle.js';
+import { FlushQueue } from './flush-queue.js';
+import type { LifecycleSink } from './lifecycle.js';
 
 export type { FlushRq, LifecycleSink, LifetimeSink } from './lifecycle.js';
 
@@ -55,10 +55,10 @@ const MAX_REMAPS = 65536;
 export const MAX_IN_FLIGHT = 1 << 16;
 
 export class RequestTracker extends BioSet {
-  /** Zero-byte bios (empty flushes), oldest first. */
-  private readonly empties = new Fifo<Bio>();
-  /** Flush requests in flight, oldest first. */
-  private readonly flushes = new Fifo<FlushRq>();
+  /** Empty bios and flush requests at the driver. */
+  private readonly zero = new FlushQueue();
+  private readonly empties = this.zero.empties;
+  private readonly flushes = this.zero.flushes;
   /** Data-done bios waiting for their 0-byte final completion, by sector. */
   private readonly awaitFinal = new FinalWait();
   /** Qs seen (Bio.qOrder). */
@@ -170,7 +170,7 @@ export class RequestTracker extends BioSet {
     const gone = this.tree.evictOldest(this.tree.size - half, (x) => (x.q >= 0 ? x.q : x.d));
     let n = gone.length;
     for (const b of gone) this.dropped(b);
-    for (let b: Bio | undefined; this.empties.length > half && (b = this.empties.shift()); n++) this.dropped(b);
+    n += this.zero.dropTo(half, (b) => this.dropped(b));
     this.counts.evicted += n;
     this.inFlight = Math.max(0, this.inFlight - n);
   }
@@ -188,11 +188,7 @@ export class RequestTracker extends BioSet {
   }
 
   private getrq(e: BlockEvent, data: boolean): void {
-    if (!data) {
-      const b = this.empties.find((x) => x.g < 0);
-      if (b) b.g = e.time;
-      return;
-    }
+    if (!data) return this.zero.getrq(e);
     let b = this.atStart(e.sector, BioState.Queued);
     if (!b) {
       // A G inside a queued bio: the bio was split without an X event (formats without block_split).
@@ -249,27 +245,15 @@ export class RequestTracker extends BioSet {
     if (this.isFlushRequest(e, data)) {
       // Every empty flush queued so far and not yet served waits on this flush
       // request (blk-flush.c: one flush serves all waiters on the pending list).
-      const f: FlushRq = { d: e.time, source: e.source, loc: e.loc, ext: 0 };
-      this.flushes.push(f);
-      if (this.flushes.length > this.maxInFlight) {
-        // completions lost: the oldest flush request never completes here
-        this.flushes.shift();
-        this.counts.evicted++;
-      }
-      this.empties.forEach((b) => {
-        if (b.servedBy < 0) {
-          b.servedBy = e.time;
-          b.d = e.time;
-        }
-      });
+      const { f, dropped } = this.zero.issue(e, this.maxInFlight);
+      // completions lost: the oldest flush request never completes here
+      if (dropped) this.counts.evicted++;
       this.sink.flushIssued?.(f, e);
       return;
     }
     if (!data) {
       // a 0-byte request issued as itself (no flush machinery): the oldest waiting empty bio
-      const b = this.empties.find((x) => x.d < 0);
-      if (b) b.servedBy = b.d = e.time;
-      return;
+      return this.zero.issueEmpty(e);
     }
     const list = this.claim(e.sector, e.sector + e.bytes / 512, BioState.Inserted);
     if (list.length === 0) {
@@ -363,7 +347,7 @@ export class RequestTracker extends BioSet {
       this.end(b);
       return;
     }
-    const b = this.empties.takeFirst((x) => x.servedBy >= 0) ?? this.empties.shift();
+    const b = this.zero.takeCompleted();
     if (!b) {
       this.counts.zeroByteCompletionWithoutIssue++;
       this.orphan(e);
@@ -461,8 +445,7 @@ export class RequestTracker extends BioSet {
     this.sink.discontinuity?.(n, e);
     this.tree.root = null;
     this.tree.size = 0;
-    while (this.empties.shift());
-    while (this.flushes.shift());
+    this.zero.clear();
     this.awaitFinal.clear();
     this.remaps.clear();
     this.remapSector = -1;
