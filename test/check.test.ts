@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkFiles, checkFixture as fx, checkLines, tally } from './helpers/check-run.js';
+import { fileURLToPath } from 'node:url';
+import { checkFiles, checkFixture as fx, checkLines, newEnv, tally } from './helpers/check-run.js';
 import { MIN_LEVELS } from '../src/check/rules/flush-never-issued.js';
 import { MAX_EXTENTS } from '../src/check/volatile.js';
 import { parseCacheDeclaration, fileStem } from '../src/check/cache.js';
@@ -76,9 +77,40 @@ test('overlapping-writes-in-flight: two writes sharing sectors 4104–4111 at th
   assert.deepEqual(tally(r.findings), { 'overlapping-writes-in-flight:warning': 1 });
   const f = r.findings.find((x) => x.rule === 'overlapping-writes-in-flight')!;
   assert.deepEqual({ start: f.details!['start'], sectors: f.details!['sectors'] }, { start: 4104, sectors: 8 });
-  assert.deepEqual(f.evidence.map((e) => `${e.action} ${e.sector}`), ['D 4096', 'D 4104']);
+  // the proof: the earlier write's completion, seen only after the later write was issued
+  assert.deepEqual(f.evidence.map((e) => `${e.action} ${e.sector}`), ['D 4096', 'D 4104', 'C 4096']);
   const clean = await checkFiles([fx('overlapping-writes-in-flight.clean.blkparse.txt')]);
   assert.deepEqual(tally(clean.findings), {});
+});
+
+test('overlapping-writes-in-flight: two writes to the very same sectors are a pair too (the tracker keeps both)', async () => {
+  // fixtures/stats/crafted-same-sector: D, D at sector 2048, then two C — a sector-keyed map used to forget the first
+  const r = await checkFiles([fileURLToPath(new URL('../../fixtures/stats/crafted-same-sector/loop1.blkparse.txt', import.meta.url))]);
+  assert.deepEqual(tally(r.findings), { 'overlapping-writes-in-flight:warning': 1 });
+  const f = r.findings.find((x) => x.rule === 'overlapping-writes-in-flight')!;
+  assert.deepEqual({ start: f.details!['start'], sectors: f.details!['sectors'] }, { start: 2048, sectors: 8 });
+  assert.deepEqual(f.evidence.map((e) => `${e.action} ${e.sector} ${e.time}`), ['D 2048 0.000004', 'D 2048 0.000012', 'C 2048 0.00003']);
+});
+
+test('overlapping-writes-in-flight: no completion, no proof — D-only traces (shared/wild/39) and lost completions say nothing', () => {
+  const r = checkLines(`
+    0.000100 Q WS 2064 8
+    0.000101 D WS 2064 8
+    0.000200 Q WS 2064 8
+    0.000201 D WS 2064 8     # the first write's C is not in the trace
+    0.000300 Q WS 2056 16
+    0.000301 D WS 2056 16    # overlaps both, never completes either
+  `);
+  assert.deepEqual(tally(r.findings, true), { 'requests-in-flight-at-end:info': 1 });
+  // the same with the first write completing after the second D: proven
+  const proven = checkLines(`
+    0.000100 Q WS 2064 8
+    0.000101 D WS 2064 8
+    0.000200 Q WS 2064 8
+    0.000201 D WS 2064 8
+    0.000250 C WS 2064 8
+  `);
+  assert.deepEqual(tally(proven.findings), { 'overlapping-writes-in-flight:warning': 1 });
 });
 
 test('flush-failed: a flush failing with -EIO leaves both writes at risk; the good twin makes them durable', async () => {
@@ -245,4 +277,55 @@ test('device names from the deviceNames option match --cache', async () => {
   assert.deepEqual(tally(r.findings), { 'flush-never-issued:error': 1 });
   assert.equal(r.devices[0]!.name, 'sdz');
   assert.equal(r.devices[0]!.cacheDeclared, 'sdz');
+});
+
+test('flush-flags-stripped: a FUA write the one cap drops while it waits for its final completion is judged then (abandoned)', () => {
+  const env = newEnv();
+  env.options['maxInflight'] = 2;
+  // three O_DSYNC writes: FUA dropped at D, data completes, no flush and no final completion follow (< 5 s)
+  const r = checkLines(`
+    0.000100 Q WFS 1000 8
+    0.000101 D WS 1000 8
+    0.000102 C WS 1000 8
+    0.000200 Q WFS 1008 8
+    0.000201 D WS 1008 8
+    0.000202 C WS 1008 8
+    0.000300 Q WFS 1016 8
+    0.000301 D WS 1016 8
+    0.000302 C WS 1016 8
+  `, {}, env);
+  // past the cap of 2 the oldest two are dropped; each is judged as it goes, the last one waits (too young to judge)
+  const f = r.findings.filter((x) => x.rule === 'flush-flags-stripped');
+  assert.deepEqual(f.map((x) => [x.severity, x.details!['kind'], x.evidence[0]!.sector]), [['warning', 'FUA', 1000], ['warning', 'FUA', 1008]]);
+  assert.equal(r.devices[0]!.facts.completionsWithoutIssue, 0);
+});
+
+test('time going backwards: the open requests are forgotten (counted), and a completion after the jump matches nothing', () => {
+  const r = checkLines(`
+    0.000100 Q WS 100 8
+    0.000101 D WS 100 8
+    0.000102 Q WS 200 8
+    0.000050 C WS 100 8      # the second run: not the first run's write
+  `);
+  const open = r.findings.filter((x) => x.rule === 'requests-in-flight-at-end');
+  assert.deepEqual(open.map((x) => x.details), [{ discontinuities: 1, dropped: 2 }]);
+  assert.equal(r.devices[0]!.facts.completionsWithoutIssue, 1);
+  assert.equal(r.devices[0]!.facts.timeReversals, 1);
+});
+
+test('a split PREFLUSH write: each piece keeps the bio\'s Q facts (flushes issued before it), so each stripped piece is judged', () => {
+  const r = checkLines(`
+    0.000010 D FN - 0
+    0.000020 C FN 0 0
+    0.000100 Q FWS 1000 16   # PREFLUSH write, after one flush request
+    0.000101 X WS 1000 1008
+    0.000102 D WS 1000 8     # no flush request since the Q
+    0.000103 D WS 1008 8
+    0.000110 C WS 1000 8
+    0.000111 C WS 1008 8
+  `);
+  const f = r.findings.filter((x) => x.rule === 'flush-flags-stripped');
+  assert.deepEqual(f.map((x) => [x.details!['kind'], x.evidence.map((e) => `${e.action} ${e.sector}`).join(' ')]), [
+    ['PREFLUSH', 'Q 1000 D 1000'], ['PREFLUSH', 'Q 1008 D 1008'],
+  ]);
 });

@@ -223,12 +223,14 @@ test('--max-inflight: 50,000 queued requests never completed, limit 1000 — cou
   assert.equal(sr.skipped['track: requests in flight at end of trace'], 50000 - 98 * 501);
   const check = await runCli(['check', '-', '--max-inflight', '1000', '--json'], s);
   assert.equal(check.code, 0);
-  const cr = JSON.parse(check.stdout) as { skipped: Record<string, number> };
-  // the checker drops the oldest cap/16 (62) each time 1000 is passed: 791 batches
-  assert.equal(cr.skipped['check: oldest requests dropped (too many in flight)'], 791 * 62);
-  // default cap (8192) for the checker: batches of 512, 82 of them
+  const cr = JSON.parse(check.stdout) as { skipped: Record<string, number>; findings: Array<{ rule: string; details?: Record<string, number> }> };
+  // one cap, one tracker: check drops exactly the bios stats drops, and says how many are still queued
+  assert.equal(cr.skipped['check: oldest requests dropped (too many in flight)'], 98 * 501);
+  const open = cr.findings.filter((f) => f.rule === 'requests-in-flight-at-end').map((f) => f.details ?? {});
+  assert.deepEqual(open.map((d) => d['dropped'] ?? d['queued']), [98 * 501, 50000 - 98 * 501]);
+  // default cap (65,536): nothing dropped from 50,000
   const dflt = JSON.parse((await runCli(['check', '-', '--json'], s)).stdout) as { skipped: Record<string, number> };
-  assert.equal(dflt.skipped['check: oldest requests dropped (too many in flight)'], 82 * 512);
+  assert.equal(dflt.skipped['check: oldest requests dropped (too many in flight)'], undefined);
   const bad = await runCli(['check', '-', '--max-inflight', '0'], s);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--max-inflight: expected a positive whole number/);

@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runCli } from './helpers/cli.js';
 import { MAX_IN_FLIGHT } from '../src/track/lifetime.js';
-import { MAX_QUEUED } from '../src/check/device-model.js';
 import { DEFAULT_MAX_LINE } from '../src/formats/lines.js';
 import { readFileSync } from 'node:fs';
 import { CROSS_LAYER_RULES } from '../src/cli/check.js';
@@ -104,12 +103,11 @@ test('every input option and --no-color are accepted by every command that reads
 test('--max-inflight and --max-line-length defaults in --help are the constants the code uses, and the README says the same', async () => {
   const help = (await runCli(['check', '--help'])).stdout.replace(/\s+/g, ' ');
   const n = (x: number) => x.toLocaleString('en-US');
-  assert.match(help, new RegExp(`default: ${n(MAX_IN_FLIGHT)} in the lifetime tracker of stats and report, ${n(MAX_QUEUED)} queued and ${n(MAX_QUEUED)} issued in the checker`));
+  assert.match(help, new RegExp(`default: ${n(MAX_IN_FLIGHT)}, one cap for the request tracker that check, stats and report share`));
   assert.match(help, new RegExp(`default ${DEFAULT_MAX_LINE}, 1 MiB`));
   assert.doesNotMatch(help, /1048576 for stats/);
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8').replace(/\s+/g, ' ');
-  assert.match(readme, new RegExp(`the lifetime tracker \\(stats, series\\) ${n(MAX_IN_FLIGHT)}`));
-  assert.match(readme, new RegExp(`the checker ${n(MAX_QUEUED)} queued and ${n(MAX_QUEUED)} issued`));
+  assert.match(readme, new RegExp(`the request tracker that check, stats, series and report share ${n(MAX_IN_FLIGHT)} bios`));
   assert.equal(DEFAULT_MAX_LINE, 1 << 20);
   assert.match(readme, /`--max-line-length` \(default 1 MiB\)/);
 });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { blkparseFormat } from '../src/formats/blkparse/spec.js';
 import type { BlockEvent } from '../src/model/event.js';
 import { RequestTracker } from '../src/track/lifetime.js';
-import type { Bio } from '../src/track/request.js';
+import { BioState, type Bio } from '../src/track/request.js';
+import { FactTracker } from '../src/track/facts.js';
 import { parseBuffer } from './helpers/chunking.js';
 
 /**
@@ -11,7 +12,7 @@ import { parseBuffer } from './helpers/chunking.js';
  * them), e.g. "0 Q FWFSM 2048 + 8 [jbd2]". Sequences follow the 6.18 loop
  * traces of the corpus (MANIFEST.md, reference §3.3).
  */
-function events(lines: string[]): BlockEvent[] {
+function events(lines: string[], reversals = 0): BlockEvent[] {
   const text = lines
     .map((l, i) => {
       const [t, act, rwbs, ...tail] = l.trim().split(/\s+/);
@@ -20,7 +21,8 @@ function events(lines: string[]): BlockEvent[] {
     })
     .join('\n');
   const r = parseBuffer(blkparseFormat, Buffer.from(text + '\n'));
-  assert.equal(r.diag.total, 0, JSON.stringify(r.diag.list()));
+  // the reader counts time going backwards (the only note a test may expect)
+  assert.equal(r.diag.total, reversals, JSON.stringify(r.diag.list()));
   return r.events;
 }
 
@@ -154,4 +156,64 @@ test('memory cap: with completions lost, the oldest in-flight bios are dropped a
   assert.ok(t.inFlight <= 100, `in flight ${t.inFlight}`);
   assert.equal(counts.evicted + counts.inFlightAtEnd + done.length, 1000);
   assert.equal(done.length, 1, 'the newest bio is still tracked and completes');
+});
+
+/** The lifecycle events a subscriber hears, as "name sector" strings. */
+function lifecycle(lines: string[], cap?: number, reversals = 0) {
+  const heard: string[] = [];
+  const f = new FactTracker({
+    done: (b) => heard.push(`done ${b.start}`),
+    flush: () => {},
+    queued: (b) => heard.push(`queued ${b.start}`),
+    merged: (b) => heard.push(`merged ${b.start}`),
+    issued: (_e, bios) => heard.push(`issued ${bios.map((b) => b.start).join('+')}`),
+    flushIssued: () => heard.push('flushIssued'),
+    dataDone: (_e, bios, partial) => heard.push(`dataDone ${partial ? `partial ${partial.start}` : bios.map((b) => b.start).join('+')}`),
+    finalDone: (b, _e, empty) => heard.push(`finalDone ${b.start}${empty ? ' empty' : ''}`),
+    flushRequestDone: (r) => heard.push(`flushRequestDone${r ? '' : ' (no D)'}`),
+    orphan: (e) => heard.push(`orphan ${e.sector}`),
+    evicted: (b) => heard.push(`evicted ${b.start} state ${b.state}`),
+    discontinuity: (n) => heard.push(`discontinuity ${n}`),
+  }, cap);
+  for (const e of events(lines, reversals)) f.event(e);
+  return { heard, f };
+}
+
+test('lifecycle events: a journal commit is heard as queued, issued, flush stages, data done, final done', () => {
+  const { heard } = lifecycle([
+    '0 Q FWFSM 2048 + 8 [jbd2]', '1 G FWFSM 2048 + 8 [jbd2]', '5 D FN [kw]', '10 C FN 0 [0]',
+    '11 I WSM 2048 + 8 [kw]', '12 D WSM 2048 + 8 [kw]', '20 C WSM 2048 + 8 [0]', '21 D FN [kw]', '30 C FN 0 [0]', '31 C WSM 2048 [0]',
+    '40 Q WS 100 + 8 [dd]', '41 G WS 100 + 8 [dd]', '42 Q WS 108 + 8 [dd]', '43 M WS 108 + 8 [dd]', '44 D WS 100 + 16 [dd]', '50 C WS 100 + 16 [0]',
+  ]);
+  assert.deepEqual(heard, [
+    'queued 2048', 'flushIssued', 'flushRequestDone', 'issued 2048', 'dataDone 2048', 'flushIssued', 'flushRequestDone',
+    'finalDone 2048', 'done 2048',
+    'queued 100', 'queued 108', 'merged 108', 'issued 100+108', 'dataDone 100+108', 'done 100', 'done 108',
+  ]);
+});
+
+test('where time goes backwards the tracker forgets what is open: a completion after the jump is an orphan', () => {
+  // two runs of one device concatenated (shared/wild/10): the second run's C at 100 is not the first run's D
+  const { heard, f } = lifecycle([
+    '10 Q WS 100 + 8 [dd]', '11 G WS 100 + 8 [dd]', '12 D WS 100 + 8 [dd]', '13 D FN [kw]',
+    '1 C WS 100 + 8 [0]',
+  ], undefined, 1);
+  assert.deepEqual(heard.slice(-2), ['discontinuity 2', 'orphan 100']);
+  assert.equal(f.timeReversals, 1);
+  assert.equal(f.tracker.droppedAtDiscontinuity, 2);
+  assert.equal(f.tracker.atDevice, 0);
+  assert.equal(f.orphans(), 1);
+});
+
+test('the one cap bounds writes waiting for a final completion that never comes: the oldest are evicted and heard', () => {
+  const lines: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const s = 1000 + i * 8;
+    lines.push(`${i * 10} Q WFS ${s} + 8 [db]`, `${i * 10 + 1} G WFS ${s} + 8 [db]`, `${i * 10 + 2} D WS ${s} + 8 [db]`, `${i * 10 + 3} C WS ${s} + 8 [0]`);
+  }
+  const { heard, f } = lifecycle(lines, 4);
+  // past 4 waiting, the oldest go down to half the cap
+  assert.deepEqual(heard.filter((h) => h.startsWith('evicted')), [`evicted 1000 state ${BioState.DataDone}`, `evicted 1008 state ${BioState.DataDone}`, `evicted 1016 state ${BioState.DataDone}`]);
+  assert.equal(f.tracker.counts.evicted, 3);
+  assert.equal(f.finishTracker().finalCompletionMissing, 2);
 });

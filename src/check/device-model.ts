@@ -1,7 +1,11 @@
 /**
- * Per-device state machine of the checker: follows each request from Q to its
- * final completion, the flush requests, and the set of completed writes that
- * are not yet durable (volatile.ts), and calls the rules' hooks.
+ * Per-device durability model of the checker, driven by the request
+ * tracker's lifecycle events (src/track/lifecycle.ts): the tracker matches
+ * each bio from Q to its final completion and each flush request; this model
+ * keeps only what the rules read — the set of completed writes not yet
+ * durable (volatile.ts), flush epochs, sync-metadata ordering levels, the
+ * requests at the driver — and calls the rules' hooks. It matches nothing
+ * itself (STYLE habit 11: one matcher, one set of facts).
  *
  * What the blk-mq flush machinery shows on a device with a write cache and no
  * FUA (block/blk-flush.c, 6.x; shared reference §3.2–3.3):
@@ -19,45 +23,14 @@ import { evidenceOf, maxInflightOf } from '../model/analysis.js';
 import { Act, emptyEvent, type BlockEvent, type EvidenceRef } from '../model/event.js';
 import { formatDev, type DevId } from '../model/device.js';
 import { Flag, isWriteOp, Op } from '../model/rwbs.js';
-import { cloneReq, newReq, resetReq, type Req } from './request.js';
+import { cloneReq, newReq, type Req } from './request.js';
 import { copyInto, VolatileSet } from './volatile.js';
 import type { ResolvedCache } from './cache.js';
 import type { Finding, RuleInfo } from './types.js';
 import { FactTracker } from '../track/facts.js';
-import type { LifetimeSink } from '../track/lifetime.js';
-
-/**
- * Bios queued but never issued (and requests at the driver) are kept up to
- * this many per device (merges not traced, trace cut); --max-inflight
- * (AnalysisEnv.options['maxInflight']) overrides it.
- */
-export const MAX_QUEUED = 8192;
-
-/**
- * Drops the oldest 1/16 of the cap (at least one) from an insertion-ordered
- * map and returns how many. In batches because a Map deleted from the front
- * keeps holes that every fresh keys() iterator walks over: dropping one entry
- * per insert made a flood of never-completed requests quadratic.
- */
-function dropOldest(map: Map<number, unknown>, cap: number): number {
-  const n = Math.max(1, cap >> 4);
-  let dropped = 0;
-  for (const k of map.keys()) {
-    if (dropped === n) break;
-    map.delete(k);
-    dropped++;
-  }
-  return dropped;
-}
-/** Flush requests at the driver kept (one per hw queue is normal). */
-const MAX_PENDING_FLUSHES = 1024;
-
-interface PendingFlush {
-  time: number;
-  loc: number;
-  /** Volatile epochs covered when it completes successfully. */
-  mark: number;
-}
+import { MAX_IN_FLIGHT, type RequestTracker } from '../track/lifetime.js';
+import type { FlushRq, LifecycleSink } from '../track/lifecycle.js';
+import { BioState, type Bio } from '../track/request.js';
 
 const SYNC_META = Flag.SYNC | Flag.META;
 
@@ -97,43 +70,47 @@ export interface RuleFactory {
   create(m: DeviceModel): DeviceRule;
 }
 
-export class DeviceModel {
+/** How many requests of each stage were open (end of trace, or where time went backwards). */
+export interface OpenCounts {
+  /** Bios queued, not yet issued (a merged bio counts with the request it joined). */
+  queued: number;
+  /** Requests at the driver. */
+  atDriver: number;
+  /** Flush-sequenced writes whose data completed, waiting for their 0-byte final completion. */
+  inFlushSequence: number;
+  /** Empty PREFLUSH/barrier bios not completed. */
+  emptyFlushes: number;
+  /** Flush requests (D FN) not completed. */
+  flushRequests: number;
+}
+
+export class DeviceModel implements LifecycleSink {
   readonly devText: string;
   readonly volatile: VolatileSet;
   readonly rules: DeviceRule[];
-  /** Bios queued, not yet issued (keyed by sector). */
-  readonly queued = new Map<number, Req>();
-  /** Requests at the driver (D seen, data not completed), keyed by current start sector. */
-  readonly inflight = new Map<number, Req>();
-  /** Flush-sequenced requests whose data completed, waiting for their 0-byte final completion. */
-  readonly awaitingFinal = new Map<number, Req>();
-  /** Empty PREFLUSH/barrier bios waiting for their completion (FIFO: they carry no sector). */
-  readonly emptyFlushes: Req[] = [];
-  /** Flush requests at the driver (FIFO: at most one per hw queue; matching the oldest is conservative). */
-  readonly pendingFlushes: PendingFlush[] = [];
+  /**
+   * Requests at the driver (D seen, data not all completed), in issue order:
+   * what barrier-not-drained and overlapping-writes-in-flight look through.
+   * The tracker says when one enters and leaves; this is not a matcher.
+   */
+  readonly inflight = new Set<Req>();
 
   firstTime = -1;
-  /** Latest event time seen, and the time of the previous event. */
+  /** Latest event time seen. */
   lastTime = -1;
-  private prevTime = -1;
-  /**
-   * Times that went backwards on this device: blkparse output is sorted by
-   * time, so this marks concatenated runs or a broken clock (shared/wild/10,
-   * wild/08). Requests open at that point are forgotten (counted in
-   * `droppedAtDiscontinuity`); the volatile set is kept — the data is still
-   * in the cache.
-   */
-  droppedAtDiscontinuity = 0;
   /**
    * The facts `stats` states too (completed flushes, completions without
-   * issue, time reversals, lost events) come from the request tracker
-   * (src/track/facts.ts), fed the same events: one number for one fact.
+   * issue, time reversals, lost events) and the request matching itself come
+   * from the request tracker (src/track/facts.ts, lifetime.ts): this model
+   * subscribes to its lifecycle events. Where time went backwards the tracker
+   * forgets every open request (counted in `droppedAtDiscontinuity`); the
+   * volatile set is kept — the data is still in the cache.
    */
   readonly facts: FactTracker;
+  readonly tracker: RequestTracker;
   get discontinuities(): number {
     return this.facts.timeReversals;
   }
-  qCount = 0;
   dCount = 0;
   /** Flush requests issued (D FN). */
   flushIssues = 0;
@@ -157,9 +134,11 @@ export class DeviceModel {
     const e = this.facts.firstOrphan;
     return e ? this.evidence(e, 'completion with no issue or queue event in the trace') : undefined;
   }
-  /** Bios and requests dropped from memory (MAX_QUEUED: merges not traced, completions lost). */
-  evictedQueued = 0;
-  /** Cap on queued / at-driver / awaiting-final requests kept (MAX_QUEUED or --max-inflight). */
+  /** Bios, requests and flush requests the tracker dropped from memory (the --max-inflight cap: completions lost). */
+  get evictedQueued(): number {
+    return this.tracker.counts.evicted;
+  }
+  /** The tracker's cap (MAX_IN_FLIGHT or --max-inflight). */
   readonly maxQueued: number;
 
   /**
@@ -202,79 +181,58 @@ export class DeviceModel {
     readonly layer: string,
     factories: readonly RuleFactory[],
     /** Who else wants each bio's lifetime (the series stage): one request tracker serves both. */
-    lifetime?: Pick<LifetimeSink, 'done' | 'flush'>,
+    private readonly lifetime?: Pick<LifecycleSink, 'done' | 'flush'>,
   ) {
     const cap = maxInflightOf(env);
-    this.maxQueued = cap ?? MAX_QUEUED;
-    const noop = (): void => undefined;
-    this.facts = new FactTracker(lifetime ?? { done: noop, flush: noop }, cap);
+    this.maxQueued = cap ?? MAX_IN_FLIGHT;
+    this.facts = new FactTracker(this, cap);
+    this.tracker = this.facts.tracker;
     this.devText = formatDev(dev);
     this.volatile = new VolatileSet((e, note) => evidenceOf(env, e, note));
     this.rules = factories.map((f) => f.create(this));
+    this.onFlagged = this.rules.filter((r) => r.flaggedQueue);
     this.onIssue = this.rules.filter((r) => r.issue);
     this.onDataComplete = this.rules.filter((r) => r.dataComplete);
     this.onFinalComplete = this.rules.filter((r) => r.finalComplete);
     this.onFlushIssue = this.rules.filter((r) => r.flushIssue);
     this.onFlushComplete = this.rules.filter((r) => r.flushComplete);
+    this.onAbandoned = this.rules.filter((r) => r.abandoned);
   }
 
   // the rules that have each hook, so the hot path loops over only those
+  private readonly onFlagged: DeviceRule[];
   private readonly onIssue: DeviceRule[];
   private readonly onDataComplete: DeviceRule[];
   private readonly onFinalComplete: DeviceRule[];
   private readonly onFlushIssue: DeviceRule[];
   private readonly onFlushComplete: DeviceRule[];
+  private readonly onAbandoned: DeviceRule[];
 
   evidence(e: BlockEvent, note?: string): EvidenceRef {
     return evidenceOf(this.env, e, note);
   }
 
-  /**
-   * A plain data bio just queued and not yet put in `queued`: most bios are
-   * back-merged by the very next event, and then no request is allocated at
-   * all. Any other next event puts it in first (settleQueued), so the model
-   * is exactly as if it had been put in at its Q.
-   */
-  private readonly pendingQ: Req = newReq(emptyEvent());
-  private hasPendingQ = false;
-
-  private settleQueued(): void {
-    this.hasPendingQ = false;
-    const r = cloneReq(this.pendingQ);
-    this.queued.set(r.sector, r);
-    if (this.queued.size > this.maxQueued) this.evictedQueued += dropOldest(this.queued, this.maxQueued);
-  }
+  /** Set while the tracker handles a flush request's C: its orphan call is that C's, not a data completion's. */
+  private inFlushC = false;
 
   event(e: BlockEvent): void {
-    this.facts.event(e);
-    if (this.hasPendingQ && (e.act !== Act.BackMerge || e.sector !== this.pendingQ.sector)) this.settleQueued();
     if (e.time > this.atNs && this.onAt) {
       this.onAt(this);
       this.onAt = undefined;
     }
     if (this.firstTime < 0) this.firstTime = e.time;
     if (e.time >= this.lastTime) this.lastTime = e.time;
-    else if (e.time < this.prevTime) this.discontinuity();
-    this.prevTime = e.time;
     // Flush evidence: flush requests, PREFLUSH/FUA on anything, B only on writes
     // (old kernels set B on reads' D/C as an artefact: shared/wild/05).
     if (e.op === Op.Flush || e.flags & (Flag.PREFLUSH | Flag.FUA) || (e.flags & Flag.BARRIER && isWriteOp(e.op))) this.noteFlushEvidence(e);
-    switch (e.act) {
-      case Act.Queue: return this.queue(e);
-      case Act.BackMerge: return this.merged(e);
-      case Act.FrontMerge: return this.frontMerged(e);
-      case Act.GetRq:
-      case Act.Insert: {
-        const r = this.queued.get(e.sector);
-        if (r) r.gotRq = true;
-        return;
-      }
-      case Act.Issue: return this.issue(e);
-      case Act.Complete: return this.complete(e);
-      case Act.Requeue: return this.requeue(e);
-      case Act.IoDone: return this.ioDone(e);
-      default:
+    if (e.act === Act.Issue) {
+      this.dCount++;
+      this.sawIssue = true;
     }
+    this.inFlushC = false;
+    // the tracker calls back the lifecycle hooks below while it handles the event
+    this.facts.event(e);
+    if (e.act === Act.IoDone) this.ioDone(e);
   }
 
   /**
@@ -295,16 +253,6 @@ export class DeviceModel {
     if (!(e.flags & Flag.FUA)) this.volatile.add(e, (e.flags & SYNC_META) === SYNC_META);
   }
 
-  private discontinuity(): void {
-    if (this.hasPendingQ) this.settleQueued();
-    this.droppedAtDiscontinuity += this.inFlightAtEnd();
-    this.queued.clear();
-    this.inflight.clear();
-    this.awaitingFinal.clear();
-    this.emptyFlushes.length = 0;
-    this.pendingFlushes.length = 0;
-  }
-
   private noteFlushEvidence(e: BlockEvent): void {
     if (this.flushEvidence++ === 0) this.firstFlushEvidence = this.evidence(e, 'flush/FUA reaches the queue: the kernel sees a volatile cache');
     // a new flush epoch: ordering levels count again from here
@@ -313,95 +261,85 @@ export class DeviceModel {
     if (this.stretch.length > 0) this.stretch = [];
   }
 
-  /**
-   * A 0-byte request with no op letter and no passthrough flag is a flush
-   * request printed without its FLUSH bit (`D N 0` / `C N [0]`, shared/wild/11).
-   */
-  static isFlushRequest(e: BlockEvent): boolean {
-    return e.op === Op.Flush || (e.op === Op.None && e.bytes === 0 && !(e.flags & Flag.PC));
+  // ---- lifecycle hooks (src/track/lifecycle.ts), called by the tracker ----
+
+  done(b: Bio): void {
+    this.lifetime?.done(b);
   }
 
-  private queue(e: BlockEvent): void {
-    this.qCount++;
+  flush(issue: number, complete: number, error: number): void {
+    this.lifetime?.flush(issue, complete, error);
+  }
+
+  /**
+   * Q. A bio the rules may look at before it is issued gets its request
+   * record now: PREFLUSH/FUA/barrier bios (their volatile-set mark, the flush
+   * requests issued before them), empty flush bios, and sync+meta writes (their
+   * ordering level is fixed at Q). A plain data bio gets one only if it
+   * reaches the driver as the head of a request (issued) — most are merged.
+   */
+  queued(b: Bio, e: BlockEvent): void {
+    const flagged = e.flags & (Flag.PREFLUSH | Flag.FUA | Flag.BARRIER);
     if (e.op === Op.Flush || (e.bytes <= 0 && !(e.flags & (Flag.PREFLUSH | Flag.BARRIER)))) return;
-    if (!(e.flags & (Flag.PREFLUSH | Flag.FUA | Flag.BARRIER)) && e.sector >= 0 && this.queued.size < this.maxQueued) {
-      // a plain data bio: kept aside until the next event shows whether it was merged (see pendingQ)
-      const r = this.pendingQ;
-      resetReq(r, e);
-      r.qFlags = e.flags;
-      r.qTime = e.time;
-      r.qLoc = e.loc;
-      r.qOrder = this.qCount;
-      r.flushIssuesAtQ = this.flushIssues;
-      if (isWriteOp(e.op) && (e.flags & SYNC_META) === SYNC_META) r.gen = this.maxCompletedGen + 1;
-      this.hasPendingQ = true;
-      return;
-    }
+    const empty = e.bytes <= 0 || e.sector < 0;
+    const syncMetaWrite = !empty && isWriteOp(e.op) && (e.flags & SYNC_META) === SYNC_META;
+    if (!empty && isWriteOp(e.op) && e.flags & Flag.FUA) this.fuaWrites++;
+    if (!flagged && !empty && !syncMetaWrite) return;
     const r = newReq(e);
     r.qFlags = e.flags;
     r.qTime = e.time;
     r.qLoc = e.loc;
-    r.qOrder = this.qCount;
+    r.qOrder = b.qOrder;
     r.flushIssuesAtQ = this.flushIssues;
     if (e.flags & (Flag.PREFLUSH | Flag.BARRIER)) r.qMark = this.volatile.mark();
-    if (e.flags & (Flag.PREFLUSH | Flag.FUA | Flag.BARRIER)) for (const rule of this.rules) rule.flaggedQueue?.(this, r);
-    if (e.bytes <= 0 || e.sector < 0) {
-      // an empty flush bio (Q FWS / Q WBS with no sector)
-      this.emptyFlushes.push(r);
-      if (this.emptyFlushes.length > this.maxQueued) this.emptyFlushes.shift();
-      return;
-    }
-    if (isWriteOp(e.op)) {
-      if (e.flags & Flag.FUA) this.fuaWrites++;
-      if ((e.flags & SYNC_META) === SYNC_META) r.gen = this.maxCompletedGen + 1;
-    }
-    this.queued.set(e.sector, r);
-    if (this.queued.size > this.maxQueued) this.evictedQueued += dropOldest(this.queued, this.maxQueued);
+    if (syncMetaWrite) r.gen = this.maxCompletedGen + 1;
+    b.ext = r;
+    if (flagged) for (const rule of this.onFlagged) rule.flaggedQueue!(this, r);
   }
 
-  /** A bio merged into the back of a request: it is not a request of its own. */
-  private merged(e: BlockEvent): void {
-    if (this.hasPendingQ) {
-      // the bio just queued (same sector: see event()) merged into a request
-      if (this.pendingQ.qTime <= e.time) {
-        this.hasPendingQ = false;
-        this.queued.delete(e.sector); // what its set() would have replaced
-        return;
+  /**
+   * A split piece of a bio the rules already follow gets its own record, a
+   * copy (blk-merge.c bio_split: each piece is a bio with the parent's flags,
+   * its own request and completion).
+   */
+  split(from: Bio, piece: Bio): void {
+    const r = from.ext as Req | null;
+    if (!r || r.dTime >= 0) return;
+    const p = cloneReq(r);
+    p.sector = piece.start;
+    p.end = piece.end;
+    p.bytes = p.remaining = piece.bytes;
+    r.end = from.end;
+    r.bytes = r.remaining = from.bytes;
+    piece.ext = p;
+  }
+
+  /**
+   * D of a data request. Its record is the one of the bio that got the
+   * request (G: not merged into it), made now from the bio's Q if it had
+   * none; a requeued request keeps its record. Every bio of the request
+   * points at it, so any of their completions finds it.
+   */
+  issued(e: BlockEvent, bios: readonly Bio[]): void {
+    let head = bios[0]!;
+    for (const b of bios) {
+      if (b.m < 0) {
+        head = b;
+        break;
       }
-      this.settleQueued();
     }
-    const r = this.queued.get(e.sector);
-    if (r && r.qTime <= e.time) this.queued.delete(e.sector);
-  }
-
-  /** A bio merged at the front of the request that started right after it: the request now starts here. */
-  private frontMerged(e: BlockEvent): void {
-    const sectors = e.bytes > 0 ? Math.ceil(e.bytes / 512) : 0;
-    const old = this.queued.get(e.sector + sectors);
-    if (!old) return;
-    this.queued.delete(e.sector + sectors);
-    old.sector = e.sector;
-    this.queued.set(e.sector, old);
-  }
-
-  private issue(e: BlockEvent): void {
-    this.dCount++;
-    this.sawIssue = true;
-    if (e.bytes <= 0 && DeviceModel.isFlushRequest(e)) {
-      this.flushIssues++;
-      if (e.op !== Op.Flush) this.noteFlushEvidence(e);
-      this.pendingFlushes.push({ time: e.time, loc: e.loc, mark: this.volatile.mark() });
-      // completions lost: the oldest flush never applies (conservative)
-      if (this.pendingFlushes.length > MAX_PENDING_FLUSHES) this.pendingFlushes.shift();
-      for (const rule of this.onFlushIssue) rule.flushIssue!(this, e);
-      return;
-    }
-    if (e.sector < 0 || e.bytes <= 0) return;
-    let r = this.queued.get(e.sector);
-    if (r) this.queued.delete(e.sector);
-    else {
+    let r = head.ext as Req | null;
+    if (!r) {
       r = newReq(e);
-      r.gen = isWriteOp(e.op) && (e.flags & SYNC_META) === SYNC_META ? 1 : 0;
+      if (head.q >= 0) {
+        r.source = head.source;
+        r.op = head.op;
+        r.comm = head.comm;
+        r.qFlags = head.flags;
+        r.qTime = head.q;
+        r.qLoc = head.qLoc;
+        r.qOrder = head.qOrder;
+      } else r.gen = isWriteOp(e.op) && (e.flags & SYNC_META) === SYNC_META ? 1 : 0;
     }
     const sectors = Math.ceil(e.bytes / 512);
     r.sector = e.sector;
@@ -414,71 +352,82 @@ export class DeviceModel {
     r.dOrder = this.dCount;
     r.gotRq = true;
     if (!r.comm) r.comm = e.comm;
-    this.inflight.set(e.sector, r);
-    // completions lost: forget the oldest requests at the driver
-    if (this.inflight.size > this.maxQueued) this.evictedQueued += dropOldest(this.inflight, this.maxQueued);
+    for (const b of bios) b.ext = r;
+    this.inflight.add(r);
     for (const rule of this.onIssue) rule.issue!(this, r, e);
   }
 
-  private requeue(e: BlockEvent): void {
-    const r = this.inflight.get(e.sector);
-    if (!r) return;
-    this.inflight.delete(e.sector);
-    this.queued.set(e.sector, r);
+  flushIssued(f: FlushRq, e: BlockEvent): void {
+    this.flushIssues++;
+    if (e.op !== Op.Flush) this.noteFlushEvidence(e);
+    // a successful completion makes durable every write completed before this D
+    f.ext = this.volatile.mark();
+    for (const rule of this.onFlushIssue) rule.flushIssue!(this, e);
   }
 
-  private complete(e: BlockEvent): void {
-    if (e.bytes <= 0 && DeviceModel.isFlushRequest(e)) return this.flushComplete(e);
-    if (e.bytes > 0) return this.dataComplete(e);
-    this.finalComplete(e);
+  requeued(_e: BlockEvent, bios: readonly Bio[]): void {
+    const r = bios[0]!.ext as Req | null;
+    if (r) this.inflight.delete(r);
   }
 
-  private flushComplete(e: BlockEvent): void {
-    const f = this.pendingFlushes.shift();
-    if (!f) {
-      // issued before the trace began: when it was submitted is unknown, so it covers nothing
-      for (const rule of this.onFlushComplete) rule.flushComplete!(this, e);
-      return;
-    }
+  flushRequestDone(f: FlushRq | undefined, e: BlockEvent): void {
+    this.inFlushC = true;
+    // with no D in the trace, when it was submitted is unknown, so it covers nothing
     for (const rule of this.onFlushComplete) rule.flushComplete!(this, e);
-    if (!e.error) this.volatile.durable(f.mark, e.time);
+    if (f && !e.error) this.volatile.durable(f.ext, e.time);
   }
 
-  /** Set by takeCompletion: the request has bytes left after this completion. */
-  private partial = false;
+  orphan(e: BlockEvent): void {
+    if (this.inFlushC) return;
+    if (e.bytes > 0) this.dataComplete(e, undefined, false);
+    else this.finalComplete(e, undefined, false);
+  }
 
-  /** Find the request a data completion belongs to and take `bytes` off it. */
-  private takeCompletion(e: BlockEvent): Req | undefined {
-    this.partial = false;
-    let r = this.inflight.get(e.sector);
-    if (!r) {
-      for (const x of this.inflight.values()) {
-        if (e.sector >= x.sector && e.sector < x.end) {
-          r = x;
+  dataDone(e: BlockEvent, bios: readonly Bio[], partial: Bio | null): void {
+    let r: Req | undefined;
+    if (partial) r = (partial.ext as Req | null) ?? undefined;
+    else {
+      for (const b of bios) {
+        if (b.ext) {
+          r = b.ext as Req;
           break;
         }
       }
+      // a bio-based device (Q then C): a plain bio's record is made at its completion
+      if (!r && bios[0]!.d < 0) r = this.bioRecord(bios[0]!, e);
     }
-    if (r) {
-      this.inflight.delete(r.sector);
+    let done = r !== undefined;
+    if (r && r.dTime >= 0) {
       r.remaining -= e.bytes;
+      this.inflight.delete(r);
       if (r.remaining > 0) {
         // partial completion (blk_update_request): the rest continues after these sectors
-        this.partial = true;
+        done = false;
         r.sector = e.sector + Math.ceil(e.bytes / 512);
-        this.inflight.set(r.sector, r);
+        this.inflight.add(r);
       }
-      return r;
     }
-    // bio-based devices: Q then C, no request stage
-    r = this.queued.get(e.sector);
-    if (r) this.queued.delete(e.sector);
+    this.dataComplete(e, r, done);
+  }
+
+  /** The record of a bio that never became a request (bio-based devices), from what the tracker kept. */
+  private bioRecord(b: Bio, e: BlockEvent): Req {
+    const r = newReq(e);
+    r.source = b.source;
+    r.op = b.op;
+    r.sector = b.start;
+    r.end = b.end;
+    r.bytes = r.remaining = b.bytes;
+    r.comm = b.comm;
+    r.qFlags = b.flags;
+    r.qTime = b.q;
+    r.qLoc = b.qLoc;
+    r.qOrder = b.qOrder;
+    r.gotRq = b.g >= 0 || b.i >= 0;
     return r;
   }
 
-  private dataComplete(e: BlockEvent): void {
-    const r = this.takeCompletion(e);
-    const done = r !== undefined && !this.partial;
+  private dataComplete(e: BlockEvent, r: Req | undefined, done: boolean): void {
     const write = isWriteOp(e.op);
     if (write) this.writesCompleted++;
     for (const rule of this.onDataComplete) rule.dataComplete!(this, r, e);
@@ -497,20 +446,43 @@ export class DeviceModel {
       if (syncMeta && done) this.syncMetaDone(r, e);
       else if (syncMeta && !r) this.syncMetaDone(undefined, e);
     }
-    // A flush sequence (PREFLUSH, or FUA the driver did not get) completes a second time with 0 bytes.
+    // A flush sequence (PREFLUSH, or FUA the driver did not get) completes a second time with 0 bytes:
+    // the tracker keeps the bio until then (finalDone); the rules read when its data completed.
     if (done && requestStage && (r!.qFlags & Flag.PREFLUSH || (r!.qFlags & Flag.FUA && !(r!.dFlags & Flag.FUA)))) {
       r!.dataTime = e.time;
       r!.dataLoc = e.loc;
       r!.flushIssuesAtData = this.flushIssues;
-      const prev = this.awaitingFinal.get(r!.sector);
-      if (prev) for (const rule of this.rules) rule.abandoned?.(this, prev);
-      this.awaitingFinal.set(r!.sector, r!);
-      if (this.awaitingFinal.size > this.maxQueued) {
-        const [k, old] = this.awaitingFinal.entries().next().value as [number, Req];
-        this.awaitingFinal.delete(k);
-        for (const rule of this.rules) rule.abandoned?.(this, old);
-      }
     }
+  }
+
+  finalDone(b: Bio, e: BlockEvent, empty: boolean): void {
+    const r = (b.ext as Req | null) ?? undefined;
+    this.finalComplete(e, r, empty && r !== undefined);
+  }
+
+  private finalComplete(e: BlockEvent, r: Req | undefined, emptyFlush: boolean): void {
+    for (const rule of this.onFinalComplete) rule.finalComplete!(this, r, e, emptyFlush);
+    if (!r || e.error) return;
+    // A flush bio that no flush request served: on a device with no request stage,
+    // or an old barrier, the bio's own completion is the flush (D2, C(W) < Q(F)).
+    const served = this.flushIssues > r.flushIssuesAtQ;
+    if (emptyFlush && !served && (r.qFlags & Flag.BARRIER || !this.sawIssue)) this.volatile.durable(r.qMark, e.time);
+  }
+
+  evicted(b: Bio): void {
+    const r = b.ext as Req | null;
+    if (!r) return;
+    if (b.state === BioState.DataDone) {
+      for (const rule of this.onAbandoned) rule.abandoned!(this, r);
+    } else this.inflight.delete(r);
+  }
+
+  /** Where time went backwards: what was open is counted by stage before the tracker forgets it. */
+  droppedAtDiscontinuity = 0;
+
+  discontinuity(): void {
+    this.droppedAtDiscontinuity += this.inFlightAtEnd();
+    this.inflight.clear();
   }
 
   private syncMetaDone(r: Req | undefined, e: BlockEvent): void {
@@ -533,30 +505,35 @@ export class DeviceModel {
     }
   }
 
-  private finalComplete(e: BlockEvent): void {
-    let r = this.awaitingFinal.get(e.sector);
-    let emptyFlush = false;
-    if (r) this.awaitingFinal.delete(e.sector);
-    else {
-      r = this.emptyFlushes.shift();
-      emptyFlush = r !== undefined;
-    }
-    for (const rule of this.onFinalComplete) rule.finalComplete!(this, r, e, emptyFlush);
-    if (!r || e.error) return;
-    // A flush bio that no flush request served: on a device with no request stage,
-    // or an old barrier, the bio's own completion is the flush (D2, C(W) < Q(F)).
-    const served = this.flushIssues > r.flushIssuesAtQ;
-    if (emptyFlush && !served && (r.qFlags & Flag.BARRIER || !this.sawIssue)) this.volatile.durable(r.qMark, e.time);
-  }
-
   /** Evidence of the last sync+meta write completion, if any. */
   lastSyncMeta(): EvidenceRef | undefined {
     return this.syncMetaCompleted > 0 ? this.evidence(this.lastSyncMetaRec, 'sync metadata write completed') : undefined;
   }
 
+  /** Records of the flush-sequenced writes waiting for their final completion (the tracker holds them). */
+  awaitingFinal(): Req[] {
+    const out = new Set<Req>();
+    this.tracker.forEachOpen((b) => {
+      if (b.state === BioState.DataDone && b.ext) out.add(b.ext as Req);
+    });
+    return [...out];
+  }
+
+  /** What was still open, by stage (the tracker's bios, counted as the checker names them). */
+  openCounts(): OpenCounts {
+    const c: OpenCounts = { queued: 0, atDriver: this.inflight.size, inFlushSequence: 0, emptyFlushes: 0, flushRequests: this.tracker.flushesInFlight };
+    this.tracker.forEachOpen((b) => {
+      if (b.state === BioState.DataDone) c.inFlushSequence++;
+      else if (b.end === b.start) {
+        if (b.ext) c.emptyFlushes++;
+      } else if (b.state < BioState.Dispatched && b.m < 0) c.queued++;
+    });
+    return c;
+  }
+
   /** Requests still open when the trace ended. */
   inFlightAtEnd(): number {
-    if (this.hasPendingQ) this.settleQueued();
-    return this.queued.size + this.inflight.size + this.awaitingFinal.size + this.emptyFlushes.length + this.pendingFlushes.length;
+    const c = this.openCounts();
+    return c.queued + c.atDriver + c.inFlushSequence + c.emptyFlushes + c.flushRequests;
   }
 }

@@ -8,7 +8,6 @@ import { Command, Option } from 'commander';
 import type { AnalyzeOptions } from '../index.js';
 import { DEFAULT_MAX_LINE } from '../formats/lines.js';
 import { MAX_IN_FLIGHT } from '../track/lifetime.js';
-import { MAX_QUEUED } from '../check/device-model.js';
 import { UsageError } from './exit.js';
 
 export interface InputOptionValues {
@@ -49,7 +48,7 @@ export const INPUT_OPTIONS: readonly OptionSpec[] = [
   { flags: '--blkparse-format <spec>', description: 'the blkparse -f format the input was written with (e.g. "%D %2c %8s %5T.%9t %5p %2a %3d %S + %n [%C]\\n")' },
   {
     flags: '--max-inflight <n>',
-    description: `requests tracked in flight per device before the oldest are dropped and counted (default: ${num(MAX_IN_FLIGHT)} in the lifetime tracker of stats and report, ${num(MAX_QUEUED)} queued and ${num(MAX_QUEUED)} issued in the checker)`,
+    description: `bios and requests tracked in flight per device before the oldest half is dropped and counted (default: ${num(MAX_IN_FLIGHT)}, one cap for the request tracker that check, stats and report share)`,
     parse: positiveInt,
   },
   { flags: '--csv-columns <map>', description: 'CSV column mapping "time=Timestamp,offset=Offset,…" or a preset name (msr)' },

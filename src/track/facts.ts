@@ -22,7 +22,8 @@
 import type { AnalysisEnv } from '../model/analysis.js';
 import { Act, copyEvent, type BlockEvent } from '../model/event.js';
 import { Op } from '../model/rwbs.js';
-import { RequestTracker, type LifetimeSink } from './lifetime.js';
+import { RequestTracker } from './lifetime.js';
+import type { LifecycleSink } from './lifecycle.js';
 import type { TrackCounts } from './request.js';
 import { LOST_EVENTS_PREFIX } from '../model/diagnostics.js';
 import { clockOutliersOf } from './clock-guard.js';
@@ -51,23 +52,25 @@ export class FactTracker {
   firstReversal: BlockEvent | undefined;
   readonly sources = new Set<number>();
 
-  constructor(
-    sink: Pick<LifetimeSink, 'done' | 'flush'>,
-    maxInFlight?: number,
-  ) {
-    this.tracker = new RequestTracker({
-      done: sink.done,
-      flush: sink.flush,
-      flushDone: (e) => this.flushDone(e),
-      orphan: (e) => {
-        if (!this.firstOrphan) this.firstOrphan = copyEvent(e);
-      },
-    }, maxInFlight);
+  /**
+   * `sink` hears the tracker's lifecycle events (lifecycle.ts); this class
+   * counts flushes and orphans beside it and, on a time reversal, has the
+   * tracker forget what was open before sending the event on.
+   */
+  constructor(sink: LifecycleSink, maxInFlight?: number) {
+    // the sink's hooks are called directly (monomorphic, inlinable); this class only counts beside them
+    this.tracker = new RequestTracker(sink, maxInFlight, this);
   }
 
-  private flushDone(e: BlockEvent): void {
+  /** Called by the tracker before the sink hears of it: a flush completed at the device. */
+  flushDone(e: BlockEvent): void {
     this.flushesCompleted++;
     if (e.error) this.flushesFailed++;
+  }
+
+  /** Called by the tracker before the sink hears of it: a completion matched nothing. */
+  orphan(e: BlockEvent): void {
+    if (!this.firstOrphan) this.firstOrphan = copyEvent(e);
   }
 
   event(e: BlockEvent): void {
@@ -76,7 +79,10 @@ export class FactTracker {
       this.sources.add(e.source);
       this.lastSource = e.source;
     }
-    if (e.time < this.prevTime && this.timeReversals++ === 0) this.firstReversal = copyEvent(e);
+    if (e.time < this.prevTime) {
+      if (this.timeReversals++ === 0) this.firstReversal = copyEvent(e);
+      this.tracker.discontinuity(e);
+    }
     this.prevTime = e.time;
     if (e.act === Act.IoDone) {
       // a latency tool's record of one completed I/O: a flush row is a completed flush

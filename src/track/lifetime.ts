@@ -25,53 +25,60 @@
 import type { BlockEvent } from '../model/event.js';
 import { Act } from '../model/event.js';
 import { Flag, Op } from '../model/rwbs.js';
-import { RbTree } from './rbtree.js';
-import { BioState, emptyCounts, newBio, resetBio, type Bio, type TrackCounts } from './request.js';
-import { Fifo } from './fifo.js';
+import { BioState, emptyCounts, newBio, type Bio, type TrackCounts } from './request.js';
+import { BioSet } from './bio-set.js';
+import { FinalWait } from './final-wait.js';
+import { FlushQueue } from './flush-queue.js';
+import type { LifecycleSink } from './lifecycle.js';
 
-export interface LifetimeSink {
-  /** A bio (or one piece of a split bio) reached its final completion. */
-  done(b: Bio): void;
-  /** A flush request (`D FN` → `C FN`) completed. */
-  flush(issue: number, complete: number, error: number): void;
-  /**
-   * A flush completed at this device (the durability point it gives): a flush
-   * request (`C FN`, with or without its `D FN` in the trace), or the final
-   * completion of a PREFLUSH bio no flush request served on a device with no
-   * request stage (dm, md, pmem: `Q FWS` → `C FWS 0`), or of a barrier
-   * (pre-2.6.37 `WBS`, itself the flush).
-   */
-  flushDone?(e: BlockEvent): void;
-  /** A completion matched no issued or queued request (counted in TrackCounts). */
-  orphan?(e: BlockEvent): void;
+export type { FlushRq, LifecycleSink, LifetimeSink } from './lifecycle.js';
+
+const NO_BIOS: readonly Bio[] = [];
+
+/** The per-device facts' counters (facts.ts), told of flushes and orphans first. */
+export interface FactCounter {
+  flushDone(e: BlockEvent): void;
+  orphan(e: BlockEvent): void;
 }
 
 const MAX_REMAPS = 65536;
+
 /**
  * More bios than this in flight means completions are being lost (blk-mq's
  * deepest queues hold a few thousand tags per hardware queue): the oldest
  * half is dropped and counted, so a damaged endless trace cannot exhaust
- * memory (about 1.3 KB a bio: ~90 MB at this cap). --max-inflight changes it.
+ * memory (about 1.3 KB a bio: ~90 MB at this cap). The same cap bounds the
+ * flush requests at the driver and the writes waiting for their final
+ * completion. It is the only cap: every subscriber (stats, check, series)
+ * sees the same bios dropped. --max-inflight changes it.
  */
 export const MAX_IN_FLIGHT = 1 << 16;
 
-export class RequestTracker {
-  private readonly tree = new RbTree<Bio>();
-  /** Zero-byte bios (empty flushes), oldest first. */
-  private readonly empties = new Fifo<Bio>();
-  /** Issue times of flush requests in flight, oldest first. */
-  private readonly flushes = new Fifo<number>();
+export class RequestTracker extends BioSet {
+  /** Empty bios and flush requests at the driver. */
+  private readonly zero = new FlushQueue();
+  private readonly empties = this.zero.empties;
+  private readonly flushes = this.zero.flushes;
   /** Data-done bios waiting for their 0-byte final completion, by sector. */
-  private readonly awaitFinal = new Map<number, Bio[]>();
+  private readonly awaitFinal = new FinalWait();
+  /** Qs seen (Bio.qOrder). */
+  private qCount = 0;
   /** A (remap) seen before its Q, by the new sector: where the bio came from. */
   private readonly remaps = new Map<number, { fromDev: number; fromSector: number }>();
   /**
-   * Ended bios kept for reuse: one record per Q would otherwise be garbage a
-   * moment later (a quarter of check's time went to the collector). Safe
-   * because sinks read a bio only inside done().
+   * The last A, not yet taken by its Q: almost every A is followed at once
+   * by the Q it announces, so it waits here and only goes into `remaps`
+   * (an allocation) when another A comes first.
    */
-  private readonly pool: Bio[] = [];
-  private readonly scratch: Bio[] = [];
+  private remapSector = -1;
+  private remapFromDev = -1;
+  private remapFromSector = -1;
+  /**
+   * The bio of the event just before this one when that was its Q and no
+   * other bio started at its sector: most bios are back-merged by the very
+   * next event (M), which then needs no tree search.
+   */
+  private justQueued: Bio | null = null;
   /** Bios between Q (or first D) and their final completion. */
   inFlight = 0;
   /** Requests between D and C at the driver (data requests and flush requests). */
@@ -80,19 +87,38 @@ export class RequestTracker {
   private sawIssue = false;
   readonly counts: TrackCounts = emptyCounts();
 
+  /** Bios and flush requests forgotten where time went backwards (discontinuity). */
+  droppedAtDiscontinuity = 0;
+
   constructor(
-    private readonly sink: LifetimeSink,
+    private readonly sink: LifecycleSink,
     private readonly maxInFlight = MAX_IN_FLIGHT,
-  ) {}
+    /** Who counts completed flushes and orphans before the sink hears of them (facts.ts). */
+    private readonly facts?: FactCounter,
+  ) {
+    super();
+  }
+
+  private flushDone(e: BlockEvent): void {
+    this.facts?.flushDone(e);
+    this.sink.flushDone?.(e);
+  }
+
+  private orphan(e: BlockEvent): void {
+    this.facts?.orphan(e);
+    this.sink.orphan?.(e);
+  }
 
   event(e: BlockEvent): void {
     if (e.flags & Flag.PC) return;
     const data = e.bytes > 0 && e.sector >= 0;
+    const justQueued = this.justQueued;
+    this.justQueued = null;
     switch (e.act) {
       case Act.Queue: return this.queue(e, data);
       case Act.GetRq: return this.getrq(e, data);
       case Act.BackMerge:
-      case Act.FrontMerge: return this.merge(e, data);
+      case Act.FrontMerge: return this.merge(e, data, justQueued);
       case Act.Insert: return data ? this.insert(e) : undefined;
       case Act.Issue: return this.issue(e, data);
       case Act.Complete: return this.complete(e, data);
@@ -113,32 +139,56 @@ export class RequestTracker {
     b.comm = e.comm;
     b.bytes = data ? e.bytes : 0;
     b.sequenced = data && (e.flags & Flag.PREFLUSH) !== 0;
-    const r = this.remaps.get(start);
-    if (r) {
-      b.fromDev = r.fromDev;
-      b.fromSector = r.fromSector;
-      this.remaps.delete(start);
+    b.source = e.source;
+    b.qLoc = e.loc;
+    b.qOrder = ++this.qCount;
+    if (start === this.remapSector) {
+      b.fromDev = this.remapFromDev;
+      b.fromSector = this.remapFromSector;
+      this.remapSector = -1;
+      if (this.remaps.size > 0) this.remaps.delete(start);
+    } else if (this.remaps.size > 0) {
+      const r = this.remaps.get(start);
+      if (r) {
+        b.fromDev = r.fromDev;
+        b.fromSector = r.fromSector;
+        this.remaps.delete(start);
+      }
     }
     this.inFlight++;
-    if (data) this.tree.insertMulti(b);
-    else this.empties.push(b);
+    if (data) {
+      // the only bio at its start: an M right after this Q can take it without a search
+      if (!this.tree.insertMulti(b)) this.justQueued = b;
+    } else this.empties.push(b);
+    this.sink.queued?.(b, e);
     if (this.tree.size + this.empties.length > this.maxInFlight) this.evict();
   }
 
   private evict(): void {
+    this.justQueued = null;
     const half = Math.ceil(this.maxInFlight / 2);
-    let n = this.tree.evictOldest(this.tree.size - half, (x) => (x.q >= 0 ? x.q : x.d)).length;
-    while (this.empties.length > half && this.empties.shift()) n++;
+    const gone = this.tree.evictOldest(this.tree.size - half, (x) => (x.q >= 0 ? x.q : x.d));
+    let n = gone.length;
+    for (const b of gone) this.dropped(b);
+    n += this.zero.dropTo(half, (b) => this.dropped(b));
     this.counts.evicted += n;
     this.inFlight = Math.max(0, this.inFlight - n);
   }
 
+  /** Too many writes waiting for a final completion that never comes: the oldest half go. */
+  private evictAwaiting(): void {
+    const n = this.awaitFinal.dropTo(Math.ceil(this.maxInFlight / 2), (b) => this.dropped(b));
+    this.counts.evicted += n;
+    this.inFlight = Math.max(0, this.inFlight - n);
+  }
+
+  private dropped(b: Bio): void {
+    this.sink.evicted?.(b);
+    b.ext = null;
+  }
+
   private getrq(e: BlockEvent, data: boolean): void {
-    if (!data) {
-      const b = this.empties.find((x) => x.g < 0);
-      if (b) b.g = e.time;
-      return;
-    }
+    if (!data) return this.zero.getrq(e);
     let b = this.atStart(e.sector, BioState.Queued);
     if (!b) {
       // A G inside a queued bio: the bio was split without an X event (formats without block_split).
@@ -153,12 +203,13 @@ export class RequestTracker {
     b.state = BioState.InRequest;
   }
 
-  private merge(e: BlockEvent, data: boolean): void {
+  private merge(e: BlockEvent, data: boolean, justQueued: Bio | null): void {
     if (!data) return;
-    const b = this.atStart(e.sector, BioState.Queued);
+    const b = justQueued && justQueued.start === e.sector ? justQueued : this.atStart(e.sector, BioState.Queued);
     if (b) {
       b.m = e.time;
       b.state = BioState.InRequest;
+      this.sink.merged?.(b, e);
     } else if (!this.atStart(e.sector, BioState.InRequest) && !this.atStart(e.sector, BioState.Inserted)) {
       // (a request merged into another — block_rq_merge, also traced as M — matches an InRequest bio)
       this.counts.mergeWithoutQueue++;
@@ -194,20 +245,15 @@ export class RequestTracker {
     if (this.isFlushRequest(e, data)) {
       // Every empty flush queued so far and not yet served waits on this flush
       // request (blk-flush.c: one flush serves all waiters on the pending list).
-      this.flushes.push(e.time);
-      this.empties.forEach((b) => {
-        if (b.servedBy < 0) {
-          b.servedBy = e.time;
-          b.d = e.time;
-        }
-      });
+      const { f, dropped } = this.zero.issue(e, this.maxInFlight);
+      // completions lost: the oldest flush request never completes here
+      if (dropped) this.counts.evicted++;
+      this.sink.flushIssued?.(f, e);
       return;
     }
     if (!data) {
       // a 0-byte request issued as itself (no flush machinery): the oldest waiting empty bio
-      const b = this.empties.find((x) => x.d < 0);
-      if (b) b.servedBy = b.d = e.time;
-      return;
+      return this.zero.issueEmpty(e);
     }
     const list = this.claim(e.sector, e.sector + e.bytes / 512, BioState.Inserted);
     if (list.length === 0) {
@@ -217,10 +263,13 @@ export class RequestTracker {
       b.flags = e.flags;
       b.bytes = e.bytes;
       b.pid = -1;
+      b.source = e.source;
+      b.qLoc = e.loc;
       list.push(b);
       this.tree.insertMulti(b);
       this.inFlight++;
     }
+    this.sink.issued?.(e, list);
     const fua = (e.flags & Flag.FUA) !== 0;
     for (const b of list) {
       b.d = e.time;
@@ -234,16 +283,17 @@ export class RequestTracker {
   private complete(e: BlockEvent, data: boolean): void {
     if (e.error) this.counts.errors++;
     if (this.isFlushRequest(e, data)) {
-      const d = this.flushes.shift();
+      const f = this.flushes.shift();
       // issued before the trace began: still a flush that completed here
-      this.sink.flushDone?.(e);
-      if (d === undefined) {
+      this.flushDone(e);
+      this.sink.flushRequestDone?.(f, e);
+      if (f === undefined) {
         this.counts.flushCompletionWithoutIssue++;
-        this.sink.orphan?.(e);
+        this.orphan(e);
         return;
       }
       this.decDevice();
-      this.sink.flush(d, e.time, e.error);
+      this.sink.flush(f.d, e.time, e.error);
       return;
     }
     if (!data) return this.finalCompletion(e);
@@ -255,59 +305,69 @@ export class RequestTracker {
       const b = this.tree.findContaining(e.sector);
       if (b && b.state === BioState.Dispatched && b.end > hi && b.start >= e.sector) {
         // partial completion (blk_update_request with fewer bytes): the rest stays in flight
+        this.sink.dataDone?.(e, NO_BIOS, b);
         this.tree.erase(b);
         b.start = Math.ceil(hi);
         this.tree.insertMulti(b);
         this.counts.partialCompletions++;
       } else {
         this.counts.completionWithoutIssue++;
-        this.sink.orphan?.(e);
+        this.orphan(e);
       }
       return;
     }
     this.decDevice();
+    this.sink.dataDone?.(e, list, null);
     for (const b of list) {
       this.tree.erase(b);
       b.c = e.time;
       b.error = e.error;
       // a barrier, or a PREFLUSH bio on a bio-based device, is itself the flush (blk-flush.c is not involved)
-      if (b.flags & Flag.BARRIER || (b.flags & Flag.PREFLUSH && b.d < 0)) this.sink.flushDone?.(e);
+      if (b.flags & Flag.BARRIER || (b.flags & Flag.PREFLUSH && b.d < 0)) this.flushDone(e);
       // only a request (it had a D) goes through blk-flush.c; a bio-based driver's C is final
       if (b.sequenced && e.error === 0 && b.d >= 0) {
         b.state = BioState.DataDone;
-        const waiting = this.awaitFinal.get(b.start);
-        if (waiting) waiting.push(b);
-        else this.awaitFinal.set(b.start, [b]);
-      } else this.end(b, e.time);
+        this.awaitFinal.add(b);
+        if (this.awaitFinal.size > this.maxInFlight) this.evictAwaiting();
+      } else {
+        b.final = e.time;
+        this.end(b);
+      }
     }
   }
 
   /** A 0-byte C: the end of a flush-sequenced write at its sector, or of an empty flush. */
   private finalCompletion(e: BlockEvent): void {
-    const waiting = this.awaitFinal.get(e.sector);
-    if (waiting && waiting.length > 0) {
-      const b = waiting.shift()!;
-      if (waiting.length === 0) this.awaitFinal.delete(e.sector);
+    const waiting = this.awaitFinal.take(e.sector);
+    if (waiting) {
+      const b = waiting;
       if (e.error) b.error = e.error;
-      this.end(b, e.time);
+      this.sink.finalDone?.(b, e, false);
+      b.final = e.time;
+      this.end(b);
       return;
     }
-    const b = this.empties.takeFirst((x) => x.servedBy >= 0) ?? this.empties.shift();
+    const b = this.zero.takeCompleted();
     if (!b) {
       this.counts.zeroByteCompletionWithoutIssue++;
-      this.sink.orphan?.(e);
+      this.orphan(e);
       return;
     }
     b.error = e.error;
     // an empty flush bio no flush request served: on a device with no request stage, or an old
     // barrier, its own completion is the flush (D2: C(W) < Q(F))
-    if (b.servedBy < 0 && (b.flags & Flag.BARRIER || (b.flags & Flag.PREFLUSH && !this.sawIssue))) this.sink.flushDone?.(e);
-    this.end(b, e.time);
+    if (b.servedBy < 0 && (b.flags & Flag.BARRIER || (b.flags & Flag.PREFLUSH && !this.sawIssue))) this.flushDone(e);
+    this.sink.finalDone?.(b, e, true);
+    b.final = e.time;
+    this.end(b);
   }
 
   private requeue(e: BlockEvent): void {
     const list = this.claim(e.sector, e.sector + e.bytes / 512, BioState.Dispatched, BioState.Dispatched);
-    if (list.length > 0) this.decDevice();
+    if (list.length > 0) {
+      this.decDevice();
+      this.sink.requeued?.(e, list);
+    }
     // back on the requeue list: blk_mq_requeue_work re-inserts it (a new I), then a new D
     for (const b of list) b.state = BioState.InRequest;
     this.counts.requeues++;
@@ -320,8 +380,14 @@ export class RequestTracker {
 
   private remap(e: BlockEvent): void {
     this.counts.remaps++;
-    if (this.remaps.size >= MAX_REMAPS) this.remaps.clear();
-    this.remaps.set(e.sector, { fromDev: e.auxDev, fromSector: e.aux });
+    if (this.remapSector >= 0 && this.remapSector !== e.sector) {
+      if (this.remaps.size >= MAX_REMAPS) this.remaps.clear();
+      this.remaps.set(this.remapSector, { fromDev: this.remapFromDev, fromSector: this.remapFromSector });
+    }
+    this.remapSector = e.sector;
+    this.remapFromDev = e.auxDev;
+    this.remapFromSector = e.aux;
+    this.sink.remapped?.(e);
   }
 
   /** Cut `b` at sector `at`; returns the new piece [at, end). */
@@ -335,6 +401,9 @@ export class RequestTracker {
     p.comm = b.comm;
     p.sequenced = b.sequenced;
     p.fromDev = b.fromDev;
+    p.source = b.source;
+    p.qLoc = b.qLoc;
+    p.qOrder = b.qOrder;
     p.bytes = (b.end - at) * 512;
     b.bytes = (at - b.start) * 512;
     b.end = at;
@@ -344,62 +413,66 @@ export class RequestTracker {
     this.tree.insertMulti(p);
     this.inFlight++;
     this.counts.splits++;
+    this.sink.split?.(b, p);
     return p;
-  }
-
-  /** Earliest-queued bio starting exactly at `sector` in `state`. */
-  private atStart(sector: number, state: number): Bio | null {
-    for (let n = this.tree.lowerBound(sector); n && n.start === sector; n = this.tree.next(n)) {
-      if (n.state === state) return n;
-    }
-    return null;
-  }
-
-  /**
-   * Non-overlapping bios inside [lo, hi) with minState <= state <= maxState,
-   * in sector order, earliest-queued first among equal starts.
-   */
-  private claim(lo: number, hi: number, maxState: number, minState = 0): Bio[] {
-    const out = this.scratch;
-    out.length = 0;
-    let free = lo;
-    for (let n = this.tree.lowerBound(lo); n && n.start < hi; n = this.tree.next(n)) {
-      if (n.start >= free && n.end <= hi && n.state <= maxState && n.state >= minState) {
-        out.push(n);
-        free = n.end;
-      }
-    }
-    return out;
   }
 
   private decDevice(): void {
     if (this.atDevice > 0) this.atDevice--;
   }
 
-  private bio(start: number, end: number): Bio {
-    const b = this.pool.pop();
-    return b ? resetBio(b, start, end) : newBio(start, end);
-  }
-
-  private end(b: Bio, t: number): void {
-    b.final = t;
+  /** `b` reached its final completion (`b.final` set by the caller: a time passed as an argument would be boxed). */
+  private end(b: Bio): void {
     if (this.inFlight > 0) this.inFlight--;
     if (b.origin) {
       b.origin.done++;
-      if (t > b.origin.lastFinal) b.origin.lastFinal = t;
+      if (b.final > b.origin.lastFinal) b.origin.lastFinal = b.final;
     }
     this.sink.done(b);
-    if (this.pool.length < 256) this.pool.push(b);
+    this.release(b);
+  }
+
+  /**
+   * Time went backwards on this device (concatenated runs or a broken clock:
+   * blkparse output is sorted): a completion after the jump cannot belong to
+   * a request before it, so everything open is forgotten and counted, and
+   * matching starts again. The caller decides what a reversal is (facts.ts).
+   */
+  discontinuity(e: BlockEvent): void {
+    const n = this.tree.size + this.empties.length + this.awaitFinal.size + this.flushes.length;
+    this.droppedAtDiscontinuity += n;
+    // subscribers see the open state once more before it goes
+    this.sink.discontinuity?.(n, e);
+    this.tree.root = null;
+    this.tree.size = 0;
+    this.zero.clear();
+    this.awaitFinal.clear();
+    this.remaps.clear();
+    this.remapSector = -1;
+    this.justQueued = null;
+    this.inFlight = 0;
+    this.atDevice = 0;
+  }
+
+  /** Bios still open, oldest-queued first within each stage, without ending them (for end-of-trace reports). */
+  forEachOpen(fn: (b: Bio) => void): void {
+    for (let n = this.tree.first(); n; n = this.tree.next(n)) fn(n);
+    this.empties.forEach(fn);
+    this.awaitFinal.forEach(fn);
+  }
+
+  /** Flush requests at the driver. */
+  get flushesInFlight(): number {
+    return this.flushes.length;
   }
 
   /** End of trace: finish what can be finished, count what is still in flight. */
   finish(): TrackCounts {
-    for (const list of this.awaitFinal.values()) {
-      for (const b of list) {
-        this.counts.finalCompletionMissing++;
-        this.end(b, b.c);
-      }
-    }
+    this.awaitFinal.forEach((b) => {
+      this.counts.finalCompletionMissing++;
+      b.final = b.c;
+      this.end(b);
+    });
     this.awaitFinal.clear();
     this.counts.inFlightAtEnd = this.tree.size + this.empties.length;
     return this.counts;

@@ -64,17 +64,24 @@ export class RbTree<N extends RbNode> {
     return null;
   }
 
-  /** Insert keeping duplicates: an equal start goes to the right (after existing ones in order). */
-  insertMulti(node: N): void {
+  /**
+   * Insert keeping duplicates: an equal start goes to the right (after
+   * existing ones in order). Returns whether a node with the same start was
+   * already there (a search for a key always passes one that exists).
+   */
+  insertMulti(node: N): boolean {
     let parent: RbNode | null = null;
     let p = this.root as RbNode | null;
     let left = false;
+    let dup = false;
     while (p) {
       parent = p;
+      if (node.start === p.start) dup = true;
       left = node.start < p.start;
       p = left ? p.left : p.right;
     }
     this.link(node, parent, left);
+    return dup;
   }
 
   /** btt `rb_find_sec`: descend; the first node whose [start, end) holds `sec`. */

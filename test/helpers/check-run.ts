@@ -40,11 +40,12 @@ export function tally(findings: Finding[], withInfo = false): Record<string, num
   return out;
 }
 
-const ACTS: Record<string, number> = { Q: Act.Queue, G: Act.GetRq, I: Act.Insert, D: Act.Issue, C: Act.Complete, M: Act.BackMerge, R: Act.Requeue };
+const ACTS: Record<string, number> = { Q: Act.Queue, G: Act.GetRq, I: Act.Insert, D: Act.Issue, C: Act.Complete, M: Act.BackMerge, R: Act.Requeue, X: Act.Split };
 
 /**
  * Events by hand: "0.000100 D WS 8192 8" = time(s) act rwbs sector sectors [error].
- * A sector of "-" means none (zero-sector lines), sectors 0 = a 0-byte event.
+ * A sector of "-" means none (zero-sector lines), sectors 0 = a 0-byte event;
+ * for X the last number is the sector the bio is split at.
  */
 export function ev(line: string, dev = makeDev(8, 0), loc = 0): BlockEvent {
   const [t, act, rwbs, sector, sectors, err] = line.trim().split(/\s+/);
@@ -58,6 +59,11 @@ export function ev(line: string, dev = makeDev(8, 0), loc = 0): BlockEvent {
   e.flags = r.flags;
   e.sector = sector === undefined || sector === '-' ? -1 : Number(sector);
   e.bytes = sectors === undefined ? 0 : Number(sectors) * 512;
+  // X: "time X rwbs sector at" splits the bio at sector `at` (blktrace's `X s / at`)
+  if (act === 'X') {
+    e.aux = Number(sectors);
+    e.bytes = 0;
+  }
   e.error = err ? Number(err) : 0;
   return e;
 }

@@ -64,19 +64,17 @@ export const inFlightAtEnd: RuleFactory = {
         );
       }
       if (n === 0) return;
+      const c = m.openCounts();
       const parts = [
-        m.queued.size ? `${m.queued.size} queued` : '',
-        m.inflight.size ? `${m.inflight.size} at the driver` : '',
-        m.awaitingFinal.size ? `${m.awaitingFinal.size} waiting for their flush sequence` : '',
-        m.emptyFlushes.length ? `${m.emptyFlushes.length} empty flushes` : '',
-        m.pendingFlushes.length ? `${m.pendingFlushes.length} flush requests` : '',
+        c.queued ? `${c.queued} queued` : '',
+        c.atDriver ? `${c.atDriver} at the driver` : '',
+        c.inFlushSequence ? `${c.inFlushSequence} waiting for their flush sequence` : '',
+        c.emptyFlushes ? `${c.emptyFlushes} empty flushes` : '',
+        c.flushRequests ? `${c.flushRequests} flush requests` : '',
       ].filter(Boolean);
       ctx.emit(
         makeFinding(m, 'requests-in-flight-at-end', 'info', m.lastTime,
-          `${plural(n, 'request')} had not finished when the trace ended (${parts.join(', ')}).`, [], {
-            queued: m.queued.size, atDriver: m.inflight.size, inFlushSequence: m.awaitingFinal.size,
-            emptyFlushes: m.emptyFlushes.length, flushRequests: m.pendingFlushes.length,
-          }),
+          `${plural(n, 'request')} had not finished when the trace ended (${parts.join(', ')}).`, [], { ...c }),
       );
     },
   }),

@@ -93,7 +93,7 @@ export const flushFlagsStripped: RuleFactory = {
         if (fuaUnserved(r)) fuaNote(r);
       },
       finish(m2, ctx) {
-        for (const r of m2.awaitingFinal.values()) {
+        for (const r of m2.awaitingFinal()) {
           if (fuaUnserved(r) && m2.lastTime - r.dataTime >= FLUSH_PENDING_TIMEOUT_NS) fuaNote(r);
         }
         if (count === 0 || ctx.cache.mode === 'writethrough') return;

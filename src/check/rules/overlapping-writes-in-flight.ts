@@ -11,12 +11,24 @@
  * Judged at the request stage (D→C); bio-based devices, which show no D, are
  * not judged. A warning: the outcome is undefined, but the trace cannot say
  * whether the writer cared (it may have rewritten identical data).
+ *
+ * Proof needs the first write's completion: a pair is reported only once the
+ * trace shows the earlier write completing after the later one was issued.
+ * A trace with no completions (D-only excerpts, shared/wild/39) or one whose
+ * completion was lost proves nothing. Two writes to the very same sectors
+ * are as much a pair as any (fio jobs sharing an offset, shared/wild/09):
+ * the request tracker keeps both. When a CPU's clock on this device was
+ * re-based (cpu-clock-off), which of its events came first is approximate,
+ * so such pairs are reported as undecided (info) with that reason.
  */
 import type { EvidenceRef } from '../../model/event.js';
 import { modifiesData } from '../../model/rwbs.js';
-import { overlaps, reqEvidence } from '../request.js';
+import { overlaps, reqEvidence, type Req } from '../request.js';
 import type { RuleFactory } from './rule.js';
 import { makeFinding, MAX_FINDINGS_PER_DEVICE } from './rule.js';
+
+/** Candidate pairs kept per device while their first write has not completed. */
+const MAX_PENDING_PAIRS = 4096;
 
 interface Overlap {
   time: number;
@@ -38,24 +50,52 @@ export const overlappingWritesInFlight: RuleFactory = {
     const found: Overlap[] = [];
     let count = 0;
     const env = m.env;
+    /** Pairs waiting for the earlier write's completion, by that write (bounded: completions may never come). */
+    const pending = new Map<Req, Overlap[]>();
+    let pendingPairs = 0;
     return {
       issue(m2, r) {
         if (!modifiesData(r.op)) return;
         for (const x of m2.inflight.values()) {
           if (x === r || !modifiesData(x.op) || !overlaps(x, r)) continue;
-          count++;
-          if (found.length < MAX_FINDINGS_PER_DEVICE) {
-            found.push({
-              time: r.dTime,
-              start: Math.max(x.sector, r.sector),
-              end: Math.min(x.end, r.end),
-              evidence: [reqEvidence(env, x, 'D', 'issued, not yet completed'), reqEvidence(env, r, 'D', 'overlapping write issued')],
-            });
-          }
+          if (pendingPairs >= MAX_PENDING_PAIRS) break;
+          const o: Overlap = {
+            time: r.dTime,
+            start: Math.max(x.sector, r.sector),
+            end: Math.min(x.end, r.end),
+            evidence: [reqEvidence(env, x, 'D', 'issued, not yet completed'), reqEvidence(env, r, 'D', 'overlapping write issued')],
+          };
+          const list = pending.get(x);
+          if (list) list.push(o);
+          else pending.set(x, [o]);
+          pendingPairs++;
           break;
         }
       },
+      dataComplete(_m2, r, e) {
+        const list = r && pending.get(r);
+        if (!list) return;
+        // the earlier write completes only now: both were at the device when the later one was issued
+        pending.delete(r);
+        pendingPairs -= list.length;
+        for (const o of list) {
+          count++;
+          if (found.length < MAX_FINDINGS_PER_DEVICE) {
+            o.evidence.push(m.evidence(e, 'the earlier write completes only now'));
+            found.push(o);
+          }
+        }
+      },
       finish(m2, ctx) {
+        const outliers = m2.facts.facts(m2.env, m2.dev).clockOutliers;
+        if (count > 0 && outliers.length > 0) {
+          const cpus = outliers.map((o) => o.cpu).join(', ');
+          ctx.emit(makeFinding(m2, 'overlapping-writes-in-flight', 'info', found[0]!.time,
+            `undecided: ${count} pair${count === 1 ? '' : 's'} of writes to the same sectors appear to have been at the device at the same time, ` +
+              `but the clock of CPU ${cpus} was re-based on this device (cpu-clock-off), so which came first is approximate.`,
+            found[0]!.evidence, { pairs: count, reason: 'clock' }));
+          return;
+        }
         for (const o of found) {
           ctx.emit(
             makeFinding(m2, 'overlapping-writes-in-flight', 'warning', o.time,

@@ -1,0 +1,60 @@
+/**
+ * The bios in flight on one device, by start sector, for the request tracker
+ * (lifetime.ts): an RB tree that keeps duplicates (two in-flight bios for the
+ * same sector stay two, earliest-queued first), the two searches every
+ * block-layer event needs, and a pool of ended bios for reuse.
+ */
+import { RbTree } from './rbtree.js';
+import { newBio, resetBio, type Bio } from './request.js';
+
+/** Ended bios kept for reuse: a deep queue of merged requests holds a few thousand bios. */
+const POOL_MAX = 4096;
+
+export class BioSet {
+  protected readonly tree = new RbTree<Bio>();
+  /**
+   * Ended bios kept for reuse: one record per Q would otherwise be garbage a
+   * moment later (a quarter of check's time went to the collector). Safe
+   * because subscribers read a bio only inside the hook it is passed to.
+   */
+  private readonly pool: Bio[] = [];
+  private readonly scratch: Bio[] = [];
+
+  /** A record for a new bio [start, end), reused when one is free. */
+  protected bio(start: number, end: number): Bio {
+    const b = this.pool.pop();
+    return b ? resetBio(b, start, end) : newBio(start, end);
+  }
+
+  /** The bio has ended: its record may be reused (its subscriber slot is cleared). */
+  protected release(b: Bio): void {
+    b.ext = null;
+    if (this.pool.length < POOL_MAX) this.pool.push(b);
+  }
+
+  /** Earliest-queued bio starting exactly at `sector` in `state`. */
+  protected atStart(sector: number, state: number): Bio | null {
+    for (let n = this.tree.lowerBound(sector); n && n.start === sector; n = this.tree.next(n)) {
+      if (n.state === state) return n;
+    }
+    return null;
+  }
+
+  /**
+   * Non-overlapping bios inside [lo, hi) with minState <= state <= maxState,
+   * in sector order, earliest-queued first among equal starts. The array is
+   * reused by the next call.
+   */
+  protected claim(lo: number, hi: number, maxState: number, minState = 0): Bio[] {
+    const out = this.scratch;
+    out.length = 0;
+    let free = lo;
+    for (let n = this.tree.lowerBound(lo); n && n.start < hi; n = this.tree.next(n)) {
+      if (n.start >= free && n.end <= hi && n.state <= maxState && n.state >= minState) {
+        out.push(n);
+        free = n.end;
+      }
+    }
+    return out;
+  }
+}
