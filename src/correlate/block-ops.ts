@@ -7,39 +7,20 @@
  *   Q FWS → D FN → C FN → C WS 0 [0]                            empty flush: the flush request carries it
  *
  * A bio-based device (dm, md) shows no D: there the bio's Q … C is the op,
- * and an empty PREFLUSH bio is the flush. This is the minimal per-layer model
- * correlation needs (request level, for matching against the layer below);
- * the single-layer checker (src/check) keeps the full bio-level model.
+ * and an empty PREFLUSH bio is the flush.
+ *
+ * The requests are matched by the one request tracker (src/track/lifetime.ts),
+ * one per device, whose lifecycle events this builder turns into rows: it
+ * never matches Q…C itself (issue 12). A row is a request (D) or, on a device
+ * with no request stage, a bio; the tracker's bios carry their row in `ext`.
  */
 import type { BlockEvent, EventSink } from '../model/event.js';
-import { Act } from '../model/event.js';
 import { formatDev } from '../model/device.js';
 import { Flag, Op } from '../model/rwbs.js';
 import { OpFlag, OpKind, OpTable } from './ops.js';
 import { RemapSet } from './remaps.js';
-
-const MAX_PENDING = 8192;
-
-interface QueuedBio {
-  flags: number;
-  time: number;
-  loc: number;
-  bytes: number;
-}
-
-interface DevState {
-  table: OpTable;
-  queued: Map<number, QueuedBio>;
-  inflight: Map<number, number>;
-  awaitingFinal: Map<number, number>;
-  flushFifo: number[];
-  emptyFlushBios: QueuedBio[];
-  sawIssue: boolean;
-  sawFlushRq: boolean;
-  orphans: number;
-  /** Remaps into this device, by the device they came from. */
-  remaps: Map<number, RemapSet>;
-}
+import { RequestTracker, type FlushRq, type LifecycleSink } from '../track/lifetime.js';
+import type { Bio } from '../track/request.js';
 
 /** One device of a layer: its dev_t, its operations, and the devices it received remapped bios from. */
 export interface BlockDevice {
@@ -48,144 +29,150 @@ export interface BlockDevice {
   remaps: Map<number, RemapSet>;
 }
 
-export class BlockOpsBuilder implements EventSink {
-  private readonly devs = new Map<number, DevState>();
-  private lastDev = -1;
-  private last: DevState | undefined;
+/** The row a bio belongs to (its request's), kept in the bio's subscriber slot. */
+function rowOf(b: Bio): number {
+  return typeof b.ext === 'number' ? b.ext : -1;
+}
 
-  constructor(private readonly layer: string) {}
+class DeviceOps implements LifecycleSink {
+  readonly table: OpTable;
+  readonly tracker: RequestTracker;
+  /** Remaps into this device, by the device they came from. */
+  readonly remaps = new Map<number, RemapSet>();
+  sawIssue = false;
+  sawFlushRq = false;
+  orphans = 0;
 
-  event(e: BlockEvent): void {
-    const d = e.dev === this.lastDev && this.last ? this.last : this.state(e.dev);
-    switch (e.act) {
-      case Act.Queue: return this.queue(d, e);
-      case Act.Issue: return this.issue(d, e);
-      case Act.Complete: return this.completeEv(d, e);
-      case Act.Remap: return this.remap(d, e);
-      default: return;
-    }
+  constructor(layer: string, dev: number) {
+    this.table = new OpTable(layer, formatDev(dev), 'block', false);
+    this.tracker = new RequestTracker(this);
   }
 
-  private state(dev: number): DevState {
-    let d = this.devs.get(dev);
-    if (!d) {
-      d = {
-        table: new OpTable(this.layer, formatDev(dev), 'block', false), queued: new Map(), inflight: new Map(),
-        awaitingFinal: new Map(), flushFifo: [], emptyFlushBios: [], sawIssue: false, sawFlushRq: false, orphans: 0,
-        remaps: new Map(),
-      };
-      this.devs.set(dev, d);
-    }
-    this.lastDev = dev;
-    this.last = d;
-    return d;
+  done(): void {}
+  flush(): void {}
+
+  orphan(): void {
+    this.orphans++;
   }
 
-  private remap(d: DevState, e: BlockEvent): void {
+  remapped(e: BlockEvent): void {
     if (e.auxDev < 0 || e.auxDev === e.dev) return;
-    let r = d.remaps.get(e.auxDev);
+    let r = this.remaps.get(e.auxDev);
     if (!r) {
       r = new RemapSet();
-      d.remaps.set(e.auxDev, r);
+      this.remaps.set(e.auxDev, r);
     }
     r.add(e.aux, e.sector, e.bytes > 0 ? e.bytes / 512 : 0);
   }
 
-  private queue(d: DevState, e: BlockEvent): void {
-    const bio = { flags: e.flags, time: e.time, loc: e.loc, bytes: e.bytes };
-    if (e.bytes > 0 && e.sector >= 0) {
-      if (d.queued.size >= MAX_PENDING) d.queued.delete(d.queued.keys().next().value!);
-      d.queued.set(e.sector, bio);
-    } else if (e.flags & (Flag.PREFLUSH | Flag.BARRIER) || e.op === Op.Flush) {
-      if (d.emptyFlushBios.length < MAX_PENDING) d.emptyFlushBios.push(bio);
-    }
+  flushIssued(f: FlushRq, e: BlockEvent): void {
+    this.sawIssue = true;
+    this.sawFlushRq = true;
+    // ext: row + 1 (0: no row)
+    f.ext = this.table.add(OpKind.Flush, -1, 0, e.time, e.loc, e.source) + 1;
   }
 
-  private issue(d: DevState, e: BlockEvent): void {
-    d.sawIssue = true;
-    const t = d.table;
-    if (e.op === Op.Flush) {
-      d.sawFlushRq = true;
-      const i = t.add(OpKind.Flush, -1, 0, e.time, e.loc, e.source);
-      if (i >= 0) d.flushFifo.push(i);
-      return;
-    }
-    if (e.bytes <= 0 || e.sector < 0) return;
+  flushRequestDone(f: FlushRq | undefined, e: BlockEvent): void {
+    if (f && f.ext > 0) this.table.complete(f.ext - 1, e.time, e.loc, e.error === 0);
+  }
+
+  issued(e: BlockEvent, bios: readonly Bio[]): void {
+    this.sawIssue = true;
     const kind = kindOf(e.op);
     if (kind === 0) return;
-    const q = d.queued.get(e.sector);
+    const t = this.table;
+    let qFlags = 0;
+    for (const b of bios) qFlags |= b.flags;
     let flags = kind === OpKind.Write && e.op === Op.WriteZeroes ? OpFlag.ZEROES : 0;
-    const fuaAsked = ((q?.flags ?? 0) | e.flags) & Flag.FUA;
+    const fuaAsked = (qFlags | e.flags) & Flag.FUA;
     if (fuaAsked && kind === OpKind.Write) flags |= OpFlag.FUA;
     const i = t.add(kind, e.sector, e.bytes / 512, e.time, e.loc, e.source, flags);
     if (i < 0) return;
     // FUA kept at D: the device does it; stripped: blk-mq emulates it with a post-flush (final 0-byte C)
     if (fuaAsked && !(e.flags & Flag.FUA) && kind === OpKind.Write) t.flags[i] = t.flags[i]! | OpFlag.AWAIT_FINAL;
-    if (q) d.queued.delete(e.sector);
-    d.inflight.set(e.sector, i);
+    for (const b of bios) b.ext = i;
   }
 
-  private completeEv(d: DevState, e: BlockEvent): void {
-    const t = d.table;
+  dataDone(e: BlockEvent, bios: readonly Bio[], partial: Bio | null): void {
+    if (partial) return; // the request goes on: it completes with its last bytes
+    const t = this.table;
     const ok = e.error === 0;
-    if (e.op === Op.Flush) {
-      const i = d.flushFifo.shift();
-      if (i !== undefined) t.complete(i, e.time, e.loc, ok);
-      else d.orphans++;
-      return;
-    }
-    if (e.bytes > 0 && e.sector >= 0) {
-      const i = d.inflight.get(e.sector);
-      if (i !== undefined) {
-        d.inflight.delete(e.sector);
+    let last = -1;
+    for (const b of bios) {
+      const i = rowOf(b);
+      if (i >= 0) {
+        if (i === last) continue;
+        last = i;
         if (t.has(i, OpFlag.AWAIT_FINAL)) {
           t.tC[i] = e.time;
           t.locC[i] = e.loc;
           if (!ok) t.complete(i, e.time, e.loc, false);
-          else d.awaitingFinal.set(e.sector, i);
-        } else {
-          t.complete(i, e.time, e.loc, ok);
-        }
-        return;
+        } else t.complete(i, e.time, e.loc, ok);
+        continue;
       }
-      if (!d.sawIssue) {
-        // bio-based device: the bio is the op
-        const q = d.queued.get(e.sector);
-        const kind = kindOf(e.op);
-        if (kind !== 0) {
-          const flags = (q && q.flags & Flag.FUA && kind === OpKind.Write ? OpFlag.FUA : 0) | (e.op === Op.WriteZeroes ? OpFlag.ZEROES : 0);
-          // A data bio with PREFLUSH (a journal commit, `Q FWFSM` → `C WFSM`: dm clears the flag once its
-          // flush stage is done, drivers/md/dm.c dm_submit_bio → __send_empty_flush) is also a flush: every
-          // write completed before its Q is durable when it completes.
-          if (q && q.flags & (Flag.PREFLUSH | Flag.BARRIER) && kind === OpKind.Write) {
-            const f = t.add(OpKind.Flush, -1, 0, q.time, q.loc, e.source);
-            if (f >= 0) t.complete(f, e.time, e.loc, ok);
-          }
-          const j = t.add(kind, e.sector, e.bytes / 512, q ? q.time : e.time, q ? q.loc : e.loc, e.source, flags);
-          if (j >= 0) t.complete(j, e.time, e.loc, ok);
-          if (q) d.queued.delete(e.sector);
-          return;
-        }
+      if (this.sawIssue || b.d >= 0) {
+        // a request-based device's completion of a bio no request of the trace held
+        this.orphans++;
+        continue;
       }
-      d.orphans++;
-      return;
+      this.bioDone(b, e, ok);
     }
-    // 0-byte completion: the final completion of a flush-sequenced request, or of an empty flush bio
-    const i = e.sector >= 0 ? d.awaitingFinal.get(e.sector) : undefined;
-    if (i !== undefined) {
-      d.awaitingFinal.delete(e.sector);
+  }
+
+  /** A bio-based device (no D in the trace): the bio is the op. */
+  private bioDone(b: Bio, e: BlockEvent, ok: boolean): void {
+    const kind = kindOf(b.op);
+    if (kind === 0) return;
+    const t = this.table;
+    const queued = b.qOrder >= 0; // (times may be negative: a shifted clock)
+    const flags = (b.flags & Flag.FUA && kind === OpKind.Write ? OpFlag.FUA : 0) | (b.op === Op.WriteZeroes ? OpFlag.ZEROES : 0);
+    // A data bio with PREFLUSH (a journal commit, `Q FWFSM` → `C WFSM`: dm clears the flag once its
+    // flush stage is done, drivers/md/dm.c dm_submit_bio → __send_empty_flush) is also a flush: every
+    // write completed before its Q is durable when it completes.
+    if (queued && b.flags & (Flag.PREFLUSH | Flag.BARRIER) && kind === OpKind.Write) {
+      const f = t.add(OpKind.Flush, -1, 0, b.q, b.qLoc, e.source);
+      if (f >= 0) t.complete(f, e.time, e.loc, ok);
+    }
+    const j = t.add(kind, b.start, b.end - b.start, queued ? b.q : e.time, queued ? b.qLoc : e.loc, e.source, flags);
+    if (j >= 0) t.complete(j, e.time, e.loc, ok);
+  }
+
+  finalDone(b: Bio, e: BlockEvent, empty: boolean): void {
+    const t = this.table;
+    const ok = e.error === 0;
+    if (!empty) {
+      // only a FUA write the driver did not get waits for this: its post-flush makes it durable. A PREFLUSH
+      // write's own data completion is its completion here (its pre-flush came before the data).
+      const i = rowOf(b);
+      if (i < 0 || !t.has(i, OpFlag.AWAIT_FINAL)) return;
       t.flags[i] = t.flags[i]! & ~OpFlag.AWAIT_FINAL;
       t.complete(i, e.time, e.loc, ok);
       return;
     }
-    if (!d.sawFlushRq && d.emptyFlushBios.length > 0) {
-      // bio-based device: the empty PREFLUSH bio is the flush
-      const q = d.emptyFlushBios.shift()!;
-      const j = t.add(OpKind.Flush, -1, 0, q.time, q.loc, e.source);
+    // bio-based device: the empty PREFLUSH bio is the flush
+    if (!this.sawFlushRq && (b.flags & (Flag.PREFLUSH | Flag.BARRIER) || b.op === Op.Flush)) {
+      const j = t.add(OpKind.Flush, -1, 0, b.qOrder >= 0 ? b.q : e.time, b.qOrder >= 0 ? b.qLoc : e.loc, e.source);
       if (j >= 0) t.complete(j, e.time, e.loc, ok);
-      return;
     }
-    if (d.emptyFlushBios.length > 0) d.emptyFlushBios.shift();
+  }
+}
+
+export class BlockOpsBuilder implements EventSink {
+  private readonly devs = new Map<number, DeviceOps>();
+  private lastDev = -1;
+  private last: DeviceOps | undefined;
+
+  constructor(private readonly layer: string) {}
+
+  event(e: BlockEvent): void {
+    let d = this.last;
+    if (e.dev !== this.lastDev || !d) {
+      d = this.devs.get(e.dev);
+      if (!d) this.devs.set(e.dev, (d = new DeviceOps(this.layer, e.dev)));
+      this.lastDev = e.dev;
+      this.last = d;
+    }
+    d.tracker.event(e);
   }
 
   /** Every device with its remap sources, in first-seen order. */
