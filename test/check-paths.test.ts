@@ -235,3 +235,10 @@ test('hand-made: a read at the driver overlapping a write is no overlapping-writ
   const w = await checkFiles([checkFixture('overlapping-writes-in-flight.blkparse.txt')]);
   assert.deepEqual(tally(w.findings), { 'overlapping-writes-in-flight:warning': 1 });
 });
+
+test('--max-inflight 4 on a trace that shows only D (wild 22): the one cap holds there too, dropped counted', async () => {
+  const r = await checkFiles([fx('tracepoint/wild-22-f2fs-loop-5.4-block_rq_issue.ftrace.txt')], {}, { maxInflight: 4 });
+  assert.ok((r.skipped[CHECK_DROPPED_REASON] ?? 0) > 0, JSON.stringify(r.skipped));
+  const open = r.findings.find((f) => f.details!['atDriver'] !== undefined);
+  assert.ok(open === undefined || (open.details!['atDriver'] as number) <= 4, JSON.stringify(open?.details));
+});

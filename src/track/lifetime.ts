@@ -278,6 +278,9 @@ export class RequestTracker extends BioSet {
       // FUA asked for but not passed down: blk-flush.c emulates it with a post-flush.
       if (b.flags & Flag.FUA && !fua) b.sequenced = true;
     }
+    // a trace that shows only D (its Qs before the trace, or not traced) grows the tree here: the one cap holds
+    // (after the loop: the new bios' D time is their age, the oldest go first)
+    if (this.tree.size + this.empties.length > this.maxInFlight) this.evict();
   }
 
   private complete(e: BlockEvent, data: boolean): void {
