@@ -242,3 +242,12 @@ test('--max-inflight 4 on a trace that shows only D (wild 22): the one cap holds
   const open = r.findings.find((f) => f.details!['atDriver'] !== undefined);
   assert.ok(open === undefined || (open.details!['atDriver'] as number) <= 4, JSON.stringify(open?.details));
 });
+
+test('`D N 0` is passthrough and its bare `C N [0]` its completion, not an orphan (wild 11, 6.x): one orphan (the C before the trace), no flush', async () => {
+  const r = await checkFiles([fx('blkparse/wild-11-ext4-sdc-annotated-remap-flush-2024.blkparse.txt')]);
+  const d = r.devices[0]!;
+  assert.equal(d.facts?.completionsWithoutIssue, 1, JSON.stringify(d.facts));
+  assert.equal(d.facts?.flushesCompleted, 0);
+  const orphan = r.findings.find((f) => f.rule === 'completion-without-issue')!;
+  assert.match(orphan.message, /^1 completion had no issue/);
+});

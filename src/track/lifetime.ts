@@ -87,6 +87,8 @@ export class RequestTracker extends BioSet {
   private sawIssue = false;
   readonly counts: TrackCounts = emptyCounts();
 
+  /** Passthrough requests issued and not yet completed (their completions are not orphans). */
+  private pcAtDriver = 0;
   /** Bios and flush requests forgotten where time went backwards (discontinuity). */
   droppedAtDiscontinuity = 0;
 
@@ -110,7 +112,13 @@ export class RequestTracker extends BioSet {
   }
 
   event(e: BlockEvent): void {
-    if (e.flags & Flag.PC) return;
+    if (e.flags & Flag.PC) {
+      // passthrough (SG_IO, SCSI error handling, disk events): not a request of the block layer's model; only
+      // counted, so that its completion, which blkparse may print bare (`C N [0]`), is not taken for an orphan
+      if (e.act === Act.Issue) this.pcAtDriver++;
+      else if (e.act === Act.Complete && this.pcAtDriver > 0) this.pcAtDriver--;
+      return;
+    }
     const data = e.bytes > 0 && e.sector >= 0;
     const justQueued = this.justQueued;
     this.justQueued = null;
@@ -228,10 +236,11 @@ export class RequestTracker extends BioSet {
   }
 
   /**
-   * A flush request: `FN`, or a 0-byte request with no op letter (`D N 0` /
-   * `C N [0]`: a flush printed without its FLUSH bit, shared/wild/11); a
-   * 0-byte `C` with no op is taken as one only while such a flush is at the
-   * driver — otherwise it is the final completion of a flush bio (`C NS 0`).
+   * A flush request: `FN`, or a 0-byte request with no op letter and no size
+   * (`D N [comm]`: a flush printed without its FLUSH bit); a 0-byte `C` with no
+   * op is taken as one only while such a flush is at the driver — otherwise it
+   * is the final completion of a flush bio (`C NS 0`), or of a passthrough
+   * request (`D N 0 [comm]` is passthrough: blkparse prints a size only for those).
    */
   private isFlushRequest(e: BlockEvent, data: boolean): boolean {
     if (e.op === Op.Flush) return true;
@@ -351,6 +360,12 @@ export class RequestTracker extends BioSet {
       return;
     }
     const b = this.zero.takeCompleted();
+    if (!b && e.op === Op.None && e.sector < 0 && this.pcAtDriver > 0) {
+      // `D N 0 [comm]` (a passthrough request of 0 bytes, shared/wild/11) completes as `C N [0]`, which carries
+      // nothing that marks it passthrough: it is that request's completion
+      this.pcAtDriver--;
+      return;
+    }
     if (!b) {
       this.counts.zeroByteCompletionWithoutIssue++;
       this.orphan(e);
