@@ -231,3 +231,15 @@ test('check --at on a stack whose lower clock could not be aligned: that input i
   await assert.rejects(fo('0.005'), /lower is not on the reference clock .*--time trace:SECONDS/);
   assert.equal(await fo('trace:0.005'), 0);
 });
+
+test('check --at on standard input: the report clock would need a second reading, so exit 2 naming trace:; trace:T answers from the one reading', async () => {
+  const { readFileSync } = await import('node:fs');
+  const text = readFileSync(join(ROOT, 'fixtures/check/real/host-ext4-fsync/loop1.blkparse.txt'));
+  const r = await runCli(['check', '--at', '0.01', '-'], text);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /standard input can be read only once: give --at trace:SECONDS/);
+  const t = await runCli(['check', '--json', '--at', 'trace:0.01', '-'], text);
+  assert.equal(t.code, 0, t.stderr);
+  const j = JSON.parse(t.stdout) as { at: Array<{ device: string; writes: number }> };
+  assert.deepEqual(j.at.map((a) => [a.device, a.writes]), [['7,1', 1]]);
+});

@@ -5,6 +5,7 @@
  * without an import cycle through the command.
  */
 import { analyze } from '../index.js';
+import { parseInputArg } from '../io/open.js';
 import type { Finding, Report } from '../model/report.js';
 import { parseCacheDeclaration } from '../check/cache.js';
 import { checkOf } from '../check/stage.js';
@@ -110,6 +111,10 @@ export async function checkAnalysis(inputs: string[], opts: CheckCliOptions, mat
 async function atOnReferenceClock(
   setup: Awaited<ReturnType<typeof stackSetup>>, opts: CheckCliOptions, app: AppOptions, T: number, warnings: string[],
 ): Promise<Record<string, number>> {
+  // standard input can be read only once, and this reads every input twice
+  if (setup.inputs.some((i) => parseInputArg(i).path === '-')) {
+    throw new UsageError(`--at ${T}: on the report's clock the inputs are read twice, and standard input can be read only once: give --at trace:SECONDS (the trace's own clock) or a file`);
+  }
   const ends = new Map<string, number>();
   const first = await analyze(setup.inputs, {
     ...analyzeOptionsFrom(opts),
