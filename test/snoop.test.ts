@@ -73,8 +73,12 @@ test('wild 43 (perf-tools iosnoop): plain rows have no time, -ts rows take ENDs 
   assert.equal(tar.length, 11);
   assert.ok(tar.every((e) => e.op === Op.Read && e.flags === Flag.META), 'TYPE RM is a metadata read');
   assert.equal(tar[1]!.aux, 14_900_000);
-  // 5982800.302061 → 5982800.302679: ENDs is the time, the difference the latency (LATms says 0.62)
-  assert.deepEqual([ts[0]!.time, ts[0]!.aux], [5_982_800_302_679_000, 618_000]);
+  // 5982800.302061 → 5982800.302679: ENDs is the time, the difference the latency (LATms says 0.62); the -ts
+  // run follows rows with no time (placed at 0 s), so it is counted from its own first row: no duration spans
+  // the unknown time between the runs (it was 69 days, 5,982,800 s of uptime, in "the oldest had waited")
+  assert.deepEqual([ts[0]!.time, ts[0]!.aux], [0, 618_000]);
+  assert.equal(ts[9]!.time, 5_982_800_310_283_000 - 5_982_800_302_679_000);
+  assert.ok(r.limitations.some((l) => /rows without timestamps come before a timed run/.test(l)));
   assert.equal(ts.length, 10);
   assert.deepEqual(r.diag.toRecord(), {
     [SnoopReason.banner]: 1,

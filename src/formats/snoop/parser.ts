@@ -52,6 +52,15 @@ export class SnoopParser implements StreamParser {
   private readonly te = new Int32Array(MAX_TOKENS);
   private layout: Layout | undefined;
   private headers = 0;
+  /**
+   * Rows without any time were read (placed at 0 s) and a timed run follows: that run is counted from its
+   * own first row (`rebase`), so no duration spans the unknown time between the runs (shared/wild/43: an
+   * untimed run, then `iosnoop -ts` at 5,982,800 s uptime).
+   */
+  private untimedRows = 0;
+  private needRebase = false;
+  private rebase = 0;
+  private rebased = false;
   private clock: ClockDomain | undefined;
   private rwbsSeen = false;
   private rows = 0;
@@ -94,6 +103,9 @@ export class SnoopParser implements StreamParser {
             '(every non-write request prints R), so flush/FUA rules cannot be checked',
         );
       }
+    }
+    if (this.rebased) {
+      ctx.limitation(`${this.tool}: rows without timestamps come before a timed run: they are placed at 0 s and the timed run is counted from its own first row (the time between the runs is unknown)`);
     }
     if (this.headers > 1 && this.layout?.roles.includes('time')) {
       ctx.limitation(`${this.tool}: ${this.headers} runs concatenated; each run's TIME(s) starts at its own first I/O, so runs cannot be aligned`);
@@ -157,6 +169,7 @@ export class SnoopParser implements StreamParser {
     const before = this.layout;
     this.layout = layout;
     const clock = clockOf(layout, this.tool);
+    if (this.untimedRows > 0 && !clock.orderOnly) this.needRebase = true;
     if (this.clock === undefined || (this.clock.orderOnly && !clock.orderOnly)) {
       if (this.clock !== undefined) this.count(SnoopReason.clockChange, 'info', lineNo, layout.names.join(' '));
       this.clock = clock;
@@ -249,7 +262,17 @@ export class SnoopParser implements StreamParser {
       this.lastTod = tod;
       time = tod + this.dayOffset;
     }
-    ev.time = time < 0 ? 0 : time;
+    if (time < 0) {
+      this.untimedRows++;
+      ev.time = 0;
+    } else {
+      if (this.needRebase) {
+        this.needRebase = false;
+        this.rebased = true;
+        this.rebase = -time;
+      }
+      ev.time = time + this.rebase;
+    }
     ev.aux = lat;
     this.rows++;
     this.ctx.sink.event(ev);
