@@ -19,7 +19,9 @@ import { driftClock, IDENTITY_CLOCK, NO_CLOCK, offsetClock, orderClock, type Anc
 import { trackDrift, warped } from './drift.js';
 import type { SectorMap } from './mapping.js';
 import { OpFlag, OpKind, type OpTable } from './ops.js';
-import { lowerBound, upperBound } from './search.js';
+import { lowerBound } from './search.js';
+import { RangeIndex } from './range-index.js';
+import { deepest, Intervals, pairInterval, rivalRegion } from './intervals.js';
 
 export interface Pair {
   u: number;
@@ -67,93 +69,6 @@ function dataClass(k: number): number {
   return k === OpKind.Read ? 1 : k === OpKind.Write ? 2 : k === OpKind.Discard ? 3 : 0;
 }
 
-/** Lower rows overlapping the mapped range of upper row u, same data direction. */
-export class RangeIndex {
-  private readonly rows: Int32Array;
-  private readonly starts: Float64Array;
-  private readonly maxLen: number;
-
-  constructor(private readonly t: OpTable, kinds: number[]) {
-    this.rows = t.sectorIndex(kinds);
-    this.starts = Float64Array.from(this.rows, (r) => t.sector[r]!);
-    let m = 0;
-    for (const r of this.rows) m = Math.max(m, t.count[r]!);
-    this.maxLen = m;
-    // the furthest end of each run of rows with one start, at every index of the run
-    this.runEnd = new Float64Array(this.rows.length);
-    for (let k = 0; k < this.rows.length;) {
-      let j = k;
-      let e = -Infinity;
-      while (j < this.rows.length && this.starts[j] === this.starts[k]) e = Math.max(e, this.starts[k]! + Math.max(t.count[this.rows[j++]!]!, 1));
-      this.runEnd.fill(e, k, j);
-      k = j;
-    }
-  }
-
-  private readonly runEnd: Float64Array;
-
-  /**
-   * The earliest-issued row overlapping [s, s+n) that was issued at or after `from`, or -1. Rows with one
-   * start sector are kept in issue order, so each start is a binary search, not a walk over every rewrite
-   * of those sectors (a journal or a long trace rewrites the same blocks thousands of times).
-   */
-  earliestFrom(s: number, n: number, from: number): number {
-    const t = this.t;
-    const end = s + Math.max(n, 1);
-    let k = Math.max(0, lowerBound(this.starts, s - this.maxLen) - 1);
-    let best = -1;
-    while (k < this.starts.length && this.starts[k]! < end) {
-      const start = this.starts[k]!;
-      // this start's run [k, runEnd): sorted by issue time
-      let lo = k;
-      let hi = upperBound(this.starts, start);
-      const runEnd = hi;
-      if (this.runEnd[k]! <= s) {
-        k = runEnd;
-        continue;
-      }
-      while (lo < hi) {
-        const m = (lo + hi) >> 1;
-        if (t.tI[this.rows[m]!]! < from) lo = m + 1;
-        else hi = m;
-      }
-      for (let j = lo; j < runEnd; j++) {
-        const r = this.rows[j]!;
-        if (!(t.tI[r]! >= from)) continue;
-        if (best >= 0 && t.tI[r]! >= t.tI[best]!) break;
-        if (start + Math.max(t.count[r]!, 1) > s) {
-          best = r;
-          break;
-        }
-      }
-      k = runEnd;
-    }
-    return best;
-  }
-
-  /** Calls fn(row) for every row overlapping [s, s+n) (n=0 → containing s); stop when fn returns false. */
-  overlapping(s: number, n: number, fn: (row: number) => boolean | void): void {
-    const end = s + Math.max(n, 1);
-    let lo = 0;
-    let hi = this.starts.length;
-    const from = s - this.maxLen;
-    while (lo < hi) {
-      const m = (lo + hi) >> 1;
-      if (this.starts[m]! <= from) lo = m + 1;
-      else hi = m;
-    }
-    for (let k = Math.max(0, lo - 1); k < this.starts.length && this.starts[k]! < end; k++) {
-      // a run of rows with one start that all end before s: skip it whole
-      if (this.runEnd[k]! <= s) {
-        k = upperBound(this.starts, this.starts[k]!) - 1;
-        continue;
-      }
-      const r = this.rows[k]!;
-      if (this.starts[k]! + Math.max(this.t.count[r]!, 1) > s && fn(r) === false) return;
-    }
-  }
-}
-
 function candidates(up: OpTable, low: OpTable, map: SectorMap, idx: RangeIndex, u: number, out: number[]): void {
   out.length = 0;
   const cls = dataClass(up.kind[u]!);
@@ -173,95 +88,6 @@ function candidates(up: OpTable, low: OpTable, map: SectorMap, idx: RangeIndex, 
 }
 
 const MAX_VISITS = 4096;
-
-/**
- * Candidate offset intervals, one per (upper, lower) pair, in columns: the coarse flush search makes up to
- * 64 × 20,000 of them, which as objects cost more memory and collector time than the rest of correlation.
- */
-class Intervals {
-  n = 0;
-  lo = new Float64Array(64);
-  hi = new Float64Array(64);
-  u = new Int32Array(64);
-  l = new Int32Array(64);
-
-  push(lo: number, hi: number, u: number, l: number): void {
-    if (this.n === this.lo.length) {
-      const grow = <T extends Float64Array | Int32Array>(a: T): T => {
-        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.lo = grow(this.lo);
-      this.hi = grow(this.hi);
-      this.u = grow(this.u);
-      this.l = grow(this.l);
-    }
-    const i = this.n++;
-    this.lo[i] = lo;
-    this.hi[i] = hi;
-    this.u[i] = u;
-    this.l[i] = l;
-  }
-
-  /** Rows whose interval contains all of [a, b]. */
-  containing(a: number, b: number): number[] {
-    const out: number[] = [];
-    for (let i = 0; i < this.n; i++) if (this.lo[i]! <= a && this.hi[i]! >= b) out.push(i);
-    return out;
-  }
-}
-
-/**
- * Region covered by the most intervals: [a, b] and its depth; with `away`, only regions lying outside
- * [away.a − away.sep, away.b + away.sep] count (the rival of a region, see rivalRegion). A sweep over the
- * sorted starts and ends (a start before an end at the same point: touching intervals overlap).
- */
-function deepest(iv: Intervals, away?: { a: number; b: number; sep: number }): { a: number; b: number; depth: number } {
-  const starts = iv.lo.slice(0, iv.n).sort();
-  const ends = iv.hi.slice(0, iv.n).sort();
-  const n = iv.n;
-  let d = 0;
-  let best = 0;
-  let a = NaN;
-  let b = NaN;
-  let i = 0;
-  let j = 0;
-  while (i < n) {
-    if (starts[i]! <= ends[j]!) {
-      const start = starts[i++]!;
-      d++;
-      if (d <= best) continue;
-      // the region lasts until the next event of either kind
-      const end = Math.min(i < n ? starts[i]! : Infinity, ends[j]!);
-      if (away && !(end < away.a - away.sep || start > away.b + away.sep)) continue;
-      best = d;
-      a = start;
-      b = end;
-    } else {
-      d--;
-      j++;
-    }
-  }
-  return { a, b, depth: best };
-}
-
-/**
- * The deepest region of `iv` lying at least `sep` away from [a, b]: another offset the same evidence would
- * support (a periodic workload repeats itself one period later).
- */
-function rivalRegion(iv: Intervals, a: number, b: number, sep: number): { a: number; b: number; depth: number } {
-  return deepest(iv, { a, b, sep });
-}
-
-/** The offset interval of pair (u, l) pushed onto `out`, when the pair can be contained at all. */
-function pairInterval(up: OpTable, low: OpTable, u: number, l: number, slack: number, out: Intervals): boolean {
-  const lo = low.tC[l]! - up.tC[u]! - slack;
-  const hi = low.tI[l]! - up.tI[u]! + slack;
-  if (!(lo <= hi)) return false;
-  out.push(lo, hi, u, l);
-  return true;
-}
 
 /**
  * Align `up` and `low` (adjacent layers). `resolutionNs` is the sum of both

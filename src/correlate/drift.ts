@@ -14,6 +14,7 @@
  */
 import { OpKind, OpTable } from './ops.js';
 import { lowerBound } from './search.js';
+import { deepest, Intervals } from './intervals.js';
 
 /** Fastest drift followed: 500 ppm (quartz and TSC drift is tens of ppm; NTP slews at most 500 ppm). */
 export const MAX_RATE = 5e-4;
@@ -82,27 +83,19 @@ export function trackDrift(up: OpTable, low: OpTable, region: { a: number; b: nu
   const fit = (k: number, lo: number, hi: number): Point | undefined => {
     const rows = windows[k]!;
     if (rows.length < MIN_SUPPORT) return undefined;
-    const los: number[] = [];
-    const his: number[] = [];
-    const owner: number[] = [];
+    const iv = new Intervals();
     for (const u of rows) {
       for (let j = lowerBound(starts, up.tI[u]! + lo - slack); j < ls.length && starts[j]! <= up.tC[u]! + hi + slack; j++) {
         const l = ls[j]!;
         const a = low.tC[l]! - up.tC[u]! - slack;
         const b = low.tI[l]! - up.tI[u]! + slack;
-        if (a <= b && a <= hi && b >= lo) {
-          los.push(a);
-          his.push(b);
-          owner.push(u);
-        }
+        if (a <= b && a <= hi && b >= lo) iv.push(a, b, u, l);
       }
     }
-    const r = deepestOf(los, his);
+    const r = deepest(iv);
     if (r.depth < MIN_SUPPORT || r.depth * 8 < rows.length) return undefined;
     // the offset holds where its supporting flushes are: their median time, not the window's middle
-    const at: number[] = [];
-    for (let i = 0; i < los.length; i++) if (los[i]! <= r.a && his[i]! >= r.b) at.push(up.tI[owner[i]!]!);
-    at.sort((x, y) => x - y);
+    const at = iv.containing(r.a, r.b).map((i) => up.tI[iv.u[i]!]!).sort((x, y) => x - y);
     return { t: at[at.length >> 1]!, mid: (r.a + r.b) / 2, width: r.b - r.a, depth: r.depth };
   };
 
@@ -167,32 +160,6 @@ export function trackDrift(up: OpTable, low: OpTable, region: { a: number; b: nu
   }
   if (lo <= hi) return undefined;
   return { rate, t0, points: points.length, residualNs: residual, spanNs: span };
-}
-
-/** The deepest overlap of intervals [los[i], his[i]] (a start before an end at one point). */
-function deepestOf(los: number[], his: number[]): { a: number; b: number; depth: number } {
-  const s = Float64Array.from(los).sort();
-  const e = Float64Array.from(his).sort();
-  let d = 0;
-  let best = 0;
-  let a = NaN;
-  let b = NaN;
-  let i = 0;
-  let j = 0;
-  while (i < s.length) {
-    if (s[i]! <= e[j]!) {
-      const start = s[i++]!;
-      if (++d > best) {
-        best = d;
-        a = start;
-        b = Math.min(i < s.length ? s[i]! : Infinity, e[j]!);
-      }
-    } else {
-      d--;
-      j++;
-    }
-  }
-  return { a, b, depth: best };
 }
 
 /** `t` with its issue and completion times moved onto a clock running `rate` faster from `t0`. */

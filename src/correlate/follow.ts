@@ -15,7 +15,7 @@
  */
 import type { AnalysisEnv } from '../model/analysis.js';
 import type { EvidenceRef } from '../model/event.js';
-import { RangeIndex } from './align.js';
+import { RangeIndex } from './range-index.js';
 import { composeClock, IDENTITY_CLOCK, type ClockMap } from './clock-map.js';
 import type { BuiltEdge, CorrelationResult } from './correlator.js';
 import type { StackNode } from './graph.js';

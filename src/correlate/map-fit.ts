@@ -8,7 +8,7 @@
  * file, qcow2 on ext4) has no single offset: no candidate fits, and the pair
  * gets no map — sector-level verdicts there are undecided, never guessed.
  */
-import { RangeIndex } from './align.js';
+import { RangeIndex } from './range-index.js';
 import { IDENTITY, offsetMap, type SectorMap } from './mapping.js';
 import { OpFlag, OpKind, type OpTable } from './ops.js';
 

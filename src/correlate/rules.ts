@@ -19,7 +19,7 @@
 import type { AnalysisEnv } from '../model/analysis.js';
 import type { Finding } from '../model/report.js';
 import type { Alignment } from './align.js';
-import { RangeIndex } from './align.js';
+import { RangeIndex } from './range-index.js';
 import { levelId, opEvidence, whereText, type Level } from './level.js';
 import type { MapSource } from './graph.js';
 import type { SectorMap } from './mapping.js';

@@ -1,0 +1,94 @@
+/**
+ * The rows of an operation table by start sector, for "which lower operations overlap these sectors" (clock
+ * alignment's candidates, the rules' search below). Rows of one start are kept in issue order, so a sector
+ * rewritten thousands of times is a binary search, not a walk over every rewrite.
+ */
+import type { OpTable } from './ops.js';
+import { lowerBound, upperBound } from './search.js';
+
+/** Lower rows overlapping the mapped range of upper row u, same data direction. */
+export class RangeIndex {
+  private readonly rows: Int32Array;
+  private readonly starts: Float64Array;
+  private readonly maxLen: number;
+
+  constructor(private readonly t: OpTable, kinds: number[]) {
+    this.rows = t.sectorIndex(kinds);
+    this.starts = Float64Array.from(this.rows, (r) => t.sector[r]!);
+    let m = 0;
+    for (const r of this.rows) m = Math.max(m, t.count[r]!);
+    this.maxLen = m;
+    // the furthest end of each run of rows with one start, at every index of the run
+    this.runEnd = new Float64Array(this.rows.length);
+    for (let k = 0; k < this.rows.length;) {
+      let j = k;
+      let e = -Infinity;
+      while (j < this.rows.length && this.starts[j] === this.starts[k]) e = Math.max(e, this.starts[k]! + Math.max(t.count[this.rows[j++]!]!, 1));
+      this.runEnd.fill(e, k, j);
+      k = j;
+    }
+  }
+
+  private readonly runEnd: Float64Array;
+
+  /**
+   * The earliest-issued row overlapping [s, s+n) that was issued at or after `from`, or -1. Rows with one
+   * start sector are kept in issue order, so each start is a binary search, not a walk over every rewrite
+   * of those sectors (a journal or a long trace rewrites the same blocks thousands of times).
+   */
+  earliestFrom(s: number, n: number, from: number): number {
+    const t = this.t;
+    const end = s + Math.max(n, 1);
+    let k = Math.max(0, lowerBound(this.starts, s - this.maxLen) - 1);
+    let best = -1;
+    while (k < this.starts.length && this.starts[k]! < end) {
+      const start = this.starts[k]!;
+      // this start's run [k, runEnd): sorted by issue time
+      let lo = k;
+      let hi = upperBound(this.starts, start);
+      const runEnd = hi;
+      if (this.runEnd[k]! <= s) {
+        k = runEnd;
+        continue;
+      }
+      while (lo < hi) {
+        const m = (lo + hi) >> 1;
+        if (t.tI[this.rows[m]!]! < from) lo = m + 1;
+        else hi = m;
+      }
+      for (let j = lo; j < runEnd; j++) {
+        const r = this.rows[j]!;
+        if (!(t.tI[r]! >= from)) continue;
+        if (best >= 0 && t.tI[r]! >= t.tI[best]!) break;
+        if (start + Math.max(t.count[r]!, 1) > s) {
+          best = r;
+          break;
+        }
+      }
+      k = runEnd;
+    }
+    return best;
+  }
+
+  /** Calls fn(row) for every row overlapping [s, s+n) (n=0 → containing s); stop when fn returns false. */
+  overlapping(s: number, n: number, fn: (row: number) => boolean | void): void {
+    const end = s + Math.max(n, 1);
+    let lo = 0;
+    let hi = this.starts.length;
+    const from = s - this.maxLen;
+    while (lo < hi) {
+      const m = (lo + hi) >> 1;
+      if (this.starts[m]! <= from) lo = m + 1;
+      else hi = m;
+    }
+    for (let k = Math.max(0, lo - 1); k < this.starts.length && this.starts[k]! < end; k++) {
+      // a run of rows with one start that all end before s: skip it whole
+      if (this.runEnd[k]! <= s) {
+        k = upperBound(this.starts, this.starts[k]!) - 1;
+        continue;
+      }
+      const r = this.rows[k]!;
+      if (this.starts[k]! + Math.max(this.t.count[r]!, 1) > s && fn(r) === false) return;
+    }
+  }
+}
