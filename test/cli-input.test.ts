@@ -122,3 +122,22 @@ test('usage errors exit 2; --help and --version exit 0', async () => {
   assert.match(h.stdout, /Exit codes: 0 clean/);
   assert.equal((await runCli(['--version'])).code, 0);
 });
+
+test('a capture directory given as input: exit 2 naming what inside it can be read (its blktrace/ per-CPU files, its trace files)', async () => {
+  const { cpSync, mkdirSync, rmSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-capdir-'));
+  try {
+    mkdirSync(join(dir, 'blktrace'));
+    cpSync(join(ROOT, 'fixtures/blktrace/raw-odirect-dsync'), join(dir, 'blktrace'), { recursive: true });
+    writeFileSync(join(dir, 'loop1.blkparse.txt'), readFileSync(join(ROOT, 'fixtures/check/real/host-ext4-fsync/loop1.blkparse.txt')));
+    writeFileSync(join(dir, 'notes.md'), 'not a trace\n');
+    const r = await runCli(['check', dir]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /is a directory with no blktrace per-CPU files; it holds .*blktrace \(per-CPU blktrace files\), .*loop1\.blkparse\.txt/);
+    assert.doesNotMatch(r.stderr, /notes\.md/);
+    // and what it names can be read
+    assert.equal((await runCli(['check', join(dir, 'blktrace')])).code, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

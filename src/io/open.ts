@@ -7,6 +7,7 @@
  */
 import { promises as fs } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { join } from 'node:path';
 import { CATALOG, detectEntry, entryByName, type FormatEntry } from '../formats/catalog.js';
 import type { ParseContext, ParseOptions } from '../formats/types.js';
 import { InputError } from '../model/errors.js';
@@ -48,7 +49,7 @@ export async function openByteStream(path: string, stdin: Readable = process.std
   } catch (err) {
     throw new InputError(`cannot read ${path}: ${describeFsError(err)}`, path);
   }
-  if (st.isDirectory()) throw new InputError(`${path} is a directory with no blktrace per-CPU files`, path);
+  if (st.isDirectory()) throw new InputError(`${path} is a directory with no blktrace per-CPU files${await directoryHint(path)}`, path);
   try {
     const handle = await fs.open(path, 'r');
     return handle.createReadStream({ highWaterMark: READ_CHUNK, autoClose: true });
@@ -56,6 +57,33 @@ export async function openByteStream(path: string, stdin: Readable = process.std
     throw new InputError(`cannot read ${path}: ${describeFsError(err)}`, path);
   }
 }
+
+/**
+ * What in a directory given as input could be read: its subdirectories holding per-CPU blktrace files (a
+ * capture directory keeps them in blktrace/) and a few trace-like files, as "; try …" (empty when none).
+ */
+async function directoryHint(dir: string): Promise<string> {
+  const found: string[] = [];
+  let entries;
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true });
+  } catch {
+    return '';
+  }
+  for (const e of entries) {
+    if (e.isDirectory()) {
+      const inner = await fs.readdir(join(dir, e.name)).catch(() => [] as string[]);
+      if (inner.some((n) => PER_CPU_FILE.test(n))) found.push(`${join(dir, e.name)} (per-CPU blktrace files)`);
+    } else if (e.isFile() && TRACE_NAME.test(e.name)) found.push(join(dir, e.name));
+  }
+  if (found.length === 0) return '';
+  const shown = found.sort().slice(0, 4);
+  return `; it holds ${shown.join(', ')}${found.length > shown.length ? ` and ${found.length - shown.length} more` : ''}`;
+}
+
+const PER_CPU_FILE = /\.blktrace\.\d+$/;
+/** Names the capture tools give traces (blkparse text, QEMU logs, ftrace / tracepoint text, strace). */
+const TRACE_NAME = /(\.blkparse\.txt|qemu-trace\.log|ftrace[-\w]*\.txt|block-events\.txt|strace\.txt|\.iosnoop\.txt|\.biosnoop\.txt)(\.gz)?$/;
 
 export function describeFsError(err: unknown): string {
   const code = (err as NodeJS.ErrnoException)?.code;
