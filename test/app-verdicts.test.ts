@@ -12,6 +12,7 @@ import { DeviceTimeline } from '../src/app/timeline.js';
 import type { SyncCall } from '../src/app/call.js';
 import { emptyEvent, Act } from '../src/model/event.js';
 import { Flag, Op } from '../src/model/rwbs.js';
+import { tempDir } from './helpers/tmp.js';
 
 const fx = (p: string) => fileURLToPath(new URL(`../../fixtures/app/${p}`, import.meta.url));
 
@@ -201,7 +202,7 @@ test('the same verdicts from strace -tt with [pid N] prefixes and from a sync-ca
   const { mkdtempSync, writeFileSync, readFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
-  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-app-'));
+  const dir = tempDir('blkaudit-app-');
   const src = readFileSync(fx('pg-ext4-nobarrier/strace.txt'), 'utf8').split('\n');
   const tod = (t: string) => {
     const [s, us] = t.split('.') as [string, string];
@@ -287,7 +288,7 @@ test('strace without -f (no thread ids): undecided, saying so — never a verdic
   const { mkdtempSync, writeFileSync, readFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
-  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-app-'));
+  const dir = tempDir('blkaudit-app-');
   const text = readFileSync(fx('pg-ext4-nobarrier/strace.txt'), 'utf8').replace(/^\d+ /gm, '');
   writeFileSync(join(dir, 'nopid.txt'), text);
   const { code, doc } = await check([`app=${join(dir, 'nopid.txt')}`, `disk=${fx('pg-ext4-nobarrier/loop0.blkparse.txt')}`]);

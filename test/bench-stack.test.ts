@@ -19,12 +19,13 @@ import { qemuLogFormat } from '../src/formats/qemu/log.js';
 import { parseBuffer } from './helpers/chunking.js';
 import { Diagnostics } from '../src/model/diagnostics.js';
 import { runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
 
 const COPIES = 3;
 
 function withStack(variant: 'random' | 'periodic', fn: (dir: string, s: ReturnType<typeof prepareStack>) => void | Promise<void>) {
   return async () => {
-    const root = mkdtempSync(join(tmpdir(), 'blkaudit-stack-'));
+    const root = tempDir('blkaudit-stack-');
     try {
       await fn(root, prepareStack({ root, copies: COPIES, variant, seed: 7 }));
     } finally {

@@ -26,6 +26,7 @@ import { blkparseFormat } from '../src/formats/blkparse/spec.js';
 import type { BlkparseSummary } from '../src/formats/blkparse/summary.js';
 import { Act } from '../src/model/event.js';
 import { parseBuffer } from './helpers/chunking.js';
+import { tempDir } from './helpers/tmp.js';
 
 interface Rec {
   cpu: number;
@@ -64,7 +65,7 @@ function records(file: Buffer): Rec[] {
 const isNote = (r: Rec) => ((r.action >>> 16) & TC.NOTIFY) !== 0;
 
 function withDir(fn: (dir: string) => void): void {
-  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-bench-test-'));
+  const dir = tempDir('blkaudit-bench-test-');
   try {
     fn(dir);
   } finally {
@@ -73,7 +74,7 @@ function withDir(fn: (dir: string) => void): void {
 }
 
 async function withDirAsync(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-bench-test-'));
+  const dir = tempDir('blkaudit-bench-test-');
   try {
     await fn(dir);
   } finally {

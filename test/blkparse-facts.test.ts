@@ -15,8 +15,9 @@ import { statsOf } from '../src/stats/stage.js';
 import { MAX_PROCESSES } from '../src/stats/per-process.js';
 import { DRIVER_STATUS_REASON } from '../src/formats/blkparse/parser.js';
 import { checkFiles, tally } from './helpers/check-run.js';
+import { tempDir } from './helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'blkaudit-bpfacts-'));
+const tmp = tempDir('blkaudit-bpfacts-');
 
 async function statsFile(path: string) {
   const r = await analyze([path], { stages: ['stats'], stageOptions: { stats: {} } });

@@ -4,9 +4,10 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveBlktraceInput, resolveBlktraceSet } from '../src/io/blktrace-files.js';
+import { tempDir } from './helpers/tmp.js';
 
 test('resolving per-CPU sets like blkparse -i: directory, member file, base name', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-bt-'));
+  const dir = tempDir('blkaudit-bt-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   for (const f of ['sda.blktrace.0', 'sda.blktrace.1', 'sda.blktrace.3', 'sdb.blktrace.0', 'sdb.blktrace.01', 'notes.txt', 'sdc']) {
     writeFileSync(join(dir, f), '');

@@ -13,6 +13,7 @@ import {
   byteSwapV7, chunkedOpen, collectingContext, compareWithBlkparse, fixture, fixturePath,
   parseBlkparseText, readSet, toV8, v7Record, v7Records, withoutLoc,
 } from './blktrace-helpers.js';
+import { tempDir } from './helpers/tmp.js';
 
 const RAW = 'raw-odirect-dsync/loop1.blktrace.0';
 const RAW_SET = [fixturePath('raw-odirect-dsync/loop1.blktrace.0'), fixturePath('raw-odirect-dsync/loop1.blktrace.1')];
@@ -230,7 +231,7 @@ test('a directory holding two devices\' sets: resolved and merged into one time 
   const { mkdtempSync, copyFileSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
-  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-bt-set-'));
+  const dir = tempDir('blkaudit-bt-set-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   for (const cpu of [0, 1]) {
     copyFileSync(fixturePath(`raw-odirect-dsync/loop1.blktrace.${cpu}`), join(dir, `loop1.blktrace.${cpu}`));

@@ -16,12 +16,13 @@ import { BIN, CORPUS_DIR, ROOT, runCli } from './helpers/cli.js';
 import { makeFleet, put } from './helpers/fleet.js';
 import { findCaptures } from '../src/fleet/discover.js';
 import type { CaptureSummary, IncidentRecord } from '../src/fleet/summary.js';
+import { tempDir } from './helpers/tmp.js';
 
 const lines = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.parse(l) as CaptureSummary);
 const serious = (s: CaptureSummary) => s.incidents.filter((f) => f.severity !== 'info').map((f) => [f.rule, f.severity, f.layer, f.count]);
 
 test('discovery: layers by file name — VM, qemu-io, host, dm/md stacks, per-CPU sets; no search below a capture', async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'blkaudit-discover-'));
+  const root = tempDir('blkaudit-discover-');
   t.after(() => rmSync(root, { recursive: true, force: true }));
   for (const f of ['a/vm/guest/vda.blkparse.txt', 'a/vm/qemu-trace.log', 'a/vm/host/loop1.blkparse.txt', 'a/vm/host/loop1.btt.txt',
     'a/qio/qemu-trace.log', 'a/qio/loop1.blkparse.txt',
@@ -112,7 +113,7 @@ test('check --each: usage errors exit 2', async (t) => {
   const json = await runCli(['check', '--each', '--json', fleet]);
   assert.equal(json.code, 2);
   assert.match(json.stderr, /cannot be combined with --json/);
-  const emptyDir = mkdtempSync(join(tmpdir(), 'blkaudit-empty-'));
+  const emptyDir = tempDir('blkaudit-empty-');
   t.after(() => rmSync(emptyDir, { recursive: true, force: true }));
   const empty = await runCli(['check', '--each', emptyDir]);
   assert.equal(empty.code, 2);

@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { BIN, ROOT, runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
 
 const FIX = join(ROOT, 'fixtures/blkparse/raw-odirect-dsync.loop1.blkparse.txt');
-const tmp = mkdtempSync(join(tmpdir(), 'blkaudit-cli-'));
+const tmp = tempDir('blkaudit-cli-');
 
 function noStack(stderr: string): void {
   assert.doesNotMatch(stderr, /\n\s+at .*\(.*:\d+:\d+\)/, 'no stack trace reaches the user');
@@ -125,7 +126,7 @@ test('usage errors exit 2; --help and --version exit 0', async () => {
 
 test('a capture directory given as input: exit 2 naming what inside it can be read (its blktrace/ per-CPU files, its trace files)', async () => {
   const { cpSync, mkdirSync, rmSync } = await import('node:fs');
-  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-capdir-'));
+  const dir = tempDir('blkaudit-capdir-');
   try {
     mkdirSync(join(dir, 'blktrace'));
     cpSync(join(ROOT, 'fixtures/blktrace/raw-odirect-dsync'), join(dir, 'blktrace'), { recursive: true });

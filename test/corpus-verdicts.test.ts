@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CORPUS_DIR, runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
 
 interface Capture {
   name: string;
@@ -47,7 +48,7 @@ test('corpus: every EXPECTED.json verdict, no --map, layer by layer and one file
 });
 
 test('corpus: the same verdicts with each capture\'s sector map given', { skip: !have && 'no ../shared/corpus' }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-maps-'));
+  const dir = tempDir('blkaudit-maps-');
   const filefrag = (capture: string, key: string) => {
     const w = (JSON.parse(readFileSync(join(CORPUS_DIR, capture, 'capture.json'), 'utf8')) as { workload: Record<string, { filefrag_output: string }> }).workload;
     const f = join(dir, `${capture.replace(/\//g, '_')}.filefrag.txt`);

@@ -13,11 +13,12 @@ import { runCli } from './helpers/cli.js';
 import { namesFromFiles, namesFromSummary, type NamesByDevice } from '../src/io/device-names.js';
 import { makeDev } from '../src/model/device.js';
 import { FILE_LOC_STRIDE, locate, type SourceInfo } from '../src/model/analysis.js';
+import { tempDir } from './helpers/tmp.js';
 
 const NOBARRIER = 'fixtures/check/real/host-ext4-nobarrier/loop1.blkparse.txt';
 const THREE = 'fixtures/blkparse/host-discard.three-devices.blkparse.txt';
 const SET = 'fixtures/blktrace/ext4-nobarrier';
-const tmp = mkdtempSync(join(tmpdir(), 'blkaudit-names-'));
+const tmp = tempDir('blkaudit-names-');
 
 /** The text without blkparse's trailer (from the first "CPU0 (" line on). */
 function withoutSummary(text: string): string {

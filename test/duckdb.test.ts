@@ -17,6 +17,7 @@ import { makeFleet } from './helpers/fleet.js';
 import { analyze } from '../src/index.js';
 import { ParquetEventWriter } from '../src/formats/events/parquet.js';
 import type { CaptureSummary } from '../src/fleet/summary.js';
+import { tempDir } from './helpers/tmp.js';
 
 async function query(sql: string): Promise<Array<Record<string, unknown>>> {
   const db = await DuckDBInstance.create(':memory:');
@@ -34,7 +35,7 @@ const VM = join(ROOT, 'fixtures/scenarios/vm-none-threads');
 const VM_INPUTS = [`guest=${VM}/vda.blkparse.txt`, `qemu=${VM}/qemu-trace.log`, `host=${VM}/loop1.blkparse.txt`];
 
 test('events --parquet holds exactly the events of events --ndjson (every column, every row)', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-pq-'));
+  const dir = tempDir('blkaudit-pq-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const pq = join(dir, 'e.parquet');
   const nd = join(dir, 'e.ndjson');
@@ -67,7 +68,7 @@ test('events --parquet holds exactly the events of events --ndjson (every column
 });
 
 test('events --parquet: one row group per ROW_GROUP events, the last one partial', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-pq-'));
+  const dir = tempDir('blkaudit-pq-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const pq = join(dir, 'small-groups.parquet');
   const w = new ParquetEventWriter(pq, 500);

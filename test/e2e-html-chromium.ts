@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { tempDir } from './helpers/tmp.js';
 
 /** The Chromium binary: $CHROMIUM, else the first of chromium / chromium-browser on PATH. */
 export function findChromium(): string | undefined {
@@ -49,7 +50,7 @@ interface Message {
 }
 
 export async function launch(binary: string, timeoutMs = 60000): Promise<Browser> {
-  const profile = mkdtempSync(join(tmpdir(), 'blkaudit-chromium-'));
+  const profile = tempDir('blkaudit-chromium-');
   const child: ChildProcess = spawn(binary, [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--hide-scrollbars', '--mute-audio',

@@ -21,6 +21,7 @@ import { renderHtml } from '../src/report/html.js';
 import { timelineLanes } from '../src/report/html-timeline.js';
 import type { Report } from '../src/model/report.js';
 import { findChromium, launch, type Browser } from './e2e-html-chromium.js';
+import { tempDir } from './helpers/tmp.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/report/${name}`, import.meta.url));
 const scenario = (name: string) => fileURLToPath(new URL(`../../fixtures/scenarios/${name}`, import.meta.url));
@@ -132,7 +133,7 @@ test('HTML report in headless Chromium: renders without errors or network, timel
     t.skip('chromium not installed (apt-get install -y chromium); in CI this fails');
     return;
   }
-  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-e2e-'));
+  const dir = tempDir('blkaudit-e2e-');
   const browser = await launch(chromium);
   try {
     // single layer, one warning finding, no flush at all

@@ -16,6 +16,7 @@ import { analyze, InputError } from '../src/index.js';
 import { statsOf } from '../src/stats/stage.js';
 import { checkOf } from '../src/check/stage.js';
 import type { Finding } from '../src/check/types.js';
+import { tempDir } from './helpers/tmp.js';
 
 const FACTS = join(ROOT, 'fixtures/facts');
 const BLKPARSE = join(ROOT, 'fixtures/blkparse');
@@ -121,7 +122,7 @@ test('a CPU stamped ~1266874889 s (wild 08, 09) is reported per CPU, not read as
 
 test('two layers that each lost 3 events report 3 each, not 6', async () => {
   const src = join(ROOT, 'fixtures/check/lost-events.blkparse.txt');
-  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-facts-'));
+  const dir = tempDir('blkaudit-facts-');
   const copy = join(dir, basename(src));
   copyFileSync(src, copy);
   const { stats, findings } = await both([`a=${src}`, `b=${copy}`]);

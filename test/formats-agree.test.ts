@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyze, type Report } from '../src/index.js';
 import { CORPUS_DIR, ROOT } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
 
 const CORPUS = CORPUS_DIR;
 
@@ -56,7 +57,7 @@ test('raw O_DSYNC capture (fixtures): six files, one verdict', async () => {
 });
 
 test('detection does not depend on the file name', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-names-'));
+  const dir = tempDir('blkaudit-names-');
   const files = [
     'fixtures/blktrace/raw-odirect-dsync/loop1.blkparse.txt', 'fixtures/blktrace/raw-odirect-dsync/loop1.blktrace.0',
     'fixtures/ftrace/raw-odirect-dsync.ftrace-blk.txt', 'fixtures/tracepoint/raw-odirect-dsync.block-events.txt',
@@ -79,7 +80,7 @@ test('several devices in one stream are separated per device, with the counts ea
   assert.ok(parts.length >= 2);
   const alone: Record<string, unknown> = {};
   for (const p of parts) Object.assign(alone, counts(await run(p)));
-  const joined = join(mkdtempSync(join(tmpdir(), 'blkaudit-cat-')), 'all.txt');
+  const joined = join(tempDir('blkaudit-cat-'), 'all.txt');
   writeFileSync(joined, Buffer.concat(parts.map((p) => readFileSync(p))));
   const r = await run(joined);
   assert.deepEqual(counts(r), alone);

@@ -15,12 +15,13 @@ import type { Report } from '../src/model/report.js';
 import { ROOT, runCli } from './helpers/cli.js';
 import { VERSION } from '../src/version.js';
 import { spawnSync } from 'node:child_process';
+import { tempDir } from './helpers/tmp.js';
 
 const BLKPARSE = join(ROOT, 'fixtures/blkparse/raw-odirect-dsync.loop1.blkparse.txt');
 const BLKTRACE = join(ROOT, 'fixtures/blktrace/raw-odirect-dsync/loop1.blktrace.0');
 const WILD01 = join(ROOT, 'fixtures/blktrace/wild-01-dm-partition-remap-chain/01-centos7-sda-mynotes');
 const HOSTILE = join(ROOT, 'fixtures/hostile');
-const tmp = mkdtempSync(join(tmpdir(), 'blkaudit-hostile-'));
+const tmp = tempDir('blkaudit-hostile-');
 
 /** The 415 event lines of the real loop1 capture (without its summary block). */
 const EVENTS = readFileSync(BLKPARSE, 'latin1').split('\n').filter((l) => l.startsWith('  7,1 '));

@@ -30,6 +30,7 @@ import { CROSS_LAYER_RULES } from '../src/cli/check.js';
 import { APP_RULE_INFOS } from '../src/check/rules/catalogue.js';
 import { RULES } from '../src/check/checker.js';
 import { EVENT_COLUMNS } from '../src/formats/events/codec.js';
+import { tempDir } from './helpers/tmp.js';
 
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const COMMANDS = ['check', 'report', 'follow', 'stack', 'stats', 'events', 'formats'];
@@ -120,7 +121,7 @@ const MADE: Record<string, Record<string, () => Buffer | string>> = {
   },
 };
 
-const BASE = mkdtempSync(join(tmpdir(), 'blkaudit-invocations-'));
+const BASE = tempDir('blkaudit-invocations-');
 const workspaces: Record<string, string> = {};
 for (const [ws, files] of Object.entries(SUBSTITUTIONS)) {
   const dir = join(BASE, ws);

@@ -20,6 +20,7 @@ import { HEAD_BYTES } from '../src/io/open.js';
 import { blkparseFormat } from '../src/formats/blkparse/spec.js';
 import { generate } from '../bench/gen.js';
 import { rng } from './helpers/fuzz.js';
+import { tempDir } from './helpers/tmp.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/blkparse/', import.meta.url));
 
@@ -69,7 +70,7 @@ test('worker = main thread on blktrace per-CPU sets (read, merged and decoded in
     assert.deepEqual(worker.events, inline.events, s);
     assert.equal(worker.report, inline.report, s);
   }
-  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-worker-test-'));
+  const dir = tempDir('blkaudit-worker-test-');
   try {
     // large enough for several ring batches, with a truncated last record in one CPU's file
     const g = generate({ outDir: dir, events: 60000, cpus: 3, seed: 21, text: false });
@@ -87,7 +88,7 @@ test('worker = main thread on blktrace per-CPU sets (read, merged and decoded in
 });
 
 test('worker = main thread on one blktrace stream several MiB long: a file read by the worker, and stdin in chunks', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-worker-test-'));
+  const dir = tempDir('blkaudit-worker-test-');
   try {
     const g = generate({ outDir: dir, events: 80000, cpus: 1, seed: 5, text: false });
     // not named like a per-CPU file: one stream, as a `blkparse -d` dump or `blktrace -o -` is read
@@ -121,7 +122,7 @@ test('worker = main thread on one blktrace stream several MiB long: a file read 
 });
 
 test('worker = main thread on a generated trace, intact and damaged, and under --strict', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-worker-test-'));
+  const dir = tempDir('blkaudit-worker-test-');
   try {
     const g = generate({ outDir: dir, events: 60000, cpus: 2, seed: 9, text: true });
     const text = readFileSync(g.textPath!);
@@ -145,7 +146,7 @@ test('worker = main thread on a generated trace, intact and damaged, and under -
 });
 
 test('worker = main thread on stdin in uneven chunks (coalesced into larger messages)', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-worker-test-'));
+  const dir = tempDir('blkaudit-worker-test-');
   try {
     const g = generate({ outDir: dir, events: 40000, cpus: 2, seed: 13, text: true });
     const text = damage(readFileSync(g.textPath!), 5);
@@ -202,7 +203,7 @@ test('blocks parsed by several workers = one parser: fixtures, summary trailers,
 });
 
 test('blocks: repeated lines, time going backwards, long lines, CRLF and no final newline across block joins', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-worker-test-'));
+  const dir = tempDir('blkaudit-worker-test-');
   try {
     const g = generate({ outDir: dir, events: 30000, cpus: 2, seed: 17, text: true });
     const lines = readFileSync(g.textPath!, 'latin1').split('\n');
@@ -231,7 +232,7 @@ test('blocks: repeated lines, time going backwards, long lines, CRLF and no fina
 });
 
 test('an afterChunk that throws stops reading, in one thread and with workers (output gone: events | head)', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-worker-test-'));
+  const dir = tempDir('blkaudit-worker-test-');
   try {
     const g = generate({ outDir: dir, events: 200000, cpus: 2, seed: 3, text: true });
     for (const [label, parseWorker] of [['one thread', false], ['workers', true]] as const) {
@@ -281,7 +282,7 @@ test('worker decision: opt-in, format, size, stdin', async () => {
     assert.equal(await useWorker(blkparseFormat, big), false, 'a stream: off by default');
     assert.equal(await useWorker(blkparseFormat, { path: fixture, headBytes: HEAD_BYTES }), false, 'a small file stays inline');
     // a large regular file (sparse: only its size is looked at) goes to workers when two CPUs are there
-    const dir = mkdtempSync(join(tmpdir(), 'blkaudit-worker-test-'));
+    const dir = tempDir('blkaudit-worker-test-');
     try {
       const large = join(dir, 'large.txt');
       writeFileSync(large, readFileSync(fixture));

@@ -20,6 +20,7 @@ import { clientMain } from '../src/report/html-client.js';
 import { createProgress } from '../src/report/progress.js';
 import { wantColor } from '../src/cli/report.js';
 import type { Report } from '../src/model/report.js';
+import { tempDir } from './helpers/tmp.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/report/${name}`, import.meta.url));
 const NOBARRIER = fixture('ext4-nobarrier.loop1.blkparse.txt');
@@ -27,7 +28,7 @@ const SCRIPT = '<script>alert(1)</script>';
 const OSC = '\x1b]0;pwned\x07';
 
 test('report: terminal on stdout, --json and --html files, exit 0; --fail-on warning exits 1', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-report-'));
+  const dir = tempDir('blkaudit-report-');
   try {
     const json = join(dir, 'r.json');
     const html = join(dir, 'r.html');
@@ -77,7 +78,7 @@ async function hostileReport(dir: string): Promise<{ report: Report; path: strin
 }
 
 test('hostile process and file names are inert in the terminal, the charts and the JSON', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-hostile-'));
+  const dir = tempDir('blkaudit-hostile-');
   try {
     const { report } = await hostileReport(dir);
     // the trace's strings did reach the report (else this test proves nothing)
@@ -101,7 +102,7 @@ test('hostile process and file names are inert in the terminal, the charts and t
 });
 
 test('hostile names are inert in the HTML: escaped title, data block that cannot close, no markup API in the script', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-hostile-'));
+  const dir = tempDir('blkaudit-hostile-');
   try {
     const { report } = await hostileReport(dir);
     const html = renderHtml(report);

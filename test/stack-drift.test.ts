@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareStack, type StackOptions } from '../bench/stack.js';
 import { runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
 
 const COPIES = 30;
 
@@ -32,7 +33,7 @@ interface Finding {
 }
 
 async function checkStack(o: Partial<StackOptions>): Promise<{ code: number; links: Link[]; findings: Finding[] }> {
-  const root = mkdtempSync(join(tmpdir(), 'blkaudit-drift-'));
+  const root = tempDir('blkaudit-drift-');
   try {
     const s = prepareStack({ root, copies: COPIES, variant: 'random', seed: 3, ...o });
     const r = await runCli(['check', '--json', ...s.inputs]);

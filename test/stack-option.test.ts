@@ -14,10 +14,11 @@ import { MAX_IN_FLIGHT } from '../src/track/lifetime.js';
 import { DEFAULT_MAX_LINE } from '../src/formats/lines.js';
 import { readFileSync } from 'node:fs';
 import { CROSS_LAYER_RULES } from '../src/cli/check.js';
+import { tempDir } from './helpers/tmp.js';
 
 const VM = join(ROOT, 'fixtures/scenarios/vm-unsafe-threads');
 const NOBARRIER = 'fixtures/check/real/host-ext4-nobarrier/loop1.blkparse.txt';
-const tmp = mkdtempSync(join(tmpdir(), 'blkaudit-stack-'));
+const tmp = tempDir('blkaudit-stack-');
 
 /** A stack file in its own directory, inputs relative to it. */
 function stackFile(): string {

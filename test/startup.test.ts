@@ -14,6 +14,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, ROOT } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
 
 const TRACE = join(ROOT, 'fixtures', 'check', 'real', 'host-ext4-fsync', 'loop1.blkparse.txt');
 
@@ -46,7 +47,7 @@ function shebangFlags(): string[] {
 }
 
 function run(args: string[]): Record {
-  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-startup-'));
+  const dir = tempDir('blkaudit-startup-');
   try {
     const preload = join(dir, 'preload.cjs');
     const record = join(dir, 'record.json');
@@ -118,7 +119,7 @@ test('check on blkparse text runs the blkparse reader only: no other reader, no 
 test('small plain files only turn off the optimizing compiler; stdin, directories, .gz and large inputs keep it', async () => {
   const { createRequire } = await import('node:module');
   const bin = createRequire(import.meta.url)(BIN) as { SMALL_INPUT_BYTES: number; smallInputsOnly: (args: string[]) => boolean };
-  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-small-'));
+  const dir = tempDir('blkaudit-small-');
   try {
     const big = join(dir, 'big.txt');
     writeFileSync(big, Buffer.alloc(bin.SMALL_INPUT_BYTES));

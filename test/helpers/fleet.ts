@@ -7,6 +7,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ROOT } from './cli.js';
+import { tempDir } from './tmp.js';
 
 const SCEN = join(ROOT, 'fixtures/scenarios');
 const REAL = join(ROOT, 'fixtures/check/real');
@@ -24,7 +25,7 @@ export function put(root: string, rel: string, from?: string): void {
  * not honoured); hostC: garbage (not a trace) unless `garbage` is false.
  */
 export function makeFleet(garbage = true): string {
-  const root = mkdtempSync(join(tmpdir(), 'blkaudit-fleet-'));
+  const root = tempDir('blkaudit-fleet-');
   for (const [host, name] of [['hostA', 'vm-none-threads'], ['hostB', 'vm-unsafe-threads']] as const) {
     put(root, `${host}/${name}/guest/vda.blkparse.txt`, join(SCEN, name, 'vda.blkparse.txt'));
     put(root, `${host}/${name}/qemu-trace.log`, join(SCEN, name, 'qemu-trace.log'));
