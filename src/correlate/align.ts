@@ -116,6 +116,9 @@ export function align(up: OpTable, low: OpTable, map: SectorMap, resolutionNs: n
     second = alignOffset(warped(up, drift.rate, drift.t0), low, map, resolutionNs, idx, base);
   }
   delete second.region;
+  // The corrected times must explain the data at least as well as one offset did: a drift measured on clocks
+  // that only jitter must not turn a clean single-offset alignment into an ambiguous or thinner one.
+  if (first.method === 'causal-offset' && (second.method !== 'causal-offset' || second.supportingPairs < first.supportingPairs)) return first;
   const ppm = drift.rate * 1e6;
   const info: DriftInfo = { ppm, windows: drift.points, residualSeconds: drift.residualNs / 1e9, spanSeconds: drift.spanNs / 1e9, t0Seconds: drift.t0 / 1e9 };
   const said = `the clocks drift ${ppm >= 0 ? '+' : ''}${ppm.toFixed(1)} ppm (${drift.points} windows over ${(drift.spanNs / 1e9).toFixed(0)} s, off a line by at most ${(drift.residualNs / 1e3).toFixed(0)} µs)`;
