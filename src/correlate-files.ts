@@ -37,7 +37,7 @@ export async function correlateFiles(
   const report = await analyze(named, {
     ...base,
     stages: ['correlate'],
-    stageOptions: { correlate: opts },
+    stageOptions: { correlate: { ...opts, always: true } },
     onStageResult: (stage, result, env) => {
       if (stage === 'correlate') loaded = { env, result: result as CorrelationResult };
     },

@@ -40,3 +40,14 @@ test('follow (CLI core): table output with a stack through a filefrag map; unkno
   assert.match(miss.text, /no read or write of sector 99999999/);
   await assert.rejects(capture(inputs, { sector: 'x' }), /--sector expects/);
 });
+
+test('follow on one trace of one device: the request at that layer (a FUA write, durable at its completion), no second layer needed', async () => {
+  const { runCli } = await import('./helpers/cli.js');
+  const file = fileURLToPath(new URL('../../fixtures/check/real/host-ext4-fsync/loop1.blkparse.txt', import.meta.url));
+  const r = await runCli(['follow', '--json', file, '--sector', '1048960']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout) as { steps: Array<{ device: string; op: string; sector: number; how: string; durable: { local: number } }> };
+  assert.deepEqual(j.steps.map((x) => [x.device, x.op, x.sector, x.how, x.durable.local]), [['7,1', 'WF', 1048960, 'start', 0.010261397]]);
+  // a sector no request touched: exit 2, as with a stack
+  assert.equal((await runCli(['follow', file, '--sector', '999999999'])).code, 2);
+});

@@ -34,6 +34,8 @@ export interface CorrelateOptions {
   cache?: Record<string, string>;
   /** Only this device of a layer takes part ("254,0", a QEMU vdev pointer); default: every device of the layer. */
   devices?: Record<string, string>;
+  /** Build the stack even from one layer of one device (`follow` on a single trace): nothing to correlate, but a request to show. */
+  always?: boolean;
 }
 
 export interface AlignmentReport {

@@ -75,7 +75,8 @@ export const correlateStage = {
     const s = states.get(env);
     if (!s || s.done) return;
     s.done = true;
-    if (s.layers.size < 2 && s.qemuLayers.size === 0 && !s.correlator.hasStackedDevices()) return;
+    const always = (env.options['correlate'] as CorrelateOptions | undefined)?.always === true;
+    if (!always && s.layers.size < 2 && s.qemuLayers.size === 0 && !s.correlator.hasStackedDevices()) return;
     s.result = s.correlator.finish();
     const below: CacheFromBelow = {};
     for (const c of s.result.cacheFromBelow) (below[c.layer] ??= {})[c.device] = { mode: c.mode, how: c.how };
