@@ -107,13 +107,15 @@ export function align(up: OpTable, low: OpTable, map: SectorMap, resolutionNs: n
   if (!drift) return first;
   // Each window's offset is found on times that still drift inside it; aligned again on the corrected
   // times, the rest of the drift is measured the same way, until one offset explains every window.
-  let second = alignOffset(warped(up, drift.rate, drift.t0), low, map, resolutionNs, idx, base);
+  let moved = warped(up, drift.rate, drift.t0);
+  let second = alignOffset(moved, low, map, resolutionNs, idx, base);
   for (let k = 0; k < DRIFT_ROUNDS && second.region && (second.method === 'causal-offset' || second.method === 'ambiguous'); k++) {
-    const more = trackDrift(warped(up, drift.rate, drift.t0), low, second.region, resolutionNs);
+    const more = trackDrift(moved, low, second.region, resolutionNs);
     if (!more) break;
     drift.rate = (1 + drift.rate) * (1 + more.rate) - 1;
     drift.residualNs = more.residualNs;
-    second = alignOffset(warped(up, drift.rate, drift.t0), low, map, resolutionNs, idx, base);
+    moved = warped(up, drift.rate, drift.t0);
+    second = alignOffset(moved, low, map, resolutionNs, idx, base);
   }
   delete second.region;
   // The corrected times must explain the data at least as well as one offset did: a drift measured on clocks
@@ -312,9 +314,7 @@ function flushIntervals(up: OpTable, low: OpTable, a: number, b: number, slack: 
       const l = lows[j]!;
       if (k === OpKind.Flush && low.kind[l] !== OpKind.Flush) continue;
       if (k === OpKind.Unknown && low.kind[l] === OpKind.Flush && out.n > 0 && out.u[out.n - 1] === u) continue;
-      const lo = low.tC[l]! - up.tC[u]! - slack;
-      const hi = low.tI[l]! - up.tI[u]! + slack;
-      if (lo <= hi && lo <= b && hi >= a) out.push(lo, hi, u, l);
+      pairInterval(up, low, u, l, slack, out, a, b);
     }
   }
   return out;

@@ -11,7 +11,7 @@
  *      lower time of upper position p ≤ min{ lI(a) : uI(a) ≥ p }   (a's lower op began after a began)
  */
 
-import { upperBound } from './search.js';
+import { lowerBound, upperBound } from './search.js';
 
 export interface Anchor {
   uI: number;
@@ -68,17 +68,6 @@ export function offsetClock(lo: number, hi: number): ClockMap {
   };
 }
 
-
-function lowerBound(a: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const m = (lo + hi) >> 1;
-    if (a[m]! < x) lo = m + 1;
-    else hi = m;
-  }
-  return lo;
-}
 
 export function orderClock(anchors: Anchor[]): ClockMap {
   const byUC = [...anchors].sort((a, b) => a.uC - b.uC);

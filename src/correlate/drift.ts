@@ -12,9 +12,9 @@
  * rate. It is used only when the windows disagree with any single offset by
  * more than their own uncertainty — a drift the data shows, not one assumed.
  */
-import { OpKind, OpTable } from './ops.js';
+import { OpKind, type OpTable } from './ops.js';
 import { lowerBound } from './search.js';
-import { deepest, Intervals } from './intervals.js';
+import { deepest, Intervals, pairInterval } from './intervals.js';
 
 /** Fastest drift followed: 500 ppm (quartz and TSC drift is tens of ppm; NTP slews at most 500 ppm). */
 export const MAX_RATE = 5e-4;
@@ -86,10 +86,7 @@ export function trackDrift(up: OpTable, low: OpTable, region: { a: number; b: nu
     const iv = new Intervals();
     for (const u of rows) {
       for (let j = lowerBound(starts, up.tI[u]! + lo - slack); j < ls.length && starts[j]! <= up.tC[u]! + hi + slack; j++) {
-        const l = ls[j]!;
-        const a = low.tC[l]! - up.tC[u]! - slack;
-        const b = low.tI[l]! - up.tI[u]! + slack;
-        if (a <= b && a <= hi && b >= lo) iv.push(a, b, u, l);
+        pairInterval(up, low, u, ls[j]!, slack, iv, lo, hi);
       }
     }
     const r = deepest(iv);
@@ -164,8 +161,5 @@ export function trackDrift(up: OpTable, low: OpTable, region: { a: number; b: nu
 
 /** `t` with its issue and completion times moved onto a clock running `rate` faster from `t0`. */
 export function warped(t: OpTable, rate: number, t0: number): OpTable {
-  const w = Object.assign(Object.create(OpTable.prototype) as OpTable, t);
-  w.tI = t.tI.map((x) => x + rate * (x - t0));
-  w.tC = t.tC.map((x) => x + rate * (x - t0));
-  return w;
+  return t.sharing({ tI: t.tI.map((x) => x + rate * (x - t0)), tC: t.tC.map((x) => x + rate * (x - t0)) });
 }

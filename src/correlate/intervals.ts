@@ -85,11 +85,14 @@ export function rivalRegion(iv: Intervals, a: number, b: number, sep: number): {
   return deepest(iv, { a, b, sep });
 }
 
-/** The offset interval of pair (u, l) pushed onto `out`, when the pair can be contained at all. */
-export function pairInterval(up: OpTable, low: OpTable, u: number, l: number, slack: number, out: Intervals): boolean {
+/**
+ * The offset interval of pair (u, l) pushed onto `out`, when the pair can be contained at all and, given a
+ * window [a, b], at an offset inside it.
+ */
+export function pairInterval(up: OpTable, low: OpTable, u: number, l: number, slack: number, out: Intervals, a = -Infinity, b = Infinity): boolean {
   const lo = low.tC[l]! - up.tC[u]! - slack;
   const hi = low.tI[l]! - up.tI[u]! + slack;
-  if (!(lo <= hi)) return false;
+  if (!(lo <= hi) || lo > b || hi < a) return false;
   out.push(lo, hi, u, l);
   return true;
 }

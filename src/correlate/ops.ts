@@ -144,10 +144,7 @@ export class OpTable {
     const rowMap = new Int32Array(this.n).fill(-1);
     let kept = 0;
     for (let i = 0; i < this.n; i++) if (keep(i)) rowMap[i] = kept++;
-    if (kept === this.n) {
-      const t = Object.assign(Object.create(OpTable.prototype) as OpTable, this, { device, tags: [...this.tags] });
-      return { table: t, rowMap };
-    }
+    if (kept === this.n) return { table: this.sharing({ device, tags: [...this.tags] }), rowMap };
     const t = new OpTable(this.layer, device, this.role, this.orderOnly, Math.max(16, kept));
     t.writeThrough = this.writeThrough;
     t.tags.push(...this.tags);
@@ -160,6 +157,11 @@ export class OpTable {
       t.tag[j] = this.tag[i]!;
     }
     return { table: t, rowMap };
+  }
+
+  /** A table over the same columns, with `patch`'s fields its own (a device view, times on another clock). */
+  sharing(patch: Partial<OpTable>): OpTable {
+    return Object.assign(Object.create(OpTable.prototype) as OpTable, this, patch);
   }
 
   complete(i: number, tC: number, locC: number, ok: boolean): void {

@@ -169,6 +169,10 @@ export class RequestTracker extends BioSet {
       if (!this.tree.insertMulti(b)) this.justQueued = b;
     } else this.empties.push(b);
     this.sink.queued?.(b, e);
+    this.capInFlight();
+  }
+
+  private capInFlight(): void {
     if (this.tree.size + this.empties.length > this.maxInFlight) this.evict();
   }
 
@@ -289,7 +293,7 @@ export class RequestTracker extends BioSet {
     }
     // a trace that shows only D (its Qs before the trace, or not traced) grows the tree here: the one cap holds
     // (after the loop: the new bios' D time is their age, the oldest go first)
-    if (this.tree.size + this.empties.length > this.maxInFlight) this.evict();
+    this.capInFlight();
   }
 
   private complete(e: BlockEvent, data: boolean): void {

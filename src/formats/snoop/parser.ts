@@ -57,7 +57,7 @@ export class SnoopParser implements StreamParser {
    * own first row (`rebase`), so no duration spans the unknown time between the runs (shared/wild/43: an
    * untimed run, then `iosnoop -ts` at 5,982,800 s uptime).
    */
-  private untimedRows = 0;
+  private sawUntimed = false;
   private needRebase = false;
   private rebase = 0;
   private rebased = false;
@@ -169,7 +169,7 @@ export class SnoopParser implements StreamParser {
     const before = this.layout;
     this.layout = layout;
     const clock = clockOf(layout, this.tool);
-    if (this.untimedRows > 0 && !clock.orderOnly) this.needRebase = true;
+    if (this.sawUntimed && !clock.orderOnly) this.needRebase = true;
     if (this.clock === undefined || (this.clock.orderOnly && !clock.orderOnly)) {
       if (this.clock !== undefined) this.count(SnoopReason.clockChange, 'info', lineNo, layout.names.join(' '));
       this.clock = clock;
@@ -263,7 +263,7 @@ export class SnoopParser implements StreamParser {
       time = tod + this.dayOffset;
     }
     if (time < 0) {
-      this.untimedRows++;
+      this.sawUntimed = true;
       ev.time = 0;
     } else {
       if (this.needRebase) {
