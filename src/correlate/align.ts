@@ -95,7 +95,7 @@ const MAX_VISITS = 4096;
  */
 export function align(up: OpTable, low: OpTable, map: SectorMap, resolutionNs: number): Alignment {
   const base = { upper: `${up.layer}:${up.device}`, lower: `${low.layer}:${low.device}` };
-  const idx = new RangeIndex(low, [OpKind.Read, OpKind.Write, OpKind.Discard]);
+  const idx = RangeIndex.of(low, [OpKind.Read, OpKind.Write, OpKind.Discard]);
   if (up.orderOnly || low.orderOnly) return alignByOrder(up, low, map, idx, base);
   const first = alignOffset(up, low, map, resolutionNs, idx, base);
   // A long trace whose windows place the offset apart by more than their uncertainty: the clocks drift.
@@ -187,16 +187,13 @@ function alignOffset(up: OpTable, low: OpTable, map: SectorMap, resolutionNs: nu
       support = pairsOf(withFlush, withFlush.containing(a, b));
     }
   }
-  const pairs = uniquePairs(support);
+  const pairs = uniquePairs(support, up.n, low.n);
   // Ambiguity is a result: another offset, clearly apart, that the same evidence supports about as well
   // (a periodic workload fits one period later) leaves no single offset justified.
   const placedBy = fromFlushes ? coarse : iv;
   // apart by more than the operations' own durations: one long upper flush holding two lower flushes a few
   // ms apart (a journal commit's pre- and post-flush) fits a range of offsets, which is no rival
-  const durations = new Float64Array(placedBy.n);
-  for (let i = 0; i < placedBy.n; i++) durations[i] = up.tC[placedBy.u[i]!]! - up.tI[placedBy.u[i]!]!;
-  durations.sort();
-  const longest = durations[Math.floor(durations.length * 0.9)] ?? 0;
+  const longest = durationQuantile(up, placedBy, 0.9);
   const rival = rivalRegion(placedBy, region.a, region.b, Math.max(MIN_SEPARATION_NS, 10 * (region.b - region.a), 4 * longest));
   if (region.depth >= MIN_FLUSH_SUPPORT && rival.depth >= AMBIGUOUS_SHARE * region.depth) {
     const at = (x: number) => `${(x / 1e9).toFixed(6)} s`;
@@ -218,11 +215,11 @@ function alignOffset(up: OpTable, low: OpTable, map: SectorMap, resolutionNs: nu
   // Data ops left out above because their sectors are rewritten too often over the trace (a journal, a long
   // capture: more than MAX_CANDIDATES lower ops) are matched at the offset found: the first lower op of the
   // same direction inside the mapped range, contained in the upper op at an offset in [a, b].
-  const paired = new Set<number>();
-  for (const x of pairs) paired.add(x.u);
+  const paired = new Uint8Array(up.n);
+  for (const x of pairs) paired[x.u] = 1;
   let atOffsetOnly = 0;
   for (let u = 0; u < up.n; u++) {
-    if (paired.has(u) || !up.done(u)) continue;
+    if (paired[u] || !up.done(u)) continue;
     const cls = dataClass(up.kind[u]!);
     if (cls === 0 || !(up.sector[u]! >= 0)) continue;
     for (const [s, n] of map.map(up.sector[u]!, up.count[u]!)) {
@@ -235,7 +232,7 @@ function alignOffset(up: OpTable, low: OpTable, map: SectorMap, resolutionNs: nu
       }
     }
   }
-  const atOffset = uniquePairs(pairs);
+  const atOffset = uniquePairs(pairs, up.n, low.n);
   pairs.length = 0;
   for (const x of atOffset) pairs.push(x);
   return {
@@ -250,6 +247,31 @@ function alignOffset(up: OpTable, low: OpTable, map: SectorMap, resolutionNs: nu
     pairs,
     note: `offset from ${pairs.length} causally contained pairs (${fromFlushes ? 'placed by flush pairs' : 'placed by data pairs'}; ${considered} operations had a sector match${atOffsetOnly > 0 ? `, ${atOffsetOnly} more were matched at that offset` : ''})`,
   };
+}
+
+/**
+ * The q-quantile (the element at ⌊n·q⌋ in ascending order) of the upper operations' durations over the
+ * intervals of `iv`, one per interval. Intervals of one upper operation are pushed together (each search
+ * pairs one upper op with its lower candidates), so a run of them is one duration with a weight: the
+ * coarse search's 10⁶ intervals are a few dozen runs to sort.
+ */
+function durationQuantile(up: OpTable, iv: Intervals, q: number): number {
+  const runs: Array<[number, number]> = [];
+  for (let i = 0; i < iv.n;) {
+    const u = iv.u[i]!;
+    let j = i + 1;
+    while (j < iv.n && iv.u[j] === u) j++;
+    runs.push([up.tC[u]! - up.tI[u]!, j - i]);
+    i = j;
+  }
+  runs.sort((x, y) => x[0] - y[0]);
+  const at = Math.floor(iv.n * q);
+  let seen = 0;
+  for (const [d, w] of runs) {
+    seen += w;
+    if (seen > at) return d;
+  }
+  return 0;
 }
 
 const MIN_FLUSH_SUPPORT = 3;
@@ -270,9 +292,9 @@ function flushCoarse(up: OpTable, low: OpTable, slack: number): Intervals {
   const ls: number[] = [];
   for (let u = 0; u < up.n; u++) if (up.kind[u] === OpKind.Flush && up.done(u)) us.push(u);
   for (let l = 0; l < low.n; l++) if (low.kind[l] === OpKind.Flush && low.done(l)) ls.push(l);
-  const out = new Intervals();
   const ustep = Math.max(1, Math.ceil(us.length / COARSE_UPPER));
   const lstep = Math.max(1, Math.ceil(ls.length / COARSE_LOWER));
+  const out = new Intervals(Math.ceil(us.length / ustep) * Math.ceil(ls.length / lstep));
   for (let i = 0; i < us.length; i += ustep) {
     for (let k = 0; k < ls.length; k += lstep) {
       pairInterval(up, low, us[i]!, ls[k]!, slack, out);
@@ -282,14 +304,14 @@ function flushCoarse(up: OpTable, low: OpTable, slack: number): Intervals {
 }
 
 /** One lower op per upper op and vice versa, first come first served. */
-function uniquePairs(iv: Pair[]): Pair[] {
-  const usedU = new Set<number>();
-  const usedL = new Set<number>();
+function uniquePairs(iv: Pair[], nu: number, nl: number): Pair[] {
+  const usedU = new Uint8Array(nu);
+  const usedL = new Uint8Array(nl);
   const out: Pair[] = [];
   for (const x of iv) {
-    if (usedU.has(x.u) || usedL.has(x.l)) continue;
-    usedU.add(x.u);
-    usedL.add(x.l);
+    if (usedU[x.u] || usedL[x.l]) continue;
+    usedU[x.u] = 1;
+    usedL[x.l] = 1;
     out.push({ u: x.u, l: x.l });
   }
   return out;

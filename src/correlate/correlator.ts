@@ -23,6 +23,7 @@ import type { SectorMap } from './mapping.js';
 import { opLimits, OpKind, type OpTable } from './ops.js';
 import { QemuOpsBuilder, type QemuDeviceView } from './qemu-ops.js';
 import { checkPair, type PairStats } from './rules.js';
+import { RangeIndex } from './range-index.js';
 import { levelSeries, type LevelSeries } from './level-series.js';
 
 export interface CorrelateOptions {
@@ -427,11 +428,17 @@ function resolution(_t: OpTable): number {
 
 /** Host jobs of unknown type matched to a host flush or discard take that kind. */
 function resolveUnknown(up: OpTable, low: OpTable, pairs: Pair[]): void {
+  let changed = false;
   for (const p of pairs) {
     if (up.kind[p.u] !== OpKind.Unknown) continue;
     const k = low.kind[p.l];
-    if (k === OpKind.Flush || k === OpKind.Discard) up.kind[p.u] = k;
+    if (k === OpKind.Flush || k === OpKind.Discard) {
+      up.kind[p.u] = k;
+      changed = true;
+    }
   }
+  // a discard is now in its rows: an index of them made before is stale
+  if (changed) RangeIndex.forget(up);
 }
 
 function levelSummary(env: AnalysisEnv, lv: Level): LevelSummary {

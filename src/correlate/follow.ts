@@ -242,7 +242,7 @@ function below(up: OpTable, low: OpTable, p: BuiltEdge, u: number): { row: numbe
   }
   const m = p.alignment.pairs.find((x) => x.u === u);
   if (m) return { row: m.l, how: 'matched' };
-  const idx = new RangeIndex(low, [up.kind[u]!]);
+  const idx = RangeIndex.of(low, [up.kind[u]!]);
   const from = p.alignment.clock.toLower(up.tI[u]!)[0];
   let best = -1;
   for (const [s, n] of p.map.map(up.sector[u]!, up.count[u]!)) {

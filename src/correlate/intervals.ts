@@ -4,6 +4,7 @@
  * such intervals overlap.
  */
 import type { OpTable } from './ops.js';
+import { sortFloat64 } from './float-sort.js';
 
 /**
  * Candidate offset intervals, one per (upper, lower) pair, in columns: the coarse flush search makes up to
@@ -11,12 +12,25 @@ import type { OpTable } from './ops.js';
  */
 export class Intervals {
   n = 0;
-  lo = new Float64Array(64);
-  hi = new Float64Array(64);
-  u = new Int32Array(64);
-  l = new Int32Array(64);
+  lo: Float64Array;
+  hi: Float64Array;
+  u: Int32Array;
+  l: Int32Array;
+
+  /** `capacity`: how many are expected (the coarse search knows: no growing through a million). */
+  constructor(capacity = 64) {
+    const c = Math.max(16, capacity);
+    this.lo = new Float64Array(c);
+    this.hi = new Float64Array(c);
+    this.u = new Int32Array(c);
+    this.l = new Int32Array(c);
+  }
+
+  /** Starts and ends in order (deepest, rivalRegion), kept until the next push: the coarse flush search's are 10⁶. */
+  private order: { starts: Float64Array; ends: Float64Array } | undefined;
 
   push(lo: number, hi: number, u: number, l: number): void {
+    this.order = undefined;
     if (this.n === this.lo.length) {
       const grow = <T extends Float64Array | Int32Array>(a: T): T => {
         const b = new (a.constructor as new (n: number) => T)(a.length * 2);
@@ -35,6 +49,10 @@ export class Intervals {
     this.l[i] = l;
   }
 
+  sorted(): { starts: Float64Array; ends: Float64Array } {
+    return (this.order ??= { starts: sortFloat64(this.lo.slice(0, this.n)), ends: sortFloat64(this.hi.slice(0, this.n)) });
+  }
+
   /** Rows whose interval contains all of [a, b]. */
   containing(a: number, b: number): number[] {
     const out: number[] = [];
@@ -49,8 +67,7 @@ export class Intervals {
  * sorted starts and ends (a start before an end at the same point: touching intervals overlap).
  */
 export function deepest(iv: Intervals, away?: { a: number; b: number; sep: number }): { a: number; b: number; depth: number } {
-  const starts = iv.lo.slice(0, iv.n).sort();
-  const ends = iv.hi.slice(0, iv.n).sort();
+  const { starts, ends } = iv.sorted();
   const n = iv.n;
   let d = 0;
   let best = 0;

@@ -67,9 +67,9 @@ export function fitMap(up: OpTable, low: OpTable, map: SectorMap): MapFit {
   return {
     map,
     writes: w.length,
-    matched: w.length ? countMatched(up, w, new RangeIndex(low, [OpKind.Write]), map) : 0,
+    matched: w.length ? countMatched(up, w, RangeIndex.of(low, [OpKind.Write]), map) : 0,
     reads: r.length,
-    readsMatched: r.length ? countMatched(up, r, new RangeIndex(low, [OpKind.Read]), map) : 0,
+    readsMatched: r.length ? countMatched(up, r, RangeIndex.of(low, [OpKind.Read]), map) : 0,
   };
 }
 

@@ -6,8 +6,26 @@
 import type { OpTable } from './ops.js';
 import { lowerBound, upperBound } from './search.js';
 
+/** Indexes made, per table and kinds: two QEMU devices over one host device, map fitting and the rules ask for the same. */
+const made = new WeakMap<OpTable, Map<string, RangeIndex>>();
+
 /** Lower rows overlapping the mapped range of upper row u, same data direction. */
 export class RangeIndex {
+  /** The index of `t`'s rows of `kinds`, made once (until `forget`: a table whose kinds changed). */
+  static of(t: OpTable, kinds: number[]): RangeIndex {
+    let m = made.get(t);
+    if (!m) made.set(t, (m = new Map()));
+    const key = kinds.join(',');
+    let idx = m.get(key);
+    if (!idx) m.set(key, (idx = new RangeIndex(t, kinds)));
+    return idx;
+  }
+
+  /** Drop `t`'s indexes (its rows' kinds changed). */
+  static forget(t: OpTable): void {
+    made.delete(t);
+  }
+
   private readonly rows: Int32Array;
   private readonly starts: Float64Array;
   private readonly maxLen: number;

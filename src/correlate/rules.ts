@@ -101,7 +101,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     if (U.kind[x.u] === OpKind.Write) matched[x.u] = x.l;
     if (!links) endsAfter[x.u] = L.tC[x.lLast ?? x.l]!;
   }
-  const idx = new RangeIndex(L, [OpKind.Write]);
+  const idx = RangeIndex.of(L, [OpKind.Write]);
   // what the lower trace observed: a device in a stream with others was traced as long as the stream ran
   const lowerEnd = Math.max(lastTime(L), p.lowerObserved?.[1] ?? -Infinity);
   const lc = L.counts();
