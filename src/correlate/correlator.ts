@@ -222,9 +222,9 @@ export class Correlator {
       const up = levels[e.upper]!.table;
       const low = levels[e.lower]!.table;
       if (e.links) {
-        const ps: Pair[] = [];
-        for (const [u, rows] of e.links) for (const l of rows) ps.push({ u, l });
-        return { ...e, alignment: identityAlignment(up, low, ps), confirmed: true };
+        // the links are the pairs: counted, not copied (a long trace has hundreds of thousands)
+        const linked = e.links.pairs;
+        return { ...e, alignment: { ...identityAlignment(up, low, []), supportingPairs: linked, candidatePairs: linked }, confirmed: true };
       }
       if (e.sameClock) return { ...e, alignment: identityAlignment(up, low, [], 'one trace, one clock: sectors followed through the remap events'), confirmed: true };
       const a = align(up, low, e.map, resolution(up) + resolution(low));

@@ -237,7 +237,7 @@ function findStart(lv: Level, sector: number, own: number | undefined): number {
 
 function below(up: OpTable, low: OpTable, p: BuiltEdge, u: number): { row: number; how: string } | undefined {
   if (p.links) {
-    const rows = (p.links.get(u) ?? []).filter((l) => low.kind[l] === up.kind[u] || (up.kind[u] === OpKind.Write && low.kind[l] === OpKind.Write));
+    const rows = [...(p.links.get(u) ?? [])].filter((l) => low.kind[l] === up.kind[u] || (up.kind[u] === OpKind.Write && low.kind[l] === OpKind.Write));
     return rows.length > 0 ? { row: rows[rows.length - 1]!, how: 'linked' } : undefined;
   }
   const m = p.alignment.pairs.find((x) => x.u === u);

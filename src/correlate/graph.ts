@@ -23,6 +23,7 @@ import { fitMap, fits, inferMap, score, type MapFit } from './map-fit.js';
 import { extentMap, type SectorMap } from './mapping.js';
 import type { OpTable } from './ops.js';
 import type { RemapSet } from './remaps.js';
+import type { Links } from './links.js';
 
 export type MapSource = 'remap' | 'linked' | 'given' | 'inferred' | 'none';
 
@@ -33,7 +34,7 @@ export interface StackNode extends Level {
   remaps?: Map<number, RemapSet>;
   /** QEMU front ↔ back partner (node index), and the front's row → back rows links. */
   partner?: number;
-  links?: Map<number, number[]>;
+  links?: Links;
   /** QEMU front: how the trace shows its guest sees a volatile cache (cache-mode.ts). */
   volatileShown?: string;
 }
@@ -51,7 +52,7 @@ export interface StackEdge {
   mapSource: MapSource;
   /** How well the map explains the upper level's writes (inferred / given / remap). */
   fit?: { matched: number; writes: number };
-  links?: Map<number, number[]>;
+  links?: Links;
   /** Edges sharing a group id are the candidates for one upper device (see the header). */
   ambiguous?: number;
   /** Both ends in one trace: one clock. */

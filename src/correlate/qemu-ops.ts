@@ -14,6 +14,7 @@ import type { QemuEvent, QemuSink } from '../qemu/event.js';
 import { CacheModeTracker, type CacheModeInference } from '../qemu/cache-mode.js';
 import { QemuRebuilder, type RebuildSummary } from '../qemu/rebuild.js';
 import type { FrontRequest, HostJob, RebuildSink, Stamp } from '../qemu/records.js';
+import { Links } from './links.js';
 import { OpFlag, OpKind, OpTable } from './ops.js';
 
 export interface QemuDeviceView {
@@ -21,7 +22,7 @@ export interface QemuDeviceView {
   front: OpTable;
   back: OpTable;
   /** front row → back rows it caused (data, FUA-emulation flush, virtio flush). */
-  links: Map<number, number[]>;
+  links: Links;
   cache: CacheModeInference;
   writes: number;
 }
@@ -167,8 +168,23 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     }
   }
 
-  /** Finish the rebuild; returns every device that had requests, busiest (writes) first. */
+  private views: QemuDeviceView[] | undefined;
+
+  /** Finish the rebuild; returns every device that had requests, busiest (writes) first (made once). */
   finish(): QemuDeviceView[] {
+    this.views ??= this.build();
+    // the whole-process tables and the job maps are in the views now (copied when there are several
+    // devices): a long trace's hundreds of thousands of rows are not kept twice
+    this.frontTable = undefined;
+    this.backTable = undefined;
+    this.frontJobs.clear();
+    this.jobRow.length = 0;
+    this.jobNode.length = 0;
+    this.guessed.clear();
+    return this.views;
+  }
+
+  private build(): QemuDeviceView[] {
     this.summary = this.rebuilder.end();
     const front = this.frontTable;
     const back = this.backTable;
@@ -191,7 +207,7 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
       this.devNames.forEach((n, i) => { if (canonical(n) === name) tagsOf.add(i); });
       const f = front.filter((r) => tagsOf.has(front.tag[r]!), name);
       const b = back.filter((r) => tagsOf.has(back.tag[r]!) || (names.length === 1 && back.tag[r] === this.devIndex.get('')), name);
-      const links = new Map<number, number[]>();
+      const entries: Array<[number, number[]]> = [];
       for (const [row, jobs] of this.frontJobs) {
         const nr = f.rowMap[row] ?? -1;
         if (nr < 0) continue;
@@ -201,7 +217,7 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
           const br = jr === undefined ? -1 : b.rowMap[jr] ?? -1;
           if (br >= 0) rows.push(br);
         }
-        links.set(nr, rows);
+        entries.push([nr, rows]);
       }
       const tracker = new CacheModeTracker();
       for (const [dev, tr] of this.trackers) if (canonical(dev) === name) tracker.merge(tr);
@@ -209,7 +225,7 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
       f.table.writeThrough = false;
       let writes = 0;
       for (let i = 0; i < f.table.n; i++) if (f.table.kind[i] === OpKind.Write) writes++;
-      views.push({ device: name, front: f.table, back: b.table, links, cache, writes });
+      views.push({ device: name, front: f.table, back: b.table, links: Links.from(f.table.n, entries), cache, writes });
     }
     views.sort((a, b) => b.writes - a.writes);
     return views;

@@ -19,6 +19,7 @@
 import type { AnalysisEnv } from '../model/analysis.js';
 import type { Finding } from '../model/report.js';
 import type { Alignment } from './align.js';
+import type { Links } from './links.js';
 import { RangeIndex } from './range-index.js';
 import { levelId, opEvidence, whereText, type Level } from './level.js';
 import type { MapSource } from './graph.js';
@@ -33,7 +34,7 @@ export interface PairInput {
   lower: Level;
   map: SectorMap;
   /** Explicit causal links upper row → lower rows (QEMU front → its host jobs). */
-  links?: Map<number, number[]>;
+  links?: Links;
   alignment: Alignment;
   /** How the map was established (graph.ts); 'none': data cannot be followed, flush-level questions only. */
   mapSource?: MapSource;
@@ -140,7 +141,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     if (lowerNeverDurable) return covered(U.tC[f]!) ? 'violated' : 'undecided';
     if (links) {
       // QEMU's own link: the flush job this flush caused, completed without error before it was acknowledged
-      return (links.get(f) ?? []).some((l) => L.kind[l] === OpKind.Flush && L.done(l) && L.tC[l]! <= U.tC[f]!) ? 'honored' : 'undecided';
+      return [...(links.get(f) ?? [])].some((l) => L.kind[l] === OpKind.Flush && L.done(l) && L.tC[l]! <= U.tC[f]!) ? 'honored' : 'undecided';
     }
     if (!timed) return 'undecided';
     const from = clock.toLower(U.tI[f]!)[0];
@@ -182,7 +183,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
 
   function lowerDurability(u: number): Lookup {
     if (links) {
-      let rows = (links.get(u) ?? []).filter((l) => L.kind[l] === OpKind.Write);
+      let rows = [...(links.get(u) ?? [])].filter((l) => L.kind[l] === OpKind.Write);
       // a failed attempt retried over the same bytes (write-zeroes -ENOTSUP → bounce-buffer write) is not a loss
       rows = rows.filter((l) => L.done(l) || !rows.some((o) => o !== l && L.done(o) && L.sector[o] === L.sector[l] && L.count[o]! >= L.count[l]!));
       if (rows.length === 0) return { at: NaN, rows, how: 'none' };
