@@ -30,6 +30,11 @@ export const OpFlag = {
   AWAIT_FINAL: 16,
   /** Durable at completion because the layer is write-through (QEMU cache.writeback=off adds FUA), not asked. */
   WT: 32,
+  /**
+   * Its completion was not traced but placed at its last host job (a BlockBackend request: QEMU 7.2 has no
+   * completion event for them): the acknowledgement came then or later.
+   */
+  ACK_INFERRED: 64,
 } as const;
 
 export const MAX_OPS = 8_000_000;

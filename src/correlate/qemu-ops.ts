@@ -91,6 +91,7 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     if (kind === OpKind.Write && (r.fuaAsked || r.fuaFormat)) flags |= OpFlag.FUA;
     if (kind === OpKind.Write && r.fuaFormat && !r.fuaAsked) flags |= OpFlag.WT;
     if (r.kind === 'write-zeroes') flags |= OpFlag.ZEROES;
+    if (r.completeHow === 'last host job') flags |= OpFlag.ACK_INFERRED;
     const row = t.add(kind, kind === OpKind.Flush ? -1 : r.sector, Math.max(0, r.nsectors), this.clock(r.issue), r.issue.loc, r.source, flags, r.id);
     if (row < 0) return;
     if (r.complete.seq >= 0) t.complete(row, this.clock(r.complete), r.complete.loc, r.status === 0 || (r.iface === 'blk' && r.status >= 0));

@@ -73,8 +73,9 @@ export interface PairStats {
 
 type Verdict = 'honored' | 'violated' | 'undecided' | 'skip';
 /** clock: within the alignment uncertainty; end: after the lower trace's last event; order: placed by order only;
- * unknown-jobs: lower ops of unknown kind may have been the flush. */
-type UndecidedWhy = 'clock' | 'end' | 'order' | 'map' | 'unknown-jobs';
+ * unknown-jobs: lower ops of unknown kind may have been the flush; ack: the acknowledgement was not traced, only
+ * bounded from below (OpFlag.ACK_INFERRED). */
+type UndecidedWhy = 'clock' | 'end' | 'order' | 'map' | 'unknown-jobs' | 'ack';
 
 interface Lookup {
   at: number;
@@ -222,9 +223,21 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     return { at, maybeAt, rows, how: 'searched' };
   }
 
+  /**
+   * Found below by sector and placed only by order, on a map not confirmed in time: a search (no timestamps
+   * on one side, or a map that fits by sector only), or a pair of the order-only chain (alignByOrder matches
+   * by order within a window: under an inferred map — an image file on a copy-on-write filesystem, whose
+   * rewrites land elsewhere — it may be another version of those sectors). It can show a promise kept.
+   */
+  const byOrder = (lk: Lookup): boolean =>
+    (lk.how === 'searched' && (clock.kind === 'order' || p.mapConfirmed === false))
+    || (lk.how === 'matched' && clock.kind === 'order' && p.mapConfirmed === false);
+
   /** Why the last `verdict` was undecided. */
   let why: UndecidedWhy = 'clock';
+  let ackInferred = false;
   function verdict(lk: Lookup, promiseTime: number, promiseRow: number): Verdict {
+    ackInferred = false;
     const v = verdict0(lk, promiseTime, promiseRow);
     // jobs QEMU 7.2 does not type (aio=native, qcow2) may have been the flush that kept it: not a proof
     if (v === 'violated' && lk.maybeAt !== undefined && lk.maybeAt <= clock.toLower(promiseTime)[1]) {
@@ -233,12 +246,12 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     }
     if (v === 'undecided') {
       const [, hi] = clock.toLower(promiseTime);
-      why = lk.how === 'searched' && clock.kind === 'order' ? 'order' : lk.how === 'searched' && p.mapConfirmed === false ? 'map'
+      why = ackInferred ? 'ack' : (lk.how === 'searched' || lk.how === 'matched') && clock.kind === 'order' ? 'order' : lk.how === 'searched' && p.mapConfirmed === false ? 'map'
         : lk.at === Infinity && hi >= lowerEnd ? 'end' : 'clock';
     }
     return v;
   }
-  const undecidedBy: Record<UndecidedWhy, number> = { clock: 0, end: 0, order: 0, map: 0, 'unknown-jobs': 0 };
+  const undecidedBy: Record<UndecidedWhy, number> = { clock: 0, end: 0, order: 0, map: 0, 'unknown-jobs': 0, ack: 0 };
   const firstUndecided: Partial<Record<UndecidedWhy, number>> = {};
   const noteUndecided = (row: number) => {
     undecidedBy[why]++;
@@ -252,9 +265,15 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     // Without timestamps, "the first write to these sectors after it" is placed only by anchors matched in
     // order: on sectors rewritten again and again (qcow2 tables, a journal) it may be a later version.
     // Such a lookup can show a promise kept; it breaks one only when nothing below is ever made durable.
-    const placedByOrder = lk.how === 'searched' && (clock.kind === 'order' || p.mapConfirmed === false);
+    const placedByOrder = byOrder(lk);
     if (Number.isNaN(at)) return placedByOrder ? 'undecided' : 'violated';
     if (at <= lo) return 'honored';
+    // placed at its last host job, the acknowledgement may have come later, after the data became durable
+    // (two requests in flight in one thread: jobs of the other's metadata taken as its own): not a proof
+    if (Number.isFinite(at) && U.has(promiseRow, OpFlag.ACK_INFERRED)) {
+      ackInferred = true;
+      return 'undecided';
+    }
     if (at === Infinity) {
       if (lowerNeverDurable) return 'violated';
       if (placedByOrder) return 'undecided';
@@ -426,6 +445,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     end: ['warning', `they were acknowledged after ${lower.name}'s trace ends${lastBelow} and their data never reached it or was never made durable there; if ${lower.name} was still being traced (one blktrace run), they were broken: give the devices' traces as one stream (one blkparse -i of all devices, or the ftrace buffer) to decide`],
     order: ['info', `the writes below were found by sector alone and placed only by order (no timestamps on one side): a timed trace (QEMU -msg timestamp=on) would decide them`],
     map: ['info', `the writes below were found through a map (${p.map.describe}) that fits by sector but is not confirmed in time (buffered I/O below, or a wrong map): it can show promises kept, not broken; an exact map (--map from filefrag -v / qemu-img map) or a direct-I/O trace would decide them`],
+    ack: ['info', `${upper.name}'s acknowledgements are not in the trace (QEMU 7.2 has no completion event for BlockBackend requests): each was placed at its last host job, and the data became durable at ${lower.name} after that, perhaps still before the real acknowledgement; a trace of the layer above (a guest's completions) would decide them`],
     'unknown-jobs': ['info', `${lower.name} has operations of unknown kind (QEMU 7.2 does not type thread-pool jobs; aio=native data leaves none) that may have been the flushes that kept them`],
   };
   for (const k of Object.keys(undecidedBy) as UndecidedWhy[]) {
@@ -471,7 +491,8 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
 function orderInversions(p: PairInput, lookup: (u: number) => Lookup): Finding[] {
   const U = p.upper.table;
   // a write found by sector alone without timestamps may be another version of those sectors (see verdict)
-  const placed = (lk: Lookup) => lk.how === 'linked' || lk.how === 'matched' || (lk.how === 'searched' && p.alignment.clock.kind !== 'order' && p.mapConfirmed !== false);
+  const placed = (lk: Lookup) => lk.how === 'linked' || (lk.how === 'matched' && !(p.alignment.clock.kind === 'order' && p.mapConfirmed === false))
+    || (lk.how === 'searched' && p.alignment.clock.kind !== 'order' && p.mapConfirmed !== false);
   const out: Finding[] = [];
   const flushes: number[] = [];
   const writes: number[] = [];
