@@ -13,6 +13,7 @@
 import type { AnalysisEnv } from '../model/analysis.js';
 import type { EventSink } from '../model/event.js';
 import type { Finding } from '../model/report.js';
+import { devMajor } from '../model/device.js';
 import type { QemuSink } from '../qemu/event.js';
 import type { RebuildSummary } from '../qemu/rebuild.js';
 import { align, identityAlignment, type Alignment, type DriftInfo, type Pair } from './align.js';
@@ -252,13 +253,14 @@ export class Correlator {
     }
 
     for (const lv of levels) lv.table.computeDurability();
+    const volatile = knownVolatile(levels, built, cacheFromBelow);
     const spans = sourceSpans(levels);
     const findings: Finding[] = [];
     const stats: PairStats[] = [];
     const byGroup = new Map<number, Array<{ findings: Finding[]; stats: PairStats }>>();
     for (const e of built) {
       const lower = levels[e.lower]!;
-      const r = checkPair({ env: this.env, upper: levels[e.upper]!, lower, map: e.map, mapSource: e.mapSource, mapConfirmed: e.confirmed, links: e.links, alignment: e.alignment, lowerObserved: observed(lower.table, spans) });
+      const r = checkPair({ env: this.env, upper: levels[e.upper]!, lower, map: e.map, mapSource: e.mapSource, mapConfirmed: e.confirmed, links: e.links, alignment: e.alignment, lowerObserved: observed(lower.table, spans), lowerVolatile: volatile[e.lower]! });
       r.stats.map = e.map.describe;
       r.stats.mapSource = e.mapSource;
       r.stats.mapConfirmed = e.confirmed;
@@ -345,6 +347,42 @@ function observed(t: OpTable, spans: Map<number, [number, number]>): [number, nu
   if (t.dropped > 0) return [sp?.[0] ?? -Infinity, Math.min(sp?.[1] ?? Infinity, t.droppedFrom)];
   return sp ? [sp[0], sp[1]] : undefined;
 }
+
+/**
+ * Levels whose cache is known to be volatile, so that "no flush and no FUA write in the whole trace" proves
+ * nothing was made durable there. A block queue whose cache is write-through has REQ_PREFLUSH and REQ_FUA
+ * stripped before the bio is traced and empty flushes ended at once (block/blk-core.c submit_bio_noacct,
+ * blk_queue_write_cache): a write-through disk shows no flush at all, and needs none. Known volatile:
+ * QEMU's levels (a host syscall is durable only after fdatasync); a loop device (major 7: its queue is
+ * write-back over its backing file, and a write_cache set to "write through" on it is itself the loss);
+ * a device that received a flush or a FUA write (the kernel sends them to volatile queues only); one
+ * declared write-back; a guest disk whose QEMU device shows a volatile cache (cacheFromBelow); and a
+ * device stacked on a known volatile one (dm and md advertise a write cache when a device below has one).
+ */
+function knownVolatile(levels: StackNode[], edges: BuiltEdge[], below: CorrelationResult['cacheFromBelow']): boolean[] {
+  const out = levels.map((lv) => {
+    const t = lv.table;
+    if (t.role !== 'block') return true;
+    if (lv.dev >= 0 && devMajor(lv.dev) === LOOP_MAJOR) return true;
+    if (lv.cache.source === 'declared') return !WRITE_THROUGH.has(lv.cache.mode);
+    if (below.some((c) => c.layer === lv.layer && c.device === t.device && c.mode === 'writeback')) return true;
+    const c = t.counts();
+    return c.flushes > 0 || c.fua > 0;
+  });
+  // up the stack: a device over a volatile one is volatile (edges point upper → lower)
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const e of edges) {
+      if (!out[e.upper] && out[e.lower] && levels[e.upper]!.table.role === 'block' && levels[e.lower]!.table.role === 'block') {
+        out[e.upper] = true;
+        changed = true;
+      }
+    }
+  }
+  return out;
+}
+
+const LOOP_MAJOR = 7;
 
 /** Share of upper writes matched in time for a non-exact map to be taken as confirmed. */
 const MIN_TIME_FIT = 0.5;

@@ -42,6 +42,8 @@ export interface PairInput {
   mapConfirmed?: boolean;
   /** First and last time (lower clock) of the trace(s) the lower device was recorded in. */
   lowerObserved?: [number, number];
+  /** The lower level's cache is known volatile (correlator.ts knownVolatile); default true. */
+  lowerVolatile?: boolean;
 }
 
 export interface PairStats {
@@ -75,7 +77,7 @@ type Verdict = 'honored' | 'violated' | 'undecided' | 'skip';
 /** clock: within the alignment uncertainty; end: after the lower trace's last event; order: placed by order only;
  * unknown-jobs: lower ops of unknown kind may have been the flush; ack: the acknowledgement was not traced, only
  * bounded from below (OpFlag.ACK_INFERRED). */
-type UndecidedWhy = 'clock' | 'end' | 'order' | 'map' | 'unknown-jobs' | 'ack';
+type UndecidedWhy = 'clock' | 'end' | 'order' | 'map' | 'unknown-jobs' | 'ack' | 'cache';
 
 interface Lookup {
   at: number;
@@ -109,7 +111,11 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
   const lc = L.counts();
   const uc = U.counts();
   // a job of unknown kind (a thread-pool job QEMU 7.2 does not type) may be a flush: it forbids a count-level proof
-  const lowerNeverDurable = lc.flushes === 0 && lc.fua === 0 && lc.unknown === 0 && !L.writeThrough;
+  // No flush and no FUA write below in the whole trace: nothing was made durable there — if its cache is
+  // volatile. A write-through queue gets neither (the kernel drops them before the trace): then its writes
+  // were durable at completion, and nothing below can show a promise broken (reason `cache`).
+  const lowerCacheUnknown = L.role === 'block' && lc.flushes === 0 && lc.fua === 0 && !L.writeThrough && p.lowerVolatile === false;
+  const lowerNeverDurable = lc.flushes === 0 && lc.fua === 0 && lc.unknown === 0 && !L.writeThrough && !lowerCacheUnknown;
   const findings: Finding[] = [];
   const stats: PairStats = {
     upper: levelId(upper), lower: levelId(lower),
@@ -138,7 +144,8 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
    * traced); honored when a lower flush issued after the upper one began completed before it ended;
    * otherwise undecided.
    */
-  const flushLevel = (f: number): 'violated' | 'honored' | 'undecided' => {
+  const flushLevel = (f: number): 'violated' | 'honored' | 'undecided' | 'cache' => {
+    if (lowerCacheUnknown) return 'cache';
     if (lowerNeverDurable) return covered(U.tC[f]!) ? 'violated' : 'undecided';
     if (links) {
       // QEMU's own link: the flush job this flush caused, completed without error before it was acknowledged
@@ -240,18 +247,23 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     ackInferred = false;
     const v = verdict0(lk, promiseTime, promiseRow);
     // jobs QEMU 7.2 does not type (aio=native, qcow2) may have been the flush that kept it: not a proof
+    if (v === 'violated' && lowerCacheUnknown) {
+      why = 'cache';
+      return 'undecided';
+    }
     if (v === 'violated' && lk.maybeAt !== undefined && lk.maybeAt <= clock.toLower(promiseTime)[1]) {
       why = 'unknown-jobs';
       return 'undecided';
     }
     if (v === 'undecided') {
       const [, hi] = clock.toLower(promiseTime);
-      why = ackInferred ? 'ack' : (lk.how === 'searched' || lk.how === 'matched') && clock.kind === 'order' ? 'order' : lk.how === 'searched' && p.mapConfirmed === false ? 'map'
+      // never durable below, on a device whose cache may be write-through: that, not placement, leaves it open
+      why = ackInferred ? 'ack' : lowerCacheUnknown && lk.at === Infinity ? 'cache' : (lk.how === 'searched' || lk.how === 'matched') && clock.kind === 'order' ? 'order' : lk.how === 'searched' && p.mapConfirmed === false ? 'map'
         : lk.at === Infinity && hi >= lowerEnd ? 'end' : 'clock';
     }
     return v;
   }
-  const undecidedBy: Record<UndecidedWhy, number> = { clock: 0, end: 0, order: 0, map: 0, 'unknown-jobs': 0, ack: 0 };
+  const undecidedBy: Record<UndecidedWhy, number> = { clock: 0, end: 0, order: 0, map: 0, 'unknown-jobs': 0, ack: 0, cache: 0 };
   const firstUndecided: Partial<Record<UndecidedWhy, number>> = {};
   const noteUndecided = (row: number) => {
     undecidedBy[why]++;
@@ -360,7 +372,12 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
           keep.push(w);
         }
       } else if (fl === 'honored') stats.flushLevel++;
-      else {
+      else if (fl === 'cache') {
+        stats.undecided++;
+        why = 'cache';
+        noteUndecided(f);
+        continue;
+      } else {
         stats.notFollowedPromises++;
         continue; // undecided, not kept: counted once, under notFollowedPromises
       }
@@ -404,7 +421,11 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
       stats.notFollowed++;
       // no map: only a count-level proof decides (nothing is ever durable below while traced)
       if (!(lowerNeverDurable && covered(U.tC[u]!) && (p.mapSource === 'none' || lk.how === 'unmapped'))) {
-        stats.notFollowedPromises++;
+        if (lowerCacheUnknown && covered(U.tC[u]!)) {
+          stats.undecided++;
+          why = 'cache';
+          noteUndecided(u);
+        } else stats.notFollowedPromises++;
         continue;
       }
       lk.how = 'count';
@@ -445,6 +466,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     end: ['warning', `they were acknowledged after ${lower.name}'s trace ends${lastBelow} and their data never reached it or was never made durable there; if ${lower.name} was still being traced (one blktrace run), they were broken: give the devices' traces as one stream (one blkparse -i of all devices, or the ftrace buffer) to decide`],
     order: ['info', `the writes below were found by sector alone and placed only by order (no timestamps on one side): a timed trace (QEMU -msg timestamp=on) would decide them`],
     map: ['info', `the writes below were found through a map (${p.map.describe}) that fits by sector but is not confirmed in time (buffered I/O below, or a wrong map): it can show promises kept, not broken; an exact map (--map from filefrag -v / qemu-img map) or a direct-I/O trace would decide them`],
+    cache: ['info', `${lower.name} received no flush and no FUA write in the whole trace, and nothing shows its cache is volatile: a write-through queue gets neither (the kernel drops them before they are traced) and needs none, or they were lost above it; declare --cache ${lower.layer}=writeback (or writethrough) to decide`],
     ack: ['info', `${upper.name}'s acknowledgements are not in the trace (QEMU 7.2 has no completion event for BlockBackend requests): each was placed at its last host job, and the data became durable at ${lower.name} after that, perhaps still before the real acknowledgement; a trace of the layer above (a guest's completions) would decide them`],
     'unknown-jobs': ['info', `${lower.name} has operations of unknown kind (QEMU 7.2 does not type thread-pool jobs; aio=native data leaves none) that may have been the flushes that kept them`],
   };
