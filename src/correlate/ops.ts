@@ -75,6 +75,11 @@ export class OpTable {
   dropped = 0;
   droppedFrom = Infinity;
   writeThrough = false;
+  /**
+   * What the trace cannot show about this level (events not traced), in words: its rows can show a promise
+   * kept but never prove one broken (rules.ts, reason not-traced). QEMU levels only (qemu-ops.ts).
+   */
+  unobserved: string | undefined = undefined;
 
   constructor(
     /** Layer name. */

@@ -77,7 +77,7 @@ type Verdict = 'honored' | 'violated' | 'undecided' | 'skip';
 /** clock: within the alignment uncertainty; end: after the lower trace's last event; order: placed by order only;
  * unknown-jobs: lower ops of unknown kind may have been the flush; ack: the acknowledgement was not traced, only
  * bounded from below (OpFlag.ACK_INFERRED). */
-type UndecidedWhy = 'clock' | 'end' | 'order' | 'map' | 'unknown-jobs' | 'ack' | 'cache';
+type UndecidedWhy = 'clock' | 'end' | 'order' | 'map' | 'unknown-jobs' | 'ack' | 'cache' | 'not-traced';
 
 interface Lookup {
   at: number;
@@ -115,7 +115,9 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
   // volatile. A write-through queue gets neither (the kernel drops them before the trace): then its writes
   // were durable at completion, and nothing below can show a promise broken (reason `cache`).
   const lowerCacheUnknown = L.role === 'block' && lc.flushes === 0 && lc.fua === 0 && !L.writeThrough && p.lowerVolatile === false;
-  const lowerNeverDurable = lc.flushes === 0 && lc.fua === 0 && lc.unknown === 0 && !L.writeThrough && !lowerCacheUnknown;
+  // a level whose events were not all traced (a QEMU trace without its host-job events) shows kept promises only
+  const lowerUnobserved = L.unobserved;
+  const lowerNeverDurable = lc.flushes === 0 && lc.fua === 0 && lc.unknown === 0 && !L.writeThrough && !lowerCacheUnknown && lowerUnobserved === undefined;
   const findings: Finding[] = [];
   const stats: PairStats = {
     upper: levelId(upper), lower: levelId(lower),
@@ -144,7 +146,8 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
    * traced); honored when a lower flush issued after the upper one began completed before it ended;
    * otherwise undecided.
    */
-  const flushLevel = (f: number): 'violated' | 'honored' | 'undecided' | 'cache' => {
+  const flushLevel = (f: number): 'violated' | 'honored' | 'undecided' | 'cache' | 'not-traced' => {
+    if (lowerUnobserved !== undefined) return 'not-traced';
     if (lowerCacheUnknown) return 'cache';
     if (lowerNeverDurable) return covered(U.tC[f]!) ? 'violated' : 'undecided';
     if (links) {
@@ -223,6 +226,13 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
         // for these sectors (a file's blocks reallocated): the write is not followed.
         return p.mapSource === 'remap' || p.mapSource === undefined ? { at: Infinity, rows, how: 'absent' } : { at: NaN, rows, how: 'unmapped' };
       }
+      // A map confirmed in time says the level below serves the upper writes while they run (their pairs are
+      // contained). A write found there only after this one completed is a later version of those sectors,
+      // not its data (a write-zeroes the trace shows no request for, a write to sectors rewritten again): this
+      // write is not followed. (Exact maps keep the search: md's write-behind leg may write after completion.)
+      if (p.mapSource !== 'remap' && p.mapSource !== undefined && p.mapConfirmed !== false && L.tI[best]! > clock.toLower(U.tC[u]!)[1]) {
+        return { at: NaN, rows: [], how: 'unmapped' };
+      }
       rows.push(best);
       at = Math.max(at, L.durable[best]!);
       maybeAt = Math.max(maybeAt, L.maybeDurable[best]!);
@@ -247,8 +257,8 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     ackInferred = false;
     const v = verdict0(lk, promiseTime, promiseRow);
     // jobs QEMU 7.2 does not type (aio=native, qcow2) may have been the flush that kept it: not a proof
-    if (v === 'violated' && lowerCacheUnknown) {
-      why = 'cache';
+    if (v === 'violated' && (lowerCacheUnknown || lowerUnobserved !== undefined)) {
+      why = lowerUnobserved !== undefined ? 'not-traced' : 'cache';
       return 'undecided';
     }
     if (v === 'violated' && lk.maybeAt !== undefined && lk.maybeAt <= clock.toLower(promiseTime)[1]) {
@@ -263,7 +273,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     }
     return v;
   }
-  const undecidedBy: Record<UndecidedWhy, number> = { clock: 0, end: 0, order: 0, map: 0, 'unknown-jobs': 0, ack: 0, cache: 0 };
+  const undecidedBy: Record<UndecidedWhy, number> = { clock: 0, end: 0, order: 0, map: 0, 'unknown-jobs': 0, ack: 0, cache: 0, 'not-traced': 0 };
   const firstUndecided: Partial<Record<UndecidedWhy, number>> = {};
   const noteUndecided = (row: number) => {
     undecidedBy[why]++;
@@ -278,7 +288,14 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     // order: on sectors rewritten again and again (qcow2 tables, a journal) it may be a later version.
     // Such a lookup can show a promise kept; it breaks one only when nothing below is ever made durable.
     const placedByOrder = byOrder(lk);
-    if (Number.isNaN(at)) return placedByOrder ? 'undecided' : 'violated';
+    if (Number.isNaN(at)) {
+      // a failure below known only from an inferred completion (no host job seen finishing it) is no proof
+      if (lk.rows.some((l) => L.has(l, OpFlag.ACK_INFERRED))) {
+        ackInferred = true;
+        return 'undecided';
+      }
+      return placedByOrder ? 'undecided' : 'violated';
+    }
     if (at <= lo) return 'honored';
     // placed at its last host job, the acknowledgement may have come later, after the data became durable
     // (two requests in flight in one thread: jobs of the other's metadata taken as its own): not a proof
@@ -372,9 +389,9 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
           keep.push(w);
         }
       } else if (fl === 'honored') stats.flushLevel++;
-      else if (fl === 'cache') {
+      else if (fl === 'cache' || fl === 'not-traced') {
         stats.undecided++;
-        why = 'cache';
+        why = fl;
         noteUndecided(f);
         continue;
       } else {
@@ -421,9 +438,9 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
       stats.notFollowed++;
       // no map: only a count-level proof decides (nothing is ever durable below while traced)
       if (!(lowerNeverDurable && covered(U.tC[u]!) && (p.mapSource === 'none' || lk.how === 'unmapped'))) {
-        if (lowerCacheUnknown && covered(U.tC[u]!)) {
+        if ((lowerCacheUnknown || lowerUnobserved !== undefined) && covered(U.tC[u]!)) {
           stats.undecided++;
-          why = 'cache';
+          why = lowerUnobserved !== undefined ? 'not-traced' : 'cache';
           noteUndecided(u);
         } else stats.notFollowedPromises++;
         continue;
@@ -456,7 +473,8 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     }
   }
 
-  for (const f of orderInversions(p, lookup)) findings.push(f);
+  // (an order shown below needs the level's events: without them a job's kind or time is a guess)
+  if (lowerUnobserved === undefined) for (const f of orderInversions(p, lookup)) findings.push(f);
   const width = alignment.widthSeconds !== undefined ? `±${(alignment.widthSeconds / 2 * 1e6).toFixed(1)} µs` : alignment.method;
   const lastBelow = Number.isFinite(lowerEnd) ? ` (its last event at ${(lowerEnd / 1e9).toFixed(6)} s, ${lower.name} clock)` : '';
   const reasons: Record<UndecidedWhy, [Finding['severity'], string]> = {
@@ -466,6 +484,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     end: ['warning', `they were acknowledged after ${lower.name}'s trace ends${lastBelow} and their data never reached it or was never made durable there; if ${lower.name} was still being traced (one blktrace run), they were broken: give the devices' traces as one stream (one blkparse -i of all devices, or the ftrace buffer) to decide`],
     order: ['info', `the writes below were found by sector alone and placed only by order (no timestamps on one side): a timed trace (QEMU -msg timestamp=on) would decide them`],
     map: ['info', `the writes below were found through a map (${p.map.describe}) that fits by sector but is not confirmed in time (buffered I/O below, or a wrong map): it can show promises kept, not broken; an exact map (--map from filefrag -v / qemu-img map) or a direct-I/O trace would decide them`],
+    'not-traced': ['info', `${lower.name}: ${lowerUnobserved ?? 'not traced'}, so its events can show a promise kept but not broken; trace QEMU with virtio_blk_*, virtqueue_pop, blk_co_*, bdrv_co_*, thread_pool_* and luring_* events to decide them`],
     cache: ['info', `${lower.name} received no flush and no FUA write in the whole trace, and nothing shows its cache is volatile: a write-through queue gets neither (the kernel drops them before they are traced) and needs none, or they were lost above it; declare --cache ${lower.layer}=writeback (or writethrough) to decide`],
     ack: ['info', `${upper.name}'s acknowledgements are not in the trace (QEMU 7.2 has no completion event for BlockBackend requests): each was placed at its last host job, and the data became durable at ${lower.name} after that, perhaps still before the real acknowledgement; a trace of the layer above (a guest's completions) would decide them`],
     'unknown-jobs': ['info', `${lower.name} has operations of unknown kind (QEMU 7.2 does not type thread-pool jobs; aio=native data leaves none) that may have been the flushes that kept them`],
