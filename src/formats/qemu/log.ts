@@ -32,7 +32,7 @@ export const QemuLogSkip = {
 
 export class QemuLogParser implements StreamParser {
   private readonly splitter: LineSplitter;
-  private readonly ev: QemuEvent = emptyQemuEvent();
+  private readonly ev: QemuEvent = lineEvent(this);
   private baseSec = -1;
   private style: PrefixStyle | '' = '';
   private lastTime = -Infinity;
@@ -43,33 +43,16 @@ export class QemuLogParser implements StreamParser {
   private lineStart = 0;
   private lineEnd = 0;
   /** `ev.args` not yet made: the bytes it comes from (valid while the sink handles the event). */
-  private argsBuf: Buffer | null = null;
-  private argsStart = 0;
-  private argsEnd = 0;
-  private argsText = '';
+  argsBuf: Buffer | null = null;
+  argsStart = 0;
+  argsEnd = 0;
+  argsText = '';
   private readonly names = new EventNames();
   private readonly pointers = new PointerTexts();
 
   /** `fromText`: read every line from its text (the reference the byte path is tested against). */
   constructor(private readonly ctx: ParseContext, fromText = false) {
     this.ev.source = ctx.sourceIndex;
-    // `args` is made from the line's bytes only when read (the rebuild reads it for a few events): an own
-    // enumerable accessor, so a copy ({ ...e }, copyQemuEvent) still gets the text.
-    Object.defineProperty(this.ev, 'args', {
-      enumerable: true,
-      configurable: true,
-      get: () => {
-        if (this.argsBuf !== null) {
-          this.argsText = this.argsBuf.toString('utf8', this.argsStart, this.argsEnd);
-          this.argsBuf = null;
-        }
-        return this.argsText;
-      },
-      set: (v: string) => {
-        this.argsText = v;
-        this.argsBuf = null;
-      },
-    });
     this.splitter = new LineSplitter(
       fromText ? (buf, s, e, n) => this.line(buf.toString('utf8', s, e), n) : (buf, s, e, n) => this.bytes(buf, s, e, n),
       ctx.options.maxLineLength ?? DEFAULT_MAX_LINE,
@@ -244,6 +227,32 @@ export class QemuLogParser implements StreamParser {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * The reader's one event, with `args` made from the line's bytes only when read (the rebuild reads it for a
+ * few events): an own enumerable accessor, so a copy ({ ...e }, copyQemuEvent) gets the text. It is added
+ * to an object that has no `args` yet: turning a data property into an accessor, or an accessor in the
+ * literal, would leave the object a slow dictionary for every field.
+ */
+function lineEvent(p: Pick<QemuLogParser, 'argsBuf' | 'argsStart' | 'argsEnd' | 'argsText'>): QemuEvent {
+  const { args: _, ...fields } = emptyQemuEvent();
+  Object.defineProperty(fields, 'args', {
+    enumerable: true,
+    configurable: true,
+    get(): string {
+      if (p.argsBuf !== null) {
+        p.argsText = p.argsBuf.toString('utf8', p.argsStart, p.argsEnd);
+        p.argsBuf = null;
+      }
+      return p.argsText;
+    },
+    set(v: string) {
+      p.argsText = v;
+      p.argsBuf = null;
+    },
+  });
+  return fields as QemuEvent;
+}
 
 interface EventName {
   name: string;
