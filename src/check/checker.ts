@@ -10,6 +10,7 @@ import type { BlockEvent } from '../model/event.js';
 import type { DevId } from '../model/device.js';
 import { declaredFor, looksLikeDiskName, namesOf, resolveCache } from './cache.js';
 import { DeviceModel } from './device-model.js';
+import { ownTrackers } from '../track/lifecycle-pair.js';
 import { mergeRanges } from './volatile.js';
 import { compareTimes } from '../model/report.js';
 import type { AtRisk, CacheDeclaration, CheckOptions, CheckResult, DeviceCheckSummary, Finding, RuleInfo } from './types.js';
@@ -94,6 +95,8 @@ export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventA
   const snaps = new Map<DevId, Snapshot>();
   const sourcesOfDev = new Map<DevId, Set<number>>();
   const devsOfSource = new Map<number, Set<DevId>>();
+  // this layer's request trackers are the checker's: a later stage (correlate) may subscribe to them
+  const trackers = ownTrackers(env, layer);
   let cur: DeviceModel | undefined;
   let curDev = -1;
   let curSource = -1;
@@ -101,7 +104,7 @@ export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventA
   const model = (dev: DevId, source: number): DeviceModel => {
     let m = devices.get(dev);
     if (!m) {
-      m = new DeviceModel(env, dev, layer, DEVICE_RULES);
+      m = new DeviceModel(env, dev, layer, DEVICE_RULES, undefined, trackers.second?.(dev));
       const atNs = atNsOf(source);
       if (atNs !== undefined) {
         atNsOfModel.set(dev, atNs);

@@ -30,6 +30,7 @@ import type { Finding, RuleInfo } from './types.js';
 import { FactTracker } from '../track/facts.js';
 import { MAX_IN_FLIGHT, type RequestTracker } from '../track/lifetime.js';
 import type { FlushRq, LifecycleSink } from '../track/lifecycle.js';
+import { LifecyclePair } from '../track/lifecycle-pair.js';
 import { BioState, type Bio } from '../track/request.js';
 
 const SYNC_META = Flag.SYNC | Flag.META;
@@ -182,10 +183,12 @@ export class DeviceModel implements LifecycleSink {
     factories: readonly RuleFactory[],
     /** Who else wants each bio's lifetime (the series stage): one request tracker serves both. */
     private readonly lifetime?: Pick<LifecycleSink, 'done' | 'flush'>,
+    /** A second subscriber of this device's tracker (the correlator's operation table: track/lifecycle-pair.ts). */
+    second?: LifecycleSink,
   ) {
     const cap = maxInflightOf(env);
     this.maxQueued = cap ?? MAX_IN_FLIGHT;
-    this.facts = new FactTracker(this, cap);
+    this.facts = new FactTracker(second ? new LifecyclePair(this, second) : this, cap);
     this.tracker = this.facts.tracker;
     this.devText = formatDev(dev);
     this.volatile = new VolatileSet((e, note) => evidenceOf(env, e, note));

@@ -12,7 +12,10 @@
  * The requests are matched by the one request tracker (src/track/lifetime.ts),
  * one per device, whose lifecycle events this builder turns into rows: it
  * never matches Q…C itself (issue 12). A row is a request (D) or, on a device
- * with no request stage, a bio; the tracker's bios carry their row in `ext`.
+ * with no request stage, a bio; the tracker's bios carry their row in `ext2`.
+ * When the checker reads the same layer its trackers serve this builder too
+ * (attached devices, track/lifecycle-pair.ts); otherwise each device has a
+ * tracker of its own here.
  */
 import type { BlockEvent, EventSink } from '../model/event.js';
 import { formatDev } from '../model/device.js';
@@ -29,23 +32,24 @@ export interface BlockDevice {
   remaps: Map<number, RemapSet>;
 }
 
-/** The row a bio belongs to (its request's), kept in the bio's subscriber slot. */
+/** The row a bio belongs to (its request's), kept in the bio's second subscriber slot (-1: none). */
 function rowOf(b: Bio): number {
-  return typeof b.ext === 'number' ? b.ext : -1;
+  return b.ext2;
 }
 
-class DeviceOps implements LifecycleSink {
+export class DeviceOps implements LifecycleSink {
   readonly table: OpTable;
-  readonly tracker: RequestTracker;
+  /** Its own tracker, or null when another stage's tracker calls its hooks (attached). */
+  readonly tracker: RequestTracker | null;
   /** Remaps into this device, by the device they came from. */
   readonly remaps = new Map<number, RemapSet>();
   sawIssue = false;
   sawFlushRq = false;
   orphans = 0;
 
-  constructor(layer: string, dev: number) {
+  constructor(layer: string, dev: number, attached = false) {
     this.table = new OpTable(layer, formatDev(dev), 'block', false);
-    this.tracker = new RequestTracker(this);
+    this.tracker = attached ? null : new RequestTracker(this);
   }
 
   done(): void {}
@@ -68,12 +72,12 @@ class DeviceOps implements LifecycleSink {
   flushIssued(f: FlushRq, e: BlockEvent): void {
     this.sawIssue = true;
     this.sawFlushRq = true;
-    // ext: row + 1 (0: no row)
-    f.ext = this.table.add(OpKind.Flush, -1, 0, e.time, e.loc, e.source) + 1;
+    // ext2: row + 1 (0: no row)
+    f.ext2 = this.table.add(OpKind.Flush, -1, 0, e.time, e.loc, e.source) + 1;
   }
 
   flushRequestDone(f: FlushRq | undefined, e: BlockEvent): void {
-    if (f && f.ext > 0) this.table.complete(f.ext - 1, e.time, e.loc, e.error === 0);
+    if (f && f.ext2 > 0) this.table.complete(f.ext2 - 1, e.time, e.loc, e.error === 0);
   }
 
   issued(e: BlockEvent, bios: readonly Bio[]): void {
@@ -90,7 +94,7 @@ class DeviceOps implements LifecycleSink {
     if (i < 0) return;
     // FUA kept at D: the device does it; stripped: blk-mq emulates it with a post-flush (final 0-byte C)
     if (fuaAsked && !(e.flags & Flag.FUA) && kind === OpKind.Write) t.flags[i] = t.flags[i]! | OpFlag.AWAIT_FINAL;
-    for (const b of bios) b.ext = i;
+    for (const b of bios) b.ext2 = i;
   }
 
   dataDone(e: BlockEvent, bios: readonly Bio[], partial: Bio | null): void {
@@ -158,21 +162,30 @@ class DeviceOps implements LifecycleSink {
 }
 
 export class BlockOpsBuilder implements EventSink {
+  /** Devices in the order their first event came (the order of devices()). */
   private readonly devs = new Map<number, DeviceOps>();
   private lastDev = -1;
   private last: DeviceOps | undefined;
+  /** Devices whose hooks another stage's trackers call (adopt), made when those trackers were. */
+  private attached: ReadonlyMap<number, DeviceOps> | undefined;
 
   constructor(private readonly layer: string) {}
+
+  /** Devices fed by the checker's trackers (track/lifecycle-pair.ts): their events only mark them seen here. */
+  adopt(attached: ReadonlyMap<number, DeviceOps>): void {
+    this.attached = attached;
+  }
 
   event(e: BlockEvent): void {
     let d = this.last;
     if (e.dev !== this.lastDev || !d) {
       d = this.devs.get(e.dev);
-      if (!d) this.devs.set(e.dev, (d = new DeviceOps(this.layer, e.dev)));
+      if (!d) this.devs.set(e.dev, (d = this.attached?.get(e.dev) ?? new DeviceOps(this.layer, e.dev)));
       this.lastDev = e.dev;
       this.last = d;
     }
-    d.tracker.event(e);
+    // attached: the checker's tracker already called this device's hooks for the event
+    if (d.tracker) d.tracker.event(e);
   }
 
   /** Every device with its remap sources, in first-seen order. */

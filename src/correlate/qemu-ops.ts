@@ -36,9 +36,16 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
   private readonly jobNode: number[] = [];
   private readonly nodes: string[] = [];
   private readonly nodeIndex = new Map<string, number>();
-  private readonly frontJobs = new Map<number, number[]>();
-  /** Back rows whose read/write kind was taken from the bdrv event before them (aio=threads reasoning). */
-  private readonly guessed = new Set<number>();
+  /**
+   * Front rows with host jobs, in the order they came, and their job ids (`jobIds[jobStart[k] …
+   * jobStart[k + 1])`): columns, not an array per request kept for the whole trace (the collector copied
+   * every one of them while the trace was read).
+   */
+  private readonly frontsWithJobs = new IntColumn();
+  private readonly jobStart = new IntColumn();
+  private readonly jobIds = new IntColumn();
+  /** Back rows whose read/write kind was taken from the bdrv event before them (aio=threads reasoning), in row order. */
+  private readonly guessed = new IntColumn();
   private readonly devIndex = new Map<string, number>();
   private readonly devNames: string[] = [];
   private readonly trackers = new Map<string, CacheModeTracker>();
@@ -97,7 +104,11 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     if (row < 0) return;
     if (r.complete.seq >= 0) t.complete(row, this.clock(r.complete), r.complete.loc, r.status === 0 || (r.iface === 'blk' && r.status >= 0));
     t.tag[row] = this.tagOf(r.device);
-    if (r.jobs.length > 0) this.frontJobs.set(row, r.jobs);
+    if (r.jobs.length > 0) {
+      this.frontsWithJobs.push(row);
+      this.jobStart.push(this.jobIds.n);
+      for (const id of r.jobs) this.jobIds.push(id);
+    }
     this.tracker(r.device).front(r);
   }
 
@@ -116,7 +127,7 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     // The device is known once the front request that caused it completes (after the job): set in finish().
     t.tag[row] = -1;
     this.jobRow[j.id] = row;
-    if (j.kindHow === 'bdrv event before it' && (kind === OpKind.Read || kind === OpKind.Write) && !(flags & OpFlag.ZEROES)) this.guessed.add(row);
+    if (j.kindHow === 'bdrv event before it' && (kind === OpKind.Read || kind === OpKind.Write) && !(flags & OpFlag.ZEROES)) this.guessed.push(row);
     let ni = -1;
     if (j.node) {
       ni = this.nodeIndex.get(j.node) ?? -1;
@@ -136,7 +147,8 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
   private untypeUntraced(back: OpTable): void {
     const untraced = new Set(this.summary?.untracedDataNodes ?? []);
     if (untraced.size === 0) return;
-    for (const r of this.guessed) {
+    for (let k = 0; k < this.guessed.n; k++) {
+      const r = this.guessed.a[k]!;
       const ni = this.jobNode[r] ?? -1;
       if (ni < 0 || !untraced.has(this.nodes[ni]!)) continue;
       back.kind[r] = OpKind.Unknown;
@@ -147,10 +159,10 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
 
   /** Tag every job with its device: through the front request that caused it, else its protocol node. */
   private tagJobs(back: OpTable): void {
-    for (const [frontRow, ids] of this.frontJobs) {
-      const tag = this.frontTable!.tag[frontRow]!;
-      for (const id of ids) {
-        const r = this.jobRow[id];
+    for (let k = 0; k < this.frontsWithJobs.n; k++) {
+      const tag = this.frontTable!.tag[this.frontsWithJobs.a[k]!]!;
+      for (let x = this.jobStart.a[k]!, end = this.jobsEnd(k); x < end; x++) {
+        const r = this.jobRow[this.jobIds.a[x]!];
         if (r !== undefined && back.tag[r] === -1) back.tag[r] = tag;
       }
     }
@@ -170,6 +182,10 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     }
   }
 
+  private jobsEnd(k: number): number {
+    return k + 1 < this.jobStart.n ? this.jobStart.a[k + 1]! : this.jobIds.n;
+  }
+
   private views: QemuDeviceView[] | undefined;
   /** Event families seen in the trace (FAMILY bits): a family never seen was not traced, or never ran. */
   private families = 0;
@@ -181,7 +197,9 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     // devices): a long trace's hundreds of thousands of rows are not kept twice
     this.frontTable = undefined;
     this.backTable = undefined;
-    this.frontJobs.clear();
+    this.frontsWithJobs.clear();
+    this.jobStart.clear();
+    this.jobIds.clear();
     this.jobRow.length = 0;
     this.jobNode.length = 0;
     this.guessed.clear();
@@ -224,12 +242,12 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
       const f = front.filter((r) => tagsOf.has(front.tag[r]!), name);
       const b = back.filter((r) => tagsOf.has(back.tag[r]!) || (names.length === 1 && back.tag[r] === this.devIndex.get('')), name);
       const entries: Array<[number, number[]]> = [];
-      for (const [row, jobs] of this.frontJobs) {
-        const nr = f.rowMap[row] ?? -1;
+      for (let k = 0; k < this.frontsWithJobs.n; k++) {
+        const nr = f.rowMap[this.frontsWithJobs.a[k]!] ?? -1;
         if (nr < 0) continue;
         const rows: number[] = [];
-        for (const id of jobs) {
-          const jr = this.jobRow[id];
+        for (let x = this.jobStart.a[k]!, end = this.jobsEnd(k); x < end; x++) {
+          const jr = this.jobRow[this.jobIds.a[x]!];
           const br = jr === undefined ? -1 : b.rowMap[jr] ?? -1;
           if (br >= 0) rows.push(br);
         }
@@ -259,4 +277,25 @@ function family(kind: number): number {
   if (kind >= 20 && kind <= 29) return FAMILY.bdrv;
   if (kind >= 30 && kind <= 44) return FAMILY.jobs;
   return 0;
+}
+
+/** A growing column of 32-bit integers. */
+class IntColumn {
+  a = new Int32Array(256);
+  n = 0;
+
+  push(v: number): void {
+    if (this.n === this.a.length) {
+      const b = new Int32Array(Math.max(256, this.a.length * 2));
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.n++] = v;
+  }
+
+  /** Empty, its memory released. */
+  clear(): void {
+    this.a = new Int32Array(0);
+    this.n = 0;
+  }
 }

@@ -15,6 +15,8 @@ import type { BlockEvent, EventSink } from '../model/event.js';
 import type { Report } from '../model/report.js';
 import type { QemuEvent, QemuSink } from '../qemu/event.js';
 import { createCorrelator, type CorrelateOptions, type CorrelationResult, type Correlator } from './correlator.js';
+import { BlockOpsBuilder, DeviceOps } from './block-ops.js';
+import { sharedTrackers } from '../track/lifecycle-pair.js';
 
 export interface LayerCorrelateAnalyzer extends EventAnalyzer<undefined>, QemuSink {}
 
@@ -54,9 +56,24 @@ export const correlateStage = {
     s.layers.add(name);
     let block: EventSink | undefined;
     let qemu: QemuSink | undefined;
+    // When the checker reads this layer, its request trackers feed the operation tables too (one match per
+    // event, track/lifecycle-pair.ts): each device's table is made when the checker's tracker is.
+    const shared = sharedTrackers(env, layer);
+    const attached = new Map<number, DeviceOps>();
+    if (shared) {
+      shared.second = (dev) => {
+        let d = attached.get(dev);
+        if (!d) attached.set(dev, (d = new DeviceOps(name, dev, true)));
+        return d;
+      };
+    }
     return {
       event(e: BlockEvent) {
-        (block ??= s.correlator.blockSink(name, e.source)).event(e);
+        if (!block) {
+          block = s.correlator.blockSink(name, e.source);
+          if (shared && block instanceof BlockOpsBuilder) block.adopt(attached);
+        }
+        block.event(e);
       },
       qemu(e: QemuEvent) {
         s.qemuLayers.add(name);

@@ -148,8 +148,13 @@ export function emptyQemuEvent(): QemuEvent {
 
 /** Reset the decoded fields (not source/loc/time/tid/seq/name) before decoding a new line. */
 export function clearQemuArgs(e: QemuEvent): void {
-  e.kind = QemuKind.Other;
   e.args = '';
+  clearQemuFields(e);
+}
+
+/** clearQemuArgs but `args` (a reader that makes it when read sets it itself). */
+export function clearQemuFields(e: QemuEvent): void {
+  e.kind = QemuKind.Other;
   e.obj = '';
   e.req = '';
   e.bs = '';

@@ -63,11 +63,11 @@ export function isKnownFamily(name: string): boolean {
   return false;
 }
 
-type Field = 'obj' | 'req' | 'bs' | 'offset' | 'bytes' | 'sector' | 'nsectors' | 'flags' | 'ret' | 'status' | 'type'
+export type Field = 'obj' | 'req' | 'bs' | 'offset' | 'bytes' | 'sector' | 'nsectors' | 'flags' | 'ret' | 'status' | 'type'
   | 'inNum' | 'outNum' | 'numReqs' | 'start' | 'isWrite' | 'text' | 'errno' | 'ignore';
 
 /** Key as printed → field. Pointer fields keep the text; the others are numbers. */
-const ARG_SLOTS: ReadonlyMap<string, Field> = new Map<string, Field>([
+export const ARG_SLOTS: ReadonlyMap<string, Field> = new Map<string, Field>([
   ['vdev', 'obj'], ['blk', 'obj'], ['vq', 'obj'], ['pool', 'obj'], ['s', 'obj'], ['LuringState', 'obj'],
   ['dataplane', 'obj'],
   ['req', 'req'], ['elem', 'req'], ['luringcb', 'req'], ['acb', 'req'], ['cid', 'req'], ['mrb', 'req'],
@@ -84,7 +84,7 @@ const ARG_SLOTS: ReadonlyMap<string, Field> = new Map<string, Field>([
   ['opname', 'text'], ['data', 'text'],
 ]);
 
-const POINTER_FIELDS = new Set<Field>(['obj', 'req', 'bs']);
+export const POINTER_FIELDS: ReadonlySet<Field> = new Set<Field>(['obj', 'req', 'bs']);
 
 /** "(nil)" → "0"; pointers keep their text otherwise. */
 function pointerText(v: string): string {
@@ -167,7 +167,7 @@ export function numberAt(s: string, start: number, end: number): number {
   return neg ? -v : v;
 }
 
-function setNumber(e: QemuEvent, field: Field, n: number): void {
+export function setNumber(e: QemuEvent, field: Field, n: number): void {
   switch (field) {
     case 'offset': e.offset = n; break;
     case 'bytes': e.bytes = n; break;
@@ -250,8 +250,12 @@ export function decodeArgs(e: QemuEvent, args: string): void {
       pendingField = f;
     }
   }
+  sectorsToBytes(e, kind);
+}
+
+/** Pre-2.x events carried sector_num / nb_sectors: their offset and bytes (after the arguments are read). */
+export function sectorsToBytes(e: QemuEvent, kind: QemuKind): void {
   if (e.offset < 0 && e.sector >= 0 && (kind === QemuKind.BdrvRead || kind === QemuKind.BdrvWrite || kind === QemuKind.BdrvZeroes || kind === QemuKind.PaioSubmit)) {
-    // pre-2.x events carried sector_num / nb_sectors
     e.offset = e.sector * 512;
     if (e.bytes < 0 && e.nsectors >= 0) e.bytes = e.nsectors * 512;
   }

@@ -29,7 +29,7 @@
  */
 import type { Diagnostics } from '../model/diagnostics.js';
 import { BdrvFlag, QemuKind, type QemuEvent, type QemuSink } from './event.js';
-import type { HostJob, QemuDeviceInfo, RebuildSink, Stamp } from './records.js';
+import type { FrontRequest, HostJob, QemuDeviceInfo, RebuildSink, Stamp } from './records.js';
 import { NO_STAMP } from './records.js';
 import { aioKind, classifyUntyped, ENOTSUP, newThreadCtx, type OpenFront, type ThreadCtx } from './job-kinds.js';
 
@@ -81,9 +81,9 @@ export class QemuRebuilder implements QemuSink {
       case QemuKind.VblkReqComplete: this.leafDone(e); return this.reqComplete(e);
       case QemuKind.BlkRead: case QemuKind.BlkWrite: return this.blkRequest(e);
       case QemuKind.BdrvRead: case QemuKind.BdrvWrite: case QemuKind.BdrvZeroes: return this.bdrv(e);
-      case QemuKind.PoolSubmit: return this.submit(e, 'thread-pool', `${e.obj}/${e.req}`, undefined);
-      case QemuKind.PoolComplete: return this.complete(e, `${e.obj}/${e.req}`, e.ret);
-      case QemuKind.PoolCancel: return this.complete(e, `${e.obj}/${e.req}`, -125);
+      case QemuKind.PoolSubmit: return this.submit(e, 'thread-pool', this.poolKey(e), undefined);
+      case QemuKind.PoolComplete: return this.complete(e, this.poolKey(e), e.ret);
+      case QemuKind.PoolCancel: return this.complete(e, this.poolKey(e), -125);
       case QemuKind.LuringSubmit: return this.submit(e, 'io_uring', `uring/${e.req}`, e.type);
       case QemuKind.LuringComplete: return this.complete(e, `uring/${e.req}`, e.ret);
       case QemuKind.PaioSubmit: return this.submit(e, 'paio', `paio/${e.req}`, e.type);
@@ -92,6 +92,23 @@ export class QemuRebuilder implements QemuSink {
       case QemuKind.Qcow2CacheFlush: this.thread(e).qcow2Flush = true; return;
       default: return;
     }
+  }
+
+  /**
+   * `pool/req`, the key of a thread-pool job: one string per pair (a trace reuses a few hundred), made once,
+   * instead of a new one for every submission and completion.
+   */
+  private readonly poolKeys = new Map<string, Map<string, string>>();
+
+  private poolKey(e: QemuEvent): string {
+    let m = this.poolKeys.get(e.obj);
+    if (m === undefined) this.poolKeys.set(e.obj, (m = new Map()));
+    let k = m.get(e.req);
+    if (k === undefined) {
+      k = `${e.obj}/${e.req}`;
+      if (m.size < 1 << 16) m.set(e.req, k);
+    }
+    return k;
   }
 
   /** Emit everything still open (in flight when the trace ended) and return the summary. */
@@ -197,7 +214,7 @@ export class QemuRebuilder implements QemuSink {
     this.closeBlkFronts(t);
     // A BlockBackend request has no completion event: once its thread starts the next request, a
     // FUA flush it still lacks was elided (bdrv_co_flush: write_gen == flushed_gen) or dropped.
-    t.fuaPending = t.fuaPending.filter((f) => f.iface !== 'blk');
+    if (t.fuaPending.some((f) => f.iface === 'blk')) t.fuaPending = t.fuaPending.filter((f) => f.iface !== 'blk');
     t.lastBdrv = null;
     t.lastCompletedJob = null;
     t.qcow2Flush = false;
@@ -460,7 +477,12 @@ export class QemuRebuilder implements QemuSink {
     else if (f.kind === 'flush') r.flush++;
     else r.other++;
     this.summary.fronts++;
-    const { vq: _vq, inNum: _i, outNum: _o, handled: _h, linked: _l, fuaFlushSeen: _f, openData: _d, dataOpaque: _op, last: _last, thread: _t, ...rec } = f;
+    // the FrontRequest fields, in their order (the rebuild's own fields stay here)
+    const rec: FrontRequest = {
+      id: f.id, source: f.source, iface: f.iface, device: f.device, req: f.req, kind: f.kind, kindHow: f.kindHow,
+      sector: f.sector, nsectors: f.nsectors, fuaAsked: f.fuaAsked, fuaFormat: f.fuaFormat, fuaProtocol: f.fuaProtocol,
+      issue: f.issue, complete: f.complete, completeHow: f.completeHow, status: f.status, jobs: f.jobs,
+    };
     this.out.front(rec);
   }
 

@@ -29,6 +29,7 @@ export class BioSet {
   /** The bio has ended: its record may be reused (its subscriber slot is cleared). */
   protected release(b: Bio): void {
     b.ext = null;
+    b.ext2 = -1;
     if (this.pool.length < POOL_MAX) this.pool.push(b);
   }
 

@@ -23,7 +23,7 @@ export class FlushQueue {
    * returns the new record and whether one was dropped.
    */
   issue(e: BlockEvent, cap: number): { f: FlushRq; dropped: boolean } {
-    const f: FlushRq = { d: e.time, source: e.source, loc: e.loc, ext: 0 };
+    const f: FlushRq = { d: e.time, source: e.source, loc: e.loc, ext: 0, ext2: 0 };
     this.flushes.push(f);
     const dropped = this.flushes.length > cap;
     if (dropped) this.flushes.shift();

@@ -9,7 +9,8 @@
  * reused once the bio ends: read them inside the hook, keep only copies. A
  * subscriber may hang its own record on a bio (`Bio.ext`) or a flush request
  * (`FlushRq.ext`); the tracker never reads it and clears it when the record is
- * reused.
+ * reused. A second subscriber of the same tracker (lifecycle-pair.ts) has
+ * `ext2`.
  */
 import type { BlockEvent } from '../model/event.js';
 import type { Bio } from './request.js';
@@ -22,6 +23,8 @@ export interface FlushRq {
   loc: number;
   /** The subscriber's number for it (the checker: the volatile-set mark it covers). */
   ext: number;
+  /** A second subscriber's number for it (the correlator: its operation row + 1). */
+  ext2: number;
 }
 
 export interface LifecycleSink {

@@ -197,6 +197,7 @@ export class RequestTracker extends BioSet {
   private dropped(b: Bio): void {
     this.sink.evicted?.(b);
     b.ext = null;
+    b.ext2 = -1;
   }
 
   private getrq(e: BlockEvent, data: boolean): void {

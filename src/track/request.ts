@@ -65,6 +65,8 @@ export interface Bio extends RbNode {
   qOrder: number;
   /** A subscriber's own record for this bio (lifecycle.ts); null until one sets it. */
   ext: unknown;
+  /** A second subscriber's number for this bio (the correlator's operation row, correlate/block-ops.ts); -1 until set. */
+  ext2: number;
 }
 
 /** Sets a finished bio back to what newBio(start, end) returns (the tracker reuses ended bios). */
@@ -73,7 +75,7 @@ export function resetBio(b: Bio, start: number, end: number): Bio {
   b.q = -1; b.g = -1; b.m = -1; b.i = -1; b.d = -1; b.c = -1; b.final = -1;
   b.op = 0 as Op; b.flags = 0; b.pid = -1; b.comm = ''; b.bytes = 0; b.state = BioState.Queued;
   b.sequenced = false; b.nativeFua = false; b.error = 0; b.origin = null; b.fromDev = -1; b.fromSector = -1; b.servedBy = -1;
-  b.source = -1; b.qLoc = -1; b.qOrder = -1; b.ext = null;
+  b.source = -1; b.qLoc = -1; b.qOrder = -1; b.ext = null; b.ext2 = -1;
   return b;
 }
 
@@ -83,7 +85,7 @@ export function newBio(start: number, end: number): Bio {
     q: -1, g: -1, m: -1, i: -1, d: -1, c: -1, final: -1,
     op: 0, flags: 0, pid: -1, comm: '', bytes: 0, state: BioState.Queued,
     sequenced: false, nativeFua: false, error: 0, origin: null, fromDev: -1, fromSector: -1, servedBy: -1,
-    source: -1, qLoc: -1, qOrder: -1, ext: null,
+    source: -1, qLoc: -1, qOrder: -1, ext: null, ext2: -1,
   };
 }
 

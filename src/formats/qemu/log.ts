@@ -12,8 +12,9 @@
  */
 import type { FormatSpec, ParseContext, StreamParser } from '../types.js';
 import { DEFAULT_MAX_LINE, LineSplitter } from '../lines.js';
-import { clearQemuArgs, emptyQemuEvent, QemuKind, type QemuEvent } from '../../qemu/event.js';
+import { clearQemuArgs, clearQemuFields, emptyQemuEvent, QemuKind, type QemuEvent } from '../../qemu/event.js';
 import { decodeArgs, EVENT_KINDS, isKnownFamily } from '../../qemu/events.js';
+import { decodeArgBytes, PointerTexts } from '../../qemu/args-bytes.js';
 import { eventNameEnd, parsePrefix, prefix, type PrefixStyle } from './prefix.js';
 import { looksLikeBareEvent, qemuLogMeta } from './detect.js';
 
@@ -31,16 +32,29 @@ export const QemuLogSkip = {
 
 export class QemuLogParser implements StreamParser {
   private readonly splitter: LineSplitter;
-  private readonly ev: QemuEvent = emptyQemuEvent();
+  private readonly ev: QemuEvent = lineEvent(this);
   private baseSec = -1;
   private style: PrefixStyle | '' = '';
   private lastTime = -Infinity;
   private seq = 0;
+  /** The line being read: its text once made (count examples, the text path), else its bytes. */
+  private text: string | undefined;
+  private buf: Buffer = EMPTY;
+  private lineStart = 0;
+  private lineEnd = 0;
+  /** `ev.args` not yet made: the bytes it comes from (valid while the sink handles the event). */
+  argsBuf: Buffer | null = null;
+  argsStart = 0;
+  argsEnd = 0;
+  argsText = '';
+  private readonly names = new EventNames();
+  private readonly pointers = new PointerTexts();
 
-  constructor(private readonly ctx: ParseContext) {
+  /** `fromText`: read every line from its text (the reference the byte path is tested against). */
+  constructor(private readonly ctx: ParseContext, fromText = false) {
     this.ev.source = ctx.sourceIndex;
     this.splitter = new LineSplitter(
-      (buf, s, e, n) => this.line(buf.toString('utf8', s, e), n),
+      fromText ? (buf, s, e, n) => this.line(buf.toString('utf8', s, e), n) : (buf, s, e, n) => this.bytes(buf, s, e, n),
       ctx.options.maxLineLength ?? DEFAULT_MAX_LINE,
       (n, len) => this.count(QemuLogSkip.tooLong, 'error', n, `<${len} bytes>`),
     );
@@ -65,7 +79,115 @@ export class QemuLogParser implements StreamParser {
     this.ctx.diag.add(reason, severity, { source: this.ctx.sourceName, locKind: 'line', loc, text });
   }
 
+  private lineText(): string {
+    return (this.text ??= this.buf.toString('utf8', this.lineStart, this.lineEnd));
+  }
+
+  /**
+   * The common line, `TID@SEC.USEC:name args` (the log backend up to 10.0), read from its bytes: no string
+   * for the line, its name or its arguments. Every other line goes to `line` as text. The decisions are
+   * the text path's, made on the same characters (prefix.ts tidAtTime, eventNameEnd), so a line gives the
+   * same event either way (test/qemu-bytes.test.ts).
+   */
+  private bytes(buf: Buffer, s: number, e: number, lineNo: number): void {
+    this.text = undefined;
+    this.buf = buf;
+    this.lineStart = s;
+    this.lineEnd = e;
+    let p = s;
+    while (p < e && (buf[p] === 32 || buf[p] === 9)) p++;
+    if (p === e) return;
+    // TID@SEC.USEC: — at most 15 digits each, where adding them up is exact (Number() of the text otherwise)
+    let tid = 0;
+    let a = p;
+    for (; a < e; a++) {
+      const c = buf[a]!;
+      if (c < 48 || c > 57) break;
+      tid = tid * 10 + (c - 48);
+    }
+    if (a === p || a - p > 15 || buf[a] !== 64 /* @ */) return this.line(this.lineText(), lineNo);
+    let sec = 0;
+    let b = a + 1;
+    for (; b < e; b++) {
+      const c = buf[b]!;
+      if (c < 48 || c > 57) break;
+      sec = sec * 10 + (c - 48);
+    }
+    if (b === a + 1 || b - a - 1 > 15 || buf[b] !== 46 /* . */) return this.line(this.lineText(), lineNo);
+    let frac = 0;
+    let c = b + 1;
+    for (; c < e; c++) {
+      const d = buf[c]!;
+      if (d < 48 || d > 57) break;
+      frac = frac * 10 + (d - 48);
+    }
+    if (c === b + 1 || c - b - 1 > 15 || buf[c] !== 58 /* : */) return this.line(this.lineText(), lineNo);
+    // the event name: an identifier with a "_", then a space or the end (eventNameEnd)
+    const n0 = c + 1;
+    let q = n0;
+    let h = 0;
+    let underscore = false;
+    for (; q < e; q++) {
+      const d = buf[q]!;
+      if (d === 95) underscore = true;
+      else if (!((d >= 97 && d <= 122) || (d >= 65 && d <= 90) || (d >= 48 && d <= 57 && q > n0))) break;
+      h = (Math.imul(h, 31) + d) | 0;
+    }
+    if (q === n0 || !underscore || (q < e && buf[q] !== 32)) return this.line(this.lineText(), lineNo);
+    prefix.pos = n0;
+    prefix.tid = tid;
+    prefix.sec = sec;
+    prefix.usec = Math.round(frac * Math.pow(10, 6 - (c - b - 1)));
+    prefix.style = 'tid@time';
+    const name = this.names.get(h, buf, n0, q);
+    this.head(lineNo, name.name);
+    const ev = this.ev;
+    clearQemuFields(ev);
+    this.argsText = '';
+    this.argsBuf = null;
+    ev.kind = name.kind;
+    if (name.kind === QemuKind.ScsiRequest) {
+      // its CDB text runs to the end of the line: decoded from the text
+      decodeArgs(ev, q < e ? buf.toString('utf8', q + 1, e) : '');
+    } else {
+      if (q < e) {
+        this.argsBuf = buf;
+        this.argsStart = q + 1;
+        this.argsEnd = e;
+        if (name.kind !== QemuKind.Other) decodeArgBytes(ev, name.kind, buf, q + 1, e, this.pointers);
+      }
+      if (name.kind === QemuKind.Other && !name.listed) {
+        this.count(name.family ? QemuLogSkip.unusedEvent : QemuLogSkip.unknownEvent, 'info', lineNo, this.lineText());
+      }
+    }
+    if (ev.kind === QemuKind.Dropped) this.count(QemuLogSkip.dropped, 'data-loss', lineNo, this.lineText());
+    this.ctx.qemuSink?.qemu(ev);
+    // the bytes may be reused once this returns
+    this.argsBuf = null;
+  }
+
+  /** The event's line, time and name (both paths). */
+  private head(lineNo: number, name: string): void {
+    const ev = this.ev;
+    ev.loc = lineNo;
+    ev.name = name;
+    ev.tid = prefix.tid;
+    ev.seq = ++this.seq;
+    if (this.style === '') this.setClock(prefix.style);
+    if (prefix.sec >= 0) {
+      if (this.baseSec < 0) this.baseSec = Math.floor(prefix.sec);
+      ev.time = (prefix.sec - this.baseSec) * 1e9 + prefix.usec * 1e3;
+      if (ev.time < this.lastTime) this.count(QemuLogSkip.backwards, 'info', lineNo, this.lineText());
+      else this.lastTime = ev.time;
+    } else {
+      if (this.baseSec >= 0) this.count(QemuLogSkip.noTime, 'info', lineNo, this.lineText());
+      ev.time = -1;
+    }
+  }
+
+  /** Any line, from its text (prefix.ts). */
   private line(s: string, lineNo: number): void {
+    this.text = s;
     let p = 0;
     while (p < s.length && (s.charCodeAt(p) === 32 || s.charCodeAt(p) === 9)) p++;
     if (p === s.length) return;
@@ -77,20 +199,7 @@ export class QemuLogParser implements StreamParser {
       return;
     }
     const ev = this.ev;
-    ev.loc = lineNo;
-    ev.name = s.slice(nameStart, nameEnd);
-    ev.tid = prefix.tid;
-    ev.seq = ++this.seq;
-    if (this.style === '') this.setClock(prefix.style);
-    if (prefix.sec >= 0) {
-      if (this.baseSec < 0) this.baseSec = Math.floor(prefix.sec);
-      ev.time = (prefix.sec - this.baseSec) * 1e9 + prefix.usec * 1e3;
-      if (ev.time < this.lastTime) this.count(QemuLogSkip.backwards, 'info', lineNo, s);
-      else this.lastTime = ev.time;
-    } else {
-      if (this.baseSec >= 0) this.count(QemuLogSkip.noTime, 'info', lineNo, s);
-      ev.time = -1;
-    }
+    this.head(lineNo, s.slice(nameStart, nameEnd));
     clearQemuArgs(ev);
     decodeArgs(ev, nameEnd < s.length ? s.slice(nameEnd + 1) : '');
     if (ev.kind === QemuKind.Other) {
@@ -114,6 +223,68 @@ export class QemuLogParser implements StreamParser {
     } else {
       this.ctx.setClock({ name: 'order-only', origin: 'no timestamps: line order', orderOnly: true });
     }
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The reader's one event, with `args` made from the line's bytes only when read (the rebuild reads it for a
+ * few events): an own enumerable accessor, so a copy ({ ...e }, copyQemuEvent) gets the text. It is added
+ * to an object that has no `args` yet: turning a data property into an accessor, or an accessor in the
+ * literal, would leave the object a slow dictionary for every field.
+ */
+function lineEvent(p: Pick<QemuLogParser, 'argsBuf' | 'argsStart' | 'argsEnd' | 'argsText'>): QemuEvent {
+  const { args: _, ...fields } = emptyQemuEvent();
+  Object.defineProperty(fields, 'args', {
+    enumerable: true,
+    configurable: true,
+    get(): string {
+      if (p.argsBuf !== null) {
+        p.argsText = p.argsBuf.toString('utf8', p.argsStart, p.argsEnd);
+        p.argsBuf = null;
+      }
+      return p.argsText;
+    },
+    set(v: string) {
+      p.argsText = v;
+      p.argsBuf = null;
+    },
+  });
+  return fields as QemuEvent;
+}
+
+interface EventName {
+  name: string;
+  kind: QemuKind;
+  /** In EVENT_KINDS (an event the analysis reads, or dropped_event). */
+  listed: boolean;
+  /** A QEMU event family (isKnownFamily). */
+  family: boolean;
+}
+
+/** Event names by their bytes (their hash as the name scan computes it): one string and one lookup per name. */
+class EventNames {
+  private readonly map = new Map<number, EventName[]>();
+  private size = 0;
+
+  get(h: number, buf: Buffer, a: number, b: number): EventName {
+    const list = this.map.get(h);
+    if (list !== undefined) {
+      outer: for (const n of list) {
+        if (n.name.length !== b - a) continue;
+        for (let i = 0; i < n.name.length; i++) if (n.name.charCodeAt(i) !== buf[a + i]) continue outer;
+        return n;
+      }
+    }
+    const name = buf.toString('latin1', a, b); // ASCII: the scan took letters, digits and "_" only
+    const n: EventName = { name, kind: EVENT_KINDS.get(name) ?? QemuKind.Other, listed: EVENT_KINDS.has(name), family: isKnownFamily(name) };
+    if (this.size < 4096) {
+      this.size++;
+      if (list !== undefined) list.push(n);
+      else this.map.set(h, [n]);
+    }
+    return n;
   }
 }
 
