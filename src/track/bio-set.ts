@@ -1,17 +1,18 @@
 /**
  * The bios in flight on one device, by start sector, for the request tracker
  * (lifetime.ts): an RB tree that keeps duplicates (two in-flight bios for the
- * same sector stay two, earliest-queued first), the two searches every
- * block-layer event needs, and a pool of ended bios for reuse.
+ * same sector stay two, earliest-queued first) with runs of back-to-back bios
+ * beside it (bio-index.ts), the two searches every block-layer event needs,
+ * and a pool of ended bios for reuse.
  */
-import { RbTree } from './rbtree.js';
+import { BioIndex } from './bio-index.js';
 import { newBio, resetBio, type Bio } from './request.js';
 
 /** Ended bios kept for reuse: a deep queue of merged requests holds a few thousand bios. */
 const POOL_MAX = 4096;
 
 export class BioSet {
-  protected readonly tree = new RbTree<Bio>();
+  protected readonly tree = new BioIndex();
   /**
    * Ended bios kept for reuse: one record per Q would otherwise be garbage a
    * moment later (a quarter of check's time went to the collector). Safe

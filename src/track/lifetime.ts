@@ -465,8 +465,7 @@ export class RequestTracker extends BioSet {
     this.droppedAtDiscontinuity += n;
     // subscribers see the open state once more before it goes
     this.sink.discontinuity?.(n, e);
-    this.tree.root = null;
-    this.tree.size = 0;
+    this.tree.clear();
     this.zero.clear();
     this.awaitFinal.clear();
     this.remaps.clear();
