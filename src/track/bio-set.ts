@@ -47,15 +47,18 @@ export class BioSet {
    * reused by the next call.
    */
   protected claim(lo: number, hi: number, maxState: number, minState = 0): Bio[] {
+    // filled by index and cut to length at the end: `length = 0` first would drop the array's storage (V8),
+    // and every claim would allocate it again
     const out = this.scratch;
-    out.length = 0;
+    let k = 0;
     let free = lo;
     for (let n = this.tree.lowerBound(lo); n && n.start < hi; n = this.tree.next(n)) {
       if (n.start >= free && n.end <= hi && n.state <= maxState && n.state >= minState) {
-        out.push(n);
+        out[k++] = n;
         free = n.end;
       }
     }
+    out.length = k;
     return out;
   }
 }

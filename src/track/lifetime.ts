@@ -25,7 +25,7 @@
 import type { BlockEvent } from '../model/event.js';
 import { Act } from '../model/event.js';
 import { Flag, Op } from '../model/rwbs.js';
-import { BioState, emptyCounts, newBio, type Bio, type TrackCounts } from './request.js';
+import { BioState, emptyCounts, type Bio, type TrackCounts } from './request.js';
 import { BioSet } from './bio-set.js';
 import { FinalWait } from './final-wait.js';
 import { FlushQueue } from './flush-queue.js';
@@ -271,7 +271,7 @@ export class RequestTracker extends BioSet {
     const list = this.claim(e.sector, e.sector + e.bytes / 512, BioState.Inserted);
     if (list.length === 0) {
       this.counts.issueWithoutQueue++;
-      const b = newBio(e.sector, e.sector + Math.max(1, Math.ceil(e.bytes / 512)));
+      const b = this.bio(e.sector, e.sector + Math.max(1, Math.ceil(e.bytes / 512)));
       b.op = e.op;
       b.flags = e.flags;
       b.bytes = e.bytes;
@@ -414,7 +414,7 @@ export class RequestTracker extends BioSet {
 
   /** Cut `b` at sector `at`; returns the new piece [at, end). */
   private splitAt(b: Bio, at: number): Bio {
-    const p = newBio(at, b.end);
+    const p = this.bio(at, b.end);
     p.q = b.q;
     p.m = b.m;
     p.op = b.op;
