@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BioIndex } from '../src/track/bio-index.js';
+import { BioIndex, MAX_RUN } from '../src/track/bio-index.js';
 import { newBio, type Bio } from '../src/track/request.js';
 
 /** Small deterministic PRNG (tests must not be flaky). */
@@ -142,4 +142,14 @@ test('a bio inserted inside a run takes the followers after it; clear forgets ev
   ix.clear();
   assert.equal(ix.size, 0);
   assert.equal(ix.first(), null);
+});
+
+test('a run holds at most MAX_RUN followers: a queue of adjacent bios stays a tree of short runs', () => {
+  const ix = new BioIndex();
+  const bios = Array.from({ length: 10 * (MAX_RUN + 1) }, (_, i) => newBio(i * 8, i * 8 + 8));
+  for (const b of bios) ix.insertMulti(b);
+  // every (MAX_RUN + 1)-th bio is a tree node heading the next run
+  bios.forEach((b, i) => assert.equal(b.follower, i % (MAX_RUN + 1) !== 0, `bio ${i}`));
+  assert.deepEqual(inOrder(ix), bios);
+  assert.equal(ix.lowerBound(8 * (5 * (MAX_RUN + 1) + 3)), bios[5 * (MAX_RUN + 1) + 3]);
 });

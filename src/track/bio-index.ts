@@ -28,6 +28,14 @@
 import { RbTree } from './rbtree.js';
 import type { Bio } from './request.js';
 
+/**
+ * Bios appended to one run at most: a search that lands inside a run walks
+ * it, so a run as long as the queue (65,536 queued bios at adjacent sectors,
+ * then completed one by one) would make each search linear. Past this the
+ * next bio goes in the tree and starts a run of its own.
+ */
+export const MAX_RUN = 32;
+
 export class BioIndex {
   private readonly tree = new RbTree<Bio>();
   /** Bios in runs (not in the tree). */
@@ -38,6 +46,8 @@ export class BioIndex {
   private tailHead: Bio | null = null;
   /** Start of the first tree node after tail's run (Infinity: none); only ever too low, never too high. */
   private barrier = Infinity;
+  /** Bios in tail's run (at most MAX_RUN). */
+  private runLength = 0;
 
   get size(): number {
     return this.tree.size + this.followers;
@@ -46,7 +56,7 @@ export class BioIndex {
   /** Insert keeping duplicates (after equal starts); returns whether a bio with the same start was there. */
   insertMulti(b: Bio): boolean {
     const t = this.tail;
-    if (t !== null && t.fnext === null && b.start >= t.start && b.start < this.barrier) {
+    if (t !== null && t.fnext === null && b.start >= t.start && b.start < this.barrier && this.runLength < MAX_RUN) {
       // right after `tail` in sector order: appended to its run
       b.follower = true;
       b.fprev = t;
@@ -54,6 +64,7 @@ export class BioIndex {
       t.fnext = b;
       this.tailHead!.ftail = b;
       this.followers++;
+      this.runLength++;
       this.tail = b;
       return b.start === t.start;
     }
@@ -77,6 +88,8 @@ export class BioIndex {
     }
     this.tail = b.ftail ?? b;
     this.tailHead = b;
+    this.runLength = 0;
+    for (let f = b.fnext; f !== null; f = f.fnext) this.runLength++;
     const n = this.tree.next(b);
     this.barrier = n === null ? Infinity : n.start;
     return dup;
@@ -180,5 +193,6 @@ export class BioIndex {
     this.followers = 0;
     this.tail = this.tailHead = null;
     this.barrier = Infinity;
+    this.runLength = 0;
   }
 }
