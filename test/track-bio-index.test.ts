@@ -95,7 +95,8 @@ function run(seed: number, steps: number): { runs: number } {
       const count = Math.floor(r() * 5);
       const age = (b: Bio): number => Math.floor(ids.get(b)! / 7);
       const want = [...ref.list].sort((a, b) => age(a) - age(b)).slice(0, count);
-      const got = ix.evictOldest(count, age);
+      const got: Bio[] = [];
+      assert.equal(ix.evictOldest(count, age, (b) => got.push(b)), want.length);
       assert.deepEqual(got.map((b) => ids.get(b)), want.map((b) => ids.get(b)), `evictOldest at step ${i}`);
       for (const b of got) ref.erase(b);
     }

@@ -177,14 +177,21 @@ export class BioIndex {
     return null;
   }
 
-  /** Remove the `count` bios with the smallest `age` (oldest first, in order among equals); returns them. */
-  evictOldest(count: number, age: (b: Bio) => number): Bio[] {
-    const all: Bio[] = [];
-    for (let n = this.first(); n; n = this.next(n)) all.push(n);
+  /**
+   * Removes the `count` bios with the smallest `age` (oldest first, in order
+   * among equals), then hands each to `dropped`; returns how many. O(n log n):
+   * meant for rare memory-cap evictions (one array of the bios, sized once).
+   */
+  evictOldest(count: number, age: (b: Bio) => number, dropped: (b: Bio) => void): number {
+    const all = new Array<Bio>(this.size);
+    let k = 0;
+    for (let n = this.first(); n; n = this.next(n)) all[k++] = n;
+    all.length = k;
     all.sort((a, b) => age(a) - age(b));
-    const out = all.slice(0, Math.max(0, Math.min(count, all.length)));
-    for (const n of out) this.erase(n);
-    return out;
+    const m = Math.max(0, Math.min(count, k));
+    for (let i = 0; i < m; i++) this.erase(all[i]!);
+    for (let i = 0; i < m; i++) dropped(all[i]!);
+    return m;
   }
 
   /** Forget every bio (time went backwards); they are not unlinked. */

@@ -8,8 +8,13 @@
 import { BioIndex } from './bio-index.js';
 import { newBio, resetBio, type Bio } from './request.js';
 
-/** Ended bios kept for reuse: a deep queue of merged requests holds a few thousand bios. */
-const POOL_MAX = 4096;
+/**
+ * Ended bios kept for reuse: a deep queue of merged requests holds a few
+ * thousand bios; past the in-flight cap the tracker drops half of it
+ * (MAX_IN_FLIGHT / 2) at once, and those are reused too. The pool never holds
+ * more than were once in flight together.
+ */
+const POOL_MAX = 1 << 15;
 
 export class BioSet {
   protected readonly tree = new BioIndex();

@@ -179,10 +179,9 @@ export class RequestTracker extends BioSet {
   private evict(): void {
     this.justQueued = null;
     const half = Math.ceil(this.maxInFlight / 2);
-    const gone = this.tree.evictOldest(this.tree.size - half, (x) => (x.q >= 0 ? x.q : x.d));
-    let n = gone.length;
-    for (const b of gone) this.dropped(b);
-    n += this.zero.dropTo(half, (b) => this.dropped(b));
+    const drop = (b: Bio): void => this.dropped(b);
+    let n = this.tree.evictOldest(this.tree.size - half, (x) => (x.q >= 0 ? x.q : x.d), drop);
+    n += this.zero.dropTo(half, drop);
     this.counts.evicted += n;
     this.inFlight = Math.max(0, this.inFlight - n);
   }
@@ -196,7 +195,8 @@ export class RequestTracker extends BioSet {
 
   private dropped(b: Bio): void {
     this.sink.evicted?.(b);
-    b.ext = null;
+    // reused like an ended bio: a flood of requests never completed allocates no bio past the cap
+    this.release(b);
   }
 
   private getrq(e: BlockEvent, data: boolean): void {
