@@ -23,7 +23,7 @@ import { evidenceOf, maxInflightOf } from '../model/analysis.js';
 import { Act, emptyEvent, type BlockEvent, type EvidenceRef } from '../model/event.js';
 import { formatDev, type DevId } from '../model/device.js';
 import { Flag, isWriteOp, Op } from '../model/rwbs.js';
-import { cloneReq, newReq, type Req } from './request.js';
+import { AtDriver, cloneReq, newReq, type Req } from './request.js';
 import { copyInto, VolatileSet } from './volatile.js';
 import type { ResolvedCache } from './cache.js';
 import type { Finding, RuleInfo } from './types.js';
@@ -94,7 +94,7 @@ export class DeviceModel implements LifecycleSink {
    * what barrier-not-drained and overlapping-writes-in-flight look through.
    * The tracker says when one enters and leaves; this is not a matcher.
    */
-  readonly inflight = new Set<Req>();
+  readonly inflight = new AtDriver();
 
   firstTime = -1;
   /** Latest event time seen. */

@@ -42,6 +42,10 @@ export interface Req {
   gen: number;
   /** A request was allocated for the bio (G) or it was inserted/issued: it passed the bio checks. */
   gotRq: boolean;
+  /** Neighbours in the model's list of requests at the driver (AtDriver), and whether it is in it. */
+  inPrev: Req | null;
+  inNext: Req | null;
+  listed: boolean;
 }
 
 /** A request for the bio or request of event `e`, nothing else seen yet. */
@@ -58,6 +62,7 @@ export function cloneReq(r: Req): Req {
     qFlags: r.qFlags, dFlags: r.dFlags, qTime: r.qTime, dTime: r.dTime, qLoc: r.qLoc, dLoc: r.dLoc, qOrder: r.qOrder,
     dOrder: r.dOrder, comm: r.comm, flushIssuesAtQ: r.flushIssuesAtQ, flushIssuesAtData: r.flushIssuesAtData,
     dataTime: r.dataTime, dataLoc: r.dataLoc, qMark: r.qMark, gen: r.gen, gotRq: r.gotRq,
+    inPrev: null, inNext: null, listed: false,
   };
 }
 
@@ -93,8 +98,53 @@ export function resetReq(r: Req, e: BlockEvent): void {
 const BLANK: Req = {
   source: 0, dev: 0, op: 0 as Op, sector: -1, end: -1, bytes: 0, remaining: 0, qFlags: 0, dFlags: 0, qTime: -1, dTime: -1,
   qLoc: -1, dLoc: -1, qOrder: -1, dOrder: -1, comm: '', flushIssuesAtQ: 0, flushIssuesAtData: -1, dataTime: -1,
-  dataLoc: -1, qMark: 0, gen: 0, gotRq: false,
+  dataLoc: -1, qMark: 0, gen: 0, gotRq: false, inPrev: null, inNext: null, listed: false,
 };
+
+/**
+ * The requests at the driver, in the order they entered (what a Set gives,
+ * without a hash table that is rebuilt as requests come and go: its tables
+ * outlived young-generation collections and filled the old one). A request
+ * is in it at most once; adding one that is there leaves it where it is.
+ */
+export class AtDriver {
+  first: Req | null = null;
+  private last: Req | null = null;
+  size = 0;
+
+  add(r: Req): void {
+    if (r.listed) return;
+    r.listed = true;
+    r.inPrev = this.last;
+    r.inNext = null;
+    if (this.last) this.last.inNext = r;
+    else this.first = r;
+    this.last = r;
+    this.size++;
+  }
+
+  delete(r: Req): void {
+    if (!r.listed) return;
+    r.listed = false;
+    if (r.inPrev) r.inPrev.inNext = r.inNext;
+    else this.first = r.inNext;
+    if (r.inNext) r.inNext.inPrev = r.inPrev;
+    else this.last = r.inPrev;
+    r.inPrev = r.inNext = null;
+    this.size--;
+  }
+
+  clear(): void {
+    for (let r = this.first; r; ) {
+      const next: Req | null = r.inNext;
+      r.listed = false;
+      r.inPrev = r.inNext = null;
+      r = next;
+    }
+    this.first = this.last = null;
+    this.size = 0;
+  }
+}
 
 /** Evidence for a request's Q or D, rebuilt from what the request kept (events are reused by readers). */
 export function reqEvidence(env: AnalysisEnv, r: Req, stage: 'Q' | 'D' | 'C', note?: string): EvidenceRef {

@@ -1,17 +1,23 @@
 /**
  * The bios in flight on one device, by start sector, for the request tracker
  * (lifetime.ts): an RB tree that keeps duplicates (two in-flight bios for the
- * same sector stay two, earliest-queued first), the two searches every
- * block-layer event needs, and a pool of ended bios for reuse.
+ * same sector stay two, earliest-queued first) with runs of back-to-back bios
+ * beside it (bio-index.ts), the two searches every block-layer event needs,
+ * and a pool of ended bios for reuse.
  */
-import { RbTree } from './rbtree.js';
+import { BioIndex } from './bio-index.js';
 import { newBio, resetBio, type Bio } from './request.js';
 
-/** Ended bios kept for reuse: a deep queue of merged requests holds a few thousand bios. */
-const POOL_MAX = 4096;
+/**
+ * Ended bios kept for reuse: a deep queue of merged requests holds a few
+ * thousand bios; past the in-flight cap the tracker drops half of it
+ * (MAX_IN_FLIGHT / 2) at once, and those are reused too. The pool never holds
+ * more than were once in flight together.
+ */
+const POOL_MAX = 1 << 15;
 
 export class BioSet {
-  protected readonly tree = new RbTree<Bio>();
+  protected readonly tree = new BioIndex();
   /**
    * Ended bios kept for reuse: one record per Q would otherwise be garbage a
    * moment later (a quarter of check's time went to the collector). Safe
@@ -47,15 +53,18 @@ export class BioSet {
    * reused by the next call.
    */
   protected claim(lo: number, hi: number, maxState: number, minState = 0): Bio[] {
+    // filled by index and cut to length at the end: `length = 0` first would drop the array's storage (V8),
+    // and every claim would allocate it again
     const out = this.scratch;
-    out.length = 0;
+    let k = 0;
     let free = lo;
     for (let n = this.tree.lowerBound(lo); n && n.start < hi; n = this.tree.next(n)) {
       if (n.start >= free && n.end <= hi && n.state <= maxState && n.state >= minState) {
-        out.push(n);
+        out[k++] = n;
         free = n.end;
       }
     }
+    out.length = k;
     return out;
   }
 }

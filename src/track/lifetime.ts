@@ -25,7 +25,7 @@
 import type { BlockEvent } from '../model/event.js';
 import { Act } from '../model/event.js';
 import { Flag, Op } from '../model/rwbs.js';
-import { BioState, emptyCounts, newBio, type Bio, type TrackCounts } from './request.js';
+import { BioState, emptyCounts, type Bio, type TrackCounts } from './request.js';
 import { BioSet } from './bio-set.js';
 import { FinalWait } from './final-wait.js';
 import { FlushQueue } from './flush-queue.js';
@@ -179,10 +179,9 @@ export class RequestTracker extends BioSet {
   private evict(): void {
     this.justQueued = null;
     const half = Math.ceil(this.maxInFlight / 2);
-    const gone = this.tree.evictOldest(this.tree.size - half, (x) => (x.q >= 0 ? x.q : x.d));
-    let n = gone.length;
-    for (const b of gone) this.dropped(b);
-    n += this.zero.dropTo(half, (b) => this.dropped(b));
+    const drop = (b: Bio): void => this.dropped(b);
+    let n = this.tree.evictOldest(this.tree.size - half, (x) => (x.q >= 0 ? x.q : x.d), drop);
+    n += this.zero.dropTo(half, drop);
     this.counts.evicted += n;
     this.inFlight = Math.max(0, this.inFlight - n);
   }
@@ -196,8 +195,8 @@ export class RequestTracker extends BioSet {
 
   private dropped(b: Bio): void {
     this.sink.evicted?.(b);
-    b.ext = null;
-    b.ext2 = -1;
+    // reused like an ended bio: a flood of requests never completed allocates no bio past the cap
+    this.release(b);
   }
 
   private getrq(e: BlockEvent, data: boolean): void {
@@ -272,7 +271,7 @@ export class RequestTracker extends BioSet {
     const list = this.claim(e.sector, e.sector + e.bytes / 512, BioState.Inserted);
     if (list.length === 0) {
       this.counts.issueWithoutQueue++;
-      const b = newBio(e.sector, e.sector + Math.max(1, Math.ceil(e.bytes / 512)));
+      const b = this.bio(e.sector, e.sector + Math.max(1, Math.ceil(e.bytes / 512)));
       b.op = e.op;
       b.flags = e.flags;
       b.bytes = e.bytes;
@@ -415,7 +414,7 @@ export class RequestTracker extends BioSet {
 
   /** Cut `b` at sector `at`; returns the new piece [at, end). */
   private splitAt(b: Bio, at: number): Bio {
-    const p = newBio(at, b.end);
+    const p = this.bio(at, b.end);
     p.q = b.q;
     p.m = b.m;
     p.op = b.op;
@@ -466,8 +465,7 @@ export class RequestTracker extends BioSet {
     this.droppedAtDiscontinuity += n;
     // subscribers see the open state once more before it goes
     this.sink.discontinuity?.(n, e);
-    this.tree.root = null;
-    this.tree.size = 0;
+    this.tree.clear();
     this.zero.clear();
     this.awaitFinal.clear();
     this.remaps.clear();

@@ -84,6 +84,12 @@ export class RbTree<N extends RbNode> {
     return dup;
   }
 
+  /** Forget every node (they are not unlinked). */
+  clear(): void {
+    this.root = null;
+    this.size = 0;
+  }
+
   /** btt `rb_find_sec`: descend; the first node whose [start, end) holds `sec`. */
   findContaining(sec: number): N | null {
     let n = this.root as RbNode | null;
@@ -140,6 +146,22 @@ export class RbTree<N extends RbNode> {
     return p as N | null;
   }
 
+  /** In-order predecessor. */
+  prev(node: N): N | null {
+    let n: RbNode | null = node;
+    if (n.left) {
+      n = n.left;
+      while (n.right) n = n.right;
+      return n as N;
+    }
+    let p = n.parent;
+    while (p && n === p.left) {
+      n = p;
+      p = p.parent;
+    }
+    return p as N | null;
+  }
+
   /**
    * Remove the `count` nodes with the smallest `age(node)` (oldest first);
    * returns them. O(n log n): meant for rare memory-cap evictions.
@@ -171,7 +193,11 @@ export class RbTree<N extends RbNode> {
     this.insertColor(node);
   }
 
-  private replace(victim: RbNode, node: RbNode): void {
+  /**
+   * `node` takes `victim`'s place (lib/rbtree.c `rb_replace_node`: same
+   * position and colour, no rebalancing); the caller keeps the order valid.
+   */
+  replace(victim: RbNode, node: RbNode): void {
     node.parent = victim.parent;
     node.left = victim.left;
     node.right = victim.right;

@@ -67,6 +67,15 @@ export interface Bio extends RbNode {
   ext: unknown;
   /** A second subscriber's number for this bio (the correlator's operation row, correlate/block-ops.ts); -1 until set. */
   ext2: number;
+  /**
+   * Runs of bios kept beside the tree (bio-index.ts): the next bio of this
+   * run, the bio before it (the head is the one in the tree), whether this
+   * bio is one of a head's followers, and a head's last follower.
+   */
+  fnext: Bio | null;
+  fprev: Bio | null;
+  follower: boolean;
+  ftail: Bio | null;
 }
 
 /** Sets a finished bio back to what newBio(start, end) returns (the tracker reuses ended bios). */
@@ -76,6 +85,7 @@ export function resetBio(b: Bio, start: number, end: number): Bio {
   b.op = 0 as Op; b.flags = 0; b.pid = -1; b.comm = ''; b.bytes = 0; b.state = BioState.Queued;
   b.sequenced = false; b.nativeFua = false; b.error = 0; b.origin = null; b.fromDev = -1; b.fromSector = -1; b.servedBy = -1;
   b.source = -1; b.qLoc = -1; b.qOrder = -1; b.ext = null; b.ext2 = -1;
+  b.fnext = null; b.fprev = null; b.follower = false; b.ftail = null;
   return b;
 }
 
@@ -86,6 +96,7 @@ export function newBio(start: number, end: number): Bio {
     op: 0, flags: 0, pid: -1, comm: '', bytes: 0, state: BioState.Queued,
     sequenced: false, nativeFua: false, error: 0, origin: null, fromDev: -1, fromSector: -1, servedBy: -1,
     source: -1, qLoc: -1, qOrder: -1, ext: null, ext2: -1,
+    fnext: null, fprev: null, follower: false, ftail: null,
   };
 }
 

@@ -61,7 +61,7 @@ export const barrierNotDrained: RuleFactory = {
       },
       issue(m2, r) {
         if (isBarrier(r) && open.includes(r)) {
-          for (const x of m2.inflight.values()) {
+          for (let x = m2.inflight.first; x; x = x.inNext) {
             if (x === r || (x.qOrder >= 0 && r.qOrder >= 0 && x.qOrder > r.qOrder)) continue;
             note({
               time: r.dTime, kind: 'earlier-in-flight', sector: r.sector,

@@ -56,7 +56,7 @@ export const overlappingWritesInFlight: RuleFactory = {
     return {
       issue(m2, r) {
         if (!modifiesData(r.op)) return;
-        for (const x of m2.inflight.values()) {
+        for (let x = m2.inflight.first; x; x = x.inNext) {
           if (x === r || !modifiesData(x.op) || !overlaps(x, r)) continue;
           if (pendingPairs >= MAX_PENDING_PAIRS) break;
           const o: Overlap = {

@@ -1,0 +1,205 @@
+/**
+ * The request tracker's bios in flight, in sector order (bio-set.ts): an RB
+ * tree of duplicates (rbtree.ts `insertMulti`) in which a bio queued right
+ * after the one before it in that order is not put in the tree but appended
+ * to that bio's run.
+ *
+ * Why: a plugged writer queues one bio after another at the next sectors
+ * (`Q s`, `M s`, `Q s+8`, `M s+8` …: blk-merge.c back-merges each into the
+ * request the first one got), and most bios of a trace are such. Each used
+ * to cost a tree insert with rebalancing at Q and an erase with rebalancing
+ * at C; appended to a run they cost a few pointer writes, and the tree holds
+ * one node per run.
+ *
+ * The order every search sees is exactly the tree's would be with every bio
+ * in it — by start sector, earlier-inserted first among equal starts — because
+ * a run only ever holds bios that come right after its head in that order:
+ *  - a bio is appended only when its start is at least the run's last one's
+ *    and below the start of the next bio in the tree (`barrier`, lowered by
+ *    every tree insert after the run);
+ *  - a bio inserted in the tree inside a run's sectors takes the rest of the
+ *    run (the followers starting after it) as its own;
+ *  - erasing a head makes its first follower the tree node in its place
+ *    (rb_replace_node: same position, no rebalancing).
+ * Only `findContaining`, which follows the tree's shape (btt's `rb_find_sec`),
+ * may pick a different one of several overlapping bios than a tree holding
+ * every bio would; with bios that do not overlap there is one answer.
+ */
+import { RbTree } from './rbtree.js';
+import type { Bio } from './request.js';
+
+/**
+ * Bios appended to one run at most: a search that lands inside a run walks
+ * it, so a run as long as the queue (65,536 queued bios at adjacent sectors,
+ * then completed one by one) would make each search linear. Past this the
+ * next bio goes in the tree and starts a run of its own.
+ */
+export const MAX_RUN = 32;
+
+export class BioIndex {
+  private readonly tree = new RbTree<Bio>();
+  /** Bios in runs (not in the tree). */
+  private followers = 0;
+  /** The last bio inserted or appended, while it ends its run: the next one may follow it. */
+  private tail: Bio | null = null;
+  /** The tree node whose run `tail` ends. */
+  private tailHead: Bio | null = null;
+  /** Start of the first tree node after tail's run (Infinity: none); only ever too low, never too high. */
+  private barrier = Infinity;
+  /** Bios in tail's run (at most MAX_RUN). */
+  private runLength = 0;
+
+  get size(): number {
+    return this.tree.size + this.followers;
+  }
+
+  /** Insert keeping duplicates (after equal starts); returns whether a bio with the same start was there. */
+  insertMulti(b: Bio): boolean {
+    const t = this.tail;
+    if (t !== null && t.fnext === null && b.start >= t.start && b.start < this.barrier && this.runLength < MAX_RUN) {
+      // right after `tail` in sector order: appended to its run
+      b.follower = true;
+      b.fprev = t;
+      b.fnext = null;
+      t.fnext = b;
+      this.tailHead!.ftail = b;
+      this.followers++;
+      this.runLength++;
+      this.tail = b;
+      return b.start === t.start;
+    }
+    let dup = this.tree.insertMulti(b);
+    const p = this.tree.prev(b);
+    if (p !== null && p.ftail !== null && p.ftail.start >= b.start) {
+      // b lands inside p's run: the followers starting after it are now b's
+      let f = p.fnext;
+      while (f !== null && f.start <= b.start) {
+        if (f.start === b.start) dup = true;
+        f = f.fnext;
+      }
+      if (f !== null) {
+        const before = f.fprev!;
+        before.fnext = null;
+        b.ftail = p.ftail;
+        p.ftail = before === p ? null : before;
+        b.fnext = f;
+        f.fprev = b;
+      }
+    }
+    this.tail = b.ftail ?? b;
+    this.tailHead = b;
+    this.runLength = 0;
+    for (let f = b.fnext; f !== null; f = f.fnext) this.runLength++;
+    const n = this.tree.next(b);
+    this.barrier = n === null ? Infinity : n.start;
+    return dup;
+  }
+
+  erase(b: Bio): void {
+    if (b === this.tail) this.tail = null;
+    if (b.follower) {
+      const prev = b.fprev!;
+      const next = b.fnext;
+      prev.fnext = next;
+      if (next !== null) next.fprev = prev;
+      else {
+        let head = prev;
+        while (head.follower) head = head.fprev!;
+        head.ftail = prev === head ? null : prev;
+      }
+      this.followers--;
+      b.follower = false;
+      b.fprev = b.fnext = null;
+      return;
+    }
+    const f = b.fnext;
+    if (f === null) {
+      this.tree.erase(b);
+      return;
+    }
+    // the first follower takes b's place in the tree: it comes right after b in order
+    this.tree.replace(b, f);
+    f.follower = false;
+    f.fprev = null;
+    f.ftail = b.ftail === f ? null : b.ftail;
+    if (this.tailHead === b) this.tailHead = f;
+    b.fnext = b.ftail = null;
+    this.followers--;
+  }
+
+  /** First bio in order with start >= `start`. */
+  lowerBound(start: number): Bio | null {
+    let n = this.tree.root;
+    let best: Bio | null = null;
+    let pred: Bio | null = null;
+    while (n !== null) {
+      if (n.start >= start) {
+        best = n;
+        n = n.left as Bio | null;
+      } else {
+        pred = n;
+        n = n.right as Bio | null;
+      }
+    }
+    // the run of the last tree node before `start` may reach past it
+    if (pred !== null && pred.ftail !== null && pred.ftail.start >= start) {
+      for (let f = pred.fnext; f !== null; f = f.fnext) if (f.start >= start) return f;
+    }
+    return best;
+  }
+
+  /** In-order successor. */
+  next(b: Bio): Bio | null {
+    if (b.fnext !== null) return b.fnext;
+    let head = b;
+    while (head.follower) head = head.fprev!;
+    return this.tree.next(head);
+  }
+
+  first(): Bio | null {
+    return this.tree.first();
+  }
+
+  /** btt `rb_find_sec` on the tree, then the runs: a bio whose [start, end) holds `sec`. */
+  findContaining(sec: number): Bio | null {
+    const x = this.tree.findContaining(sec);
+    if (x !== null || this.followers === 0) return x;
+    // the last tree node starting at or before sec, and its run
+    let n = this.tree.root;
+    let p: Bio | null = null;
+    while (n !== null) {
+      if (n.start <= sec) {
+        p = n;
+        n = n.right as Bio | null;
+      } else n = n.left as Bio | null;
+    }
+    for (let f = p?.fnext ?? null; f !== null && f.start <= sec; f = f.fnext) if (sec < f.end) return f;
+    return null;
+  }
+
+  /**
+   * Removes the `count` bios with the smallest `age` (oldest first, in order
+   * among equals), then hands each to `dropped`; returns how many. O(n log n):
+   * meant for rare memory-cap evictions (one array of the bios, sized once).
+   */
+  evictOldest(count: number, age: (b: Bio) => number, dropped: (b: Bio) => void): number {
+    const all = new Array<Bio>(this.size);
+    let k = 0;
+    for (let n = this.first(); n; n = this.next(n)) all[k++] = n;
+    all.length = k;
+    all.sort((a, b) => age(a) - age(b));
+    const m = Math.max(0, Math.min(count, k));
+    for (let i = 0; i < m; i++) this.erase(all[i]!);
+    for (let i = 0; i < m; i++) dropped(all[i]!);
+    return m;
+  }
+
+  /** Forget every bio (time went backwards); they are not unlinked. */
+  clear(): void {
+    this.tree.clear();
+    this.followers = 0;
+    this.tail = this.tailHead = null;
+    this.barrier = Infinity;
+    this.runLength = 0;
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * BioIndex (src/track/bio-index.ts) keeps runs of back-to-back bios beside
+ * its tree: every search must see exactly the order a tree holding every bio
+ * gives (by start, earlier-inserted first among equal starts). Checked here
+ * against a plain sorted list under random operations shaped like traces —
+ * plugged runs of adjacent bios, duplicates, bios landing inside a run,
+ * erasing heads, tails and middles, partial-completion moves, evictions.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BioIndex, MAX_RUN } from '../src/track/bio-index.js';
+import { newBio, type Bio } from '../src/track/request.js';
+
+/** Small deterministic PRNG (tests must not be flaky). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** The reference: every bio in one list, in the order a tree with duplicates gives. */
+class Reference {
+  readonly list: Bio[] = [];
+  insert(b: Bio): boolean {
+    let i = this.list.length;
+    while (i > 0 && this.list[i - 1]!.start > b.start) i--;
+    const dup = this.list.some((x) => x.start === b.start);
+    this.list.splice(i, 0, b);
+    return dup;
+  }
+  erase(b: Bio): void {
+    this.list.splice(this.list.indexOf(b), 1);
+  }
+  lowerBound(s: number): Bio | null {
+    return this.list.find((x) => x.start >= s) ?? null;
+  }
+}
+
+function inOrder(ix: BioIndex): Bio[] {
+  const out: Bio[] = [];
+  for (let n = ix.first(); n; n = ix.next(n)) out.push(n);
+  return out;
+}
+
+function run(seed: number, steps: number): { runs: number } {
+  const r = rng(seed);
+  const ix = new BioIndex();
+  const ref = new Reference();
+  let id = 0;
+  let next = 0; // where a plugged writer's next bio starts
+  let appended = 0;
+  const ids = new Map<Bio, number>();
+  const make = (start: number, len: number): Bio => {
+    const b = newBio(start, start + len);
+    ids.set(b, id++);
+    return b;
+  };
+  for (let i = 0; i < steps; i++) {
+    const op = r();
+    const live = ref.list;
+    if (op < 0.5 || live.length === 0) {
+      // mostly the next sectors of a plugged run; sometimes a jump, a duplicate, or a bio inside a run
+      const k = r();
+      const start = k < 0.7 ? next : k < 0.8 && live.length > 0 ? live[Math.floor(r() * live.length)]!.start : k < 0.9 ? Math.max(0, next - Math.floor(r() * 64)) : Math.floor(r() * 4096);
+      const len = 1 + Math.floor(r() * 16);
+      const b = make(start, len);
+      const before = ix.size;
+      assert.equal(ix.insertMulti(b), ref.insert(b), `dup answer at step ${i}`);
+      if (b.follower) appended++;
+      assert.equal(ix.size, before + 1);
+      next = start + len;
+    } else if (op < 0.8) {
+      // complete a range: erase the bios of a contiguous stretch of the order, front to back (as claim then erase)
+      const at = Math.floor(r() * live.length);
+      const n = 1 + Math.floor(r() * 8);
+      for (const b of live.slice(at, at + n)) {
+        ix.erase(b);
+        ref.erase(b);
+      }
+    } else if (op < 0.9) {
+      // erase one bio anywhere (requeue, eviction, a partial completion moving it)
+      const b = live[Math.floor(r() * live.length)]!;
+      ix.erase(b);
+      ref.erase(b);
+      if (r() < 0.5) {
+        b.start = b.start + 1 < b.end ? b.start + 1 : b.start;
+        assert.equal(ix.insertMulti(b), ref.insert(b));
+      }
+    } else if (op < 0.97) {
+      const s = Math.floor(r() * 4200);
+      assert.equal(ix.lowerBound(s), ref.lowerBound(s), `lowerBound(${s}) at step ${i}`);
+    } else {
+      const count = Math.floor(r() * 5);
+      const age = (b: Bio): number => Math.floor(ids.get(b)! / 7);
+      const want = [...ref.list].sort((a, b) => age(a) - age(b)).slice(0, count);
+      const got: Bio[] = [];
+      assert.equal(ix.evictOldest(count, age, (b) => got.push(b)), want.length);
+      assert.deepEqual(got.map((b) => ids.get(b)), want.map((b) => ids.get(b)), `evictOldest at step ${i}`);
+      for (const b of got) ref.erase(b);
+    }
+    assert.equal(ix.size, ref.list.length, `size at step ${i}`);
+    if (i % 7 === 0) assert.deepEqual(inOrder(ix).map((b) => ids.get(b)), ref.list.map((b) => ids.get(b)), `order at step ${i}`);
+  }
+  return { runs: appended };
+}
+
+test('the order every search sees is the order of a tree holding every bio', () => {
+  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+    const { runs } = run(seed, 4000);
+    // the runs were used (else this tests only the tree)
+    assert.ok(runs > 500, `seed ${seed}: ${runs} bios appended to runs`);
+  }
+});
+
+test('findContaining finds a bio held in a run, and nothing past every bio', () => {
+  const ix = new BioIndex();
+  const a = newBio(100, 108);
+  const b = newBio(108, 116);
+  const c = newBio(116, 124);
+  for (const x of [a, b, c]) ix.insertMulti(x);
+  assert.ok(b.follower && c.follower, 'adjacent bios go to the run of the first');
+  assert.equal(ix.findContaining(110), b);
+  assert.equal(ix.findContaining(123), c);
+  assert.equal(ix.findContaining(124), null);
+  assert.equal(ix.findContaining(99), null);
+  // erasing the head makes its first follower the tree node: the rest is still found
+  ix.erase(a);
+  assert.equal(ix.findContaining(120), c);
+  assert.deepEqual(inOrder(ix), [b, c]);
+});
+
+test('a bio inserted inside a run takes the followers after it; clear forgets everything', () => {
+  const ix = new BioIndex();
+  const bios = [0, 8, 16, 24].map((s) => newBio(s, s + 8));
+  for (const b of bios) ix.insertMulti(b);
+  const x = newBio(10, 12);
+  ix.insertMulti(x);
+  assert.deepEqual(inOrder(ix), [bios[0], bios[1], x, bios[2], bios[3]]);
+  assert.equal(ix.lowerBound(9), x);
+  assert.equal(ix.lowerBound(11), bios[2]);
+  ix.clear();
+  assert.equal(ix.size, 0);
+  assert.equal(ix.first(), null);
+});
+
+test('a run holds at most MAX_RUN followers: a queue of adjacent bios stays a tree of short runs', () => {
+  const ix = new BioIndex();
+  const bios = Array.from({ length: 10 * (MAX_RUN + 1) }, (_, i) => newBio(i * 8, i * 8 + 8));
+  for (const b of bios) ix.insertMulti(b);
+  // every (MAX_RUN + 1)-th bio is a tree node heading the next run
+  bios.forEach((b, i) => assert.equal(b.follower, i % (MAX_RUN + 1) !== 0, `bio ${i}`));
+  assert.deepEqual(inOrder(ix), bios);
+  assert.equal(ix.lowerBound(8 * (5 * (MAX_RUN + 1) + 3)), bios[5 * (MAX_RUN + 1) + 3]);
+});
