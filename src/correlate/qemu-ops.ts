@@ -157,8 +157,13 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     }
   }
 
-  /** Tag every job with its device: through the front request that caused it, else its protocol node. */
-  private tagJobs(back: OpTable): void {
+  /**
+   * Tag every job with its device: through the front request that caused it, else its protocol node.
+   * `canonical` names a probing BlockBackend by the device that uses its blk (see finish): the image's
+   * protocol node is read by both, and is still one device's node (a qcow2 flush's metadata writes and
+   * flush jobs, linked to no request, are tagged through it).
+   */
+  private tagJobs(back: OpTable, canonical: (name: string) => string): void {
     for (let k = 0; k < this.frontsWithJobs.n; k++) {
       const tag = this.frontTable!.tag[this.frontsWithJobs.a[k]!]!;
       for (let x = this.jobStart.a[k]!, end = this.jobsEnd(k); x < end; x++) {
@@ -168,7 +173,8 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     }
     const nodeDev = new Map<string, string | null>();
     for (const d of this.summary?.devices ?? []) {
-      for (const n of d.protocol) nodeDev.set(n, nodeDev.has(n) && nodeDev.get(n) !== d.device ? null : d.device);
+      const dev = canonical(d.device);
+      for (const n of d.protocol) nodeDev.set(n, nodeDev.has(n) && nodeDev.get(n) !== dev ? null : dev);
     }
     for (let r = 0; r < back.n; r++) {
       const ni = this.jobNode[r] ?? -1;
@@ -223,10 +229,6 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     const front = this.frontTable;
     const back = this.backTable;
     if (!front || !back) return [];
-    this.untypeUntraced(back);
-    this.tagJobs(back);
-    front.tags.push(...this.devNames);
-    back.tags.push(...this.devNames);
     // BlockBackend requests seen before the device model used that blk (probing) belong to the device.
     const alias = new Map<string, string>();
     for (const d of this.summary.devices) {
@@ -234,6 +236,10 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
       for (const b of d.blk) alias.set(`blk:${b}`, d.device);
     }
     const canonical = (name: string) => alias.get(name) ?? name;
+    this.untypeUntraced(back);
+    this.tagJobs(back, canonical);
+    front.tags.push(...this.devNames);
+    back.tags.push(...this.devNames);
     const names = [...new Set(this.devNames.filter((n) => n !== '').map(canonical))];
     const views: QemuDeviceView[] = [];
     for (const name of names) {

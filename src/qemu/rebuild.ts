@@ -394,6 +394,11 @@ export class QemuRebuilder implements QemuSink {
       return;
     }
     this.openFronts.delete(e.req);
+    // Its coroutine is done (virtio_blk_req_complete runs after the blk request returned): I/O its thread
+    // issues later is not its data. A qcow2 flush writes the L2/refcount caches with no blk request of its
+    // own (block/qcow2.c qcow2_co_flush_to_os → qcow2_write_caches); without this they were taken as data of
+    // the last write handled on that thread, and its guest flush as not passed down.
+    for (const t of this.threads.values()) if (t.chain?.fronts.includes(f)) t.chain = null;
     if (e.obj) {
       f.device = e.obj;
       if (f.vq) this.vqToVdev.set(f.vq, e.obj);
