@@ -123,6 +123,13 @@ export function incidentSentence(report: Report, members: Finding[], worst: Find
   };
   switch (first.rule) {
     case 'flush-not-passed-down': {
+      const chain = worst.details?.['chain'];
+      if (typeof chain === 'number') {
+        // the count-level chain proof (correlate/flush-chain.ts): one finding for the whole chain
+        return `${who} acknowledged ${plural(chain, `${aboveName}flush`, `${aboveName}flushes`)} in a chain starting ${when}, each ` +
+          `covering a write made after the previous one was acknowledged${reach('flush')}: at least ` +
+          `${String(worst.details?.['notPassedDown'])} of them were not passed down${lower ? ` to ${lower}` : ''}.`;
+      }
       const nd = worst.details?.['notDurable'];
       const worstText = typeof nd === 'number' ? `; the worst left ${plural(nd, 'acknowledged write')} not durable${lower ? ` at ${lower}` : ''}` : '';
       return `${who} acknowledged ${plural(n, `${aboveName}flush`, `${aboveName}flushes`)} ${when}${reach('flush', n === 1 ? 'it never' : 'none')}${worstText}.`;

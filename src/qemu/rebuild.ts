@@ -311,6 +311,11 @@ export class QemuRebuilder implements QemuSink {
         j.cause = t.chain.fronts[0]!.id;
         j.causeHow = 'data';
         for (const f of t.chain.fronts) {
+          // A write after its emulating flush began is that flush's own work: qcow2's flush writes its
+          // L2/refcount caches with a flush of bs->file between them (block/qcow2-cache.c
+          // qcow2_cache_flush_dependency) and flushes the file again after them (block/io.c bdrv_co_flush,
+          // flush_children). That last flush emulates the FUA as well: wait for it (rule 2).
+          f.fuaFlushSeen = false;
           f.dataOpaque = j.opaque;
           f.jobs.push(j.id);
           f.openData++;
