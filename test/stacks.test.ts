@@ -22,6 +22,7 @@ interface Capture {
   not_reached?: Array<{ layer: string; device: string }>;
   options?: string[];
   inputs_verdict?: { verdict: 'undecided'; rules: string[]; why: string };
+  counts?: Record<string, Record<string, { writesCompleted: number; flushesCompleted: number }>>;
 }
 
 interface Finding {
@@ -30,7 +31,7 @@ interface Finding {
   layer: string;
   device: string;
   message: string;
-  details?: { lower?: string };
+  details?: { lower?: string; chain?: number; lowerDurabilityPoints?: number };
 }
 
 const DIR = join(ROOT, 'fixtures/stacks');
@@ -72,6 +73,14 @@ for (const c of captures) {
       assert.equal(code, 1, brief(findings));
       const named = errors.filter((f) => c.rules.includes(f.rule));
       assert.ok(named.length > 0, `no ${c.rules.join('/')} error:\n${brief(findings)}`);
+      for (const f of named.filter((x) => typeof x.details?.chain === 'number')) {
+        // a count-level chain finding (correlate/flush-chain.ts) names a level below that never made it durable,
+        // and counts exactly the durability points that lower trace holds (its completed flushes; no FUA there)
+        const nr = (c.not_reached ?? []).find((n) => (f.details?.lower ?? '').endsWith(`:${n.device}`));
+        assert.ok(nr, `the chain finding names no device that never got the flushes:\n${brief([f])}`);
+        assert.equal(f.details!.lowerDurabilityPoints, c.counts?.[nr.layer]?.[nr.device]?.flushesCompleted, brief([f]));
+        assert.ok(f.details!.chain! > f.details!.lowerDurabilityPoints!, brief([f]));
+      }
       if (c.device) {
         // the device that broke the promise: the one that acknowledged it, or the one below that never made it durable
         const dev = c.device;
