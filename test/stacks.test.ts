@@ -90,3 +90,12 @@ for (const c of captures) {
     });
   }
 }
+
+test('stack vm-file-raw-ext4nobarrier-none: the host ext4 nobarrier alone is a warning on loop1 that says its write-back cache was inferred, not unknown', async () => {
+  const c = captures.find((x) => x.name === 'vm-file-raw-ext4nobarrier-none')!;
+  const { findings } = await run(c, c.inputs);
+  const fni = findings.filter((f) => f.rule === 'flush-never-issued');
+  assert.deepEqual(fni.map((f) => `${f.severity} ${f.layer} ${f.device}`), ['warning host 7,1']);
+  assert.match(fni[0]!.message, /write-back inferred from its own flushes/);
+  assert.doesNotMatch(fni[0]!.message, /cache mode unknown/);
+});

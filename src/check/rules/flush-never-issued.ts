@@ -93,7 +93,10 @@ export const flushNeverIssued: RuleFactory = {
             since +
             (unknown ? 'if its write cache is volatile, ' : 'with its volatile write cache, ') +
             `all of them could be lost on power failure; the oldest has been unflushed for ${formatSecs(stretch)}` +
-            (unknown ? ' (cache mode unknown: declare it with --cache DEV=writeback|writethrough).' : ctx.cache.fromBelow ? ` (the layer below shows it: ${ctx.cache.fromBelow}).` : '.'),
+            (!unknown ? (ctx.cache.fromBelow ? ` (the layer below shows it: ${ctx.cache.fromBelow}).` : '.')
+              // its own flushes show the kernel saw a write cache (cache.ts), not that it is volatile: still a warning
+              : ctx.cache.source === 'inferred' ? ' (write-back inferred from its own flushes, not declared: declare it with --cache DEV=writeback|writethrough).'
+              : ' (cache mode unknown: declare it with --cache DEV=writeback|writethrough).'),
           evidence,
           {
             writesCompleted: m.writesCompleted,
