@@ -99,3 +99,32 @@ test('stack vm-file-raw-ext4nobarrier-none: the host ext4 nobarrier alone is a w
   assert.match(fni[0]!.message, /write-back inferred from its own flushes/);
   assert.doesNotMatch(fni[0]!.message, /cache mode unknown/);
 });
+
+/**
+ * With the true map (the image file's extents, filefrag -v -b512 after the run, in the capture) the QEMU → host
+ * link is followed sector by sector: the clean capture stays clean through a map confirmed in time, and the host
+ * nobarrier capture breaks each promise on its own — at least as many as the count-level chain proved without it.
+ */
+test('image file on host ext4, with the file extents as --map: clean stays clean, nobarrier breaks at least what the chain count proved', async () => {
+  // cache=none: O_DIRECT, the host write runs inside the job (confirmed in time); writeback: page-cache writeback later
+  const withMap = async (name: string, confirmed: boolean) => {
+    const c = captures.find((x) => x.name === name)!;
+    const r = await run({ ...c, options: ['--map', `qemu=${join(DIR, name, 'host/vda.raw.filefrag.txt')}`] }, c.inputs);
+    const rep = JSON.parse((await runCli(['check', '--json', '--map', `qemu=${join(DIR, name, 'host/vda.raw.filefrag.txt')}`,
+      ...c.inputs.map((a) => `${a.slice(0, a.indexOf('='))}=${join(DIR, a.slice(a.indexOf('=') + 1))}`)])).stdout) as
+      { alignment: Array<{ upper: string; lower: string; mapSource?: string; mapConfirmed?: boolean }> };
+    const link = rep.alignment.find((a) => a.upper.startsWith('qemu:jobs:') && a.lower === 'host:7,1')!;
+    assert.deepEqual([link.mapSource, link.mapConfirmed], ['given', confirmed], name);
+    return r;
+  };
+  for (const [name, confirmed] of [['vm-file-raw-ext4-none', true], ['vm-file-raw-ext4-writeback', false]] as const) {
+    const r = await withMap(name, confirmed);
+    assert.equal(r.findings.filter((f) => f.severity === 'error').length, 0, `${name}:\n${brief(r.findings)}`);
+    assert.equal(r.code, 0);
+  }
+  const c = captures.find((x) => x.name === 'vm-file-raw-ext4nobarrier-none')!;
+  const counted = (await run(c, c.inputs)).findings.find((f) => typeof f.details?.chain === 'number')!;
+  const mapped = (await withMap(c.name, true)).findings.filter((f) => f.rule === 'flush-not-passed-down' && f.severity === 'error');
+  assert.ok(mapped.every((f) => (f.details?.lower ?? '').endsWith(':7,1')), brief(mapped.slice(0, 3)));
+  assert.ok(mapped.length >= (counted.details as { notPassedDown: number }).notPassedDown, `${mapped.length} broken with the map`);
+});
