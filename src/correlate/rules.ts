@@ -474,9 +474,11 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     }
   }
 
-  if (!lowerNeverDurable && lowerUnobserved === undefined && U.unobserved === undefined && stats.violated === 0 && stats.notFollowedPromises > 0) {
-    // the data cannot be followed and the lower level flushes sometimes: too few flushes for the chain? (only on
-    // levels whose events were traced: a count of what was not traced proves nothing)
+  if (!lowerNeverDurable && !lowerCacheUnknown && p.lowerVolatile !== false && lowerUnobserved === undefined && U.unobserved === undefined
+    && stats.violated === 0 && stats.notFollowedPromises > 0) {
+    // the data cannot be followed and the lower level flushes sometimes: too few flushes for the chain? Only where
+    // its cache is known volatile (a write-through queue gets no flush and needs none) and on levels whose events
+    // were traced (a count of what was not traced proves nothing).
     const chain = flushChainFinding({ env, upper, lower, covered, time: (r) => evTime(env, upper, r), lowerId: stats.lower });
     if (chain) {
       findings.push(chain);
