@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { Diagnostics } from '../src/model/diagnostics.js';
 import type { ClockDomain } from '../src/model/time.js';
@@ -178,6 +179,23 @@ test('qemu-io qcow2: metadata flushes after qcow2_cache_flush, data jobs at file
   const first = r.fronts.find((f) => f.kind === 'write')!;
   const dataJob = first.jobs.map((id) => r.jobs.find((j) => j.id === id)!).find((j) => j.kind === 'write' && j.bytes === 65536 && j.offset === 327680);
   assert.ok(dataJob, 'guest offset 0 lands at file offset 327680 (qemu-img map)');
+});
+
+test('VM qcow2 on a host file (real capture): a guest flush\'s L2/refcount cache writes are nobody\'s data, and every job after a write\'s completion is not that write\'s', () => {
+  // fixtures/stacks/vm-file-qcow2-xfs-writeback: qcow2_co_flush_to_os writes the cache tables with no blk request of
+  // its own; before, the thread's chain still held the last (completed) guest write, which took them as its data
+  const r = rebuild(gunzipSync(readFileSync(fileURLToPath(new URL('../../fixtures/stacks/vm-file-qcow2-xfs-writeback/qemu-trace.log.gz', import.meta.url)))));
+  const front = new Map(r.fronts.map((f) => [f.id, f]));
+  const data = r.jobs.filter((j) => j.causeHow === 'data');
+  assert.ok(data.length > 100);
+  for (const j of data) {
+    const f = front.get(j.cause)!;
+    assert.ok(j.submit.seq < f.complete.seq, `job at line ${j.submit.loc} taken as data of the request completed at line ${f.complete.loc}`);
+  }
+  // the cache-table writes inside guest flushes (file offsets 128 KiB and 256 KiB here) are linked to no request
+  const tables = r.jobs.filter((j) => j.kind === 'write' && (j.offset === 131072 || j.offset === 262144));
+  assert.ok(tables.length > 10);
+  assert.ok(tables.every((j) => j.cause < 0), `${tables.filter((j) => j.cause >= 0).length} cache-table writes linked to a request`);
 });
 
 test('VM traces: virtio requests from pop to completion; flushes are requests with no read/write handled', () => {
