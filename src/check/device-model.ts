@@ -445,7 +445,9 @@ export class DeviceModel implements LifecycleSink {
       const fua = requestStage ? r!.dFlags & Flag.FUA : flags & Flag.FUA;
       const durableNow = fua !== 0 || (flags & Flag.BARRIER) !== 0;
       const syncMeta = (flags & SYNC_META) === SYNC_META;
-      if (!durableNow) this.volatile.add(e, syncMeta);
+      // a bio-based bio's record spans the bio as queued: its C may show only dm's trimmed remainder
+      const whole = r && !requestStage && r.sector >= 0 && r.sector < e.sector && r.end > r.sector ? r : undefined;
+      if (!durableNow) this.volatile.add(e, syncMeta, whole);
       if (syncMeta && done) this.syncMetaDone(r, e);
       else if (syncMeta && !r) this.syncMetaDone(undefined, e);
     }
