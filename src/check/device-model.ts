@@ -124,6 +124,8 @@ export class DeviceModel implements LifecycleSink {
     return this.facts.flushesFailed;
   }
   fuaWrites = 0;
+  /** Devices whose bios were remapped to this one (`A … <- (maj,min) s`): a stack in one trace (cli/stacked.ts). */
+  readonly remapsFrom = new Set<number>();
   /** Events showing the kernel saw a volatile cache: flush requests, PREFLUSH/FUA/barrier flags. */
   flushEvidence = 0;
   firstFlushEvidence: EvidenceRef | undefined;
@@ -384,6 +386,10 @@ export class DeviceModel implements LifecycleSink {
     if (this.inFlushC) return;
     if (e.bytes > 0) this.dataComplete(e, undefined, false);
     else this.finalComplete(e, undefined, false);
+  }
+
+  remapped(e: BlockEvent): void {
+    if (e.auxDev >= 0 && e.auxDev !== e.dev) this.remapsFrom.add(e.auxDev);
   }
 
   dataDone(e: BlockEvent, bios: readonly Bio[], partial: Bio | null): void {

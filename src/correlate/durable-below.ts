@@ -4,8 +4,8 @@
  * md raid1 raid_end_bio_io): a write it completed sits in the cache of the device it went to, and is durable
  * as soon as that device makes it durable — whoever asked for the flush there. A target may flush its
  * devices itself, past its own queue: dm-thin flushes the pool's data device before it commits metadata
- * (drivers/md/dm-thin.c process_deferred_bios → commit: "We need to flush the data device **before**
- * committing the metadata", issued to pool->data_dev with no remap), and a thin device's data goes through
+ * (drivers/md/dm-thin.c metadata_pre_commit_callback: "We need to flush the data device **before**
+ * committing the metadata", blkdev_issue_flush(pool->data_dev), no remap), and a thin device's data goes through
  * the pool device (thin_map → pool_map), which never sees that flush. Judged by its own flushes alone, the
  * pool device would hold thin's acknowledged writes volatile while they are durable on the disk below.
  *
