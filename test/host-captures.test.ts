@@ -102,3 +102,14 @@ test('host md-raid1-ext4-nobarrier: md0 has the volatile cache of its members, s
   assert.equal(f.severity, 'error');
   assert.match(f.message, /7,0, 7,1 \(remap events\), whose write cache is volatile/);
 });
+
+test('a dm bio trimmed to its remainder (X S / S) completes whole at its one C: no orphan, and --at counts all its sectors', async () => {
+  const file = join(ROOT, 'fixtures/check/dm-trimmed-split.blkparse.txt');
+  const r = await runCli(['check', '--json', '--at', 'trace:0.00015', '--cache', '252,0=writeback', file]);
+  const j = JSON.parse(r.stdout) as { devices: Device[]; findings: Finding[]; at: Array<{ ranges: Array<{ start: number; end: number }>; writes: number; bytes: number }> };
+  assert.equal(j.devices[0]!.facts.completionsWithoutIssue, 0);
+  assert.deepEqual(j.findings.map((f) => f.rule), ['unflushed-at-end'], 'no completion-without-issue, no request left in flight');
+  // the first bio was queued as 100 + 16: its C shows only 108 + 8, the part dm resubmitted
+  assert.deepEqual(j.at[0]!.ranges, [{ start: 100, end: 116 }, { start: 300, end: 308 }]);
+  assert.deepEqual([j.at[0]!.writes, j.at[0]!.bytes], [2, 12288]);
+});
