@@ -64,7 +64,7 @@ export function durabilityFromBelow(levels: readonly Level[], edges: readonly St
 function settle(up: Level, links: Array<{ e: StackEdge; lower: Level }>): RemapReach {
   const U = up.table;
   const reached = new Uint8Array(U.n);
-  const idx = links.map(({ lower }) => new RangeIndex(lower.table, [OpKind.Write]));
+  const idx = links.map(({ lower }) => RangeIndex.of(lower.table, [OpKind.Write]));
   for (let u = 0; u < U.n; u++) {
     if (U.kind[u] !== OpKind.Write || !U.done(u)) continue;
     let at = -Infinity;
