@@ -4,7 +4,8 @@
  * devices, checked through the CLI as given (no layer name: blkaudit must find the dm/md → loop remaps itself) and as
  * one named layer. Clean: exit 0, no error, no warning. Violation: exit 1 and an error of an expected rule naming the
  * device. Undecided: no error and a warning of the rule on the device (the trace cannot show its cache), and an error
- * once the cache is declared as sysfs showed it. Counts per device against an independent count of the text.
+ * once the cache is declared as sysfs showed it. Counts per device against an independent count of the text. Four
+ * captures also as one text per device (each on its own clock), which must give the same verdict.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +20,7 @@ interface Capture {
   rules: string[];
   device?: string;
   declared?: { rules: string[]; cache: string[] };
+  per_device_inputs?: string[];
   counts: Record<string, { writesCompleted: number; flushesCompleted: number; fuaWrites: number }>;
 }
 
@@ -84,6 +86,16 @@ for (const c of captures) {
       assert.equal(code, 1, brief(findings));
       const named = errors.filter((f) => c.rules.includes(f.rule) && names(f, c.device!));
       assert.ok(named.length > 0, `no ${c.rules.join('/')} error naming ${c.device}:\n${brief(findings)}`);
+    });
+  }
+  if (c.per_device_inputs) {
+    // one text per device, each on its own clock: placed by an offset whose uncertainty widens every window
+    test(`host ${c.name} (one text per device, each on its own clock): ${c.verdict}`, async () => {
+      const { code, findings } = await check(c.per_device_inputs!.map((a) => `${a.slice(0, a.indexOf('='))}=${join(DIR, a.slice(a.indexOf('=') + 1))}`));
+      const loud = findings.filter((f) => f.severity !== 'info');
+      assert.equal(c.verdict, 'clean');
+      assert.equal(loud.length, 0, `false alarm:\n${brief(loud)}`);
+      assert.equal(code, 0);
     });
   }
   if (c.declared) {

@@ -18,7 +18,7 @@ import type { QemuSink } from '../qemu/event.js';
 import type { RebuildSummary } from '../qemu/rebuild.js';
 import { align, identityAlignment, type Alignment, type DriftInfo, type Pair } from './align.js';
 import { BlockOpsBuilder } from './block-ops.js';
-import { durabilityFromBelow, volatileFromBelow } from './durable-below.js';
+import { durabilityFromBelow, timedRemap, volatileFromBelow } from './durable-below.js';
 import { levelId, type CacheInfo, type Level } from './level.js';
 import { buildEdges, type StackEdge, type StackLayer, type StackNode } from './graph.js';
 import type { SectorMap } from './mapping.js';
@@ -265,7 +265,7 @@ export class Correlator {
     const byGroup = new Map<number, Array<{ findings: Finding[]; stats: PairStats }>>();
     for (const e of built) {
       const lower = levels[e.lower]!;
-      const reached = e.mapSource === 'remap' && e.sameClock ? reach.get(e.upper)?.reached : undefined;
+      const reached = timedRemap(e) ? reach.get(e.upper)?.reached : undefined;
       const r = checkPair({ env: this.env, upper: levels[e.upper]!, lower, map: e.map, mapSource: e.mapSource, mapConfirmed: e.confirmed, links: e.links, alignment: e.alignment, lowerObserved: observed(lower.table, spans), lowerVolatile: volatile[e.lower]!, ...(reached ? { reached } : {}) });
       r.stats.map = e.map.describe;
       r.stats.mapSource = e.mapSource;

@@ -10,8 +10,9 @@
  * pool device would hold thin's acknowledged writes volatile while they are durable on the disk below.
  *
  * So, before the cross-layer rules run, a write of a bio-based level is durable at the earliest of its own
- * rule (OpTable.computeDurability) and the time all its data is durable below. Only on an exact link
- * (remap events of one trace: one clock, exact sectors); lowest links first, so a stack of dm devices
+ * rule (OpTable.computeDurability) and the time all its data is durable below. Only on a remap link (remap
+ * events: exact sectors) with a timed clock — one trace, or per-device texts placed by an offset, whose
+ * uncertainty widens every window and delays every durable time; lowest links first, so a stack of dm devices
  * passes durability up. Its data below is every lower write that overlaps a mapped piece and ran inside the
  * upper write (a remapped bio completes below before it completes above), and the latest of their durable
  * times counts: another write to those sectors in that window (dm-thin zeroing a new block, md raid5's
@@ -25,19 +26,30 @@
  * acknowledged without being written below (dm-flakey drop_writes) — the rules' absence proof (rules.ts).
  */
 import type { StackEdge } from './graph.js';
+import type { ClockMap } from './clock-map.js';
 import type { Level } from './level.js';
 import { OpKind } from './ops.js';
 import { RangeIndex } from './range-index.js';
 
 export interface RemapReach {
-  /** Per upper row: 1 when some lower write of an exact remap link ran inside it (its data went below). */
+  /** Per upper row: 1 when some lower write of a timed remap link ran inside it (its data went below). */
   reached: Uint8Array;
 }
 
 /** Refines bio-based levels' durability from below and returns, per upper level index, where its writes went. */
-export function durabilityFromBelow(levels: readonly Level[], edges: readonly StackEdge[]): Map<number, RemapReach> {
+/** A link whose clock places the lower events (its alignment: correlator.ts BuiltEdge). */
+export interface TimedEdge extends StackEdge {
+  alignment: { clock: ClockMap };
+}
+
+/** A remap link on a timed clock: the lower writes that ran inside an upper write can be told. */
+export function timedRemap(e: TimedEdge): boolean {
+  return e.mapSource === 'remap' && (e.alignment.clock.kind === 'identity' || e.alignment.clock.kind === 'offset');
+}
+
+export function durabilityFromBelow(levels: readonly Level[], edges: readonly TimedEdge[]): Map<number, RemapReach> {
   const out = new Map<number, RemapReach>();
-  const exact = edges.filter((e) => e.mapSource === 'remap' && e.sameClock);
+  const exact = edges.filter(timedRemap);
   if (exact.length === 0) return out;
   // depth of a level above the bottom of the exact links: lower links are settled first
   const below = new Map<number, number[]>();
@@ -61,7 +73,7 @@ export function durabilityFromBelow(levels: readonly Level[], edges: readonly St
 }
 
 /** Where each write of `up` went below, and (bio-based) when all of it was durable there. */
-function settle(up: Level, links: Array<{ e: StackEdge; lower: Level }>): RemapReach {
+function settle(up: Level, links: Array<{ e: TimedEdge; lower: Level }>): RemapReach {
   const U = up.table;
   const reached = new Uint8Array(U.n);
   const idx = links.map(({ lower }) => RangeIndex.of(lower.table, [OpKind.Write]));
@@ -70,11 +82,15 @@ function settle(up: Level, links: Array<{ e: StackEdge; lower: Level }>): RemapR
     let at = -Infinity;
     for (let k = 0; k < links.length; k++) {
       const L = links[k]!.lower.table;
+      const clock = links[k]!.e.alignment.clock;
+      const from = clock.toLower(U.tI[u]!)[0];
+      const to = clock.toLower(U.tC[u]!)[1];
       for (const [s, n] of links[k]!.e.map.map(U.sector[u]!, U.count[u]!)) {
-        idx[k]!.within(s, n, U.tI[u]!, U.tC[u]!, (l) => {
+        idx[k]!.within(s, n, from, to, (l) => {
           reached[u] = 1;
+          // when durable below, on this level's clock: the latest instant the uncertainty allows
           const d = L.durable[l]!;
-          at = Number.isNaN(d) ? Infinity : Math.max(at, d);
+          at = Number.isNaN(d) ? Infinity : Math.max(at, Number.isFinite(d) ? clock.toUpper(d)[1] : d);
         });
       }
     }
@@ -96,7 +112,7 @@ function settle(up: Level, links: Array<{ e: StackEdge; lower: Level }>): RemapR
  * volatile cache, block/blk-core.c submit_bio_noacct), or by inheriting it the same way; lowest first.
  */
 export function volatileFromBelow(levels: readonly Level[], edges: readonly StackEdge[]): Array<{ layer: string; device: string; how: string }> {
-  const exact = edges.filter((e) => e.mapSource === 'remap' && e.sameClock && levels[e.upper]!.table.role === 'block');
+  const exact = edges.filter((e) => e.mapSource === 'remap' && levels[e.upper]!.table.role === 'block');
   const below = new Map<number, number[]>();
   for (const e of exact) (below.get(e.upper) ?? below.set(e.upper, []).get(e.upper)!).push(e.lower);
   const shown = (i: number): boolean => {

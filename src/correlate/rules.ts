@@ -46,8 +46,8 @@ export interface PairInput {
   /** The lower level's cache is known volatile (correlator.ts knownVolatile); default true. */
   lowerVolatile?: boolean;
   /**
-   * An exact link on one clock (remap events in one trace): per upper row, 1 when its data went to some
-   * device below (durable-below.ts). Each write's data here is then the lower writes that ran inside it.
+   * A remap link on a timed clock: per upper row, 1 when its data went to some device below
+   * (durable-below.ts). Each write's data here is then the lower writes that ran inside it.
    */
   reached?: Uint8Array;
 }
@@ -260,7 +260,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     || (lk.how === 'matched' && clock.kind === 'order' && p.mapConfirmed === false);
 
   /**
-   * An exact link on one clock: the write's data below is the lower writes at its mapped sectors that ran
+   * A remap link on a timed clock: the write's data below is the lower writes at its mapped sectors that ran
    * inside it (a remapped bio completes below before it completes above). The extents of a whole trace's
    * remaps may cover sectors this write did not send here — a cache target routes each write to the cache or
    * the origin, raid5 traces every parity write as from array sector 0 — so a piece with no such write is not
@@ -270,8 +270,10 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     const rows: number[] = [];
     let at = -Infinity;
     let maybeAt = -Infinity;
+    const from = clock.toLower(U.tI[u]!)[0];
+    const to = clock.toLower(U.tC[u]!)[1];
     for (const [s, n] of pieces) {
-      idx.within(s, n, U.tI[u]!, U.tC[u]!, (l) => {
+      idx.within(s, n, from, to, (l) => {
         rows.push(l);
         at = Math.max(at, L.durable[l]!);
         maybeAt = Math.max(maybeAt, L.maybeDurable[l]!);
