@@ -7,7 +7,7 @@
  */
 import { deviceNamesOf, type AnalysisEnv, type EventAnalyzer } from '../model/analysis.js';
 import type { BlockEvent } from '../model/event.js';
-import type { DevId } from '../model/device.js';
+import { formatDev, type DevId } from '../model/device.js';
 import { declaredFor, looksLikeDiskName, namesOf, resolveCache } from './cache.js';
 import { DeviceModel } from './device-model.js';
 import { ownTrackers } from '../track/lifecycle-pair.js';
@@ -212,6 +212,9 @@ export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventA
         unmatchedCache: decls.filter((d) => !used.has(d)),
       };
       if (opts.at !== undefined || opts.atBySource) result.at = at;
+      for (const m of ordered) {
+        if (m.remapsFrom.size > 0) (result.remapsFrom ??= {})[m.devText] = [...m.remapsFrom].map(formatDev);
+      }
       return result;
     },
   };

@@ -124,6 +124,8 @@ export class DeviceModel implements LifecycleSink {
     return this.facts.flushesFailed;
   }
   fuaWrites = 0;
+  /** Devices whose bios were remapped to this one (`A … <- (maj,min) s`): a stack in one trace (cli/stacked.ts). */
+  readonly remapsFrom = new Set<number>();
   /** Events showing the kernel saw a volatile cache: flush requests, PREFLUSH/FUA/barrier flags. */
   flushEvidence = 0;
   firstFlushEvidence: EvidenceRef | undefined;
@@ -386,6 +388,10 @@ export class DeviceModel implements LifecycleSink {
     else this.finalComplete(e, undefined, false);
   }
 
+  remapped(e: BlockEvent): void {
+    if (e.auxDev >= 0 && e.auxDev !== e.dev) this.remapsFrom.add(e.auxDev);
+  }
+
   dataDone(e: BlockEvent, bios: readonly Bio[], partial: Bio | null): void {
     let r: Req | undefined;
     if (partial) r = (partial.ext as Req | null) ?? undefined;
@@ -445,7 +451,9 @@ export class DeviceModel implements LifecycleSink {
       const fua = requestStage ? r!.dFlags & Flag.FUA : flags & Flag.FUA;
       const durableNow = fua !== 0 || (flags & Flag.BARRIER) !== 0;
       const syncMeta = (flags & SYNC_META) === SYNC_META;
-      if (!durableNow) this.volatile.add(e, syncMeta);
+      // a bio-based bio's record spans the bio as queued: its C may show only dm's trimmed remainder
+      const whole = r && !requestStage && r.sector >= 0 && r.sector < e.sector && r.end > r.sector ? r : undefined;
+      if (!durableNow) this.volatile.add(e, syncMeta, whole);
       if (syncMeta && done) this.syncMetaDone(r, e);
       else if (syncMeta && !r) this.syncMetaDone(undefined, e);
     }

@@ -37,6 +37,7 @@ export const checkStage: Stage = {
       e['check'] = d;
     }
     for (const a of r.at ?? []) entry(report, layer, a.device)['atRisk'] = a;
+    for (const [dev, from] of Object.entries(r.remapsFrom ?? {})) entry(report, layer, dev)['remapsFrom'] = from;
   },
 };
 

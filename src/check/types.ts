@@ -125,6 +125,8 @@ export interface CheckResult {
   at?: AtRisk[];
   /** `--cache` declarations that matched no device of this layer. */
   unmatchedCache: CacheDeclaration[];
+  /** Per device ("maj,min"): the devices whose bios its remap events came from. */
+  remapsFrom?: Record<string, string[]>;
 }
 
 /** Catalogue entry of a rule: shown by `check --help` and in the README table. */

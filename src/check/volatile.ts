@@ -87,11 +87,14 @@ export class VolatileSet {
     return this.epochs[this.epochs.length - 1]!;
   }
 
-  /** The write completion `e` (a C with data): the data is in the device's cache only. */
-  add(e: BlockEvent, syncMeta: boolean): void {
+  /**
+   * The write completion `e` (a C with data): the data is in the device's cache only. `whole`: the sectors the
+   * completed bio covers when its C shows fewer (a dm bio trimmed to its remainder, track/lifetime.ts split()).
+   */
+  add(e: BlockEvent, syncMeta: boolean, whole?: { sector: number; end: number }): void {
     const ep = this.open;
     const time = e.time;
-    const bytes = e.bytes;
+    const bytes = whole ? (whole.end - whole.sector) * 512 : e.bytes;
     if (ep.writes === 0) {
       ep.oldest = time;
       copyInto(ep.firstEv, e);
@@ -101,7 +104,8 @@ export class VolatileSet {
     ep.bytes += bytes;
     if (syncMeta) ep.syncMeta++;
     ep.newest = time;
-    if (e.sector >= 0 && bytes > 0) addExtent(ep, e.sector, e.sector + Math.ceil(bytes / 512));
+    if (whole) addExtent(ep, whole.sector, whole.end);
+    else if (e.sector >= 0 && bytes > 0) addExtent(ep, e.sector, e.sector + Math.ceil(bytes / 512));
     this.writes++;
     this.bytes += bytes;
     if (this.bytes > this.maxBytes) {

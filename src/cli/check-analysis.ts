@@ -11,6 +11,7 @@ import { parseCacheDeclaration } from '../check/cache.js';
 import { checkOf } from '../check/stage.js';
 import type { AtRisk, CacheDeclaration, CheckOptions, DeviceCheckSummary } from '../check/types.js';
 import { stackSetup, type StackCliOptions } from './stack-options.js';
+import { stackedLinks } from './stacked.js';
 import { analyzeOptionsFrom, EXIT, UsageError, type InputOptionValues } from './options.js';
 import { parseMount, type AppOptions } from '../app/stage.js';
 import { parseClockTime, sourceShift, type ClockTime } from '../clock/clock-time.js';
@@ -83,12 +84,24 @@ export async function checkAnalysis(inputs: string[], opts: CheckCliOptions, mat
   if (atTime?.clock === 'reference') {
     check.atBySource = await atOnReferenceClock(setup, opts, app, atTime.seconds, warnings);
   }
-  const report = await analyze(setup.inputs, {
+  const run = () => analyze(setup.inputs, {
     ...analyzeOptionsFrom(opts),
     ...(opts.parseWorker === false ? { parseWorker: false } : {}),
     stages: setup.correlate ? ['check', 'correlate', 'app'] : ['check', 'app'],
     stageOptions: setup.correlate ? { check, correlate: setup.correlate, app } : { check, app },
   });
+  let report = await run();
+  // one unnamed trace of a stack: follow its own remaps across its devices (cli/stacked.ts)
+  const links = setup.correlate ? [] : stackedLinks(report);
+  if (links.length > 0) {
+    if (setup.inputs.some((i) => parseInputArg(i).path === '-')) {
+      warnings.push(`the stream's devices are stacked (remap events ${links.join(', ')}) and standard input can be read only once: each device was checked on its own; name the layer (LAYER=-) to have its promises followed below`);
+    } else {
+      const { correlateOptions } = await import('../correlate/stack.js');
+      setup.correlate = await correlateOptions({}, []); // no layer: every --cache is a device declaration
+      report = await run();
+    }
+  }
   const { devices, at } = checkOf(report);
   if (atTime?.clock === 'trace' && at.length > 0 && at.every((a) => a.afterEnd)) {
     throw new UsageError(`--at trace:${atTime.seconds}: after the last event of every traced device, outside the traces`);

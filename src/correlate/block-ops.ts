@@ -49,6 +49,7 @@ export class DeviceOps implements LifecycleSink {
 
   constructor(layer: string, dev: number, attached = false) {
     this.table = new OpTable(layer, formatDev(dev), 'block', false);
+    this.table.bioBased = true; // until a D shows a request stage
     this.tracker = attached ? null : new RequestTracker(this);
   }
 
@@ -71,6 +72,7 @@ export class DeviceOps implements LifecycleSink {
 
   flushIssued(f: FlushRq, e: BlockEvent): void {
     this.sawIssue = true;
+    this.table.bioBased = false;
     this.sawFlushRq = true;
     // ext2: row + 1 (0: no row)
     f.ext2 = this.table.add(OpKind.Flush, -1, 0, e.time, e.loc, e.source) + 1;
@@ -82,6 +84,7 @@ export class DeviceOps implements LifecycleSink {
 
   issued(e: BlockEvent, bios: readonly Bio[]): void {
     this.sawIssue = true;
+    this.table.bioBased = false;
     const kind = kindOf(e.op);
     if (kind === 0) return;
     const t = this.table;

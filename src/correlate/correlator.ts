@@ -18,6 +18,7 @@ import type { QemuSink } from '../qemu/event.js';
 import type { RebuildSummary } from '../qemu/rebuild.js';
 import { align, identityAlignment, type Alignment, type DriftInfo, type Pair } from './align.js';
 import { BlockOpsBuilder } from './block-ops.js';
+import { durabilityFromBelow, timedRemap, volatileFromBelow } from './durable-below.js';
 import { levelId, type CacheInfo, type Level } from './level.js';
 import { buildEdges, type StackEdge, type StackLayer, type StackNode } from './graph.js';
 import type { SectorMap } from './mapping.js';
@@ -251,16 +252,21 @@ export class Correlator {
         cacheFromBelow.push({ layer: up.layer, device: up.table.device, mode: 'writeback', how: low.volatileShown });
       }
     }
+    // a dm/md device with no flag of its own has the volatile cache of the devices its data goes to (durable-below.ts)
+    for (const c of volatileFromBelow(levels, built)) cacheFromBelow.push({ ...c, mode: 'writeback' });
 
     for (const lv of levels) lv.table.computeDurability();
     const volatile = knownVolatile(levels, built, cacheFromBelow);
+    // a bio-based device's writes are durable when their data is durable below; where each write went (durable-below.ts)
+    const reach = durabilityFromBelow(levels, built);
     const spans = sourceSpans(levels);
     const findings: Finding[] = [];
     const stats: PairStats[] = [];
     const byGroup = new Map<number, Array<{ findings: Finding[]; stats: PairStats }>>();
     for (const e of built) {
       const lower = levels[e.lower]!;
-      const r = checkPair({ env: this.env, upper: levels[e.upper]!, lower, map: e.map, mapSource: e.mapSource, mapConfirmed: e.confirmed, links: e.links, alignment: e.alignment, lowerObserved: observed(lower.table, spans), lowerVolatile: volatile[e.lower]! });
+      const reached = timedRemap(e) ? reach.get(e.upper)?.reached : undefined;
+      const r = checkPair({ env: this.env, upper: levels[e.upper]!, lower, map: e.map, mapSource: e.mapSource, mapConfirmed: e.confirmed, links: e.links, alignment: e.alignment, lowerObserved: observed(lower.table, spans), lowerVolatile: volatile[e.lower]!, ...(reached ? { reached } : {}) });
       r.stats.map = e.map.describe;
       r.stats.mapSource = e.mapSource;
       r.stats.mapConfirmed = e.confirmed;

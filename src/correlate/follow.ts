@@ -268,7 +268,7 @@ function step(env: AnalysisEnv, lv: Level, row: number, how: string, map: (v: nu
   const d = t.durable[row]!;
   const by = t.durableBy[row]!;
   const durHow = t.kind[row] !== OpKind.Write ? 'not a write' : Number.isNaN(d) ? 'failed: no guarantee'
-    : d === Infinity ? 'never durable in the trace' : by === -1 ? (t.writeThrough ? 'at completion (write-through)' : 'at completion (FUA)') : 'by a later flush';
+    : d === Infinity ? 'never durable in the trace' : by === -3 ? 'when its data was durable below (it keeps none)' : by === -1 ? (t.writeThrough ? 'at completion (write-through)' : 'at completion (FUA)') : 'by a later flush';
   const durLine = by >= 0 ? t.locC[by]! : by === -1 ? t.locC[row]! : NaN;
   const ev = [opEvidence(env, lv, row, 'I'), opEvidence(env, lv, row, 'C')];
   if (by >= 0) ev.push(opEvidence(env, lv, by, 'C', 'the flush that made it durable'));

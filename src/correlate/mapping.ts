@@ -52,6 +52,18 @@ export function offsetMap(delta: number): SectorMap {
 export function extentMap(extents: Extent[], describe: string): SectorMap {
   const ex = [...extents].filter((e) => e.sectors > 0).sort((a, b) => a.upper - b.upper);
   const byLower = [...ex].sort((a, b) => a.lower - b.lower);
+  // Remap events may show one upper range at several lower places (raid5 traces every parity write as from
+  // array sector 0; a cache target moves a block between its devices): then every extent that overlaps
+  // counts, not only the last one starting before the range. Extents that never overlap keep the short walk.
+  let overlapLen = 0;
+  let reach = -Infinity;
+  let maxLen = 0;
+  for (const e of ex) {
+    if (e.upper < reach) overlapLen = 1;
+    reach = Math.max(reach, e.upper + e.sectors);
+    maxLen = Math.max(maxLen, e.sectors);
+  }
+  if (overlapLen) overlapLen = maxLen;
   const find = (s: number): number => {
     let lo = 0;
     let hi = ex.length;
@@ -67,7 +79,7 @@ export function extentMap(extents: Extent[], describe: string): SectorMap {
     kind: 'extents',
     map(s, n) {
       const out: Array<[number, number]> = [];
-      let k = find(s);
+      let k = find(overlapLen > 0 ? s - overlapLen : s);
       if (k < 0) k = 0;
       const end = s + Math.max(n, 1);
       for (; k < ex.length && ex[k]!.upper < end; k++) {

@@ -67,7 +67,10 @@ export class OpTable {
   readonly tags: string[] = [];
   /** When durable by this layer's own rules (same clock); Infinity = never in the trace; NaN = no guarantee (failed). */
   durable: Float64Array;
-  /** Row of the flush that made it durable; -1 = at its own completion (FUA / write-through); -2 = never. */
+  /**
+   * Row of the flush that made it durable; -1 = at its own completion (FUA / write-through); -2 = never;
+   * -3 = when its data was durable on the device below (a bio-based device, durable-below.ts).
+   */
   durableBy: Int32Array;
   /** As `durable`, counting ops of unknown kind as flushes (the same array when there are none). */
   maybeDurable: Float64Array = new Float64Array(0);
@@ -80,6 +83,8 @@ export class OpTable {
    * kept but never prove one broken (rules.ts, reason not-traced). QEMU levels only (qemu-ops.ts).
    */
   unobserved: string | undefined = undefined;
+  /** A block device with no request stage (no D: dm, md): it holds no data of its own (block-ops.ts). */
+  bioBased = false;
 
   constructor(
     /** Layer name. */

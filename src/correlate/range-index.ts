@@ -88,6 +88,39 @@ export class RangeIndex {
     return best;
   }
 
+  /**
+   * Calls fn(row) for every row overlapping [s, s+n) that ran inside [from, to]: issued at or after `from`,
+   * completed by `to` — on one clock, the bios a remapping driver sent down for an upper bio queued at `from`
+   * and completed at `to` (its completion waits for theirs). Each start's rows are in issue order: a binary
+   * search, then only the rows issued inside the window.
+   */
+  within(s: number, n: number, from: number, to: number, fn: (row: number) => void): void {
+    const t = this.t;
+    const end = s + Math.max(n, 1);
+    let k = Math.max(0, lowerBound(this.starts, s - this.maxLen) - 1);
+    while (k < this.starts.length && this.starts[k]! < end) {
+      const start = this.starts[k]!;
+      const runEnd = upperBound(this.starts, start);
+      if (this.runEnd[k]! <= s) {
+        k = runEnd;
+        continue;
+      }
+      let lo = k;
+      let hi = runEnd;
+      while (lo < hi) {
+        const m = (lo + hi) >> 1;
+        if (t.tI[this.rows[m]!]! < from) lo = m + 1;
+        else hi = m;
+      }
+      for (let j = lo; j < runEnd; j++) {
+        const r = this.rows[j]!;
+        if (t.tI[r]! > to) break;
+        if (t.tC[r]! <= to && start + Math.max(t.count[r]!, 1) > s) fn(r);
+      }
+      k = runEnd;
+    }
+  }
+
   /** Calls fn(row) for every row overlapping [s, s+n) (n=0 → containing s); stop when fn returns false. */
   overlapping(s: number, n: number, fn: (row: number) => boolean | void): void {
     const end = s + Math.max(n, 1);

@@ -45,6 +45,11 @@ export interface PairInput {
   lowerObserved?: [number, number];
   /** The lower level's cache is known volatile (correlator.ts knownVolatile); default true. */
   lowerVolatile?: boolean;
+  /**
+   * A remap link on a timed clock: per upper row, 1 when its data went to some device below
+   * (durable-below.ts). Each write's data here is then the lower writes that ran inside it.
+   */
+  reached?: Uint8Array;
 }
 
 export interface PairStats {
@@ -85,11 +90,12 @@ interface Lookup {
   /** When it could have been durable had the lower level's ops of unknown kind been flushes. */
   maybeAt?: number;
   rows: number[];
-  how: 'linked' | 'matched' | 'searched' | 'absent' | 'unmapped' | 'none' | 'count';
+  /** elsewhere: on an exact link, its data went to another device below (checked there, not here). */
+  how: 'linked' | 'matched' | 'searched' | 'absent' | 'unmapped' | 'none' | 'count' | 'elsewhere';
 }
 
 /** Lookup.how by index (0: not looked up yet). */
-const HOW = ['', 'linked', 'matched', 'searched', 'absent', 'unmapped', 'none', 'count'] as const;
+const HOW = ['', 'linked', 'matched', 'searched', 'absent', 'unmapped', 'none', 'count', 'elsewhere'] as const;
 
 const MAX_PENDING = 20000;
 const MAX_EVIDENCE_WRITES = 3;
@@ -213,7 +219,9 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     // write is not followed, and only count-level questions remain (also: no scan of every rewrite)
     if (clock.kind === 'none') return { at: NaN, rows: [], how: 'unmapped' };
     const pieces = map.map(U.sector[u]!, U.count[u]!);
-    if (pieces.length === 0) return { at: NaN, rows: [], how: 'unmapped' };
+    // on an exact link, a write this device's remaps never covered went to another device (a stripe's other disk)
+    if (pieces.length === 0) return { at: NaN, rows: [], how: p.reached?.[u] ? 'elsewhere' : 'unmapped' };
+    if (p.reached) return withinLookup(u, pieces, p.reached);
     const from = clock.toLower(U.tI[u]!)[0];
     const rows: number[] = [];
     let at = -Infinity;
@@ -250,6 +258,34 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
   const byOrder = (lk: Lookup): boolean =>
     (lk.how === 'searched' && (clock.kind === 'order' || p.mapConfirmed === false))
     || (lk.how === 'matched' && clock.kind === 'order' && p.mapConfirmed === false);
+
+  /**
+   * A remap link on a timed clock: the write's data below is the lower writes at its mapped sectors that ran
+   * inside it (a remapped bio completes below before it completes above). The extents of a whole trace's
+   * remaps may cover sectors this write did not send here — a cache target routes each write to the cache or
+   * the origin, raid5 traces every parity write as from array sector 0 — so a piece with no such write is not
+   * asked, and absence proves a loss only for a write whose data went to no device below at all.
+   */
+  function withinLookup(u: number, pieces: Array<[number, number]>, reached: Uint8Array): Lookup {
+    const rows: number[] = [];
+    let at = -Infinity;
+    let maybeAt = -Infinity;
+    const from = clock.toLower(U.tI[u]!)[0];
+    const to = clock.toLower(U.tC[u]!)[1];
+    for (const [s, n] of pieces) {
+      idx.within(s, n, from, to, (l) => {
+        rows.push(l);
+        at = Math.max(at, L.durable[l]!);
+        maybeAt = Math.max(maybeAt, L.maybeDurable[l]!);
+      });
+    }
+    if (rows.length > 0) return { at, maybeAt, rows, how: 'searched' };
+    // write-zeroes may be done below as metadata only
+    if (U.has(u, OpFlag.ZEROES)) return { at: NaN, rows, how: 'none' };
+    // data that went to another device below is checked there
+    if (reached[u]) return { at: NaN, rows, how: 'elsewhere' };
+    return { at: Infinity, rows, how: 'absent' };
+  }
 
   /** Why the last `verdict` was undecided. */
   let why: UndecidedWhy = 'clock';
@@ -360,8 +396,13 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     let undecidedFar = 0;
     const unfollowed: number[] = [];
     const keep: number[] = [];
+    let elsewhere = 0;
     for (const w of pending) {
       const lk = lookup(w);
+      if (lk.how === 'elsewhere') {
+        elsewhere++;
+        continue;
+      }
       if (lk.how === 'none' || lk.how === 'unmapped') {
         stats.notFollowed++;
         // write-zeroes done below as metadata (fallocate ZERO_RANGE) leave no write to follow: not a promise to check
@@ -379,9 +420,14 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
       }
     }
     pending = keep;
+    // every write it covered went to other devices below: no promise at this one
+    if (elsewhere === pending0.length) {
+      stats.promises.flush--;
+      continue;
+    }
     // Only when none of its writes could be followed is the flush asked the flush-level question (followed
     // writes found durable in time already show a lower flush inside its window).
-    if (bad.length === 0 && undecided === 0 && unfollowed.length > 0 && unfollowed.length === pending0.length) {
+    if (bad.length === 0 && undecided === 0 && unfollowed.length > 0 && unfollowed.length === pending0.length - elsewhere) {
       const fl = flushLevel(f);
       if (fl === 'violated') {
         // still not durable at the next flush: they stay pending
@@ -428,6 +474,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     const wt = U.writeThrough || U.has(u, OpFlag.WT);
     if (!wt && !U.has(u, OpFlag.FUA)) continue;
     const lk = lookup(u);
+    if (lk.how === 'elsewhere') continue;
     if (wt) stats.promises.writeThrough++;
     else stats.promises.fua++;
     let v: Verdict;

@@ -24,6 +24,8 @@ interface State {
   correlator: Correlator;
   layers: Set<string>;
   qemuLayers: Set<string>;
+  /** An input without a layer name (the correlator calls its layer 'layer'). */
+  unnamed?: boolean;
   result?: CorrelationResult;
   done: boolean;
 }
@@ -53,6 +55,7 @@ export const correlateStage = {
   create(env: AnalysisEnv, layer: string): LayerCorrelateAnalyzer {
     const s = state(env);
     const name = layer || 'layer';
+    if (!layer) s.unnamed = true;
     s.layers.add(name);
     let block: EventSink | undefined;
     let qemu: QemuSink | undefined;
@@ -96,7 +99,8 @@ export const correlateStage = {
     if (!always && s.layers.size < 2 && s.qemuLayers.size === 0 && !s.correlator.hasStackedDevices()) return;
     s.result = s.correlator.finish();
     const below: CacheFromBelow = {};
-    for (const c of s.result.cacheFromBelow) (below[c.layer] ??= {})[c.device] = { mode: c.mode, how: c.how };
+    // keyed by the checker's layer name: an unnamed input's layer is '' there ('layer' here)
+    for (const c of s.result.cacheFromBelow) (below[c.layer === 'layer' && s.unnamed ? '' : c.layer] ??= {})[c.device] = { mode: c.mode, how: c.how };
     env.options[CACHE_FROM_BELOW] = below;
   },
   finishAll(report: Report, env: AnalysisEnv): CorrelationResult | undefined {

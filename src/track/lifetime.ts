@@ -73,6 +73,9 @@ export class RequestTracker extends BioSet {
   private remapSector = -1;
   private remapFromDev = -1;
   private remapFromSector = -1;
+  /** dm-trimmed bios (`X S / S`, split()): the remainder's start → the bio, and the bio's Q order → that start. */
+  private readonly trims = new Map<number, Bio>();
+  private readonly trimOf = new Map<number, number>();
   /**
    * The bio of the event just before this one when that was its Q and no
    * other bio started at its sector: most bios are back-merged by the very
@@ -317,6 +320,10 @@ export class RequestTracker extends BioSet {
     let list = this.claim(e.sector, hi, BioState.Dispatched, BioState.Dispatched);
     // bio-based drivers (dm, md) complete bios that never had a request
     if (list.length === 0) list = this.claim(e.sector, hi, BioState.Inserted);
+    if (list.length === 0 && this.trims.size > 0) {
+      const t = this.trimmed(e.sector, hi);
+      if (t) list = [t];
+    }
     if (list.length === 0) {
       const b = this.tree.findContaining(e.sector);
       if (b && b.state === BioState.Dispatched && b.end > hi && b.start >= e.sector) {
@@ -397,7 +404,33 @@ export class RequestTracker extends BioSet {
 
   private split(e: BlockEvent): void {
     const b = this.atStart(e.sector, BioState.Queued) ?? this.atStart(e.sector, BioState.InRequest);
-    if (b && e.aux > b.start && e.aux < b.end) this.splitAt(b, e.aux);
+    if (b && e.aux > b.start && e.aux < b.end) return void this.splitAt(b, e.aux);
+    // device-mapper since 5.19 (drivers/md/dm.c dm_split_and_process_bio): the mapped head goes down as a
+    // clone, the original bio is bio_trim()med to its remainder and traced as `X S / S` (sector == new sector ==
+    // the remainder's start), then resubmitted without a new Q (BIO_TRACE_COMPLETION is already set). Its one
+    // C, once every clone is done, shows only the last remainder: it ends the whole bio queued at Q.
+    if (b || e.aux !== e.sector) return;
+    const outer = this.tree.findContaining(e.sector);
+    if (!outer || outer.state !== BioState.Queued || outer.start >= e.sector || outer.qOrder < 0) return;
+    const before = this.trimOf.get(outer.qOrder);
+    if (before !== undefined) this.trims.delete(before);
+    if (this.trims.size >= MAX_REMAPS) {
+      this.trims.clear();
+      this.trimOf.clear();
+    }
+    this.trims.set(e.sector, outer);
+    this.trimOf.set(outer.qOrder, e.sector);
+  }
+
+  /** The queued bio a bio-based C of [lo, hi) ends when dm trimmed it to that remainder (split above). */
+  private trimmed(lo: number, hi: number): Bio | undefined {
+    const b = this.trims.get(lo);
+    if (!b) return undefined;
+    const at = this.trimOf.get(b.qOrder);
+    this.trims.delete(lo);
+    this.trimOf.delete(b.qOrder);
+    // the record may have been reused (ended and queued again): it must still be that queued bio
+    return at === lo && b.state === BioState.Queued && b.start < lo && b.end === hi ? b : undefined;
   }
 
   private remap(e: BlockEvent): void {
@@ -469,6 +502,8 @@ export class RequestTracker extends BioSet {
     this.zero.clear();
     this.awaitFinal.clear();
     this.remaps.clear();
+    this.trims.clear();
+    this.trimOf.clear();
     this.remapSector = -1;
     this.justQueued = null;
     this.inFlight = 0;

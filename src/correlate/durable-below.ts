@@ -1,0 +1,145 @@
+/**
+ * A bio-based device keeps no data of its own. dm and md (no request stage: Q … C, no D) remap each bio to
+ * the devices below and complete it when they have (drivers/md/dm.c clone_endio → dm_io_dec_pending;
+ * md raid1 raid_end_bio_io): a write it completed sits in the cache of the device it went to, and is durable
+ * as soon as that device makes it durable — whoever asked for the flush there. A target may flush its
+ * devices itself, past its own queue: dm-thin flushes the pool's data device before it commits metadata
+ * (drivers/md/dm-thin.c metadata_pre_commit_callback: "We need to flush the data device **before**
+ * committing the metadata", blkdev_issue_flush(pool->data_dev), no remap), and a thin device's data goes through
+ * the pool device (thin_map → pool_map), which never sees that flush. Judged by its own flushes alone, the
+ * pool device would hold thin's acknowledged writes volatile while they are durable on the disk below.
+ *
+ * So, before the cross-layer rules run, a write of a bio-based level is durable at the earliest of its own
+ * rule (OpTable.computeDurability) and the time all its data is durable below. Only on a remap link (remap
+ * events: exact sectors) with a timed clock — one trace, or per-device texts placed by an offset, whose
+ * uncertainty widens every window and delays every durable time; lowest links first, so a stack of dm devices
+ * passes durability up. Its data below is every lower write that overlaps a mapped piece and ran inside the
+ * upper write (a remapped bio completes below before it completes above), and the latest of their durable
+ * times counts: another write to those sectors in that window (dm-thin zeroing a new block, md raid5's
+ * parity) never makes the data look durable earlier than it is.
+ *
+ * The same search says where each write went (`reached`): a target routes a write to one of its devices
+ * (dm-writecache and dm-cache to the cache or the origin, raid5 to a stripe's data and parity disks), and the
+ * extents of the remap events, merged over the whole trace, cover more than one write's route (raid5 traces
+ * every parity write as coming from array sector 0: raid5_compute_blocknr returns 0 for the parity disk). A
+ * write with no data at one device went elsewhere; only a write with no data at any device it maps to was
+ * acknowledged without being written below (dm-flakey drop_writes) — the rules' absence proof (rules.ts).
+ */
+import type { StackEdge } from './graph.js';
+import type { ClockMap } from './clock-map.js';
+import type { Level } from './level.js';
+import { OpKind } from './ops.js';
+import { RangeIndex } from './range-index.js';
+
+export interface RemapReach {
+  /** Per upper row: 1 when some lower write of a timed remap link ran inside it (its data went below). */
+  reached: Uint8Array;
+}
+
+/** Refines bio-based levels' durability from below and returns, per upper level index, where its writes went. */
+/** A link whose clock places the lower events (its alignment: correlator.ts BuiltEdge). */
+export interface TimedEdge extends StackEdge {
+  alignment: { clock: ClockMap };
+}
+
+/** A remap link on a timed clock: the lower writes that ran inside an upper write can be told. */
+export function timedRemap(e: TimedEdge): boolean {
+  return e.mapSource === 'remap' && (e.alignment.clock.kind === 'identity' || e.alignment.clock.kind === 'offset');
+}
+
+export function durabilityFromBelow(levels: readonly Level[], edges: readonly TimedEdge[]): Map<number, RemapReach> {
+  const out = new Map<number, RemapReach>();
+  const exact = edges.filter(timedRemap);
+  if (exact.length === 0) return out;
+  // depth of a level above the bottom of the exact links: lower links are settled first
+  const below = new Map<number, number[]>();
+  for (const e of exact) (below.get(e.upper) ?? below.set(e.upper, []).get(e.upper)!).push(e.lower);
+  const depth = new Map<number, number>();
+  const depthOf = (i: number, seen: Set<number>): number => {
+    const known = depth.get(i);
+    if (known !== undefined) return known;
+    if (seen.has(i)) return 0; // a cycle (bad remaps): no order to rely on
+    seen.add(i);
+    let d = 0;
+    for (const l of below.get(i) ?? []) d = Math.max(d, depthOf(l, seen) + 1);
+    depth.set(i, d);
+    return d;
+  };
+  const order = [...below.keys()].sort((a, b) => depthOf(a, new Set()) - depthOf(b, new Set()));
+  for (const u of order) {
+    out.set(u, settle(levels[u]!, exact.filter((e) => e.upper === u).map((e) => ({ e, lower: levels[e.lower]! }))));
+  }
+  return out;
+}
+
+/** Where each write of `up` went below, and (bio-based) when all of it was durable there. */
+function settle(up: Level, links: Array<{ e: TimedEdge; lower: Level }>): RemapReach {
+  const U = up.table;
+  const reached = new Uint8Array(U.n);
+  const idx = links.map(({ lower }) => RangeIndex.of(lower.table, [OpKind.Write]));
+  for (let u = 0; u < U.n; u++) {
+    if (U.kind[u] !== OpKind.Write || !U.done(u)) continue;
+    let at = -Infinity;
+    for (let k = 0; k < links.length; k++) {
+      const L = links[k]!.lower.table;
+      const clock = links[k]!.e.alignment.clock;
+      const from = clock.toLower(U.tI[u]!)[0];
+      const to = clock.toLower(U.tC[u]!)[1];
+      for (const [s, n] of links[k]!.e.map.map(U.sector[u]!, U.count[u]!)) {
+        idx[k]!.within(s, n, from, to, (l) => {
+          reached[u] = 1;
+          // when durable below, on this level's clock: the latest instant the uncertainty allows
+          const d = L.durable[l]!;
+          at = Number.isNaN(d) ? Infinity : Math.max(at, Number.isFinite(d) ? clock.toUpper(d)[1] : d);
+        });
+      }
+    }
+    // a device with a request stage keeps its own data: only its own rule says when it is durable
+    if (!U.bioBased || !reached[u] || !(at < U.durable[u]!)) continue;
+    U.durable[u] = at;
+    U.durableBy[u] = -3;
+    if (U.maybeDurable !== U.durable && at < U.maybeDurable[u]!) U.maybeDurable[u] = at;
+  }
+  return { reached };
+}
+
+/**
+ * A bio-based device whose own trace shows no PREFLUSH/FUA (ext4 mounted nobarrier on it) still has a volatile
+ * write cache when every device its data goes to has one: dm advertises a write cache when its devices do
+ * (drivers/md/dm-table.c dm_table_set_restrictions → dm_table_supports_flush), md always does (drivers/md/md.c
+ * md_alloc: blk_queue_write_cache(q, true, true)), and a write it completed sits in those devices' caches.
+ * A lower device shows its cache volatile by the flags it was sent (the kernel keeps PREFLUSH/FUA only for a
+ * volatile cache, block/blk-core.c submit_bio_noacct), or by inheriting it the same way; lowest first.
+ */
+export function volatileFromBelow(levels: readonly Level[], edges: readonly StackEdge[]): Array<{ layer: string; device: string; how: string }> {
+  const exact = edges.filter((e) => e.mapSource === 'remap' && levels[e.upper]!.table.role === 'block');
+  const below = new Map<number, number[]>();
+  for (const e of exact) (below.get(e.upper) ?? below.set(e.upper, []).get(e.upper)!).push(e.lower);
+  const shown = (i: number): boolean => {
+    const c = levels[i]!.table.counts();
+    return c.flushes > 0 || c.fua > 0;
+  };
+  const volatile = new Map<number, boolean>();
+  const out: Array<{ layer: string; device: string; how: string }> = [];
+  const settle = (i: number, seen: Set<number>): boolean => {
+    const known = volatile.get(i);
+    if (known !== undefined) return known;
+    if (shown(i)) return volatile.set(i, true).get(i)!;
+    const lows = below.get(i);
+    if (!lows || seen.has(i) || !levels[i]!.table.bioBased) return volatile.set(i, false).get(i)!;
+    seen.add(i);
+    const all = lows.every((l) => settle(l, seen));
+    volatile.set(i, all);
+    if (all) {
+      const up = levels[i]!;
+      const names = lows.map((l) => levels[l]!.table.device).join(', ');
+      out.push({
+        layer: up.layer, device: up.table.device,
+        how: `its data goes to ${names} (remap events), whose write cache is volatile; a dm or md device has the write cache of the devices under it, and flushes it sends them on its own (md superblock updates) are not flushes of this device`,
+      });
+    }
+    return all;
+  };
+  for (const i of below.keys()) settle(i, new Set());
+  return out;
+}
