@@ -53,3 +53,16 @@ test('declared write-back (--cache host=writeback), the disk decides it again: a
   assert.equal(code, 1);
   assert.ok(findings.some((f) => f.severity === 'error' && f.rule === 'flush-not-passed-down'));
 });
+
+test('a device declaration decides across layers as a layer declaration does (--cache 8,16=…, --cache sdb=…)', async () => {
+  const path = renumbered();
+  for (const decl of ['8,16=writeback', 'sdb=writeback']) {
+    const { code, findings } = await check(path, ['--cache', decl]);
+    assert.equal(code, 1, decl);
+    assert.ok(findings.some((f) => f.severity === 'error' && f.rule === 'flush-not-passed-down'), decl);
+  }
+  // declared write-through: flushes are dropped before the trace and none is needed — nothing to report
+  const { code, findings } = await check(path, ['--cache', '8,16=writethrough']);
+  assert.equal(code, 0);
+  assert.equal(findings.filter((f) => f.severity !== 'info').length, 0, JSON.stringify(findings.map((f) => f.rule)));
+});

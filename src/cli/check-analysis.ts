@@ -99,6 +99,7 @@ export async function checkAnalysis(inputs: string[], opts: CheckCliOptions, mat
     } else {
       const { correlateOptions } = await import('../correlate/stack.js');
       setup.correlate = await correlateOptions({}, []); // no layer: every --cache is a device declaration
+      if (setup.deviceCache.length > 0) setup.correlate.deviceCache = setup.deviceCache;
       report = await run();
     }
   }

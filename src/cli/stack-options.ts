@@ -94,6 +94,8 @@ export async function stackSetup(args: string[], o: StackCliOptions, command = '
         { stack, stackDir: o.stack ? dirname(o.stack) : undefined, map: o.map ?? [], cache: o.cache ?? [], device: o.device ?? [] },
         layerNames,
       );
+      // a --cache DEV=MODE holds across layers too: the correlation's level for that device takes it
+      if (deviceCache.length > 0) setup.correlate.deviceCache = deviceCache;
     }
     return setup;
   } catch (err) {

@@ -14,6 +14,8 @@ import type { AnalysisEnv } from '../model/analysis.js';
 import type { EventSink } from '../model/event.js';
 import type { Finding } from '../model/report.js';
 import { devMajor } from '../model/device.js';
+import { declaredFor, namesOf } from '../check/cache.js';
+import type { CacheDeclaration } from '../check/types.js';
 import type { QemuSink } from '../qemu/event.js';
 import type { RebuildSummary } from '../qemu/rebuild.js';
 import { align, identityAlignment, type Alignment, type DriftInfo, type Pair } from './align.js';
@@ -35,6 +37,11 @@ export interface CorrelateOptions {
   maps?: Record<string, SectorMap>;
   /** Declared cache mode per layer: writeback | writethrough | none | directsync | unsafe. */
   cache?: Record<string, string>;
+  /**
+   * `--cache DEV=MODE` declarations of single devices ("7,1", "loop1", "/dev/sdb"), as the checker takes them:
+   * a block level they name takes that cache here too (a layer's own declaration wins).
+   */
+  deviceCache?: CacheDeclaration[];
   /** Only this device of a layer takes part ("254,0", a QEMU vdev pointer); default: every device of the layer. */
   devices?: Record<string, string>;
   /** Build the stack even from one layer of one device (`follow` on a single trace): nothing to correlate, but a request to show. */
@@ -143,6 +150,29 @@ export class Correlator {
     return l;
   }
 
+  /** The cache a `--cache DEV=MODE` declaration gives a block device (names as the checker matches them). */
+  private deviceDeclared(dev: number): string | undefined {
+    const decls = this.opts.deviceCache ?? [];
+    if (decls.length === 0) return undefined;
+    // the sources each block device was read from, and how many devices each carried (a file's stem names its
+    // device only when it carried one, as in the checker)
+    const devsOf = new Map<number, Set<number>>();
+    const srcOf: number[] = [];
+    for (const l of this.layers.values()) {
+      for (const d of l.block?.devices() ?? []) {
+        const srcs = new Set<number>();
+        for (let i = 0; i < d.table.n; i++) srcs.add(d.table.src[i]!);
+        for (const s of srcs) {
+          let set = devsOf.get(s);
+          if (!set) devsOf.set(s, (set = new Set()));
+          set.add(d.dev);
+          if (d.dev === dev) srcOf.push(s);
+        }
+      }
+    }
+    return declaredFor(decls, dev, namesOf(this.env, dev, srcOf, (s) => devsOf.get(s)?.size ?? 0))?.mode;
+  }
+
   /** A layer whose trace shows devices stacked on one another (remap events from a device in the same layer). */
   hasStackedDevices(): boolean {
     for (const l of this.layers.values()) {
@@ -187,8 +217,9 @@ export class Correlator {
         const devs = l.block.devices().filter((d) => !want || d.table.device === want || d.table.device === want.replace(':', ','));
         const layer: StackLayer = { name, kind: 'block', nodes: [] };
         for (const d of devs) {
-          const cache: CacheInfo = declared ? { mode: declared, source: 'declared' } : { mode: 'writeback', source: 'unknown', how: 'assumed volatile (no --cache)' };
-          d.table.writeThrough = declared !== undefined && WRITE_THROUGH.has(declared);
+          const mode = declared ?? this.deviceDeclared(d.dev);
+          const cache: CacheInfo = mode ? { mode, source: 'declared' } : { mode: 'writeback', source: 'unknown', how: 'assumed volatile (no --cache)' };
+          d.table.writeThrough = mode !== undefined && WRITE_THROUGH.has(mode);
           const display = devs.length > 1 ? `${name} ${d.table.device}` : name;
           layer.nodes.push(node({ name: display, layer: name, table: d.table, cache, dev: d.dev, remaps: d.remaps }));
         }
