@@ -115,6 +115,11 @@ export function volatileFromBelow(levels: readonly Level[], edges: readonly Stac
   const exact = edges.filter((e) => e.mapSource === 'remap' && levels[e.upper]!.table.role === 'block');
   const below = new Map<number, number[]>();
   for (const e of exact) (below.get(e.upper) ?? below.set(e.upper, []).get(e.upper)!).push(e.lower);
+  // a declaration (--cache) says it outright, either way
+  const declared = (i: number): boolean | undefined => {
+    const cache = levels[i]!.cache;
+    return cache.source === 'declared' ? !DECLARED_WRITE_THROUGH.has(cache.mode) : undefined;
+  };
   const shown = (i: number): boolean => {
     const c = levels[i]!.table.counts();
     return c.flushes > 0 || c.fua > 0;
@@ -124,6 +129,8 @@ export function volatileFromBelow(levels: readonly Level[], edges: readonly Stac
   const settle = (i: number, seen: Set<number>): boolean => {
     const known = volatile.get(i);
     if (known !== undefined) return known;
+    const said = declared(i);
+    if (said !== undefined) return volatile.set(i, said).get(i)!;
     if (shown(i)) return volatile.set(i, true).get(i)!;
     const lows = below.get(i);
     if (!lows || seen.has(i) || !levels[i]!.table.bioBased) return volatile.set(i, false).get(i)!;
@@ -143,3 +150,6 @@ export function volatileFromBelow(levels: readonly Level[], edges: readonly Stac
   for (const i of below.keys()) settle(i, new Set());
   return out;
 }
+
+/** Declared cache modes that are not volatile (as correlator.ts WRITE_THROUGH). */
+const DECLARED_WRITE_THROUGH = new Set(['writethrough', 'write-through', 'directsync', 'wt']);
