@@ -88,7 +88,10 @@ export const flushNeverIssued: RuleFactory = {
           'flush-never-issued',
           cacheSeverity(ctx, 'error'),
           whole ? (m.firstSyncMeta?.time != null ? m.firstSyncMeta.time * 1e9 : m.firstTime) : (evidence[0]?.time ?? 0) * 1e9,
-          `${plural(m.writesCompleted, 'write completion')} (${formatBytes(v.bytes)} not durable at the end), ` +
+          // counted by this device's own flushes: where its cache is the devices' below (md, dm), flushes it sent them
+          // on its own (md's superblock updates) may have made part of it durable there later
+          `${plural(m.writesCompleted, 'write completion')} (${formatBytes(v.bytes)} never covered by a flush of this device` +
+            `${ctx.cache.fromBelow ? ', though flushes of the layer below not sent through this device (md\'s own superblock updates) may have made part of it durable there later' : ''}), ` +
             `including ${plural(m.syncMetaCompleted, 'sync metadata write')} over ${m.maxCompletedGen} ordered commit levels, ` +
             since +
             (unknown ? 'if its write cache is volatile, ' : 'with its volatile write cache, ') +
