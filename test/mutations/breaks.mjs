@@ -176,7 +176,7 @@ export const BREAKS = [
   b('dur-orphan-flush', 'volatile set', 'a C FN with no D FN covers nothing', 'check/device-model.js',
     'if (f && !e.error)\n            this.volatile.durable(f.ext, e.time);', 'if (!e.error)\n            this.volatile.durable(f ? f.ext : this.volatile.mark(), e.time);', 'orphan C FN retires everything'),
   b('dur-add', 'volatile set', 'a completed write is volatile', 'check/device-model.js',
-    'if (!durableNow)\n                this.volatile.add(e, syncMeta);', '', 'writes never volatile'),
+    'if (!durableNow)\n                this.volatile.add(e, syncMeta, whole);', '', 'writes never volatile'),
   b('dur-at', 'volatile set', '`--at` snapshot before the first event after T', 'check/checker.js',
     'm.onAt = (x) => snaps.set(x.dev, snapshot(x, atNs, false));', 'm.onAt = undefined;', 'snapshot taken at the end instead'),
   b('io-done-flush', 'volatile set', 'completion-only: a flush row makes earlier writes durable', 'check/device-model.js',
