@@ -21,7 +21,7 @@ import type { RebuildSummary } from '../qemu/rebuild.js';
 import { align, identityAlignment, type Alignment, type DriftInfo, type Pair } from './align.js';
 import { BlockOpsBuilder } from './block-ops.js';
 import { durabilityFromBelow, timedRemap, volatileFromBelow } from './durable-below.js';
-import { levelId, type CacheInfo, type Level } from './level.js';
+import { levelId, WRITE_THROUGH, type CacheInfo, type Level } from './level.js';
 import { buildEdges, type StackEdge, type StackLayer, type StackNode } from './graph.js';
 import type { SectorMap } from './mapping.js';
 import { opLimits, OpKind, type OpTable } from './ops.js';
@@ -131,7 +131,6 @@ interface LayerInput {
   sources: number[];
 }
 
-const WRITE_THROUGH = new Set(['writethrough', 'write-through', 'directsync', 'wt']);
 
 export class Correlator {
   private readonly layers = new Map<string, LayerInput>();
@@ -150,27 +149,28 @@ export class Correlator {
     return l;
   }
 
-  /** The cache a `--cache DEV=MODE` declaration gives a block device (names as the checker matches them). */
-  private deviceDeclared(dev: number): string | undefined {
+  /**
+   * The cache `--cache DEV=MODE` declarations give each block device, names matched as the checker matches
+   * them (a file's stem names its device only when the file carried that one device): dev → mode.
+   */
+  private devicesDeclared(): Map<number, string> {
+    const out = new Map<number, string>();
     const decls = this.opts.deviceCache ?? [];
-    if (decls.length === 0) return undefined;
-    // the sources each block device was read from, and how many devices each carried (a file's stem names its
-    // device only when it carried one, as in the checker)
+    if (decls.length === 0) return out;
+    const srcsOf = new Map<number, Set<number>>();
     const devsOf = new Map<number, Set<number>>();
-    const srcOf: number[] = [];
     for (const l of this.layers.values()) {
       for (const d of l.block?.devices() ?? []) {
-        const srcs = new Set<number>();
+        const srcs = srcsOf.get(d.dev) ?? srcsOf.set(d.dev, new Set()).get(d.dev)!;
         for (let i = 0; i < d.table.n; i++) srcs.add(d.table.src[i]!);
-        for (const s of srcs) {
-          let set = devsOf.get(s);
-          if (!set) devsOf.set(s, (set = new Set()));
-          set.add(d.dev);
-          if (d.dev === dev) srcOf.push(s);
-        }
+        for (const s of srcs) (devsOf.get(s) ?? devsOf.set(s, new Set()).get(s)!).add(d.dev);
       }
     }
-    return declaredFor(decls, dev, namesOf(this.env, dev, srcOf, (s) => devsOf.get(s)?.size ?? 0))?.mode;
+    for (const [dev, srcs] of srcsOf) {
+      const mode = declaredFor(decls, dev, namesOf(this.env, dev, srcs, (s) => devsOf.get(s)?.size ?? 0))?.mode;
+      if (mode) out.set(dev, mode);
+    }
+    return out;
   }
 
   /** A layer whose trace shows devices stacked on one another (remap events from a device in the same layer). */
@@ -209,6 +209,7 @@ export class Correlator {
       levels.push(n);
       return n;
     };
+    const deviceDeclared = this.devicesDeclared();
     for (const name of order) {
       const l = this.layers.get(name)!;
       const declared = this.opts.cache?.[name];
@@ -217,7 +218,7 @@ export class Correlator {
         const devs = l.block.devices().filter((d) => !want || d.table.device === want || d.table.device === want.replace(':', ','));
         const layer: StackLayer = { name, kind: 'block', nodes: [] };
         for (const d of devs) {
-          const mode = declared ?? this.deviceDeclared(d.dev);
+          const mode = declared ?? deviceDeclared.get(d.dev);
           const cache: CacheInfo = mode ? { mode, source: 'declared' } : { mode: 'writeback', source: 'unknown', how: 'assumed volatile (no --cache)' };
           d.table.writeThrough = mode !== undefined && WRITE_THROUGH.has(mode);
           const display = devs.length > 1 ? `${name} ${d.table.device}` : name;

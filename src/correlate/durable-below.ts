@@ -27,7 +27,7 @@
  */
 import type { StackEdge } from './graph.js';
 import type { ClockMap } from './clock-map.js';
-import type { Level } from './level.js';
+import { WRITE_THROUGH, type Level } from './level.js';
 import { OpKind } from './ops.js';
 import { RangeIndex } from './range-index.js';
 
@@ -118,7 +118,7 @@ export function volatileFromBelow(levels: readonly Level[], edges: readonly Stac
   // a declaration (--cache) says it outright, either way
   const declared = (i: number): boolean | undefined => {
     const cache = levels[i]!.cache;
-    return cache.source === 'declared' ? !DECLARED_WRITE_THROUGH.has(cache.mode) : undefined;
+    return cache.source === 'declared' ? !WRITE_THROUGH.has(cache.mode) : undefined;
   };
   const shown = (i: number): boolean => {
     const c = levels[i]!.table.counts();
@@ -150,6 +150,3 @@ export function volatileFromBelow(levels: readonly Level[], edges: readonly Stac
   for (const i of below.keys()) settle(i, new Set());
   return out;
 }
-
-/** Declared cache modes that are not volatile (as correlator.ts WRITE_THROUGH). */
-const DECLARED_WRITE_THROUGH = new Set(['writethrough', 'write-through', 'directsync', 'wt']);

@@ -8,6 +8,9 @@ import type { EvidenceRef } from '../model/event.js';
 import { OpFlag, OpKind, type OpTable } from './ops.js';
 import { timeMark } from '../model/time-mark.js';
 
+/** Cache modes (declared) under which a completed write is durable: no volatile cache to flush. */
+export const WRITE_THROUGH = new Set(['writethrough', 'write-through', 'directsync', 'wt']);
+
 export interface CacheInfo {
   mode: string;
   source: 'declared' | 'inferred' | 'unknown';

@@ -56,25 +56,9 @@ export class RangeIndex {
    */
   earliestFrom(s: number, n: number, from: number): number {
     const t = this.t;
-    const end = s + Math.max(n, 1);
-    let k = Math.max(0, lowerBound(this.starts, s - this.maxLen) - 1);
     let best = -1;
-    while (k < this.starts.length && this.starts[k]! < end) {
-      const start = this.starts[k]!;
-      // this start's run [k, runEnd): sorted by issue time
-      let lo = k;
-      let hi = upperBound(this.starts, start);
-      const runEnd = hi;
-      if (this.runEnd[k]! <= s) {
-        k = runEnd;
-        continue;
-      }
-      while (lo < hi) {
-        const m = (lo + hi) >> 1;
-        if (t.tI[this.rows[m]!]! < from) lo = m + 1;
-        else hi = m;
-      }
-      for (let j = lo; j < runEnd; j++) {
+    this.runsFrom(s, n, from, (start, first, runEnd) => {
+      for (let j = first; j < runEnd; j++) {
         const r = this.rows[j]!;
         if (!(t.tI[r]! >= from)) continue;
         if (best >= 0 && t.tI[r]! >= t.tI[best]!) break;
@@ -83,8 +67,7 @@ export class RangeIndex {
           break;
         }
       }
-      k = runEnd;
-    }
+    });
     return best;
   }
 
@@ -96,26 +79,35 @@ export class RangeIndex {
    */
   within(s: number, n: number, from: number, to: number, fn: (row: number) => void): void {
     const t = this.t;
+    this.runsFrom(s, n, from, (start, first, runEnd) => {
+      for (let j = first; j < runEnd; j++) {
+        const r = this.rows[j]!;
+        if (t.tI[r]! > to) break;
+        if (t.tC[r]! <= to && start + Math.max(t.count[r]!, 1) > s) fn(r);
+      }
+    });
+  }
+
+  /**
+   * Each run of rows with one start that may overlap [s, s+n) — runs ending before s are skipped whole —
+   * with the first of its rows issued at or after `from` (rows of a run are in issue order: a binary search).
+   */
+  private runsFrom(s: number, n: number, from: number, visit: (start: number, first: number, runEnd: number) => void): void {
+    const t = this.t;
     const end = s + Math.max(n, 1);
     let k = Math.max(0, lowerBound(this.starts, s - this.maxLen) - 1);
     while (k < this.starts.length && this.starts[k]! < end) {
       const start = this.starts[k]!;
       const runEnd = upperBound(this.starts, start);
-      if (this.runEnd[k]! <= s) {
-        k = runEnd;
-        continue;
-      }
-      let lo = k;
-      let hi = runEnd;
-      while (lo < hi) {
-        const m = (lo + hi) >> 1;
-        if (t.tI[this.rows[m]!]! < from) lo = m + 1;
-        else hi = m;
-      }
-      for (let j = lo; j < runEnd; j++) {
-        const r = this.rows[j]!;
-        if (t.tI[r]! > to) break;
-        if (t.tC[r]! <= to && start + Math.max(t.count[r]!, 1) > s) fn(r);
+      if (this.runEnd[k]! > s) {
+        let lo = k;
+        let hi = runEnd;
+        while (lo < hi) {
+          const m = (lo + hi) >> 1;
+          if (t.tI[this.rows[m]!]! < from) lo = m + 1;
+          else hi = m;
+        }
+        visit(start, lo, runEnd);
       }
       k = runEnd;
     }

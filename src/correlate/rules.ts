@@ -124,7 +124,9 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
   const lowerCacheUnknown = L.role === 'block' && lc.flushes === 0 && lc.fua === 0 && !L.writeThrough && p.lowerVolatile === false;
   // a level whose events were not all traced (a QEMU trace without its host-job events) shows kept promises only
   const lowerUnobserved = L.unobserved;
-  const lowerNeverDurable = lc.flushes === 0 && lc.fua === 0 && lc.unknown === 0 && !L.writeThrough && !lowerCacheUnknown && lowerUnobserved === undefined;
+  /** Why nothing below can prove a promise broken, when that is so (it can still show one kept). */
+  const blindBelow: 'not-traced' | 'cache' | undefined = lowerUnobserved !== undefined ? 'not-traced' : lowerCacheUnknown ? 'cache' : undefined;
+  const lowerNeverDurable = lc.flushes === 0 && lc.fua === 0 && lc.unknown === 0 && !L.writeThrough && blindBelow === undefined;
   const findings: Finding[] = [];
   const stats: PairStats = {
     upper: levelId(upper), lower: levelId(lower),
@@ -154,8 +156,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
    * otherwise undecided.
    */
   const flushLevel = (f: number): 'violated' | 'honored' | 'undecided' | 'cache' | 'not-traced' => {
-    if (lowerUnobserved !== undefined) return 'not-traced';
-    if (lowerCacheUnknown) return 'cache';
+    if (blindBelow !== undefined) return blindBelow;
     if (lowerNeverDurable) return covered(U.tC[f]!) ? 'violated' : 'undecided';
     if (links) {
       // QEMU's own link: the flush job this flush caused, completed without error before it was acknowledged
@@ -294,8 +295,8 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     ackInferred = false;
     const v = verdict0(lk, promiseTime, promiseRow);
     // jobs QEMU 7.2 does not type (aio=native, qcow2) may have been the flush that kept it: not a proof
-    if (v === 'violated' && (lowerCacheUnknown || lowerUnobserved !== undefined)) {
-      why = lowerUnobserved !== undefined ? 'not-traced' : 'cache';
+    if (v === 'violated' && blindBelow !== undefined) {
+      why = blindBelow;
       return 'undecided';
     }
     if (v === 'violated' && lk.maybeAt !== undefined && lk.maybeAt <= clock.toLower(promiseTime)[1]) {
@@ -486,9 +487,9 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
       stats.notFollowed++;
       // no map: only a count-level proof decides (nothing is ever durable below while traced)
       if (!(lowerNeverDurable && covered(U.tC[u]!) && (p.mapSource === 'none' || lk.how === 'unmapped'))) {
-        if ((lowerCacheUnknown || lowerUnobserved !== undefined) && covered(U.tC[u]!)) {
+        if (blindBelow !== undefined && covered(U.tC[u]!)) {
           stats.undecided++;
-          why = lowerUnobserved !== undefined ? 'not-traced' : 'cache';
+          why = blindBelow;
           noteUndecided(u);
         } else stats.notFollowedPromises++;
         continue;
@@ -521,7 +522,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     }
   }
 
-  if (!lowerNeverDurable && !lowerCacheUnknown && p.lowerVolatile !== false && lowerUnobserved === undefined && U.unobserved === undefined
+  if (!lowerNeverDurable && blindBelow === undefined && p.lowerVolatile !== false && U.unobserved === undefined
     && stats.violated === 0 && stats.notFollowedPromises > 0) {
     // the data cannot be followed and the lower level flushes sometimes: too few flushes for the chain? Only where
     // its cache is known volatile (a write-through queue gets no flush and needs none) and on levels whose events

@@ -98,30 +98,15 @@ export class QemuLogParser implements StreamParser {
     while (p < e && (buf[p] === 32 || buf[p] === 9)) p++;
     if (p === e) return;
     // TID@SEC.USEC: — at most 15 digits each, where adding them up is exact (Number() of the text otherwise)
-    let tid = 0;
-    let a = p;
-    for (; a < e; a++) {
-      const c = buf[a]!;
-      if (c < 48 || c > 57) break;
-      tid = tid * 10 + (c - 48);
-    }
+    const a = digitRun(buf, p, e);
     if (a === p || a - p > 15 || buf[a] !== 64 /* @ */) return this.line(this.lineText(), lineNo);
-    let sec = 0;
-    let b = a + 1;
-    for (; b < e; b++) {
-      const c = buf[b]!;
-      if (c < 48 || c > 57) break;
-      sec = sec * 10 + (c - 48);
-    }
+    const b = digitRun(buf, a + 1, e);
     if (b === a + 1 || b - a - 1 > 15 || buf[b] !== 46 /* . */) return this.line(this.lineText(), lineNo);
-    let frac = 0;
-    let c = b + 1;
-    for (; c < e; c++) {
-      const d = buf[c]!;
-      if (d < 48 || d > 57) break;
-      frac = frac * 10 + (d - 48);
-    }
+    const c = digitRun(buf, b + 1, e);
     if (c === b + 1 || c - b - 1 > 15 || buf[c] !== 58 /* : */) return this.line(this.lineText(), lineNo);
+    const tid = decimal(buf, p, a);
+    const sec = decimal(buf, a + 1, b);
+    const frac = decimal(buf, b + 1, c);
     // the event name: an identifier with a "_", then a space or the end (eventNameEnd)
     const n0 = c + 1;
     let q = n0;
@@ -227,6 +212,23 @@ export class QemuLogParser implements StreamParser {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** End of the run of ASCII digits at p (p itself when there is none), before e. */
+function digitRun(buf: Buffer, p: number, e: number): number {
+  while (p < e) {
+    const c = buf[p]!;
+    if (c < 48 || c > 57) break;
+    p++;
+  }
+  return p;
+}
+
+/** The digits buf[p, q) as a number: exact up to 15 of them (the caller's bound). */
+function decimal(buf: Buffer, p: number, q: number): number {
+  let v = 0;
+  for (let i = p; i < q; i++) v = v * 10 + (buf[i]! - 48);
+  return v;
+}
 
 /**
  * The reader's one event, with `args` made from the line's bytes only when read (the rebuild reads it for a
