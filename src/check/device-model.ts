@@ -192,6 +192,7 @@ export class DeviceModel implements LifecycleSink {
     this.maxQueued = cap ?? MAX_IN_FLIGHT;
     this.facts = new FactTracker(second ? new LifecyclePair(this, second) : this, cap);
     this.tracker = this.facts.tracker;
+    second?.watch?.(this.tracker);
     this.devText = formatDev(dev);
     this.volatile = new VolatileSet((e, note) => evidenceOf(env, e, note));
     this.rules = factories.map((f) => f.create(this));

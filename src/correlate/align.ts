@@ -93,11 +93,42 @@ const MAX_VISITS = 4096;
  * Align `up` and `low` (adjacent layers). `resolutionNs` is the sum of both
  * clocks' resolutions (QEMU prints µs).
  */
-export function align(up: OpTable, low: OpTable, map: SectorMap, resolutionNs: number): Alignment {
+export function align(up: OpTable, low: OpTable, map: SectorMap, resolutionNs: number, prior?: OffsetPrior): Alignment {
   const base = { upper: `${up.layer}:${up.device}`, lower: `${low.layer}:${low.device}` };
   const idx = RangeIndex.of(low, [OpKind.Read, OpKind.Write, OpKind.Discard]);
   if (up.orderOnly || low.orderOnly) return alignByOrder(up, low, map, idx, base);
+  if (prior?.drift) {
+    // the clocks were found drifting on the stretch before this one: this one's upper times are moved by that
+    // rate first (its offset is then given at the same t0), as a long trace's are once its drift is measured
+    const { rate, t0 } = prior.drift;
+    const moved = warped(up, rate, t0);
+    let a = alignOffset(moved, low, map, resolutionNs, idx, base);
+    if (a.method === 'ambiguous') a = alignOffset(moved, low, map, resolutionNs, idx, base, prior);
+    delete a.region;
+    if (a.method === 'causal-offset') {
+      const o = a.clock.offset!;
+      const ppm = rate * 1e6;
+      return {
+        ...a,
+        clock: driftClock(o.lo, o.hi, rate, t0),
+        drift: { ppm, windows: 0, spanSeconds: 0, residualSeconds: 0, t0Seconds: t0 / 1e9 },
+        note: `${a.note}; its times moved by the drift of ${ppm >= 0 ? '+' : ''}${ppm.toFixed(1)} ppm measured on the stretch before it, offset given at ${(t0 / 1e9).toFixed(6)} s`,
+      };
+    }
+  }
   const first = alignOffset(up, low, map, resolutionNs, idx, base);
+  if (prior && first.method === 'ambiguous') {
+    // Offsets that fit this stretch about as well, where the same clocks were aligned just before it: only
+    // those the clocks can have reached since (their drift bounded) are candidates (segments.ts).
+    const inside = (first.candidates ?? []).filter((c) => c.offsetSeconds * 1e9 >= prior.lo && c.offsetSeconds * 1e9 <= prior.hi);
+    if (inside.length === 1) {
+      const again = alignOffset(up, low, map, resolutionNs, idx, base, prior);
+      delete again.region;
+      if (again.method === 'causal-offset') {
+        return { ...again, note: `${again.note}; of the offsets ${first.candidates!.map((c) => `${c.offsetSeconds.toFixed(6)} s`).join(' and ')} that fit about as well, the one within ${prior.why}` };
+      }
+    }
+  }
   // A long trace whose windows place the offset apart by more than their uncertainty: the clocks drift.
   // The upper times are moved onto the lower clock's rate and aligned again (ambiguity judged there).
   const region = first.region;
@@ -133,8 +164,36 @@ export function align(up: OpTable, low: OpTable, map: SectorMap, resolutionNs: n
 
 const DRIFT_ROUNDS = 3;
 
+/** Offsets (ns, lower − upper) the clocks can have here, as known from a neighbouring stretch of the trace. */
+export interface OffsetPrior {
+  lo: number;
+  hi: number;
+  /** Words: where the window comes from ("0.001 s of the offset found on the segment before"). */
+  why: string;
+  /** The clocks drift at this rate (lower gains `rate` s per upper s): the window is the offset at t0 (ns). */
+  drift?: { rate: number; t0: number };
+}
+
+/** Keeps the part of each interval inside the window (dropping those outside). */
+function clip(iv: Intervals, w: OffsetPrior): void {
+  let k = 0;
+  for (let i = 0; i < iv.n; i++) {
+    const lo = Math.max(iv.lo[i]!, w.lo);
+    const hi = Math.min(iv.hi[i]!, w.hi);
+    if (lo > hi) continue;
+    iv.lo[k] = lo;
+    iv.hi[k] = hi;
+    iv.u[k] = iv.u[i]!;
+    iv.l[k] = iv.l[i]!;
+    k++;
+  }
+  iv.truncate(k);
+}
+
 /** Alignment by one constant offset; `region` is where the offset search placed it (for the drift search). */
-function alignOffset(up: OpTable, low: OpTable, map: SectorMap, resolutionNs: number, idx: RangeIndex, base: { upper: string; lower: string }): Alignment & { region?: { a: number; b: number } } {
+function alignOffset(
+  up: OpTable, low: OpTable, map: SectorMap, resolutionNs: number, idx: RangeIndex, base: { upper: string; lower: string }, window?: OffsetPrior,
+): Alignment & { region?: { a: number; b: number } } {
   const cand: number[] = [];
   const iv = new Intervals();
   let considered = 0;
@@ -150,6 +209,10 @@ function alignOffset(up: OpTable, low: OpTable, map: SectorMap, resolutionNs: nu
   // contained; a data pair is contained only for direct I/O (page-cache writeback comes later). The
   // flush pairs place the estimate, data pairs can only narrow it.
   const coarse = flushCoarse(up, low, resolutionNs);
+  if (window) {
+    clip(iv, window);
+    clip(coarse, window);
+  }
   let region: { a: number; b: number; depth: number } | undefined;
   if (coarse.n > 0) {
     const r = deepest(coarse);

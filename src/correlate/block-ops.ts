@@ -24,12 +24,31 @@ import { OpFlag, OpKind, OpTable } from './ops.js';
 import { RemapSet } from './remaps.js';
 import { RequestTracker, type FlushRq, type LifecycleSink } from '../track/lifetime.js';
 import type { Bio } from '../track/request.js';
+import { noteDurability, QuietLog } from './quiet.js';
+import { rowSpan, type RowSpan, type SpilledRows, type SpillFile } from './spill.js';
+
+/** What a device's request tracker has open (track/lifetime.ts): the device is quiet when all are 0. */
+export interface OpenCounts {
+  readonly inFlight: number;
+  readonly atDevice: number;
+  readonly flushesInFlight: number;
+}
+
+/** A run of a device's rows written to a SpillFile when the device fell quiet. */
+export interface BlockPiece {
+  rows: SpilledRows;
+  span: RowSpan;
+  /** The sources its rows came from. */
+  srcs: number[];
+}
 
 /** One device of a layer: its dev_t, its operations, and the devices it received remapped bios from. */
 export interface BlockDevice {
   dev: number;
+  /** Its rows; when streamed, only those since the last piece written out. */
   table: OpTable;
   remaps: Map<number, RemapSet>;
+  stream?: DeviceOps['stream'];
 }
 
 /** The row a bio belongs to (its request's), kept in the bio's second subscriber slot (-1: none). */
@@ -46,6 +65,10 @@ export class DeviceOps implements LifecycleSink {
   sawIssue = false;
   sawFlushRq = false;
   orphans = 0;
+  /** The tracker another stage owns, when attached (its counts tell when the device is quiet). */
+  watched: OpenCounts | null = null;
+  /** Streaming (segments.ts): quiet spans, and the rows written out when the device fell quiet. */
+  stream: { quiet: QuietLog; spill: SpillFile; rows: number; pieces: BlockPiece[]; scanned: number } | undefined;
 
   constructor(layer: string, dev: number, attached = false) {
     this.table = new OpTable(layer, formatDev(dev), 'block', false);
@@ -55,6 +78,33 @@ export class DeviceOps implements LifecycleSink {
 
   done(): void {}
   flush(): void {}
+
+  /** The attached device's tracker (track/lifecycle-pair.ts), for the quiet test. */
+  watch(t: OpenCounts): void {
+    this.watched = t;
+  }
+
+  /** After each of its events: note a quiet instant, and write the rows out when there are enough. */
+  afterEvent(time: number): void {
+    const st = this.stream!;
+    const tr = this.tracker ?? this.watched;
+    if (!tr) return;
+    if (tr.inFlight > 0 || tr.atDevice > 0 || tr.flushesInFlight > 0) {
+      st.quiet.busy(time);
+      return;
+    }
+    if (st.quiet.quietNow) return;
+    const t = this.table;
+    for (let i = st.scanned; i < t.n; i++) noteDurability(st.quiet, t, i, 0);
+    st.scanned = t.n;
+    st.quiet.quiet(time);
+    if (t.n < st.rows) return;
+    const srcs = new Set<number>();
+    for (let i = 0; i < t.n; i++) srcs.add(t.src[i]!);
+    st.pieces.push({ rows: st.spill.write(t), span: rowSpan(t), srcs: [...srcs] });
+    t.clear();
+    st.scanned = 0;
+  }
 
   orphan(): void {
     this.orphans++;
@@ -172,7 +222,16 @@ export class BlockOpsBuilder implements EventSink {
   /** Devices whose hooks another stage's trackers call (adopt), made when those trackers were. */
   private attached: ReadonlyMap<number, DeviceOps> | undefined;
 
+  /** Streaming: rows go to this file whenever a device falls quiet with enough of them (segments.ts). */
+  private spill: SpillFile | undefined;
+  private spillRows = 0;
+
   constructor(private readonly layer: string) {}
+
+  streamTo(spill: SpillFile, rows: number): void {
+    this.spill = spill;
+    this.spillRows = rows;
+  }
 
   /** Devices fed by the checker's trackers (track/lifecycle-pair.ts): their events only mark them seen here. */
   adopt(attached: ReadonlyMap<number, DeviceOps>): void {
@@ -183,17 +242,28 @@ export class BlockOpsBuilder implements EventSink {
     let d = this.last;
     if (e.dev !== this.lastDev || !d) {
       d = this.devs.get(e.dev);
-      if (!d) this.devs.set(e.dev, (d = this.attached?.get(e.dev) ?? new DeviceOps(this.layer, e.dev)));
+      if (!d) {
+        this.devs.set(e.dev, (d = this.attached?.get(e.dev) ?? new DeviceOps(this.layer, e.dev)));
+        if (this.spill) d.stream = { quiet: new QuietLog(), spill: this.spill, rows: this.spillRows, pieces: [], scanned: 0 };
+      }
       this.lastDev = e.dev;
       this.last = d;
     }
     // attached: the checker's tracker already called this device's hooks for the event
     if (d.tracker) d.tracker.event(e);
+    if (d.stream) d.afterEvent(e.time);
   }
 
   /** Every device with its remap sources, in first-seen order. */
   devices(): BlockDevice[] {
-    return [...this.devs.entries()].map(([dev, d]) => ({ dev, table: d.table, remaps: d.remaps }));
+    return [...this.devs.entries()].map(([dev, d]) => ({ dev, table: d.table, remaps: d.remaps, ...(d.stream ? { stream: d.stream } : {}) }));
+  }
+
+  /** Rows its devices wrote out (a long trace: segments.ts reads them back). */
+  spilledRows(): number {
+    let n = 0;
+    for (const d of this.devs.values()) for (const p of d.stream?.pieces ?? []) n += p.rows.n;
+    return n;
   }
 
   orphans(): number {

@@ -18,7 +18,7 @@ import { declaredFor, namesOf } from '../check/cache.js';
 import type { CacheDeclaration } from '../check/types.js';
 import type { QemuSink } from '../qemu/event.js';
 import type { RebuildSummary } from '../qemu/rebuild.js';
-import { align, identityAlignment, type Alignment, type DriftInfo, type Pair } from './align.js';
+import { align, identityAlignment, type Alignment, type DriftInfo, type OffsetPrior, type Pair } from './align.js';
 import { BlockOpsBuilder } from './block-ops.js';
 import { durabilityFromBelow, timedRemap, volatileFromBelow } from './durable-below.js';
 import { levelId, WRITE_THROUGH, type CacheInfo, type Level } from './level.js';
@@ -29,6 +29,8 @@ import { QemuOpsBuilder, type QemuDeviceView } from './qemu-ops.js';
 import { checkPair, type PairStats } from './rules.js';
 import { RangeIndex } from './range-index.js';
 import { levelSeries, type LevelSeries } from './level-series.js';
+import { correlateInSegments, wholeTable, type LayerParts, type SegmentInput } from './segments.js';
+import { SpillFile } from './spill.js';
 
 export interface CorrelateOptions {
   /** Layer names top to bottom (default: the order the layers' inputs were given). */
@@ -46,6 +48,12 @@ export interface CorrelateOptions {
   devices?: Record<string, string>;
   /** Build the stack even from one layer of one device (`follow` on a single trace): nothing to correlate, but a request to show. */
   always?: boolean;
+  /**
+   * Correlate a long trace a segment at a time (segments.ts): a level that falls quiet with this many rows
+   * writes them to a temporary file. 0: keep every row in memory. Default: BLKAUDIT_STREAM_ROWS, else
+   * STREAM_ROWS; off with `always` (`follow` wants the whole stack at once).
+   */
+  streamRows?: number;
 }
 
 export interface AlignmentReport {
@@ -136,7 +144,12 @@ export class Correlator {
   private readonly layers = new Map<string, LayerInput>();
   private readonly seen: string[] = [];
 
-  constructor(private readonly env: AnalysisEnv, private readonly opts: CorrelateOptions = {}) {}
+  constructor(private readonly env: AnalysisEnv, private readonly opts: CorrelateOptions = {}) {
+    this.streamRows = opts.streamRows ?? streamRowsFromEnv();
+    if (this.streamRows > 0 && !opts.always) this.spill = new SpillFile();
+  }
+
+  private readonly streamRows: number;
 
   private layer(name: string, source: number): LayerInput {
     let l = this.layers.get(name);
@@ -153,7 +166,13 @@ export class Correlator {
    * The cache `--cache DEV=MODE` declarations give each block device, names matched as the checker matches
    * them (a file's stem names its device only when the file carried that one device): dev → mode.
    */
+  private declaredCache: Map<number, string> | undefined;
+
   private devicesDeclared(): Map<number, string> {
+    return (this.declaredCache ??= this.declaredNow());
+  }
+
+  private declaredNow(): Map<number, string> {
     const out = new Map<number, string>();
     const decls = this.opts.deviceCache ?? [];
     if (decls.length === 0) return out;
@@ -163,6 +182,7 @@ export class Correlator {
       for (const d of l.block?.devices() ?? []) {
         const srcs = srcsOf.get(d.dev) ?? srcsOf.set(d.dev, new Set()).get(d.dev)!;
         for (let i = 0; i < d.table.n; i++) srcs.add(d.table.src[i]!);
+        for (const p of d.stream?.pieces ?? []) for (const s of p.srcs) srcs.add(s);
         for (const s of srcs) (devsOf.get(s) ?? devsOf.set(s, new Set()).get(s)!).add(d.dev);
       }
     }
@@ -186,20 +206,77 @@ export class Correlator {
   blockSink(layer: string, sourceIndex: number): EventSink {
     const l = this.layer(layer, sourceIndex);
     if (l.qemu) throw new Error(`layer ${layer} mixes QEMU and block traces`);
-    l.block ??= new BlockOpsBuilder(layer);
+    if (!l.block) {
+      l.block = new BlockOpsBuilder(layer);
+      if (this.spill) l.block.streamTo(this.spill, this.streamRows);
+    }
     return l.block;
   }
 
   qemuSink(layer: string, sourceIndex: number): QemuSink {
     const l = this.layer(layer, sourceIndex);
     if (l.block) throw new Error(`layer ${layer} mixes QEMU and block traces`);
-    l.qemu ??= new QemuOpsBuilder(layer, this.env.diag, this.env.sources[sourceIndex]?.name ?? '');
+    if (!l.qemu) {
+      l.qemu = new QemuOpsBuilder(layer, this.env.diag, this.env.sources[sourceIndex]?.name ?? '');
+      if (this.spill) l.qemu.streamTo(this.spill, this.streamRows);
+    }
     return l.qemu;
   }
 
-  finish(): CorrelationResult {
+  /** Layer names in stack order: as asked, then the others in the order their inputs came. */
+  private order(): string[] {
     const order = this.opts.order?.filter((n) => this.layers.has(n)) ?? [];
     for (const n of this.seen) if (!order.includes(n)) order.push(n);
+    return order;
+  }
+
+  /**
+   * Streaming (segments.ts): every builder writes its rows to one file whenever its level falls quiet with
+   * enough of them, unless the whole stack is wanted at the end (`follow` shows any request of it).
+   */
+  private readonly spill: SpillFile | undefined;
+
+  finish(): CorrelationResult {
+    // a trace of up to WHOLE_PIECES pieces' rows is correlated whole, as it always was; a longer one in segments
+    let spilled = 0;
+    for (const l of this.layers.values()) spilled += l.block?.spilledRows() ?? l.qemu?.spilledRows() ?? 0;
+    const streamed = spilled > WHOLE_PIECES * this.streamRows;
+    try {
+      if (streamed) return correlateInSegments(this.segmentInput(), (parts, observed, priors) => this.correlateParts(parts, observed, priors));
+      return this.correlateParts(this.wholeParts());
+    } finally {
+      this.spill?.close();
+    }
+  }
+
+  /** The whole trace of every layer, as read (or read back from the spill file). */
+  private wholeParts(): LayerParts[] {
+    return this.order().map((name) => {
+      const l = this.layers.get(name)!;
+      if (l.block) return { name, block: l.block.devices().map((d) => ({ dev: d.dev, table: wholeTable(d), remaps: d.remaps })) };
+      return { name, qemu: { views: l.qemu!.finish(), summary: l.qemu!.summary } };
+    });
+  }
+
+  /** What segments.ts needs of each layer: its pieces, quiet spans and a way to make levels of them. */
+  private segmentInput(): SegmentInput {
+    return {
+      env: this.env,
+      rows: this.streamRows,
+      layers: this.order().map((name) => {
+        const l = this.layers.get(name)!;
+        if (l.block) return { name, block: l.block.devices() };
+        return { name, qemu: l.qemu!.pieces() };
+      }),
+      whole: () => this.wholeParts(),
+    };
+  }
+
+  /**
+   * Levels of the given parts of every layer, correlated: the whole trace, or one segment of it
+   * (segments.ts) with `observed`, each source's span over the whole trace.
+   */
+  private correlateParts(parts: LayerParts[], observedSpans?: Map<number, [number, number]>, priors?: Map<string, OffsetPrior>): CorrelationResult {
     const levels: StackNode[] = [];
     const layers: StackLayer[] = [];
     const qemuInfo: CorrelationResult['qemu'] = [];
@@ -210,12 +287,12 @@ export class Correlator {
       return n;
     };
     const deviceDeclared = this.devicesDeclared();
-    for (const name of order) {
-      const l = this.layers.get(name)!;
+    for (const part of parts) {
+      const name = part.name;
       const declared = this.opts.cache?.[name];
       const want = this.opts.devices?.[name];
-      if (l.block) {
-        const devs = l.block.devices().filter((d) => !want || d.table.device === want || d.table.device === want.replace(':', ','));
+      if (part.block) {
+        const devs = part.block.filter((d) => !want || d.table.device === want || d.table.device === want.replace(':', ','));
         const layer: StackLayer = { name, kind: 'block', nodes: [] };
         for (const d of devs) {
           const mode = declared ?? deviceDeclared.get(d.dev);
@@ -225,14 +302,14 @@ export class Correlator {
           layer.nodes.push(node({ name: display, layer: name, table: d.table, cache, dev: d.dev, remaps: d.remaps }));
         }
         if (layer.nodes.length > 0) layers.push(layer);
-      } else if (l.qemu) {
-        const views = l.qemu.finish().filter((v) => !want || v.device === want || v.device === `blk:${want}`);
-        qemuInfo.push({ layer: name, device: views[0]?.device ?? '', devices: views.map((x) => x.device), summary: l.qemu.summary });
+      } else if (part.qemu) {
+        const views = part.qemu.views.filter((v) => !want || v.device === want || v.device === `blk:${want}`);
+        qemuInfo.push({ layer: name, device: views[0]?.device ?? '', devices: views.map((x) => x.device), summary: part.qemu.summary });
         const layer: StackLayer = { name, kind: 'qemu', nodes: [] };
         // A QEMU process often has devices the traced guest disk is not (a seed disk, a CD): only when
-        // several devices wrote are they told apart by name.
-        const main = views[0];
-        const rival = views.some((v) => v !== main && v.writes > 0 && v.writes * 10 >= (main?.writes ?? 0));
+        // several devices wrote are they told apart by name (by the whole trace's writes when in segments).
+        const main = part.qemu.main !== undefined ? views.find((v) => v.device === part.qemu!.main) : views[0];
+        const rival = part.qemu.rival ?? views.some((v) => v !== main && v.writes > 0 && v.writes * 10 >= (main?.writes ?? 0));
         for (const v of views) {
           const cache: CacheInfo = declared
             ? { mode: declared, source: 'declared' }
@@ -261,7 +338,7 @@ export class Correlator {
         return { ...e, alignment: { ...identityAlignment(up, low, []), supportingPairs: linked, candidatePairs: linked }, confirmed: true };
       }
       if (e.sameClock) return { ...e, alignment: identityAlignment(up, low, [], 'one trace, one clock: sectors followed through the remap events'), confirmed: true };
-      const a = align(up, low, e.map, resolution(up) + resolution(low));
+      const a = align(up, low, e.map, resolution(up) + resolution(low), priors?.get(`${levelId(levels[e.upper]!)}\u0000${levelId(levels[e.lower]!)}`));
       if (e.mapSource !== 'none') resolveUnknown(up, low, a.pairs);
       return { ...e, alignment: a, confirmed: confirmedInTime(e, a, up) };
     });
@@ -291,7 +368,7 @@ export class Correlator {
     const volatile = knownVolatile(levels, built, cacheFromBelow);
     // a bio-based device's writes are durable when their data is durable below; where each write went (durable-below.ts)
     const reach = durabilityFromBelow(levels, built);
-    const spans = sourceSpans(levels);
+    const spans = observedSpans ?? sourceSpans(levels);
     const findings: Finding[] = [];
     const stats: PairStats[] = [];
     const byGroup = new Map<number, Array<{ findings: Finding[]; stats: PairStats }>>();
@@ -488,6 +565,21 @@ export function settleAmbiguous(group: Array<{ findings: Finding[]; stats: PairS
     });
   }
   return out;
+}
+
+/** Rows a level holds before its next quiet instant writes them out (measured: README, Performance). */
+export const STREAM_ROWS = 8192;
+/**
+ * Rows written out, in pieces, beyond which the trace is correlated in segments (segments.ts): below, it
+ * is read back and correlated whole (about 50 MB at the default), its alignment over all of it.
+ */
+const WHOLE_PIECES = 64;
+
+function streamRowsFromEnv(): number {
+  const v = process.env['BLKAUDIT_STREAM_ROWS'];
+  if (v === undefined || v === '') return STREAM_ROWS;
+  const n = Number(v);
+  return Number.isInteger(n) && n >= 0 ? n : STREAM_ROWS;
 }
 
 export function createCorrelator(env: AnalysisEnv, opts: CorrelateOptions = {}): Correlator {

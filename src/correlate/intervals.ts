@@ -29,6 +29,12 @@ export class Intervals {
   /** Starts and ends in order (deepest, rivalRegion), kept until the next push: the coarse flush search's are 10⁶. */
   private order: { starts: Float64Array; ends: Float64Array } | undefined;
 
+  /** Keeps the first `n` (after an in-place filter). */
+  truncate(n: number): void {
+    this.n = Math.min(this.n, n);
+    this.order = undefined;
+  }
+
   push(lo: number, hi: number, u: number, l: number): void {
     this.order = undefined;
     if (this.n === this.lo.length) {

@@ -111,8 +111,35 @@ export class OpTable {
     this.durableBy = new Int32Array(0);
   }
 
-  private grow(): void {
-    const cap = this.kind.length * 2;
+  /** Room for `rows` rows at least. */
+  reserve(rows: number): void {
+    if (rows > this.kind.length) this.grow(Math.max(rows, this.kind.length * 2));
+  }
+
+  /** No rows (their columns kept for the next ones): the rows were written to a SpillFile. */
+  clear(): void {
+    this.n = 0;
+  }
+
+  /** Copies row `i` of `from` (same layout) to the end; returns its row here. */
+  copyRow(from: OpTable, i: number): number {
+    if (this.n === this.kind.length) this.grow();
+    const j = this.n++;
+    this.kind[j] = from.kind[i]!;
+    this.flags[j] = from.flags[i]!;
+    this.sector[j] = from.sector[i]!;
+    this.count[j] = from.count[i]!;
+    this.tI[j] = from.tI[i]!;
+    this.tC[j] = from.tC[i]!;
+    this.locI[j] = from.locI[i]!;
+    this.locC[j] = from.locC[i]!;
+    this.src[j] = from.src[i]!;
+    this.ext[j] = from.ext[i]!;
+    this.tag[j] = from.tag[i]!;
+    return j;
+  }
+
+  private grow(cap = this.kind.length * 2): void {
     const g8 = (a: Uint8Array) => { const b = new Uint8Array(cap); b.set(a); return b; };
     const g64 = (a: Float64Array) => { const b = new Float64Array(cap); b.set(a); return b; };
     const g32 = (a: Int32Array) => { const b = new Int32Array(cap); b.set(a); return b; };

@@ -16,6 +16,8 @@ import { QemuRebuilder, type RebuildSummary } from '../qemu/rebuild.js';
 import type { FrontRequest, HostJob, RebuildSink, Stamp } from '../qemu/records.js';
 import { Links } from './links.js';
 import { OpFlag, OpKind, OpTable } from './ops.js';
+import { noteDurability, QuietLog } from './quiet.js';
+import { rowSpan, type RowSpan, type SpilledInts, type SpilledRows, type SpillFile } from './spill.js';
 
 export interface QemuDeviceView {
   device: string;
@@ -27,44 +29,189 @@ export interface QemuDeviceView {
   writes: number;
 }
 
-export class QemuOpsBuilder implements RebuildSink, QemuSink {
-  private frontTable: OpTable | undefined;
-  private backTable: OpTable | undefined;
-  /** job id → back row (ids are dense from 0). */
-  private readonly jobRow: number[] = [];
-  /** back row → index of its protocol node in `nodes` (-1 none). */
-  private readonly jobNode: number[] = [];
-  private readonly nodes: string[] = [];
-  private readonly nodeIndex = new Map<string, number>();
+/**
+ * The rows of a QEMU process not yet built into device views: front and back tables, each front row's job ids,
+ * each back row's protocol node, and the back rows typed by the event before them. A piece of a long trace
+ * (spilled, segments.ts) or the whole of a short one.
+ */
+export class QemuRows {
+  readonly front: OpTable;
+  readonly back: OpTable;
   /**
    * Front rows with host jobs, in the order they came, and their job ids (`jobIds[jobStart[k] …
-   * jobStart[k + 1])`): columns, not an array per request kept for the whole trace (the collector copied
-   * every one of them while the trace was read).
+   * jobStart[k + 1])`): columns, not an array per request kept for the whole trace.
    */
-  private readonly frontsWithJobs = new IntColumn();
-  private readonly jobStart = new IntColumn();
-  private readonly jobIds = new IntColumn();
+  readonly frontsWithJobs = new IntColumn();
+  readonly jobStart = new IntColumn();
+  readonly jobIds = new IntColumn();
+  /** back row → index of its protocol node in the builder's `nodes` (-1 none). */
+  readonly jobNode = new IntColumn();
   /** Back rows whose read/write kind was taken from the bdrv event before them (aio=threads reasoning), in row order. */
-  private readonly guessed = new IntColumn();
+  readonly guessed = new IntColumn();
+
+  constructor(layer: string, orderOnly: boolean, cap = 256) {
+    this.front = new OpTable(layer, '', 'qemu-front', orderOnly, cap);
+    this.back = new OpTable(layer, '', 'qemu-back', orderOnly, cap);
+  }
+
+  jobsEnd(k: number): number {
+    return k + 1 < this.jobStart.n ? this.jobStart.a[k + 1]! : this.jobIds.n;
+  }
+
+  /** Appends `o`'s rows (a later piece of the same process) after these. */
+  append(o: QemuRows): void {
+    const fo = this.front.n;
+    const bo = this.back.n;
+    const jo = this.jobIds.n;
+    for (let i = 0; i < o.front.n; i++) this.front.copyRow(o.front, i);
+    for (let i = 0; i < o.back.n; i++) this.back.copyRow(o.back, i);
+    for (let k = 0; k < o.frontsWithJobs.n; k++) {
+      this.frontsWithJobs.push(o.frontsWithJobs.a[k]! + fo);
+      this.jobStart.push(o.jobStart.a[k]! + jo);
+    }
+    for (let x = 0; x < o.jobIds.n; x++) this.jobIds.push(o.jobIds.a[x]!);
+    for (let r = 0; r < o.jobNode.n; r++) this.jobNode.push(o.jobNode.a[r]!);
+    for (let k = 0; k < o.guessed.n; k++) this.guessed.push(o.guessed.a[k]! + bo);
+  }
+
+  /**
+   * Splits at `t` (the process clock): the rows issued before it stay here, the rest are returned. Only
+   * at a quiet instant (nothing in flight), where a request and its jobs are on one side.
+   */
+  splitAt(t: number): QemuRows {
+    const rest = new QemuRows(this.front.layer, this.front.orderOnly, 16);
+    const fMap = keepBefore(this.front, rest.front, t);
+    const bMap = keepBefore(this.back, rest.back, t);
+    const keep = { fwj: new IntColumn(), start: new IntColumn(), ids: new IntColumn() };
+    for (let k = 0; k < this.frontsWithJobs.n; k++) {
+      const r = fMap[this.frontsWithJobs.a[k]!]!;
+      const to = r >= 0 ? keep : { fwj: rest.frontsWithJobs, start: rest.jobStart, ids: rest.jobIds };
+      to.fwj.push(r >= 0 ? r : -r - 1);
+      to.start.push(to.ids.n);
+      for (let x = this.jobStart.a[k]!, end = this.jobsEnd(k); x < end; x++) to.ids.push(this.jobIds.a[x]!);
+    }
+    const nodes = new IntColumn();
+    for (let r = 0; r < this.jobNode.n; r++) (bMap[r]! >= 0 ? nodes : rest.jobNode).push(this.jobNode.a[r]!);
+    const guessed = new IntColumn();
+    for (let k = 0; k < this.guessed.n; k++) {
+      const r = bMap[this.guessed.a[k]!]!;
+      if (r >= 0) guessed.push(r);
+      else rest.guessed.push(-r - 1);
+    }
+    this.frontsWithJobs.take(keep.fwj);
+    this.jobStart.take(keep.start);
+    this.jobIds.take(keep.ids);
+    this.jobNode.take(nodes);
+    this.guessed.take(guessed);
+    return rest;
+  }
+
+  clear(): void {
+    this.front.clear();
+    this.back.clear();
+    this.frontsWithJobs.n = 0;
+    this.jobStart.n = 0;
+    this.jobIds.n = 0;
+    this.jobNode.n = 0;
+    this.guessed.n = 0;
+  }
+}
+
+/**
+ * Moves the rows of `t` issued at or after `at` to `rest` (in order), keeping the others in place; returns
+ * old row → new row here (>= 0) or -(row in rest) - 1.
+ */
+export function keepBefore(t: OpTable, rest: OpTable, at: number): Int32Array {
+  const map = new Int32Array(t.n);
+  let kept = 0;
+  for (let i = 0; i < t.n; i++) {
+    if (t.tI[i]! < at) {
+      if (kept !== i) {
+        const j = kept;
+        t.kind[j] = t.kind[i]!;
+        t.flags[j] = t.flags[i]!;
+        t.sector[j] = t.sector[i]!;
+        t.count[j] = t.count[i]!;
+        t.tI[j] = t.tI[i]!;
+        t.tC[j] = t.tC[i]!;
+        t.locI[j] = t.locI[i]!;
+        t.locC[j] = t.locC[i]!;
+        t.src[j] = t.src[i]!;
+        t.ext[j] = t.ext[i]!;
+        t.tag[j] = t.tag[i]!;
+      }
+      map[i] = kept++;
+    } else map[i] = -rest.copyRow(t, i) - 1;
+  }
+  t.n = kept;
+  return map;
+}
+
+export class QemuOpsBuilder implements RebuildSink, QemuSink {
+  private rows: QemuRows | undefined;
+  /** job id → back row (of `rows`). */
+  private readonly jobRow = new Map<number, number>();
+  private readonly nodes: string[] = [];
+  private readonly nodeIndex = new Map<string, number>();
   private readonly devIndex = new Map<string, number>();
   private readonly devNames: string[] = [];
   private readonly trackers = new Map<string, CacheModeTracker>();
   private readonly rebuilder: QemuRebuilder;
   private orderOnly = false;
   summary: RebuildSummary | undefined;
+  /** Streaming (segments.ts): quiet spans of the process, and where its rows went when it fell quiet. */
+  private stream: { quiet: QuietLog; spill: SpillFile; rows: number; pieces: QemuPiece[]; scanned: { front: number; back: number } } | undefined;
+  private streamAsked: { spill: SpillFile; rows: number } | undefined;
 
   constructor(private readonly layer: string, diag?: Diagnostics, sourceName = '') {
     this.rebuilder = new QemuRebuilder(this, diag, sourceName);
   }
 
+  /** Rows written out as the trace was read. */
+  spilledRows(): number {
+    let n = 0;
+    for (const p of this.stream?.pieces ?? []) n += p.front.n + p.back.n;
+    return n;
+  }
+
+  /** Write rows to `spill` whenever the process falls quiet with enough of them (a timed trace only). */
+  streamTo(spill: SpillFile, rows: number): void {
+    this.streamAsked = { spill, rows };
+  }
+
   qemu(e: QemuEvent): void {
     this.families |= family(e.kind);
-    if (!this.frontTable) {
+    if (!this.rows) {
       this.orderOnly = e.time < 0;
-      this.frontTable = new OpTable(this.layer, '', 'qemu-front', this.orderOnly);
-      this.backTable = new OpTable(this.layer, '', 'qemu-back', this.orderOnly);
+      this.rows = new QemuRows(this.layer, this.orderOnly);
+      if (this.streamAsked && !this.orderOnly) this.stream = { quiet: new QuietLog(), ...this.streamAsked, pieces: [], scanned: { front: 0, back: 0 } };
     }
     this.rebuilder.qemu(e);
+    const st = this.stream;
+    if (st) {
+      if (!this.rebuilder.idle()) st.quiet.busy(e.time);
+      else if (!st.quiet.quietNow) this.fallQuiet(st, e.time);
+    }
+  }
+
+  private fallQuietRows(st: NonNullable<QemuOpsBuilder['stream']>): void {
+    const { front, back } = this.rows!;
+    for (let i = st.scanned.front; i < front.n; i++) noteDurability(st.quiet, front, i, front.tag[i]!);
+    for (let i = st.scanned.back; i < back.n; i++) noteDurability(st.quiet, back, i, NODE_KEY + this.rows!.jobNode.a[i]!);
+    st.scanned.front = front.n;
+    st.scanned.back = back.n;
+  }
+
+  private fallQuiet(st: NonNullable<QemuOpsBuilder['stream']>, t: number): void {
+    this.fallQuietRows(st);
+    st.quiet.quiet(t);
+    const r = this.rows!;
+    if (r.front.n + r.back.n < st.rows) return;
+    st.pieces.push({ front: st.spill.write(r.front), back: st.spill.write(r.back), ints: st.spill.writeInts(r), span: spanOf(r) });
+    r.clear();
+    this.jobRow.clear();
+    st.scanned.front = 0;
+    st.scanned.back = 0;
   }
 
   private clock(s: Stamp): number {
@@ -92,7 +239,8 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
   }
 
   front(r: FrontRequest): void {
-    const t = this.frontTable!;
+    const rows = this.rows!;
+    const t = rows.front;
     const kind = r.kind === 'read' ? OpKind.Read : r.kind === 'flush' ? OpKind.Flush
       : r.kind === 'write' || r.kind === 'write-zeroes' ? OpKind.Write : OpKind.Unknown;
     let flags = 0;
@@ -105,15 +253,16 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     if (r.complete.seq >= 0) t.complete(row, this.clock(r.complete), r.complete.loc, r.status === 0 || (r.iface === 'blk' && r.status >= 0));
     t.tag[row] = this.tagOf(r.device);
     if (r.jobs.length > 0) {
-      this.frontsWithJobs.push(row);
-      this.jobStart.push(this.jobIds.n);
-      for (const id of r.jobs) this.jobIds.push(id);
+      rows.frontsWithJobs.push(row);
+      rows.jobStart.push(rows.jobIds.n);
+      for (const id of r.jobs) rows.jobIds.push(id);
     }
     this.tracker(r.device).front(r);
   }
 
   job(j: HostJob): void {
-    const t = this.backTable!;
+    const rows = this.rows!;
+    const t = rows.back;
     const kind = j.kind === 'read' ? OpKind.Read : j.kind === 'flush' ? OpKind.Flush
       : j.kind === 'write' || j.kind === 'write-zeroes' ? OpKind.Write : j.kind === 'discard' ? OpKind.Discard : OpKind.Unknown;
     let flags = 0;
@@ -126,8 +275,8 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     if (j.complete.seq >= 0) t.complete(row, this.clock(j.complete), j.complete.loc, !(j.ret < 0));
     // The device is known once the front request that caused it completes (after the job): set in finish().
     t.tag[row] = -1;
-    this.jobRow[j.id] = row;
-    if (j.kindHow === 'bdrv event before it' && (kind === OpKind.Read || kind === OpKind.Write) && !(flags & OpFlag.ZEROES)) this.guessed.push(row);
+    this.jobRow.set(j.id, row);
+    if (j.kindHow === 'bdrv event before it' && (kind === OpKind.Read || kind === OpKind.Write) && !(flags & OpFlag.ZEROES)) rows.guessed.push(row);
     let ni = -1;
     if (j.node) {
       ni = this.nodeIndex.get(j.node) ?? -1;
@@ -137,19 +286,20 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
         this.nodeIndex.set(j.node, ni);
       }
     }
-    this.jobNode[row] = ni;
+    rows.jobNode.push(ni);
   }
 
   /**
    * On a protocol node whose data I/O left no job (aio=native), a job after a data event is of unknown
    * kind: a flush, write-zeroes or discard as likely as that data (QEMU 7.2 types none of them).
    */
-  private untypeUntraced(back: OpTable): void {
+  private untypeUntraced(rows: QemuRows): void {
     const untraced = new Set(this.summary?.untracedDataNodes ?? []);
     if (untraced.size === 0) return;
-    for (let k = 0; k < this.guessed.n; k++) {
-      const r = this.guessed.a[k]!;
-      const ni = this.jobNode[r] ?? -1;
+    const back = rows.back;
+    for (let k = 0; k < rows.guessed.n; k++) {
+      const r = rows.guessed.a[k]!;
+      const ni = rows.jobNode.a[r] ?? -1;
       if (ni < 0 || !untraced.has(this.nodes[ni]!)) continue;
       back.kind[r] = OpKind.Unknown;
       back.sector[r] = -1;
@@ -161,13 +311,15 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
    * Tag every job with its device: through the front request that caused it, else its protocol node.
    * `canonical` names a probing BlockBackend by the device that uses its blk (see finish): the image's
    * protocol node is read by both, and is still one device's node (a qcow2 flush's metadata writes and
-   * flush jobs, linked to no request, are tagged through it).
+   * flush jobs, linked to no request, are tagged through it). `feed`: tell each device's cache-mode tracker
+   * the kind of its jobs (once per row of the trace).
    */
-  private tagJobs(back: OpTable, canonical: (name: string) => string): void {
-    for (let k = 0; k < this.frontsWithJobs.n; k++) {
-      const tag = this.frontTable!.tag[this.frontsWithJobs.a[k]!]!;
-      for (let x = this.jobStart.a[k]!, end = this.jobsEnd(k); x < end; x++) {
-        const r = this.jobRow[this.jobIds.a[x]!];
+  private tagJobs(rows: QemuRows, jobRow: ReadonlyMap<number, number>, canonical: (name: string) => string, feed: boolean): void {
+    const back = rows.back;
+    for (let k = 0; k < rows.frontsWithJobs.n; k++) {
+      const tag = rows.front.tag[rows.frontsWithJobs.a[k]!]!;
+      for (let x = rows.jobStart.a[k]!, end = rows.jobsEnd(k); x < end; x++) {
+        const r = jobRow.get(rows.jobIds.a[x]!);
         if (r !== undefined && back.tag[r] === -1) back.tag[r] = tag;
       }
     }
@@ -177,19 +329,15 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
       for (const n of d.protocol) nodeDev.set(n, nodeDev.has(n) && nodeDev.get(n) !== dev ? null : dev);
     }
     for (let r = 0; r < back.n; r++) {
-      const ni = this.jobNode[r] ?? -1;
+      const ni = rows.jobNode.a[r] ?? -1;
       if (back.tag[r] === -1 && ni >= 0) {
         const d = nodeDev.get(this.nodes[ni]!);
         if (d) back.tag[r] = this.tagOf(d);
       }
       if (back.tag[r] === -1) back.tag[r] = this.tagOf('');
       const dev = this.devNames[back.tag[r]!];
-      if (dev) this.tracker(dev).jobKind(back.kind[r]! === OpKind.Flush ? 'flush' : back.kind[r]! === OpKind.Write ? 'write' : 'other');
+      if (dev && feed) this.tracker(dev).jobKind(back.kind[r]! === OpKind.Flush ? 'flush' : back.kind[r]! === OpKind.Write ? 'write' : 'other');
     }
-  }
-
-  private jobsEnd(k: number): number {
-    return k + 1 < this.jobStart.n ? this.jobStart.a[k + 1]! : this.jobIds.n;
   }
 
   private views: QemuDeviceView[] | undefined;
@@ -198,18 +346,100 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
 
   /** Finish the rebuild; returns every device that had requests, busiest (writes) first (made once). */
   finish(): QemuDeviceView[] {
-    this.views ??= this.build();
+    if (!this.views && this.stream && this.stream.pieces.length > 0) {
+      // written out as it was read, but wanted whole (segments.ts found no cut): read back into one table
+      const all = this.pieces()!;
+      const rows = new QemuRows(this.layer, false);
+      for (const p of all.pieces) rows.append(all.load(p));
+      this.views = this.build(rows, jobRowsOf(rows.back), false);
+    }
+    this.views ??= this.end() ? [] : this.build(this.rows!, this.jobRow, true);
     // the whole-process tables and the job maps are in the views now (copied when there are several
     // devices): a long trace's hundreds of thousands of rows are not kept twice
-    this.frontTable = undefined;
-    this.backTable = undefined;
-    this.frontsWithJobs.clear();
-    this.jobStart.clear();
-    this.jobIds.clear();
-    this.jobRow.length = 0;
-    this.jobNode.length = 0;
-    this.guessed.clear();
+    this.rows = undefined;
+    this.jobRow.clear();
     return this.views;
+  }
+
+  /** The rebuild ends (once): true when nothing was read. */
+  private end(): boolean {
+    if (this.summary) return !this.rows;
+    this.summary = this.rebuilder.end();
+    const st = this.stream;
+    if (st && this.rows) {
+      // the rows after its last quiet instant (and those emitted at the end): their flushes count for the cuts before them
+      this.fallQuietRows(st);
+      st.quiet.end();
+    }
+    return !this.rows;
+  }
+
+  /**
+   * Streaming: the process' rows in pieces (spilled, then those still here), the quiet spans, and a way to
+   * build device views of any run of them. Undefined when the trace is not streamed (untimed, or not asked).
+   */
+  pieces(): QemuPieces | undefined {
+    const st = this.stream;
+    if (!st) return undefined;
+    this.end();
+    // what is left after the last spill is the last piece (read back like the others)
+    if (this.rows && this.rows.front.n + this.rows.back.n > 0) {
+      const r = this.rows;
+      st.pieces.push({ front: st.spill.write(r.front), back: st.spill.write(r.back), ints: st.spill.writeInts(r), span: spanOf(r) });
+      r.clear();
+    }
+    this.jobRow.clear();
+    const load = (p: QemuPiece): QemuRows => {
+      const r = new QemuRows(this.layer, false, Math.max(16, p.front.n, p.back.n));
+      st.spill.readInto(p.front, r.front);
+      st.spill.readInto(p.back, r.back);
+      st.spill.readInts(p.ints, r);
+      return r;
+    };
+    // every job's kind told to its device's cache-mode tracker before any device view infers a cache mode;
+    // each device's writes counted over the whole trace (which is the main one)
+    const writes = new Map<string, number>();
+    for (const p of st.pieces) {
+      const r = load(p);
+      this.untypeUntraced(r);
+      this.tagJobs(r, jobRowsOf(r.back), (n) => this.canonical(n), true);
+      for (let i = 0; i < r.front.n; i++) {
+        if (r.front.kind[i] !== OpKind.Write) continue;
+        const dev = this.canonical(this.devNames[r.front.tag[i]!] ?? '');
+        if (dev !== '') writes.set(dev, (writes.get(dev) ?? 0) + 1);
+      }
+    }
+    const ranked = [...writes].sort((a, b) => b[1] - a[1]);
+    const main = ranked[0];
+    return {
+      main: main?.[0],
+      rival: ranked.slice(1).some(([, w]) => w > 0 && w * 10 >= (main?.[1] ?? 0)),
+      quiet: st.quiet,
+      pieces: st.pieces,
+      load,
+      views: (r: QemuRows) => this.build(r, jobRowsOf(r.back), false),
+      summary: this.summary,
+    };
+  }
+
+  /** Host jobs the trace cannot show: see unobservedJobs. */
+  private canonical(name: string): string {
+    const alias = this.aliases();
+    return alias.get(name) ?? name;
+  }
+
+  private aliasCache: Map<string, string> | undefined;
+
+  /** BlockBackend requests seen before the device model used that blk (probing) belong to the device. */
+  private aliases(): Map<string, string> {
+    if (this.aliasCache) return this.aliasCache;
+    const alias = new Map<string, string>();
+    for (const d of this.summary?.devices ?? []) {
+      if (d.iface !== 'virtio') continue;
+      for (const b of d.blk) alias.set(`blk:${b}`, d.device);
+    }
+    if (this.summary) this.aliasCache = alias;
+    return alias;
   }
 
   /**
@@ -224,20 +454,12 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     return undefined;
   }
 
-  private build(): QemuDeviceView[] {
-    this.summary = this.rebuilder.end();
-    const front = this.frontTable;
-    const back = this.backTable;
-    if (!front || !back) return [];
-    // BlockBackend requests seen before the device model used that blk (probing) belong to the device.
-    const alias = new Map<string, string>();
-    for (const d of this.summary.devices) {
-      if (d.iface !== 'virtio') continue;
-      for (const b of d.blk) alias.set(`blk:${b}`, d.device);
-    }
-    const canonical = (name: string) => alias.get(name) ?? name;
-    this.untypeUntraced(back);
-    this.tagJobs(back, canonical);
+  private build(rows: QemuRows, jobRow: ReadonlyMap<number, number>, feed: boolean): QemuDeviceView[] {
+    const front = rows.front;
+    const back = rows.back;
+    const canonical = (name: string) => this.canonical(name);
+    this.untypeUntraced(rows);
+    this.tagJobs(rows, jobRow, canonical, feed);
     front.tags.push(...this.devNames);
     back.tags.push(...this.devNames);
     const names = [...new Set(this.devNames.filter((n) => n !== '').map(canonical))];
@@ -248,16 +470,16 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
       const f = front.filter((r) => tagsOf.has(front.tag[r]!), name);
       const b = back.filter((r) => tagsOf.has(back.tag[r]!) || (names.length === 1 && back.tag[r] === this.devIndex.get('')), name);
       const entries: Array<[number, number[]]> = [];
-      for (let k = 0; k < this.frontsWithJobs.n; k++) {
-        const nr = f.rowMap[this.frontsWithJobs.a[k]!] ?? -1;
+      for (let k = 0; k < rows.frontsWithJobs.n; k++) {
+        const nr = f.rowMap[rows.frontsWithJobs.a[k]!] ?? -1;
         if (nr < 0) continue;
-        const rows: number[] = [];
-        for (let x = this.jobStart.a[k]!, end = this.jobsEnd(k); x < end; x++) {
-          const jr = this.jobRow[this.jobIds.a[x]!];
+        const jobs: number[] = [];
+        for (let x = rows.jobStart.a[k]!, end = rows.jobsEnd(k); x < end; x++) {
+          const jr = jobRow.get(rows.jobIds.a[x]!);
           const br = jr === undefined ? -1 : b.rowMap[jr] ?? -1;
-          if (br >= 0) rows.push(br);
+          if (br >= 0) jobs.push(br);
         }
-        entries.push([nr, rows]);
+        entries.push([nr, jobs]);
       }
       const tracker = new CacheModeTracker();
       for (const [dev, tr] of this.trackers) if (canonical(dev) === name) tracker.merge(tr);
@@ -274,6 +496,40 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
   }
 }
 
+/** Keys of a QEMU process' quiet log: front rows by device tag, back rows by protocol node (NODE_KEY + index). */
+const NODE_KEY = 1 << 20;
+
+/** A run of a QEMU process' rows written to a SpillFile when it fell quiet. */
+export interface QemuPiece {
+  front: SpilledRows;
+  back: SpilledRows;
+  ints: SpilledInts;
+  span: RowSpan;
+}
+
+export interface QemuPieces {
+  /** The device with the most writes over the whole trace, and whether another wrote a tenth as much. */
+  main: string | undefined;
+  rival: boolean;
+  quiet: QuietLog;
+  pieces: QemuPiece[];
+  load(p: QemuPiece): QemuRows;
+  views(r: QemuRows): QemuDeviceView[];
+  summary: RebuildSummary | undefined;
+}
+
+function spanOf(r: QemuRows): RowSpan {
+  const a = rowSpan(r.front);
+  const b = rowSpan(r.back);
+  return { first: Math.min(a.first, b.first), last: Math.max(a.last, b.last) };
+}
+
+function jobRowsOf(back: OpTable): Map<number, number> {
+  const m = new Map<number, number>();
+  for (let r = 0; r < back.n; r++) m.set(back.ext[r]!, r);
+  return m;
+}
+
 const FAMILY = { virtio: 1, blk: 2, bdrv: 4, jobs: 8 } as const;
 
 /** The trace-event family of a QEMU event kind (QemuKind values: 1–9 virtio, 10s blk, 20s bdrv, 30s–40s host jobs). */
@@ -286,7 +542,7 @@ function family(kind: number): number {
 }
 
 /** A growing column of 32-bit integers. */
-class IntColumn {
+export class IntColumn {
   a = new Int32Array(256);
   n = 0;
 
@@ -303,5 +559,11 @@ class IntColumn {
   clear(): void {
     this.a = new Int32Array(0);
     this.n = 0;
+  }
+
+  /** Takes `o`'s values as its own. */
+  take(o: IntColumn): void {
+    this.a = o.a;
+    this.n = o.n;
   }
 }

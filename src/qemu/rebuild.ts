@@ -111,6 +111,11 @@ export class QemuRebuilder implements QemuSink {
     return k;
   }
 
+  /** Nothing open: every request and job seen so far has been emitted (a quiet instant, correlate/quiet.ts). */
+  idle(): boolean {
+    return this.frontById.size === 0 && this.openJobs.size === 0;
+  }
+
   /** Emit everything still open (in flight when the trace ended) and return the summary. */
   end(): RebuildSummary {
     for (const t of this.threads.values()) for (const f of t.openBlkFronts) this.emitFront(f);

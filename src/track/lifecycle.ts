@@ -30,6 +30,8 @@ export interface FlushRq {
 export interface LifecycleSink {
   /** A bio (or one piece of a split bio) reached its final completion. */
   done(b: Bio): void;
+  /** A second subscriber (lifecycle-pair.ts) is told the tracker it hears, to see what it has open. */
+  watch?(t: { readonly inFlight: number; readonly atDevice: number; readonly flushesInFlight: number }): void;
   /** A flush request (`D FN` → `C FN`) completed. */
   flush(issue: number, complete: number, error: number): void;
   /**

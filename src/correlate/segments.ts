@@ -1,0 +1,638 @@
+/**
+ * A long stack correlated a segment at a time, in memory that grows with a
+ * segment, not with the trace (issue 16).
+ *
+ * As the layers are read, each level writes its rows to a temporary file
+ * whenever it falls quiet with enough of them (block-ops.ts, qemu-ops.ts,
+ * spill.ts) and keeps a log of its quiet spans (quiet.ts). Here the rows are
+ * read back and cut where no promise can span the cut: an instant at which
+ * every level, on its own clock, had nothing in flight and no completed
+ * write waiting for a flush still to come. Each segment is correlated by the
+ * same code as a whole trace (correlator.ts), and the results added up.
+ *
+ * Placing one instant on every level's clock needs the clocks aligned. The
+ * first rows of every level are correlated once to align them; each
+ * segment's own alignment then places the next cut (so a drifting clock is
+ * followed). A cut is taken only where every level's quiet span holds the
+ * instant with the alignment's uncertainty and a margin on both sides.
+ *
+ * Where that cannot be done — an untimed trace, clocks that do not align on
+ * the first rows, a level never quiet — the whole trace is read back and
+ * correlated at once, as without streaming: the answer is the same, only the
+ * memory is not bounded. A workload with no quiet instant in some level
+ * (writes always waiting for the next flush) is one segment, for the same
+ * reason.
+ */
+import type { AnalysisEnv } from '../model/analysis.js';
+import type { Finding } from '../model/report.js';
+import type { BlockDevice, BlockPiece } from './block-ops.js';
+import type { DriftInfo, OffsetPrior } from './align.js';
+import type { ClockMap } from './clock-map.js';
+import { levelId } from './level.js';
+import type { AlignmentReport, CorrelationResult, LevelSummary } from './correlator.js';
+import type { RemapSet } from './remaps.js';
+import { OpTable } from './ops.js';
+import { keepBefore, type QemuDeviceView, type QemuPiece, type QemuPieces, QemuRows } from './qemu-ops.js';
+import { noteDurability, type QuietLog, type QuietSpan } from './quiet.js';
+import type { RebuildSummary } from '../qemu/rebuild.js';
+import { rowSpan } from './spill.js';
+import type { PairStats } from './rules.js';
+
+/** One layer's levels as correlation takes them: block devices' tables, or a QEMU process' device views. */
+export interface LayerParts {
+  name: string;
+  block?: Array<{ dev: number; table: OpTable; remaps: Map<number, RemapSet> }>;
+  qemu?: { views: QemuDeviceView[]; summary: RebuildSummary | undefined; main?: string | undefined; rival?: boolean };
+}
+
+export interface SegmentInput {
+  env: AnalysisEnv;
+  /** Rows a level writes out at a time (the first rows aligned are at least this many per level). */
+  rows: number;
+  layers: Array<{ name: string; block?: BlockDevice[]; qemu?: QemuPieces | undefined }>;
+  /** The whole trace at once (read back): when it cannot be cut. */
+  whole(): LayerParts[];
+}
+
+type Correlate = (parts: LayerParts[], observed?: Map<number, [number, number]>, priors?: Map<string, OffsetPrior>) => CorrelationResult;
+
+/**
+ * Shortest segment (ns of the first level's clock): long enough for a drifting clock to be measured within it
+ * (align.ts looks for drift from 60 s up, in windows of 10 s). A shorter one would be aligned at one offset
+ * that a drift of 200 ppm moves by milliseconds across it.
+ */
+const MIN_SEGMENT = 60e9;
+/** Extra room on each side of a cut (ns), beyond the clock alignment's own width. */
+const MARGIN = 1_000_000;
+/** Clock rate error allowed for between the alignment and a cut (ppm): a guest TSC against the host's. */
+const DRIFT_PPM = 500;
+
+/** All of a block device's rows in one table: its pieces read back, then the rows still in memory. */
+export function wholeTable(d: BlockDevice): OpTable {
+  if (!d.stream || d.stream.pieces.length === 0) return d.table;
+  const t = new OpTable(d.table.layer, d.table.device, 'block', false, 16);
+  for (const p of d.stream.pieces) d.stream.spill.readInto(p.rows, t);
+  for (let i = 0; i < d.table.n; i++) t.copyRow(d.table, i);
+  t.bioBased = d.table.bioBased;
+  d.stream.pieces.length = 0;
+  d.table.clear();
+  return t;
+}
+
+interface Unit {
+  layer: string;
+  quiet: QuietLog;
+  /** Clock: the source its rows came from. */
+  src: number;
+  /** Rows of pieces still to read, in order. */
+  left: Array<() => void>;
+  /** First issue time of the next piece (own clock): every row issued before it is loaded. */
+  loadedTo: () => number;
+  rows: () => number;
+  /** Rows before `t` become the segment's, the others stay. */
+  cut: (t: number) => void;
+  /** Span of the whole trace on this unit's clock. */
+  first: number;
+  last: number;
+  /** Where the last cut was (own clock). */
+  from: number;
+  block?: { dev: BlockDevice; carry: OpTable; seg: OpTable | undefined };
+  qemu?: { q: QemuPieces; carry: QemuRows; seg: QemuRows | undefined };
+}
+
+export function correlateInSegments(input: SegmentInput, correlate: Correlate): CorrelationResult {
+  const units = unitsOf(input);
+  const debug = process.env['BLKAUDIT_SEGMENTS'] ? (m: string) => process.stderr.write(`segments: ${m}\n`) : undefined;
+  debug?.(units ? `${units.length} units: ${units.map((u) => `${u.layer}@${u.src} ${u.left.length} pieces, ${u.quiet.spans.length} quiet spans`).join('; ')}` : 'not streamable');
+  if (!units) return correlate(input.whole());
+  const observed = new Map<number, [number, number]>();
+  for (const u of units) {
+    const sp = observed.get(u.src) ?? [Infinity, -Infinity];
+    observed.set(u.src, [Math.min(sp[0], u.first), Math.max(sp[1], u.last)]);
+  }
+  const merged = new Merge(input.layers.map((l) => l.name));
+  // a segment's rows, or (`until`) a copy of the loaded rows issued before each unit's time in it
+  const partsOf = (until?: Map<Unit, number>): LayerParts[] => input.layers.map((l) => {
+    const us = units.filter((u) => u.layer === l.name);
+    if (l.block) {
+      return {
+        name: l.name,
+        block: us.map((u) => ({ dev: u.block!.dev.dev, table: until ? cloneTable(u.block!.carry, u.block!.dev.table.bioBased, until.get(u)!) : u.block!.seg!, remaps: u.block!.dev.remaps })),
+      };
+    }
+    const u = us[0]!;
+    const q = u.qemu!.q;
+    let rows = u.qemu!.seg!;
+    if (until) {
+      rows = cloneRows(u.qemu!.carry);
+      rows.splitAt(until.get(u)!);
+    }
+    return { name: l.name, qemu: { views: q.views(rows), summary: q.summary, main: q.main, rival: q.rival } };
+  });
+  // the first rows of every level, correlated once to align the clocks: as much of each level's own time
+  // as the longest first piece spans (the tracers of one capture start about together, whatever their clocks)
+  for (const u of units) while (u.rows() < input.rows && u.left.length > 0) u.left.shift()!();
+  const elapsed = (u: Unit) => Math.min(u.loadedTo(), u.last) - u.first;
+  const span = Math.max(...units.map(elapsed));
+  for (const u of units) while (elapsed(u) < span && u.left.length > 0) u.left.shift()!();
+  // the same stretch of each level's own time from its first row, so that most operations have their
+  // counterparts in the other levels' rows
+  const common = Math.min(...units.map(elapsed));
+  const trial = correlate(partsOf(new Map(units.map((u) => [u, u.first + common]))), observed);
+  let known = alignedEdges(trial, units, (u) => [u.first, u.first + common]);
+  debug?.(`first rows: ${trial.alignment.map((a) => `${a.upper} → ${a.lower} ${a.method} ${a.offsetSeconds ?? ""} ${JSON.stringify(a.candidates ?? [])} ${a.note}`).join("; ")} rows ${units.map((u) => `${u.rows()} ${(u.first / 1e9).toFixed(2)}..${(Math.min(u.loadedTo(), u.last) / 1e9).toFixed(2)}`).join(" / ")}`);
+  let clocks = clocksOf(trial, units);
+  let alignedAt = units[0]!.first;
+  debug?.(clocks ? `clocks aligned on the first ${units.map((u) => u.rows()).join('/')} rows` : 'clocks not aligned on the first rows');
+  if (!clocks) return correlate(input.whole());
+  for (;;) {
+    const t = clocks ? findCut(units, clocks, alignedAt) : undefined;
+    if (t) {
+      debug?.(`cut at ${units.map((u) => (t.get(u)! / 1e9).toFixed(3)).join(' / ')} s; rows ${units.map((u) => u.rows()).join('/')}; rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
+      // The first segment is aligned on its own data alone: the first rows' clocks placed its cut, and they
+      // stand only if it finds them too. The first rows of traces that began together align uniquely even on a
+      // periodic workload, whose whole trace fits several offsets: such a trace is correlated whole (its
+      // ambiguity said). Later segments start from the clocks found just before them (priorsFor).
+      const first = merged.segments === 0;
+      const priors = first ? undefined : priorsFor(known, units, t);
+      const before = new Map(units.map((u) => [u, Number.isFinite(u.from) ? u.from : u.first]));
+      for (const u of units) u.cut(t.get(u)!);
+      const r = correlate(partsOf(), observed, priors);
+      const found = alignedEdges(r, units, (u) => [before.get(u)!, t.get(u)!]);
+      if (first && !confirms(known, found, t)) {
+        debug?.('the first segment does not find the clocks its cut was placed with: correlated whole');
+        return correlate(input.whole());
+      }
+      known = new Map([...known, ...found]);
+      merged.add(r);
+      if (debug && r.findings.some((f) => f.rule !== 'io-error')) debug(`segment ${merged.segments}: ${r.findings.map((f) => f.message.slice(0, 200)).join(' | ')}; ${r.alignment.map((a) => `${a.upper}→${a.lower} ${a.method} ${JSON.stringify(a.candidates ?? [])} ${a.note.slice(0, 120)}`).join('; ')}`);
+      clocks = clocksOf(r, units) ?? clocks;
+      alignedAt = t.get(units[0]!)!;
+      continue;
+    }
+    const lagging = units.filter((u) => u.left.length > 0);
+    if (lagging.length === 0) break;
+    // read on where the data ends first (in the first level's clock), so that the levels stay abreast
+    const behind = lagging.reduce((a, b) => (toRef(clocks!, b, b.loadedTo()) < toRef(clocks!, a, a.loadedTo()) ? b : a));
+    behind.left.shift()!();
+  }
+  // what is left after the last cut
+  const end = new Map(units.map((u) => [u, u.last + 1]));
+  const priors = priorsFor(known, units, end);
+  for (const u of units) u.cut(Infinity);
+  merged.add(correlate(partsOf(), observed, priors));
+  return merged.result(input.env);
+}
+
+/** An edge's clock as a segment aligned it, and the stretch of the upper level's clock it was found on. */
+interface KnownClock {
+  clock: ClockMap;
+  upSrc: number;
+  from: number;
+  to: number;
+}
+
+/** The edges a correlation aligned by causality, by level ids, with the stretch (upper clock) they hold on. */
+function alignedEdges(r: CorrelationResult, units: Unit[], stretch: (u: Unit) => [number, number]): Map<string, KnownClock> {
+  const out = new Map<string, KnownClock>();
+  for (const e of r.stack.edges) {
+    if (e.alignment.method !== 'causal-offset') continue;
+    const up = r.stack.levels[e.upper]!;
+    const low = r.stack.levels[e.lower]!;
+    if (up.table.n === 0) continue;
+    const u = units.find((x) => x.src === up.table.src[0]);
+    if (!u) continue;
+    const [from, to] = stretch(u);
+    out.set(`${levelId(up)}\u0000${levelId(low)}`, { clock: e.alignment.clock, upSrc: u.src, from, to });
+  }
+  return out;
+}
+
+/**
+ * Every edge the first rows aligned is aligned by the first segment too, at an offset within both widths
+ * (and a margin) at the cut.
+ */
+function confirms(trial: Map<string, KnownClock>, seg: Map<string, KnownClock>, t: Map<Unit, number>): boolean {
+  for (const [key, k] of trial) {
+    const s = seg.get(key);
+    if (!s) return false;
+    let at = NaN;
+    for (const [u, x] of t) if (u.src === k.upSrc) at = Math.min(x, u.last);
+    if (!Number.isFinite(at)) return false;
+    // where the first rows' clocks were found, and how far they may have drifted from there by the cut
+    const slack = MARGIN + Math.max(0, at - k.to) * DRIFT_PPM * 1e-6;
+    const [a, b] = k.clock.toLower(at);
+    const [c, d] = s.clock.toLower(at);
+    if (c > b + slack || a > d + slack) return false;
+  }
+  return true;
+}
+
+/**
+ * For the segment before cut `t` (each unit's time), the offsets each edge's clocks can have: the offset
+ * found before, widened by how far the clocks can drift (DRIFT_PPM) over the part of the segment outside
+ * the stretch it was found on, and a margin.
+ */
+function priorsFor(known: Map<string, KnownClock>, units: Unit[], t: Map<Unit, number>): Map<string, OffsetPrior> {
+  const out = new Map<string, OffsetPrior>();
+  for (const [key, k] of known) {
+    const u = units.find((x) => x.src === k.upSrc)!;
+    const s0 = Number.isFinite(u.from) ? u.from : u.first;
+    const s1 = Math.min(t.get(u)!, u.last);
+    const away = Math.max(0, s1 - k.to, k.from - s0);
+    const slack = MARGIN + away * DRIFT_PPM * 1e-6;
+    const at = Math.min(Math.max(s0, k.from), k.to);
+    const [lo, hi] = k.clock.toLower(at);
+    if (!Number.isFinite(lo) || !Number.isFinite(hi)) continue;
+    const d = k.clock.drift;
+    // with a drift measured, the window is of the offset at its t0 (the upper times are moved by its rate)
+    const back = d ? d.rate * (at - d.t0) : 0;
+    out.set(key, {
+      lo: lo - at - back - slack,
+      hi: hi - at - back + slack,
+      why: `${(slack / 1e9).toFixed(3)} s of the offset found on the stretch before it (clocks drifting at most ${DRIFT_PPM} ppm more)`,
+      ...(d ? { drift: { rate: d.rate, t0: d.t0 } } : {}),
+    });
+  }
+  return out;
+}
+
+/** The levels to cut, or undefined when some layer cannot be streamed (an untimed QEMU trace). */
+function unitsOf(input: SegmentInput): Unit[] | undefined {
+  const units: Unit[] = [];
+  for (const l of input.layers) {
+    if (l.qemu === undefined && !l.block) return undefined;
+    if (l.block) {
+      for (const d of l.block) {
+        const st = d.stream;
+        if (!st) return undefined;
+        const pieces: BlockPiece[] = [...st.pieces];
+        // the rows still in memory are the last piece
+        const tail = d.table;
+        // the rows after its last quiet instant: their flushes count for the cuts before them
+        for (let i = st.scanned; i < tail.n; i++) noteDurability(st.quiet, tail, i, 0);
+        st.scanned = tail.n;
+        st.quiet.end();
+        const all = pieces.map((p) => p.span);
+        if (tail.n > 0) all.push(rowSpan(tail));
+        if (all.length === 0) continue;
+        const src = pieces[0]?.srcs[0] ?? tail.src[0]!;
+        const carry = new OpTable(tail.layer, tail.device, 'block', false, 16);
+        const u: Unit = {
+          layer: l.name, quiet: st.quiet, src, left: [],
+          loadedTo: () => 0, rows: () => carry.n, cut: () => undefined,
+          first: Math.min(...all.map((s) => s.first)), last: Math.max(...all.map((s) => s.last)), from: -Infinity,
+          block: { dev: d, carry, seg: undefined },
+        };
+        const starts = all.map((s) => s.first);
+        let next = 0;
+        u.loadedTo = () => (next < starts.length ? starts[next]! : Infinity);
+        for (const p of pieces) u.left.push(() => { st.spill.readInto(p.rows, u.block!.carry); next++; });
+        if (tail.n > 0) u.left.push(() => { for (let i = 0; i < tail.n; i++) u.block!.carry.copyRow(tail, i); next++; });
+        u.cut = (t) => {
+          const b = u.block!;
+          const rest = new OpTable(tail.layer, tail.device, 'block', false, 16);
+          keepBefore(b.carry, rest, t);
+          b.seg = b.carry;
+          b.seg.bioBased = tail.bioBased;
+          b.carry = rest;
+          u.from = t;
+        };
+        units.push(u);
+      }
+    } else {
+      const q = l.qemu!;
+      const pieces: QemuPiece[] = [...q.pieces];
+      if (pieces.length === 0) continue;
+      let next = 0;
+      const u: Unit = {
+        layer: l.name, quiet: q.quiet, src: -1, left: [],
+        loadedTo: () => (next < pieces.length ? pieces[next]!.span.first : Infinity),
+        rows: () => u.qemu!.carry.front.n + u.qemu!.carry.back.n, cut: () => undefined,
+        first: Math.min(...pieces.map((p) => p.span.first)), last: Math.max(...pieces.map((p) => p.span.last)), from: -Infinity,
+        qemu: { q, carry: new QemuRows(l.name, false, 16), seg: undefined },
+      };
+      for (const p of pieces) {
+        u.left.push(() => {
+          const r = q.load(p);
+          if (u.src < 0) u.src = r.front.n > 0 ? r.front.src[0]! : r.back.src[0]!;
+          u.qemu!.carry.append(r);
+          next++;
+        });
+      }
+      u.cut = (t) => {
+        const x = u.qemu!;
+        const rest = x.carry.splitAt(t);
+        x.seg = x.carry;
+        x.carry = rest;
+        u.from = t;
+      };
+      // its source is known once a piece is read
+      u.left.shift()!();
+      units.push(u);
+    }
+  }
+  return units.length > 1 ? units : undefined;
+}
+
+/** A copy of a table (correlation sets a table's durability and indexes it: the rows are cut later). */
+function cloneTable(t: OpTable, bioBased: boolean, until: number): OpTable {
+  const c = new OpTable(t.layer, t.device, 'block', false, Math.max(16, t.n));
+  for (let i = 0; i < t.n; i++) if (t.tI[i]! < until) c.copyRow(t, i);
+  c.bioBased = bioBased;
+  return c;
+}
+
+/** A copy of a QEMU process' rows (device views change a table's kinds and tags). */
+function cloneRows(r: QemuRows): QemuRows {
+  const c = new QemuRows(r.front.layer, false, 16);
+  c.append(r);
+  return c;
+}
+
+/** Each source's clock as an interval function of the reference clock (the first unit's source), both ways. */
+interface Clocks {
+  ref: number;
+  to: Map<number, (t: number) => [number, number]>;
+  from: Map<number, (t: number) => [number, number]>;
+}
+
+/**
+ * The clocks of every unit's source relative to the first's, through the edges a correlation aligned
+ * (identity, or an offset found by causality). Undefined when some source is not reached.
+ */
+function clocksOf(r: CorrelationResult, units: Unit[]): Clocks | undefined {
+  const ref = units[0]!.src;
+  const to = new Map<number, (t: number) => [number, number]>([[ref, (t) => [t, t]]]);
+  const from = new Map<number, (t: number) => [number, number]>([[ref, (t) => [t, t]]]);
+  const edges: Array<{ a: number; b: number; c: ClockMap }> = [];
+  for (const e of r.stack.edges) {
+    const m = e.alignment.method;
+    if (m !== 'identity' && m !== 'causal-offset') continue;
+    const up = r.stack.levels[e.upper]!.table;
+    const low = r.stack.levels[e.lower]!.table;
+    if (up.n === 0 || low.n === 0) continue;
+    edges.push({ a: up.src[0]!, b: low.src[0]!, c: e.alignment.clock });
+  }
+  const via = (f: (t: number) => [number, number], g: (t: number) => [number, number]) => (t: number): [number, number] => {
+    const [lo, hi] = f(t);
+    return [g(lo)[0], g(hi)[1]];
+  };
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const { a, b, c } of edges) {
+      if (to.has(a) && !to.has(b)) {
+        to.set(b, via(to.get(a)!, (t) => c.toLower(t)));
+        from.set(b, via((t) => c.toUpper(t), from.get(a)!));
+        changed = true;
+      } else if (to.has(b) && !to.has(a)) {
+        to.set(a, via(to.get(b)!, (t) => c.toUpper(t)));
+        from.set(a, via((t) => c.toLower(t), from.get(b)!));
+        changed = true;
+      }
+    }
+  }
+  return units.every((u) => to.has(u.src)) ? { ref, to, from } : undefined;
+}
+
+function toRef(c: Clocks, u: Unit, t: number): number {
+  if (!Number.isFinite(t)) return t;
+  return c.from.get(u.src)!(t)[0];
+}
+
+/**
+ * The latest instant (reference clock) within what is loaded at which every unit is inside a quiet span
+ * that leaves no write waiting for a later flush, with the clocks' uncertainty and a margin on both sides;
+ * each unit's own time of it. Undefined when there is none after the last cut.
+ */
+function findCut(units: Unit[], c: Clocks, alignedAt: number): Map<Unit, number> | undefined {
+  const ref = units[0]!;
+  const spans = ref.quiet.spans;
+  const start = Number.isFinite(ref.from) ? ref.from : ref.first;
+  for (let k = spans.length - 1; k >= 0; k--) {
+    const s = spans[k]!;
+    if (s.from <= ref.from || s.to < start + MIN_SEGMENT) break;
+    // the reference interval where every unit is quiet
+    let lo = Math.max(s.from, start + MIN_SEGMENT);
+    let hi = Math.min(s.to, ref.loadedTo());
+    if (!(hi > lo) || !ref.quiet.cutOk(s)) continue;
+    const at = new Map<Unit, number>();
+    let ok = true;
+    for (const u of units) {
+      if (u === ref) continue;
+      const slack = MARGIN + Math.abs(lo - alignedAt) * DRIFT_PPM * 1e-6;
+      const [a, b] = c.to.get(u.src)!(lo);
+      const [a2, b2] = c.to.get(u.src)!(hi);
+      const span = spanAround(u.quiet.spans, Math.min(a, a2), Math.max(b, b2));
+      if (!span || !u.quiet.cutOk(span) || span.from <= u.from) { ok = false; break; }
+      const end = Math.min(span.to, u.loadedTo());
+      // the reference times whose whole interval on this clock, widened, is inside the span
+      const rlo = c.from.get(u.src)!(span.from + slack)[1];
+      const rhi = c.from.get(u.src)!(end - slack)[0];
+      lo = Math.max(lo, rlo);
+      hi = Math.min(hi, rhi);
+      if (!(hi > lo)) { ok = false; break; }
+    }
+    if (!ok) continue;
+    const t = (lo + hi) / 2;
+    at.set(ref, t);
+    for (const u of units) {
+      if (u === ref) continue;
+      const [a, b] = c.to.get(u.src)!(t);
+      at.set(u, (a + b) / 2);
+    }
+    return at;
+  }
+  return undefined;
+}
+
+/** The quiet span that overlaps [a, b], if one does (spans are in time order). */
+function spanAround(spans: QuietSpan[], a: number, b: number): QuietSpan | undefined {
+  let lo = 0;
+  let hi = spans.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (spans[mid]!.to < a) lo = mid + 1;
+    else hi = mid;
+  }
+  const s = spans[lo];
+  return s && s.from <= b ? s : undefined;
+}
+
+/** The segments' results added up into one. */
+class Merge {
+  private readonly findings: Finding[] = [];
+  private readonly levels = new Map<string, LevelSummary>();
+  private readonly pairs = new Map<string, PairStats>();
+  private readonly alignment = new Map<string, { r: AlignmentReport; offsets: Array<[number, number]>; n: number }>();
+  private readonly limitations = new Set<string>();
+  /** "upper ↔ lower", as the correlator starts its clock limitations, by pair of level ids. */
+  private readonly labels = new Map<string, string>();
+  private readonly below = new Map<string, CorrelationResult['cacheFromBelow'][number]>();
+  private last: CorrelationResult | undefined;
+  segments = 0;
+
+  constructor(private readonly layerOrder: string[]) {}
+
+  add(r: CorrelationResult): void {
+    this.segments++;
+    this.last = r;
+    for (const f of r.findings) this.findings.push(f);
+    for (const lv of r.levels) {
+      const m = this.levels.get(lv.id);
+      if (!m) {
+        const { series: _series, ...rest } = lv;
+        this.levels.set(lv.id, { ...rest });
+        continue;
+      }
+      m.reads += lv.reads;
+      m.writes += lv.writes;
+      m.flushes += lv.flushes;
+      m.fua += lv.fua;
+      m.unknown += lv.unknown;
+      if (m.cache.source === 'unknown' && lv.cache.source !== 'unknown') m.cache = lv.cache;
+    }
+    for (const p of r.pairs) {
+      const key = `${p.upper}\u0000${p.lower}`;
+      const m = this.pairs.get(key);
+      if (!m) {
+        this.pairs.set(key, { ...p, promises: { ...p.promises }, ...(p.mapFit ? { mapFit: { ...p.mapFit } } : {}) });
+        continue;
+      }
+      m.promises.flush += p.promises.flush;
+      m.promises.fua += p.promises.fua;
+      m.promises.writeThrough += p.promises.writeThrough;
+      for (const k of ['honored', 'violated', 'undecided', 'notFollowed', 'upperFlushes', 'lowerFlushes', 'upperWrites', 'lowerWrites', 'flushLevel', 'undecidedNeverDurable', 'notFollowedPromises'] as const) m[k] += p[k];
+      if (m.mapFit && p.mapFit) {
+        m.mapFit.matched += p.mapFit.matched;
+        m.mapFit.writes += p.mapFit.writes;
+      }
+      if (p.mapConfirmed === false) m.mapConfirmed = false;
+    }
+    const mids = new Map<string, number>();
+    r.alignment.forEach((a, i) => {
+      const e = r.stack.edges[i];
+      if (!e) return;
+      this.labels.set(`${a.upper}\u0000${a.lower}`, `${e.alignment.upper} ↔ ${e.alignment.lower}`);
+      const sp = rowSpan(r.stack.levels[e.upper]!.table);
+      if (sp.last >= sp.first) mids.set(`${a.upper}\u0000${a.lower}`, (sp.first + sp.last) / 2 / 1e9);
+    });
+    for (const a of r.alignment) {
+      const key = `${a.upper}\u0000${a.lower}`;
+      const m = this.alignment.get(key);
+      // where this segment's offset holds (upper clock, s): its drift's t0, or the middle of its rows
+      const mid = a.drift?.t0Seconds ?? mids.get(key);
+      const off: Array<[number, number]> = a.method === 'causal-offset' && a.offsetSeconds !== undefined && mid !== undefined ? [[mid, a.offsetSeconds]] : [];
+      if (!m) {
+        this.alignment.set(key, { r: { ...a }, offsets: off, n: 1 });
+        continue;
+      }
+      m.n++;
+      // a segment with nothing to align (no operation of the upper level matched anything) says nothing of
+      // the clocks; the first segment with something to say replaces one that had nothing
+      const silent = (x: AlignmentReport) => x.method === 'none' && x.candidatePairs === 0;
+      if (silent(m.r) && !silent(a)) {
+        const { supportingPairs: _s, candidatePairs: _c, ...rest } = a;
+        Object.assign(m.r, rest);
+        delete m.r.candidates;
+        if (a.candidates) m.r.candidates = a.candidates;
+      }
+      m.offsets.push(...off);
+      m.r.supportingPairs += a.supportingPairs;
+      m.r.candidatePairs += a.candidatePairs;
+      if (a.widthSeconds !== undefined) m.r.widthSeconds = Math.max(m.r.widthSeconds ?? 0, a.widthSeconds);
+      if (a.drift && (!m.r.drift || a.drift.spanSeconds > m.r.drift.spanSeconds)) m.r.drift = a.drift;
+      if (m.r.mapFit && a.mapFit) m.r.mapFit = { matched: m.r.mapFit.matched + a.mapFit.matched, writes: m.r.mapFit.writes + a.mapFit.writes };
+      if (!a.mapConfirmed) m.r.mapConfirmed = false;
+      // a segment whose clocks did not align makes the whole pair's alignment no better than that
+      if (!silent(a) && RANK[a.method] > RANK[m.r.method]) {
+        m.r.method = a.method;
+        m.r.note = a.note;
+        if (a.candidates) m.r.candidates = a.candidates;
+      }
+    }
+    for (const l of r.limitations) this.limitations.add(l);
+    for (const c of r.cacheFromBelow) this.below.set(`${c.layer}\u0000${c.device}\u0000${c.mode}`, c);
+  }
+
+  result(_env: AnalysisEnv): CorrelationResult {
+    const last = this.last!;
+    const levels = [...this.levels.values()];
+    const byId = new Map(levels.map((l) => [l.id, l]));
+    const pairs = [...this.pairs.values()].map((p) => {
+      const u = byId.get(p.upper);
+      const l = byId.get(p.lower);
+      if (u && l) p.statement = `${u.flushes} flush(es) and ${u.fua} FUA write(s) acknowledged at ${u.name}; ${l.flushes} flush(es) and ${l.writes} write(s) at ${l.name}`;
+      return p;
+    });
+    const statements = pairs.map((p) => p.statement);
+    const layers = this.layerOrder.filter((n, i, a) => a.indexOf(n) === i);
+    if (layers.length > 1) {
+      const top = levels.filter((l) => l.layer === layers[0] && l.role !== 'qemu-back');
+      const bottom = levels.filter((l) => l.layer === layers[layers.length - 1] && l.role !== 'qemu-front');
+      const sum = (ls: LevelSummary[]) => ls.reduce((a, l) => a + l.flushes, 0);
+      statements.push(`${sum(top)} flush(es) acknowledged at ${layers[0]} (${top.map((l) => l.device).join(', ')}); ${sum(bottom)} flush(es) at ${layers[layers.length - 1]} (${bottom.map((l) => l.device).join(', ')})`);
+    }
+    // a pair's clock limitation once, as its merged alignment says (each segment said its own)
+    const labels = [...this.labels.values()];
+    const limitations = [...this.limitations].filter((l) => !labels.some((x) => l.startsWith(`${x}: `)));
+    for (const [key, { r }] of this.alignment) {
+      const label = this.labels.get(key);
+      if (!label) continue;
+      if (r.method === 'order-only' || r.method === 'ambiguous') limitations.push(`${label}: ${r.note}`);
+      if (r.method === 'none') limitations.push(`${label}: clocks not aligned (${r.note}); only count-level verdicts`);
+    }
+    statements.push(`correlated in ${this.segments} segment(s), cut where every level was quiet and no write waited for a later flush (the trace's rows were kept on disk meanwhile)`);
+    const alignment = [...this.alignment.values()].map(({ r, n, offsets }) => {
+      if (n <= 1 || r.method !== 'causal-offset') return r;
+      const drift = driftAcross(offsets, r.widthSeconds ?? 0);
+      const out: AlignmentReport = { ...r, note: `${r.note}; aligned again in each of ${n} segments (offset of the first given, widest width)` };
+      if (drift && !(r.drift && r.drift.spanSeconds >= drift.spanSeconds)) {
+        out.drift = drift;
+        out.offsetSeconds = drift.offsetAtT0;
+        delete (out.drift as { offsetAtT0?: number }).offsetAtT0;
+        out.note += `; the offsets found segment by segment lie on a line of ${drift.ppm.toFixed(1)} ppm: the clocks drift`;
+      }
+      return out;
+    });
+    return {
+      levels,
+      pairs,
+      alignment,
+      findings: this.findings,
+      statements,
+      limitations,
+      qemu: last.qemu,
+      stack: last.stack,
+      cacheFromBelow: [...this.below.values()],
+    };
+  }
+}
+
+/**
+ * The segments' offsets (upper time s, offset s) on one line, when they move by more than the alignment's
+ * width over the trace and lie within that width of a straight line: the clocks drift (as drift.ts finds
+ * within one stretch). The offset is given at the middle of the trace.
+ */
+function driftAcross(points: Array<[number, number]>, width: number): (DriftInfo & { offsetAtT0: number }) | undefined {
+  if (points.length < 3) return undefined;
+  const n = points.length;
+  const mt = points.reduce((a, p) => a + p[0], 0) / n;
+  const mo = points.reduce((a, p) => a + p[1], 0) / n;
+  let sxx = 0;
+  let sxy = 0;
+  for (const [t, o] of points) {
+    sxx += (t - mt) * (t - mt);
+    sxy += (t - mt) * (o - mo);
+  }
+  if (!(sxx > 0)) return undefined;
+  const rate = sxy / sxx;
+  const ts = points.map((p) => p[0]);
+  const span = Math.max(...ts) - Math.min(...ts);
+  let residual = 0;
+  for (const [t, o] of points) residual = Math.max(residual, Math.abs(o - (mo + rate * (t - mt))));
+  if (Math.abs(rate) * span <= 2 * width || residual > Math.max(width, 1e-6)) return undefined;
+  return { ppm: rate * 1e6, windows: n, spanSeconds: span, residualSeconds: residual, t0Seconds: mt, offsetAtT0: mo };
+}
+
+const RANK: Record<AlignmentReport['method'], number> = { identity: 0, 'causal-offset': 1, 'order-only': 2, ambiguous: 3, none: 4 };
