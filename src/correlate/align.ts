@@ -97,6 +97,28 @@ export function align(up: OpTable, low: OpTable, map: SectorMap, resolutionNs: n
   const base = { upper: `${up.layer}:${up.device}`, lower: `${low.layer}:${low.device}` };
   const idx = RangeIndex.of(low, [OpKind.Read, OpKind.Write, OpKind.Discard]);
   if (up.orderOnly || low.orderOnly) return alignByOrder(up, low, map, idx, base);
+  if (prior) {
+    // The clocks were aligned just before this stretch: search first where they can have reached since.
+    // Taken when most sampled upper flushes hold a lower flush at one offset there (the coarse search's
+    // support); otherwise (a clock that jumped, a stretch of few flushes) searched everywhere, as with no prior.
+    const moved = prior.drift ? warped(up, prior.drift.rate, prior.drift.t0) : up;
+    const a = alignOffset(moved, low, map, resolutionNs, idx, base, prior);
+    const region = a.region;
+    delete a.region;
+    const sampled = sampledFlushes(up);
+    if (a.method === 'causal-offset' && region?.byFlushes && sampled >= MIN_FLUSH_SUPPORT && region.depth >= PRIOR_SHARE * sampled) {
+      const note = `${a.note}; searched within ${prior.why}`;
+      if (!prior.drift) return { ...a, note };
+      const o = a.clock.offset!;
+      const ppm = prior.drift.rate * 1e6;
+      return {
+        ...a,
+        clock: driftClock(o.lo, o.hi, prior.drift.rate, prior.drift.t0),
+        drift: { ppm, windows: 0, spanSeconds: 0, residualSeconds: 0, t0Seconds: prior.drift.t0 / 1e9 },
+        note: `${note}; its times moved by the drift of ${ppm >= 0 ? '+' : ''}${ppm.toFixed(1)} ppm measured before it, offset given at ${(prior.drift.t0 / 1e9).toFixed(6)} s`,
+      };
+    }
+  }
   if (prior?.drift) {
     // the clocks were found drifting on the stretch before this one: this one's upper times are moved by that
     // rate first (its offset is then given at the same t0), as a long trace's are once its drift is measured
@@ -164,6 +186,16 @@ export function align(up: OpTable, low: OpTable, map: SectorMap, resolutionNs: n
 
 const DRIFT_ROUNDS = 3;
 
+/** Share of the sampled upper flushes a region found within a prior window must hold (else searched everywhere). */
+const PRIOR_SHARE = 0.5;
+
+/** Upper flushes the coarse search samples. */
+function sampledFlushes(up: OpTable): number {
+  let n = 0;
+  for (let u = 0; u < up.n; u++) if (up.kind[u] === OpKind.Flush && up.done(u)) n++;
+  return Math.min(n, COARSE_UPPER, Math.ceil(n / Math.max(1, Math.ceil(n / COARSE_UPPER))));
+}
+
 /** Offsets (ns, lower − upper) the clocks can have here, as known from a neighbouring stretch of the trace. */
 export interface OffsetPrior {
   lo: number;
@@ -193,7 +225,7 @@ function clip(iv: Intervals, w: OffsetPrior): void {
 /** Alignment by one constant offset; `region` is where the offset search placed it (for the drift search). */
 function alignOffset(
   up: OpTable, low: OpTable, map: SectorMap, resolutionNs: number, idx: RangeIndex, base: { upper: string; lower: string }, window?: OffsetPrior,
-): Alignment & { region?: { a: number; b: number } } {
+): Alignment & { region?: { a: number; b: number; depth: number; byFlushes?: boolean } } {
   const cand: number[] = [];
   const iv = new Intervals();
   let considered = 0;
@@ -208,7 +240,7 @@ function alignOffset(
   // Flushes are always waited for (fdatasync, a virtio flush, loop's vfs_fsync), so a flush pair is
   // contained; a data pair is contained only for direct I/O (page-cache writeback comes later). The
   // flush pairs place the estimate, data pairs can only narrow it.
-  const coarse = flushCoarse(up, low, resolutionNs);
+  const coarse = flushCoarse(up, low, resolutionNs, window);
   if (window) {
     clip(iv, window);
     clip(coarse, window);
@@ -258,7 +290,7 @@ function alignOffset(
   // ms apart (a journal commit's pre- and post-flush) fits a range of offsets, which is no rival
   const longest = durationQuantile(up, placedBy, 0.9);
   const rival = rivalRegion(placedBy, region.a, region.b, Math.max(MIN_SEPARATION_NS, 10 * (region.b - region.a), 4 * longest));
-  if (region.depth >= MIN_FLUSH_SUPPORT && rival.depth >= AMBIGUOUS_SHARE * region.depth) {
+  if (region.depth >= MIN_FLUSH_SUPPORT && rival.depth >= AMBIGUOUS_SHARE * region.depth && !sampleMisled(up, low, region, rival, fromFlushes, resolutionNs)) {
     const at = (x: number) => `${(x / 1e9).toFixed(6)} s`;
     return {
       ...base,
@@ -300,7 +332,7 @@ function alignOffset(
   for (const x of atOffset) pairs.push(x);
   return {
     ...base,
-    region,
+    region: { ...region, byFlushes: fromFlushes },
     method: 'causal-offset',
     clock: offsetClock(a, b),
     offsetSeconds: (a + b) / 2 / 1e9,
@@ -337,6 +369,46 @@ function durationQuantile(up: OpTable, iv: Intervals, q: number): number {
   return 0;
 }
 
+/**
+ * The coarse search samples COARSE_UPPER upper flushes: on a stretch of a trace where flushes come in pairs
+ * (a journal commit), every sampled one can hold a lower flush at a rival offset too. Counted again over
+ * every upper flush, a rival that is a sampling accident falls below AMBIGUOUS_SHARE of the region's support;
+ * a periodic workload's does not (one period later, all but the edge copies still fit).
+ */
+function sampleMisled(up: OpTable, low: OpTable, region: { a: number; b: number }, rival: { a: number; b: number }, fromFlushes: boolean, slack: number): boolean {
+  if (!fromFlushes) return false;
+  let flushes = 0;
+  for (let u = 0; u < up.n; u++) if (up.kind[u] === OpKind.Flush && up.done(u)) flushes++;
+  if (flushes <= COARSE_UPPER) return false;
+  const best = flushSupport(up, low, region.a, region.b, slack);
+  return flushSupport(up, low, rival.a, rival.b, slack) < AMBIGUOUS_SHARE * best;
+}
+
+/** Upper flushes (every one) that can hold a lower flush at an offset in [a, b]. */
+function flushSupport(up: OpTable, low: OpTable, a: number, b: number, slack: number): number {
+  const ls: number[] = [];
+  for (let l = 0; l < low.n; l++) if (low.kind[l] === OpKind.Flush && low.done(l)) ls.push(l);
+  ls.sort((x, y) => low.tI[x]! - low.tI[y]!);
+  const starts = Float64Array.from(ls, (l) => low.tI[l]!);
+  let n = 0;
+  for (let u = 0; u < up.n; u++) {
+    if (up.kind[u] !== OpKind.Flush || !up.done(u)) continue;
+    const from = up.tI[u]! + a - slack;
+    const to = up.tC[u]! + b + slack;
+    for (let k = lowerBound(starts, from); k < ls.length && starts[k]! <= to; k++) {
+      const l = ls[k]!;
+      // the pair's offset interval [lC − uC − slack, lI − uI + slack] meets [a, b] and is not empty
+      const lo = low.tC[l]! - up.tC[u]! - slack;
+      const hi = low.tI[l]! - up.tI[u]! + slack;
+      if (lo <= hi && lo <= b && hi >= a) {
+        n++;
+        break;
+      }
+    }
+  }
+  return n;
+}
+
 const MIN_FLUSH_SUPPORT = 3;
 /** A rival offset with this share of the best one's support makes the alignment ambiguous (the lab's real captures: at most 0.57 between true devices, 0.77 on the quasi-periodic fsync loop of loop-on-loop; back-to-back copies of one trace: (n-1)/n). */
 const AMBIGUOUS_SHARE = 0.9;
@@ -350,12 +422,27 @@ const COARSE_UPPER = 64;
 const COARSE_LOWER = 20000;
 
 /** Every (sampled upper flush, lower flush) pair's interval: no prior on the offset. */
-function flushCoarse(up: OpTable, low: OpTable, slack: number): Intervals {
+function flushCoarse(up: OpTable, low: OpTable, slack: number, window?: OffsetPrior): Intervals {
   const us: number[] = [];
   const ls: number[] = [];
   for (let u = 0; u < up.n; u++) if (up.kind[u] === OpKind.Flush && up.done(u)) us.push(u);
   for (let l = 0; l < low.n; l++) if (low.kind[l] === OpKind.Flush && low.done(l)) ls.push(l);
   const ustep = Math.max(1, Math.ceil(us.length / COARSE_UPPER));
+  if (window) {
+    // offsets known to lie in the window: each sampled upper flush meets only the lower flushes that can be
+    // inside it at such an offset (every one of them, none sampled away)
+    ls.sort((x, y) => low.tI[x]! - low.tI[y]!);
+    const starts = Float64Array.from(ls, (l) => low.tI[l]!);
+    const out = new Intervals(4 * Math.ceil(us.length / ustep));
+    for (let i = 0; i < us.length; i += ustep) {
+      const u = us[i]!;
+      const to = up.tC[u]! + window.hi + slack;
+      for (let k = lowerBound(starts, up.tI[u]! + window.lo - slack); k < ls.length && starts[k]! <= to; k++) {
+        pairInterval(up, low, u, ls[k]!, slack, out, window.lo, window.hi);
+      }
+    }
+    return out;
+  }
   const lstep = Math.max(1, Math.ceil(ls.length / COARSE_LOWER));
   const out = new Intervals(Math.ceil(us.length / ustep) * Math.ceil(ls.length / lstep));
   for (let i = 0; i < us.length; i += ustep) {
