@@ -29,7 +29,7 @@ import type { BlockDevice, BlockPiece } from './block-ops.js';
 import type { DriftInfo, OffsetPrior } from './align.js';
 import type { ClockMap } from './clock-map.js';
 import { levelId } from './level.js';
-import type { AlignmentReport, CorrelationResult, LevelSummary } from './correlator.js';
+import type { AlignmentReport, CorrelationResult, LevelSummary } from './result.js';
 import type { RemapSet } from './remaps.js';
 import { OpTable } from './ops.js';
 import { keepBefore, type QemuDeviceView, type QemuPiece, type QemuPieces, QemuRows } from './qemu-ops.js';
