@@ -105,3 +105,20 @@ test('a periodic stack (no gap between copies): not cut on an unjustified clock,
   assert.deepEqual(streamed.alignment.map((a) => a.method), whole.alignment.map((a) => a.method));
   assert.deepEqual(streamed.findings.filter((f) => f.severity === 'error'), []);
 });
+
+test('no temporary file can be made: every row kept in memory, the same verdicts, and said', async () => {
+  const root = tempDir('blkaudit-stream-');
+  try {
+    const s = prepareStack({ root, copies: 40, variant: 'random', seed: 5 });
+    const run = async (env: Record<string, string>) => JSON.parse((await runCli(['check', '--json', ...s.inputs], undefined, env)).stdout) as {
+      findings: Out['findings']; skipped: Record<string, unknown>; correlation: { statements: string[] };
+    };
+    const whole = await run({ BLKAUDIT_STREAM_ROWS: '0' });
+    const blocked = await run({ BLKAUDIT_STREAM_ROWS: '128', TMPDIR: `${root}/not-there` });
+    assert.deepEqual(blocked.findings.map((f) => f.message).sort(), whole.findings.map((f) => f.message).sort());
+    assert.ok(!blocked.correlation.statements.some((x) => x.startsWith('correlated in')));
+    assert.ok(Object.keys(blocked.skipped).some((k) => k.includes('no temporary file')), JSON.stringify(blocked.skipped));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

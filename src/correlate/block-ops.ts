@@ -98,7 +98,7 @@ export class DeviceOps implements LifecycleSink {
     for (let i = st.scanned; i < t.n; i++) noteDurability(st.quiet, t, i, 0);
     st.scanned = t.n;
     st.quiet.quiet(time);
-    if (t.n < st.rows) return;
+    if (t.n < st.rows || !st.spill.ready()) return;
     const srcs = new Set<number>();
     for (let i = 0; i < t.n; i++) srcs.add(t.src[i]!);
     st.pieces.push({ rows: st.spill.write(t), span: rowSpan(t), srcs: [...srcs] });

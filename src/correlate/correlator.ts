@@ -168,6 +168,7 @@ export class Correlator {
     for (const l of this.layers.values()) spilled += l.block?.spilledRows() ?? l.qemu?.spilledRows() ?? 0;
     const streamed = spilled > WHOLE_PIECES * this.streamRows;
     try {
+      if (this.spill?.failure) this.env.diag.add(`correlate: ${this.spill.failure}`, 'info');
       if (streamed) return correlateInSegments(this.segmentInput(), (parts, observed, priors) => this.correlateParts(parts, observed, priors));
       return this.correlateParts(this.wholeParts());
     } finally {

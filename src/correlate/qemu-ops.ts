@@ -206,7 +206,7 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     this.fallQuietRows(st);
     st.quiet.quiet(t);
     const r = this.rows!;
-    if (r.front.n + r.back.n < st.rows) return;
+    if (r.front.n + r.back.n < st.rows || !st.spill.ready()) return;
     st.pieces.push({ front: st.spill.write(r.front), back: st.spill.write(r.back), ints: st.spill.writeInts(r), span: spanOf(r) });
     r.clear();
     this.jobRow.clear();

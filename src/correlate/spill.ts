@@ -62,13 +62,26 @@ export class SpillFile {
   private dir = '';
   private size = 0;
   private readonly cleanup = () => this.close();
+  /** Why no file could be made (rows are then kept in memory): said once in the correlation's limitations. */
+  failure: string | undefined;
 
-  private open(): number {
-    if (this.fd < 0) {
+  /** The file can be written (made at the first call; false, with `failure` set, when it cannot be). */
+  ready(): boolean {
+    if (this.fd >= 0) return true;
+    if (this.failure !== undefined) return false;
+    try {
       this.dir = mkdtempSync(join(tmpdir(), 'blkaudit-rows-'));
       this.fd = openSync(join(this.dir, 'rows'), 'w+');
       process.once('exit', this.cleanup);
+      return true;
+    } catch (e) {
+      this.failure = `no temporary file for the correlation's rows in ${tmpdir()} (${(e as Error).message}): every row kept in memory`;
+      return false;
     }
+  }
+
+  private open(): number {
+    if (!this.ready()) throw new Error(this.failure);
     return this.fd;
   }
 
