@@ -211,4 +211,13 @@ export const BREAKS = [
     "severity: cache.volatile ? 'error' : 'warning',", "severity: 'error',", 'incident always `error`'),
   b('app-loop', 'sync-call-not-durable', 'cache: a loop device is volatile', 'app/layer.js',
     'if (dev >>> 20 === 7)\n                return', 'if (false)\n                return', 'loop devices not known volatile'),
+  // ── streaming correlation (src/correlate/segments.ts, quiet.ts) and the alignment's recount ──
+  b('stream-cut-pending', 'cross-layer (streaming)', 'no cut where a write waits for a later flush', 'correlate/quiet.js',
+    'for (const k of span.pending)\n            if ((this.lastFlush.get(k) ?? -Infinity) >= span.from)\n                return false;', '', 'cut anywhere quiet', ['quiet', 'stack-stream']),
+  b('stream-confirm', 'cross-layer (streaming)', 'the first segment confirms the first rows\' clocks', 'correlate/segments.js',
+    'if (first && !confirms(known, found, t)) {', 'if (false) {', 'first rows\' clocks taken unconfirmed', ['stack-stream']),
+  b('stream-drift', 'cross-layer (streaming)', 'a drift measured is carried to the next segment', 'correlate/segments.js',
+    '...(d ? { drift: { rate: d.rate, t0: d.t0 } } : {}),', '', 'drift not carried', ['stack-stream']),
+  b('align-recount', 'cross-layer-undecided', 'a sampled rival counted again over every flush', 'correlate/align.js',
+    'if (flushes <= COARSE_UPPER)\n        return false;', 'return false;', 'sampled rival trusted', ['align-sample']),
 ];
