@@ -28,7 +28,7 @@ interface Out {
   code: number;
   findings: Array<{ rule: string; severity: string; layer: string; device: string; message: string }>;
   alignment: Link[];
-  levels: Array<{ id: string; reads: number; writes: number; flushes: number; fua: number }>;
+  levels: Array<{ id: string; reads: number; writes: number; flushes: number; fua: number; series?: { writes: number[]; flushes: number[] } }>;
   statements: string[];
 }
 
@@ -56,6 +56,10 @@ test('a clean 40-copy VM stack in many segments: the verdicts, counts and clocks
   assert.deepEqual(verdicts(streamed), verdicts(whole));
   assert.deepEqual(streamed.findings.filter((f) => f.severity === 'error' || f.rule === 'cross-layer-undecided'), []);
   assert.deepEqual(counts(streamed), counts(whole));
+  // the HTML timeline's QEMU lanes: each segment's series added into one over the whole trace
+  const lanes = (o: Out) => o.levels.filter((l) => l.series).map((l) => `${l.id} ${l.series!.writes.reduce((a, b) => a + b, 0)}/${l.series!.flushes.reduce((a, b) => a + b, 0)}`);
+  assert.ok(lanes(whole).length > 0);
+  assert.deepEqual(lanes(streamed), lanes(whole));
   for (const a of whole.alignment) {
     const b = streamed.alignment.find((x) => x.upper === a.upper && x.lower === a.lower);
     assert.ok(b, `${a.upper} → ${a.lower} aligned`);

@@ -51,3 +51,26 @@ export function levelSeries(t: OpTable): LevelSeries | undefined {
   }
   return s;
 }
+
+/**
+ * One series from several of the same level (the segments of a streamed correlation, src/correlate/segments.ts):
+ * each interval's counts put in the interval of the whole span that holds its middle.
+ */
+export function mergeSeries(parts: LevelSeries[]): LevelSeries | undefined {
+  if (parts.length === 0) return undefined;
+  if (parts.length === 1) return parts[0];
+  const lo = Math.min(...parts.map((p) => p.start));
+  const hi = Math.max(...parts.map((p) => p.start + p.buckets * p.interval));
+  const interval = Math.max(1e-6, niceStep(Math.max(1e-6, (hi - lo) / (MAX_BUCKETS - 1))));
+  const buckets = Math.min(MAX_BUCKETS, Math.floor((hi - lo) / interval) + 1);
+  const s: LevelSeries = { start: lo, interval, buckets, reads: new Array(buckets).fill(0), writes: new Array(buckets).fill(0), flushes: new Array(buckets).fill(0) };
+  for (const p of parts) {
+    for (let i = 0; i < p.buckets; i++) {
+      const b = Math.min(buckets - 1, Math.floor((p.start + (i + 0.5) * p.interval - lo) / interval));
+      s.reads[b]! += p.reads[i]!;
+      s.writes[b]! += p.writes[i]!;
+      s.flushes[b]! += p.flushes[i]!;
+    }
+  }
+  return s;
+}

@@ -36,6 +36,7 @@ import { keepBefore, type QemuDeviceView, type QemuPiece, type QemuPieces, QemuR
 import { noteDurability, type QuietLog, type QuietSpan } from './quiet.js';
 import type { RebuildSummary } from '../qemu/rebuild.js';
 import { rowSpan } from './spill.js';
+import { mergeSeries, type LevelSeries } from './level-series.js';
 import type { PairStats } from './rules.js';
 
 /** One layer's levels as correlation takes them: block devices' tables, or a QEMU process' device views. */
@@ -467,6 +468,7 @@ class Merge {
   private readonly pairs = new Map<string, PairStats>();
   private readonly alignment = new Map<string, { r: AlignmentReport; offsets: Array<[number, number]>; n: number }>();
   private readonly limitations = new Set<string>();
+  private readonly series = new Map<string, LevelSeries[]>();
   /** "upper ↔ lower", as the correlator starts its clock limitations, by pair of level ids. */
   private readonly labels = new Map<string, string>();
   private readonly below = new Map<string, CorrelationResult['cacheFromBelow'][number]>();
@@ -480,6 +482,7 @@ class Merge {
     this.last = r;
     for (const f of r.findings) this.findings.push(f);
     for (const lv of r.levels) {
+      if (lv.series) (this.series.get(lv.id) ?? this.series.set(lv.id, []).get(lv.id)!).push(lv.series);
       const m = this.levels.get(lv.id);
       if (!m) {
         const { series: _series, ...rest } = lv;
@@ -558,7 +561,10 @@ class Merge {
 
   result(_env: AnalysisEnv): CorrelationResult {
     const last = this.last!;
-    const levels = [...this.levels.values()];
+    const levels = [...this.levels.values()].map((l) => {
+      const series = mergeSeries(this.series.get(l.id) ?? []);
+      return series ? { ...l, series } : l;
+    });
     const byId = new Map(levels.map((l) => [l.id, l]));
     const pairs = [...this.pairs.values()].map((p) => {
       const u = byId.get(p.upper);
