@@ -92,15 +92,9 @@ export class SpillFile {
 
   /** Writes rows [from, to) of a table; returns where they are. */
   write(t: OpTable, from = 0, to = t.n): SpilledRows {
-    const fd = this.open();
     const n = to - from;
     const at = this.size;
-    const put = (a: ArrayBufferView, width: number) => {
-      const b = new Uint8Array(a.buffer, a.byteOffset + from * width, n * width);
-      let done = 0;
-      while (done < b.length) done += writeSync(fd, b, done, b.length - done, this.size + done);
-      this.size += b.length;
-    };
+    const put = (a: ArrayBufferView, width: number) => this.append(new Uint8Array(a.buffer, a.byteOffset + from * width, n * width));
     put(t.kind, 1);
     put(t.flags, 1);
     put(t.sector, 8);
@@ -120,14 +114,7 @@ export class SpillFile {
     t.reserve(t.n + r.n);
     let pos = r.at;
     const get = (a: ArrayBufferView, width: number) => {
-      const b = new Uint8Array(a.buffer, a.byteOffset + t.n * width, r.n * width);
-      let done = 0;
-      while (done < b.length) {
-        const k = readSync(this.fd, b, done, b.length - done, pos + done);
-        if (k <= 0) throw new Error('correlation row file ended early');
-        done += k;
-      }
-      pos += b.length;
+      pos = this.fill(new Uint8Array(a.buffer, a.byteOffset + t.n * width, r.n * width), pos);
     };
     get(t.kind, 1);
     get(t.flags, 1);
@@ -145,15 +132,9 @@ export class SpillFile {
 
   /** Writes a QEMU piece's integer columns. */
   writeInts(c: IntColumns): SpilledInts {
-    const fd = this.open();
     const at = this.size;
     const cols = [c.frontsWithJobs, c.jobStart, c.jobIds, c.jobNode, c.guessed];
-    for (const col of cols) {
-      const b = new Uint8Array(col.a.buffer, col.a.byteOffset, col.n * 4);
-      let done = 0;
-      while (done < b.length) done += writeSync(fd, b, done, b.length - done, this.size + done);
-      this.size += b.length;
-    }
+    for (const col of cols) this.append(new Uint8Array(col.a.buffer, col.a.byteOffset, col.n * 4));
     return { lengths: cols.map((col) => col.n), at };
   }
 
@@ -164,16 +145,28 @@ export class SpillFile {
     cols.forEach((col, k) => {
       const n = r.lengths[k]!;
       const a = new Int32Array(n);
-      const b = new Uint8Array(a.buffer);
-      let done = 0;
-      while (done < b.length) {
-        const got = readSync(this.fd, b, done, b.length - done, pos + done);
-        if (got <= 0) throw new Error('correlation row file ended early');
-        done += got;
-      }
-      pos += b.length;
+      pos = this.fill(new Uint8Array(a.buffer), pos);
       for (let i = 0; i < n; i++) col.push(a[i]!);
     });
+  }
+
+  /** Writes `b` at the end of the file. */
+  private append(b: Uint8Array): void {
+    const fd = this.open();
+    let done = 0;
+    while (done < b.length) done += writeSync(fd, b, done, b.length - done, this.size + done);
+    this.size += b.length;
+  }
+
+  /** Fills `b` from the file at `pos`; returns the position after it. */
+  private fill(b: Uint8Array, pos: number): number {
+    let done = 0;
+    while (done < b.length) {
+      const k = readSync(this.fd, b, done, b.length - done, pos + done);
+      if (k <= 0) throw new Error('correlation row file ended early');
+      done += k;
+    }
+    return pos + b.length;
   }
 
   close(): void {
