@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BioIndex, MAX_RUN } from '../src/track/bio-index.js';
+import { BioIndex, MAX_RUN, OPEN_RUNS } from '../src/track/bio-index.js';
 import { newBio, type Bio } from '../src/track/request.js';
 
 /** Small deterministic PRNG (tests must not be flaky). */
@@ -44,12 +44,14 @@ function inOrder(ix: BioIndex): Bio[] {
   return out;
 }
 
-function run(seed: number, steps: number): { runs: number } {
+function run(seed: number, steps: number, writers = 1): { runs: number } {
   const r = rng(seed);
   const ix = new BioIndex();
   const ref = new Reference();
   let id = 0;
-  let next = 0; // where a plugged writer's next bio starts
+  // where each plugged writer's next bio starts (writers interleave as kworkers on several CPUs do)
+  const nexts = Array.from({ length: writers }, (_, w) => w * 1024);
+  let w = 0;
   let appended = 0;
   const ids = new Map<Bio, number>();
   const make = (start: number, len: number): Bio => {
@@ -63,6 +65,8 @@ function run(seed: number, steps: number): { runs: number } {
     if (op < 0.5 || live.length === 0) {
       // mostly the next sectors of a plugged run; sometimes a jump, a duplicate, or a bio inside a run
       const k = r();
+      if (writers > 1 && r() < 0.4) w = Math.floor(r() * writers);
+      const next = nexts[w]!;
       const start = k < 0.7 ? next : k < 0.8 && live.length > 0 ? live[Math.floor(r() * live.length)]!.start : k < 0.9 ? Math.max(0, next - Math.floor(r() * 64)) : Math.floor(r() * 4096);
       const len = 1 + Math.floor(r() * 16);
       const b = make(start, len);
@@ -70,7 +74,7 @@ function run(seed: number, steps: number): { runs: number } {
       assert.equal(ix.insertMulti(b), ref.insert(b), `dup answer at step ${i}`);
       if (b.follower) appended++;
       assert.equal(ix.size, before + 1);
-      next = start + len;
+      nexts[w] = start + len;
     } else if (op < 0.8) {
       // complete a range: erase the bios of a contiguous stretch of the order, front to back (as claim then erase)
       const at = Math.floor(r() * live.length);
@@ -112,6 +116,41 @@ test('the order every search sees is the order of a tree holding every bio', () 
     // the runs were used (else this tests only the tree)
     assert.ok(runs > 500, `seed ${seed}: ${runs} bios appended to runs`);
   }
+});
+
+test('with writers interleaved, several runs are open at once and the order stays the tree\'s', () => {
+  for (const seed of [11, 12, 13, 14, 15, 16]) {
+    for (const writers of [2, OPEN_RUNS, OPEN_RUNS + 2]) {
+      const { runs } = run(seed, 4000, writers);
+      assert.ok(runs > 500, `seed ${seed}, ${writers} writers: ${runs} bios appended to runs`);
+    }
+  }
+});
+
+test('writers taking turns each keep their run open: their bios stay out of the tree', () => {
+  const ix = new BioIndex();
+  const all: Bio[] = [];
+  let appended = 0;
+  const writers = 4;
+  assert.ok(OPEN_RUNS >= writers);
+  for (let round = 0; round < 10; round++) {
+    for (let w = 0; w < writers; w++) {
+      const b = newBio(w * 10000 + round * 8, w * 10000 + round * 8 + 8);
+      assert.equal(ix.insertMulti(b), false);
+      if (b.follower) appended++;
+      all.push(b);
+    }
+  }
+  // all but each writer's first bio (one slot each; with one open run every switch went to the tree)
+  assert.equal(appended, 10 * writers - writers);
+  assert.deepEqual(inOrder(ix), [...all].sort((a, b) => a.start - b.start));
+  // a fifth writer takes a slot; the others' runs stay in order around it
+  const x = newBio(5000, 5008);
+  ix.insertMulti(x);
+  const y = newBio(5008, 5016);
+  ix.insertMulti(y);
+  assert.equal(y.follower, true);
+  assert.deepEqual(inOrder(ix), [...all, x, y].sort((a, b) => a.start - b.start));
 });
 
 test('findContaining finds a bio held in a run, and nothing past every bio', () => {

@@ -34,6 +34,8 @@ import { LifecyclePair } from '../track/lifecycle-pair.js';
 import { BioState, type Bio } from '../track/request.js';
 
 const SYNC_META = Flag.SYNC | Flag.META;
+/** Flags that give a queued bio a record at its Q (queued()): sync+meta writes need META. */
+const QUEUE_FLAGS = Flag.PREFLUSH | Flag.FUA | Flag.BARRIER | Flag.META;
 
 /**
  * The shape of a check rule (one file per rule in rules/): a factory — a fresh
@@ -285,6 +287,8 @@ export class DeviceModel implements LifecycleSink {
    * reaches the driver as the head of a request (issued) — most are merged.
    */
   queued(b: Bio, e: BlockEvent): void {
+    // a plain data bio (most Qs: no flag the rules follow, not sync+meta): nothing to record
+    if ((e.flags & QUEUE_FLAGS) === 0 && e.bytes > 0 && e.sector >= 0 && e.op !== Op.Flush) return;
     const flagged = e.flags & (Flag.PREFLUSH | Flag.FUA | Flag.BARRIER);
     if (e.op === Op.Flush || (e.bytes <= 0 && !(e.flags & (Flag.PREFLUSH | Flag.BARRIER)))) return;
     const empty = e.bytes <= 0 || e.sector < 0;
@@ -390,8 +394,15 @@ export class DeviceModel implements LifecycleSink {
   }
 
   remapped(e: BlockEvent): void {
-    if (e.auxDev >= 0 && e.auxDev !== e.dev) this.remapsFrom.add(e.auxDev);
+    // (every A of a partition names the same device: the set is asked only when it changes)
+    const from = e.auxDev;
+    if (from !== this.lastRemapFrom && from >= 0 && from !== e.dev) {
+      this.remapsFrom.add(from);
+      this.lastRemapFrom = from;
+    }
   }
+
+  private lastRemapFrom = -1;
 
   dataDone(e: BlockEvent, bios: readonly Bio[], partial: Bio | null): void {
     let r: Req | undefined;

@@ -2,7 +2,8 @@
  * The request tracker's bios in flight, in sector order (bio-set.ts): an RB
  * tree of duplicates (rbtree.ts `insertMulti`) in which a bio queued right
  * after the one before it in that order is not put in the tree but appended
- * to that bio's run.
+ * to that bio's run. Up to OPEN_RUNS runs take bios at once: writers on
+ * several CPUs interleave their streams.
  *
  * Why: a plugged writer queues one bio after another at the next sectors
  * (`Q s`, `M s`, `Q s+8`, `M s+8` …: blk-merge.c back-merges each into the
@@ -15,8 +16,10 @@
  * in it — by start sector, earlier-inserted first among equal starts — because
  * a run only ever holds bios that come right after its head in that order:
  *  - a bio is appended only when its start is at least the run's last one's
- *    and below the start of the next bio in the tree (`barrier`, lowered by
- *    every tree insert after the run);
+ *    (and at most that one's end: back to back) and below the start of the
+ *    next bio in the tree (the run's barrier, lowered when a tree insert
+ *    lands right after the run — only the run before the new node's place
+ *    can have it as its next node);
  *  - a bio inserted in the tree inside a run's sectors takes the rest of the
  *    run (the followers starting after it) as its own;
  *  - erasing a head makes its first follower the tree node in its place
@@ -36,18 +39,29 @@ import type { Bio } from './request.js';
  */
 export const MAX_RUN = 32;
 
+/**
+ * Runs open for appending at once: one per writer whose bios interleave
+ * (the bench's four kworkers, a database's WAL beside its data files). With
+ * one, each switch between writers sent the next bio to the tree.
+ */
+export const OPEN_RUNS = 4;
+
 export class BioIndex {
   private readonly tree = new RbTree<Bio>();
   /** Bios in runs (not in the tree). */
   private followers = 0;
-  /** The last bio inserted or appended, while it ends its run: the next one may follow it. */
-  private tail: Bio | null = null;
-  /** The tree node whose run `tail` ends. */
-  private tailHead: Bio | null = null;
-  /** Start of the first tree node after tail's run (Infinity: none); only ever too low, never too high. */
-  private barrier = Infinity;
-  /** Bios in tail's run (at most MAX_RUN). */
-  private runLength = 0;
+  /**
+   * The open runs, slot by slot: the bio that ends the run (null: slot free;
+   * the next bio may follow it), the tree node whose run it ends, the start
+   * of the first tree node after the run (Infinity: none; only ever too low,
+   * never too high), and the bios in the run (at most MAX_RUN).
+   */
+  private readonly tails: Array<Bio | null> = new Array<Bio | null>(OPEN_RUNS).fill(null);
+  private readonly heads: Array<Bio | null> = new Array<Bio | null>(OPEN_RUNS).fill(null);
+  private readonly barriers = new Float64Array(OPEN_RUNS).fill(Infinity);
+  private readonly lengths = new Int32Array(OPEN_RUNS);
+  /** The slot a new run takes when none is free (round robin). */
+  private victim = 0;
 
   get size(): number {
     return this.tree.size + this.followers;
@@ -55,21 +69,28 @@ export class BioIndex {
 
   /** Insert keeping duplicates (after equal starts); returns whether a bio with the same start was there. */
   insertMulti(b: Bio): boolean {
-    const t = this.tail;
-    if (t !== null && t.fnext === null && b.start >= t.start && b.start < this.barrier && this.runLength < MAX_RUN) {
-      // right after `tail` in sector order: appended to its run
-      b.follower = true;
-      b.fprev = t;
-      b.fnext = null;
-      t.fnext = b;
-      this.tailHead!.ftail = b;
-      this.followers++;
-      this.runLength++;
-      this.tail = b;
-      return b.start === t.start;
+    const tails = this.tails;
+    for (let i = 0; i < OPEN_RUNS; i++) {
+      const t = tails[i]!;
+      // At most one run can take b: runs are disjoint stretches of the order, each below its barrier. Only a
+      // bio that starts where the run's last one ends (or inside it) follows: another writer's bio further on
+      // would take this writer's run, and its next bio would cut it again.
+      if (t !== null && t.fnext === null && b.start >= t.start && b.start <= t.end && b.start < this.barriers[i]! && this.lengths[i]! < MAX_RUN) {
+        // right after `t` in sector order: appended to its run
+        b.follower = true;
+        b.fprev = t;
+        b.fnext = null;
+        t.fnext = b;
+        this.heads[i]!.ftail = b;
+        this.followers++;
+        this.lengths[i]!++;
+        tails[i] = b;
+        return b.start === t.start;
+      }
     }
     let dup = this.tree.insertMulti(b);
     const p = this.tree.prev(b);
+    let split = false;
     if (p !== null && p.ftail !== null && p.ftail.start >= b.start) {
       // b lands inside p's run: the followers starting after it are now b's
       let f = p.fnext;
@@ -84,19 +105,44 @@ export class BioIndex {
         p.ftail = before === p ? null : before;
         b.fnext = f;
         f.fprev = b;
+        split = true;
       }
     }
-    this.tail = b.ftail ?? b;
-    this.tailHead = b;
-    this.runLength = 0;
-    for (let f = b.fnext; f !== null; f = f.fnext) this.runLength++;
+    // Only p's run is next to b in the order: its barrier is now b (or, split, its tail is b's). A slot
+    // whose run is full or cut gives its place to b's run.
+    let slot = -1;
+    if (p !== null) {
+      for (let i = 0; i < OPEN_RUNS; i++) {
+        if (this.heads[i] !== p || tails[i] === null) continue;
+        if (split || this.lengths[i]! >= MAX_RUN) slot = i;
+        else if (b.start < this.barriers[i]!) this.barriers[i] = b.start;
+      }
+    }
+    if (slot < 0) {
+      for (let i = 0; i < OPEN_RUNS; i++) {
+        if (tails[i] === null) {
+          slot = i;
+          break;
+        }
+      }
+    }
+    if (slot < 0) {
+      slot = this.victim;
+      this.victim = slot + 1 === OPEN_RUNS ? 0 : slot + 1;
+    }
+    tails[slot] = b.ftail ?? b;
+    this.heads[slot] = b;
+    let length = 0;
+    for (let f = b.fnext; f !== null; f = f.fnext) length++;
+    this.lengths[slot] = length;
     const n = this.tree.next(b);
-    this.barrier = n === null ? Infinity : n.start;
+    this.barriers[slot] = n === null ? Infinity : n.start;
     return dup;
   }
 
   erase(b: Bio): void {
-    if (b === this.tail) this.tail = null;
+    const tails = this.tails;
+    for (let i = 0; i < OPEN_RUNS; i++) if (tails[i] === b) tails[i] = null;
     if (b.follower) {
       const prev = b.fprev!;
       const next = b.fnext;
@@ -122,7 +168,7 @@ export class BioIndex {
     f.follower = false;
     f.fprev = null;
     f.ftail = b.ftail === f ? null : b.ftail;
-    if (this.tailHead === b) this.tailHead = f;
+    for (let i = 0; i < OPEN_RUNS; i++) if (this.heads[i] === b) this.heads[i] = f;
     b.fnext = b.ftail = null;
     this.followers--;
   }
@@ -198,8 +244,10 @@ export class BioIndex {
   clear(): void {
     this.tree.clear();
     this.followers = 0;
-    this.tail = this.tailHead = null;
-    this.barrier = Infinity;
-    this.runLength = 0;
+    this.tails.fill(null);
+    this.heads.fill(null);
+    this.barriers.fill(Infinity);
+    this.lengths.fill(0);
+    this.victim = 0;
   }
 }

@@ -16,6 +16,9 @@ import { newBio, resetBio, type Bio } from './request.js';
  */
 const POOL_MAX = 1 << 15;
 
+/** Claims longer than this (a request of more bios) get a fresh array. */
+const MAX_CLAIM_ARRAY = 256;
+
 export class BioSet {
   protected readonly tree = new BioIndex();
   /**
@@ -24,7 +27,9 @@ export class BioSet {
    * because subscribers read a bio only inside the hook it is passed to.
    */
   private readonly pool: Bio[] = [];
+  /** Where claim() collects (it only grows), and the arrays it hands out by length (claimed()). */
   private readonly scratch: Bio[] = [];
+  private readonly byLength: Bio[][] = [[]];
 
   /** A record for a new bio [start, end), reused when one is free. */
   protected bio(start: number, end: number): Bio {
@@ -50,21 +55,42 @@ export class BioSet {
   /**
    * Non-overlapping bios inside [lo, hi) with minState <= state <= maxState,
    * in sector order, earliest-queued first among equal starts. The array is
-   * reused by the next call.
+   * reused by the next call of the same length: read it before claiming again.
    */
-  protected claim(lo: number, hi: number, maxState: number, minState = 0): Bio[] {
-    // filled by index and cut to length at the end: `length = 0` first would drop the array's storage (V8),
-    // and every claim would allocate it again
-    const out = this.scratch;
+  protected claim(lo: number, hi: number, maxState: number, minState = 0): readonly Bio[] {
+    const s = this.scratch;
     let k = 0;
     let free = lo;
     for (let n = this.tree.lowerBound(lo); n && n.start < hi; n = this.tree.next(n)) {
       if (n.start >= free && n.end <= hi && n.state <= maxState && n.state >= minState) {
-        out[k++] = n;
+        s[k++] = n;
         free = n.end;
       }
     }
-    out.length = k;
+    return this.claimed(k);
+  }
+
+  /**
+   * The first `k` bios of `scratch` in an array of exactly that length. Each
+   * length has its own array, filled in place: cutting one array to each
+   * claim's length (`length = k`, a runtime call that also trims its storage)
+   * cost more than the claim's walk on a trace of merged requests.
+   */
+  private claimed(k: number): readonly Bio[] {
+    if (k > MAX_CLAIM_ARRAY) return this.scratch.slice(0, k);
+    let out = this.byLength[k];
+    if (out === undefined) {
+      for (let i = this.byLength.length; i <= k; i++) this.byLength.push(new Array<Bio>(i));
+      out = this.byLength[k]!;
+    }
+    const s = this.scratch;
+    for (let i = 0; i < k; i++) out[i] = s[i]!;
     return out;
+  }
+
+  /** `b` alone, as claim() returns its bios (for a request that matched none). */
+  protected single(b: Bio): readonly Bio[] {
+    this.scratch[0] = b;
+    return this.claimed(1);
   }
 }

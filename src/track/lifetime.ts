@@ -271,7 +271,7 @@ export class RequestTracker extends BioSet {
       // a 0-byte request issued as itself (no flush machinery): the oldest waiting empty bio
       return this.zero.issueEmpty(e);
     }
-    const list = this.claim(e.sector, e.sector + e.bytes / 512, BioState.Inserted);
+    let list = this.claim(e.sector, e.sector + e.bytes / 512, BioState.Inserted);
     if (list.length === 0) {
       this.counts.issueWithoutQueue++;
       const b = this.bio(e.sector, e.sector + Math.max(1, Math.ceil(e.bytes / 512)));
@@ -281,7 +281,7 @@ export class RequestTracker extends BioSet {
       b.pid = -1;
       b.source = e.source;
       b.qLoc = e.loc;
-      list.push(b);
+      list = this.single(b);
       this.tree.insertMulti(b);
       this.inFlight++;
     }
@@ -322,7 +322,7 @@ export class RequestTracker extends BioSet {
     if (list.length === 0) list = this.claim(e.sector, hi, BioState.Inserted);
     if (list.length === 0 && this.trims.size > 0) {
       const t = this.trimmed(e.sector, hi);
-      if (t) list = [t];
+      if (t) list = this.single(t);
     }
     if (list.length === 0) {
       const b = this.tree.findContaining(e.sector);
