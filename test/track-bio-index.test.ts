@@ -193,3 +193,55 @@ test('a run holds at most MAX_RUN followers: a queue of adjacent bios stays a tr
   assert.deepEqual(inOrder(ix), bios);
   assert.equal(ix.lowerBound(8 * (5 * (MAX_RUN + 1) + 3)), bios[5 * (MAX_RUN + 1) + 3]);
 });
+
+/** The tree's shape and the runs hung on it, by bio id: two indexes fed alike must give one string. */
+function shape(ix: BioIndex, id: (b: Bio) => number): string {
+  const walk = (n: Bio | null): string => {
+    if (n === null) return '.';
+    const run: number[] = [];
+    for (let f = n.fnext; f !== null; f = f.fnext) run.push(id(f));
+    return `(${walk(n.left as Bio | null)} ${id(n)}${n.red ? 'r' : 'b'}[${run.join(',')}] ${walk(n.right as Bio | null)})`;
+  };
+  return walk((ix as unknown as { tree: { root: Bio | null } }).tree.root);
+}
+
+test('eraseAll leaves the tree as erasing the claimed bios one by one does (same shape: findContaining sees the same)', () => {
+  for (const seed of [21, 22, 23, 24]) {
+    const r = rng(seed);
+    const one = new BioIndex();
+    const all = new BioIndex();
+    const twin = new Map<Bio, Bio>();
+    const ids = new Map<Bio, number>();
+    const ref = new Reference();
+    const nexts = [0, 3000, 6000];
+    for (let i = 0; i < 3000; i++) {
+      if (r() < 0.55 || ref.list.length === 0) {
+        const w = Math.floor(r() * nexts.length);
+        const k = r();
+        const start = k < 0.8 ? nexts[w]! : Math.floor(r() * 9000);
+        const len = 1 + Math.floor(r() * 8);
+        const a = newBio(start, start + len);
+        const b = newBio(start, start + len);
+        ids.set(a, i).set(b, i);
+        twin.set(a, b);
+        one.insertMulti(a);
+        all.insertMulti(b);
+        ref.insert(a);
+        nexts[w] = start + len;
+      } else {
+        // a claim: a stretch of the order, often a whole run or a run's front
+        const at = Math.floor(r() * ref.list.length);
+        const list = ref.list.slice(at, at + 1 + Math.floor(r() * 12));
+        for (const a of list) {
+          one.erase(a);
+          ref.erase(a);
+        }
+        all.eraseAll(list.map((a) => twin.get(a)!));
+      }
+      const id = (b: Bio): number => ids.get(b)!;
+      assert.equal(all.size, one.size, `size at step ${i}`);
+      assert.equal(shape(all, id), shape(one, id), `seed ${seed}: shape at step ${i}`);
+    }
+    assert.deepEqual(inOrder(all).map((b) => ids.get(b)), ref.list.map((b) => ids.get(b)));
+  }
+});

@@ -173,6 +173,52 @@ export class BioIndex {
     this.followers--;
   }
 
+  /**
+   * Erases every bio of `list` (a claim: in order, each once). Where the list
+   * holds a run's head and the followers right after it, they go at once:
+   * the next follower takes the head's place in the tree (or, the whole run
+   * gone, the head is erased from it) — the tree ends exactly as erasing them
+   * one by one leaves it (each erase of a head put its follower in the same
+   * place), without a replace per bio.
+   */
+  eraseAll(list: readonly Bio[]): void {
+    const n = list.length;
+    for (let i = 0; i < n; ) {
+      const b = list[i]!;
+      let f = b.fnext;
+      if (b.follower || f === null || i + 1 === n || list[i + 1] !== f) {
+        this.erase(b);
+        i++;
+        continue;
+      }
+      // b heads a run and the list goes on with its followers: take as many as it holds
+      let k = i + 1;
+      while (f !== null && k < n && list[k] === f) {
+        f = f.fnext;
+        k++;
+      }
+      const last = list[k - 1]!;
+      const tails = this.tails;
+      for (let s = 0; s < OPEN_RUNS; s++) if (tails[s] === last) tails[s] = null;
+      if (f === null) this.tree.erase(b);
+      else {
+        this.tree.replace(b, f);
+        f.follower = false;
+        f.fprev = null;
+        f.ftail = b.ftail === f ? null : b.ftail;
+        this.followers--;
+        for (let s = 0; s < OPEN_RUNS; s++) if (this.heads[s] === b) this.heads[s] = f;
+      }
+      this.followers -= k - i - 1;
+      for (let j = i; j < k; j++) {
+        const x = list[j]!;
+        x.follower = false;
+        x.fprev = x.fnext = x.ftail = null;
+      }
+      i = k;
+    }
+  }
+
   /** First bio in order with start >= `start`. */
   lowerBound(start: number): Bio | null {
     let n = this.tree.root;

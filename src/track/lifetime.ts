@@ -341,8 +341,9 @@ export class RequestTracker extends BioSet {
     }
     this.decDevice();
     this.sink.dataDone?.(e, list, null);
+    // (nothing below searches the index: its bios go at once)
+    this.tree.eraseAll(list);
     for (const b of list) {
-      this.tree.erase(b);
       b.c = e.time;
       b.error = e.error;
       // a barrier, or a PREFLUSH bio on a bio-based device, is itself the flush (blk-flush.c is not involved)
