@@ -235,9 +235,29 @@ export class BioIndex {
     }
     // the run of the last tree node before `start` may reach past it
     if (pred !== null && pred.ftail !== null && pred.ftail.start >= start) {
-      for (let f = pred.fnext; f !== null; f = f.fnext) if (f.start >= start) return f;
+      for (let f = pred.fnext; f !== null; f = f.fnext) {
+        if (f.start >= start) {
+          this.foundHead = pred;
+          return f;
+        }
+      }
     }
+    this.foundHead = best;
     return best;
+  }
+
+  /**
+   * The tree node whose run holds the bio lowerBound() last returned (that
+   * bio itself when it is a tree node): a walk from there goes on with
+   * nextInTree(head) where the run ends, instead of next()'s walk back along
+   * the run to find its head (runs span several requests of one writer, so a
+   * claim ending inside a run walked most of it back).
+   */
+  foundHead: Bio | null = null;
+
+  /** The tree node after `head` (a tree node), past its run. */
+  nextInTree(head: Bio): Bio | null {
+    return this.tree.next(head);
   }
 
   /** In-order successor. */

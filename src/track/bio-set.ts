@@ -46,8 +46,14 @@ export class BioSet {
 
   /** Earliest-queued bio starting exactly at `sector` in `state`. */
   protected atStart(sector: number, state: number): Bio | null {
-    for (let n = this.tree.lowerBound(sector); n && n.start === sector; n = this.tree.next(n)) {
+    const ix = this.tree;
+    let n = ix.lowerBound(sector);
+    let head = ix.foundHead;
+    while (n !== null && n.start === sector) {
       if (n.state === state) return n;
+      // along the run, then to the next tree node (bio-index.ts foundHead)
+      if (n.fnext !== null) n = n.fnext;
+      else head = n = ix.nextInTree(head!);
     }
     return null;
   }
@@ -61,11 +67,16 @@ export class BioSet {
     const s = this.scratch;
     let k = 0;
     let free = lo;
-    for (let n = this.tree.lowerBound(lo); n && n.start < hi; n = this.tree.next(n)) {
+    const ix = this.tree;
+    let n = ix.lowerBound(lo);
+    let head = ix.foundHead;
+    while (n !== null && n.start < hi) {
       if (n.start >= free && n.end <= hi && n.state <= maxState && n.state >= minState) {
         s[k++] = n;
         free = n.end;
       }
+      if (n.fnext !== null) n = n.fnext;
+      else head = n = ix.nextInTree(head!);
     }
     return this.claimed(k);
   }
