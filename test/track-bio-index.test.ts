@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BioIndex, MAX_RUN, OPEN_RUNS } from '../src/track/bio-index.js';
 import { newBio, type Bio } from '../src/track/request.js';
+import { BioSet } from '../src/track/bio-set.js';
 
 /** Small deterministic PRNG (tests must not be flaky). */
 function rng(seed: number): () => number {
@@ -244,4 +245,56 @@ test('eraseAll leaves the tree as erasing the claimed bios one by one does (same
     }
     assert.deepEqual(inOrder(all).map((b) => ids.get(b)), ref.list.map((b) => ids.get(b)));
   }
+});
+
+/** The tracker's searches over the index (bio-set.ts), opened for the test. */
+class Searches extends BioSet {
+  constructor() {
+    super();
+    // a walk that does not move on would loop for ever: fail instead
+    const ix = this.tree;
+    const nextInTree = ix.nextInTree.bind(ix);
+    let steps = 0;
+    ix.nextInTree = (head: Bio): Bio | null => {
+      if (++steps > 1000) throw new Error('the walk does not move on');
+      return nextInTree(head);
+    };
+  }
+  add(b: Bio): void {
+    this.tree.insertMulti(b);
+  }
+  remove(b: Bio): void {
+    this.tree.erase(b);
+  }
+  at(sector: number, state: number): Bio | null {
+    return this.atStart(sector, state);
+  }
+  take(lo: number, hi: number, maxState: number, minState = 0): readonly Bio[] {
+    return this.claim(lo, hi, maxState, minState);
+  }
+}
+
+test('atStart and claim go on past a run\'s end to the next tree node at the same sector, and stop after it', () => {
+  const s = new Searches();
+  const head = newBio(100, 108);
+  const dup = newBio(100, 108);
+  const gone = newBio(108, 116);
+  for (const b of [head, dup, gone]) s.add(b);
+  assert.ok(dup.follower && gone.follower);
+  // the run's open end erased: the next bio at 100 goes to the tree, right after the run
+  s.remove(gone);
+  const node = newBio(100, 104);
+  s.add(node);
+  assert.equal(node.follower, false);
+  const after = newBio(300, 308);
+  s.add(after);
+  head.state = dup.state = node.state = after.state = 3;
+  assert.equal(s.at(100, 0), null);
+  assert.equal(s.at(100, 3), head);
+  head.state = dup.state = 1;
+  assert.equal(s.at(100, 3), node);
+  assert.deepEqual(s.take(100, 400, 0), []);
+  after.state = 0;
+  assert.deepEqual(s.take(100, 400, 0), [after]);
+  assert.deepEqual(s.take(100, 400, 3), [head, after]);
 });
