@@ -82,6 +82,11 @@ export const appStage: Stage = {
     };
   },
   contribute(): void {},
+  /**
+   * Block events are kept only once a sync call has been seen, in any layer (above): which layer's calls
+   * come first decides what is kept, so inputs that can carry calls are read in argument order.
+   */
+  needsInputOrder: (formats) => formats.some((f) => f.produces === 'app' || f.carriesCalls === true),
   /** Returns every application layer's result (alignment and per-call verdicts) for AnalyzeOptions.onStageResult. */
   finishAll(report: Report, env: AnalysisEnv): AppLayerResult[] | undefined {
     const s = states.get(env);

@@ -65,6 +65,8 @@ export async function runEvents(inputs: string[], opts: EventsOptions): Promise<
   const report = await analyze(inputs, {
     ...analyzeOptionsFrom(opts),
     stages: [],
+    // written out as they come: input after input, in argument order
+    readInOrder: true,
     onEvent: (e, src) => {
       // a per-CPU set's events name their own file and offset (model/analysis.ts `locate`)
       const at = src.files ? locate(src, e.loc) : { source: src.name, loc: e.loc };
@@ -95,6 +97,8 @@ async function runEventsParquet(inputs: string[], opts: EventsOptions, path: str
   const report = await analyze(inputs, {
     ...analyzeOptionsFrom(opts),
     stages: [],
+    // written out as they come: input after input, in argument order
+    readInOrder: true,
     onEvent: (e, src) => w.add(e, src.name, src.layer),
   });
   w.close();

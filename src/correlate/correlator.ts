@@ -152,7 +152,10 @@ export class Correlator {
   /** Layer names in stack order: as asked, then the others in the order their inputs came. */
   private order(): string[] {
     const order = this.opts.order?.filter((n) => this.layers.has(n)) ?? [];
-    for (const n of this.seen) if (!order.includes(n)) order.push(n);
+    // layers in the order of the first input that gave each an event (not of arrival: layers are read at once)
+    const firstSource = (n: string) => this.layers.get(n)!.sources[0] ?? Infinity;
+    const seen = [...this.seen].sort((a, b) => firstSource(a) - firstSource(b));
+    for (const n of seen) if (!order.includes(n)) order.push(n);
     return order;
   }
 

@@ -66,6 +66,8 @@ export interface FormatSpec {
   kind: 'text' | 'binary';
   /** What the parser produces: block events, QEMU trace events (src/formats/qemu), or application sync calls (src/app). */
   produces: 'block' | 'qemu' | 'app';
+  /** Block events that may have application sync calls beside them (syscall tracepoints, ctx.appSink). */
+  carriesCalls?: boolean;
   /**
    * Confidence 0..1 that `head` (the first bytes of the input, up to 64 KiB,
    * already decompressed) is this format. 0 = certainly not.

@@ -21,6 +21,12 @@ export interface Stage {
   create(env: AnalysisEnv, layer: string, options: StageSelection): EventAnalyzer<unknown>;
   contribute(report: Report, layer: string, result: unknown, env: AnalysisEnv): void;
   /**
+   * True when what this stage makes of the inputs depends on which of them is read first, given their
+   * formats: analyze() then reads them one after another in argument order instead of every layer at once
+   * (src/read/schedule.ts). A stage's per-layer analyzers see their own layer in order either way.
+   */
+  needsInputOrder?(formats: ReadonlyArray<{ name: string; produces: string; carriesCalls?: boolean }>): boolean;
+  /**
    * Once, after every layer has been read and before any layer's analyzers finish: cross-layer facts the
    * per-layer rules need (a device's cache mode shown by the layer below), put into `env.options`.
    */

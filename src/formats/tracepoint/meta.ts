@@ -9,5 +9,6 @@ export const tracepointMeta: FormatMeta = {
   detectedBy: 'lines whose event is block_* (or block:block_*) after a "comm-pid [cpu] … secs.usecs:" context, or bare "block_xxx: maj,min …" lines',
   kind: 'text',
   produces: 'block',
+  carriesCalls: true,
   detect: tracepointConfidence,
 };
