@@ -109,11 +109,12 @@ export async function analyze(inputs: Array<string | InputSpec>, options: Analyz
   }
   // one after another when asked, or when a stage's result depends on which input comes first (the app stage)
   const oneByOne = options.readInOrder === true || stages.some((s) => s.needsInputOrder?.(opened.map((o) => o.format)));
+  const inputsAtOnce = oneByOne ? 1 : new Set(specs.map((s) => s.layer)).size;
   const outcomes = await readAll(
     opened.map((o) => ({
       index: o.index,
       chain: oneByOne ? '' : `=${o.spec.layer}`,
-      read: (stop) => readInput(o, layers.get(o.spec.layer)!, env, options, stop),
+      read: (stop) => readInput(o, layers.get(o.spec.layer)!, env, { ...options, inputsAtOnce }, stop),
       skip: () => closeInput(o),
     })),
     (r) => (r.events === 0 && countSkipped(r.diag) > 0) || (options.strict === true && countSkipped(r.diag) > 0),

@@ -67,6 +67,8 @@ export interface ReadOptions extends ParseOptions {
   onEvent?: (e: BlockEvent, source: SourceInfo) => void;
   afterChunk?: (bytesRead: number, source: string) => Promise<void> | void;
   paceInput?: (sourceIndex: number, fractionRead: number) => Promise<void> | void;
+  /** Layers read at the same time (the parse workers of a blkparse text are shared among them). */
+  inputsAtOnce?: number;
 }
 
 /** What one input's reading left, to be handed over in argument order (src/index.ts). */
@@ -215,6 +217,7 @@ async function readOpened(opened: OpenedInput, layer: LayerRun, env: AnalysisEnv
       parseWorker: options.parseWorker,
       afterChunk: progress,
       regularFile: opened.regularFile,
+      inputsAtOnce: options.inputsAtOnce,
       closeStream: () => closeInput(opened),
     });
   } else {
