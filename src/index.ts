@@ -3,7 +3,7 @@
  * Never prints, never exits: errors that make an input unusable are thrown as
  * InputError; everything else is counted in the report.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Diagnostics } from './model/diagnostics.js';
 import type { BlockEvent } from './model/event.js';
 import type { AnalysisEnv, SourceInfo } from './model/analysis.js';
@@ -119,7 +119,9 @@ export async function analyze(inputs: Array<string | InputSpec>, options: Analyz
     })),
     (r) => (r.events === 0 && countSkipped(r.diag) > 0) || (options.strict === true && countSkipped(r.diag) > 0),
   );
-  // what each input left, handed over in argument order: the report a reading one after another gives
+  // what each input left, handed over in argument order: the report a reading one after another gives;
+  // the stages' counts from here on (prepare, finish) are the analysis' own
+  diag.route = undefined;
   for (const o of opened) {
     const outcome = outcomes[o.index];
     if (!outcome) throw new Error(`input ${o.spec.path} was not read`);
@@ -150,7 +152,10 @@ export async function analyze(inputs: Array<string | InputSpec>, options: Analyz
 
 /** Opens every input at once; on a failure, lets go of the others and throws the first one's error, in argument order. */
 async function openAll(specs: InputSpec[], options: AnalyzeOptions): Promise<OpenedInput[]> {
-  const settled = await Promise.allSettled(specs.map((spec, i) => openInput(spec, i, options)));
+  // standard input is read once: a "-" given again is what it was when read after the first, empty
+  const firstStdin = specs.findIndex((s) => s.path === '-');
+  const settled = await Promise.allSettled(specs.map((spec, i) =>
+    openInput(spec, i, spec.path === '-' && i !== firstStdin ? { ...options, stdin: Readable.from([]) } : options)));
   const failure = settled.find((s) => s.status === 'rejected');
   if (failure) {
     for (const s of settled) if (s.status === 'fulfilled') closeInput(s.value);

@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { analyze, InputError, type AnalyzeOptions } from '../src/index.js';
 import { setBlockBytes, DEFAULT_BLOCK_BYTES } from '../src/io/worker-pump.js';
+import { CHECK_DROPPED_REASON } from '../src/check/checker.js';
 import { tempDir } from './helpers/tmp.js';
 
 const FX = fileURLToPath(new URL('../../fixtures/', import.meta.url));
@@ -199,4 +200,17 @@ test('inputs that can carry sync calls are read in argument order (the app stage
   let paced = 0;
   await analyze([`guest=${join(VM, 'vda.blkparse.txt')}`, `host=${join(VM, 'loop1.blkparse.txt')}`], { ...STAGES, paceInput: () => void paced++ });
   assert.ok(paced >= 2, `${paced} pacing calls`);
+});
+
+test('standard input given twice: the second "-" is empty, as when read after the first', async () => {
+  const stdin = Readable.from([readFileSync(join(VM, 'vda.blkparse.txt'))]);
+  await assert.rejects(analyze(['a=-', 'b=-'], { ...STAGES, stdin }), (err: unknown) => err instanceof InputError && err.message === '- is empty: no trace to read');
+});
+
+test('counts the stages make once every input is read (at finish) are the analysis\' own, kept in the report', async () => {
+  const inputs = [`guest=${join(VM, 'vda.blkparse.txt')}`, `host=${join(VM, 'loop1.blkparse.txt')}`];
+  const atOnce = await analyze(inputs, { ...STAGES, maxInflight: 1 });
+  const inOrder = await analyze(inputs, { ...STAGES, maxInflight: 1, readInOrder: true });
+  assert.ok((atOnce.skipped[CHECK_DROPPED_REASON] ?? 0) > 0, JSON.stringify(atOnce.skipped));
+  assert.equal(JSON.stringify(atOnce), JSON.stringify(inOrder));
 });
