@@ -153,14 +153,20 @@ test('one input with nothing readable among three, the others held by the pacing
   for (let waited = 0; workersLeft() > 0 && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50));
   const base = workersLeft();
   let releasedCalls = 0;
+  const held = new Set<number>();
+  let bothHeld: () => void = () => {};
+  const whenBothHeld = new Promise<void>((resolve) => (bothHeld = resolve));
   await inPieces(() => assert.rejects(
     analyze(inputs, {
       ...STAGES,
       parseWorker: true,
-      // guest and host wait for a promise that never resolves: only the failure can end their wait
+      // guest and host wait for a promise that never resolves: only the failure can end their wait;
+      // the junk input goes on (to its failure) once both are held
       paceInput: (i) => {
-        if (i === 1) return undefined;
+        if (i === 1) return whenBothHeld;
         releasedCalls++;
+        held.add(i);
+        if (held.size === 2) bothHeld();
         return new Promise<void>(() => {});
       },
     }),
