@@ -103,7 +103,7 @@ interface Unit {
 
 export function correlateInSegments(input: SegmentInput, correlate: Correlate): CorrelationResult {
   const units = unitsOf(input);
-  const debug = process.env['BLKAUDIT_SEGMENTS'] ? (m: string) => process.stderr.write(`segments: ${m}\n`) : undefined;
+  const debug = process.env['BLKAUDIT_SEGMENTS'] ? (m: string) => process.stderr.write(`segments: ${process.uptime().toFixed(2)} s: ${m}\n`) : undefined;
   debug?.(`rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB at the end of reading`);
   debug?.(units ? `${units.length} units: ${units.map((u) => `${u.layer}@${u.src} ${u.left.length} pieces, ${u.quiet.spans.length} quiet spans`).join('; ')}` : 'not streamable');
   if (!units) return correlate(input.whole());
