@@ -3,7 +3,6 @@
  * Never prints, never exits: errors that make an input unusable are thrown as
  * InputError; everything else is counted in the report.
  */
-import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Diagnostics } from './model/diagnostics.js';
@@ -20,6 +19,7 @@ import { loadStages } from './stages.js';
 import type { Stage, StageSelection } from './model/stage.js';
 import type { AppSink } from './app/call.js';
 import { resolveBlktraceSet } from './io/blktrace-files.js';
+import { statAsync } from './io/fs-async.js';
 import { entryByName } from './formats/catalog.js';
 import type { FormatSpec } from './formats/types.js';
 import { VERSION } from './version.js';
@@ -338,7 +338,7 @@ async function readInput(
 
 async function isRegularFile(path: string): Promise<boolean> {
   try {
-    return (await stat(path)).isFile();
+    return (await statAsync(path)).isFile();
   } catch {
     return false;
   }
