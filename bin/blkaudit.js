@@ -113,33 +113,37 @@ function smallInputsOnly(args) {
  * V8's flags for this run, set before the command starts (V8 reads them at
  * run time; the main thread's heap exists already, worker threads' heaps are
  * made with them):
- * - an input is read: the young generation stays at 1 MiB semi-spaces (the
+ * - small plain files only (SMALL_INPUT_BYTES): no optimizing compiler, and
+ *   the young generation left to grow as V8 sees fit (one scavenge fewer on
+ *   a small trace; its memory is no concern under 4 MiB);
+ * - any other input: the young generation stays at 1 MiB semi-spaces (the
  *   main thread's does not grow past its initial 1 MiB; worker threads start
  *   with that as their maximum). The analysis makes short-lived garbage at a
  *   steady rate, scavenges stay cheap, and peak RSS on the 10 M-event bench
  *   drops from 130-180 to about 90-110 MiB at the same speed (README,
  *   Performance);
- * - small plain files only: no optimizing compiler (SMALL_INPUT_BYTES);
  * - nothing for --version and --help: loading node:v8 alone costs them about
  *   1.5 ms.
  * A flag set here also makes V8 refuse Node's code cache for the built-ins
  * loaded afterwards, as one on the command line would for every built-in:
- * what `check` loads is kept to few built-ins (test/startup.test.ts).
+ * the ones a reading command needs are loaded first, and test/startup.test.ts
+ * fails when `check` or `stats` loads another one afterwards.
  */
 function setV8Flags(args) {
   if (readsNoInput(args)) return;
   // Built-ins every reading command loads, loaded now with Node's cache
-  // (after the flags, `fs.ReadStream` alone took 3 ms instead of 0.8): the
-  // output stream, and node:os (io/worker-pump.ts counts the CPUs).
+  // (after the flags, `fs.ReadStream` took 3 ms instead of 0.8): the output
+  // stream, and node:os (io/worker-pump.ts counts the CPUs).
   void process.stdout;
   void require('node:os');
   const v8 = require('node:v8');
-  // `node --max-semi-space-size=N bin/blkaudit.js`: the caller's choice stands
-  if (!process.execArgv.some((a) => a.startsWith('--max-semi-space-size'))) {
+  if (smallInputsOnly(args)) {
+    v8.setFlagsFromString('--no-opt');
+  } else if (!process.execArgv.some((a) => a.startsWith('--max-semi-space-size'))) {
+    // `node --max-semi-space-size=N bin/blkaudit.js`: the caller's choice stands
     v8.setFlagsFromString('--max-semi-space-size=1');
     v8.setFlagsFromString('--semi-space-growth-factor=1');
   }
-  if (smallInputsOnly(args)) v8.setFlagsFromString('--no-opt');
   // test/startup.test.ts: which built-ins were loaded after this point
   globalThis.__blkauditModules?.push(`v8 flags: after ${process.moduleLoadList.length} modules`);
 }
