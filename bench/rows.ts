@@ -31,8 +31,8 @@ export interface Row {
 
 const node = process.execPath;
 /**
- * blkaudit rows run as a user runs them: the `blkaudit` executable (its
- * shebang sets V8's young generation size, see bin/blkaudit.js); by default a large input is parsed
+ * blkaudit rows run as a user runs them: the `blkaudit` executable (it sets
+ * V8's young generation size for large inputs, see bin/blkaudit.js); by default a large input is parsed
  * in worker threads when two CPUs are there (src/io/worker-pump.ts). The
  * `-1t` rows and the `parse-*` rows keep everything in one thread
  * (BLKAUDIT_PARSE_WORKER=0): what a single core does.

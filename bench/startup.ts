@@ -3,7 +3,7 @@
  * bare `node -e 0` on the same machine in the same run — `blkaudit --version`,
  * `--help`, and `check`, `check --json` and `stats` on a small real trace,
  * each run R times (default 20) interleaved, as the `blkaudit` executable a
- * user runs (its shebang's flags, the bundle and its code cache). The
+ * user runs (the bundle and its code cache, the V8 flags the bin sets). The
  * difference of medians is the cost blkaudit adds (target for `--version` and
  * `check`: ≤ 30 ms; README, Performance). CPU is user + system of the
  * command as its parent shell's `times` reports it (1 ms steps; /usr/bin/time

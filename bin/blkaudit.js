@@ -1,19 +1,18 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env node
 'use strict';
 // CommonJS (bin/package.json): a CommonJS entry starts without Node's ESM
 // loader, about 3 ms less for every command.
 //
-// V8's young generation is bounded at 1 MiB semi-spaces (the shebang above;
-// the flag only works at startup): the analysis makes short-lived garbage at
-// a steady rate, scavenges stay cheap, and peak RSS on the 10 M-event bench
-// drops from 130-180 to about 90-110 MiB at the same speed (README,
-// Performance). Run as `node bin/blkaudit.js` the shebang is not read; then
-// at least keep the young generation from growing past its initial size.
+// No V8 flag on the command line (the shebang): any flag Node starts with
+// makes V8 refuse Node's own code cache for its built-in modules, and every
+// built-in a command loads (streams, fs, readline, …) is then compiled from
+// source, about 5 ms of `check`'s start-up. The flags blkaudit wants are set
+// here once the command line is known (setV8Flags, below).
 //
 // The CLI runs from one file, dist/cli/blkaudit.cjs, with V8's code cache for
 // it (both made by `npm run build`, scripts/build-cli.mjs): start-up is
 // reading two files instead of resolving and compiling some 90 modules. The
-// cache is used only when V8 accepts it (same Node, same flags: the shebang's).
+// cache is used only when V8 accepts it (same Node, same flags: none).
 // When the bundle is missing or older than the tsc output (after a bare
 // `tsc`), the CLI runs from dist/src/cli/main.js as before: slower, same code.
 const { readFileSync, statSync } = require('node:fs');
@@ -87,6 +86,8 @@ function smallInputsOnly(args) {
   let files = 0;
   for (const arg of args) {
     if (arg === '-') return false;
+    // --stack FILE names the traces in FILE, whose sizes are not known here
+    if (arg === '--stack' || arg.startsWith('--stack=')) return false;
     if (arg.startsWith('-')) continue;
     let st;
     try {
@@ -108,15 +109,57 @@ function smallInputsOnly(args) {
   return files > 0 && total < SMALL_INPUT_BYTES;
 }
 
+/**
+ * V8's flags for this run, set before the command starts (V8 reads them at
+ * run time; the main thread's heap exists already, worker threads' heaps are
+ * made with them):
+ * - small plain files only (SMALL_INPUT_BYTES): no optimizing compiler, and
+ *   the young generation left to grow as V8 sees fit (one scavenge fewer on
+ *   a small trace; its memory is no concern under 4 MiB);
+ * - any other input: the young generation stays at 1 MiB semi-spaces (the
+ *   main thread's does not grow past its initial 1 MiB; worker threads start
+ *   with that as their maximum). The analysis makes short-lived garbage at a
+ *   steady rate, scavenges stay cheap, and peak RSS on the 10 M-event bench
+ *   drops from 130-180 to about 90-110 MiB at the same speed (README,
+ *   Performance);
+ * - nothing for --version and --help: loading node:v8 alone costs them about
+ *   1.5 ms.
+ * A flag set here also makes V8 refuse Node's code cache for the built-ins
+ * loaded afterwards, as one on the command line would for every built-in:
+ * the ones a reading command needs are loaded first, and test/startup.test.ts
+ * fails when `check` or `stats` loads another one afterwards.
+ */
+function setV8Flags(args) {
+  if (readsNoInput(args)) return;
+  // Built-ins every reading command loads, loaded now with Node's cache
+  // (after the flags, `fs.ReadStream` took 3 ms instead of 0.8): the output
+  // stream, and node:os (io/worker-pump.ts counts the CPUs).
+  void process.stdout;
+  void require('node:os');
+  const v8 = require('node:v8');
+  if (smallInputsOnly(args)) {
+    v8.setFlagsFromString('--no-opt');
+  } else if (!process.execArgv.some((a) => a.startsWith('--max-semi-space-size'))) {
+    // `node --max-semi-space-size=N bin/blkaudit.js`: the caller's choice stands
+    v8.setFlagsFromString('--max-semi-space-size=1');
+    v8.setFlagsFromString('--semi-space-growth-factor=1');
+  }
+  // test/startup.test.ts: which built-ins were loaded after this point
+  globalThis.__blkauditModules?.push(`v8 flags: after ${process.moduleLoadList.length} modules`);
+}
+
+/** --version and --help print and exit; no arguments at all prints the help too. */
+function readsNoInput(args) {
+  return args.length === 0 || args.some((a) => a === '-V' || a === '--version' || a === '-h' || a === '--help');
+}
+
 if (require.main === module) {
   loadMain().then((main) => {
-    const v8 = require('node:v8');
-    if (!process.execArgv.some((a) => a.startsWith('--max-semi-space-size'))) v8.setFlagsFromString('--semi-space-growth-factor=1');
-    if (smallInputsOnly(process.argv.slice(2))) v8.setFlagsFromString('--no-opt');
+    setV8Flags(process.argv.slice(2));
     return main(process.argv);
   }).then((code) => {
     process.exitCode = code;
   });
 }
 
-module.exports = { BUNDLE, CACHE, SMALL_INPUT_BYTES, compileBundle, smallInputsOnly };
+module.exports = { BUNDLE, CACHE, SMALL_INPUT_BYTES, compileBundle, readsNoInput, smallInputsOnly };

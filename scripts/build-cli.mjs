@@ -88,6 +88,12 @@ const result = await build({
   logLevel: 'warning',
   metafile: true,
   legalComments: 'none',
+  // V8 hashes a script's whole source before it can take the code cache, and
+  // the top level of the bundle is parsed from it: half the bytes (comments,
+  // white space and local names gone) is about 1 ms less for every command.
+  // keepNames: functions and classes keep their names (stack traces, errors).
+  minify: true,
+  keepNames: true,
 });
 const inputs = Object.keys(result.metafile.inputs).length;
 const left = /(?<![\w$.])import\(/.exec(readFileSync(OUT, 'latin1'));

@@ -1,7 +1,7 @@
 /**
  * Makes dist/cli/blkaudit.cjs.cache, V8's code cache for the CLI bundle
- * (run by scripts/build-cli.mjs with the flags of bin/blkaudit.js's shebang;
- * a cache made with other flags is rejected). The bundle is compiled exactly
+ * (run by scripts/build-cli.mjs with the V8 flags of bin/blkaudit.js's shebang,
+ * none today; a cache made with other flags is rejected). The bundle is compiled exactly
  * as bin/blkaudit.js compiles it, then runs the commands whose start-up the
  * bench measures (bench/startup.ts) on a small real trace: the cache V8 writes
  * afterwards holds the bytecode of every function those runs compiled, so the

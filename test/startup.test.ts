@@ -26,16 +26,22 @@ process.on('exit', () => {
     modules: globalThis.__blkauditModules,
     builtins: process.moduleLoadList.filter((m) => !base.has(m) && m.startsWith('NativeModule ')).map((m) => m.slice(13)),
     required: Object.keys(require.cache),
+    loadList: process.moduleLoadList,
   }));
 });
 `;
 
 interface Record {
   code: number | null;
-  /** dist/src modules that ran (a module after those it imports), and one "code cache: used|rejected|none" entry. */
+  /**
+   * dist/src modules that ran (a module after those it imports), one "code cache: used|rejected|none" entry,
+   * and "v8 flags: after N modules" when the bin set V8 flags (N: process.moduleLoadList's length then).
+   */
   modules: string[];
   /** Node built-ins loaded after the preload. */
   builtins: string[];
+  /** Node built-ins loaded after the bin set V8 flags (Node's code cache for them refused: compiled from source). */
+  builtinsAfterFlags?: string[];
   /** Files loaded through Node's CommonJS loader (the bin, and anything required at run time). */
   required: string[];
 }
@@ -57,14 +63,21 @@ function run(args: string[]): Record {
       env: { ...process.env, STARTUP_RECORD: record, NO_COLOR: '1' },
       encoding: 'utf8',
     });
-    return { code: r.status, ...(JSON.parse(readFileSync(record, 'utf8')) as Omit<Record, 'code'>) };
+    const { loadList, ...rec } = JSON.parse(readFileSync(record, 'utf8')) as Omit<Record, 'code'> & { loadList: string[] };
+    const flags = rec.modules.find((m) => m.startsWith('v8 flags:'));
+    const after = flags === undefined ? undefined : Number(/after (\d+) modules/.exec(flags)?.[1]);
+    return {
+      code: r.status,
+      ...rec,
+      ...(after === undefined ? {} : { builtinsAfterFlags: loadList.slice(after).filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)) }),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 function fromBundle(r: Record): string[] {
-  const mods = r.modules.filter((m) => !m.startsWith('code cache:'));
+  const mods = r.modules.filter((m) => !m.startsWith('code cache:') && !m.startsWith('v8 flags:'));
   assert.ok(mods.includes('cli/main.js'),
     'bin/blkaudit.js did not run the bundle (dist/cli/blkaudit.cjs missing or older than dist/src: run `npm run build`)');
   assert.deepEqual(r.modules.filter((m) => m.startsWith('code cache:')), ['code cache: used'],
@@ -90,9 +103,10 @@ test('--version runs main and the version alone: no command, reader, stage or re
   const r = run(['--version']);
   assert.equal(r.code, 0);
   assert.deepEqual(fromBundle(r).sort(), ['cli/exit.js', 'cli/main.js', 'cli/output.js', 'model/errors.js', 'model/text.js', 'version.js']);
-  for (const b of ['child_process', 'worker_threads', 'zlib', 'fs/promises', 'readline']) {
+  for (const b of ['child_process', 'worker_threads', 'zlib', 'fs/promises', 'readline', 'v8']) {
     assert.ok(!r.builtins.includes(b), `--version loaded node:${b}`);
   }
+  assert.equal(r.builtinsAfterFlags, undefined, '--version set V8 flags (and loaded node:v8 for them)');
   // nothing but the bin itself goes through Node's module loader
   assert.deepEqual(r.required.filter((f) => !f.endsWith('preload.cjs')), [BIN]);
 });
@@ -112,8 +126,26 @@ test('check on blkparse text runs the blkparse reader only: no other reader, no 
   for (const prefix of ['correlate/', 'fleet/', 'series/', 'report/html', 'report/chart', 'report/json', 'cli/report.js', 'cli/stack.js', 'cli/events.js', 'cli/stats.js', 'cli/follow.js', 'cli/check-each.js', 'formats/csv/load.js']) {
     assert.deepEqual(mods.filter((m) => m.startsWith(prefix)), [], `check on one blkparse file ran ${prefix}`);
   }
-  for (const b of ['child_process', 'worker_threads', 'zlib']) assert.ok(!r.builtins.includes(b), `check loaded node:${b}`);
+  // file streams load fs/promises, readline and the watchers (io/file-chunks.ts reads without them)
+  for (const b of ['child_process', 'worker_threads', 'zlib', 'internal/fs/streams', 'fs/promises', 'readline']) {
+    assert.ok(!r.builtins.includes(b), `check loaded node:${b}`);
+  }
+  // a built-in loaded after the bin set V8 flags is compiled from source (bin/blkaudit.js, setV8Flags)
+  assert.deepEqual(r.builtinsAfterFlags, [], 'built-ins loaded after the V8 flags were set');
   assert.ok(!r.required.some((f) => f.includes('/node_modules/')), `check required a package at run time: ${r.required.join(', ')}`);
+});
+
+test('--help sets no V8 flag; check --json and stats load no built-in after setting them', () => {
+  const help = run(['--help']);
+  assert.equal(help.code, 0);
+  fromBundle(help);
+  assert.equal(help.builtinsAfterFlags, undefined, '--help set V8 flags');
+  for (const args of [['check', '--json', TRACE], ['stats', TRACE]]) {
+    const r = run(args);
+    assert.equal(r.code, 0);
+    fromBundle(r);
+    assert.deepEqual(r.builtinsAfterFlags, [], `${args.join(' ')}: built-ins loaded after the V8 flags were set`);
+  }
 });
 
 test('small plain files only turn off the optimizing compiler; stdin, directories, .gz and large inputs keep it', async () => {
@@ -135,6 +167,8 @@ test('small plain files only turn off the optimizing compiler; stdin, directorie
     assert.equal(bin.smallInputsOnly(['check', TRACE, big]), false, 'the total counts');
     assert.equal(bin.smallInputsOnly(['check', gz]), false);
     assert.equal(bin.smallInputsOnly(['check', '--each', dir]), false, 'a directory');
+    assert.equal(bin.smallInputsOnly(['check', '--stack', TRACE]), false, '--stack FILE: the traces it names are of unknown size');
+    assert.equal(bin.smallInputsOnly(['check', `--stack=${TRACE}`]), false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,11 +5,11 @@
  * reaches --fail-on (default error), 2 on usage errors or unreadable input.
  */
 import type { Command } from 'commander';
-import Table from 'cli-table3';
 import { levelBaseName, type Report } from '../model/report.js';
 import { evidenceText, incidentsText, sourceLabel, verdictLine } from '../report/incidents-text.js';
 import { clockHeading, stackLines } from '../report/stack-text.js';
 import { wrap, type Paint } from '../report/text.js';
+import { plainTable } from '../model/plain-table.js';
 import { CROSS_LAYER_RULE_INFOS, rulesHelp } from '../check/rules/catalogue.js';
 import type { AtRisk, DeviceCheckSummary } from '../check/types.js';
 import { formatBytes } from '../check/rules/rule.js';
@@ -128,14 +128,6 @@ function jsonDevice(d: DeviceCheckSummary): Record<string, unknown> {
   return { device, cache, cacheSource, writesCompleted, flushesCompleted, fuaWrites, maxVolatileBytes, maxVolatileSeconds, ...rest };
 }
 
-const PLAIN = {
-  chars: {
-    top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '',
-    'bottom-right': '', left: '  ', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: ' ',
-  },
-  style: { 'padding-left': 0, 'padding-right': 1, head: [] as string[], border: [] as string[] },
-};
-
 function devLabel(device: string, name?: string): string {
   return safeText(name ? `${name} (${device})` : device || '-');
 }
@@ -162,13 +154,8 @@ export function renderCheckText(report: Report, devices: DeviceCheckSummary[], o
   const parts: string[] = [lines.join('\n') + '\n'];
   const rows = deviceRows(report, devices);
   if (rows.length > 0) {
-    const t = new Table({
-      ...PLAIN,
-      head: ['DEVICE', 'CACHE', 'WRITES', 'FLUSHES', 'FUA', 'MAXVOL', 'LONGEST(s)'],
-      colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right'],
-    });
-    for (const r of rows) t.push(r);
-    parts.push('\n' + t.toString() + '\n');
+    const head = ['DEVICE', 'CACHE', 'WRITES', 'FLUSHES', 'FUA', 'MAXVOL', 'LONGEST(s)'];
+    parts.push('\n' + plainTable(head, rows, ['left', 'left', 'right', 'right', 'right', 'right', 'right']) + '\n');
   }
   if (o.at) parts.push(renderAt(report, o.at));
   const limits = [...limitationsOf(report).map((l) => `${sourceLabel(report, l.input)}: ${l.text}`), ...(report.correlation?.limitations ?? [])];
@@ -238,9 +225,8 @@ function renderAt(report: Report, at: AtRisk[]): string {
     const oldest = a.oldest !== null ? `${a.oldest.toFixed(6)} s` : a.oldestLocal !== undefined ? `${a.oldestLocal.toFixed(6)} s (its own clock)` : '?';
     parts.push(`${head} could lose${maybe}:\n  ${a.writes} acknowledged write(s), ${formatBytes(a.bytes)}; the oldest completed at ${oldest}.\n`);
     parts.push(`  Sectors that could be stale${a.approximate ? ' (merged: a superset)' : ''}:\n`);
-    const t = new Table({ ...PLAIN, head: ['START', 'END', 'SECTORS', 'SIZE'], colAligns: ['right', 'right', 'right', 'right'] });
-    for (const r of a.ranges.slice(0, MAX_RANGES)) t.push([String(r.start), String(r.end - 1), String(r.end - r.start), formatBytes((r.end - r.start) * 512)]);
-    parts.push(t.toString() + '\n');
+    const ranges = a.ranges.slice(0, MAX_RANGES).map((r) => [String(r.start), String(r.end - 1), String(r.end - r.start), formatBytes((r.end - r.start) * 512)]);
+    parts.push(plainTable(['START', 'END', 'SECTORS', 'SIZE'], ranges, ['right', 'right', 'right', 'right']) + '\n');
     if (a.ranges.length > MAX_RANGES) parts.push(`  … ${a.ranges.length - MAX_RANGES} more ranges (see --json)\n`);
     if (a.evidence.length) {
       parts.push('  first and last of them:\n');

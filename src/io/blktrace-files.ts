@@ -10,8 +10,8 @@
  * A present but empty file belongs to the set (an idle CPU). A set whose CPU 0
  * is missing comes back with no files and all of them `ignored`.
  */
-import { promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { readdirEntriesAsync, statAsync } from './fs-async.js';
 
 const SET_FILE = /^(.+)\.blktrace\.(\d+)$/;
 
@@ -59,7 +59,7 @@ export async function resolveBlktraceSet(arg: string): Promise<BlktraceSet | und
 
 async function statOrUndefined(path: string) {
   try {
-    return await fs.stat(path);
+    return await statAsync(path);
   } catch {
     return undefined;
   }
@@ -70,7 +70,7 @@ async function listSets(dir: string): Promise<Map<string, Map<number, string>>> 
   const sets = new Map<string, Map<number, string>>();
   let entries;
   try {
-    entries = await fs.readdir(dir, { withFileTypes: true });
+    entries = await readdirEntriesAsync(dir);
   } catch {
     return sets;
   }

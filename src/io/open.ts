@@ -5,18 +5,20 @@
  * file name) unless --format names it. Bytes are then streamed through the
  * format's parser core: memory does not grow with input length.
  */
-import { promises as fs } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { CATALOG, detectEntry, entryByName, type FormatEntry } from '../formats/catalog.js';
 import type { ParseContext, ParseOptions } from '../formats/types.js';
 import { InputError } from '../model/errors.js';
+import { openReadAsync, readdirEntriesAsync, readdirNamesAsync, statAsync } from './fs-async.js';
+import { FileChunks, type ByteSource } from './file-chunks.js';
 
 export const HEAD_BYTES = 64 * 1024;
 const READ_CHUNK = 1 << 20;
 
 /** Input that cannot be used at all: the CLI exits 2 with this message (defined in errors.ts). */
 export { InputError };
+export type { ByteSource };
 
 export interface InputSpec {
   /** Layer name from "layer=path", or "". */
@@ -41,18 +43,19 @@ export interface StreamHead {
 }
 
 /** Opens a path or "-" as a byte stream; rejects with InputError when unreadable. */
-export async function openByteStream(path: string, stdin: Readable = process.stdin): Promise<Readable> {
-  if (path === '-') return stdin;
+export async function openByteStream(path: string, stdin?: Readable): Promise<ByteSource> {
+  // process.stdin is a getter that makes the stream (a ReadStream, a socket): only for "-"
+  if (path === '-') return stdin ?? process.stdin;
   let st;
   try {
-    st = await fs.stat(path);
+    st = await statAsync(path);
   } catch (err) {
     throw new InputError(`cannot read ${path}: ${describeFsError(err)}`, path);
   }
   if (st.isDirectory()) throw new InputError(`${path} is a directory with no blktrace per-CPU files${await directoryHint(path)}`, path);
   try {
-    const handle = await fs.open(path, 'r');
-    return handle.createReadStream({ highWaterMark: READ_CHUNK, autoClose: true });
+    // opened here, so that an unreadable file is an InputError before any byte is read
+    return new FileChunks(await openReadAsync(path), READ_CHUNK);
   } catch (err) {
     throw new InputError(`cannot read ${path}: ${describeFsError(err)}`, path);
   }
@@ -66,13 +69,13 @@ async function directoryHint(dir: string): Promise<string> {
   const found: string[] = [];
   let entries;
   try {
-    entries = await fs.readdir(dir, { withFileTypes: true });
+    entries = await readdirEntriesAsync(dir);
   } catch {
     return '';
   }
   for (const e of entries) {
     if (e.isDirectory()) {
-      const inner = await fs.readdir(join(dir, e.name)).catch(() => [] as string[]);
+      const inner = await readdirNamesAsync(join(dir, e.name)).catch(() => [] as string[]);
       if (inner.some((n) => PER_CPU_FILE.test(n))) found.push(`${join(dir, e.name)} (per-CPU blktrace files)`);
     } else if (e.isFile() && TRACE_NAME.test(e.name)) found.push(join(dir, e.name));
   }
@@ -100,7 +103,7 @@ export function describeFsError(err: unknown): string {
  * Reads the first HEAD_BYTES (decompressed) for detection and returns an
  * iterable over the whole stream that replays them first.
  */
-export async function peekStream(raw: Readable, source: string): Promise<StreamHead> {
+export async function peekStream(raw: ByteSource, source: string): Promise<StreamHead> {
   const rawIter = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const first = await nextChunk(rawIter, source);
   let gzip = false;

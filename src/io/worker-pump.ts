@@ -18,8 +18,8 @@
  * since posting its chunks costs the main thread more than the parse it
  * saves. Only formats in WORKER_FORMATS run there.
  */
-import { promises as fs } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { statAsync } from './fs-async.js';
 import type { FormatSpec, ParseContext } from '../formats/types.js';
 import { emptyEvent } from '../model/event.js';
 import { HEAD_BYTES, pump } from './open.js';
@@ -88,7 +88,7 @@ export async function useWorker(format: FormatSpec, o: PumpOptions): Promise<boo
   // than the parse it saves (measured on 2 CPUs), so only when asked for.
   if (o.path === '-') return mode === 'on';
   try {
-    const st = await fs.stat(o.path);
+    const st = await statAsync(o.path);
     if (!st.isFile()) return mode === 'on';
     return st.size >= WORKER_MIN_BYTES;
   } catch {
@@ -103,7 +103,7 @@ export async function useSetWorker(files: string[], parseWorker: boolean | undef
   let total = 0;
   for (const f of files) {
     try {
-      total += (await fs.stat(f)).size;
+      total += (await statAsync(f)).size;
     } catch {
       return false;
     }
@@ -127,7 +127,7 @@ export async function pumpFormat(
     o.closeStream?.();
     const n = parseWorkers(o.inputsAtOnce);
     if (format.name === 'blkparse' && n >= 2) {
-      const size = (await fs.stat(o.regularFile)).size;
+      const size = (await statAsync(o.regularFile)).size;
       return runBlockWorkers(o.regularFile, size, n, ctx, o.afterChunk);
     }
     return runWorker({ kind: 'file', path: o.regularFile }, format.name, ctx, undefined, o.afterChunk);

@@ -7,7 +7,7 @@
  * by what each opened input holds — its detection head and one read-ahead
  * chunk (src/io/open.ts), never more of the file.
  */
-import { stat } from 'node:fs/promises';
+import { statAsync as stat } from '../io/fs-async.js';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { SourceInfo } from '../model/analysis.js';

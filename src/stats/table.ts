@@ -4,8 +4,8 @@
  * the JSON carries; nothing is recomputed here. Process names come from the
  * trace and are escaped before they reach the terminal.
  */
-import Table from 'cli-table3';
 import { safeText } from '../model/text.js';
+import { plainTable, type Align } from '../model/plain-table.js';
 import { BTT_PHASES, type BttPhase } from '../track/btt-compat.js';
 import type { TrackCounts } from '../track/request.js';
 import type { PhaseJson } from './latency.js';
@@ -13,18 +13,9 @@ import type { DeviceStatsWithCheck } from './stage.js';
 import { TRACK_REASONS } from './analyzer.js';
 import type { StatsJsonInput } from './json.js';
 
-const PLAIN = {
-  chars: {
-    top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '',
-    'bottom-right': '', left: '  ', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: ' ',
-  },
-  style: { 'padding-left': 0, 'padding-right': 1, head: [] as string[], border: [] as string[] },
-};
-
 function table(head: string[], rows: Array<Array<string | number>>, leftCols = 1): string {
-  const t = new Table({ ...PLAIN, head, colAligns: head.map((_, i) => (i < leftCols ? 'left' : 'right')) });
-  for (const r of rows) t.push(r.map(String));
-  return t.toString().replace(/ +$/gm, '') + '\n';
+  const aligns = head.map((_, i): Align => (i < leftCols ? 'left' : 'right'));
+  return plainTable(head, rows.map((r) => r.map(String)), aligns).replace(/ +$/gm, '') + '\n';
 }
 
 /** Seconds → µs text with 1 decimal; "-" when empty. */

@@ -10,7 +10,7 @@ const EVENT_LINE = /^\s*\d+,\d+\s+\d+\s+\d+\s+\d+\.\d+\s+\d+\s+(?:\d+,\d+\s+)?(?
 
 export function blkparseConfidence(head: Buffer): number {
   const text = head.toString('latin1');
-  const lines = text.split('\n').slice(0, 200);
+  const lines = text.split('\n', 200);
   let events = 0;
   let other = 0;
   for (const l of lines) {

@@ -26,9 +26,22 @@ export function looksLikeBareEvent(s: string, start: number, end: number): boole
 
 const SIMPLETRACE_SHAPE = /^ \d+\.\d+(?: |$)/;
 
+const HEAD_LINES = 400;
+/** The head's first lines as UTF-8, decoded once for both QEMU detectors (each gets its own copy). */
+const headLines = new WeakMap<Buffer, string[]>();
+
+function firstLines(head: Buffer): string[] {
+  let lines = headLines.get(head);
+  if (!lines) {
+    lines = head.toString('utf8').split('\n', HEAD_LINES);
+    headLines.set(head, lines);
+  }
+  return lines.slice();
+}
+
 /** Detection: share of non-blank lines in `head` that are QEMU log events. */
 export function qemuLogConfidence(head: Buffer): number {
-  const lines = head.toString('utf8').split('\n', 400);
+  const lines = firstLines(head);
   if (lines.length > 1) lines.pop(); // the last line may be cut by the head limit
   let events = 0;
   let known = 0;
@@ -72,7 +85,7 @@ export const qemuLogMeta: FormatMeta = {
 
 /** Detection: `event 0.699 key=0x…` records (with or without pid=). */
 export function simpletraceConfidence(head: Buffer): number {
-  const lines = head.toString('utf8').split('\n', 400);
+  const lines = firstLines(head);
   if (lines.length > 1) lines.pop();
   let records = 0;
   let strong = 0;

@@ -2,9 +2,28 @@
 import type { FormatMeta } from '../types.js';
 import { looksLikeHeader, parseHeader } from './columns.js';
 
+const HEADER_LINES = 50;
+/** firstHeader's answer per head: biosnoop and iosnoop both ask, for every input detected. */
+const headers = new WeakMap<Buffer, { names: string[] | undefined }>();
+
 /** The first header line among the first 50 lines of `head`, parsed. */
 function firstHeader(head: Buffer): string[] | undefined {
-  const lines = head.toString('latin1').split('\n', 50);
+  let hit = headers.get(head);
+  if (!hit) {
+    hit = { names: scanHeader(head) };
+    headers.set(head, hit);
+  }
+  return hit.names;
+}
+
+function scanHeader(head: Buffer): string[] | undefined {
+  // only the bytes of the first 50 lines are decoded: the same lines as the whole head split at 50 (latin1: a char per byte)
+  let end = -1;
+  for (let i = 0; i < HEADER_LINES; i++) {
+    end = head.indexOf(10, end + 1);
+    if (end < 0) break;
+  }
+  const lines = head.toString('latin1', 0, end < 0 ? head.length : end).split('\n', HEADER_LINES);
   for (const l of lines) {
     if (!looksLikeHeader(l)) continue;
     const layout = parseHeader(l.replace(/\r$/, ''));

@@ -55,9 +55,7 @@ export function scanHead(head: Buffer): HeadStats {
   // The last line may be cut by the head's size: only complete lines count.
   const lastNl = head.lastIndexOf(10);
   const text = head.toString('latin1', 0, lastNl < 0 ? head.length : lastNl);
-  let n = 0;
-  for (const line of text.split('\n')) {
-    if (n++ >= MAX_LINES) break;
+  for (const line of text.split('\n', MAX_LINES)) {
     const t = line.trim();
     if (t === '') continue;
     if (t[0] === '#') {
