@@ -150,7 +150,7 @@ export function correlateInSegments(input: SegmentInput, correlate: Correlate): 
   for (;;) {
     const t = clocks ? findCut(units, clocks, alignedAt) : undefined;
     if (t) {
-      debug?.(`cut at ${units.map((u) => (t.get(u)! / 1e9).toFixed(3)).join(' / ')} s; rows ${units.map((u) => u.rows()).join('/')}; rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
+      debug?.(`cut at ${units.map((u) => (t.get(u)! / 1e9).toFixed(3)).join(' / ')} s; rows ${units.map((u) => u.rows()).join('/')}; rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`);
       // The first segment is aligned on its own data alone: the first rows' clocks placed its cut, and they
       // stand only if it finds them too. The first rows of traces that began together align uniquely even on a
       // periodic workload, whose whole trace fits several offsets: such a trace is correlated whole (its

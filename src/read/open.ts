@@ -11,7 +11,7 @@ import { statAsync as stat } from '../io/fs-async.js';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { SourceInfo } from '../model/analysis.js';
-import { chooseFormat, InputError, openByteStream, peekStream, type InputSpec } from '../io/open.js';
+import { chooseFormat, InputError, openByteStream, peekStream, type InputSpec, type ByteSource } from '../io/open.js';
 import { resolveBlktraceSet, type BlktraceSet } from '../io/blktrace-files.js';
 import { entryByName } from '../formats/catalog.js';
 import type { FormatSpec, ParseOptions } from '../formats/types.js';
@@ -35,7 +35,7 @@ export interface OpenedInput {
   set?: BlktraceSet;
   stream?: AsyncIterable<Buffer>;
   /** The raw byte stream under `stream` (compressed bytes for a .gz). */
-  raw?: Readable;
+  raw?: ByteSource;
   headBytes: number;
   /** The input when it is an uncompressed regular file (a parse worker may read it itself). */
   regularFile?: string;
