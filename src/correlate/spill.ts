@@ -54,8 +54,6 @@ export function rowSpan(t: OpTable): RowSpan {
   return { first, last };
 }
 
-/** Bytes per row: kind, flags (1 each), six 8-byte times/places, three 4-byte ids. */
-const ROW_BYTES = 2 + 6 * 8 + 3 * 4;
 
 export class SpillFile {
   private fd = -1;
@@ -83,11 +81,6 @@ export class SpillFile {
   private open(): number {
     if (!this.ready()) throw new Error(this.failure);
     return this.fd;
-  }
-
-  /** Bytes written so far. */
-  get bytes(): number {
-    return this.size;
   }
 
   /** Writes rows [from, to) of a table; returns where they are. */
@@ -178,5 +171,3 @@ export class SpillFile {
     }
   }
 }
-
-export const SPILL_ROW_BYTES = ROW_BYTES;
