@@ -97,46 +97,26 @@ export function align(up: OpTable, low: OpTable, map: SectorMap, resolutionNs: n
   const base = { upper: `${up.layer}:${up.device}`, lower: `${low.layer}:${low.device}` };
   const idx = RangeIndex.of(low, [OpKind.Read, OpKind.Write, OpKind.Discard]);
   if (up.orderOnly || low.orderOnly) return alignByOrder(up, low, map, idx, base);
+  // the clocks were found drifting on the stretch before this one: this one's upper times are moved by that
+  // rate first (its offset is then given at the same t0), as a long trace's are once its drift is measured
+  const shifted = prior?.drift ? warped(up, prior.drift.rate, prior.drift.t0) : up;
   if (prior) {
     // The clocks were aligned just before this stretch: search first where they can have reached since.
     // Taken when most sampled upper flushes hold a lower flush at one offset there (the coarse search's
     // support); otherwise (a clock that jumped, a stretch of few flushes) searched everywhere, as with no prior.
-    const moved = prior.drift ? warped(up, prior.drift.rate, prior.drift.t0) : up;
-    const a = alignOffset(moved, low, map, resolutionNs, idx, base, prior);
+    const a = alignOffset(shifted, low, map, resolutionNs, idx, base, prior);
     const region = a.region;
     delete a.region;
     const sampled = sampledFlushes(up);
     if (a.method === 'causal-offset' && region?.byFlushes && sampled >= MIN_FLUSH_SUPPORT && region.depth >= PRIOR_SHARE * sampled) {
-      const note = `${a.note}; searched within ${prior.why}`;
-      if (!prior.drift) return { ...a, note };
-      const o = a.clock.offset!;
-      const ppm = prior.drift.rate * 1e6;
-      return {
-        ...a,
-        clock: driftClock(o.lo, o.hi, prior.drift.rate, prior.drift.t0),
-        drift: { ppm, windows: 0, spanSeconds: 0, residualSeconds: 0, t0Seconds: prior.drift.t0 / 1e9 },
-        note: `${note}; its times moved by the drift of ${ppm >= 0 ? '+' : ''}${ppm.toFixed(1)} ppm measured before it, offset given at ${(prior.drift.t0 / 1e9).toFixed(6)} s`,
-      };
+      return carried({ ...a, note: `${a.note}; searched within ${prior.why}` }, prior);
     }
   }
   if (prior?.drift) {
-    // the clocks were found drifting on the stretch before this one: this one's upper times are moved by that
-    // rate first (its offset is then given at the same t0), as a long trace's are once its drift is measured
-    const { rate, t0 } = prior.drift;
-    const moved = warped(up, rate, t0);
-    let a = alignOffset(moved, low, map, resolutionNs, idx, base);
-    if (a.method === 'ambiguous') a = alignOffset(moved, low, map, resolutionNs, idx, base, prior);
+    let a = alignOffset(shifted, low, map, resolutionNs, idx, base);
+    if (a.method === 'ambiguous') a = alignOffset(shifted, low, map, resolutionNs, idx, base, prior);
     delete a.region;
-    if (a.method === 'causal-offset') {
-      const o = a.clock.offset!;
-      const ppm = rate * 1e6;
-      return {
-        ...a,
-        clock: driftClock(o.lo, o.hi, rate, t0),
-        drift: { ppm, windows: 0, spanSeconds: 0, residualSeconds: 0, t0Seconds: t0 / 1e9 },
-        note: `${a.note}; its times moved by the drift of ${ppm >= 0 ? '+' : ''}${ppm.toFixed(1)} ppm measured on the stretch before it, offset given at ${(t0 / 1e9).toFixed(6)} s`,
-      };
-    }
+    if (a.method === 'causal-offset') return carried(a, prior);
   }
   const first = alignOffset(up, low, map, resolutionNs, idx, base);
   if (prior && first.method === 'ambiguous') {
@@ -189,11 +169,34 @@ const DRIFT_ROUNDS = 3;
 /** Share of the sampled upper flushes a region found within a prior window must hold (else searched everywhere). */
 const PRIOR_SHARE = 0.5;
 
-/** Upper flushes the coarse search samples. */
-function sampledFlushes(up: OpTable): number {
+/** Upper flushes completed without error. */
+function doneFlushes(up: OpTable): number {
   let n = 0;
   for (let u = 0; u < up.n; u++) if (up.kind[u] === OpKind.Flush && up.done(u)) n++;
-  return Math.min(n, COARSE_UPPER, Math.ceil(n / Math.max(1, Math.ceil(n / COARSE_UPPER))));
+  return n;
+}
+
+/** Upper flushes the coarse search samples (every ⌈n / COARSE_UPPER⌉-th: flushCoarse). */
+function sampledFlushes(up: OpTable): number {
+  const n = doneFlushes(up);
+  return Math.ceil(n / Math.max(1, Math.ceil(n / COARSE_UPPER)));
+}
+
+/**
+ * An offset found on upper times moved by a drift carried from the stretch before (prior.drift): its clock
+ * given at that drift's t0 with its rate, as a drift measured here would be.
+ */
+function carried(a: Alignment, prior: OffsetPrior): Alignment {
+  if (!prior.drift) return a;
+  const { rate, t0 } = prior.drift;
+  const o = a.clock.offset!;
+  const ppm = rate * 1e6;
+  return {
+    ...a,
+    clock: driftClock(o.lo, o.hi, rate, t0),
+    drift: { ppm, windows: 0, spanSeconds: 0, residualSeconds: 0, t0Seconds: t0 / 1e9 },
+    note: `${a.note}; its times moved by the drift of ${ppm >= 0 ? '+' : ''}${ppm.toFixed(1)} ppm measured on the stretch before it, offset given at ${(t0 / 1e9).toFixed(6)} s`,
+  };
 }
 
 /** Offsets (ns, lower − upper) the clocks can have here, as known from a neighbouring stretch of the trace. */
@@ -376,36 +379,17 @@ function durationQuantile(up: OpTable, iv: Intervals, q: number): number {
  * a periodic workload's does not (one period later, all but the edge copies still fit).
  */
 function sampleMisled(up: OpTable, low: OpTable, region: { a: number; b: number }, rival: { a: number; b: number }, fromFlushes: boolean, slack: number): boolean {
-  if (!fromFlushes) return false;
-  let flushes = 0;
-  for (let u = 0; u < up.n; u++) if (up.kind[u] === OpKind.Flush && up.done(u)) flushes++;
-  if (flushes <= COARSE_UPPER) return false;
+  if (!fromFlushes || doneFlushes(up) <= COARSE_UPPER) return false;
   const best = flushSupport(up, low, region.a, region.b, slack);
   return flushSupport(up, low, rival.a, rival.b, slack) < AMBIGUOUS_SHARE * best;
 }
 
-/** Upper flushes (every one) that can hold a lower flush at an offset in [a, b]. */
+/** Upper flushes (every one) that can hold a lower flush at an offset in [a, b]: flushIntervals' flushes, counted. */
 function flushSupport(up: OpTable, low: OpTable, a: number, b: number, slack: number): number {
-  const ls: number[] = [];
-  for (let l = 0; l < low.n; l++) if (low.kind[l] === OpKind.Flush && low.done(l)) ls.push(l);
-  ls.sort((x, y) => low.tI[x]! - low.tI[y]!);
-  const starts = Float64Array.from(ls, (l) => low.tI[l]!);
+  const iv = flushIntervals(up, low, a, b, slack);
   let n = 0;
-  for (let u = 0; u < up.n; u++) {
-    if (up.kind[u] !== OpKind.Flush || !up.done(u)) continue;
-    const from = up.tI[u]! + a - slack;
-    const to = up.tC[u]! + b + slack;
-    for (let k = lowerBound(starts, from); k < ls.length && starts[k]! <= to; k++) {
-      const l = ls[k]!;
-      // the pair's offset interval [lC − uC − slack, lI − uI + slack] meets [a, b] and is not empty
-      const lo = low.tC[l]! - up.tC[u]! - slack;
-      const hi = low.tI[l]! - up.tI[u]! + slack;
-      if (lo <= hi && lo <= b && hi >= a) {
-        n++;
-        break;
-      }
-    }
-  }
+  // an upper op's intervals are pushed together
+  for (let i = 0; i < iv.n; i++) if (up.kind[iv.u[i]!] === OpKind.Flush && (i === 0 || iv.u[i - 1] !== iv.u[i])) n++;
   return n;
 }
 

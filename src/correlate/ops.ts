@@ -125,6 +125,12 @@ export class OpTable {
   copyRow(from: OpTable, i: number): number {
     if (this.n === this.kind.length) this.grow();
     const j = this.n++;
+    this.setRow(j, from, i);
+    return j;
+  }
+
+  /** Row `j` becomes a copy of row `i` of `from` (which may be this table). */
+  setRow(j: number, from: OpTable, i: number): void {
     this.kind[j] = from.kind[i]!;
     this.flags[j] = from.flags[i]!;
     this.sector[j] = from.sector[i]!;
@@ -136,7 +142,6 @@ export class OpTable {
     this.src[j] = from.src[i]!;
     this.ext[j] = from.ext[i]!;
     this.tag[j] = from.tag[i]!;
-    return j;
   }
 
   private grow(cap = this.kind.length * 2): void {

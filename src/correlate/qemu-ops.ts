@@ -126,20 +126,7 @@ export function keepBefore(t: OpTable, rest: OpTable, at: number): Int32Array {
   let kept = 0;
   for (let i = 0; i < t.n; i++) {
     if (t.tI[i]! < at) {
-      if (kept !== i) {
-        const j = kept;
-        t.kind[j] = t.kind[i]!;
-        t.flags[j] = t.flags[i]!;
-        t.sector[j] = t.sector[i]!;
-        t.count[j] = t.count[i]!;
-        t.tI[j] = t.tI[i]!;
-        t.tC[j] = t.tC[i]!;
-        t.locI[j] = t.locI[i]!;
-        t.locC[j] = t.locC[i]!;
-        t.src[j] = t.src[i]!;
-        t.ext[j] = t.ext[i]!;
-        t.tag[j] = t.tag[i]!;
-      }
+      if (kept !== i) t.setRow(kept, t, i);
       map[i] = kept++;
     } else map[i] = -rest.copyRow(t, i) - 1;
   }
@@ -207,11 +194,17 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     st.quiet.quiet(t);
     const r = this.rows!;
     if (r.front.n + r.back.n < st.rows || !st.spill.ready()) return;
+    this.writeOut(st);
+    st.scanned.front = 0;
+    st.scanned.back = 0;
+  }
+
+  /** The rows since the last piece become a piece in the spill file, and leave memory. */
+  private writeOut(st: NonNullable<QemuOpsBuilder['stream']>): void {
+    const r = this.rows!;
     st.pieces.push({ front: st.spill.write(r.front), back: st.spill.write(r.back), ints: st.spill.writeInts(r), span: spanOf(r) });
     r.clear();
     this.jobRow.clear();
-    st.scanned.front = 0;
-    st.scanned.back = 0;
   }
 
   private clock(s: Stamp): number {
@@ -383,11 +376,7 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     if (!st) return undefined;
     this.end();
     // what is left after the last spill is the last piece (read back like the others)
-    if (this.rows && this.rows.front.n + this.rows.back.n > 0) {
-      const r = this.rows;
-      st.pieces.push({ front: st.spill.write(r.front), back: st.spill.write(r.back), ints: st.spill.writeInts(r), span: spanOf(r) });
-      r.clear();
-    }
+    if (this.rows && this.rows.front.n + this.rows.back.n > 0) this.writeOut(st);
     this.jobRow.clear();
     const load = (p: QemuPiece): QemuRows => {
       const r = new QemuRows(this.layer, false, Math.max(16, p.front.n, p.back.n));

@@ -68,6 +68,11 @@ const MARGIN = 1_000_000;
 /** Clock rate error allowed for between the alignment and a cut (ppm): a guest TSC against the host's. */
 const DRIFT_PPM = 500;
 
+/** Room (ns) an offset found `away` ns of upper clock from here may have moved by: MARGIN and DRIFT_PPM. */
+function slackOver(away: number): number {
+  return MARGIN + away * DRIFT_PPM * 1e-6;
+}
+
 /** All of a block device's rows in one table: its pieces read back, then the rows still in memory. */
 export function wholeTable(d: BlockDevice): OpTable {
   if (!d.stream || d.stream.pieces.length === 0) return d.table;
@@ -222,7 +227,7 @@ function confirms(trial: Map<string, KnownClock>, seg: Map<string, KnownClock>, 
     for (const [u, x] of t) if (u.src === k.upSrc) at = Math.min(x, u.last);
     if (!Number.isFinite(at)) return false;
     // where the first rows' clocks were found, and how far they may have drifted from there by the cut
-    const slack = MARGIN + Math.max(0, at - k.to) * DRIFT_PPM * 1e-6;
+    const slack = slackOver(Math.max(0, at - k.to));
     const [a, b] = k.clock.toLower(at);
     const [c, d] = s.clock.toLower(at);
     if (c > b + slack || a > d + slack) return false;
@@ -242,7 +247,7 @@ function priorsFor(known: Map<string, KnownClock>, units: Unit[], t: Map<Unit, n
     const s0 = Number.isFinite(u.from) ? u.from : u.first;
     const s1 = Math.min(t.get(u)!, u.last);
     const away = Math.max(0, s1 - k.to, k.from - s0);
-    const slack = MARGIN + away * DRIFT_PPM * 1e-6;
+    const slack = slackOver(away);
     const at = Math.min(Math.max(s0, k.from), k.to);
     const [lo, hi] = k.clock.toLower(at);
     if (!Number.isFinite(lo) || !Number.isFinite(hi)) continue;
@@ -422,7 +427,7 @@ function findCut(units: Unit[], c: Clocks, alignedAt: number): Map<Unit, number>
     let ok = true;
     for (const u of units) {
       if (u === ref) continue;
-      const slack = MARGIN + Math.abs(lo - alignedAt) * DRIFT_PPM * 1e-6;
+      const slack = slackOver(Math.abs(lo - alignedAt));
       const [a, b] = c.to.get(u.src)!(lo);
       const [a2, b2] = c.to.get(u.src)!(hi);
       const span = spanAround(u.quiet.spans, Math.min(a, a2), Math.max(b, b2));

@@ -219,5 +219,5 @@ export const BREAKS = [
   b('stream-drift', 'cross-layer (streaming)', 'a drift measured is carried to the next segment', 'correlate/segments.js',
     '...(d ? { drift: { rate: d.rate, t0: d.t0 } } : {}),', '', 'drift not carried', ['stack-stream']),
   b('align-recount', 'cross-layer-undecided', 'a sampled rival counted again over every flush', 'correlate/align.js',
-    'if (flushes <= COARSE_UPPER)\n        return false;', 'return false;', 'sampled rival trusted', ['align-sample']),
+    'if (!fromFlushes || doneFlushes(up) <= COARSE_UPPER)\n        return false;', 'return false;', 'sampled rival trusted', ['align-sample']),
 ];
