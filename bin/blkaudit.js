@@ -60,15 +60,16 @@ function readCache() {
   }
 }
 
+/** The CLI's module: `main`, and `keepHeapFlags` (see setV8Flags). */
 async function loadMain() {
   if (process.env.BLKAUDIT_DEBUG) process.setSourceMapsEnabled(true);
   if (bundleIsCurrent()) {
     // Node maps stack traces (to src/*.ts, through dist/cli/blkaudit.cjs.map)
     // for files it loads itself, not for a vm.Script: debugging goes without the cache.
-    if (process.env.BLKAUDIT_DEBUG) return require(BUNDLE).main;
-    return compileBundle(readCache()).exports.main;
+    if (process.env.BLKAUDIT_DEBUG) return require(BUNDLE);
+    return compileBundle(readCache()).exports;
   }
-  return (await import(require('node:url').pathToFileURL(TSC_MAIN).href)).main;
+  return import(require('node:url').pathToFileURL(TSC_MAIN).href);
 }
 
 /**
@@ -117,8 +118,10 @@ function smallInputsOnly(args) {
  *   the young generation left to grow as V8 sees fit (one scavenge fewer on
  *   a small trace; its memory is no concern under 4 MiB);
  * - any other input: the young generation stays at 1 MiB semi-spaces (the
- *   main thread's does not grow past its initial 1 MiB; worker threads start
- *   with that as their maximum). The analysis makes short-lived garbage at a
+ *   main thread's does not grow past its initial 1 MiB, as long as the growth
+ *   factor is set again after each worker thread starts: the function returned
+ *   does that; worker threads start with 1 MiB as their maximum). The
+ *   analysis makes short-lived garbage at a
  *   steady rate, scavenges stay cheap, and peak RSS on the 10 M-event bench
  *   drops from 130-180 to about 90-110 MiB at the same speed (README,
  *   Performance);
@@ -130,7 +133,8 @@ function smallInputsOnly(args) {
  * fails when `check` or `stats` loads another one afterwards.
  */
 function setV8Flags(args) {
-  if (readsNoInput(args)) return;
+  let again;
+  if (readsNoInput(args)) return again;
   // Built-ins every reading command loads, loaded now with Node's cache
   // (after the flags, `fs.ReadStream` took 3 ms instead of 0.8): the output
   // stream, and node:os (io/worker-pump.ts counts the CPUs).
@@ -143,9 +147,12 @@ function setV8Flags(args) {
     // `node --max-semi-space-size=N bin/blkaudit.js`: the caller's choice stands
     v8.setFlagsFromString('--max-semi-space-size=1');
     v8.setFlagsFromString('--semi-space-growth-factor=1');
+    // each worker thread's isolate puts the growth factor back to 2 (src/io/heap-flags.ts): set again then
+    again = () => v8.setFlagsFromString('--semi-space-growth-factor=1');
   }
   // test/startup.test.ts: which built-ins were loaded after this point
   globalThis.__blkauditModules?.push(`v8 flags: after ${process.moduleLoadList.length} modules`);
+  return again;
 }
 
 /** --version and --help print and exit; no arguments at all prints the help too. */
@@ -154,9 +161,9 @@ function readsNoInput(args) {
 }
 
 if (require.main === module) {
-  loadMain().then((main) => {
-    setV8Flags(process.argv.slice(2));
-    return main(process.argv);
+  loadMain().then((cli) => {
+    cli.keepHeapFlags(setV8Flags(process.argv.slice(2)));
+    return cli.main(process.argv);
   }).then((code) => {
     process.exitCode = code;
   });

@@ -9,6 +9,9 @@ import { VERSION } from '../version.js';
 import { EXIT, UsageError } from './exit.js';
 import { safeText } from './output.js';
 
+// bin/blkaudit.js: V8 flags set again whenever a worker thread starts (io/heap-flags.ts)
+export { keepHeapFlags } from '../io/heap-flags.js';
+
 type Run = (fn: () => Promise<number>) => Promise<void>;
 type Register = (program: Command, run: Run) => void;
 

@@ -85,6 +85,8 @@ export class OpTable {
   unobserved: string | undefined = undefined;
   /** A block device with no request stage (no D: dm, md): it holds no data of its own (block-ops.ts). */
   bioBased = false;
+  /** Counts resets (reset()): an index made of the rows before one (range-index.ts) is stale after it. */
+  generation = 0;
 
   constructor(
     /** Layer name. */
@@ -119,6 +121,24 @@ export class OpTable {
   /** No rows (their columns kept for the next ones): the rows were written to a SpillFile. */
   clear(): void {
     this.n = 0;
+  }
+
+  /**
+   * No rows, and nothing a correlation set on the table (cache, durability, device names): as a new table,
+   * its columns kept for the next rows (a segment's table reused for a later one, segments.ts).
+   */
+  reset(): void {
+    this.generation++;
+    this.n = 0;
+    this.tags.length = 0;
+    this.durable = new Float64Array(0);
+    this.durableBy = new Int32Array(0);
+    this.maybeDurable = this.durable;
+    this.dropped = 0;
+    this.droppedFrom = Infinity;
+    this.writeThrough = false;
+    this.unobserved = undefined;
+    this.bioBased = false;
   }
 
   /** Copies row `i` of `from` (same layout) to the end; returns its row here. */

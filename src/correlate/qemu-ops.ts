@@ -75,40 +75,54 @@ export class QemuRows {
   }
 
   /**
-   * Splits at `t` (the process clock): the rows issued before it stay here, the rest are returned. Only
-   * at a quiet instant (nothing in flight), where a request and its jobs are on one side.
+   * Splits at `t` (the process clock): the rows issued before it stay here, the rest go to `rest` (emptied
+   * first: a segment's rows no longer wanted, reused) and it is returned. Only at a quiet instant (nothing
+   * in flight), where a request and its jobs are on one side.
    */
-  splitAt(t: number): QemuRows {
-    const rest = new QemuRows(this.front.layer, this.front.orderOnly, 16);
+  splitAt(t: number, rest = new QemuRows(this.front.layer, this.front.orderOnly, 16)): QemuRows {
+    rest.reset();
     const fMap = keepBefore(this.front, rest.front, t);
     const bMap = keepBefore(this.back, rest.back, t);
-    const keep = { fwj: new IntColumn(), start: new IntColumn(), ids: new IntColumn() };
+    // the entries kept are moved down in place (one is never written past the next one read), the others to rest
+    let kept = 0;
+    let ids = 0;
     for (let k = 0; k < this.frontsWithJobs.n; k++) {
       const r = fMap[this.frontsWithJobs.a[k]!]!;
-      const to = r >= 0 ? keep : { fwj: rest.frontsWithJobs, start: rest.jobStart, ids: rest.jobIds };
-      to.fwj.push(r >= 0 ? r : -r - 1);
-      to.start.push(to.ids.n);
-      for (let x = this.jobStart.a[k]!, end = this.jobsEnd(k); x < end; x++) to.ids.push(this.jobIds.a[x]!);
+      const from = this.jobStart.a[k]!;
+      const end = this.jobsEnd(k);
+      if (r >= 0) {
+        this.frontsWithJobs.a[kept] = r;
+        this.jobStart.a[kept++] = ids;
+        for (let x = from; x < end; x++) this.jobIds.a[ids++] = this.jobIds.a[x]!;
+      } else {
+        rest.frontsWithJobs.push(-r - 1);
+        rest.jobStart.push(rest.jobIds.n);
+        for (let x = from; x < end; x++) rest.jobIds.push(this.jobIds.a[x]!);
+      }
     }
-    const nodes = new IntColumn();
-    for (let r = 0; r < this.jobNode.n; r++) (bMap[r]! >= 0 ? nodes : rest.jobNode).push(this.jobNode.a[r]!);
-    const guessed = new IntColumn();
+    this.frontsWithJobs.n = kept;
+    this.jobStart.n = kept;
+    this.jobIds.n = ids;
+    let nodes = 0;
+    for (let r = 0; r < this.jobNode.n; r++) {
+      if (bMap[r]! >= 0) this.jobNode.a[nodes++] = this.jobNode.a[r]!;
+      else rest.jobNode.push(this.jobNode.a[r]!);
+    }
+    this.jobNode.n = nodes;
+    let guessed = 0;
     for (let k = 0; k < this.guessed.n; k++) {
       const r = bMap[this.guessed.a[k]!]!;
-      if (r >= 0) guessed.push(r);
+      if (r >= 0) this.guessed.a[guessed++] = r;
       else rest.guessed.push(-r - 1);
     }
-    this.frontsWithJobs.take(keep.fwj);
-    this.jobStart.take(keep.start);
-    this.jobIds.take(keep.ids);
-    this.jobNode.take(nodes);
-    this.guessed.take(guessed);
+    this.guessed.n = guessed;
     return rest;
   }
 
-  clear(): void {
-    this.front.clear();
-    this.back.clear();
+  /** No rows, as a new QemuRows (its columns kept for the next ones). */
+  reset(): void {
+    this.front.reset();
+    this.back.reset();
     this.frontsWithJobs.n = 0;
     this.jobStart.n = 0;
     this.jobIds.n = 0;
@@ -203,7 +217,7 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
   private writeOut(st: NonNullable<QemuOpsBuilder['stream']>): void {
     const r = this.rows!;
     st.pieces.push({ front: st.spill.write(r.front), back: st.spill.write(r.back), ints: st.spill.writeInts(r), span: spanOf(r) });
-    r.clear();
+    r.reset();
     this.jobRow.clear();
   }
 
@@ -343,7 +357,8 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
       // written out as it was read, but wanted whole (segments.ts found no cut): read back into one table
       const all = this.pieces()!;
       const rows = new QemuRows(this.layer, false);
-      for (const p of all.pieces) rows.append(all.load(p));
+      const scratch = new QemuRows(this.layer, false, 16);
+      for (const p of all.pieces) rows.append(all.load(p, scratch));
       this.views = this.build(rows, jobRowsOf(rows.back), false);
     }
     this.views ??= this.end() ? [] : this.build(this.rows!, this.jobRow, true);
@@ -378,8 +393,9 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     // what is left after the last spill is the last piece (read back like the others)
     if (this.rows && this.rows.front.n + this.rows.back.n > 0) this.writeOut(st);
     this.jobRow.clear();
-    const load = (p: QemuPiece): QemuRows => {
-      const r = new QemuRows(this.layer, false, Math.max(16, p.front.n, p.back.n));
+    const load = (p: QemuPiece, into?: QemuRows): QemuRows => {
+      const r = into ?? new QemuRows(this.layer, false, Math.max(16, p.front.n, p.back.n));
+      r.reset();
       st.spill.readInto(p.front, r.front);
       st.spill.readInto(p.back, r.back);
       st.spill.readInts(p.ints, r);
@@ -388,8 +404,9 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     // every job's kind told to its device's cache-mode tracker before any device view infers a cache mode;
     // each device's writes counted over the whole trace (which is the main one)
     const writes = new Map<string, number>();
+    const scratch = new QemuRows(this.layer, false, 16);
     for (const p of st.pieces) {
-      const r = load(p);
+      const r = load(p, scratch);
       this.untypeUntraced(r);
       this.tagJobs(r, jobRowsOf(r.back), (n) => this.canonical(n), true);
       for (let i = 0; i < r.front.n; i++) {
@@ -502,7 +519,8 @@ export interface QemuPieces {
   rival: boolean;
   quiet: QuietLog;
   pieces: QemuPiece[];
-  load(p: QemuPiece): QemuRows;
+  /** A piece's rows: in `into` (emptied first) when given, so that one QemuRows serves piece after piece. */
+  load(p: QemuPiece, into?: QemuRows): QemuRows;
   views(r: QemuRows): QemuDeviceView[];
   summary: RebuildSummary | undefined;
 }
@@ -544,15 +562,11 @@ export class IntColumn {
     this.a[this.n++] = v;
   }
 
-  /** Empty, its memory released. */
-  clear(): void {
-    this.a = new Int32Array(0);
-    this.n = 0;
-  }
-
-  /** Takes `o`'s values as its own. */
-  take(o: IntColumn): void {
-    this.a = o.a;
-    this.n = o.n;
+  /** Room for `n` values at least. */
+  reserve(n: number): void {
+    if (n <= this.a.length) return;
+    const b = new Int32Array(Math.max(n, this.a.length * 2));
+    b.set(this.a);
+    this.a = b;
   }
 }

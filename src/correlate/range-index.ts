@@ -11,13 +11,13 @@ const made = new WeakMap<OpTable, Map<string, RangeIndex>>();
 
 /** Lower rows overlapping the mapped range of upper row u, same data direction. */
 export class RangeIndex {
-  /** The index of `t`'s rows of `kinds`, made once (until `forget`: a table whose kinds changed). */
+  /** The index of `t`'s rows of `kinds`, made once (until `forget`: a table whose kinds changed; or the table is reset). */
   static of(t: OpTable, kinds: number[]): RangeIndex {
     let m = made.get(t);
     if (!m) made.set(t, (m = new Map()));
     const key = kinds.join(',');
     let idx = m.get(key);
-    if (!idx) m.set(key, (idx = new RangeIndex(t, kinds)));
+    if (!idx || idx.generation !== t.generation) m.set(key, (idx = new RangeIndex(t, kinds)));
     return idx;
   }
 
@@ -26,11 +26,14 @@ export class RangeIndex {
     made.delete(t);
   }
 
+  /** The table's generation it was made of (a table reset and refilled since needs a new one). */
+  private readonly generation: number;
   private readonly rows: Int32Array;
   private readonly starts: Float64Array;
   private readonly maxLen: number;
 
   constructor(private readonly t: OpTable, kinds: number[]) {
+    this.generation = t.generation;
     this.rows = t.sectorIndex(kinds);
     this.starts = Float64Array.from(this.rows, (r) => t.sector[r]!);
     let m = 0;

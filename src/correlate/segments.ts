@@ -109,7 +109,7 @@ interface Unit {
 export function correlateInSegments(input: SegmentInput, correlate: Correlate): CorrelationResult {
   const units = unitsOf(input);
   const debug = process.env['BLKAUDIT_SEGMENTS'] ? (m: string) => process.stderr.write(`segments: ${process.uptime().toFixed(2)} s: ${m}\n`) : undefined;
-  debug?.(`rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB at the end of reading`);
+  debug?.(`${memory()} at the end of reading`);
   debug?.(units ? `${units.length} units: ${units.map((u) => `${u.layer}@${u.src} ${u.left.length} pieces, ${u.quiet.spans.length} quiet spans`).join('; ')}` : 'not streamable');
   if (!units) return correlate(input.whole());
   const observed = new Map<number, [number, number]>();
@@ -155,7 +155,7 @@ export function correlateInSegments(input: SegmentInput, correlate: Correlate): 
   for (;;) {
     const t = clocks ? findCut(units, clocks, alignedAt) : undefined;
     if (t) {
-      debug?.(`cut at ${units.map((u) => (t.get(u)! / 1e9).toFixed(3)).join(' / ')} s; rows ${units.map((u) => u.rows()).join('/')}; rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`);
+      debug?.(`cut at ${units.map((u) => (t.get(u)! / 1e9).toFixed(3)).join(' / ')} s; rows ${units.map((u) => u.rows()).join('/')}; ${memory()}`);
       // The first segment is aligned on its own data alone: the first rows' clocks placed its cut, and they
       // stand only if it finds them too. The first rows of traces that began together align uniquely even on a
       // periodic workload, whose whole trace fits several offsets: such a trace is correlated whole (its
@@ -189,6 +189,13 @@ export function correlateInSegments(input: SegmentInput, correlate: Correlate): 
   for (const u of units) u.cut(Infinity);
   merged.add(correlate(partsOf(), observed, priors));
   return merged.result(input.env);
+}
+
+/** Memory for BLKAUDIT_SEGMENTS: the process's, V8's heap, and array buffers (typed arrays' stores, outside it). */
+function memory(): string {
+  const m = process.memoryUsage();
+  const mib = (n: number) => (n / 2 ** 20).toFixed(0);
+  return `rss ${mib(m.rss)} MiB, heap ${mib(m.heapUsed)} of ${mib(m.heapTotal)} MiB, array buffers ${mib(m.arrayBuffers)} MiB`;
 }
 
 /** An edge's clock as a segment aligned it, and the stretch of the upper level's clock it was found on. */
@@ -298,7 +305,10 @@ function unitsOf(input: SegmentInput): Unit[] | undefined {
         if (tail.n > 0) u.left.push(() => { for (let i = 0; i < tail.n; i++) u.block!.carry.copyRow(tail, i); next++; });
         u.cut = (t) => {
           const b = u.block!;
-          const rest = new OpTable(tail.layer, tail.device, 'block', false, 16);
+          // the last segment's table (correlated and added up by now) takes the rows after the cut: two
+          // tables serve the whole trace, instead of one more per segment for the garbage collector
+          const rest = b.seg ?? new OpTable(tail.layer, tail.device, 'block', false, 16);
+          rest.reset();
           keepBefore(b.carry, rest, t);
           b.seg = b.carry;
           b.seg.bioBased = tail.bioBased;
@@ -319,9 +329,10 @@ function unitsOf(input: SegmentInput): Unit[] | undefined {
         first: Math.min(...pieces.map((p) => p.span.first)), last: Math.max(...pieces.map((p) => p.span.last)), from: -Infinity,
         qemu: { q, carry: new QemuRows(l.name, false, 16), seg: undefined },
       };
+      const scratch = new QemuRows(l.name, false, 16);
       for (const p of pieces) {
         u.left.push(() => {
-          const r = q.load(p);
+          const r = q.load(p, scratch);
           if (u.src < 0) u.src = r.front.n > 0 ? r.front.src[0]! : r.back.src[0]!;
           u.qemu!.carry.append(r);
           next++;
@@ -329,7 +340,7 @@ function unitsOf(input: SegmentInput): Unit[] | undefined {
       }
       u.cut = (t) => {
         const x = u.qemu!;
-        const rest = x.carry.splitAt(t);
+        const rest = x.carry.splitAt(t, x.seg);
         x.seg = x.carry;
         x.carry = rest;
         u.from = t;
@@ -466,6 +477,9 @@ function spanAround(spans: QuietSpan[], a: number, b: number): QuietSpan | undef
   return s && s.from <= b ? s : undefined;
 }
 
+/** Segments' series of one level kept before they are merged into one (Merge.add). */
+const FOLD_SERIES = 64;
+
 /** The segments' results added up into one. */
 class Merge {
   private readonly findings: Finding[] = [];
@@ -487,7 +501,13 @@ class Merge {
     this.last = r;
     for (const f of r.findings) this.findings.push(f);
     for (const lv of r.levels) {
-      if (lv.series) (this.series.get(lv.id) ?? this.series.set(lv.id, []).get(lv.id)!).push(lv.series);
+      if (lv.series) {
+        const parts = this.series.get(lv.id) ?? this.series.set(lv.id, []).get(lv.id)!;
+        parts.push(lv.series);
+        // folded as they come, so that a long trace's hundreds of segments are not all kept (the buckets of a
+        // fold are put whole into those of the next: a count may land one bucket of the fold's width over)
+        if (parts.length > FOLD_SERIES) parts.splice(0, parts.length, mergeSeries(parts)!);
+      }
       const m = this.levels.get(lv.id);
       if (!m) {
         const { series: _series, ...rest } = lv;

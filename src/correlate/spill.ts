@@ -26,13 +26,19 @@ export interface SpilledInts {
   at: number;
 }
 
+interface IntColumn {
+  a: Int32Array;
+  n: number;
+  reserve(n: number): void;
+}
+
 /** Integer columns as a QemuRows has them. */
 interface IntColumns {
-  frontsWithJobs: { a: Int32Array; n: number; push(v: number): void };
-  jobStart: { a: Int32Array; n: number; push(v: number): void };
-  jobIds: { a: Int32Array; n: number; push(v: number): void };
-  jobNode: { a: Int32Array; n: number; push(v: number): void };
-  guessed: { a: Int32Array; n: number; push(v: number): void };
+  frontsWithJobs: IntColumn;
+  jobStart: IntColumn;
+  jobIds: IntColumn;
+  jobNode: IntColumn;
+  guessed: IntColumn;
 }
 
 /** First issue and last completion of a run of rows (its own clock; NaN times ignored). */
@@ -137,9 +143,9 @@ export class SpillFile {
     const cols = [c.frontsWithJobs, c.jobStart, c.jobIds, c.jobNode, c.guessed];
     cols.forEach((col, k) => {
       const n = r.lengths[k]!;
-      const a = new Int32Array(n);
-      pos = this.fill(new Uint8Array(a.buffer), pos);
-      for (let i = 0; i < n; i++) col.push(a[i]!);
+      col.reserve(col.n + n);
+      pos = this.fill(new Uint8Array(col.a.buffer, col.a.byteOffset + col.n * 4, n * 4), pos);
+      col.n += n;
     });
   }
 

@@ -10,6 +10,7 @@ import type { Capture } from './discover.js';
 import type { CaptureDone, CaptureJob } from './check-worker.js';
 import { unreadable, type CaptureSummary } from './summary.js';
 import type { CheckCliOptions } from '../cli/check-analysis.js';
+import { workerStarted } from '../io/heap-flags.js';
 
 export async function runPool(
   captures: Capture[],
@@ -45,6 +46,7 @@ export async function runPool(
         return;
       }
       const worker = new Worker(new URL('./check-worker.js', import.meta.url));
+      worker.once('online', workerStarted);
       running++;
       let current: CaptureJob | undefined;
       const give = () => {

@@ -7,6 +7,7 @@ import type { ParseContext, ParseOptions } from '../formats/types.js';
 import { InputError } from '../model/errors.js';
 import { BatchReader, createRing, type Batch } from './packed.js';
 import type { ParseWorkerData, WorkerInput } from './parse-worker.js';
+import { workerStarted } from './heap-flags.js';
 
 /** Only the plain-data parse options cross to the worker (functions and streams stay here). */
 function plainOptions(options: ParseOptions): ParseOptions {
@@ -42,6 +43,7 @@ export class WorkerLink {
       workerData: data,
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
+    this.worker.once('online', workerStarted);
     this.reader = new BatchReader(ring);
     this.worker.on('message', (m: Inbound) => {
       this.inbox.push(m);

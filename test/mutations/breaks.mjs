@@ -220,4 +220,10 @@ export const BREAKS = [
     '...(d ? { drift: { rate: d.rate, t0: d.t0 } } : {}),', '', 'drift not carried', ['stack-stream']),
   b('align-recount', 'cross-layer-undecided', 'a sampled rival counted again over every flush', 'correlate/align.js',
     'if (!fromFlushes || doneFlushes(up) <= COARSE_UPPER)\n        return false;', 'return false;', 'sampled rival trusted', ['align-sample']),
+  b('stream-reuse-index', 'cross-layer (streaming)', 'a reused table is indexed afresh', 'correlate/range-index.js',
+    'if (!idx || idx.generation !== t.generation)', 'if (!idx)', 'stale sector index of a reused table', ['segment-reuse']),
+  b('stream-reuse-rows', 'cross-layer (streaming)', 'QEMU rows split into a reused QemuRows hold only their own', 'correlate/qemu-ops.js',
+    'rest.reset();\n        const fMap', 'const fMap', 'reused rows not emptied', ['segment-reuse']),
+  b('heap-flags-worker', 'performance (memory)', 'the young generation kept small after a parse worker starts', 'io/worker-link.js',
+    "this.worker.once('online', workerStarted);", '', 'flags not set again', ['heap-flags']),
 ];
