@@ -90,6 +90,27 @@ function candidates(up: OpTable, low: OpTable, map: SectorMap, idx: RangeIndex, 
 const MAX_VISITS = 4096;
 
 /**
+ * The candidates of upper op u (as `candidates`) whose pair can fit an offset in [lo, hi] (ns, the slack
+ * included): issued at or after its issue + lo, completed by its completion + hi (pairInterval). Where the
+ * offset is already known to be in a window (a later segment of a long trace, alignOffset's `window`), the
+ * lower ops that fall outside it are never visited: a sector rewritten all through the trace costs a binary
+ * search, and more than MAX_CANDIDATES counts within the window only.
+ */
+function candidatesNear(up: OpTable, low: OpTable, map: SectorMap, idx: RangeIndex, u: number, lo: number, hi: number, out: number[]): void {
+  out.length = 0;
+  const cls = dataClass(up.kind[u]!);
+  if (cls === 0 || !(up.sector[u]! >= 0)) return;
+  const from = up.tI[u]! + lo;
+  const to = up.tC[u]! + hi;
+  for (const [s, n] of map.map(up.sector[u]!, up.count[u]!)) {
+    idx.within(s, n, from, to, (l) => {
+      if (dataClass(low.kind[l]!) === cls && low.done(l) && within(low, l, s, n)) out.push(l);
+    });
+    if (out.length > MAX_CANDIDATES) return;
+  }
+}
+
+/**
  * Align `up` and `low` (adjacent layers). `resolutionNs` is the sum of both
  * clocks' resolutions (QEMU prints µs).
  */
@@ -235,7 +256,8 @@ function alignOffset(
   const step = Math.max(1, Math.ceil(up.n / MAX_SAMPLE));
   for (let u = 0; u < up.n; u += step) {
     if (!up.done(u)) continue;
-    candidates(up, low, map, idx, u, cand);
+    if (window) candidatesNear(up, low, map, idx, u, window.lo - resolutionNs, window.hi + resolutionNs, cand);
+    else candidates(up, low, map, idx, u, cand);
     if (cand.length === 0 || cand.length > MAX_CANDIDATES) continue;
     considered++;
     for (const l of cand) pairInterval(up, low, u, l, resolutionNs, iv);

@@ -188,14 +188,19 @@ export function correlateInSegments(input: SegmentInput, correlate: Correlate): 
   const priors = priorsFor(known, units, end);
   for (const u of units) u.cut(Infinity);
   merged.add(correlate(partsOf(), observed, priors));
+  debug?.(`${merged.segments} segments; ${memory()}`);
   return merged.result(input.env);
 }
 
-/** Memory for BLKAUDIT_SEGMENTS: the process's, V8's heap, and array buffers (typed arrays' stores, outside it). */
+/**
+ * For BLKAUDIT_SEGMENTS: the process's CPU time so far (every thread's: after reading, correlation is this thread
+ * and V8's helpers) and memory: the process's, V8's heap, and array buffers (typed arrays' stores, outside it).
+ */
 function memory(): string {
   const m = process.memoryUsage();
+  const c = process.cpuUsage();
   const mib = (n: number) => (n / 2 ** 20).toFixed(0);
-  return `rss ${mib(m.rss)} MiB, heap ${mib(m.heapUsed)} of ${mib(m.heapTotal)} MiB, array buffers ${mib(m.arrayBuffers)} MiB`;
+  return `cpu ${((c.user + c.system) / 1e6).toFixed(2)} s, rss ${mib(m.rss)} MiB, heap ${mib(m.heapUsed)} of ${mib(m.heapTotal)} MiB, array buffers ${mib(m.arrayBuffers)} MiB`;
 }
 
 /** An edge's clock as a segment aligned it, and the stretch of the upper level's clock it was found on. */
