@@ -68,7 +68,7 @@ Environment:
   BLKAUDIT_STREAM_ROWS=N     rows a level of a stack holds before writing them to a temporary file
                              when quiet (default 8192; 0 keeps every row in memory); a stack of more
                              than 64 such pieces is correlated in segments (README: Streaming correlation)
-  BLKAUDIT_SEGMENTS=1        print where a streamed correlation cut the stack, on stderr
+  BLKAUDIT_SEGMENTS=1        print where a streamed correlation cut the stack (CPU time, memory), on stderr
   NO_COLOR                   no colour in terminal output
   BLKAUDIT_DEBUG             print the stack of an internal error
 
