@@ -241,9 +241,9 @@ test('replay: the first N events of a capture (or all) replayed into each row; a
   const replay = fileURLToPath(new URL('../bench/replay.js', import.meta.url));
   const trace = fileURLToPath(new URL('../../fixtures/blkparse/raw-odirect-dsync.loop1.blkparse.txt', import.meta.url));
   const all = (await analyze([trace], { stages: [] })).inputs[0]!.events;
-  assert.ok(all > 100);
+  assert.ok(all > 100 && all < 1000);
   for (const row of ['none', 'track', 'check', 'stats']) {
-    for (const [asked, got] of [['100', 100], ['1M', all]] as const) {
+    for (const [asked, got] of [['100', 100], ['1k', all]] as const) {
       const r = spawnSync(process.execPath, [replay, trace, '--events', asked, '--reps', '2', '--row', row], { encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, new RegExp(`^${row}: ${got} events, min \\d+ ms, median \\d+ ms CPU, [\\d.]+ ns/event \\(min\\)\\n$`));
