@@ -8,7 +8,9 @@
  *  - with blkparse installed: the real blkparse prints the same event lines
  *    and counts the same number of events;
  *  - measure() pipes a whole file into a child (no byte taken by the parent)
- *    and reports exit codes; argument parsing and the result tables.
+ *    and reports exit codes; argument parsing and the result tables;
+ *  - replay.js replays the first N events of a real capture (all of them
+ *    when it has fewer) into each row, and refuses a row it does not know.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,6 +27,8 @@ import { markdownTable, memoryTable, verdicts, type RowResult } from '../bench/t
 import { blkparseFormat } from '../src/formats/blkparse/spec.js';
 import type { BlkparseSummary } from '../src/formats/blkparse/summary.js';
 import { Act } from '../src/model/event.js';
+import { analyze } from '../src/index.js';
+import { fileURLToPath } from 'node:url';
 import { parseBuffer } from './helpers/chunking.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -231,4 +235,21 @@ test('bench options, medians and tables', () => {
   const mem = memoryTable([5e6, 20e6], new Map([['check-file', new Map([[5e6, [run(1, 80)]], [20e6, [run(4, 120)]]])]]));
   assert.equal(mem.flat.length, 1);
   assert.equal(mem.flat[0]!.ok, false, '80 → 120 MiB is not flat');
+});
+
+test('replay: the first N events of a capture (or all) replayed into each row; an unknown row is a usage error', async () => {
+  const replay = fileURLToPath(new URL('../bench/replay.js', import.meta.url));
+  const trace = fileURLToPath(new URL('../../fixtures/blkparse/raw-odirect-dsync.loop1.blkparse.txt', import.meta.url));
+  const all = (await analyze([trace], { stages: [] })).inputs[0]!.events;
+  assert.ok(all > 100 && all < 1000);
+  for (const row of ['none', 'track', 'check', 'stats']) {
+    for (const [asked, got] of [['100', 100], ['1k', all]] as const) {
+      const r = spawnSync(process.execPath, [replay, trace, '--events', asked, '--reps', '2', '--row', row], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`^${row}: ${got} events, min \\d+ ms, median \\d+ ms CPU, [\\d.]+ ns/event \\(min\\)\\n$`));
+    }
+  }
+  const bad = spawnSync(process.execPath, [replay, trace, '--row', 'tracker'], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /usage: replay\.js/);
 });
