@@ -39,15 +39,45 @@ export interface QuietSpan {
 export class QuietLog {
   readonly spans: QuietSpan[] = [];
   private since = NaN;
-  private sincePending: number[] = [];
-  private readonly lastWrite = new Map<number, number>();
-  private readonly lastFlush = new Map<number, number>();
+  /**
+   * The keys pending when the level fell quiet: the first `nPending` (filled in place, its length kept — V8 drops
+   * an array's store when its length is set to 0 — and copied only for a span kept).
+   */
+  private readonly sincePending: number[] = [];
+  private nPending = 0;
+  /**
+   * Per key (a level has a handful: its devices, its protocol nodes), in columns: whether it had a write, the
+   * completion of its last write and the issue of its last flush. Called after every event: no Map of boxed
+   * times, no allocation per update.
+   */
+  private readonly keys: number[] = [];
+  private wrote = new Uint8Array(4);
+  private lastWrite = new Float64Array(4);
+  private lastFlush = new Float64Array(4);
   /** Quiet since the last call of quiet() with no busy() since. */
   quietNow = false;
 
+  private slot(key: number): number {
+    let i = this.keys.indexOf(key);
+    if (i >= 0) return i;
+    i = this.keys.length;
+    this.keys.push(key);
+    if (i === this.wrote.length) {
+      const grow = <T extends Uint8Array | Float64Array>(a: T, b: T): T => (b.set(a), b);
+      this.wrote = grow(this.wrote, new Uint8Array(2 * i));
+      this.lastWrite = grow(this.lastWrite, new Float64Array(2 * i));
+      this.lastFlush = grow(this.lastFlush, new Float64Array(2 * i));
+    }
+    this.lastWrite[i] = -Infinity;
+    this.lastFlush[i] = -Infinity;
+    return i;
+  }
+
   /** A write of `key` completed at `tC` (successfully, not durable at completion). */
   write(key: number, tC: number): void {
-    if (!((this.lastWrite.get(key) ?? -Infinity) >= tC)) this.lastWrite.set(key, tC);
+    const i = this.slot(key);
+    this.wrote[i] = 1;
+    if (!(this.lastWrite[i]! >= tC)) this.lastWrite[i] = tC;
   }
 
   /**
@@ -55,7 +85,8 @@ export class QuietLog {
    * one): writes completed before `tI` are covered.
    */
   flush(key: number, tI: number): void {
-    if (!((this.lastFlush.get(key) ?? -Infinity) >= tI)) this.lastFlush.set(key, tI);
+    const i = this.slot(key);
+    if (!(this.lastFlush[i]! >= tI)) this.lastFlush[i] = tI;
   }
 
   /** The level has nothing in flight from `t` on. */
@@ -63,13 +94,11 @@ export class QuietLog {
     if (this.quietNow) return;
     this.quietNow = true;
     this.since = t;
-    let pending = NONE;
-    for (const [k, w] of this.lastWrite) {
-      if (w < (this.lastFlush.get(k) ?? -Infinity)) continue;
-      if (pending === NONE) pending = [];
-      pending.push(k);
+    let n = 0;
+    for (let i = 0; i < this.keys.length; i++) {
+      if (this.wrote[i] && !(this.lastWrite[i]! < this.lastFlush[i]!)) this.sincePending[n++] = this.keys[i]!;
     }
-    this.sincePending = pending;
+    this.nPending = n;
   }
 
   /** Something started at `t`: the quiet span since quiet() ends there. */
@@ -87,13 +116,13 @@ export class QuietLog {
 
   private add(from: number, to: number): void {
     if (!(to - from >= MIN_QUIET)) return;
-    const span = { from, to, pending: this.sincePending };
     const last = this.spans[this.spans.length - 1];
-    if (last && Math.floor(last.from / THIN) === Math.floor(from / THIN)) {
-      if (to - from > last.to - last.from) this.spans[this.spans.length - 1] = span;
-      return;
-    }
-    this.spans.push(span);
+    const same = last !== undefined && Math.floor(last.from / THIN) === Math.floor(from / THIN);
+    // thinned: the longest of a THIN stretch is kept
+    if (same && !(to - from > last.to - last.from)) return;
+    const span = { from, to, pending: this.nPending === 0 ? NONE : this.sincePending.slice(0, this.nPending) };
+    if (same) this.spans[this.spans.length - 1] = span;
+    else this.spans.push(span);
   }
 
   /**
@@ -101,7 +130,7 @@ export class QuietLog {
    * the span has no activity, so "later" is "issued at its end or after".
    */
   cutOk(span: QuietSpan): boolean {
-    for (const k of span.pending) if ((this.lastFlush.get(k) ?? -Infinity) >= span.from) return false;
+    for (const k of span.pending) if (this.lastFlush[this.keys.indexOf(k)]! >= span.from) return false;
     return true;
   }
 }

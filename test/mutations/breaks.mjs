@@ -213,7 +213,7 @@ export const BREAKS = [
     'if (dev >>> 20 === 7)\n                return', 'if (false)\n                return', 'loop devices not known volatile'),
   // ── streaming correlation (src/correlate/segments.ts, quiet.ts) and the alignment's recount ──
   b('stream-cut-pending', 'cross-layer (streaming)', 'no cut where a write waits for a later flush', 'correlate/quiet.js',
-    'for (const k of span.pending)\n            if ((this.lastFlush.get(k) ?? -Infinity) >= span.from)\n                return false;', '', 'cut anywhere quiet', ['quiet', 'stack-stream']),
+    'for (const k of span.pending)\n            if (this.lastFlush[this.keys.indexOf(k)] >= span.from)\n                return false;', '', 'cut anywhere quiet', ['quiet', 'stack-stream']),
   b('stream-confirm', 'cross-layer (streaming)', 'the first segment confirms the first rows\' clocks', 'correlate/segments.js',
     'if (first && !confirms(known, found, t)) {', 'if (false) {', 'first rows\' clocks taken unconfirmed', ['stack-stream']),
   b('stream-drift', 'cross-layer (streaming)', 'a drift measured is carried to the next segment', 'correlate/segments.js',
