@@ -37,7 +37,18 @@ export interface QuietSpan {
 }
 
 export class QuietLog {
-  readonly spans: QuietSpan[] = [];
+  /**
+   * The spans kept, in columns (a long trace keeps tens of thousands: an object and two boxed times each were
+   * most of what the reading of the 5,000-copy stack bench left on the heap); each span's pending keys are one
+   * of `sets`, kept once.
+   */
+  private spanFrom = new Float64Array(64);
+  private spanTo = new Float64Array(64);
+  private spanSet = new Int32Array(64);
+  /** Spans kept. */
+  count = 0;
+  private readonly sets: number[][] = [NONE];
+  private readonly setIds = new Map<string, number>([['', 0]]);
   private since = NaN;
   /**
    * The keys pending when the level fell quiet: the first `nPending` (filled in place, its length kept — V8 drops
@@ -116,13 +127,49 @@ export class QuietLog {
 
   private add(from: number, to: number): void {
     if (!(to - from >= MIN_QUIET)) return;
-    const last = this.spans[this.spans.length - 1];
-    const same = last !== undefined && Math.floor(last.from / THIN) === Math.floor(from / THIN);
+    const last = this.count - 1;
+    const same = last >= 0 && Math.floor(this.spanFrom[last]! / THIN) === Math.floor(from / THIN);
     // thinned: the longest of a THIN stretch is kept
-    if (same && !(to - from > last.to - last.from)) return;
-    const span = { from, to, pending: this.nPending === 0 ? NONE : this.sincePending.slice(0, this.nPending) };
-    if (same) this.spans[this.spans.length - 1] = span;
-    else this.spans.push(span);
+    if (same && !(to - from > this.spanTo[last]! - this.spanFrom[last]!)) return;
+    const k = same ? last : this.count++;
+    if (k === this.spanFrom.length) {
+      const grow = <T extends Int32Array | Float64Array>(a: T, b: T): T => (b.set(a), b);
+      this.spanFrom = grow(this.spanFrom, new Float64Array(2 * k));
+      this.spanTo = grow(this.spanTo, new Float64Array(2 * k));
+      this.spanSet = grow(this.spanSet, new Int32Array(2 * k));
+    }
+    this.spanFrom[k] = from;
+    this.spanTo[k] = to;
+    this.spanSet[k] = this.pendingSet();
+  }
+
+  /** The id of the pending keys' set (made once for each set seen). */
+  private pendingSet(): number {
+    const keys = this.sincePending.slice(0, this.nPending);
+    const name = keys.join(',');
+    let id = this.setIds.get(name);
+    if (id === undefined) {
+      id = this.sets.push(keys) - 1;
+      this.setIds.set(name, id);
+    }
+    return id;
+  }
+
+  /** Span `k` (0 ≤ k < count, in time order). */
+  span(k: number): QuietSpan {
+    return { from: this.spanFrom[k]!, to: this.spanTo[k]!, pending: this.sets[this.spanSet[k]!]! };
+  }
+
+  /** The span that overlaps [a, b], if one does. */
+  around(a: number, b: number): QuietSpan | undefined {
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.spanTo[mid]! < a) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.count && this.spanFrom[lo]! <= b ? this.span(lo) : undefined;
   }
 
   /**

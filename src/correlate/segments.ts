@@ -33,7 +33,7 @@ import type { AlignmentReport, CorrelationResult, LevelSummary } from './result.
 import type { RemapSet } from './remaps.js';
 import { OpTable } from './ops.js';
 import { keepBefore, type QemuDeviceView, type QemuPiece, type QemuPieces, QemuRows } from './qemu-ops.js';
-import { noteDurability, type QuietLog, type QuietSpan } from './quiet.js';
+import { noteDurability, type QuietLog } from './quiet.js';
 import type { RebuildSummary } from '../qemu/rebuild.js';
 import { rowSpan } from './spill.js';
 import { mergeSeries, type LevelSeries } from './level-series.js';
@@ -110,7 +110,7 @@ export function correlateInSegments(input: SegmentInput, correlate: Correlate): 
   const units = unitsOf(input);
   const debug = process.env['BLKAUDIT_SEGMENTS'] ? (m: string) => process.stderr.write(`segments: ${process.uptime().toFixed(2)} s: ${m}\n`) : undefined;
   debug?.(`${memory()} at the end of reading`);
-  debug?.(units ? `${units.length} units: ${units.map((u) => `${u.layer}@${u.src} ${u.left.length} pieces, ${u.quiet.spans.length} quiet spans`).join('; ')}` : 'not streamable');
+  debug?.(units ? `${units.length} units: ${units.map((u) => `${u.layer}@${u.src} ${u.left.length} pieces, ${u.quiet.count} quiet spans`).join('; ')}` : 'not streamable');
   if (!units) return correlate(input.whole());
   const observed = new Map<number, [number, number]>();
   for (const u of units) {
@@ -430,10 +430,9 @@ function toRef(c: Clocks, u: Unit, t: number): number {
  */
 function findCut(units: Unit[], c: Clocks, alignedAt: number): Map<Unit, number> | undefined {
   const ref = units[0]!;
-  const spans = ref.quiet.spans;
   const start = Number.isFinite(ref.from) ? ref.from : ref.first;
-  for (let k = spans.length - 1; k >= 0; k--) {
-    const s = spans[k]!;
+  for (let k = ref.quiet.count - 1; k >= 0; k--) {
+    const s = ref.quiet.span(k);
     if (s.from <= ref.from || s.to < start + MIN_SEGMENT) break;
     // the reference interval where every unit is quiet
     let lo = Math.max(s.from, start + MIN_SEGMENT);
@@ -446,7 +445,7 @@ function findCut(units: Unit[], c: Clocks, alignedAt: number): Map<Unit, number>
       const slack = slackOver(Math.abs(lo - alignedAt));
       const [a, b] = c.to.get(u.src)!(lo);
       const [a2, b2] = c.to.get(u.src)!(hi);
-      const span = spanAround(u.quiet.spans, Math.min(a, a2), Math.max(b, b2));
+      const span = u.quiet.around(Math.min(a, a2), Math.max(b, b2));
       if (!span || !u.quiet.cutOk(span) || span.from <= u.from) { ok = false; break; }
       const end = Math.min(span.to, u.loadedTo());
       // the reference times whose whole interval on this clock, widened, is inside the span
@@ -467,19 +466,6 @@ function findCut(units: Unit[], c: Clocks, alignedAt: number): Map<Unit, number>
     return at;
   }
   return undefined;
-}
-
-/** The quiet span that overlaps [a, b], if one does (spans are in time order). */
-function spanAround(spans: QuietSpan[], a: number, b: number): QuietSpan | undefined {
-  let lo = 0;
-  let hi = spans.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (spans[mid]!.to < a) lo = mid + 1;
-    else hi = mid;
-  }
-  const s = spans[lo];
-  return s && s.from <= b ? s : undefined;
 }
 
 /** Segments' series of one level kept before they are merged into one (Merge.add). */
