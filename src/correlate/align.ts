@@ -21,6 +21,7 @@ import type { SectorMap } from './mapping.js';
 import { OpFlag, OpKind, type OpTable } from './ops.js';
 import { lowerBound } from './search.js';
 import { RangeIndex } from './range-index.js';
+import { candidates, candidatesNear, compatible, dataClass, MAX_CANDIDATES, within } from './candidates.js';
 import { deepest, Intervals, pairInterval, rivalRegion } from './intervals.js';
 
 export interface Pair {
@@ -62,53 +63,7 @@ export interface DriftInfo {
   t0Seconds: number;
 }
 
-const MAX_CANDIDATES = 24;
 const MAX_SAMPLE = 20000;
-
-function dataClass(k: number): number {
-  return k === OpKind.Read ? 1 : k === OpKind.Write ? 2 : k === OpKind.Discard ? 3 : 0;
-}
-
-function candidates(up: OpTable, low: OpTable, map: SectorMap, idx: RangeIndex, u: number, out: number[]): void {
-  out.length = 0;
-  const cls = dataClass(up.kind[u]!);
-  if (cls === 0 || !(up.sector[u]! >= 0)) return;
-  // more than MAX_CANDIDATES makes the op useless for alignment (the caller skips it): stop there, and after
-  // MAX_VISITS overlapping rows (sectors rewritten thousands of times in a long trace) count it as such
-  let visits = 0;
-  for (const [s, n] of map.map(up.sector[u]!, up.count[u]!)) {
-    idx.overlapping(s, n, (l) => {
-      // a contained lower op lies within the upper one's bytes (direct I/O may split, never grow)
-      if (dataClass(low.kind[l]!) === cls && low.done(l) && within(low, l, s, n)) out.push(l);
-      if (++visits > MAX_VISITS) while (out.length <= MAX_CANDIDATES) out.push(-1);
-      return out.length <= MAX_CANDIDATES;
-    });
-    if (out.length > MAX_CANDIDATES) return;
-  }
-}
-
-const MAX_VISITS = 4096;
-
-/**
- * The candidates of upper op u (as `candidates`) whose pair can fit an offset in [lo, hi] (ns, the slack
- * included): issued at or after its issue + lo, completed by its completion + hi (pairInterval). Where the
- * offset is already known to be in a window (a later segment of a long trace, alignOffset's `window`), the
- * lower ops that fall outside it are never visited: a sector rewritten all through the trace costs a binary
- * search, and more than MAX_CANDIDATES counts within the window only.
- */
-function candidatesNear(up: OpTable, low: OpTable, map: SectorMap, idx: RangeIndex, u: number, lo: number, hi: number, out: number[]): void {
-  out.length = 0;
-  const cls = dataClass(up.kind[u]!);
-  if (cls === 0 || !(up.sector[u]! >= 0)) return;
-  const from = up.tI[u]! + lo;
-  const to = up.tC[u]! + hi;
-  for (const [s, n] of map.map(up.sector[u]!, up.count[u]!)) {
-    idx.within(s, n, from, to, (l) => {
-      if (dataClass(low.kind[l]!) === cls && low.done(l) && within(low, l, s, n)) out.push(l);
-    });
-    if (out.length > MAX_CANDIDATES) return;
-  }
-}
 
 /**
  * Align `up` and `low` (adjacent layers). `resolutionNs` is the sum of both
@@ -496,22 +451,6 @@ function flushIntervals(up: OpTable, low: OpTable, a: number, b: number, slack: 
     }
   }
   return out;
-}
-
-function compatible(up: OpTable, low: OpTable, map: SectorMap, u: number, l: number): boolean {
-  const uk = up.kind[u]!;
-  const lk = low.kind[l]!;
-  if (uk === OpKind.Flush) return lk === OpKind.Flush;
-  if (uk === OpKind.Unknown) return lk === OpKind.Flush || lk === OpKind.Discard;
-  if (dataClass(uk) !== dataClass(lk)) return false;
-  // write-zeroes may reach the host as a write of zeroes (same size) or as nothing (fallocate)
-  if (up.has(u, OpFlag.ZEROES) && !low.has(l, OpFlag.ZEROES) && low.count[l] !== up.count[u]) return false;
-  for (const [s, n] of map.map(up.sector[u]!, up.count[u]!)) if (within(low, l, s, n)) return true;
-  return false;
-}
-
-function within(low: OpTable, l: number, s: number, n: number): boolean {
-  return low.sector[l]! >= s && low.sector[l]! + low.count[l]! <= s + n;
 }
 
 const ORDER_WINDOW = 256;

@@ -224,7 +224,7 @@ export const BREAKS = [
     'if (!idx || idx.generation !== t.generation)', 'if (!idx)', 'stale sector index of a reused table', ['segment-reuse']),
   b('stream-reuse-rows', 'cross-layer (streaming)', 'QEMU rows split into a reused QemuRows hold only their own', 'correlate/qemu-ops.js',
     'rest.reset();\n        const fMap', 'const fMap', 'reused rows not emptied', ['segment-reuse']),
-  b('align-window', 'cross-layer (streaming)', 'a later segment\'s candidates are those that fit its window', 'correlate/align.js',
+  b('align-window', 'cross-layer (streaming)', 'a later segment\'s candidates are those that fit its window', 'correlate/candidates.js',
     'const from = up.tI[u] + lo;', 'const from = up.tI[u] + hi;', 'window bounds crossed', ['align-window']),
   b('heap-flags-worker', 'performance (memory)', 'the young generation kept small after a parse worker starts', 'io/worker-link.js',
     "this.worker.once('online', workerStarted);", '', 'flags not set again', ['heap-flags']),
