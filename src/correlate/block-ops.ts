@@ -34,6 +34,32 @@ export interface OpenCounts {
   readonly flushesInFlight: number;
 }
 
+/** A device's streaming (segments.ts): its quiet spans, and the rows written out when it fell quiet. */
+export interface DeviceStream {
+  quiet: QuietLog;
+  spill: SpillFile;
+  rows: number;
+  pieces: BlockPiece[];
+  /** Rows of the table the quiet log has been told of. */
+  scanned: number;
+}
+
+/** Tells the quiet log what the table's rows since the last call show: writes waiting, flushes covering them. */
+function noteNewRows(st: DeviceStream, t: OpTable): void {
+  for (let i = st.scanned; i < t.n; i++) noteDurability(st.quiet, t, i, 0);
+  st.scanned = t.n;
+}
+
+/**
+ * The end of a streamed device's trace: the rows after its last quiet instant told to the quiet log (their
+ * flushes count for the cuts before them), which ends.
+ */
+export function endStream(d: BlockDevice): void {
+  if (!d.stream) return;
+  noteNewRows(d.stream, d.table);
+  d.stream.quiet.end();
+}
+
 /** A run of a device's rows written to a SpillFile when the device fell quiet. */
 export interface BlockPiece {
   rows: SpilledRows;
@@ -48,7 +74,7 @@ export interface BlockDevice {
   /** Its rows; when streamed, only those since the last piece written out. */
   table: OpTable;
   remaps: Map<number, RemapSet>;
-  stream?: DeviceOps['stream'];
+  stream?: DeviceStream;
 }
 
 /** The row a bio belongs to (its request's), kept in the bio's second subscriber slot (-1: none). */
@@ -68,7 +94,7 @@ export class DeviceOps implements LifecycleSink {
   /** The tracker another stage owns, when attached (its counts tell when the device is quiet). */
   watched: OpenCounts | null = null;
   /** Streaming (segments.ts): quiet spans, and the rows written out when the device fell quiet. */
-  stream: { quiet: QuietLog; spill: SpillFile; rows: number; pieces: BlockPiece[]; scanned: number } | undefined;
+  stream: DeviceStream | undefined;
 
   constructor(layer: string, dev: number, attached = false) {
     this.table = new OpTable(layer, formatDev(dev), 'block', false);
@@ -95,8 +121,7 @@ export class DeviceOps implements LifecycleSink {
     }
     if (st.quiet.quietNow) return;
     const t = this.table;
-    for (let i = st.scanned; i < t.n; i++) noteDurability(st.quiet, t, i, 0);
-    st.scanned = t.n;
+    noteNewRows(st, t);
     st.quiet.quiet(time);
     if (t.n < st.rows || !st.spill.ready()) return;
     const srcs = new Set<number>();

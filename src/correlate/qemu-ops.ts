@@ -393,8 +393,7 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     // what is left after the last spill is the last piece (read back like the others)
     if (this.rows && this.rows.front.n + this.rows.back.n > 0) this.writeOut(st);
     this.jobRow.clear();
-    const load = (p: QemuPiece, into?: QemuRows): QemuRows => {
-      const r = into ?? new QemuRows(this.layer, false, Math.max(16, p.front.n, p.back.n));
+    const load = (p: QemuPiece, r: QemuRows): QemuRows => {
       r.reset();
       st.spill.readInto(p.front, r.front);
       st.spill.readInto(p.back, r.back);
@@ -519,8 +518,8 @@ export interface QemuPieces {
   rival: boolean;
   quiet: QuietLog;
   pieces: QemuPiece[];
-  /** A piece's rows: in `into` (emptied first) when given, so that one QemuRows serves piece after piece. */
-  load(p: QemuPiece, into?: QemuRows): QemuRows;
+  /** A piece's rows, in `into` (emptied first: one QemuRows serves piece after piece); returns `into`. */
+  load(p: QemuPiece, into: QemuRows): QemuRows;
   views(r: QemuRows): QemuDeviceView[];
   summary: RebuildSummary | undefined;
 }

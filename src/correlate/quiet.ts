@@ -29,6 +29,12 @@ const MIN_QUIET = 200_000;
 const THIN = 1e9;
 const NONE: number[] = [];
 
+/** `b` (a larger column) holding `a`'s values first. */
+function grow<T extends Uint8Array | Int32Array | Float64Array>(a: T, b: T): T {
+  b.set(a);
+  return b;
+}
+
 export interface QuietSpan {
   from: number;
   to: number;
@@ -74,7 +80,6 @@ export class QuietLog {
     i = this.keys.length;
     this.keys.push(key);
     if (i === this.wrote.length) {
-      const grow = <T extends Uint8Array | Float64Array>(a: T, b: T): T => (b.set(a), b);
       this.wrote = grow(this.wrote, new Uint8Array(2 * i));
       this.lastWrite = grow(this.lastWrite, new Float64Array(2 * i));
       this.lastFlush = grow(this.lastFlush, new Float64Array(2 * i));
@@ -133,7 +138,6 @@ export class QuietLog {
     if (same && !(to - from > this.spanTo[last]! - this.spanFrom[last]!)) return;
     const k = same ? last : this.count++;
     if (k === this.spanFrom.length) {
-      const grow = <T extends Int32Array | Float64Array>(a: T, b: T): T => (b.set(a), b);
       this.spanFrom = grow(this.spanFrom, new Float64Array(2 * k));
       this.spanTo = grow(this.spanTo, new Float64Array(2 * k));
       this.spanSet = grow(this.spanSet, new Int32Array(2 * k));

@@ -24,7 +24,7 @@
  * reason.
  */
 import type { AnalysisEnv } from '../model/analysis.js';
-import type { BlockDevice, BlockPiece } from './block-ops.js';
+import { endStream, type BlockDevice, type BlockPiece } from './block-ops.js';
 import type { OffsetPrior } from './align.js';
 import type { ClockMap } from './clock-map.js';
 import { levelId } from './level.js';
@@ -32,7 +32,7 @@ import type { CorrelationResult } from './result.js';
 import type { RemapSet } from './remaps.js';
 import { OpTable } from './ops.js';
 import { keepBefore, type QemuDeviceView, type QemuPiece, type QemuPieces, QemuRows } from './qemu-ops.js';
-import { noteDurability, type QuietLog } from './quiet.js';
+import type { QuietLog } from './quiet.js';
 import type { RebuildSummary } from '../qemu/rebuild.js';
 import { rowSpan } from './spill.js';
 import { Merge } from './segment-merge.js';
@@ -286,10 +286,7 @@ function unitsOf(input: SegmentInput): Unit[] | undefined {
         const pieces: BlockPiece[] = [...st.pieces];
         // the rows still in memory are the last piece
         const tail = d.table;
-        // the rows after its last quiet instant: their flushes count for the cuts before them
-        for (let i = st.scanned; i < tail.n; i++) noteDurability(st.quiet, tail, i, 0);
-        st.scanned = tail.n;
-        st.quiet.end();
+        endStream(d);
         const all = pieces.map((p) => p.span);
         if (tail.n > 0) all.push(rowSpan(tail));
         if (all.length === 0) continue;
