@@ -19,7 +19,7 @@ import { driftClock, IDENTITY_CLOCK, NO_CLOCK, offsetClock, orderClock, type Anc
 import { trackDrift, warped } from './drift.js';
 import type { SectorMap } from './mapping.js';
 import { OpFlag, OpKind, type OpTable } from './ops.js';
-import { lowerBound } from './search.js';
+import { gather, lowerBound } from './search.js';
 import { RangeIndex } from './range-index.js';
 import { candidates, candidatesNear, compatible, dataClass, MAX_CANDIDATES, within } from './candidates.js';
 import { deepest, Intervals, pairInterval, rivalRegion } from './intervals.js';
@@ -293,11 +293,14 @@ function alignOffset(
   const paired = new Uint8Array(up.n);
   for (const x of pairs) paired[x.u] = 1;
   let atOffsetOnly = 0;
+  const pieces: number[] = [];
   for (let u = 0; u < up.n; u++) {
     if (paired[u] || !up.done(u)) continue;
     const cls = dataClass(up.kind[u]!);
     if (cls === 0 || !(up.sector[u]! >= 0)) continue;
-    for (const [s, n] of map.map(up.sector[u]!, up.count[u]!)) {
+    for (let k = 0, m = map.mapInto(up.sector[u]!, up.count[u]!, pieces); k < m; k++) {
+      const s = pieces[2 * k]!;
+      const n = pieces[2 * k + 1]!;
       const l = idx.earliestFrom(s, n, up.tI[u]! + a - resolutionNs);
       if (l < 0 || dataClass(low.kind[l]!) !== cls || !low.done(l) || !within(low, l, s, n)) continue;
       if (low.tC[l]! - up.tC[u]! - resolutionNs <= a && low.tI[l]! - up.tI[u]! + resolutionNs >= b) {
@@ -393,7 +396,7 @@ function flushCoarse(up: OpTable, low: OpTable, slack: number, window?: OffsetPr
     // offsets known to lie in the window: each sampled upper flush meets only the lower flushes that can be
     // inside it at such an offset (every one of them, none sampled away)
     ls.sort((x, y) => low.tI[x]! - low.tI[y]!);
-    const starts = Float64Array.from(ls, (l) => low.tI[l]!);
+    const starts = gather(ls, low.tI);
     const out = new Intervals(4 * Math.ceil(us.length / ustep));
     for (let i = 0; i < us.length; i += ustep) {
       const u = us[i]!;
@@ -437,7 +440,7 @@ function flushIntervals(up: OpTable, low: OpTable, a: number, b: number, slack: 
   const lows: number[] = [];
   for (let l = 0; l < low.n; l++) if ((low.kind[l] === OpKind.Flush || low.kind[l] === OpKind.Discard) && low.done(l)) lows.push(l);
   lows.sort((x, y) => low.tI[x]! - low.tI[y]!);
-  const starts = Float64Array.from(lows, (l) => low.tI[l]!);
+  const starts = gather(lows, low.tI);
   const out = new Intervals();
   for (let u = 0; u < up.n; u++) {
     const k = up.kind[u];

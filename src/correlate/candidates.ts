@@ -6,6 +6,11 @@ import type { SectorMap } from './mapping.js';
 import { OpFlag, OpKind, type OpTable } from './ops.js';
 import type { RangeIndex } from './range-index.js';
 
+/** The mapped ranges of the upper op being looked at (SectorMap.mapInto), one array for every call. */
+const PIECES: number[] = [];
+/** The rows inside the window at one mapped range (candidatesNear). */
+const NEAR: number[] = [];
+
 /** More lower candidates than this make an upper op no evidence for the clocks. */
 export const MAX_CANDIDATES = 24;
 
@@ -22,7 +27,10 @@ export function candidates(up: OpTable, low: OpTable, map: SectorMap, idx: Range
   // more than MAX_CANDIDATES makes the op useless for alignment (the caller skips it): stop there, and after
   // MAX_VISITS overlapping rows (sectors rewritten thousands of times in a long trace) count it as such
   let visits = 0;
-  for (const [s, n] of map.map(up.sector[u]!, up.count[u]!)) {
+  const pieces = map.mapInto(up.sector[u]!, up.count[u]!, PIECES);
+  for (let k = 0; k < pieces; k++) {
+    const s = PIECES[2 * k]!;
+    const n = PIECES[2 * k + 1]!;
     idx.overlapping(s, n, (l) => {
       // a contained lower op lies within the upper one's bytes (direct I/O may split, never grow)
       if (dataClass(low.kind[l]!) === cls && low.done(l) && within(low, l, s, n)) out.push(l);
@@ -48,10 +56,13 @@ export function candidatesNear(up: OpTable, low: OpTable, map: SectorMap, idx: R
   if (cls === 0 || !(up.sector[u]! >= 0)) return;
   const from = up.tI[u]! + lo;
   const to = up.tC[u]! + hi;
-  for (const [s, n] of map.map(up.sector[u]!, up.count[u]!)) {
-    idx.within(s, n, from, to, (l) => {
-      if (dataClass(low.kind[l]!) === cls && low.done(l) && within(low, l, s, n)) out.push(l);
-    });
+  const pieces = map.mapInto(up.sector[u]!, up.count[u]!, PIECES);
+  for (let k = 0; k < pieces; k++) {
+    const s = PIECES[2 * k]!;
+    const n = PIECES[2 * k + 1]!;
+    NEAR.length = 0;
+    idx.withinInto(s, n, from, to, NEAR);
+    for (const l of NEAR) if (dataClass(low.kind[l]!) === cls && low.done(l) && within(low, l, s, n)) out.push(l);
     if (out.length > MAX_CANDIDATES) return;
   }
 }
@@ -64,7 +75,8 @@ export function compatible(up: OpTable, low: OpTable, map: SectorMap, u: number,
   if (dataClass(uk) !== dataClass(lk)) return false;
   // write-zeroes may reach the host as a write of zeroes (same size) or as nothing (fallocate)
   if (up.has(u, OpFlag.ZEROES) && !low.has(l, OpFlag.ZEROES) && low.count[l] !== up.count[u]) return false;
-  for (const [s, n] of map.map(up.sector[u]!, up.count[u]!)) if (within(low, l, s, n)) return true;
+  const pieces = map.mapInto(up.sector[u]!, up.count[u]!, PIECES);
+  for (let k = 0; k < pieces; k++) if (within(low, l, PIECES[2 * k]!, PIECES[2 * k + 1]!)) return true;
   return false;
 }
 

@@ -13,7 +13,7 @@
  * more than their own uncertainty — a drift the data shows, not one assumed.
  */
 import { OpKind, type OpTable } from './ops.js';
-import { lowerBound } from './search.js';
+import { gather, lowerBound } from './search.js';
 import { deepest, Intervals, pairInterval } from './intervals.js';
 
 /** Fastest drift followed: 500 ppm (quartz and TSC drift is tens of ppm; NTP slews at most 500 ppm). */
@@ -66,7 +66,7 @@ export function trackDrift(up: OpTable, low: OpTable, region: { a: number; b: nu
   const ls: number[] = [];
   for (let l = 0; l < low.n; l++) if (low.kind[l] === OpKind.Flush && low.done(l)) ls.push(l);
   ls.sort((x, y) => low.tI[x]! - low.tI[y]!);
-  const starts = Float64Array.from(ls, (l) => low.tI[l]!);
+  const starts = gather(ls, low.tI);
 
   // the upper flushes of each window, sampled evenly
   const windows: number[][] = Array.from({ length: WINDOWS }, () => []);

@@ -77,6 +77,7 @@ function settle(up: Level, links: Array<{ e: TimedEdge; lower: Level }>): RemapR
   const U = up.table;
   const reached = new Uint8Array(U.n);
   const idx = links.map(({ lower }) => RangeIndex.of(lower.table, [OpKind.Write]));
+  const pieces: number[] = [];
   for (let u = 0; u < U.n; u++) {
     if (U.kind[u] !== OpKind.Write || !U.done(u)) continue;
     let at = -Infinity;
@@ -85,8 +86,8 @@ function settle(up: Level, links: Array<{ e: TimedEdge; lower: Level }>): RemapR
       const clock = links[k]!.e.alignment.clock;
       const from = clock.toLower(U.tI[u]!)[0];
       const to = clock.toLower(U.tC[u]!)[1];
-      for (const [s, n] of links[k]!.e.map.map(U.sector[u]!, U.count[u]!)) {
-        idx[k]!.within(s, n, from, to, (l) => {
+      for (let x = 0, m = links[k]!.e.map.mapInto(U.sector[u]!, U.count[u]!, pieces); x < m; x++) {
+        idx[k]!.within(pieces[2 * x]!, pieces[2 * x + 1]!, from, to, (l) => {
           reached[u] = 1;
           // when durable below, on this level's clock: the latest instant the uncertainty allows
           const d = L.durable[l]!;

@@ -47,14 +47,16 @@ function sample(rows: number[]): number[] {
 
 function countMatched(up: OpTable, rows: number[], idx: RangeIndex, map: SectorMap): number {
   let n = 0;
+  let hit = false;
+  const stop = (): boolean => {
+    hit = true;
+    return false;
+  };
+  const pieces: number[] = [];
   for (const u of rows) {
-    let hit = false;
-    for (const [s, c] of map.map(up.sector[u]!, up.count[u]!)) {
-      idx.overlapping(s, c, () => {
-        hit = true;
-        return false;
-      });
-      if (hit) break;
+    hit = false;
+    for (let k = 0, m = map.mapInto(up.sector[u]!, up.count[u]!, pieces); k < m && !hit; k++) {
+      idx.overlapping(pieces[2 * k]!, pieces[2 * k + 1]!, stop);
     }
     if (hit) n++;
   }

@@ -25,6 +25,11 @@ export interface SectorMap {
   readonly kind: 'identity' | 'offset' | 'extents';
   /** Lower ranges [start, sectors] for the upper range; unmapped parts are left out. */
   map(sector: number, count: number): Array<[number, number]>;
+  /**
+   * `map` without an array per call (hot loops: alignment candidates, the rules' search below): the lower
+   * ranges go in `out` as start, sectors, start, sectors, …; returns how many ranges.
+   */
+  mapInto(sector: number, count: number, out: number[]): number;
   /** Upper sector for a lower sector, or undefined. */
   unmap(sector: number): number | undefined;
   /** Upper sectors the map covers (extent maps), for "unmapped" counts. */
@@ -35,6 +40,11 @@ export const IDENTITY: SectorMap = {
   describe: 'identity',
   kind: 'identity',
   map: (s, n) => [[s, n]],
+  mapInto: (s, n, out) => {
+    out[0] = s;
+    out[1] = n;
+    return 1;
+  },
   unmap: (s) => s,
   covers: () => true,
 };
@@ -44,6 +54,11 @@ export function offsetMap(delta: number): SectorMap {
     describe: `offset ${delta >= 0 ? '+' : ''}${delta}`,
     kind: 'offset',
     map: (s, n) => [[s + delta, n]],
+    mapInto: (s, n, out) => {
+      out[0] = s + delta;
+      out[1] = n;
+      return 1;
+    },
     unmap: (s) => s - delta,
     covers: () => true,
   };
@@ -74,22 +89,33 @@ export function extentMap(extents: Extent[], describe: string): SectorMap {
     }
     return lo - 1; // last extent starting at or before s
   };
+  const into = (s: number, n: number, out: number[]): number => {
+    let k = find(overlapLen > 0 ? s - overlapLen : s);
+    if (k < 0) k = 0;
+    const end = s + Math.max(n, 1);
+    let m = 0;
+    for (; k < ex.length && ex[k]!.upper < end; k++) {
+      const e = ex[k]!;
+      const a = Math.max(s, e.upper);
+      const b = Math.min(end, e.upper + e.sectors);
+      if (b > a) {
+        out[2 * m] = e.lower + (a - e.upper);
+        out[2 * m + 1] = n === 0 ? 0 : b - a;
+        m++;
+      }
+    }
+    return m;
+  };
   return {
     describe,
     kind: 'extents',
     map(s, n) {
+      const flat: number[] = [];
       const out: Array<[number, number]> = [];
-      let k = find(overlapLen > 0 ? s - overlapLen : s);
-      if (k < 0) k = 0;
-      const end = s + Math.max(n, 1);
-      for (; k < ex.length && ex[k]!.upper < end; k++) {
-        const e = ex[k]!;
-        const a = Math.max(s, e.upper);
-        const b = Math.min(end, e.upper + e.sectors);
-        if (b > a) out.push([e.lower + (a - e.upper), n === 0 ? 0 : b - a]);
-      }
+      for (let i = 0, k = into(s, n, flat); i < k; i++) out.push([flat[2 * i]!, flat[2 * i + 1]!]);
       return out;
     },
+    mapInto: into,
     unmap(s) {
       for (const e of byLower) if (s >= e.lower && s < e.lower + e.sectors) return e.upper + (s - e.lower);
       return undefined;

@@ -4,7 +4,7 @@
  * rewritten thousands of times is a binary search, not a walk over every rewrite.
  */
 import type { OpTable } from './ops.js';
-import { lowerBound, upperBound } from './search.js';
+import { gather, lowerBound, upperBound } from './search.js';
 
 /** Indexes made, per table and kinds: two QEMU devices over one host device, map fitting and the rules ask for the same. */
 const made = new WeakMap<OpTable, Map<string, RangeIndex>>();
@@ -35,7 +35,7 @@ export class RangeIndex {
   constructor(private readonly t: OpTable, kinds: number[]) {
     this.generation = t.generation;
     this.rows = t.sectorIndex(kinds);
-    this.starts = Float64Array.from(this.rows, (r) => t.sector[r]!);
+    this.starts = gather(this.rows, t.sector);
     let m = 0;
     for (const r of this.rows) m = Math.max(m, t.count[r]!);
     this.maxLen = m;
@@ -60,17 +60,23 @@ export class RangeIndex {
   earliestFrom(s: number, n: number, from: number): number {
     const t = this.t;
     let best = -1;
-    this.runsFrom(s, n, from, (start, first, runEnd) => {
-      for (let j = first; j < runEnd; j++) {
-        const r = this.rows[j]!;
-        if (!(t.tI[r]! >= from)) continue;
-        if (best >= 0 && t.tI[r]! >= t.tI[best]!) break;
-        if (start + Math.max(t.count[r]!, 1) > s) {
-          best = r;
-          break;
+    const end = s + Math.max(n, 1);
+    for (let k = this.firstRun(s); k < this.starts.length && this.starts[k]! < end;) {
+      const start = this.starts[k]!;
+      const runEnd = upperBound(this.starts, start);
+      if (this.runEnd[k]! > s) {
+        for (let j = this.issuedFrom(k, runEnd, from); j < runEnd; j++) {
+          const r = this.rows[j]!;
+          if (!(t.tI[r]! >= from)) continue;
+          if (best >= 0 && t.tI[r]! >= t.tI[best]!) break;
+          if (start + Math.max(t.count[r]!, 1) > s) {
+            best = r;
+            break;
+          }
         }
       }
-    });
+      k = runEnd;
+    }
     return best;
   }
 
@@ -81,39 +87,53 @@ export class RangeIndex {
    * search, then only the rows issued inside the window.
    */
   within(s: number, n: number, from: number, to: number, fn: (row: number) => void): void {
-    const t = this.t;
-    this.runsFrom(s, n, from, (start, first, runEnd) => {
-      for (let j = first; j < runEnd; j++) {
-        const r = this.rows[j]!;
-        if (t.tI[r]! > to) break;
-        if (t.tC[r]! <= to && start + Math.max(t.count[r]!, 1) > s) fn(r);
-      }
-    });
+    const rows = this.found;
+    const base = rows.length; // a call from fn appends after these and takes them back
+    this.withinInto(s, n, from, to, rows);
+    for (let i = base; i < rows.length; i++) fn(rows[i]!);
+    rows.length = base;
   }
 
-  /**
-   * Each run of rows with one start that may overlap [s, s+n) — runs ending before s are skipped whole —
-   * with the first of its rows issued at or after `from` (rows of a run are in issue order: a binary search).
-   */
-  private runsFrom(s: number, n: number, from: number, visit: (start: number, first: number, runEnd: number) => void): void {
+  /** Rows `within` calls fn for, pushed on `out` in the same order (no function per call: alignment's hot loop). */
+  withinInto(s: number, n: number, from: number, to: number, out: number[]): void {
     const t = this.t;
     const end = s + Math.max(n, 1);
-    let k = Math.max(0, lowerBound(this.starts, s - this.maxLen) - 1);
-    while (k < this.starts.length && this.starts[k]! < end) {
+    for (let k = this.firstRun(s); k < this.starts.length && this.starts[k]! < end;) {
       const start = this.starts[k]!;
       const runEnd = upperBound(this.starts, start);
       if (this.runEnd[k]! > s) {
-        let lo = k;
-        let hi = runEnd;
-        while (lo < hi) {
-          const m = (lo + hi) >> 1;
-          if (t.tI[this.rows[m]!]! < from) lo = m + 1;
-          else hi = m;
+        for (let j = this.issuedFrom(k, runEnd, from); j < runEnd; j++) {
+          const r = this.rows[j]!;
+          if (t.tI[r]! > to) break;
+          if (t.tC[r]! <= to && start + Math.max(t.count[r]!, 1) > s) out.push(r);
         }
-        visit(start, lo, runEnd);
       }
       k = runEnd;
     }
+  }
+
+  /** `within`'s rows while its fn runs. */
+  private readonly found: number[] = [];
+
+  /**
+   * Where the runs of rows with one start that may overlap a range from s begin (earliestFrom, within walk
+   * them from here, skipping a run whose rows all end before s).
+   */
+  private firstRun(s: number): number {
+    return Math.max(0, lowerBound(this.starts, s - this.maxLen) - 1);
+  }
+
+  /** The first row of the run [k, runEnd) issued at or after `from` (a run's rows are in issue order). */
+  private issuedFrom(k: number, runEnd: number, from: number): number {
+    const tI = this.t.tI;
+    let lo = k;
+    let hi = runEnd;
+    while (lo < hi) {
+      const m = (lo + hi) >> 1;
+      if (tI[this.rows[m]!]! < from) lo = m + 1;
+      else hi = m;
+    }
+    return lo;
   }
 
   /** Calls fn(row) for every row overlapping [s, s+n) (n=0 → containing s); stop when fn returns false. */

@@ -26,7 +26,7 @@ import { levelId, opEvidence, whereText, type Level } from './level.js';
 import type { MapSource } from './graph.js';
 import type { SectorMap } from './mapping.js';
 import { OpFlag, OpKind } from './ops.js';
-import { lowerBound } from './search.js';
+import { gather, lowerBound } from './search.js';
 import { timeMark } from '../model/time-mark.js';
 
 export interface PairInput {
@@ -94,6 +94,13 @@ interface Lookup {
   how: 'linked' | 'matched' | 'searched' | 'absent' | 'unmapped' | 'none' | 'count' | 'elsewhere';
 }
 
+/** Each upper write's lookup (checkPair): its kind and time below without an object, or the whole of it. */
+interface LookedUp {
+  how(u: number): Lookup['how'];
+  at(u: number): number;
+  lookup(u: number): Lookup;
+}
+
 /** Lookup.how by index (0: not looked up yet). */
 const HOW = ['', 'linked', 'matched', 'searched', 'absent', 'unmapped', 'none', 'count', 'elsewhere'] as const;
 
@@ -148,7 +155,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
   const lowerFlushRows: number[] = [];
   for (let l = 0; l < L.n; l++) if (L.kind[l] === OpKind.Flush && L.done(l)) lowerFlushRows.push(l);
   lowerFlushRows.sort((a, b) => L.tC[a]! - L.tC[b]!);
-  const lowerFlushTimes = Float64Array.from(lowerFlushRows, (l) => L.tC[l]!);
+  const lowerFlushTimes = gather(lowerFlushRows, L.tC);
   /**
    * The flush-level question, when the data cannot be followed (no map): was the upper flush passed down
    * at all? Violated only on a count-level proof (the lower level never makes anything durable while
@@ -199,6 +206,21 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     const m = lkMaybe[u]!;
     return { at: lkAt[u]!, ...(Number.isNaN(m) ? {} : { maybeAt: m }), rows, how: HOW[h]! as Lookup['how'] };
   };
+  /** A write's lookup as its columns tell it, looked up now if not yet: no object (orderInversions asks for every write). */
+  const looked: LookedUp = {
+    how(u) {
+      if (lkHow[u] === 0) remember(u, lowerDurability(u));
+      return HOW[lkHow[u]!]! as Lookup['how'];
+    },
+    at(u) {
+      if (lkHow[u] === 0) remember(u, lowerDurability(u));
+      return lkAt[u]!;
+    },
+    lookup,
+  };
+
+  /** The mapped ranges of the write being looked up (SectorMap.mapInto). */
+  const mapped: number[] = [];
 
   function lowerDurability(u: number): Lookup {
     if (links) {
@@ -219,15 +241,17 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     // with no clock (none, or several offsets fit) a search by sector cannot place the lower write: the
     // write is not followed, and only count-level questions remain (also: no scan of every rewrite)
     if (clock.kind === 'none') return { at: NaN, rows: [], how: 'unmapped' };
-    const pieces = map.map(U.sector[u]!, U.count[u]!);
+    const pieces = map.mapInto(U.sector[u]!, U.count[u]!, mapped);
     // on an exact link, a write this device's remaps never covered went to another device (a stripe's other disk)
-    if (pieces.length === 0) return { at: NaN, rows: [], how: p.reached?.[u] ? 'elsewhere' : 'unmapped' };
+    if (pieces === 0) return { at: NaN, rows: [], how: p.reached?.[u] ? 'elsewhere' : 'unmapped' };
     if (p.reached) return withinLookup(u, pieces, p.reached);
     const from = clock.toLower(U.tI[u]!)[0];
     const rows: number[] = [];
     let at = -Infinity;
     let maybeAt = -Infinity;
-    for (const [s, n] of pieces) {
+    for (let k = 0; k < pieces; k++) {
+      const s = mapped[2 * k]!;
+      const n = mapped[2 * k + 1]!;
       const best = idx.earliestFrom(s, n, from);
       // write-zeroes may be done below as metadata only (fallocate ZERO_RANGE, an unwritten extent): no write to find
       if (best < 0) {
@@ -267,14 +291,14 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
    * the origin, raid5 traces every parity write as from array sector 0 — so a piece with no such write is not
    * asked, and absence proves a loss only for a write whose data went to no device below at all.
    */
-  function withinLookup(u: number, pieces: Array<[number, number]>, reached: Uint8Array): Lookup {
+  function withinLookup(u: number, pieces: number, reached: Uint8Array): Lookup {
     const rows: number[] = [];
     let at = -Infinity;
     let maybeAt = -Infinity;
     const from = clock.toLower(U.tI[u]!)[0];
     const to = clock.toLower(U.tC[u]!)[1];
-    for (const [s, n] of pieces) {
-      idx.within(s, n, from, to, (l) => {
+    for (let k = 0; k < pieces; k++) {
+      idx.within(mapped[2 * k]!, mapped[2 * k + 1]!, from, to, (l) => {
         rows.push(l);
         at = Math.max(at, L.durable[l]!);
         maybeAt = Math.max(maybeAt, L.maybeDurable[l]!);
@@ -534,7 +558,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     }
   }
   // (an order shown below needs the level's events: without them a job's kind or time is a guess)
-  if (lowerUnobserved === undefined) for (const f of orderInversions(p, lookup)) findings.push(f);
+  if (lowerUnobserved === undefined) for (const f of orderInversions(p, looked)) findings.push(f);
   const width = alignment.widthSeconds !== undefined ? `±${(alignment.widthSeconds / 2 * 1e6).toFixed(1)} µs` : alignment.method;
   const lastBelow = Number.isFinite(lowerEnd) ? ` (its last event at ${(lowerEnd / 1e9).toFixed(6)} s, ${lower.name} clock)` : '';
   const reasons: Record<UndecidedWhy, [Finding['severity'], string]> = {
@@ -589,11 +613,14 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
  * Both times are in the lower clock: no alignment uncertainty. One finding per
  * upper flush epoch.
  */
-function orderInversions(p: PairInput, lookup: (u: number) => Lookup): Finding[] {
+function orderInversions(p: PairInput, looked: LookedUp): Finding[] {
   const U = p.upper.table;
   // a write found by sector alone without timestamps may be another version of those sectors (see verdict)
-  const placed = (lk: Lookup) => lk.how === 'linked' || (lk.how === 'matched' && !(p.alignment.clock.kind === 'order' && p.mapConfirmed === false))
-    || (lk.how === 'searched' && p.alignment.clock.kind !== 'order' && p.mapConfirmed !== false);
+  const placed = (u: number) => {
+    const how = looked.how(u);
+    return how === 'linked' || (how === 'matched' && !(p.alignment.clock.kind === 'order' && p.mapConfirmed === false))
+      || (how === 'searched' && p.alignment.clock.kind !== 'order' && p.mapConfirmed !== false);
+  };
   const out: Finding[] = [];
   const flushes: number[] = [];
   const writes: number[] = [];
@@ -618,20 +645,19 @@ function orderInversions(p: PairInput, lookup: (u: number) => Lookup): Finding[]
       const f = flushes[fi++]!;
       while (ci < byC.length && U.tC[byC[ci]!]! < U.tI[f]!) {
         const a = byC[ci++]!;
-        const lk = lookup(a);
-        if (placed(lk) && lk.at > maxAt && !Number.isNaN(lk.at)) {
-          maxAt = lk.at;
+        if (placed(a) && looked.at(a) > maxAt && !Number.isNaN(looked.at(a))) {
+          maxAt = looked.at(a);
           maxW = a;
           maxF = f;
         }
       }
     }
     if (maxW < 0 || reported.has(maxF)) continue;
-    const lb = lookup(b);
-    if (!placed(lb) || !Number.isFinite(lb.at)) continue;
-    if (lb.at < maxAt) {
+    if (!placed(b) || !Number.isFinite(looked.at(b))) continue;
+    if (looked.at(b) < maxAt) {
       reported.add(maxF);
-      const lowA = lookup(maxW);
+      const lb = looked.lookup(b);
+      const lowA = looked.lookup(maxW);
       const ev = [
         opEvidence(p.env, p.upper, maxW, 'C', 'A: written first'),
         opEvidence(p.env, p.upper, maxF, 'C', 'flush covering A completed'),

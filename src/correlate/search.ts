@@ -23,3 +23,10 @@ export function upperBound(a: ArrayLike<number>, x: number): number {
   }
   return lo;
 }
+
+/** The values of `column` at `rows`, in their order: what a binary search over those rows runs on (no iterator). */
+export function gather(rows: ArrayLike<number>, column: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(rows.length);
+  for (let k = 0; k < rows.length; k++) out[k] = column[rows[k]!]!;
+  return out;
+}

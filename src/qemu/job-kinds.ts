@@ -42,6 +42,8 @@ export interface LastBdrv {
 
 export interface ThreadCtx {
   lastBdrv: LastBdrv | null;
+  /** The one object lastBdrv points to when set (filled again for each bdrv event: no object per event). */
+  bdrvRecord: LastBdrv;
   chain: Chain | null;
   flushCandidates: OpenFront[];
   lastCompletedJob: HostJob | null;
@@ -55,7 +57,7 @@ export interface ThreadCtx {
 
 
 export function newThreadCtx(): ThreadCtx {
-  return { lastBdrv: null, chain: null, flushCandidates: [], lastCompletedJob: null, qcow2Flush: false, openBlkFronts: [], fuaPending: [], leafData: null };
+  return { lastBdrv: null, bdrvRecord: { kind: 0, bs: '', offset: -1, bytes: -1, flags: -1, zeroes: false }, chain: null, flushCandidates: [], lastCompletedJob: null, qcow2Flush: false, openBlkFronts: [], fuaPending: [], leafData: null };
 }
 
 export function classifyUntyped(t: ThreadCtx, j: HostJob, frontById: Map<number, OpenFront>): void {
