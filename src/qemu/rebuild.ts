@@ -31,6 +31,7 @@ import type { Diagnostics } from '../model/diagnostics.js';
 import { BdrvFlag, QemuKind, type QemuEvent, type QemuSink } from './event.js';
 import type { FrontRequest, HostJob, QemuDeviceInfo, RebuildSink, Stamp } from './records.js';
 import { NO_STAMP } from './records.js';
+import { OpenMap } from './open-map.js';
 import { aioKind, classifyUntyped, ENOTSUP, newThreadCtx, type OpenFront, type ThreadCtx } from './job-kinds.js';
 
 export interface RebuildSummary {
@@ -55,9 +56,9 @@ export interface RebuildSummary {
 
 export class QemuRebuilder implements QemuSink {
   private readonly threads = new Map<number, ThreadCtx>();
-  private readonly openFronts = new Map<string, OpenFront>();
+  private readonly openFronts = new OpenMap<OpenFront>();
   private readonly unlinked: OpenFront[] = [];
-  private readonly openJobs = new Map<string, HostJob>();
+  private readonly openJobs = new OpenMap<HostJob>();
   private readonly frontById = new Map<number, OpenFront>();
   private readonly vqToVdev = new Map<string, string>();
   private readonly blkToDevice = new Map<string, string>();
@@ -161,7 +162,7 @@ export class QemuRebuilder implements QemuSink {
   private newFront(e: QemuEvent, iface: 'virtio' | 'blk', device: string, req: string): OpenFront {
     const f: OpenFront = {
       id: this.nextFront++, source: e.source, iface, device, req, kind: 'other', kindHow: '', sector: -1, nsectors: -1,
-      fuaAsked: false, fuaFormat: false, fuaProtocol: false, issue: stamp(e), complete: { ...NO_STAMP },
+      fuaAsked: false, fuaFormat: false, fuaProtocol: false, issue: stamp(e), complete: noStamp(),
       completeHow: '', status: -1, jobs: [], vq: '', inNum: -1, outNum: -1, handled: false, linked: false,
       fuaFlushSeen: false, openData: 0, dataOpaque: -1, last: stamp(e), thread: e.tid,
     };
@@ -197,7 +198,7 @@ export class QemuRebuilder implements QemuSink {
     f.kindHow = e.name;
     f.sector = e.sector;
     f.nsectors = e.nsectors;
-    f.last = stamp(e);
+    setStamp(f.last, e);
     removeFrom(this.thread(e).flushCandidates, f);
     this.unlinked.push(f);
     if (this.unlinked.length > 4096) this.unlinked.shift();
@@ -234,7 +235,7 @@ export class QemuRebuilder implements QemuSink {
       const fs = f.sector * 512;
       if (fs >= start && fs + f.nsectors * 512 <= end) {
         fronts.push(f);
-        this.unlinked.splice(i--, 1);
+        removeAt(this.unlinked, i--);
       }
     }
     if (fronts.length === 0) {
@@ -272,7 +273,7 @@ export class QemuRebuilder implements QemuSink {
         if (e.kind === QemuKind.BdrvWrite && (e.flags & BdrvFlag.ZERO_WRITE) !== 0) f.kind = 'write-zeroes';
       }
     }
-    if (c) for (const f of c.fronts) f.last = stamp(e);
+    if (c) for (const f of c.fronts) setStamp(f.last, e);
     if (c && e.bs !== c.rootBs && (e.kind === QemuKind.BdrvRead || (e.kind === QemuKind.BdrvWrite && (e.flags & BdrvFlag.ZERO_WRITE) === 0))) {
       if (t.leafData && t.leafData !== e.bs) this.untraced.add(t.leafData);
       t.leafData = e.bs;
@@ -280,7 +281,15 @@ export class QemuRebuilder implements QemuSink {
     const prev = t.lastBdrv;
     const zeroes = e.kind === QemuKind.BdrvZeroes || (e.kind === QemuKind.BdrvWrite && (e.flags & BdrvFlag.ZERO_WRITE) !== 0)
       || (prev !== null && prev.kind === QemuKind.BdrvZeroes && prev.bs === e.bs && prev.offset === e.offset);
-    t.lastBdrv = { kind: e.kind, bs: e.bs, offset: e.offset, bytes: e.bytes, flags: e.flags, zeroes };
+    // the thread's one record of its last bdrv event, filled again (prev, read above, may be it)
+    const last = t.bdrvRecord;
+    last.kind = e.kind;
+    last.bs = e.bs;
+    last.offset = e.offset;
+    last.bytes = e.bytes;
+    last.flags = e.flags;
+    last.zeroes = zeroes;
+    t.lastBdrv = last;
   }
 
   private submit(e: QemuEvent, mech: HostJob['mech'], key: string, aioType: number | undefined): void {
@@ -288,7 +297,7 @@ export class QemuRebuilder implements QemuSink {
     t.leafData = null;
     const j: HostJob = {
       id: this.nextJob++, source: e.source, mech, kind: 'unknown', kindHow: '', node: '', offset: -1, bytes: -1,
-      flags: -1, submit: stamp(e), complete: { ...NO_STAMP }, ret: NaN, cause: -1, causeHow: '', opaque: opaqueOf(e),
+      flags: -1, submit: stamp(e), complete: noStamp(), ret: NaN, cause: -1, causeHow: '', opaque: opaqueOf(e),
     };
     const b = t.lastBdrv;
     if (aioType !== undefined && aioType >= 0) {
@@ -349,7 +358,7 @@ export class QemuRebuilder implements QemuSink {
       return;
     }
     this.openJobs.delete(key);
-    j.complete = stamp(e);
+    setStamp(j.complete, e);
     j.ret = ret;
     const t = this.thread(e);
     t.lastCompletedJob = j;
@@ -364,10 +373,10 @@ export class QemuRebuilder implements QemuSink {
       }
     }
     if (f && f.iface === 'blk') {
-      f.complete = stamp(e);
+      setStamp(f.complete, e);
       f.status = Number.isNaN(ret) ? -1 : ret < 0 ? ret : 0;
     }
-    if (f) f.last = stamp(e);
+    if (f) setStamp(f.last, e);
     this.emitJob(j);
   }
 
@@ -386,7 +395,7 @@ export class QemuRebuilder implements QemuSink {
     // QEMU 0.13 posix_aio_process_queue: only the completion was traced
     const j: HostJob = {
       id: this.nextJob++, source: e.source, mech: 'paio', kind: aioKind(e.type), kindHow: `${e.name} type ${e.type}`,
-      node: '', offset: -1, bytes: -1, flags: -1, submit: { ...NO_STAMP }, complete: stamp(e), ret: e.ret, cause: -1,
+      node: '', offset: -1, bytes: -1, flags: -1, submit: noStamp(), complete: stamp(e), ret: e.ret, cause: -1,
       causeHow: '', opaque: -1,
     };
     this.emitJob(j);
@@ -414,7 +423,7 @@ export class QemuRebuilder implements QemuSink {
       if (f.vq) this.vqToVdev.set(f.vq, e.obj);
     }
     if (!f.handled) this.handOver(e, f);
-    f.complete = stamp(e);
+    setStamp(f.complete, e);
     f.completeHow = e.name;
     f.status = e.status;
     removeFrom(this.thread(e).fuaPending, f);
@@ -444,7 +453,7 @@ export class QemuRebuilder implements QemuSink {
    */
   private handOver(e: QemuEvent, f: OpenFront): void {
     if (f.jobs.length === 0) return;
-    const open = [...this.openJobs.values()].filter((j) => f.jobs.includes(j.id));
+    const open = this.openJobs.values().filter((j) => f.jobs.includes(j.id));
     if (open.length !== f.jobs.length) return;
     const t = this.thread(e);
     const first = Math.min(...open.map((j) => j.submit.seq));
@@ -473,8 +482,9 @@ export class QemuRebuilder implements QemuSink {
   private closeBlkFronts(t: ThreadCtx): void {
     if (t.openBlkFronts.length === 0) return;
     const keep: OpenFront[] = [];
+    const jobs = this.openJobs.values();
     for (const f of t.openBlkFronts) {
-      const pending = f.jobs.some((id) => [...this.openJobs.values()].some((j) => j.id === id));
+      const pending = f.jobs.some((id) => jobs.some((j) => j.id === id));
       if (pending) keep.push(f);
       else this.emitFront(f);
     }
@@ -483,7 +493,7 @@ export class QemuRebuilder implements QemuSink {
 
   private emitFront(f: OpenFront): void {
     this.frontById.delete(f.id);
-    if (f.iface === 'blk' && f.complete.seq < 0) f.complete = { ...f.last };
+    if (f.iface === 'blk' && f.complete.seq < 0) Object.assign(f.complete, f.last);
     const d = this.device(f.device || '?', f.iface);
     const r = d.requests;
     if (f.kind === 'read') r.read++;
@@ -509,18 +519,62 @@ export class QemuRebuilder implements QemuSink {
   }
 }
 
-const OPAQUE = /\bopaque[ =](0x[0-9a-fA-F]{1,13})\b/;
+/**
+ * The `opaque` pointer of a thread-pool event's arguments, -1 when absent: the first `opaque 0x…` (or
+ * `opaque=0x…`) whose key starts a word and whose 1 to 13 hex digits end one — /\bopaque[ =](0x[0-9a-fA-F]{1,13})\b/,
+ * read without a match object (one per job otherwise).
+ */
+export function opaqueOf(e: QemuEvent): number {
+  const s = e.args;
+  for (let i = s.indexOf('opaque'); i >= 0; i = s.indexOf('opaque', i + 1)) {
+    if (i > 0 && isWordChar(s.charCodeAt(i - 1))) continue;
+    const sep = s.charCodeAt(i + 6);
+    if ((sep !== 32 && sep !== 61) || s.charCodeAt(i + 7) !== 48 || s.charCodeAt(i + 8) !== 120) continue;
+    let v = 0;
+    let k = i + 9;
+    for (; k < s.length; k++) {
+      const c = s.charCodeAt(k);
+      const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+      if (d < 0) break;
+      v = v * 16 + d;
+    }
+    const digits = k - (i + 9);
+    if (digits >= 1 && digits <= 13 && (k === s.length || !isWordChar(s.charCodeAt(k)))) return v;
+  }
+  return -1;
+}
 
-function opaqueOf(e: QemuEvent): number {
-  const m = OPAQUE.exec(e.args);
-  return m ? Number.parseInt(m[1]!, 16) : -1;
+/** A character of \w: [A-Za-z0-9_]. */
+function isWordChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+
+/** A stamp not yet set (NO_STAMP's values), an object of its own. */
+function noStamp(): Stamp {
+  return { time: NO_STAMP.time, seq: NO_STAMP.seq, loc: NO_STAMP.loc };
 }
 
 function stamp(e: QemuEvent): Stamp {
   return { time: e.time, seq: e.seq, loc: e.loc };
 }
 
+/**
+ * A request's stamp set again in place: each stamp belongs to one request field only (made by stamp() or
+ * copied from NO_STAMP), and a record handed to the sink is read before the call returns.
+ */
+function setStamp(s: Stamp, e: QemuEvent): void {
+  s.time = e.time;
+  s.seq = e.seq;
+  s.loc = e.loc;
+}
+
 function removeFrom<T>(list: T[], x: T): void {
   const i = list.indexOf(x);
-  if (i >= 0) list.splice(i, 1);
+  if (i >= 0) removeAt(list, i);
+}
+
+/** list.splice(i, 1) without the array of what it removed. */
+function removeAt<T>(list: T[], i: number): void {
+  for (let k = i + 1; k < list.length; k++) list[k - 1] = list[k]!;
+  list.length--;
 }
