@@ -14,7 +14,7 @@
  * (digits, '(', '=', '-', "'", "0x") is ASCII.
  */
 import { QemuKind, type QemuEvent } from './event.js';
-import { ARG_SLOTS, parseNumber, POINTER_FIELDS, sectorsToBytes, setArg, setNumber, type Field } from './events.js';
+import { ARG_SLOTS, parseNumber, POINTER_FIELDS, sectorsToBytes, setArg, setNumber, setPointer, type Field } from './events.js';
 
 interface Key {
   text: string;
@@ -207,7 +207,7 @@ export function decodeArgBytes(e: QemuEvent, kind: QemuKind, buf: Buffer, start:
           setArg(e, k.text, buf.toString('utf8', pos, q));
           pos = q;
         } else {
-          setArg(e, k.text, pointers.token(buf, pos, end));
+          setPointer(e, k.text, k.field, pointers.token(buf, pos, end));
           pos = pointers.next;
         }
         continue;

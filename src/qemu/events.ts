@@ -106,22 +106,29 @@ export function parseNumber(v: string): number {
   return Number.isFinite(n) ? n : NaN;
 }
 
+/**
+ * Store a pointer value of `key` (whose field, ARG_SLOTS, is obj, req or bs). luring_co_submit has both "s"
+ * (LuringState) and "luringcb"; vdev and vq are both objects: the first object key wins, except that "vq"
+ * never overrides a vdev.
+ */
+export function setPointer(e: QemuEvent, key: string, field: Field, value: string): void {
+  const p = pointerText(value);
+  if (field === 'obj') {
+    if (e.obj === '') e.obj = p;
+  } else if (field === 'req') {
+    if (key === 'mrb' && e.req !== '') return;
+    e.req = p;
+  } else {
+    e.bs = p;
+  }
+}
+
 /** Store one key/value pair. Returns false when the key is not one the analysis reads. */
 export function setArg(e: QemuEvent, key: string, value: string): boolean {
   const field = ARG_SLOTS.get(key);
   if (field === undefined) return false;
-  // luring_co_submit has both "s" (LuringState) and "luringcb"; vdev and vq are both objects:
-  // the first object key wins, except that "vq" never overrides a vdev.
   if (POINTER_FIELDS.has(field)) {
-    const p = pointerText(value);
-    if (field === 'obj') {
-      if (e.obj === '') e.obj = p;
-    } else if (field === 'req') {
-      if (key === 'mrb' && e.req !== '') return true;
-      e.req = p;
-    } else {
-      e.bs = p;
-    }
+    setPointer(e, key, field, value);
     return true;
   }
   if (field === 'text') {

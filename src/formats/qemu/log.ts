@@ -99,14 +99,14 @@ export class QemuLogParser implements StreamParser {
     if (p === e) return;
     // TID@SEC.USEC: — at most 15 digits each, where adding them up is exact (Number() of the text otherwise)
     const a = digitRun(buf, p, e);
+    const tid = runValue;
     if (a === p || a - p > 15 || buf[a] !== 64 /* @ */) return this.line(this.lineText(), lineNo);
     const b = digitRun(buf, a + 1, e);
+    const sec = runValue;
     if (b === a + 1 || b - a - 1 > 15 || buf[b] !== 46 /* . */) return this.line(this.lineText(), lineNo);
     const c = digitRun(buf, b + 1, e);
+    const frac = runValue;
     if (c === b + 1 || c - b - 1 > 15 || buf[c] !== 58 /* : */) return this.line(this.lineText(), lineNo);
-    const tid = decimal(buf, p, a);
-    const sec = decimal(buf, a + 1, b);
-    const frac = decimal(buf, b + 1, c);
     // the event name: an identifier with a "_", then a space or the end (eventNameEnd)
     const n0 = c + 1;
     let q = n0;
@@ -213,21 +213,20 @@ export class QemuLogParser implements StreamParser {
 
 const EMPTY = Buffer.alloc(0);
 
-/** End of the run of ASCII digits at p (p itself when there is none), before e. */
+/** The value of the digits digitRun last read: exact up to 15 of them (its callers' bound). */
+let runValue = 0;
+
+/** End of the run of ASCII digits at p (p itself when there is none), before e; their value in runValue. */
 function digitRun(buf: Buffer, p: number, e: number): number {
+  let v = 0;
   while (p < e) {
     const c = buf[p]!;
     if (c < 48 || c > 57) break;
+    v = v * 10 + (c - 48);
     p++;
   }
+  runValue = v;
   return p;
-}
-
-/** The digits buf[p, q) as a number: exact up to 15 of them (the caller's bound). */
-function decimal(buf: Buffer, p: number, q: number): number {
-  let v = 0;
-  for (let i = p; i < q; i++) v = v * 10 + (buf[i]! - 48);
-  return v;
 }
 
 /**
