@@ -145,6 +145,26 @@ test('worker = main thread on a generated trace, intact and damaged, and under -
   }
 });
 
+test('one worker reading a text file with one buffer (StreamParser.keepsNoChunk): lines cut by its 1 MiB reads', async () => {
+  // a stack's layers read at once have one worker each, which reads its file itself: the blkparse parser keeps
+  // no chunk, so every read goes into the same buffer, and a line cut by a read must come out whole
+  const dir = tempDir('blkaudit-worker-test-');
+  const saved = process.env['BLKAUDIT_PARSE_WORKERS'];
+  process.env['BLKAUDIT_PARSE_WORKERS'] = '1';
+  try {
+    const g = generate({ outDir: dir, events: 80000, cpus: 2, seed: 13, text: true });
+    assert.ok(readFileSync(g.textPath!).length > 3 << 20, 'several reads');
+    const r = await both(g.textPath!);
+    assert.equal(r.inline.events.length, g.events);
+    assert.deepEqual(r.worker.events, r.inline.events);
+    assert.equal(r.worker.report, r.inline.report);
+  } finally {
+    if (saved === undefined) delete process.env['BLKAUDIT_PARSE_WORKERS'];
+    else process.env['BLKAUDIT_PARSE_WORKERS'] = saved;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('worker = main thread on stdin in uneven chunks (coalesced into larger messages)', async () => {
   const dir = tempDir('blkaudit-worker-test-');
   try {

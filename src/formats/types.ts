@@ -16,6 +16,11 @@ export interface StreamParser {
    * by the chunk's end), so the caller must not overwrite a chunk it pushed.
    */
   push(chunk: Buffer): void;
+  /**
+   * True when the parser never reads a chunk after push returns (it copies what it keeps, as LineSplitter
+   * does): the caller may then read the next bytes into the same buffer.
+   */
+  readonly keepsNoChunk?: boolean;
   /** No more input: flush partial state (a last line without "\n", a truncated record). */
   end(): void;
 }

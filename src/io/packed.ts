@@ -17,7 +17,7 @@
  * and replayed in the same order: the main thread sees exactly the calls an
  * in-thread parser makes.
  */
-import type { BlockEvent, EventSink } from '../model/event.js';
+import { emptyEvent, type BlockEvent, type EventSink } from '../model/event.js';
 import type { Severity, SkipExample } from '../model/diagnostics.js';
 import type { ClockDomain } from '../model/time.js';
 import type { ParseContext } from '../formats/types.js';
@@ -40,7 +40,10 @@ export interface Batch {
   /** Ring slot holding the numbers (batch k is in slot k % RING_SLOTS). */
   slot: number;
   n: number;
+  /** Strings the events index: the batch's own table, or (stringBase set) new entries of a table kept across batches. */
   strings: string[];
+  /** QEMU batches (packed-qemu.ts): where `strings` go in the kept table; 0 starts it again. */
+  stringBase?: number;
   ops: Op[];
   /** Input bytes the worker had read when it sent this batch (progress). */
   bytes: number;
@@ -48,40 +51,115 @@ export interface Batch {
   blockEnd?: { block: number; lines: number };
 }
 
-/** The shared memory of one worker's batches: the slots, and ctrl[0] = batches consumed by the main thread. */
+/**
+ * The shared memory of one worker's batches: the slots, ctrl[0] = batches consumed by the main thread, and
+ * for QEMU events (packed-qemu.ts) each slot's argument bytes.
+ */
 export interface Ring {
   data: SharedArrayBuffer;
   ctrl: SharedArrayBuffer;
+  args?: SharedArrayBuffer;
 }
 
 export function createRing(): Ring {
   return { data: new SharedArrayBuffer(RING_SLOTS * SLOT_DOUBLES * 8), ctrl: new SharedArrayBuffer(4) };
 }
 
-/** Worker side: a sink and context recorder that fills ring slots and hands each full batch to `send`. */
-export class EventPacker implements EventSink {
-  private readonly all: Float64Array;
+/**
+ * Worker side of a ring: which slot the batch being filled goes in, waiting (Atomics.wait) while every
+ * slot is full, and the context calls recorded as ops before the event they precede.
+ */
+export class RingWriter {
+  protected readonly all: Float64Array;
   private readonly ctrl: Int32Array;
   private produced = 0;
-  private slot = 0;
-  private base = 0;
-  private claimed = false;
-  private n = 0;
-  private strings: string[] = [''];
-  private index = new Map<string, number>([['', 0]]);
-  private lastString = '';
-  private lastIndex = 0;
-  private ops: Op[] = [];
+  protected slot = 0;
+  protected claimed = false;
+  protected n = 0;
+  protected ops: Op[] = [];
   /** Input bytes read so far, reported with each batch (set by the reading loop). */
   bytes = 0;
 
-  constructor(ring: Ring, private readonly send: (b: Batch) => void) {
+  constructor(ring: Ring, private readonly slotDoubles: number) {
     this.all = new Float64Array(ring.data);
     this.ctrl = new Int32Array(ring.ctrl);
   }
 
+  /** Waits until the main thread has released the slot the next batch goes in; returns its first double. */
+  protected claim(): number {
+    const ctrl = this.ctrl;
+    for (;;) {
+      const consumed = Atomics.load(ctrl, 0);
+      if (this.produced - consumed < RING_SLOTS) break;
+      Atomics.wait(ctrl, 0, consumed);
+    }
+    this.slot = this.produced % RING_SLOTS;
+    this.claimed = true;
+    return this.slot * this.slotDoubles;
+  }
+
+  /** The slot's batch is sent: the next one goes in the next slot. */
+  protected sent(): void {
+    this.produced++;
+    this.claimed = false;
+    this.n = 0;
+    this.ops = [];
+  }
+
+  op(op: Op): void {
+    op.at = this.n;
+    this.ops.push(op);
+  }
+
+  /** A ParseContext whose calls land in the batches (options and names are the worker's copies). */
+  protected recordingContext(
+    sourceIndex: number,
+    sourceName: string,
+    options: ParseContext['options'],
+    sinks: Pick<ParseContext, 'sink' | 'qemuSink'>,
+  ): ParseContext {
+    const diag = {
+      add: (reason: string, severity: Severity, example?: SkipExample) => this.op({ at: 0, kind: 'add', reason, severity, example }),
+      addMany: (reason: string, severity: Severity, n: number, example?: SkipExample) =>
+        this.op({ at: 0, kind: 'addMany', reason, severity, n, example }),
+    };
+    return {
+      sourceIndex,
+      sourceName,
+      ...sinks,
+      // Parsers only count into diagnostics (add/addMany); anything else would throw here and be reported.
+      diag: diag as unknown as ParseContext['diag'],
+      options,
+      setClock: (domain) => this.op({ at: 0, kind: 'clock', domain }),
+      attach: (name, data) => this.op({ at: 0, kind: 'attach', name, data }),
+      limitation: (text) => this.op({ at: 0, kind: 'limitation', text }),
+    };
+  }
+}
+
+/** Main side of a ring: a batch's slot handed back to the worker once read. */
+export function release(ring: Ring): () => void {
+  const ctrl = new Int32Array(ring.ctrl);
+  return () => {
+    Atomics.add(ctrl, 0, 1);
+    Atomics.notify(ctrl, 0);
+  };
+}
+
+/** Worker side: a sink and context recorder that fills ring slots and hands each full batch to `send`. */
+export class EventPacker extends RingWriter implements EventSink {
+  private base = 0;
+  private strings: string[] = [''];
+  private index = new Map<string, number>([['', 0]]);
+  private lastString = '';
+  private lastIndex = 0;
+
+  constructor(ring: Ring, private readonly send: (b: Batch) => void) {
+    super(ring, SLOT_DOUBLES);
+  }
+
   event(e: BlockEvent): void {
-    if (!this.claimed) this.claim();
+    if (!this.claimed) this.base = this.claim();
     const d = this.all;
     const o = this.base + this.n * FIELDS;
     d[o] = e.loc;
@@ -103,39 +181,18 @@ export class EventPacker implements EventSink {
     if (++this.n === BATCH_EVENTS) this.flush();
   }
 
-  /** Waits until the main thread has released the slot the next batch goes in. */
-  private claim(): void {
-    const ctrl = this.ctrl;
-    for (;;) {
-      const consumed = Atomics.load(ctrl, 0);
-      if (this.produced - consumed < RING_SLOTS) break;
-      Atomics.wait(ctrl, 0, consumed);
-    }
-    this.slot = this.produced % RING_SLOTS;
-    this.base = this.slot * SLOT_DOUBLES;
-    this.claimed = true;
-  }
-
-  op(op: Op): void {
-    op.at = this.n;
-    this.ops.push(op);
-  }
-
   /** Sends what is pending (also an empty batch carrying only ops, or only `blockEnd`). */
   flush(blockEnd?: Batch['blockEnd']): void {
     if (this.n === 0 && this.ops.length === 0 && !blockEnd) return;
-    if (!this.claimed) this.claim();
+    if (!this.claimed) this.base = this.claim();
     const b: Batch = { type: 'batch', slot: this.slot, n: this.n, strings: this.strings, ops: this.ops, bytes: this.bytes };
     if (blockEnd) b.blockEnd = blockEnd;
     this.send(b);
-    this.produced++;
-    this.claimed = false;
-    this.n = 0;
+    this.sent();
     this.strings = [''];
     this.index = new Map([['', 0]]);
     this.lastString = '';
     this.lastIndex = 0;
-    this.ops = [];
   }
 
   private str(s: string): number {
@@ -153,26 +210,11 @@ export class EventPacker implements EventSink {
 
   /** A ParseContext whose calls land in the batches (options and names are the worker's copies). */
   context(sourceIndex: number, sourceName: string, options: ParseContext['options']): ParseContext {
-    const diag = {
-      add: (reason: string, severity: Severity, example?: SkipExample) => this.op({ at: 0, kind: 'add', reason, severity, example }),
-      addMany: (reason: string, severity: Severity, n: number, example?: SkipExample) =>
-        this.op({ at: 0, kind: 'addMany', reason, severity, n, example }),
-    };
-    return {
-      sourceIndex,
-      sourceName,
-      sink: this,
-      // Parsers only count into diagnostics (add/addMany); anything else would throw here and be reported.
-      diag: diag as unknown as ParseContext['diag'],
-      options,
-      setClock: (domain) => this.op({ at: 0, kind: 'clock', domain }),
-      attach: (name, data) => this.op({ at: 0, kind: 'attach', name, data }),
-      limitation: (text) => this.op({ at: 0, kind: 'limitation', text }),
-    };
+    return this.recordingContext(sourceIndex, sourceName, options, { sink: this });
   }
 }
 
-function replay(op: Op, ctx: ParseContext): void {
+export function replay(op: Op, ctx: ParseContext): void {
   switch (op.kind) {
     case 'add': ctx.diag.add(op.reason, op.severity, op.example); break;
     case 'addMany': ctx.diag.addMany(op.reason, op.severity, op.n, op.example); break;
@@ -189,14 +231,25 @@ export interface BlockJoin {
   takeOp?: (op: Op) => boolean;
 }
 
+/** Main side of a ring: a batch's events and ops fed into the real context, then its slot released. */
+export interface BatchFeeder {
+  feed(b: Batch, ctx: ParseContext): void;
+}
+
 /** Main side: reads batches out of the ring and releases their slots. */
-export class BatchReader {
+export class BatchReader implements BatchFeeder {
   private readonly all: Float64Array;
-  private readonly ctrl: Int32Array;
+  private readonly release: () => void;
+  private readonly ev = emptyEvent();
 
   constructor(ring: Ring) {
     this.all = new Float64Array(ring.data);
-    this.ctrl = new Int32Array(ring.ctrl);
+    this.release = release(ring);
+  }
+
+  /** A batch's events and ops into ctx (BatchFeeder). */
+  feed(b: Batch, ctx: ParseContext): void {
+    this.unpack(b, this.ev, ctx);
   }
 
   /**
@@ -247,8 +300,7 @@ export class BatchReader {
       }
       while (k < ops.length) play(ops[k++]!);
     } finally {
-      Atomics.add(this.ctrl, 0, 1);
-      Atomics.notify(this.ctrl, 0);
+      this.release();
     }
   }
 }

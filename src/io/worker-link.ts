@@ -5,9 +5,13 @@
 import { Worker } from 'node:worker_threads';
 import type { ParseContext, ParseOptions } from '../formats/types.js';
 import { InputError } from '../model/errors.js';
-import { BatchReader, createRing, type Batch } from './packed.js';
+import type { Batch, BatchFeeder, Ring } from './packed.js';
 import type { ParseWorkerData, WorkerInput } from './parse-worker.js';
 import { workerStarted } from './heap-flags.js';
+
+// what the pump makes a link with, loaded with it (worker-pump.ts loadLink)
+export { BatchReader, createRing } from './packed.js';
+export { QemuBatchReader, createQemuRing } from './packed-qemu.js';
 
 /** Only the plain-data parse options cross to the worker (functions and streams stay here). */
 function plainOptions(options: ParseOptions): ParseOptions {
@@ -24,17 +28,15 @@ export type Inbound =
   | { type: 'end'; bytes: number }
   | { type: 'error'; message: string; stack: string; input: boolean };
 
-/** One parse worker: its thread, its ring, and its messages in arrival order. */
-export class WorkerLink {
+/** One parse worker: its thread, its ring (read by `reader`), and its messages in arrival order. */
+export class WorkerLink<R extends BatchFeeder> {
   readonly worker: Worker;
-  readonly reader: BatchReader;
   private readonly inbox: Inbound[] = [];
   private head = 0;
   private wake: (() => void) | undefined;
   private failure: Error | undefined;
 
-  constructor(format: string, ctx: ParseContext, input: WorkerInput) {
-    const ring = createRing();
+  constructor(format: string, ctx: ParseContext, input: WorkerInput, ring: Ring, readonly reader: R) {
     const data: ParseWorkerData = {
       format, sourceIndex: ctx.sourceIndex, sourceName: ctx.sourceName, options: plainOptions(ctx.options), ring, input,
     };
@@ -44,7 +46,6 @@ export class WorkerLink {
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
     this.worker.once('online', workerStarted);
-    this.reader = new BatchReader(ring);
     this.worker.on('message', (m: Inbound) => {
       this.inbox.push(m);
       this.notify();

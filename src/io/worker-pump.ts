@@ -16,22 +16,23 @@
  * file or set is parsed in workers when this process may run on two or more
  * CPUs (os.availableParallelism); a stream or a gzip file only with =1,
  * since posting its chunks costs the main thread more than the parse it
- * saves. Only formats in WORKER_FORMATS run there.
+ * saves. Only formats in WORKER_FORMATS run there: blkparse and blktrace (block events, packed.ts) and the
+ * QEMU log backend (QEMU events, packed-qemu.ts).
  */
 import { availableParallelism } from 'node:os';
 import { statAsync } from './fs-async.js';
 import type { FormatSpec, ParseContext } from '../formats/types.js';
 import { emptyEvent } from '../model/event.js';
 import { HEAD_BYTES, pump } from './open.js';
-import type { BlockJoin } from './packed.js';
+import type { BatchFeeder, BatchReader, BlockJoin } from './packed.js';
 import type { WorkerLink } from './worker-link.js';
 import { finishSummary, SUMMARY_LINE } from '../formats/blkparse/parser.js';
 import { OrderChecks } from '../formats/blkparse/order.js';
 import { SummaryCollector } from '../formats/blkparse/summary.js';
 import type { WorkerInput } from './parse-worker.js';
 
-/** Formats whose parser cores use only the plain ParseContext (see packed.ts). */
-export const WORKER_FORMATS: ReadonlySet<string> = new Set(['blkparse', 'blktrace']);
+/** Formats whose parser cores use only the plain ParseContext (see packed.ts; QEMU events: packed-qemu.ts). */
+export const WORKER_FORMATS: ReadonlySet<string> = new Set(['blkparse', 'blktrace', 'qemu-log']);
 export const WORKER_MIN_BYTES = 32 << 20;
 const MAX_IN_FLIGHT = 4;
 const CHUNK_BUFFER = 1 << 20;
@@ -130,11 +131,11 @@ export async function pumpFormat(
       const size = (await statAsync(o.regularFile)).size;
       return runBlockWorkers(o.regularFile, size, n, ctx, o.afterChunk);
     }
-    return runWorker({ kind: 'file', path: o.regularFile }, format.name, ctx, undefined, o.afterChunk);
+    return runWorker({ kind: 'file', path: o.regularFile }, format, ctx, undefined, o.afterChunk);
   }
   // a stream, or a gzip file, is posted in chunks: only when asked for (see above)
   if (o.parseWorker !== true && workerMode() !== 'on') return pump(stream, format.create(ctx), o.afterChunk);
-  return runWorker({ kind: 'chunks' }, format.name, ctx, stream, o.afterChunk);
+  return runWorker({ kind: 'chunks' }, format, ctx, stream, o.afterChunk);
 }
 
 /** Reads and merges a blktrace per-CPU set in a worker (as readBlktraceSet would here). */
@@ -143,7 +144,7 @@ export function readSetInWorker(
   ctx: ParseContext,
   afterChunk?: (bytesSoFar: number) => Promise<void> | void,
 ): Promise<number> {
-  return runWorker({ kind: 'blktrace-set', files }, 'blktrace', ctx, undefined, afterChunk);
+  return runWorker({ kind: 'blktrace-set', files }, { name: 'blktrace', produces: 'block' }, ctx, undefined, afterChunk);
 }
 
 /**
@@ -165,7 +166,7 @@ async function runBlockWorkers(
 ): Promise<number> {
   const B = blockBytes;
   const blocks = Math.max(1, Math.ceil(size / B));
-  const links: WorkerLink[] = [];
+  const links: WorkerLink<BatchReader>[] = [];
   const order = new OrderChecks(ctx);
   const summary = new SummaryCollector();
   const join: BlockJoin = {
@@ -178,10 +179,12 @@ async function runBlockWorkers(
     },
   };
   const ev = emptyEvent();
-  const { WorkerLink } = await loadLink();
+  const { WorkerLink, BatchReader, createRing } = await loadLink();
   try {
     for (let w = 0; w < Math.min(n, blocks); w++) {
-      links.push(new WorkerLink('blkparse', ctx, { kind: 'text-blocks', path, size, blockBytes: B, first: w, stride: n }));
+      const ring = createRing();
+      const input: WorkerInput = { kind: 'text-blocks', path, size, blockBytes: B, first: w, stride: n };
+      links.push(new WorkerLink('blkparse', ctx, input, ring, new BatchReader(ring)));
     }
     for (let k = 0; k < blocks; k++) {
       const link = links[k % n]!;
@@ -206,13 +209,20 @@ async function runBlockWorkers(
 
 async function runWorker(
   input: WorkerInput,
-  format: string,
+  format: Pick<FormatSpec, 'name' | 'produces'>,
   ctx: ParseContext,
   stream: AsyncIterable<Buffer> | undefined,
   afterChunk?: (bytesSoFar: number) => Promise<void> | void,
 ): Promise<number> {
-  const { WorkerLink } = await loadLink();
-  const link = new WorkerLink(format, ctx, input);
+  const { WorkerLink, BatchReader, createRing, QemuBatchReader, createQemuRing } = await loadLink();
+  let link: WorkerLink<BatchFeeder>;
+  if (format.produces === 'qemu') {
+    const ring = createQemuRing();
+    link = new WorkerLink(format.name, ctx, input, ring, new QemuBatchReader(ring));
+  } else {
+    const ring = createRing();
+    link = new WorkerLink(format.name, ctx, input, ring, new BatchReader(ring));
+  }
   const worker = link.worker;
   const chunks = stream?.[Symbol.asyncIterator]();
   const sizes: number[] = [];
@@ -257,14 +267,13 @@ async function runWorker(
     sizes.push(len);
     worker.postMessage({ type: 'chunk', buf, len }, [buf!]);
   };
-  const ev = emptyEvent();
   let reported = 0;
   try {
     while (!ended && sizes.length < MAX_IN_FLIGHT) await send();
     for (;;) {
       const m = await link.next(ctx);
       if (m.type === 'batch') {
-        link.reader.unpack(m, ev, ctx);
+        link.reader.feed(m, ctx);
         if (afterChunk && m.bytes > reported) {
           reported = m.bytes;
           await afterChunk(reported);

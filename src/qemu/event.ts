@@ -174,6 +174,43 @@ export function clearQemuFields(e: QemuEvent): void {
   e.text = '';
 }
 
+/**
+ * Where an event's `args` comes from when it is made only if read: the bytes it is decoded from
+ * (`argsBuf[argsStart, argsEnd)`, valid while a sink handles the event), or else `argsText`.
+ */
+export interface LazyArgs {
+  argsBuf: Buffer | null;
+  argsStart: number;
+  argsEnd: number;
+  argsText: string;
+}
+
+/**
+ * A reader's one event, with `args` made from `p`'s bytes only when read (the rebuild reads it for a few
+ * events): an own enumerable accessor, so a copy ({ ...e }, copyQemuEvent) gets the text. It is added to an
+ * object that has no `args` yet: turning a data property into an accessor, or an accessor in the literal,
+ * would leave the object a slow dictionary for every field.
+ */
+export function lazyArgsEvent(p: LazyArgs): QemuEvent {
+  const { args: _, ...fields } = emptyQemuEvent();
+  Object.defineProperty(fields, 'args', {
+    enumerable: true,
+    configurable: true,
+    get(): string {
+      if (p.argsBuf !== null) {
+        p.argsText = p.argsBuf.toString('utf8', p.argsStart, p.argsEnd);
+        p.argsBuf = null;
+      }
+      return p.argsText;
+    },
+    set(v: string) {
+      p.argsText = v;
+      p.argsBuf = null;
+    },
+  });
+  return fields as QemuEvent;
+}
+
 export function copyQemuEvent(e: QemuEvent): QemuEvent {
   return { ...e };
 }

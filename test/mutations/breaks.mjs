@@ -228,4 +228,15 @@ export const BREAKS = [
     'const from = up.tI[u] + lo;', 'const from = up.tI[u] + hi;', 'window bounds crossed', ['align-window']),
   b('heap-flags-worker', 'performance (memory)', 'the young generation kept small after a parse worker starts', 'io/worker-link.js',
     "this.worker.once('online', workerStarted);", '', 'flags not set again', ['heap-flags']),
+  // ── hot paths without an object per call (issue 16), and the QEMU log read in a worker ──
+  b('hot-map-into', 'cross-layer (alignment, rules)', 'mapInto gives map()\'s ranges', 'correlate/mapping.js',
+    'out[2 * m + 1] = n === 0 ? 0 : b - a;', 'out[2 * m + 1] = b - a;', 'a zero-length range mapped to its extent', ['hot-paths']),
+  b('hot-within-nested', 'cross-layer (rules)', 'within() called from its own callback keeps the outer rows', 'correlate/range-index.js',
+    'rows.length = base;', 'rows.length = 0;', 'outer rows dropped by a nested call', ['hot-paths']),
+  b('hot-opaque', 'QEMU rebuild', 'opaque read as the regular expression read it', 'qemu/rebuild.js',
+    'digits >= 1 && digits <= 13', 'digits >= 1 && digits <= 12', '13-digit opaque missed', ['hot-paths']),
+  b('hot-open-order', 'QEMU rebuild', 'a request pointer reused goes to the end of the requests in flight', 'qemu/open-map.js',
+    'if (had)\n            this.map.delete(k);', '', 'reused pointer keeps its old place', ['hot-paths']),
+  b('qemu-worker-args', 'QEMU log in a worker', 'each event\'s args made from its own bytes', 'io/packed-qemu.js',
+    'this.argsEnd = this.argsStart + d[o + F.argsLen];', 'this.argsEnd = this.argsStart + d[o + F.argsLen] - 1;', 'last byte of args lost', ['qemu-worker']),
 ];

@@ -105,6 +105,8 @@ export function decodeErrno(v: number): number {
 }
 
 export class BlkparseParser implements StreamParser {
+  /** Lines go through LineSplitter, which copies a line cut by a chunk's end; names are strings. */
+  readonly keepsNoChunk = true;
   private readonly splitter: LineSplitter;
   private readonly ev: BlockEvent = emptyEvent();
   private readonly rwbsKeys = new Float64Array(RWBS_SLOTS_MASK + 1).fill(-1);

@@ -12,7 +12,7 @@
  */
 import type { FormatSpec, ParseContext, StreamParser } from '../types.js';
 import { DEFAULT_MAX_LINE, LineSplitter } from '../lines.js';
-import { clearQemuArgs, clearQemuFields, emptyQemuEvent, QemuKind, type QemuEvent } from '../../qemu/event.js';
+import { clearQemuArgs, clearQemuFields, lazyArgsEvent, QemuKind, type LazyArgs, type QemuEvent } from '../../qemu/event.js';
 import { decodeArgs, EVENT_KINDS, isKnownFamily } from '../../qemu/events.js';
 import { decodeArgBytes, PointerTexts } from '../../qemu/args-bytes.js';
 import { eventNameEnd, parsePrefix, prefix, type PrefixStyle } from './prefix.js';
@@ -30,9 +30,11 @@ export const QemuLogSkip = {
   dropped: 'lost-events: qemu trace dropped events',
 } as const;
 
-export class QemuLogParser implements StreamParser {
+export class QemuLogParser implements StreamParser, LazyArgs {
+  /** Lines go through LineSplitter; a line's bytes (buf, argsBuf) are read only while it is handled. */
+  readonly keepsNoChunk = true;
   private readonly splitter: LineSplitter;
-  private readonly ev: QemuEvent = lineEvent(this);
+  private readonly ev: QemuEvent = lazyArgsEvent(this);
   private baseSec = -1;
   private style: PrefixStyle | '' = '';
   private lastTime = -Infinity;
@@ -227,32 +229,6 @@ function digitRun(buf: Buffer, p: number, e: number): number {
   }
   runValue = v;
   return p;
-}
-
-/**
- * The reader's one event, with `args` made from the line's bytes only when read (the rebuild reads it for a
- * few events): an own enumerable accessor, so a copy ({ ...e }, copyQemuEvent) gets the text. It is added
- * to an object that has no `args` yet: turning a data property into an accessor, or an accessor in the
- * literal, would leave the object a slow dictionary for every field.
- */
-function lineEvent(p: Pick<QemuLogParser, 'argsBuf' | 'argsStart' | 'argsEnd' | 'argsText'>): QemuEvent {
-  const { args: _, ...fields } = emptyQemuEvent();
-  Object.defineProperty(fields, 'args', {
-    enumerable: true,
-    configurable: true,
-    get(): string {
-      if (p.argsBuf !== null) {
-        p.argsText = p.argsBuf.toString('utf8', p.argsStart, p.argsEnd);
-        p.argsBuf = null;
-      }
-      return p.argsText;
-    },
-    set(v: string) {
-      p.argsText = v;
-      p.argsBuf = null;
-    },
-  });
-  return fields as QemuEvent;
 }
 
 interface EventName {
