@@ -426,7 +426,8 @@ function uniquePairs(iv: Pair[], nu: number, nl: number): Pair[] {
     if (usedU[x.u] || usedL[x.l]) continue;
     usedU[x.u] = 1;
     usedL[x.l] = 1;
-    out.push({ u: x.u, l: x.l });
+    // the pair itself: pairs are never changed once made, and those given here carry no lLast to drop
+    out.push(x);
   }
   return out;
 }
