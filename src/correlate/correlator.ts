@@ -172,7 +172,9 @@ export class Correlator {
     const streamed = spilled > WHOLE_PIECES * this.streamRows;
     try {
       if (this.spill?.failure) this.env.diag.add(`correlate: ${this.spill.failure}`, 'info');
-      if (streamed) return correlateInSegments(this.segmentInput(), (parts, observed, priors) => this.correlateParts(parts, observed, priors));
+      if (streamed) {
+        return correlateInSegments(this.segmentInput(), (parts, observed, priors, alignOnly) => this.correlateParts(parts, observed, priors, alignOnly));
+      }
       return this.correlateParts(this.wholeParts());
     } finally {
       this.spill?.close();
@@ -206,7 +208,12 @@ export class Correlator {
    * Levels of the given parts of every layer, correlated: the whole trace, or one segment of it
    * (segments.ts) with `observed`, each source's span over the whole trace.
    */
-  private correlateParts(parts: LayerParts[], observedSpans?: Map<number, [number, number]>, priors?: Map<string, OffsetPrior>): CorrelationResult {
+  private correlateParts(
+    parts: LayerParts[],
+    observedSpans?: Map<number, [number, number]>,
+    priors?: Map<string, OffsetPrior>,
+    alignOnly = false,
+  ): CorrelationResult {
     const levels: StackNode[] = [];
     const layers: StackLayer[] = [];
     const qemuInfo: CorrelationResult['qemu'] = [];
@@ -275,6 +282,14 @@ export class Correlator {
     const kept = pickByAlignment(built, levels, limitations);
     built.length = 0;
     built.push(...kept);
+    if (alignOnly) {
+      // the clocks only (segments.ts aligns the first rows of a long trace this way): no promise checked
+      return {
+        levels: [], pairs: [], findings: [], statements: [], limitations: [], qemu: qemuInfo, cacheFromBelow: [],
+        alignment: built.map((p) => ({ ...alignmentReport(p.alignment, p), upper: levelId(levels[p.upper]!), lower: levelId(levels[p.lower]!) })),
+        stack: { levels, edges: built, layers },
+      };
+    }
     // A guest above a write-through QEMU device sees WCE=0: its writes are promised durable at completion.
     // Above a QEMU device that adds no FUA, it sees WCE=1: a volatile cache, whatever its own queue says.
     const cacheFromBelow: CorrelationResult['cacheFromBelow'] = [];

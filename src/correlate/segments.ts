@@ -53,7 +53,8 @@ export interface SegmentInput {
   whole(): LayerParts[];
 }
 
-type Correlate = (parts: LayerParts[], observed?: Map<number, [number, number]>, priors?: Map<string, OffsetPrior>) => CorrelationResult;
+/** Correlation of some rows of every level (correlator.ts); `alignOnly`: their clocks only, no promise checked. */
+type Correlate = (parts: LayerParts[], observed?: Map<number, [number, number]>, priors?: Map<string, OffsetPrior>, alignOnly?: boolean) => CorrelationResult;
 
 /**
  * Shortest segment (ns of the first level's clock): long enough for a drifting clock to be measured within it
@@ -143,7 +144,7 @@ export function correlateInSegments(input: SegmentInput, correlate: Correlate): 
   // the same stretch of each level's own time from its first row, so that most operations have their
   // counterparts in the other levels' rows
   const common = Math.min(...units.map(elapsed));
-  const trial = correlate(partsOf(new Map(units.map((u) => [u, u.first + common]))), observed);
+  const trial = correlate(partsOf(new Map(units.map((u) => [u, u.first + common]))), observed, undefined, true);
   let known = alignedEdges(trial, units, (u) => [u.first, u.first + common]);
   debug?.(`first rows: ${trial.alignment.map((a) => `${a.upper} → ${a.lower} ${a.method} ${a.offsetSeconds ?? ""} ${JSON.stringify(a.candidates ?? [])} ${a.note}`).join("; ")} rows ${units.map((u) => `${u.rows()} ${(u.first / 1e9).toFixed(2)}..${(Math.min(u.loadedTo(), u.last) / 1e9).toFixed(2)}`).join(" / ")}`);
   let clocks = clocksOf(trial, units);

@@ -35,6 +35,7 @@ export const MAX_STRINGS = 1 << 16;
 const F = {
   loc: 0, time: 1, tid: 2, seq: 3, kind: 4, offset: 5, bytes: 6, sector: 7, nsectors: 8, flags: 9, ret: 10,
   status: 11, type: 12, inNum: 13, outNum: 14, numReqs: 15, start: 16, isWrite: 17,
+  /** Strings, consecutive (QemuPacker.qemu packs them in a loop). */
   name: 18, obj: 19, req: 20, bs: 21, text: 22,
   /** Offset of the argument bytes in the slot's area; -1 - k: the text is string k. */
   argsAt: 23,
@@ -58,6 +59,9 @@ export class QemuPacker extends RingWriter implements QemuSink {
   private readonly index = new Map<string, number>([['', 0]]);
   private strings: string[] = [''];
   private stringBase = 0;
+  /** Each string field's (name, obj, req, bs, text) last value and its index. */
+  private readonly last: string[] = ['', '', '', '', ''];
+  private readonly lastAt = new Int32Array(5);
   /** The reader whose `args` bytes the events come with (the log reader); without one, `e.args` is read. */
   raw: LazyArgs | undefined;
 
@@ -94,11 +98,18 @@ export class QemuPacker extends RingWriter implements QemuSink {
     d[o + F.numReqs] = e.numReqs;
     d[o + F.start] = e.start;
     d[o + F.isWrite] = e.isWrite;
-    d[o + F.name] = this.str(e.name);
-    d[o + F.obj] = this.str(e.obj);
-    d[o + F.req] = this.str(e.req);
-    d[o + F.bs] = this.str(e.bs);
-    d[o + F.text] = this.str(e.text);
+    // a field's string is most often the one it had in the event before (the same name, device, node):
+    // compared first with that (one string object from the reader's tables), then looked up
+    const last = this.last;
+    const lastAt = this.lastAt;
+    for (let f = 0; f < 5; f++) {
+      const v = f === 0 ? e.name : f === 1 ? e.obj : f === 2 ? e.req : f === 3 ? e.bs : e.text;
+      if (v !== last[f]) {
+        last[f] = v;
+        lastAt[f] = this.str(v);
+      }
+      d[o + F.name + f] = lastAt[f]!;
+    }
     if (len > ARGS_SLOT_BYTES) {
       d[o + F.argsAt] = -1 - this.str(buf !== null ? buf.toString('utf8', raw!.argsStart, raw!.argsEnd) : text);
       d[o + F.argsLen] = len;
@@ -136,6 +147,8 @@ export class QemuPacker extends RingWriter implements QemuSink {
       this.index.set('', 0);
       this.strings = [''];
       this.stringBase = 0;
+      this.last.fill('');
+      this.lastAt.fill(0);
     } else {
       this.stringBase = this.index.size;
       this.strings = [];
