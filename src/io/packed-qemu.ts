@@ -71,12 +71,40 @@ export class QemuPacker extends RingWriter implements QemuSink {
     this.argBytes = Buffer.from(ring.args);
   }
 
+  /**
+   * The chunk the reader is being given (set by the reading loop around each push, cleared by endChunk): it
+   * stays as it is until then, so the arguments of the lines read from it are copied in one piece per batch
+   * (`region`) instead of line by line. A line joined across two chunks comes from the reader's own buffer,
+   * which it reuses: its arguments are copied at once.
+   */
+  chunk: Buffer | null = null;
+  private regionBuf: Buffer | null = null;
+  private regionStart = 0;
+  private regionEnd = 0;
+  /** Where the region's first byte goes in the slot's byte area. */
+  private regionDst = 0;
+
+  /** The chunk given to the reader is done with (it may be read into again): its pending bytes are copied. */
+  endChunk(): void {
+    this.copyRegion();
+    this.chunk = null;
+  }
+
+  private copyRegion(): void {
+    if (this.regionBuf === null) return;
+    this.regionBuf.copy(this.argBytes, this.argsBase + this.regionDst, this.regionStart, this.regionEnd);
+    this.regionBuf = null;
+  }
+
   qemu(e: QemuEvent): void {
     const raw = this.raw;
     const buf = raw?.argsBuf ?? null;
     const text = buf === null ? (raw ? raw.argsText : e.args) : '';
     const len = buf !== null ? raw!.argsEnd - raw!.argsStart : text === '' ? 0 : Buffer.byteLength(text, 'utf8');
-    if (this.claimed && this.argsPos + len > ARGS_SLOT_BYTES) this.flush();
+    // in the region: it grows to this line's arguments' end (the bytes between them come along)
+    const inRegion = buf !== null && buf === this.regionBuf && raw!.argsStart >= this.regionEnd;
+    const need = inRegion ? raw!.argsEnd - this.regionEnd : len;
+    if (this.claimed && this.argsPos + need > ARGS_SLOT_BYTES) this.flush();
     if (!this.claimed) this.claimSlot();
     const d = this.all;
     const o = this.base + this.n * QEMU_FIELDS;
@@ -113,7 +141,20 @@ export class QemuPacker extends RingWriter implements QemuSink {
     if (len > ARGS_SLOT_BYTES) {
       d[o + F.argsAt] = -1 - this.str(buf !== null ? buf.toString('utf8', raw!.argsStart, raw!.argsEnd) : text);
       d[o + F.argsLen] = len;
+    } else if (buf !== null && buf === this.chunk) {
+      if (!(buf === this.regionBuf && raw!.argsStart >= this.regionEnd)) {
+        // a new region (a new chunk or batch): the one before is copied first
+        this.copyRegion();
+        this.regionBuf = buf;
+        this.regionStart = raw!.argsStart;
+        this.regionDst = this.argsPos;
+      }
+      d[o + F.argsAt] = this.regionDst + (raw!.argsStart - this.regionStart);
+      d[o + F.argsLen] = len;
+      this.regionEnd = raw!.argsEnd;
+      this.argsPos = this.regionDst + (this.regionEnd - this.regionStart);
     } else {
+      this.copyRegion();
       const at = this.argsBase + this.argsPos;
       if (buf !== null) {
         // a byte loop: Buffer.copy's own cost is more than the ~60 bytes of a usual line's arguments
@@ -138,6 +179,7 @@ export class QemuPacker extends RingWriter implements QemuSink {
   flush(): void {
     if (this.n === 0 && this.ops.length === 0) return;
     if (!this.claimed) this.claimSlot();
+    this.copyRegion();
     this.send({
       type: 'batch', slot: this.slot, n: this.n, strings: this.strings, stringBase: this.stringBase, ops: this.ops, bytes: this.bytes,
     });

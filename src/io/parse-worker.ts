@@ -197,7 +197,10 @@ async function start(port: Port, data: ParseWorkerData): Promise<void> {
         const n = readOrFail(fd, buf, input.path);
         if (n === 0) break;
         packer.bytes += n;
-        parser.push(n === READ_BYTES ? buf : buf.subarray(0, n));
+        const chunk = n === READ_BYTES ? buf : buf.subarray(0, n);
+        if (qemu) qemu.chunk = chunk;
+        parser.push(chunk);
+        qemu?.endChunk();
       }
     } finally {
       closeSync(fd);
@@ -212,7 +215,10 @@ async function start(port: Port, data: ParseWorkerData): Promise<void> {
       if (m.type === 'chunk') {
         // The parser gets its own copy (it may keep the last chunk: StreamParser contract), so the buffer can go back.
         packer.bytes += m.len;
-        parser.push(Buffer.from(new Uint8Array(m.buf, 0, m.len)));
+        const chunk = Buffer.from(new Uint8Array(m.buf, 0, m.len));
+        if (qemu) qemu.chunk = chunk;
+        parser.push(chunk);
+        qemu?.endChunk();
         packer.flush();
         port.postMessage({ type: 'chunk-done', buf: m.buf }, [m.buf]);
       } else {

@@ -239,4 +239,7 @@ export const BREAKS = [
     'if (had)\n            this.map.delete(k);', '', 'reused pointer keeps its old place', ['hot-paths']),
   b('qemu-worker-args', 'QEMU log in a worker', 'each event\'s args made from its own bytes', 'io/packed-qemu.js',
     'this.argsEnd = this.argsStart + d[o + F.argsLen];', 'this.argsEnd = this.argsStart + d[o + F.argsLen] - 1;', 'last byte of args lost', ['qemu-worker']),
+  b('qemu-worker-chunk-end', 'QEMU log in a worker', 'a chunk\'s argument bytes copied before the next read into its buffer', 'io/parse-worker.js',
+    'if (n === 0)\n                    break;\n                packer.bytes += n;\n                const chunk = n === READ_BYTES ? buf : buf.subarray(0, n);\n                if (qemu)\n                    qemu.chunk = chunk;\n                parser.push(chunk);\n                qemu?.endChunk();',
+    'if (n === 0)\n                    break;\n                packer.bytes += n;\n                const chunk = n === READ_BYTES ? buf : buf.subarray(0, n);\n                if (qemu)\n                    qemu.chunk = chunk;\n                parser.push(chunk);', 'region copied after its buffer was read into again', ['qemu-worker']),
 ];
