@@ -61,21 +61,17 @@ export class RangeIndex {
     const t = this.t;
     let best = -1;
     const end = s + Math.max(n, 1);
-    for (let k = this.firstRun(s); k < this.starts.length && this.starts[k]! < end;) {
-      const start = this.starts[k]!;
-      const runEnd = upperBound(this.starts, start);
-      if (this.runEnd[k]! > s) {
-        for (let j = this.issuedFrom(k, runEnd, from); j < runEnd; j++) {
-          const r = this.rows[j]!;
-          if (!(t.tI[r]! >= from)) continue;
-          if (best >= 0 && t.tI[r]! >= t.tI[best]!) break;
-          if (start + Math.max(t.count[r]!, 1) > s) {
-            best = r;
-            break;
-          }
+    for (let k = this.run(this.firstRun(s), s, end), runEnd; k >= 0; k = this.run(runEnd, s, end)) {
+      runEnd = upperBound(this.starts, this.starts[k]!);
+      for (let j = this.issuedFrom(k, runEnd, from); j < runEnd; j++) {
+        const r = this.rows[j]!;
+        if (!(t.tI[r]! >= from)) continue;
+        if (best >= 0 && t.tI[r]! >= t.tI[best]!) break;
+        if (this.starts[k]! + Math.max(t.count[r]!, 1) > s) {
+          best = r;
+          break;
         }
       }
-      k = runEnd;
     }
     return best;
   }
@@ -98,17 +94,12 @@ export class RangeIndex {
   withinInto(s: number, n: number, from: number, to: number, out: number[]): void {
     const t = this.t;
     const end = s + Math.max(n, 1);
-    for (let k = this.firstRun(s); k < this.starts.length && this.starts[k]! < end;) {
-      const start = this.starts[k]!;
-      const runEnd = upperBound(this.starts, start);
-      if (this.runEnd[k]! > s) {
-        for (let j = this.issuedFrom(k, runEnd, from); j < runEnd; j++) {
-          const r = this.rows[j]!;
-          if (t.tI[r]! > to) break;
-          if (t.tC[r]! <= to && start + Math.max(t.count[r]!, 1) > s) out.push(r);
-        }
+    for (let k = this.run(this.firstRun(s), s, end), runEnd; k >= 0; k = this.run(runEnd, s, end)) {
+      runEnd = upperBound(this.starts, this.starts[k]!);
+      for (let j = this.issuedFrom(k, runEnd, from); j < runEnd && !(t.tI[this.rows[j]!]! > to); j++) {
+        const r = this.rows[j]!;
+        if (t.tC[r]! <= to && this.starts[k]! + Math.max(t.count[r]!, 1) > s) out.push(r);
       }
-      k = runEnd;
     }
   }
 
@@ -121,6 +112,19 @@ export class RangeIndex {
    */
   private firstRun(s: number): number {
     return Math.max(0, lowerBound(this.starts, s - this.maxLen) - 1);
+  }
+
+  /**
+   * The first run (rows with one start sector) from index k on that may overlap [s, end): its first index, or -1.
+   * A run whose rows all end before s is skipped whole.
+   */
+  private run(k: number, s: number, end: number): number {
+    const st = this.starts;
+    while (k < st.length && st[k]! < end) {
+      if (this.runEnd[k]! > s) return k;
+      k = upperBound(st, st[k]!);
+    }
+    return -1;
   }
 
   /** The first row of the run [k, runEnd) issued at or after `from` (a run's rows are in issue order). */
