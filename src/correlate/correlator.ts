@@ -286,7 +286,7 @@ export class Correlator {
       // the clocks only (segments.ts aligns the first rows of a long trace this way): no promise checked
       return {
         levels: [], pairs: [], findings: [], statements: [], limitations: [], qemu: qemuInfo, cacheFromBelow: [],
-        alignment: built.map((p) => ({ ...alignmentReport(p.alignment, p), upper: levelId(levels[p.upper]!), lower: levelId(levels[p.lower]!) })),
+        alignment: alignmentsOf(built, levels),
         stack: { levels, edges: built, layers },
       };
     }
@@ -362,7 +362,7 @@ export class Correlator {
     return {
       levels: summaries,
       pairs: stats,
-      alignment: built.map((p) => ({ ...alignmentReport(p.alignment, p), upper: levelId(levels[p.upper]!), lower: levelId(levels[p.lower]!) })),
+      alignment: alignmentsOf(built, levels),
       findings,
       statements,
       limitations: [...new Set(limitations)],
@@ -371,6 +371,11 @@ export class Correlator {
       cacheFromBelow,
     };
   }
+}
+
+/** The result's alignment entries: each kept edge's alignment, named by its levels. */
+function alignmentsOf(built: BuiltEdge[], levels: StackNode[]): CorrelationResult['alignment'] {
+  return built.map((p) => ({ ...alignmentReport(p.alignment, p), upper: levelId(levels[p.upper]!), lower: levelId(levels[p.lower]!) }));
 }
 
 /**

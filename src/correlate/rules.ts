@@ -207,13 +207,16 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     return { at: lkAt[u]!, ...(Number.isNaN(m) ? {} : { maybeAt: m }), rows, how: HOW[h]! as Lookup['how'] };
   };
   /** A write's lookup as its columns tell it, looked up now if not yet: no object (orderInversions asks for every write). */
+  const ensure = (u: number): void => {
+    if (lkHow[u] === 0) remember(u, lowerDurability(u));
+  };
   const looked: LookedUp = {
     how(u) {
-      if (lkHow[u] === 0) remember(u, lowerDurability(u));
+      ensure(u);
       return HOW[lkHow[u]!]! as Lookup['how'];
     },
     at(u) {
-      if (lkHow[u] === 0) remember(u, lowerDurability(u));
+      ensure(u);
       return lkAt[u]!;
     },
     lookup,
@@ -645,16 +648,18 @@ function orderInversions(p: PairInput, looked: LookedUp): Finding[] {
       const f = flushes[fi++]!;
       while (ci < byC.length && U.tC[byC[ci]!]! < U.tI[f]!) {
         const a = byC[ci++]!;
-        if (placed(a) && looked.at(a) > maxAt && !Number.isNaN(looked.at(a))) {
-          maxAt = looked.at(a);
+        const at = placed(a) ? looked.at(a) : NaN;
+        if (at > maxAt) {
+          maxAt = at;
           maxW = a;
           maxF = f;
         }
       }
     }
     if (maxW < 0 || reported.has(maxF)) continue;
-    if (!placed(b) || !Number.isFinite(looked.at(b))) continue;
-    if (looked.at(b) < maxAt) {
+    const bAt = placed(b) ? looked.at(b) : NaN;
+    if (!Number.isFinite(bAt)) continue;
+    if (bAt < maxAt) {
       reported.add(maxF);
       const lb = looked.lookup(b);
       const lowA = looked.lookup(maxW);

@@ -90,6 +90,11 @@ export class QemuPacker extends RingWriter implements QemuSink {
     this.chunk = null;
   }
 
+  /** Whether a line's argument bytes come after the region's in its buffer (the region can take them in). */
+  private continues(buf: Buffer | null, raw: LazyArgs | undefined): boolean {
+    return buf !== null && buf === this.regionBuf && raw!.argsStart >= this.regionEnd;
+  }
+
   private copyRegion(): void {
     if (this.regionBuf === null) return;
     this.regionBuf.copy(this.argBytes, this.argsBase + this.regionDst, this.regionStart, this.regionEnd);
@@ -101,9 +106,8 @@ export class QemuPacker extends RingWriter implements QemuSink {
     const buf = raw?.argsBuf ?? null;
     const text = buf === null ? (raw ? raw.argsText : e.args) : '';
     const len = buf !== null ? raw!.argsEnd - raw!.argsStart : text === '' ? 0 : Buffer.byteLength(text, 'utf8');
-    // in the region: it grows to this line's arguments' end (the bytes between them come along)
-    const inRegion = buf !== null && buf === this.regionBuf && raw!.argsStart >= this.regionEnd;
-    const need = inRegion ? raw!.argsEnd - this.regionEnd : len;
+    // in the region, it grows to this line's arguments' end (the bytes between them come along)
+    const need = this.continues(buf, raw) ? raw!.argsEnd - this.regionEnd : len;
     if (this.claimed && this.argsPos + need > ARGS_SLOT_BYTES) this.flush();
     if (!this.claimed) this.claimSlot();
     const d = this.all;
@@ -142,7 +146,8 @@ export class QemuPacker extends RingWriter implements QemuSink {
       d[o + F.argsAt] = -1 - this.str(buf !== null ? buf.toString('utf8', raw!.argsStart, raw!.argsEnd) : text);
       d[o + F.argsLen] = len;
     } else if (buf !== null && buf === this.chunk) {
-      if (!(buf === this.regionBuf && raw!.argsStart >= this.regionEnd)) {
+      // (a flush just above ended the region)
+      if (!this.continues(buf, raw)) {
         // a new region (a new chunk or batch): the one before is copied first
         this.copyRegion();
         this.regionBuf = buf;

@@ -161,8 +161,8 @@ async function start(port: Port, data: ParseWorkerData): Promise<void> {
   const packer = qemu ?? new EventPacker(data.ring, send);
   const ctx = packer.context(data.sourceIndex, data.sourceName, data.options);
   const input = data.input;
-  if (input.kind === 'blktrace-set' || input.kind === 'text-blocks') {
-    if (qemu) throw new Error(`parse worker: ${input.kind} is for block traces`);
+  if (qemu && (input.kind === 'blktrace-set' || input.kind === 'text-blocks')) {
+    throw new Error(`parse worker: ${input.kind} is for block traces`);
   }
   if (input.kind === 'blktrace-set') {
     await readBlktraceSet(input.files, ctx, {

@@ -32,13 +32,12 @@ export class OpenMap<V> {
   }
 
   set(k: string, v: V): void {
-    const had = this.map.has(k);
-    if (had && this.map.get(k) !== undefined) {
+    if (this.map.get(k) !== undefined) {
       this.map.set(k, v);
       return;
     }
     // a new key, or one whose request ended: it goes at the end, as a deleted key set again would
-    if (had) this.map.delete(k);
+    this.map.delete(k);
     this.map.set(k, v);
     this.live++;
   }

@@ -236,7 +236,7 @@ export const BREAKS = [
   b('hot-opaque', 'QEMU rebuild', 'opaque read as the regular expression read it', 'qemu/rebuild.js',
     'digits >= 1 && digits <= 13', 'digits >= 1 && digits <= 12', '13-digit opaque missed', ['hot-paths']),
   b('hot-open-order', 'QEMU rebuild', 'a request pointer reused goes to the end of the requests in flight', 'qemu/open-map.js',
-    'if (had)\n            this.map.delete(k);', '', 'reused pointer keeps its old place', ['hot-paths']),
+    'this.map.delete(k);\n        this.map.set(k, v);\n        this.live++;', 'this.map.set(k, v);\n        this.live++;', 'reused pointer keeps its old place', ['hot-paths']),
   b('qemu-worker-args', 'QEMU log in a worker', 'each event\'s args made from its own bytes', 'io/packed-qemu.js',
     'this.argsEnd = this.argsStart + d[o + F.argsLen];', 'this.argsEnd = this.argsStart + d[o + F.argsLen] - 1;', 'last byte of args lost', ['qemu-worker']),
   b('qemu-worker-chunk-end', 'QEMU log in a worker', 'a chunk\'s argument bytes copied before the next read into its buffer', 'io/parse-worker.js',
