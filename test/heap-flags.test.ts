@@ -43,9 +43,18 @@ function newSpaceAfterWorker(keep: boolean): number {
   }
 }
 
+/**
+ * What "kept" allows: the new space's 2 MiB (two 1 MiB semi-spaces) and a growth step or two past it. On a
+ * loaded machine one step (4 MiB) shows up in about 1 run of 30 to 50, with the flags kept and with no worker at
+ * all (measured 2026-12-06 with two allocating processes beside it: 1 of 100 runs with parseWorker false; the
+ * flags set again every millisecond while the worker starts did no better than at 'online'): V8's own, not the
+ * flag lost. A lost flag grows it to its maximum, 32 MiB, in every run.
+ */
+const KEPT_MIB = 8;
+
 test('a parse worker leaves the main thread\'s young generation at the size set', () => {
   const kept = newSpaceAfterWorker(true);
-  assert.ok(kept <= 2, `new space ${kept} MiB with the flags set again`);
+  assert.ok(kept <= KEPT_MIB, `new space ${kept} MiB with the flags set again`);
   // the same run without them: the worker's isolate reset the growth factor (what makes this test able to fail)
   const lost = newSpaceAfterWorker(false);
   assert.ok(lost > kept, `new space ${lost} MiB without the flags set again, ${kept} MiB with`);
