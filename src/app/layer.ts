@@ -5,7 +5,7 @@
  */
 import type { AnalysisEnv } from '../model/analysis.js';
 import type { AppSection, Report } from '../model/report.js';
-import { formatDev, parseDevNumbers } from '../model/device.js';
+import { formatDev, isLoopDevice, parseDevNumbers } from '../model/device.js';
 import type { DeviceCheckSummary } from '../check/types.js';
 import { looksLikeDiskName, namesOf } from '../check/cache.js';
 import { promises, type SyncCall } from './call.js';
@@ -149,8 +149,7 @@ function cacheView(report: Report, env: AnalysisEnv, below: LayerData, opts: App
       if (chk?.cache === 'writethrough') return { volatile: false, writeThrough: true, how: `${chk.cacheSource} write-through` };
       if (layerMode?.mode === 'writethrough') return { volatile: false, writeThrough: true, how: `layer ${shownName(below.name)} is write-through (${layerMode.how ?? layerMode.source})` };
       if (chk?.cache === 'writeback') return { volatile: true, writeThrough: false, how: chk.cacheSource === 'declared' ? 'declared write-back' : 'write-back, inferred from its flush/FUA requests' };
-      // drivers/block/loop.c loop_update_limits(): BLK_FEAT_WRITE_CACHE whenever the backing file has ->fsync and the device is writable
-      if (dev >>> 20 === 7) return { volatile: true, writeThrough: false, how: 'a loop device: the loop driver advertises a volatile write cache (drivers/block/loop.c)' };
+      if (isLoopDevice(dev)) return { volatile: true, writeThrough: false, how: 'a loop device: the loop driver advertises a volatile write cache (drivers/block/loop.c)' };
       return { volatile: undefined, writeThrough: false, how: 'cache unknown (no --cache, no flush or FUA in its trace)' };
     },
   };

@@ -13,7 +13,7 @@
 import type { AnalysisEnv } from '../model/analysis.js';
 import type { EventSink } from '../model/event.js';
 import type { Finding } from '../model/report.js';
-import { devMajor } from '../model/device.js';
+import { isLoopDevice } from '../model/device.js';
 import { declaredFor, namesOf } from '../check/cache.js';
 import type { CacheDeclaration } from '../check/types.js';
 import type { QemuSink } from '../qemu/event.js';
@@ -428,7 +428,7 @@ function knownVolatile(levels: StackNode[], edges: BuiltEdge[], below: Correlati
   const out = levels.map((lv) => {
     const t = lv.table;
     if (t.role !== 'block') return true;
-    if (lv.dev >= 0 && devMajor(lv.dev) === LOOP_MAJOR) return true;
+    if (isLoopDevice(lv.dev)) return true;
     if (lv.cache.source === 'declared') return !WRITE_THROUGH.has(lv.cache.mode);
     if (below.some((c) => c.layer === lv.layer && c.device === t.device && c.mode === 'writeback')) return true;
     const c = t.counts();
@@ -446,8 +446,6 @@ function knownVolatile(levels: StackNode[], edges: BuiltEdge[], below: Correlati
   }
   return out;
 }
-
-const LOOP_MAJOR = 7;
 
 /** Share of upper writes matched in time for a non-exact map to be taken as confirmed. */
 const MIN_TIME_FIT = 0.5;

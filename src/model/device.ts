@@ -20,6 +20,18 @@ export function devMinor(dev: DevId): number {
   return dev & MINOR_MASK;
 }
 
+/** The loop driver's block major (include/uapi/linux/major.h LOOP_MAJOR). */
+export const LOOP_MAJOR = 7;
+
+/**
+ * A loop device: its queue advertises a volatile write cache whenever the backing file has ->fsync and the
+ * device is writable (drivers/block/loop.c, loop_update_limits: BLK_FEAT_WRITE_CACHE; blk_queue_write_cache
+ * in loop_configure before 6.x): a write it completed is in the backing file's page cache until a flush.
+ */
+export function isLoopDevice(dev: DevId): boolean {
+  return dev >= 0 && devMajor(dev) === LOOP_MAJOR;
+}
+
 /** "maj,min" — the form blkparse prints and the JSON contract uses. */
 export function formatDev(dev: DevId): string {
   return `${devMajor(dev)},${devMinor(dev)}`;
