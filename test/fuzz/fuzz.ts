@@ -4,6 +4,12 @@
  * parser does not throw and that 1..300-byte chunking gives the same events.
  * Every failure is written to fixtures/regressions/<format>--fuzz-<n>.bin,
  * which test/property.test.ts then replays forever.
+ *
+ * `--workers`: the parse workers instead (blkparse text and QEMU logs): each
+ * mutated fixture is parsed on the main thread and by the workers every way
+ * they read (test/helpers/fuzz-workers.ts); a difference is written to
+ * fixtures/regressions/<format>--fuzz-worker-<hash>.bin, which
+ * test/worker-fuzz.test.ts replays.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,6 +17,9 @@ import { join } from 'node:path';
 import { FORMATS } from '../../src/formats/registry.js';
 import { ROOT } from '../helpers/cli.js';
 import { checkInput, mutate, rng } from '../helpers/fuzz.js';
+import { mutatedInput, workerDifference, workerFixtures } from '../helpers/fuzz-workers.js';
+import { tempDir } from '../helpers/tmp.js';
+import { formatByName } from '../../src/formats/registry.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(name);
@@ -37,7 +46,28 @@ let saved = 0;
 /** Distinct failures kept: one input per (format, kind, first line of the message). */
 const seen = new Set<string>();
 const MAX_SAVED = 50;
-while (Date.now() < deadline) {
+const workers = process.argv.includes('--workers');
+const workerInput = workers ? join(tempDir('blkaudit-fuzz-workers-'), 'input') : '';
+while (workers && Date.now() < deadline) {
+  for (const name of ['blkparse', 'qemu-log']) {
+    const format = formatByName(name)!;
+    const input = mutatedInput(workerFixtures(name), r);
+    const s = stats.get(name) ?? { runs: 0, failures: 0 };
+    stats.set(name, s);
+    s.runs++;
+    writeFileSync(workerInput, input);
+    const diff = await workerDifference(format, workerInput, 1 + Math.floor(r() * 8192));
+    if (!diff) continue;
+    s.failures++;
+    if (saved >= MAX_SAVED) continue;
+    const hash = createHash('sha1').update(input).digest('hex').slice(0, 10);
+    const file = join(ROOT, 'fixtures/regressions', `${name}--fuzz-worker-${hash}.bin`);
+    writeFileSync(file, input);
+    saved++;
+    process.stderr.write(`${name}: ${diff} → ${file}\n`);
+  }
+}
+while (!workers && Date.now() < deadline) {
   for (const format of FORMATS) {
     let input = r() < 0.1 ? Buffer.alloc(Math.floor(r() * 512), Math.floor(r() * 256)) : corpus[Math.floor(r() * corpus.length)]!;
     const steps = 1 + Math.floor(r() * 20);

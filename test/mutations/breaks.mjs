@@ -237,6 +237,8 @@ export const BREAKS = [
     'digits >= 1 && digits <= 13', 'digits >= 1 && digits <= 12', '13-digit opaque missed', ['hot-paths']),
   b('hot-open-order', 'QEMU rebuild', 'a request pointer reused goes to the end of the requests in flight', 'qemu/open-map.js',
     'this.map.delete(k);\n        this.map.set(k, v);\n        this.live++;', 'this.map.set(k, v);\n        this.live++;', 'reused pointer keeps its old place', ['hot-paths']),
+  b('worker-sector', 'parse workers', 'a blkparse event unpacked from the worker\'s batch with its own sector', 'io/packed.js',
+    'ev.sector = d[o + 9];', 'ev.sector = d[o + 9] % 97 === 5 ? d[o + 9] + 1 : d[o + 9];', 'some sectors off by one', ['worker-fuzz']),
   b('qemu-worker-args', 'QEMU log in a worker', 'each event\'s args made from its own bytes', 'io/packed-qemu.js',
     'this.argsEnd = this.argsStart + d[o + F.argsLen];', 'this.argsEnd = this.argsStart + d[o + F.argsLen] - 1;', 'last byte of args lost', ['qemu-worker']),
   b('qemu-worker-chunk-end', 'QEMU log in a worker', 'a chunk\'s argument bytes copied before the next read into its buffer', 'io/parse-worker.js',
