@@ -25,6 +25,10 @@ test('resolving per-CPU sets like blkparse -i: directory, member file, base name
   assert.deepEqual(await resolveBlktraceInput(p('sda.blktrace.1')), [p('sda.blktrace.0'), p('sda.blktrace.1')]);
   assert.deepEqual(await resolveBlktraceInput(p('sda')), [p('sda.blktrace.0'), p('sda.blktrace.1')]);
   assert.deepEqual(await resolveBlktraceInput(p('sdb')), [p('sdb.blktrace.0')]);
+  // the files' common prefix, typed or completed by a shell, names the set when no such file exists
+  assert.deepEqual(await resolveBlktraceInput(p('sda.blktrace')), [p('sda.blktrace.0'), p('sda.blktrace.1')]);
+  assert.deepEqual(await resolveBlktraceInput(p('sda.blktrace.')), [p('sda.blktrace.0'), p('sda.blktrace.1')]);
+  assert.equal(await resolveBlktraceInput(p('nvme0n1.blktrace')), undefined);
   // not sets: an existing ordinary file (even if NAME.blktrace.0 exists), stdin, unknown names, empty dirs
   assert.equal(await resolveBlktraceInput(p('sdc')), undefined);
   assert.equal(await resolveBlktraceInput(p('notes.txt')), undefined);

@@ -3,6 +3,7 @@
  * (blkparse.c `name_fixup`, `setup_file`, `do_file`):
  *   - a base name: `sda` → sda.blktrace.0, .1, … (the arg itself need not exist);
  *   - one of the files: `sda.blktrace.1` → the whole set of `sda`;
+ *   - `sda.blktrace` or `sda.blktrace.` when no such file exists: the set of `sda`;
  *   - a directory: every set in it (`blktrace -d /dev/sda -d /dev/sdb -D dir`),
  *     by name, so several devices' sets are read and merged together.
  * CPU files are taken from 0 up to the first missing number, like blkparse;
@@ -53,6 +54,9 @@ export async function resolveBlktraceSet(arg: string): Promise<BlktraceSet | und
     name = basename(arg);
   }
   const sets = await listSets(dir);
+  // `sda.blktrace` (or `sda.blktrace.`, a shell completion stopped at the CPU number), when no such file
+  // exists: the set `sda` (blkparse -i would look for sda.blktrace.blktrace.0 and read nothing)
+  if (!st && !sets.has(name)) name = name.replace(/\.blktrace\.?$/, '');
   if (!sets.has(name)) return undefined;
   return collect(dir, [name], sets);
 }
