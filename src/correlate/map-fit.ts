@@ -45,27 +45,34 @@ function sample(rows: number[]): number[] {
   return out;
 }
 
+/** Reused by countMatched: a map's pieces of one upper row. */
+const PIECES: number[] = [];
+
 function countMatched(up: OpTable, rows: number[], idx: RangeIndex, map: SectorMap): number {
   let n = 0;
-  let hit = false;
-  const stop = (): boolean => {
-    hit = true;
-    return false;
-  };
-  const pieces: number[] = [];
   for (const u of rows) {
-    hit = false;
-    for (let k = 0, m = map.mapInto(up.sector[u]!, up.count[u]!, pieces); k < m && !hit; k++) {
-      idx.overlapping(pieces[2 * k]!, pieces[2 * k + 1]!, stop);
+    for (let k = 0, m = map.mapInto(up.sector[u]!, up.count[u]!, PIECES); k < m; k++) {
+      if (idx.anyOverlapping(PIECES[2 * k]!, PIECES[2 * k + 1]!)) {
+        n++;
+        break;
+      }
     }
-    if (hit) n++;
   }
   return n;
 }
 
-export function fitMap(up: OpTable, low: OpTable, map: SectorMap): MapFit {
-  const w = sample(rowsOf(up, OpKind.Write));
-  const r = sample(rowsOf(up, OpKind.Read));
+/** The upper completed writes and reads a map is checked on (sampled): the same for every map tried. */
+interface UpperSample {
+  w: number[];
+  r: number[];
+}
+
+function upperSample(up: OpTable): UpperSample {
+  return { w: sample(rowsOf(up, OpKind.Write)), r: sample(rowsOf(up, OpKind.Read)) };
+}
+
+export function fitMap(up: OpTable, low: OpTable, map: SectorMap, rows: UpperSample = upperSample(up)): MapFit {
+  const { w, r } = rows;
   return {
     map,
     writes: w.length,
@@ -80,7 +87,7 @@ export function fits(f: MapFit): boolean {
 }
 
 /** Offsets (lower − upper sectors) most often seen between writes of the same size, best first. */
-export function candidateOffsets(up: OpTable, low: OpTable, max = 3): number[] {
+export function candidateOffsets(up: OpTable, low: OpTable, max = 3, upWrites: number[] = sample(rowsOf(up, OpKind.Write))): number[] {
   const bySize = new Map<number, number[]>();
   const lw = sample(rowsOf(low, OpKind.Write));
   for (const l of lw) {
@@ -90,7 +97,7 @@ export function candidateOffsets(up: OpTable, low: OpTable, max = 3): number[] {
     if (a.length < 256) a.push(low.sector[l]!);
   }
   const votes = new Map<number, number>();
-  for (const u of sample(rowsOf(up, OpKind.Write)).slice(0, 1500)) {
+  for (const u of upWrites.slice(0, 1500)) {
     const seen = new Set<number>();
     for (const s of bySize.get(up.count[u]!) ?? []) {
       const d = s - up.sector[u]!;
@@ -104,8 +111,9 @@ export function candidateOffsets(up: OpTable, low: OpTable, max = 3): number[] {
 
 /** The best-fitting map among identity and the likeliest offsets; undefined when none fits. */
 export function inferMap(up: OpTable, low: OpTable): { best?: MapFit; tried: MapFit[] } {
-  const tried: MapFit[] = [fitMap(up, low, IDENTITY)];
-  if (!fits(tried[0]!)) for (const d of candidateOffsets(up, low)) tried.push(fitMap(up, low, offsetMap(d)));
+  const rows = upperSample(up);
+  const tried: MapFit[] = [fitMap(up, low, IDENTITY, rows)];
+  if (!fits(tried[0]!)) for (const d of candidateOffsets(up, low, 3, rows.w)) tried.push(fitMap(up, low, offsetMap(d), rows));
   let best: MapFit | undefined;
   for (const f of tried) if (fits(f) && (!best || f.matched > best.matched)) best = f;
   return { best, tried };

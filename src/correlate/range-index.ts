@@ -140,25 +140,32 @@ export class RangeIndex {
     return lo;
   }
 
+  /**
+   * The next index from k on whose row overlaps [s, end), or -1; a run of rows with one start that all end
+   * before s is skipped whole.
+   */
+  private nextOverlap(k: number, s: number, end: number): number {
+    const st = this.starts;
+    for (; k < st.length && st[k]! < end; k++) {
+      if (this.runEnd[k]! <= s) {
+        k = upperBound(st, st[k]!) - 1;
+        continue;
+      }
+      if (st[k]! + Math.max(this.t.count[this.rows[k]!]!, 1) > s) return k;
+    }
+    return -1;
+  }
+
+  /** Whether any row overlaps [s, s+n) (n=0 → contains s). */
+  anyOverlapping(s: number, n: number): boolean {
+    return this.nextOverlap(this.firstRun(s), s, s + Math.max(n, 1)) >= 0;
+  }
+
   /** Calls fn(row) for every row overlapping [s, s+n) (n=0 → containing s); stop when fn returns false. */
   overlapping(s: number, n: number, fn: (row: number) => boolean | void): void {
     const end = s + Math.max(n, 1);
-    let lo = 0;
-    let hi = this.starts.length;
-    const from = s - this.maxLen;
-    while (lo < hi) {
-      const m = (lo + hi) >> 1;
-      if (this.starts[m]! <= from) lo = m + 1;
-      else hi = m;
-    }
-    for (let k = Math.max(0, lo - 1); k < this.starts.length && this.starts[k]! < end; k++) {
-      // a run of rows with one start that all end before s: skip it whole
-      if (this.runEnd[k]! <= s) {
-        k = upperBound(this.starts, this.starts[k]!) - 1;
-        continue;
-      }
-      const r = this.rows[k]!;
-      if (this.starts[k]! + Math.max(this.t.count[r]!, 1) > s && fn(r) === false) return;
+    for (let k = this.nextOverlap(this.firstRun(s), s, end); k >= 0; k = this.nextOverlap(k + 1, s, end)) {
+      if (fn(this.rows[k]!) === false) return;
     }
   }
 }
