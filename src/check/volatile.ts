@@ -18,6 +18,7 @@
  */
 import { emptyEvent, type BlockEvent, type EvidenceRef } from '../model/event.js';
 import type { SectorRange } from './types.js';
+import { emptyInPlace } from '../model/arrays.js';
 
 /** Extents kept per epoch before neighbours are merged (the range list becomes a superset). */
 export const MAX_EXTENTS = 64;
@@ -77,8 +78,8 @@ export class VolatileSet {
     ep.writes = 0;
     ep.bytes = 0;
     ep.syncMeta = 0;
-    ep.starts.length = 0;
-    ep.ends.length = 0;
+    emptyInPlace(ep.starts);
+    emptyInPlace(ep.ends);
     ep.approximate = false;
     return ep;
   }

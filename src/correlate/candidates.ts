@@ -5,6 +5,7 @@
 import type { SectorMap } from './mapping.js';
 import { OpFlag, OpKind, type OpTable } from './ops.js';
 import type { RangeIndex } from './range-index.js';
+import { emptyInPlace } from '../model/arrays.js';
 
 /** The mapped ranges of the upper op being looked at (SectorMap.mapInto), one array for every call. */
 const PIECES: number[] = [];
@@ -21,7 +22,7 @@ export function dataClass(k: number): number {
 
 /** The lower ops upper op u may have become, in `out`; more than MAX_CANDIDATES when too many to tell. */
 export function candidates(up: OpTable, low: OpTable, map: SectorMap, idx: RangeIndex, u: number, out: number[]): void {
-  out.length = 0;
+  emptyInPlace(out);
   const cls = dataClass(up.kind[u]!);
   if (cls === 0 || !(up.sector[u]! >= 0)) return;
   // more than MAX_CANDIDATES makes the op useless for alignment (the caller skips it): stop there, and after
@@ -51,7 +52,7 @@ const MAX_VISITS = 4096;
  * search, and more than MAX_CANDIDATES counts within the window only.
  */
 export function candidatesNear(up: OpTable, low: OpTable, map: SectorMap, idx: RangeIndex, u: number, lo: number, hi: number, out: number[]): void {
-  out.length = 0;
+  emptyInPlace(out);
   const cls = dataClass(up.kind[u]!);
   if (cls === 0 || !(up.sector[u]! >= 0)) return;
   const from = up.tI[u]! + lo;
@@ -60,7 +61,7 @@ export function candidatesNear(up: OpTable, low: OpTable, map: SectorMap, idx: R
   for (let k = 0; k < pieces; k++) {
     const s = PIECES[2 * k]!;
     const n = PIECES[2 * k + 1]!;
-    NEAR.length = 0;
+    emptyInPlace(NEAR);
     idx.withinInto(s, n, from, to, NEAR);
     for (const l of NEAR) if (dataClass(low.kind[l]!) === cls && low.done(l) && within(low, l, s, n)) out.push(l);
     if (out.length > MAX_CANDIDATES) return;

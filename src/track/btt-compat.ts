@@ -29,6 +29,7 @@ import { Act } from '../model/event.js';
 import { Flag } from '../model/rwbs.js';
 import { devMajor } from '../model/device.js';
 import { RbTree, type RbNode } from './rbtree.js';
+import { emptyInPlace } from '../model/arrays.js';
 
 /** The phases btt prints in its "All Devices" table, in btt's order. */
 export const BTT_PHASES = ['Q2Q', 'Q2G', 'G2I', 'Q2M', 'I2D', 'M2D', 'D2C', 'Q2C'] as const;
@@ -138,7 +139,7 @@ export class BttDevice {
           else if (q.m >= 0) this.sample('M2D', t - q.m);
           q.d = t;
         }
-        list.length = 0;
+        emptyInPlace(list);
         return;
       }
       case Act.Complete: {
@@ -149,7 +150,7 @@ export class BttDevice {
           if (q.d >= 0) this.sample('D2C', t - q.d);
           this.tree.erase(q);
         }
-        list.length = 0;
+        emptyInPlace(list);
         return;
       }
       default:
@@ -159,7 +160,7 @@ export class BttDevice {
 
   private collect(sec: number, bytes: number): BttQ[] {
     const out = this.found;
-    out.length = 0;
+    emptyInPlace(out);
     this.tree.forEachContainedBtt(sec, sec + Math.floor(bytes / 512), out);
     return out;
   }

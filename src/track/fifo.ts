@@ -3,6 +3,7 @@
  * Array.shift per event); removal from the middle is allowed for the rare
  * out-of-order match and compacts lazily.
  */
+import { emptyInPlace } from '../model/arrays.js';
 export class Fifo<T> {
   private items: Array<T | undefined> = [];
   private head = 0;
@@ -64,7 +65,7 @@ export class Fifo<T> {
   private compact(): void {
     while (this.head < this.items.length && this.items[this.head] === undefined) this.head++;
     if (this.head === this.items.length) {
-      this.items.length = 0;
+      emptyInPlace(this.items);
       this.head = 0;
     } else if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);

@@ -24,6 +24,7 @@ import { DeviceNames } from '../snoop/device-names.js';
 import { CompletionOrder } from './completion-order.js';
 import { MappingError, parseMapping, resolveHeader, type CsvMapping, type Field, type FieldMap } from './mapping.js';
 import { parseCount, parseDurationNs, parseOp, parseTime, tv } from './values.js';
+import { emptyInPlace } from '../../model/arrays.js';
 
 export const CsvReason = {
   blank: 'csv: blank line',
@@ -182,7 +183,7 @@ export class CsvParser implements StreamParser {
   /** Split a line with no quotes on commas, trimming blanks like csv-parse's `trim`. */
   private split(buf: Buffer, s: number, e: number): string[] {
     const out = this.fields;
-    out.length = 0;
+    emptyInPlace(out);
     let a = s;
     for (let i = s; i <= e; i++) {
       if (i < e && buf[i] !== 44 /* , */) continue;
