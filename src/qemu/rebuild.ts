@@ -502,13 +502,8 @@ export class QemuRebuilder implements QemuSink {
     else if (f.kind === 'flush') r.flush++;
     else r.other++;
     this.summary.fronts++;
-    // the FrontRequest fields, in their order (the rebuild's own fields stay here)
-    const rec: FrontRequest = {
-      id: f.id, source: f.source, iface: f.iface, device: f.device, req: f.req, kind: f.kind, kindHow: f.kindHow,
-      sector: f.sector, nsectors: f.nsectors, fuaAsked: f.fuaAsked, fuaFormat: f.fuaFormat, fuaProtocol: f.fuaProtocol,
-      issue: f.issue, complete: f.complete, completeHow: f.completeHow, status: f.status, jobs: f.jobs,
-    };
-    this.out.front(rec);
+    // the request itself, read as a FrontRequest (RebuildSink.front keeps nothing: a copy per request was garbage)
+    this.out.front(f);
   }
 
   private emitJob(j: HostJob): void {

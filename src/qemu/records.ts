@@ -94,6 +94,7 @@ export interface QemuDeviceInfo {
   requests: { read: number; write: number; writeZeroes: number; flush: number; other: number };
 }
 
+/** Where the rebuild sends each request and job as it ends: read at once, never kept (the objects are the rebuild's). */
 export interface RebuildSink {
   front(r: FrontRequest): void;
   job(j: HostJob): void;
