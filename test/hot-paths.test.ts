@@ -12,7 +12,7 @@ import { extentMap, IDENTITY, offsetMap, type SectorMap } from '../src/correlate
 import { OpKind, OpTable } from '../src/correlate/ops.js';
 import { RangeIndex } from '../src/correlate/range-index.js';
 import { opaqueOf } from '../src/qemu/rebuild.js';
-import { OpenMap } from '../src/qemu/open-map.js';
+import { IdMap, OpenMap } from '../src/qemu/open-map.js';
 import { emptyQemuEvent } from '../src/qemu/event.js';
 import { rng } from './helpers/fuzz.js';
 
@@ -159,4 +159,43 @@ test('OpenMap holds what a Map with delete holds, in the same order, through com
   open.clear();
   assert.equal(open.size, 0);
   assert.deepEqual(open.values(), []);
+});
+
+test('IdMap holds what a Map by increasing ids holds, in the same order, through compaction', () => {
+  const r = rng(7);
+  const ids = new IdMap<string>();
+  const ref = new Map<number, string>();
+  const open: number[] = [];
+  let next = 0;
+  for (let i = 0; i < 60000; i++) {
+    // requests start in id order and end in any order; now and then one stays open for long (holes behind it)
+    if (open.length === 0 || r() < 0.5) {
+      const id = next++;
+      ids.set(id, `v${id}`);
+      ref.set(id, `v${id}`);
+      open.push(id);
+    } else {
+      const k = r() < 0.98 ? Math.floor(r() * open.length) : open.length - 1;
+      const id = open.splice(k, 1)[0]!;
+      ids.delete(id);
+      ref.delete(id);
+      ids.delete(id); // twice: nothing more happens
+    }
+    const probe = Math.floor(r() * (next + 2)) - 1;
+    assert.equal(ids.get(probe), ref.get(probe));
+    assert.equal(ids.size, ref.size);
+    if (i % 997 === 0) {
+      assert.deepEqual(ids.values(), [...ref.values()]);
+      const walked: string[] = [];
+      for (let k = 0; k < ids.entries; k++) {
+        const v = ids.at(k);
+        if (v !== undefined) walked.push(v);
+      }
+      assert.deepEqual(walked, [...ref.values()]);
+    }
+  }
+  assert.throws(() => ids.set(0, 'old id'), /not above/);
+  ids.clear();
+  assert.equal(ids.size, 0);
+  assert.deepEqual(ids.values(), []);
 });

@@ -60,7 +60,7 @@ export function newThreadCtx(): ThreadCtx {
   return { lastBdrv: null, bdrvRecord: { kind: 0, bs: '', offset: -1, bytes: -1, flags: -1, zeroes: false }, chain: null, flushCandidates: [], lastCompletedJob: null, qcow2Flush: false, openBlkFronts: [], fuaPending: [], leafData: null };
 }
 
-export function classifyUntyped(t: ThreadCtx, j: HostJob, frontById: Map<number, OpenFront>): void {
+export function classifyUntyped(t: ThreadCtx, j: HostJob, frontById: { get(id: number): OpenFront | undefined }): void {
   const last = t.lastCompletedJob;
   const lastFront = last && last.cause >= 0 ? frontById.get(last.cause) : undefined;
   if (j.kind === 'unknown' && last && last.kind === 'write-zeroes' && last.ret === ENOTSUP) {

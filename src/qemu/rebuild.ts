@@ -31,7 +31,7 @@ import type { Diagnostics } from '../model/diagnostics.js';
 import { BdrvFlag, QemuKind, type QemuEvent, type QemuSink } from './event.js';
 import type { FrontRequest, HostJob, QemuDeviceInfo, RebuildSink, Stamp } from './records.js';
 import { NO_STAMP } from './records.js';
-import { OpenMap } from './open-map.js';
+import { IdMap, OpenMap } from './open-map.js';
 import { aioKind, classifyUntyped, ENOTSUP, newThreadCtx, type OpenFront, type ThreadCtx } from './job-kinds.js';
 
 export interface RebuildSummary {
@@ -59,7 +59,7 @@ export class QemuRebuilder implements QemuSink {
   private readonly openFronts = new OpenMap<OpenFront>();
   private readonly unlinked: OpenFront[] = [];
   private readonly openJobs = new OpenMap<HostJob>();
-  private readonly frontById = new Map<number, OpenFront>();
+  private readonly frontById = new IdMap<OpenFront>();
   private readonly vqToVdev = new Map<string, string>();
   private readonly blkToDevice = new Map<string, string>();
   private readonly devices = new Map<string, QemuDeviceInfo>();
@@ -386,7 +386,11 @@ export class QemuRebuilder implements QemuSink {
     const first = j.cause >= 0 ? this.frontById.get(j.cause) : undefined;
     if (!first) return out;
     out.push(first);
-    for (const f of this.frontById.values()) if (f !== first && f.jobs.includes(j.id)) out.push(f);
+    const fronts = this.frontById;
+    for (let i = 0; i < fronts.entries; i++) {
+      const f = fronts.at(i);
+      if (f !== undefined && f !== first && f.jobs.includes(j.id)) out.push(f);
+    }
     return out;
   }
 
