@@ -13,44 +13,20 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { Readable } from 'node:stream';
 import { analyze, type AnalyzeOptions } from '../src/index.js';
 import { qemuLogFormat } from '../src/formats/qemu/log.js';
-import type { ParseContext } from '../src/formats/types.js';
-import { HEAD_BYTES } from '../src/io/open.js';
-import { pumpFormat } from '../src/io/worker-pump.js';
 import { ARGS_SLOT_BYTES, MAX_STRINGS, QEMU_BATCH_EVENTS } from '../src/io/packed-qemu.js';
-import { copyQemuEvent, type QemuEvent } from '../src/qemu/event.js';
+import type { QemuEvent } from '../src/qemu/event.js';
 import { tempDir } from './helpers/tmp.js';
+import { parseVia } from './helpers/fuzz-workers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Every call a parser makes, in order, with the events as copies (args read, so made from the bytes). */
+/** Every call the parser makes, in order (test/helpers/fuzz-workers.ts); none of these logs makes it throw. */
 async function parse(path: string, how: 'inline' | 'worker-file' | 'worker-chunks'): Promise<unknown[]> {
-  const calls: unknown[] = [];
-  const ctx: ParseContext = {
-    sourceIndex: 3,
-    sourceName: path,
-    sink: { event: () => calls.push('block event') },
-    diag: {
-      add: (reason: string, severity: string, example?: unknown) => calls.push(['add', reason, severity, example]),
-      addMany: (reason: string, severity: string, n: number, example?: unknown) => calls.push(['addMany', reason, severity, n, example]),
-    } as unknown as ParseContext['diag'],
-    options: {},
-    setClock: (d) => calls.push(['clock', d]),
-    attach: (name, data) => calls.push(['attach', name, data]),
-    limitation: (text) => calls.push(['limitation', text]),
-    qemuSink: { qemu: (e: QemuEvent) => calls.push(copyQemuEvent(e)) },
-  };
-  const data = readFileSync(path);
-  const chunks: Buffer[] = [];
-  for (let at = 0; at < data.length; at += 300_007) chunks.push(data.subarray(at, at + 300_007));
-  await pumpFormat(Readable.from(chunks), qemuLogFormat, ctx, {
-    path,
-    headBytes: HEAD_BYTES,
-    parseWorker: how !== 'inline',
-    ...(how === 'worker-file' ? { regularFile: path } : {}),
-  });
+  const calls = await parseVia(qemuLogFormat, path, how);
+  const threw = calls.find((c) => Array.isArray(c) && c[0] === 'threw');
+  assert.equal(threw, undefined, `${how}: ${path}`);
   return calls;
 }
 

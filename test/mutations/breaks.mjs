@@ -210,7 +210,7 @@ export const BREAKS = [
   b('app-sev-unknown', 'sync-call-not-durable', 'undecided: cache unknown → warning', 'app/incidents.js',
     "severity: cache.volatile ? 'error' : 'warning',", "severity: 'error',", 'incident always `error`'),
   b('app-loop', 'sync-call-not-durable', 'cache: a loop device is volatile', 'app/layer.js',
-    'if (dev >>> 20 === 7)\n                return', 'if (false)\n                return', 'loop devices not known volatile'),
+    'if (isLoopDevice(dev))\n                return', 'if (false)\n                return', 'loop devices not known volatile'),
   // ── streaming correlation (src/correlate/segments.ts, quiet.ts) and the alignment's recount ──
   b('stream-cut-pending', 'cross-layer (streaming)', 'no cut where a write waits for a later flush', 'correlate/quiet.js',
     'for (const k of span.pending)\n            if (this.lastFlush[this.keys.indexOf(k)] >= span.from)\n                return false;', '', 'cut anywhere quiet', ['quiet', 'stack-stream']),
