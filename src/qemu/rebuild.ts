@@ -29,7 +29,7 @@
  */
 import type { Diagnostics } from '../model/diagnostics.js';
 import { BdrvFlag, QemuKind, type QemuEvent, type QemuSink } from './event.js';
-import type { FrontRequest, HostJob, QemuDeviceInfo, RebuildSink, Stamp } from './records.js';
+import type { HostJob, QemuDeviceInfo, RebuildSink, Stamp } from './records.js';
 import { NO_STAMP } from './records.js';
 import { IdMap, OpenMap } from './open-map.js';
 import { aioKind, classifyUntyped, ENOTSUP, newThreadCtx, type OpenFront, type ThreadCtx } from './job-kinds.js';
