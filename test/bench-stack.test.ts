@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GAP_MAX, GAP_MIN, loadTemplate, prepareStack, shifts, STACK_SOURCE } from '../bench/stack.js';
-import { stackTable, stackVerdicts, verdictOf, type StackResult } from '../bench/stack-rows.js';
+import { ambiguityOf, stackTable, stackVerdicts, verdictOf, type StackResult } from '../bench/stack-rows.js';
 import { parseArgs } from '../bench/run.js';
 import { blkparseFormat } from '../src/formats/blkparse/spec.js';
 import { qemuLogFormat } from '../src/formats/qemu/log.js';
@@ -113,7 +113,18 @@ test('stack rows: options, verdict parsing, table and targets', () => {
     stack: { dir: '/x', copies: 1000, variant: 'periodic', inputs: [], lines: { guest: 1_263_000, qemu: 1_820_000, host: 1_315_000 }, bytes: 330e6 },
     runs: [run(29, 1100)],
     verdicts: ['8229 error(s), 0 warning(s), 6 info'],
+    ambiguity: [false],
   };
   assert.match(stackTable([r]), /\| stack-periodic \| 1000 \| 1263000 \/ 1820000 \/ 1315000 \| 330 \| 29\.00 \| 0\.15 M \| 29\.00 \| 1100 \| 8229 error\(s\)/);
-  assert.deepEqual(stackVerdicts([r]).map((v) => v.ok), [false, false, false]);
+  // the periodic variant: no error and its ambiguity said are targets; its speed and memory are shown only
+  assert.deepEqual(stackVerdicts([r]).map((v) => v.ok), [false, false, undefined, undefined]);
+  assert.deepEqual(stackVerdicts([{ ...r, verdicts: ['0 error(s), 0 warning(s), 8 info'], ambiguity: [true] }]).map((v) => v.ok), [true, true, undefined, undefined]);
+  // the random one: no error, ≥ 1 M lines/s, ≤ 200 MiB; no ambiguity line
+  const random: StackResult = { ...r, stack: { ...r.stack, variant: 'random' }, runs: [run(4.2, 165)], verdicts: ['0 error(s), 0 warning(s), 6 info'], ambiguity: [false] };
+  assert.deepEqual(stackVerdicts([random]).map((v) => v.ok), [true, true, true]);
+  assert.deepEqual(stackVerdicts([{ ...random, runs: [run(4.5, 210)] }]).map((v) => v.ok), [true, false, false]);
+  // as check prints it, folded over lines
+  assert.equal(ambiguityOf('offsets -164.008693 s (11 flush pairs) and\n  -146.484343 s (11) fit about as well — a periodic workload? — so no single\n  offset is justified: verdicts that need the clock are undecided'), true);
+  assert.equal(ambiguityOf('of the offsets 1.000000 s and 2.000000 s that fit about as well, the one within 0.001 s of the offset found before'), false);
+  assert.equal(ambiguityOf('blkaudit check: clean — no broken promise found'), false);
 });
