@@ -142,3 +142,21 @@ test('a capture directory given as input: exit 2 naming what inside it can be re
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a per-CPU set named every way the README lists: directory, base name, NAME.blktrace, a member — the same report', async () => {
+  const d = join(ROOT, 'fixtures/blktrace/raw-odirect-dsync');
+  const ways = [d, join(d, 'loop1'), join(d, 'loop1.blktrace'), join(d, 'loop1.blktrace.'), join(d, 'loop1.blktrace.1')];
+  const outs: string[] = [];
+  for (const w of ways) {
+    const r = await runCli(['stats', '--json', w]);
+    assert.equal(r.code, 0, `${w}: ${r.stderr}`);
+    const j = JSON.parse(r.stdout) as { devices: unknown[] };
+    outs.push(JSON.stringify(j.devices));
+  }
+  assert.match(outs[0]!, /"7,1"/, 'loop1 read');
+  for (const o of outs) assert.equal(o, outs[0]);
+  // a name with no set behind it is still an unreadable input
+  const none = await runCli(['stats', join(d, 'loop9.blktrace')]);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /no such file/);
+});
