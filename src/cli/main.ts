@@ -64,7 +64,7 @@ Environment:
                              (default: a file or per-CPU set of 32 MB or more, when two or more CPUs
                              are available); results are identical
   BLKAUDIT_PARSE_WORKERS=N   worker threads a large blkparse text file is parsed by (default: one per
-                             CPU, at most 4)
+                             CPU but one, at most 4)
   BLKAUDIT_STREAM_ROWS=N     rows a level of a stack holds before writing them to a temporary file
                              when quiet (default 8192; 0 keeps every row in memory); a stack of more
                              than 64 such pieces is correlated in segments (README: Streaming correlation)

@@ -58,17 +58,20 @@ export function setBlockBytes(n: number): void {
 
 /**
  * Workers a blkparse text file is parsed by: BLKAUDIT_PARSE_WORKERS, or one
- * per CPU up to four (with two CPUs, two parse workers and the analysis share
- * them: parsing is the larger part of the work), shared by the `inputsAtOnce`
- * inputs read at the same time (src/read/schedule.ts): each of a stack's layers
- * already parses beside the others, and splitting a file in blocks costs CPU
- * (measured on the 1000-copy stack bench, 2 CPUs: one worker per layer took
- * 0.9 CPU s less than two, in no more time).
+ * per CPU but one, up to four: the main thread runs every stage (the request
+ * tracker, the rules) and sets the pace, so it keeps a CPU of its own
+ * (measured 2026-12-06 on 2 CPUs, `check` on the 10 M-event text: one worker
+ * 2.31-2.36 s, 3.8 CPU s, 88 MiB; two 2.39-2.47 s, 4.2-4.4 CPU s, 108 MiB;
+ * `stats` the same way). Shared by the `inputsAtOnce` inputs read at the same
+ * time (src/read/schedule.ts): each of a stack's layers already parses beside
+ * the others, and splitting a file in blocks costs CPU (measured on the
+ * 1000-copy stack bench, 2 CPUs: one worker per layer took 0.9 CPU s less
+ * than two, in no more time).
  */
 export function parseWorkers(inputsAtOnce = 1): number {
   const env = Number(process.env.BLKAUDIT_PARSE_WORKERS);
   if (Number.isInteger(env) && env >= 1) return Math.min(env, 16);
-  return Math.max(1, Math.floor(Math.min(4, availableParallelism()) / Math.max(1, inputsAtOnce)));
+  return Math.max(1, Math.floor(Math.min(4, availableParallelism() - 1) / Math.max(1, inputsAtOnce)));
 }
 
 /** BLKAUDIT_PARSE_WORKER: '0' never, '1' asked for, 'auto' when two or more CPUs are there. */
