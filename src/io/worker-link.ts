@@ -8,6 +8,7 @@ import { InputError } from '../model/errors.js';
 import type { Batch, BatchFeeder, Ring } from './packed.js';
 import type { ParseWorkerData, WorkerInput } from './parse-worker.js';
 import { workerStarted } from './heap-flags.js';
+import { emptyInPlace } from '../model/arrays.js';
 
 // what the pump makes a link with, loaded with it (worker-pump.ts loadLink)
 export { BatchReader, createRing } from './packed.js';
@@ -73,7 +74,7 @@ export class WorkerLink<R extends BatchFeeder> {
         const m = this.inbox[this.head]!;
         this.inbox[this.head++] = undefined as unknown as Inbound;
         if (this.head === this.inbox.length) {
-          this.inbox.length = 0;
+          emptyInPlace(this.inbox);
           this.head = 0;
         }
         if (m.type !== 'error') return m;
