@@ -96,19 +96,21 @@ export async function analyze(inputs: Array<string | InputSpec>, options: Analyz
   // every input opened (its format chosen) before any is read: one that cannot be used stops the analysis here
   const opened = await openAll(specs, options);
   const layers = new Map<string, LayerRun>();
+  const formats = opened.map((o) => o.format);
+  const blockEvents = new Map(stages.map((s) => [s, s.usesBlockEvents?.(formats) ?? true]));
   for (const o of opened) {
     sources.push(o.source);
     report.attachments[o.spec.path] = o.attachments;
     let layer = layers.get(o.spec.layer);
     if (!layer) {
       layer = { name: o.spec.layer, sinks: [], devices: new Set(), inputs: [] };
-      for (const stage of stages) layer.sinks.push({ stage, analyzer: stage.create(env, o.spec.layer, options) });
+      for (const stage of stages) layer.sinks.push({ stage, analyzer: stage.create(env, o.spec.layer, options), blockEvents: blockEvents.get(stage)! });
       layers.set(o.spec.layer, layer);
     }
     layer.inputs.push(o.spec.path);
   }
   // one after another when asked, or when a stage's result depends on which input comes first (the app stage)
-  const oneByOne = options.readInOrder === true || stages.some((s) => s.needsInputOrder?.(opened.map((o) => o.format)));
+  const oneByOne = options.readInOrder === true || stages.some((s) => s.needsInputOrder?.(formats));
   const inputsAtOnce = oneByOne ? 1 : new Set(specs.map((s) => s.layer)).size;
   const outcomes = await readAll(
     opened.map((o) => ({

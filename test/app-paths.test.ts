@@ -72,3 +72,11 @@ test('incident severity: error when the device cache is known volatile, a warnin
   assert.deepEqual(unknown.map((f) => `${f.rule} ${f.severity} ${f.device}`), ['sync-call-not-durable warning 8,16']);
   assert.match(unknown[0]!.message, /Undecided: declare the cache \(--cache DEV=writeback\)/);
 });
+
+test('app stage: its analyzers read block events only when some input can carry a sync call', async () => {
+  const { appStage } = await import('../src/app/stage.js');
+  const uses = (fs: Array<{ name: string; produces: string; carriesCalls?: boolean }>) => appStage.usesBlockEvents!(fs);
+  assert.equal(uses([{ name: 'blkparse', produces: 'block' }, { name: 'qemu-log', produces: 'qemu' }]), false);
+  assert.equal(uses([{ name: 'strace', produces: 'app' }, { name: 'blkparse', produces: 'block' }]), true);
+  assert.equal(uses([{ name: 'tracepoint', produces: 'block', carriesCalls: true }]), true);
+});

@@ -50,6 +50,11 @@ export function parseMount(text: string): MountDecl {
   return { path, dev: text.slice(eq + 1).trim() };
 }
 
+/** Whether some input, given its format, can carry sync calls. */
+function someCarryCalls(formats: ReadonlyArray<{ produces: string; carriesCalls?: boolean }>): boolean {
+  return formats.some((f) => f.produces === 'app' || f.carriesCalls === true);
+}
+
 export const appStage: Stage = {
   name: 'app',
   enabled: (options) => options.stageOptions?.['app'] !== undefined,
@@ -86,7 +91,9 @@ export const appStage: Stage = {
    * Block events are kept only once a sync call has been seen, in any layer (above): which layer's calls
    * come first decides what is kept, so inputs that can carry calls are read in argument order.
    */
-  needsInputOrder: (formats) => formats.some((f) => f.produces === 'app' || f.carriesCalls === true),
+  needsInputOrder: (formats) => someCarryCalls(formats),
+  /** With no input that can carry a sync call, no block event is ever kept (nor looked at). */
+  usesBlockEvents: (formats) => someCarryCalls(formats),
   /** Returns every application layer's result (alignment and per-call verdicts) for AnalyzeOptions.onStageResult. */
   finishAll(report: Report, env: AnalysisEnv): AppLayerResult[] | undefined {
     const s = states.get(env);

@@ -27,6 +27,11 @@ export interface Stage {
    */
   needsInputOrder?(formats: ReadonlyArray<{ name: string; produces: string; carriesCalls?: boolean }>): boolean;
   /**
+   * False when, given the inputs' formats, nothing this stage's analyzers could make of a block event is ever
+   * used: their `event` is then not called (the app stage with no input that can carry a sync call). Default true.
+   */
+  usesBlockEvents?(formats: ReadonlyArray<{ name: string; produces: string; carriesCalls?: boolean }>): boolean;
+  /**
    * Once, after every layer has been read and before any layer's analyzers finish: cross-layer facts the
    * per-layer rules need (a device's cache mode shown by the layer below), put into `env.options`.
    */

@@ -38,7 +38,7 @@ import type { InputStop } from './schedule.js';
 /** One layer's stage analyzers and what the report says of the layer. */
 export interface LayerRun {
   name: string;
-  sinks: Array<{ stage: Stage; analyzer: EventAnalyzer<unknown> }>;
+  sinks: Array<{ stage: Stage; analyzer: EventAnalyzer<unknown>; blockEvents: boolean }>;
   devices: Set<number>;
   inputs: string[];
 }
@@ -100,7 +100,8 @@ async function readOpened(opened: OpenedInput, layer: LayerRun, env: AnalysisEnv
   const guard = new ClockGuard({ ...env, diag });
   const names: Array<() => void> = [];
   let events = 0;
-  const sinks = layer.sinks.map((s) => s.analyzer);
+  // the analyzers that read block events (Stage.usesBlockEvents): on every event, so none called for nothing
+  const sinks = layer.sinks.filter((s) => s.blockEvents).map((s) => s.analyzer);
   const onEvent = options.onEvent;
   const devices = layer.devices;
   // the devices of this source: which clock a device's times are in (src/clock)

@@ -211,6 +211,8 @@ export const BREAKS = [
     "severity: cache.volatile ? 'error' : 'warning',", "severity: 'error',", 'incident always `error`'),
   b('app-loop', 'sync-call-not-durable', 'cache: a loop device is volatile', 'app/layer.js',
     'if (isLoopDevice(dev))\n                return', 'if (false)\n                return', 'loop devices not known volatile'),
+  b('app-block-events', 'sync-call-not-durable', 'block events reach the app layer when a sync call can come', 'app/stage.js',
+    'usesBlockEvents: (formats) => someCarryCalls(formats),', 'usesBlockEvents: () => false,', 'the app stage never given block events'),
   // ── streaming correlation (src/correlate/segments.ts, quiet.ts) and the alignment's recount ──
   b('stream-cut-pending', 'cross-layer (streaming)', 'no cut where a write waits for a later flush', 'correlate/quiet.js',
     'for (const k of span.pending)\n            if (this.lastFlush[this.keys.indexOf(k)] >= span.from)\n                return false;', '', 'cut anywhere quiet', ['quiet', 'stack-stream']),
