@@ -99,8 +99,8 @@ export function stackTable(results: StackResult[]): string {
 /**
  * Issue 16's targets for the stack rows: every variant reports no error (as one copy); the random one reads at
  * least 1 M lines/s across layers in at most 200 MiB (at any number of copies: "5000 copies: the same RSS"); the
- * periodic one, whose clocks fit at several offsets, says so. The periodic run's speed and memory have no target
- * (it is correlated whole, since no single offset can place a cut): they are shown, marked "?".
+ * periodic one, whose clocks fit at several offsets, says so. The periodic run's speed and memory have no target in
+ * issue 16 (it is streamed too, its ambiguity held: src/correlate/segments.ts): they are shown, marked "?".
  */
 export function stackVerdicts(results: StackResult[]): Verdict[] {
   const out: Verdict[] = [];

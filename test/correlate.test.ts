@@ -312,3 +312,31 @@ test('correlate stage: per-layer analyzers + finishAll fill the report', async (
   assert.ok(report.correlation!.statements.includes('104 flush(es) acknowledged at guest (254,0); 0 flush(es) at host (7,1)'));
   JSON.stringify(report); // serializable: no typed arrays or maps leak into the report
 });
+
+test('a segment of a held-ambiguous link: the count-level proofs count the lower level\'s whole trace (lowerWhole)', async () => {
+  const { NO_CLOCK } = await import('../src/correlate/clock-map.js');
+  const { NO_MAP } = await import('../src/correlate/graph.js');
+  const env: AnalysisEnv = { sources: [{ index: 0, name: 'synthetic', layer: 'x', format: 'x', detectedBy: 'x', locKind: 'line', clock: { name: 'relative', origin: '' }, limitations: [] }], diag: new Diagnostics(), options: {} };
+  // upper: a chain of three flushes, each covering a write issued after the previous one was acknowledged
+  const up = table('up', [[W, 100, 8, 0, 10], [F, -1, 0, 20, 30], [W, 200, 8, 40, 50], [F, -1, 0, 60, 70], [W, 300, 8, 80, 90], [F, -1, 0, 100, 110]]);
+  const upper = { name: 'up', layer: 'up', table: up, cache: { mode: 'writeback', source: 'declared' as const } };
+  const ambiguous = { upper: 'up:d', lower: 'low:d', method: 'ambiguous' as const, clock: NO_CLOCK, supportingPairs: 0, candidatePairs: 0, pairs: [], note: 'held' };
+  const pair = (low: OpTable, lowerWhole?: { rows: number; writes: number; flushes: number; fua: number; unknown: number }) => checkPair({
+    env, upper, lower: { name: 'low', layer: 'low', table: low, cache: { mode: 'writeback', source: 'declared' as const } },
+    map: NO_MAP, mapSource: 'none', alignment: ambiguous, ...(lowerWhole ? { lowerWhole } : {}),
+  });
+  const errors = (r: ReturnType<typeof checkPair>) => r.findings.filter((f) => f.severity === 'error').map((f) => f.rule);
+  // this segment's rows below: writes and one flush (fewer points than the chain), or no flush at all
+  const oneFlush = table('low', [[W, 100, 8, 5, 15], [W, 200, 8, 45, 55], [F, -1, 0, 56, 58]]);
+  const noFlush = table('low', [[W, 100, 8, 5, 15], [W, 200, 8, 45, 55]]);
+  // counted alone, each is a count-level proof; over the whole trace the level below flushed enough
+  assert.deepEqual(errors(pair(oneFlush)), ['flush-not-passed-down']);
+  assert.ok(errors(pair(noFlush)).length > 0);
+  const whole = { rows: 400, writes: 300, flushes: 100, fua: 0, unknown: 0 };
+  assert.deepEqual(errors(pair(oneFlush, whole)), []);
+  assert.deepEqual(errors(pair(noFlush, whole)), []);
+  // and a whole trace that never flushed below is still the proof, said of the whole trace
+  const never = pair(noFlush, { rows: 500, writes: 480, flushes: 0, fua: 0, unknown: 0 });
+  assert.ok(errors(never).length > 0);
+  assert.ok(never.findings.some((f) => /completed 480 write\(s\) and 0 flushes/.test(f.message)), never.findings.map((f) => f.message).join('\n'));
+});

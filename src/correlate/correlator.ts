@@ -320,7 +320,12 @@ export class Correlator {
     for (const e of built) {
       const lower = levels[e.lower]!;
       const reached = timedRemap(e) ? reach.get(e.upper)?.reached : undefined;
-      const r = checkPair({ env: this.env, upper: levels[e.upper]!, lower, map: e.map, mapSource: e.mapSource, mapConfirmed: e.confirmed, links: e.links, alignment: e.alignment, lowerObserved: observed(lower.table, spans), lowerVolatile: volatile[e.lower]!, ...(reached ? { reached } : {}) });
+      // a segment of a trace whose clocks here fit several offsets: the count-level proofs count the whole trace
+      const lowerWhole = priors?.get(`${levelId(levels[e.upper]!)}\u0000${levelId(lower)}`)?.held?.lowerWhole;
+      const r = checkPair({
+        env: this.env, upper: levels[e.upper]!, lower, map: e.map, mapSource: e.mapSource, mapConfirmed: e.confirmed, links: e.links, alignment: e.alignment,
+        lowerObserved: observed(lower.table, spans), lowerVolatile: volatile[e.lower]!, ...(reached ? { reached } : {}), ...(lowerWhole ? { lowerWhole } : {}),
+      });
       r.stats.map = e.map.describe;
       r.stats.mapSource = e.mapSource;
       r.stats.mapConfirmed = e.confirmed;

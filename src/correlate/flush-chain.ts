@@ -33,6 +33,8 @@ export interface ChainInput {
   /** Finding time of an upper row (rules.ts evTime). */
   time: (row: number) => number;
   lowerId: string;
+  /** The lower level's counts (rules.ts: its table's, or the whole trace's when checked on a segment). */
+  lowerCounts?: { flushes: number; fua: number; unknown: number };
 }
 
 /** Upper flush rows forming the longest such chain (greedy on acknowledgement order), in order. */
@@ -70,7 +72,7 @@ export function flushChain(inp: Pick<ChainInput, 'upper' | 'covered'>): number[]
 export function flushChainFinding(inp: ChainInput): Finding | null {
   const L = inp.lower.table;
   if (L.writeThrough) return null;
-  const lc = L.counts();
+  const lc = inp.lowerCounts ?? L.counts();
   const points = lc.flushes + lc.fua + lc.unknown;
   const chain = flushChain(inp);
   if (chain.length <= points) return null;

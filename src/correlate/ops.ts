@@ -38,6 +38,15 @@ export const OpFlag = {
 } as const;
 
 export const MAX_OPS = 8_000_000;
+/** What the count-level proofs count of a level (rules.ts, flush-chain.ts): its rows and OpTable.counts(). */
+export interface LevelCounts {
+  rows: number;
+  writes: number;
+  flushes: number;
+  fua: number;
+  unknown: number;
+}
+
 /** The row limit in force (MAX_OPS; tests lower it to reach the limit on a real capture). */
 export const opLimits = { maxRows: MAX_OPS };
 

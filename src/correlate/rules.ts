@@ -25,7 +25,7 @@ import { flushChainFinding } from './flush-chain.js';
 import { levelId, opEvidence, whereText, type Level } from './level.js';
 import type { MapSource } from './graph.js';
 import type { SectorMap } from './mapping.js';
-import { OpFlag, OpKind } from './ops.js';
+import { OpFlag, OpKind, type LevelCounts } from './ops.js';
 import { gather, lowerBound } from './search.js';
 import { timeMark } from '../model/time-mark.js';
 
@@ -50,6 +50,12 @@ export interface PairInput {
    * (durable-below.ts). Each write's data here is then the lower writes that ran inside it.
    */
   reached?: Uint8Array;
+  /**
+   * The lower level's counts over the whole trace, when this pair is checked on one segment of a trace whose
+   * clocks between these levels fit several offsets (segments.ts, held ambiguity): that segment's rows below
+   * need not be those of the same stretch, so the count-level proofs count the whole trace's.
+   */
+  lowerWhole?: LevelCounts;
 }
 
 export interface PairStats {
@@ -124,16 +130,18 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
   const lowerEnd = Math.max(lastTime(L), p.lowerObserved?.[1] ?? -Infinity);
   const lc = L.counts();
   const uc = U.counts();
+  // what the count-level proofs count: this table's rows, or the whole trace's when only a segment is here
+  const lw: LevelCounts = p.lowerWhole ?? { rows: L.n, writes: lc.writes, flushes: lc.flushes, fua: lc.fua, unknown: lc.unknown };
   // a job of unknown kind (a thread-pool job QEMU 7.2 does not type) may be a flush: it forbids a count-level proof
   // No flush and no FUA write below in the whole trace: nothing was made durable there — if its cache is
   // volatile. A write-through queue gets neither (the kernel drops them before the trace): then its writes
   // were durable at completion, and nothing below can show a promise broken (reason `cache`).
-  const lowerCacheUnknown = L.role === 'block' && lc.flushes === 0 && lc.fua === 0 && !L.writeThrough && p.lowerVolatile === false;
+  const lowerCacheUnknown = L.role === 'block' && lw.flushes === 0 && lw.fua === 0 && !L.writeThrough && p.lowerVolatile === false;
   // a level whose events were not all traced (a QEMU trace without its host-job events) shows kept promises only
   const lowerUnobserved = L.unobserved;
   /** Why nothing below can prove a promise broken, when that is so (it can still show one kept). */
   const blindBelow: 'not-traced' | 'cache' | undefined = lowerUnobserved !== undefined ? 'not-traced' : lowerCacheUnknown ? 'cache' : undefined;
-  const lowerNeverDurable = lc.flushes === 0 && lc.fua === 0 && lc.unknown === 0 && !L.writeThrough && blindBelow === undefined;
+  const lowerNeverDurable = lw.flushes === 0 && lw.fua === 0 && lw.unknown === 0 && !L.writeThrough && blindBelow === undefined;
   const findings: Finding[] = [];
   const stats: PairStats = {
     upper: levelId(upper), lower: levelId(lower),
@@ -378,13 +386,13 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
 
   const lowerWhy = (lk: Lookup): string => {
     if (lk.how === 'count') {
-      return `${lower.name} ${L.n === 0 ? 'was traced and received nothing at all' : `completed ${lc.writes} write(s) and 0 flushes and 0 FUA writes in the whole trace`}, so nothing written through it was ever durable (count-level: its data cannot be followed there${p.mapSource === 'none' ? ', no sector map fits' : ''})`;
+      return `${lower.name} ${lw.rows === 0 ? 'was traced and received nothing at all' : `completed ${lw.writes} write(s) and 0 flushes and 0 FUA writes in the whole trace`}, so nothing written through it was ever durable (count-level: its data cannot be followed there${p.mapSource === 'none' ? ', no sector map fits' : ''})`;
     }
     if (lk.how === 'absent') return `no write to these sectors reached ${lower.name} before the promise`;
     if (Number.isNaN(lk.at)) return `its write at ${lower.name} failed`;
     if (lk.at === Infinity) {
       return lowerNeverDurable
-        ? `${lower.name} completed ${lc.writes} write(s) and 0 flushes in the whole trace`
+        ? `${lower.name} completed ${lw.writes} write(s) and 0 flushes in the whole trace`
         : `no flush at ${lower.name} covered it before the trace ended`;
     }
     return `it became durable at ${lower.name} only at ${lk.rows.length ? timeMark(L.src[lk.rows[0]!]!, lk.at / 1e9) : `${(lk.at / 1e9).toFixed(6)} s (${lower.name} clock)`}`;
@@ -554,7 +562,7 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     // the data cannot be followed and the lower level flushes sometimes: too few flushes for the chain? Only where
     // its cache is known volatile (a write-through queue gets no flush and needs none) and on levels whose events
     // were traced (a count of what was not traced proves nothing).
-    const chain = flushChainFinding({ env, upper, lower, covered, time: (r) => evTime(env, upper, r), lowerId: stats.lower });
+    const chain = flushChainFinding({ env, upper, lower, covered, time: (r) => evTime(env, upper, r), lowerId: stats.lower, lowerCounts: lw });
     if (chain) {
       findings.push(chain);
       stats.violated += chain.details!['notPassedDown'] as number;

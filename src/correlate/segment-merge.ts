@@ -17,6 +17,8 @@ const FOLD_SERIES = 64;
 /** The segments' results added up into one. */
 export class Merge {
   private readonly findings: Finding[] = [];
+  /** The cross-layer-undecided finding of each pair, reason and severity: one for the trace, as on the whole. */
+  private readonly undecided = new Map<string, Finding>();
   private readonly levels = new Map<string, LevelSummary>();
   private readonly pairs = new Map<string, PairStats>();
   private readonly alignment = new Map<string, { r: AlignmentReport; offsets: Array<[number, number]>; n: number }>();
@@ -33,7 +35,7 @@ export class Merge {
   add(r: CorrelationResult): void {
     this.segments++;
     this.last = r;
-    for (const f of r.findings) this.findings.push(f);
+    for (const f of r.findings) this.finding(f);
     for (const lv of r.levels) {
       if (lv.series) {
         const parts = this.series.get(lv.id) ?? this.series.set(lv.id, []).get(lv.id)!;
@@ -116,6 +118,30 @@ export class Merge {
     }
     for (const l of r.limitations) this.limitations.add(l);
     for (const c of r.cacheFromBelow) this.below.set(`${c.layer}\u0000${c.device}\u0000${c.mode}`, c);
+  }
+
+  /**
+   * A segment's finding. A pair's promises left undecided for one reason are one finding over the trace, as
+   * the whole trace gives: the segments' counts added up, the first segment's first promise as evidence.
+   */
+  private finding(f: Finding): void {
+    const d = f.details;
+    if (f.rule !== 'cross-layer-undecided' || typeof d?.['undecided'] !== 'number') {
+      this.findings.push(f);
+      return;
+    }
+    const key = `${f.severity}\u0000${f.layer}\u0000${f.device}\u0000${String(d['lower'])}\u0000${String(d['reason'])}`;
+    const m = this.undecided.get(key);
+    if (!m) {
+      const own = { ...f, details: { ...d } };
+      this.undecided.set(key, own);
+      this.findings.push(own);
+      return;
+    }
+    const n = (m.details!['undecided'] as number) + d['undecided'];
+    m.details!['undecided'] = n;
+    // the message starts with the count ("N promise(s) of …")
+    m.message = m.message.replace(/^\d+/, String(n));
   }
 
   result(_env: AnalysisEnv): CorrelationResult {

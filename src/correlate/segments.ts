@@ -16,6 +16,15 @@
  * followed). A cut is taken only where every level's quiet span holds the
  * instant with the alignment's uncertainty and a margin on both sides.
  *
+ * A periodic workload fits several clock offsets about as well between some
+ * levels: when the first rows show that, the ambiguity is held for the whole
+ * trace (no offset is searched for in any segment, every verdict that needs
+ * that clock is undecided, as on the whole trace) and the cuts are placed with
+ * the likeliest offset, which no verdict then depends on; the count-level
+ * proofs (nothing durable below, too few durability points below for a chain
+ * of flushes) count the lower level's whole trace, since a segment's rows
+ * below need not be those of the same stretch.
+ *
  * Where that cannot be done — an untimed trace, clocks that do not align on
  * the first rows, a level never quiet — the whole trace is read back and
  * correlated at once, as without streaming: the answer is the same, only the
@@ -26,11 +35,11 @@
 import type { AnalysisEnv } from '../model/analysis.js';
 import { endStream, type BlockDevice, type BlockPiece } from './block-ops.js';
 import type { OffsetPrior } from './align.js';
-import type { ClockMap } from './clock-map.js';
+import { offsetClock, type ClockMap } from './clock-map.js';
 import { levelId } from './level.js';
 import type { CorrelationResult } from './result.js';
 import type { RemapSet } from './remaps.js';
-import { OpTable } from './ops.js';
+import { OpTable, type LevelCounts } from './ops.js';
 import { keepBefore, type QemuDeviceView, type QemuPiece, type QemuPieces, QemuRows } from './qemu-ops.js';
 import type { QuietLog } from './quiet.js';
 import type { RebuildSummary } from '../qemu/rebuild.js';
@@ -148,31 +157,55 @@ export function correlateInSegments(input: SegmentInput, correlate: Correlate): 
   let known = alignedEdges(trial, units, (u) => [u.first, u.first + common]);
   debug?.(`first rows: ${trial.alignment.map((a) => `${a.upper} → ${a.lower} ${a.method} ${a.offsetSeconds ?? ""} ${JSON.stringify(a.candidates ?? [])} ${a.note}`).join("; ")} rows ${units.map((u) => `${u.rows()} ${(u.first / 1e9).toFixed(2)}..${(Math.min(u.loadedTo(), u.last) / 1e9).toFixed(2)}`).join(" / ")}`);
   let clocks = clocksOf(trial, units);
+  // links whose first rows fit several offsets about as well: that ambiguity is held for every segment
+  let held = new Map<string, Held>();
+  if (!clocks) {
+    held = heldOf(trial);
+    if (held.size > 0) clocks = clocksOf(trial, units, held);
+    if (clocks) wholeCounts(units, held);
+    else held.clear();
+  }
   let alignedAt = units[0]!.first;
-  debug?.(clocks ? `clocks aligned on the first ${units.map((u) => u.rows()).join('/')} rows` : 'clocks not aligned on the first rows');
+  debug?.(clocks ? `clocks aligned on the first ${units.map((u) => u.rows()).join('/')} rows${held.size > 0 ? `, ${held.size} link(s) held ambiguous` : ''}` : 'clocks not aligned on the first rows');
   if (!clocks) return correlate(input.whole());
   for (;;) {
     const t = clocks ? findCut(units, clocks, alignedAt) : undefined;
     if (t) {
       debug?.(`cut at ${units.map((u) => (t.get(u)! / 1e9).toFixed(3)).join(' / ')} s; rows ${units.map((u) => u.rows()).join('/')}; ${memory()}`);
-      // The first segment is aligned on its own data alone: the first rows' clocks placed its cut, and they
-      // stand only if it finds them too. The first rows of traces that began together align uniquely even on a
-      // periodic workload, whose whole trace fits several offsets: such a trace is correlated whole (its
-      // ambiguity said). Later segments start from the clocks found just before them (priorsFor).
+      // The first segment is aligned on its own data alone (and with the links held ambiguous so far): the
+      // first rows' clocks placed its cut, and they stand only if it finds them too. The first rows of traces
+      // that began together align uniquely even on a periodic workload, whose stretches fit several offsets: a
+      // link the first segment finds ambiguous is then held too. Later segments start from the clocks found
+      // just before them (priorsFor).
       const first = merged.segments === 0;
-      const priors = first ? undefined : priorsFor(known, units, t);
+      const priors = withHeld(first ? undefined : priorsFor(known, units, t), held);
       const before = new Map(units.map((u) => [u, Number.isFinite(u.from) ? u.from : u.first]));
+      // (a copy of the first segment's rows, should it be correlated again with an ambiguity held: correlation
+      // types and tags a segment's rows in place)
+      const spare = first ? partsOf(t) : undefined;
       for (const u of units) u.cut(t.get(u)!);
-      const r = correlate(partsOf(), observed, priors);
-      const found = alignedEdges(r, units, (u) => [before.get(u)!, t.get(u)!]);
-      if (first && !confirms(known, found, t)) {
-        debug?.('the first segment does not find the clocks its cut was placed with: correlated whole');
-        return correlate(input.whole());
+      let r = correlate(partsOf(), observed, priors);
+      let found = alignedEdges(r, units, (u) => [before.get(u)!, t.get(u)!]);
+      const off = first ? unconfirmed(known, found, t) : [];
+      if (off.length > 0) {
+        // The first rows of traces that began together align uniquely even on a periodic workload, whose
+        // stretches then fit several offsets: where every clock not confirmed is such an ambiguity, it is held
+        // (as when the first rows show it) and the segment correlated again with it; otherwise, whole.
+        const amb = heldOf(r);
+        if (!spare || !off.every((k) => amb.has(k))) {
+          debug?.('the first segment does not find the clocks its cut was placed with: correlated whole');
+          return correlate(input.whole());
+        }
+        for (const [k, h] of amb) if (!held.has(k)) held.set(k, h);
+        wholeCounts(units, held);
+        r = correlate(spare, observed, withHeld(undefined, held));
+        found = alignedEdges(r, units, (u) => [before.get(u)!, t.get(u)!]);
+        debug?.(`the first segment fits several offsets where the first rows found one: ${held.size} link(s) held ambiguous in all`);
       }
       known = new Map([...known, ...found]);
       merged.add(r);
       if (debug && r.findings.some((f) => f.rule !== 'io-error')) debug(`segment ${merged.segments}: ${r.findings.map((f) => f.message.slice(0, 200)).join(' | ')}; ${r.alignment.map((a) => `${a.upper}→${a.lower} ${a.method} ${JSON.stringify(a.candidates ?? [])} ${a.note.slice(0, 120)}`).join('; ')}`);
-      clocks = clocksOf(r, units) ?? clocks;
+      clocks = clocksOf(r, units, held) ?? clocks;
       alignedAt = t.get(units[0]!)!;
       continue;
     }
@@ -184,7 +217,7 @@ export function correlateInSegments(input: SegmentInput, correlate: Correlate): 
   }
   // what is left after the last cut
   const end = new Map(units.map((u) => [u, u.last + 1]));
-  const priors = priorsFor(known, units, end);
+  const priors = withHeld(priorsFor(known, units, end), held);
   for (const u of units) u.cut(Infinity);
   merged.add(correlate(partsOf(), observed, priors));
   debug?.(`${merged.segments} segments; ${memory()}`);
@@ -227,23 +260,110 @@ function alignedEdges(r: CorrelationResult, units: Unit[], stretch: (u: Unit) =>
 }
 
 /**
- * Every edge the first rows aligned is aligned by the first segment too, at an offset within both widths
- * (and a margin) at the cut.
+ * The edges the first rows aligned that the first segment does not align at an offset within both widths (and
+ * a margin) at the cut: none when it confirms the first rows' clocks.
  */
-function confirms(trial: Map<string, KnownClock>, seg: Map<string, KnownClock>, t: Map<Unit, number>): boolean {
+function unconfirmed(trial: Map<string, KnownClock>, seg: Map<string, KnownClock>, t: Map<Unit, number>): string[] {
+  const out: string[] = [];
   for (const [key, k] of trial) {
     const s = seg.get(key);
-    if (!s) return false;
     let at = NaN;
     for (const [u, x] of t) if (u.src === k.upSrc) at = Math.min(x, u.last);
-    if (!Number.isFinite(at)) return false;
+    if (!s || !Number.isFinite(at)) {
+      out.push(key);
+      continue;
+    }
     // where the first rows' clocks were found, and how far they may have drifted from there by the cut
     const slack = slackOver(Math.max(0, at - k.to));
     const [a, b] = k.clock.toLower(at);
     const [c, d] = s.clock.toLower(at);
-    if (c > b + slack || a > d + slack) return false;
+    if (c > b + slack || a > d + slack) out.push(key);
   }
-  return true;
+  return out;
+}
+
+/** A link whose first rows fit several offsets about as well, held ambiguous for every segment. */
+interface Held {
+  candidates: Array<{ offsetSeconds: number; supportingPairs: number }>;
+  note: string;
+  /** Where the cuts are placed meanwhile: the likeliest offset, with a margin. */
+  clock: ClockMap;
+  /** Its lower level, and that level's counts over the whole trace (wholeCounts). */
+  lowerId: string;
+  lowerWhole?: LevelCounts;
+}
+
+/** The links a correlation found ambiguous (by level ids), each with its candidates. */
+function heldOf(r: CorrelationResult): Map<string, Held> {
+  const out = new Map<string, Held>();
+  for (const e of r.stack.edges) {
+    const a = e.alignment;
+    const best = a.candidates?.[0];
+    if (a.method !== 'ambiguous' || !best) continue;
+    const low = r.stack.levels[e.lower]!;
+    const o = best.offsetSeconds * 1e9;
+    out.set(`${levelId(r.stack.levels[e.upper]!)}\u0000${levelId(low)}`, {
+      candidates: a.candidates!,
+      note: `${a.note} (found at the start of the trace and held for each of its segments)`,
+      clock: offsetClock(o - MARGIN, o + MARGIN),
+      lowerId: levelId(low),
+    });
+  }
+  return out;
+}
+
+/** `priors` with every held link's ambiguity (align.ts: no offset searched for, the same candidates). */
+function withHeld(priors: Map<string, OffsetPrior> | undefined, held: Map<string, Held>): Map<string, OffsetPrior> | undefined {
+  if (held.size === 0) return priors;
+  const out = new Map(priors ?? []);
+  for (const [key, h] of held) {
+    out.set(key, { lo: -Infinity, hi: Infinity, why: 'held', held: { candidates: h.candidates, note: h.note, ...(h.lowerWhole ? { lowerWhole: h.lowerWhole } : {}) } });
+  }
+  return out;
+}
+
+/**
+ * Each held link's lower level counted over the whole trace (rules.ts `lowerWhole`): its pieces read once
+ * more, one at a time, before the segments are.
+ */
+function wholeCounts(units: Unit[], held: Map<string, Held>): void {
+  const wanted = new Set([...held.values()].map((h) => h.lowerId));
+  const sums = new Map<string, LevelCounts>([...wanted].map((id) => [id, { rows: 0, writes: 0, flushes: 0, fua: 0, unknown: 0 }]));
+  const add = (id: string, t: OpTable): void => {
+    const w = sums.get(id);
+    if (!w) return;
+    const c = t.counts();
+    w.rows += t.n;
+    w.writes += c.writes;
+    w.flushes += c.flushes;
+    w.fua += c.fua;
+    w.unknown += c.unknown;
+  };
+  for (const u of units) {
+    if (u.block) {
+      const d = u.block.dev;
+      const id = `${u.layer}:${d.table.device}`;
+      if (!wanted.has(id)) continue;
+      const scratch = new OpTable(d.table.layer, d.table.device, 'block', false, 16);
+      for (const p of d.stream!.pieces) {
+        scratch.reset();
+        d.stream!.spill.readInto(p.rows, scratch);
+        add(id, scratch);
+      }
+      // the rows not written out (the unit copies them when it reads them)
+      add(id, d.table);
+    } else {
+      const q = u.qemu!.q;
+      const scratch = new QemuRows(u.layer, false, 16);
+      for (const p of q.pieces) {
+        for (const v of q.views(q.load(p, scratch))) {
+          add(`${u.layer}:${v.device}`, v.front);
+          add(`${u.layer}:jobs:${v.device}`, v.back);
+        }
+      }
+    }
+  }
+  for (const h of held.values()) h.lowerWhole = sums.get(h.lowerId);
 }
 
 /**
@@ -380,18 +500,20 @@ interface Clocks {
  * The clocks of every unit's source relative to the first's, through the edges a correlation aligned
  * (identity, or an offset found by causality). Undefined when some source is not reached.
  */
-function clocksOf(r: CorrelationResult, units: Unit[]): Clocks | undefined {
+function clocksOf(r: CorrelationResult, units: Unit[], held?: Map<string, Held>): Clocks | undefined {
   const ref = units[0]!.src;
   const to = new Map<number, (t: number) => [number, number]>([[ref, (t) => [t, t]]]);
   const from = new Map<number, (t: number) => [number, number]>([[ref, (t) => [t, t]]]);
   const edges: Array<{ a: number; b: number; c: ClockMap }> = [];
   for (const e of r.stack.edges) {
     const m = e.alignment.method;
-    if (m !== 'identity' && m !== 'causal-offset') continue;
+    // a link held ambiguous: the cuts are placed with its likeliest offset (no verdict needs it)
+    const h = m === 'ambiguous' ? held?.get(`${levelId(r.stack.levels[e.upper]!)}\u0000${levelId(r.stack.levels[e.lower]!)}`) : undefined;
+    if (m !== 'identity' && m !== 'causal-offset' && !h) continue;
     const up = r.stack.levels[e.upper]!.table;
     const low = r.stack.levels[e.lower]!.table;
     if (up.n === 0 || low.n === 0) continue;
-    edges.push({ a: up.src[0]!, b: low.src[0]!, c: e.alignment.clock });
+    edges.push({ a: up.src[0]!, b: low.src[0]!, c: h ? h.clock : e.alignment.clock });
   }
   const via = (f: (t: number) => [number, number], g: (t: number) => [number, number]) => (t: number): [number, number] => {
     const [lo, hi] = f(t);
