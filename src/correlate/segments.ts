@@ -304,7 +304,7 @@ function heldOf(r: CorrelationResult): Map<string, Held> {
     const o = best.offsetSeconds * 1e9;
     out.set(`${levelId(r.stack.levels[e.upper]!)}\u0000${levelId(low)}`, {
       candidates: a.candidates!,
-      note: `${a.note} (found at the start of the trace and held for each of its segments)`,
+      note: `${a.note}; found at the start of the trace and held for each of its segments`,
       clock: offsetClock(o - MARGIN, o + MARGIN),
       lowerId: levelId(low),
     });
