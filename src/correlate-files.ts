@@ -37,7 +37,8 @@ export async function correlateFiles(
   const report = await analyze(named, {
     ...base,
     stages: ['correlate'],
-    stageOptions: { correlate: { ...opts, always: true } },
+    // whole unless asked otherwise (`stack` describes a long stack from its segments, `follow` needs every row)
+    stageOptions: { correlate: { whole: true, ...opts, always: true } },
     onStageResult: (stage, result, env) => {
       if (stage === 'correlate') loaded = { env, result: result as CorrelationResult };
     },

@@ -39,7 +39,8 @@ Examples:
 export async function runStack(inputs: string[], opts: StackCommandOptions, out: Output = new Output()): Promise<number> {
   const setup = await stackSetup(inputs, opts, 'stack');
   if (setup.inputs.length === 0) throw new UsageError('stack needs "layer=path" inputs (or --stack with inputs)');
-  const { result } = await correlateFiles(setup.inputs, setup.correlate ?? {}, analyzeOptionsFrom(opts));
+  // a long stack in segments, as check correlates it: what is described is their sum (memory bounded)
+  const { result } = await correlateFiles(setup.inputs, { ...(setup.correlate ?? {}), whole: false }, analyzeOptionsFrom(opts));
   const d = describeStack(result);
   if (opts.json) out.write(JSON.stringify({ schemaVersion: 1, ...d }, null, 2) + '\n');
   else out.write(renderStack(d).split('\n').map(safeText).join('\n'));

@@ -50,10 +50,12 @@ export interface CorrelateOptions {
   devices?: Record<string, string>;
   /** Build the stack even from one layer of one device (`follow` on a single trace): nothing to correlate, but a request to show. */
   always?: boolean;
+  /** Every row kept for one correlation of the whole stack, never in segments (`follow` walks one request through all of them). */
+  whole?: boolean;
   /**
    * Correlate a long trace a segment at a time (segments.ts): a level that falls quiet with this many rows
    * writes them to a temporary file. 0: keep every row in memory. Default: BLKAUDIT_STREAM_ROWS, else
-   * STREAM_ROWS; off with `always` (`follow` wants the whole stack at once).
+   * STREAM_ROWS; off with `whole`.
    */
   streamRows?: number;
 }
@@ -72,7 +74,7 @@ export class Correlator {
 
   constructor(private readonly env: AnalysisEnv, private readonly opts: CorrelateOptions = {}) {
     this.streamRows = opts.streamRows ?? streamRowsFromEnv();
-    if (this.streamRows > 0 && !opts.always) this.spill = new SpillFile();
+    if (this.streamRows > 0 && !opts.whole) this.spill = new SpillFile();
   }
 
   private readonly streamRows: number;

@@ -41,8 +41,9 @@ export function describeStack(r: CorrelationResult): StackDescription {
     if (!l) layers.push((l = { name: lv.layer, levels: [] }));
     l.levels.push(lv);
   }
-  const links = r.alignment.map((a, i): StackLink => {
-    const p = r.pairs[i];
+  const links = r.alignment.map((a): StackLink => {
+    // the pair of the same two levels (a stack correlated in segments lists each once, in the order first seen)
+    const p = r.pairs.find((x) => x.upper === a.upper && x.lower === a.lower);
     const link: StackLink = {
       upper: a.upper, lower: a.lower, how: a.mapSource, map: a.map,
       clock: { method: a.method, supportingPairs: a.supportingPairs, note: a.note },

@@ -348,6 +348,8 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
   }
 
   private views: QemuDeviceView[] | undefined;
+  /** The pieces, once made (pieces()). */
+  private made: QemuPieces | undefined;
   /** Event families seen in the trace (FAMILY bits): a family never seen was not traced, or never ran. */
   private families = 0;
 
@@ -389,6 +391,9 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
   pieces(): QemuPieces | undefined {
     const st = this.stream;
     if (!st) return undefined;
+    // made once: its pass below tells every job to the cache-mode trackers, and a trace correlated whole after
+    // all (finish) asks again — told twice, "N host flush job(s) seen" said 2N
+    if (this.made) return this.made;
     this.end();
     // what is left after the last spill is the last piece (read back like the others)
     if (this.rows && this.rows.front.n + this.rows.back.n > 0) this.writeOut(st);
@@ -416,7 +421,7 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     }
     const ranked = [...writes].sort((a, b) => b[1] - a[1]);
     const main = ranked[0];
-    return {
+    this.made = {
       main: main?.[0],
       rival: ranked.slice(1).some(([, w]) => w > 0 && w * 10 >= (main?.[1] ?? 0)),
       quiet: st.quiet,
@@ -425,6 +430,7 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
       views: (r: QemuRows) => this.build(r, jobRowsOf(r.back), false),
       summary: this.summary,
     };
+    return this.made;
   }
 
   /** Host jobs the trace cannot show: see unobservedJobs. */
