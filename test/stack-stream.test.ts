@@ -137,6 +137,25 @@ test('a periodic stack whose first rows already fit several offsets: held from t
   await periodicHeld(200, 2048);
 });
 
+test('a periodic stack with host flushes removed in three copies: the chain proof across the held link, summed over the segments, finds what the whole trace finds', async () => {
+  const broken = new Set([12, 13, 30]);
+  const o: Partial<StackOptions> = {
+    variant: 'periodic',
+    tag: 'noflush',
+    dropLine: (layer, copy, line) => layer === 'host' && broken.has(copy) && /^\s*\S+\s+\d+\s+\d+\s+\S+\s+\d+\s+[A-Z]\s+F/.test(line),
+  };
+  const whole = await check(o, 0);
+  const streamed = await check(o, 128);
+  assert.ok(segments(streamed) >= 2, `${segments(streamed)} segments`);
+  const errors = (x: Out) => x.findings.filter((f) => f.severity === 'error');
+  // no clock is justified: only the count-level chain proof decides (3,560 flushes in a chain, 3,293 below)
+  assert.deepEqual(errors(whole).map((f) => f.rule), ['flush-not-passed-down']);
+  assert.match(errors(whole)[0]!.message, /3560 flushes in a chain.*host completed 3293 flush\(es\).*at least 267/);
+  assert.deepEqual(errors(streamed).map((f) => f.message), errors(whole).map((f) => f.message));
+  assert.deepEqual(verdicts(streamed), verdicts(whole));
+  assert.equal(streamed.code, 1);
+});
+
 test('no temporary file can be made: every row kept in memory, the same verdicts, and said', async () => {
   const root = tempDir('blkaudit-stream-');
   try {

@@ -23,6 +23,7 @@ import { gather, lowerBound } from './search.js';
 import { RangeIndex } from './range-index.js';
 import { candidates, candidatesNear, compatible, dataClass, MAX_CANDIDATES, within } from './candidates.js';
 import { deepest, Intervals, pairInterval, rivalRegion } from './intervals.js';
+import type { ChainLedger } from './flush-chain.js';
 
 export interface Pair {
   u: number;
@@ -191,7 +192,7 @@ export interface OffsetPrior {
    * the ambiguity is this stretch's too, with these candidates (and the lower level's whole-trace counts, for
    * the count-level proofs of rules.ts).
    */
-  held?: { candidates: Array<{ offsetSeconds: number; supportingPairs: number }>; note: string; lowerWhole?: LevelCounts };
+  held?: { candidates: Array<{ offsetSeconds: number; supportingPairs: number }>; note: string; lowerWhole?: LevelCounts; chains?: ChainLedger };
 }
 
 /** Keeps the part of each interval inside the window (dropping those outside). */

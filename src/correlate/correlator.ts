@@ -323,10 +323,12 @@ export class Correlator {
       const lower = levels[e.lower]!;
       const reached = timedRemap(e) ? reach.get(e.upper)?.reached : undefined;
       // a segment of a trace whose clocks here fit several offsets: the count-level proofs count the whole trace
-      const lowerWhole = priors?.get(`${levelId(levels[e.upper]!)}\u0000${levelId(lower)}`)?.held?.lowerWhole;
+      const held = priors?.get(`${levelId(levels[e.upper]!)}\u0000${levelId(lower)}`)?.held;
+      const lowerWhole = held?.lowerWhole;
+      const chainLedger = lowerWhole ? held?.chains : undefined;
       const r = checkPair({
         env: this.env, upper: levels[e.upper]!, lower, map: e.map, mapSource: e.mapSource, mapConfirmed: e.confirmed, links: e.links, alignment: e.alignment,
-        lowerObserved: observed(lower.table, spans), lowerVolatile: volatile[e.lower]!, ...(reached ? { reached } : {}), ...(lowerWhole ? { lowerWhole } : {}),
+        lowerObserved: observed(lower.table, spans), lowerVolatile: volatile[e.lower]!, ...(reached ? { reached } : {}), ...(lowerWhole ? { lowerWhole } : {}), ...(chainLedger ? { chainLedger } : {}),
       });
       r.stats.map = e.map.describe;
       r.stats.mapSource = e.mapSource;

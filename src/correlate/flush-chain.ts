@@ -19,6 +19,7 @@
  * started): fs/ext4/fsync.c ext4_sync_file issues blkdev_issue_flush only with the barrier option, and
  * fs/jbd2/commit.c sends no PREFLUSH/FUA without JBD2_BARRIER.
  */
+import type { EvidenceRef } from '../model/event.js';
 import type { Finding } from '../model/report.js';
 import type { AnalysisEnv } from '../model/analysis.js';
 import { opEvidence, type Level } from './level.js';
@@ -68,37 +69,94 @@ export function flushChain(inp: Pick<ChainInput, 'upper' | 'covered'>): number[]
   return chain;
 }
 
-/** The finding, or null when the lower level has durability points enough for the chain. */
-export function flushChainFinding(inp: ChainInput): Finding | null {
-  const L = inp.lower.table;
-  if (L.writeThrough) return null;
-  const lc = inp.lowerCounts ?? L.counts();
-  const points = lc.flushes + lc.fua + lc.unknown;
+/** A chain of upper flushes as its finding tells it: its length, where it starts and ends, durability points below. */
+interface ChainFound {
+  length: number;
+  /** Finding time and evidence of its first link, evidence of its last. */
+  time: number;
+  first: EvidenceRef;
+  last: EvidenceRef;
+  below: EvidenceRef[];
+}
+
+/** The chain of `inp`'s upper level with its evidence, or undefined when it has no link. */
+function chainFound(inp: ChainInput): ChainFound | undefined {
   const chain = flushChain(inp);
-  if (chain.length <= points) return null;
+  if (chain.length === 0) return undefined;
   const { upper, lower, env } = inp;
+  const L = lower.table;
   const first = chain[0]!;
-  const last = chain[chain.length - 1]!;
-  const ev = [
-    opEvidence(env, upper, first, 'C', 'first flush of the chain acknowledged'),
-    opEvidence(env, upper, last, 'C', 'last flush of the chain acknowledged'),
-  ];
-  for (let l = 0; l < L.n && ev.length < 5; l++) {
-    if (L.done(l) && (L.kind[l] === OpKind.Flush || L.has(l, OpFlag.FUA))) ev.push(opEvidence(env, lower, l, 'C', 'a durability point below'));
+  const below: EvidenceRef[] = [];
+  for (let l = 0; l < L.n && below.length < 3; l++) {
+    if (L.done(l) && (L.kind[l] === OpKind.Flush || L.has(l, OpFlag.FUA))) below.push(opEvidence(env, lower, l, 'C', 'a durability point below'));
   }
-  const broken = chain.length - points;
+  return {
+    length: chain.length, time: inp.time(first), below,
+    first: opEvidence(env, upper, first, 'C', 'first flush of the chain acknowledged'),
+    last: opEvidence(env, upper, chain[chain.length - 1]!, 'C', 'last flush of the chain acknowledged'),
+  };
+}
+
+/** The finding for a chain longer than the lower level's durability points, or null. */
+function chainFinding(c: ChainFound, upper: Level, lower: Level, lc: { flushes: number; fua: number; unknown: number }, lowerId: string): Finding | null {
+  const points = lc.flushes + lc.fua + lc.unknown;
+  if (c.length <= points) return null;
+  const broken = c.length - points;
   return {
     rule: 'flush-not-passed-down',
     severity: 'error',
     layer: upper.layer,
     device: upper.table.device,
-    time: inp.time(first),
+    time: c.time,
     message:
-      `${upper.name} acknowledged ${chain.length} flushes in a chain, each covering a write issued after the previous one was ` +
+      `${upper.name} acknowledged ${c.length} flushes in a chain, each covering a write issued after the previous one was ` +
       `acknowledged, so each needed a flush of its own below; ${lower.name} completed ${lc.flushes} flush(es), ${lc.fua} FUA ` +
       `write(s)${lc.unknown ? ` and ${lc.unknown} operation(s) of unknown kind` : ''} in the whole trace: at least ${broken} of ` +
       `those flushes were not passed down (count-level: the data cannot be followed there, no map is needed for this).`,
-    evidence: ev,
-    details: { chain: chain.length, lowerDurabilityPoints: points, notPassedDown: broken, lower: inp.lowerId },
+    evidence: [c.first, c.last, ...c.below],
+    details: { chain: c.length, lowerDurabilityPoints: points, notPassedDown: broken, lower: lowerId },
   };
+}
+
+/** The finding, or null when the lower level has durability points enough for the chain. */
+export function flushChainFinding(inp: ChainInput): Finding | null {
+  if (inp.lower.table.writeThrough) return null;
+  const c = chainFound(inp);
+  return c ? chainFinding(c, inp.upper, inp.lower, inp.lowerCounts ?? inp.lower.table.counts(), inp.lowerId) : null;
+}
+
+/**
+ * The chains of one link found segment by segment (segments.ts: a link whose clocks stay ambiguous), added up into
+ * one. A segment is cut where its upper level is quiet, so each of its chain's links was issued after every link of
+ * the segment before it was acknowledged: the chains put end to end are one chain of the whole trace, held against
+ * the lower level's durability points over the whole trace (a segment's rows below need not be those of the same
+ * stretch). One finding, at the end, as the whole trace would give.
+ */
+export class ChainLedger {
+  private found: ChainFound | undefined;
+  private upper: Level | undefined;
+  private lower: Level | undefined;
+  private lowerId = '';
+
+  /** A segment's chain (no finding made for it). */
+  add(inp: ChainInput): void {
+    if (inp.lower.table.writeThrough) return;
+    const c = chainFound(inp);
+    if (!c) return;
+    this.upper = inp.upper;
+    this.lower = inp.lower;
+    this.lowerId = inp.lowerId;
+    if (!this.found) {
+      this.found = c;
+      return;
+    }
+    this.found.length += c.length;
+    this.found.last = c.last;
+    if (this.found.below.length === 0) this.found.below = c.below;
+  }
+
+  /** The finding over every segment, or null. */
+  finding(lowerWhole: { flushes: number; fua: number; unknown: number }): Finding | null {
+    return this.found ? chainFinding(this.found, this.upper!, this.lower!, lowerWhole, this.lowerId) : null;
+  }
 }

@@ -21,7 +21,7 @@ import type { Finding } from '../model/report.js';
 import type { Alignment } from './align.js';
 import type { Links } from './links.js';
 import { RangeIndex } from './range-index.js';
-import { flushChainFinding } from './flush-chain.js';
+import { flushChainFinding, type ChainLedger } from './flush-chain.js';
 import { levelId, opEvidence, whereText, type Level } from './level.js';
 import type { MapSource } from './graph.js';
 import type { SectorMap } from './mapping.js';
@@ -56,6 +56,8 @@ export interface PairInput {
    * need not be those of the same stretch, so the count-level proofs count the whole trace's.
    */
   lowerWhole?: LevelCounts;
+  /** With lowerWhole: the chain proof is summed over the segments there (flush-chain.ts ChainLedger), not made here. */
+  chainLedger?: ChainLedger;
 }
 
 export interface PairStats {
@@ -562,7 +564,9 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     // the data cannot be followed and the lower level flushes sometimes: too few flushes for the chain? Only where
     // its cache is known volatile (a write-through queue gets no flush and needs none) and on levels whose events
     // were traced (a count of what was not traced proves nothing).
-    const chain = flushChainFinding({ env, upper, lower, covered, time: (r) => evTime(env, upper, r), lowerId: stats.lower, lowerCounts: lw });
+    const inp = { env, upper, lower, covered, time: (r: number) => evTime(env, upper, r), lowerId: stats.lower, lowerCounts: lw };
+    p.chainLedger?.add(inp);
+    const chain = p.chainLedger ? null : flushChainFinding(inp);
     if (chain) {
       findings.push(chain);
       stats.violated += chain.details!['notPassedDown'] as number;

@@ -120,6 +120,13 @@ export class Merge {
     for (const c of r.cacheFromBelow) this.below.set(`${c.layer}\u0000${c.device}\u0000${c.mode}`, c);
   }
 
+  /** A finding over every segment (segments.ts: a held link's chain proof), with the promises it breaks on its pair. */
+  addFinding(f: Finding, pairKey: string, violated: number): void {
+    this.findings.push(f);
+    const p = this.pairs.get(pairKey);
+    if (p) p.violated += violated;
+  }
+
   /**
    * A segment's finding. A pair's promises left undecided for one reason are one finding over the trace, as
    * the whole trace gives: the segments' counts added up, the first segment's first promise as evidence.

@@ -45,6 +45,7 @@ import type { QuietLog } from './quiet.js';
 import type { RebuildSummary } from '../qemu/rebuild.js';
 import { rowSpan } from './spill.js';
 import { Merge } from './segment-merge.js';
+import { ChainLedger } from './flush-chain.js';
 
 /** One layer's levels as correlation takes them: block devices' tables, or a QEMU process' device views. */
 export interface LayerParts {
@@ -198,6 +199,8 @@ export function correlateInSegments(input: SegmentInput, correlate: Correlate): 
         }
         for (const [k, h] of amb) if (!held.has(k)) held.set(k, h);
         wholeCounts(units, held);
+        // (the segment is correlated again: its chains are told again)
+        for (const h of held.values()) h.chains = new ChainLedger();
         r = correlate(spare, observed, withHeld(undefined, held));
         found = alignedEdges(r, units, (u) => [before.get(u)!, t.get(u)!]);
         debug?.(`the first segment fits several offsets where the first rows found one: ${held.size} link(s) held ambiguous in all`);
@@ -220,6 +223,11 @@ export function correlateInSegments(input: SegmentInput, correlate: Correlate): 
   const priors = withHeld(priorsFor(known, units, end), held);
   for (const u of units) u.cut(Infinity);
   merged.add(correlate(partsOf(), observed, priors));
+  // a held link's chains of flushes, put end to end, against what the level below made durable in the whole trace
+  for (const [key, h] of held) {
+    const f = h.lowerWhole ? h.chains.finding(h.lowerWhole) : null;
+    if (f) merged.addFinding(f, key, f.details!['notPassedDown'] as number);
+  }
   debug?.(`${merged.segments} segments; ${memory()}`);
   return merged.result(input.env);
 }
@@ -291,6 +299,8 @@ interface Held {
   /** Its lower level, and that level's counts over the whole trace (wholeCounts). */
   lowerId: string;
   lowerWhole?: LevelCounts;
+  /** Its chains of flushes, segment by segment (flush-chain.ts): one count-level proof over the whole trace. */
+  chains: ChainLedger;
 }
 
 /** The links a correlation found ambiguous (by level ids), each with its candidates. */
@@ -307,6 +317,7 @@ function heldOf(r: CorrelationResult): Map<string, Held> {
       note: `${a.note}; found at the start of the trace and held for each of its segments`,
       clock: offsetClock(o - MARGIN, o + MARGIN),
       lowerId: levelId(low),
+      chains: new ChainLedger(),
     });
   }
   return out;
@@ -317,7 +328,7 @@ function withHeld(priors: Map<string, OffsetPrior> | undefined, held: Map<string
   if (held.size === 0) return priors;
   const out = new Map(priors ?? []);
   for (const [key, h] of held) {
-    out.set(key, { lo: -Infinity, hi: Infinity, why: 'held', held: { candidates: h.candidates, note: h.note, ...(h.lowerWhole ? { lowerWhole: h.lowerWhole } : {}) } });
+    out.set(key, { lo: -Infinity, hi: Infinity, why: 'held', held: { candidates: h.candidates, note: h.note, chains: h.chains, ...(h.lowerWhole ? { lowerWhole: h.lowerWhole } : {}) } });
   }
   return out;
 }
