@@ -74,17 +74,23 @@ test('a clean 40-copy VM stack in many segments: the verdicts, counts and clocks
   assert.equal(streamed.code, 0);
 });
 
-test('host flushes removed in three copies: found in segments as in the whole, and nowhere else', async () => {
+/** The stack with the host loop device's flush requests and PREFLUSH bios (rwbs starting with F) of three copies removed. */
+function hostFlushesRemoved(variant: StackOptions['variant']): Partial<StackOptions> {
   const broken = new Set([12, 13, 30]);
-  const o: Partial<StackOptions> = {
+  return {
+    variant,
     tag: 'noflush',
-    // the host loop device's flush requests and PREFLUSH bios of three copies (rwbs starting with F)
     dropLine: (layer, copy, line) => layer === 'host' && broken.has(copy) && /^\s*\S+\s+\d+\s+\d+\s+\S+\s+\d+\s+[A-Z]\s+F/.test(line),
   };
+}
+
+const errors = (x: Out) => x.findings.filter((f) => f.severity === 'error');
+
+test('host flushes removed in three copies: found in segments as in the whole, and nowhere else', async () => {
+  const o = hostFlushesRemoved('random');
   const whole = await check(o, 0);
   const streamed = await check(o, 128);
   assert.ok(segments(streamed) >= 4, `${segments(streamed)} segments`);
-  const errors = (x: Out) => x.findings.filter((f) => f.severity === 'error');
   assert.ok(errors(whole).length > 0);
   assert.deepEqual(verdicts(streamed), verdicts(whole));
   assert.deepEqual(errors(streamed).map((f) => f.message).sort(), errors(whole).map((f) => f.message).sort());
@@ -138,16 +144,10 @@ test('a periodic stack whose first rows already fit several offsets: held from t
 });
 
 test('a periodic stack with host flushes removed in three copies: the chain proof across the held link, summed over the segments, finds what the whole trace finds', async () => {
-  const broken = new Set([12, 13, 30]);
-  const o: Partial<StackOptions> = {
-    variant: 'periodic',
-    tag: 'noflush',
-    dropLine: (layer, copy, line) => layer === 'host' && broken.has(copy) && /^\s*\S+\s+\d+\s+\d+\s+\S+\s+\d+\s+[A-Z]\s+F/.test(line),
-  };
+  const o = hostFlushesRemoved('periodic');
   const whole = await check(o, 0);
   const streamed = await check(o, 128);
   assert.ok(segments(streamed) >= 2, `${segments(streamed)} segments`);
-  const errors = (x: Out) => x.findings.filter((f) => f.severity === 'error');
   // no clock is justified: only the count-level chain proof decides (3,560 flushes in a chain, 3,293 below)
   assert.deepEqual(errors(whole).map((f) => f.rule), ['flush-not-passed-down']);
   assert.match(errors(whole)[0]!.message, /3560 flushes in a chain.*host completed 3293 flush\(es\).*at least 267/);
