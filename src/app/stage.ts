@@ -15,7 +15,7 @@
 import type { AnalysisEnv, EventAnalyzer } from '../model/analysis.js';
 import type { BlockEvent } from '../model/event.js';
 import type { Report } from '../model/report.js';
-import type { Stage } from '../model/stage.js';
+import type { InputFormat, Stage } from '../model/stage.js';
 import type { AppOptions, LayerData, MountDecl } from './types.js';
 
 export type { AppOptions, LayerData, MountDecl } from './types.js';
@@ -51,7 +51,7 @@ export function parseMount(text: string): MountDecl {
 }
 
 /** Whether some input, given its format, can carry sync calls. */
-function someCarryCalls(formats: ReadonlyArray<{ produces: string; carriesCalls?: boolean }>): boolean {
+function someCarryCalls(formats: ReadonlyArray<InputFormat>): boolean {
   return formats.some((f) => f.produces === 'app' || f.carriesCalls === true);
 }
 

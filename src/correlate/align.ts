@@ -18,12 +18,11 @@
 import { driftClock, IDENTITY_CLOCK, NO_CLOCK, offsetClock, orderClock, type Anchor, type ClockMap } from './clock-map.js';
 import { trackDrift, warped } from './drift.js';
 import type { SectorMap } from './mapping.js';
-import { OpFlag, OpKind, type LevelCounts, type OpTable } from './ops.js';
+import { OpFlag, OpKind, type OpTable } from './ops.js';
 import { gather, lowerBound } from './search.js';
 import { RangeIndex } from './range-index.js';
 import { candidates, candidatesNear, compatible, dataClass, MAX_CANDIDATES, within } from './candidates.js';
 import { deepest, Intervals, pairInterval, rivalRegion } from './intervals.js';
-import type { ChainLedger } from './flush-chain.js';
 
 export interface Pair {
   u: number;
@@ -72,9 +71,6 @@ const MAX_SAMPLE = 20000;
  */
 export function align(up: OpTable, low: OpTable, map: SectorMap, resolutionNs: number, prior?: OffsetPrior): Alignment {
   const base = { upper: `${up.layer}:${up.device}`, lower: `${low.layer}:${low.device}` };
-  if (prior?.held) {
-    return { ...base, method: 'ambiguous', clock: NO_CLOCK, supportingPairs: 0, candidatePairs: 0, pairs: [], candidates: prior.held.candidates, note: prior.held.note };
-  }
   const idx = RangeIndex.of(low, [OpKind.Read, OpKind.Write, OpKind.Discard]);
   if (up.orderOnly || low.orderOnly) return alignByOrder(up, low, map, idx, base);
   // the clocks were found drifting on the stretch before this one: this one's upper times are moved by that
@@ -187,12 +183,18 @@ export interface OffsetPrior {
   why: string;
   /** The clocks drift at this rate (lower gains `rate` s per upper s): the window is the offset at t0 (ns). */
   drift?: { rate: number; t0: number };
-  /**
-   * The first rows of a long trace fit several offsets about as well (segments.ts): no offset is searched for,
-   * the ambiguity is this stretch's too, with these candidates (and the lower level's whole-trace counts, for
-   * the count-level proofs of rules.ts).
-   */
-  held?: { candidates: Array<{ offsetSeconds: number; supportingPairs: number }>; note: string; lowerWhole?: LevelCounts; chains?: ChainLedger };
+}
+
+/**
+ * A link whose clocks fit several offsets about as well at the start of a long trace (segments.ts holds that
+ * ambiguity): no offset is searched for in a stretch of it, the ambiguity is the stretch's too, with the same
+ * candidates.
+ */
+export function heldAlignment(up: OpTable, low: OpTable, held: { candidates: Array<{ offsetSeconds: number; supportingPairs: number }>; note: string }): Alignment {
+  return {
+    upper: `${up.layer}:${up.device}`, lower: `${low.layer}:${low.device}`,
+    method: 'ambiguous', clock: NO_CLOCK, supportingPairs: 0, candidatePairs: 0, pairs: [], candidates: held.candidates, note: held.note,
+  };
 }
 
 /** Keeps the part of each interval inside the window (dropping those outside). */

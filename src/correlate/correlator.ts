@@ -17,10 +17,10 @@ import { isLoopDevice } from '../model/device.js';
 import { declaredFor, namesOf } from '../check/cache.js';
 import type { CacheDeclaration } from '../check/types.js';
 import type { QemuSink } from '../qemu/event.js';
-import { align, identityAlignment, type Alignment, type OffsetPrior, type Pair } from './align.js';
+import { align, heldAlignment, identityAlignment, type Alignment, type OffsetPrior, type Pair } from './align.js';
 import { BlockOpsBuilder } from './block-ops.js';
 import { durabilityFromBelow, timedRemap, volatileFromBelow } from './durable-below.js';
-import { levelId, WRITE_THROUGH, type CacheInfo, type Level } from './level.js';
+import { levelId, linkKey, WRITE_THROUGH, type CacheInfo, type Level } from './level.js';
 import { buildEdges, type StackEdge, type StackLayer, type StackNode } from './graph.js';
 import type { SectorMap } from './mapping.js';
 import { opLimits, OpKind, type OpTable } from './ops.js';
@@ -28,7 +28,7 @@ import { QemuOpsBuilder, type QemuDeviceView } from './qemu-ops.js';
 import { checkPair, type PairStats } from './rules.js';
 import { RangeIndex } from './range-index.js';
 import { levelSeries, type LevelSeries } from './level-series.js';
-import { correlateInSegments, wholeTable, type LayerParts, type SegmentInput } from './segments.js';
+import { correlateInSegments, wholeTable, type HeldLink, type LayerParts, type SegmentInput } from './segments.js';
 import type { AlignmentReport, BuiltEdge, CorrelationResult, LevelSummary } from './result.js';
 
 export type { AlignmentReport, BuiltEdge, BuiltStack, CorrelationResult, LevelSummary } from './result.js';
@@ -175,7 +175,7 @@ export class Correlator {
     try {
       if (this.spill?.failure) this.env.diag.add(`correlate: ${this.spill.failure}`, 'info');
       if (streamed) {
-        return correlateInSegments(this.segmentInput(), (parts, observed, priors, alignOnly) => this.correlateParts(parts, observed, priors, alignOnly));
+        return correlateInSegments(this.segmentInput(), (parts, observed, priors, alignOnly, held) => this.correlateParts(parts, observed, priors, alignOnly, held));
       }
       return this.correlateParts(this.wholeParts());
     } finally {
@@ -215,6 +215,7 @@ export class Correlator {
     observedSpans?: Map<number, [number, number]>,
     priors?: Map<string, OffsetPrior>,
     alignOnly = false,
+    held?: Map<string, HeldLink>,
   ): CorrelationResult {
     const levels: StackNode[] = [];
     const layers: StackLayer[] = [];
@@ -277,7 +278,9 @@ export class Correlator {
         return { ...e, alignment: { ...identityAlignment(up, low, []), supportingPairs: linked, candidatePairs: linked }, confirmed: true };
       }
       if (e.sameClock) return { ...e, alignment: identityAlignment(up, low, [], 'one trace, one clock: sectors followed through the remap events'), confirmed: true };
-      const a = align(up, low, e.map, resolution(up) + resolution(low), priors?.get(`${levelId(levels[e.upper]!)}\u0000${levelId(levels[e.lower]!)}`));
+      const key = linkKey(levels[e.upper]!, levels[e.lower]!);
+      const h = held?.get(key);
+      const a = h ? heldAlignment(up, low, h) : align(up, low, e.map, resolution(up) + resolution(low), priors?.get(key));
       if (e.mapSource !== 'none') resolveUnknown(up, low, a.pairs);
       return { ...e, alignment: a, confirmed: confirmedInTime(e, a, up) };
     });
@@ -323,12 +326,11 @@ export class Correlator {
       const lower = levels[e.lower]!;
       const reached = timedRemap(e) ? reach.get(e.upper)?.reached : undefined;
       // a segment of a trace whose clocks here fit several offsets: the count-level proofs count the whole trace
-      const held = priors?.get(`${levelId(levels[e.upper]!)}\u0000${levelId(lower)}`)?.held;
-      const lowerWhole = held?.lowerWhole;
-      const chainLedger = lowerWhole ? held?.chains : undefined;
+      const h = held?.get(linkKey(levels[e.upper]!, lower));
       const r = checkPair({
         env: this.env, upper: levels[e.upper]!, lower, map: e.map, mapSource: e.mapSource, mapConfirmed: e.confirmed, links: e.links, alignment: e.alignment,
-        lowerObserved: observed(lower.table, spans), lowerVolatile: volatile[e.lower]!, ...(reached ? { reached } : {}), ...(lowerWhole ? { lowerWhole } : {}), ...(chainLedger ? { chainLedger } : {}),
+        lowerObserved: observed(lower.table, spans), lowerVolatile: volatile[e.lower]!, ...(reached ? { reached } : {}),
+        ...(h?.lowerWhole ? { lowerWhole: h.lowerWhole, chainLedger: h.chains } : {}),
       });
       r.stats.map = e.map.describe;
       r.stats.mapSource = e.mapSource;

@@ -32,8 +32,13 @@ const ACTIONS: Record<OpTable['role'], [string, string]> = {
 };
 
 /** A level's stable id in reports: layer (":jobs" for QEMU's host jobs) and device, e.g. "qemu:jobs:0x55…". */
-export function levelId(lv: Level): string {
+export function levelId(lv: Pick<Level, 'layer' | 'table'>): string {
   return `${lv.table.role === 'qemu-back' ? `${lv.layer}:jobs` : lv.layer}:${lv.table.device}`;
+}
+
+/** Two levels' link by their ids: how priors, held ambiguities and the segments' summed pairs are keyed. */
+export function linkKey(upper: Level, lower: Level): string {
+  return `${levelId(upper)}\u0000${levelId(lower)}`;
 }
 
 export function rwbsOf(t: OpTable, row: number): string {

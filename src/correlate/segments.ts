@@ -36,7 +36,7 @@ import type { AnalysisEnv } from '../model/analysis.js';
 import { endStream, type BlockDevice, type BlockPiece } from './block-ops.js';
 import type { OffsetPrior } from './align.js';
 import { offsetClock, type ClockMap } from './clock-map.js';
-import { levelId } from './level.js';
+import { levelId, linkKey } from './level.js';
 import type { CorrelationResult } from './result.js';
 import type { RemapSet } from './remaps.js';
 import { OpTable, type LevelCounts } from './ops.js';
@@ -64,7 +64,9 @@ export interface SegmentInput {
 }
 
 /** Correlation of some rows of every level (correlator.ts); `alignOnly`: their clocks only, no promise checked. */
-type Correlate = (parts: LayerParts[], observed?: Map<number, [number, number]>, priors?: Map<string, OffsetPrior>, alignOnly?: boolean) => CorrelationResult;
+type Correlate = (
+  parts: LayerParts[], observed?: Map<number, [number, number]>, priors?: Map<string, OffsetPrior>, alignOnly?: boolean, held?: Map<string, HeldLink>,
+) => CorrelationResult;
 
 /**
  * Shortest segment (ns of the first level's clock): long enough for a drifting clock to be measured within it
@@ -159,7 +161,7 @@ export function correlateInSegments(input: SegmentInput, correlate: Correlate): 
   debug?.(`first rows: ${trial.alignment.map((a) => `${a.upper} → ${a.lower} ${a.method} ${a.offsetSeconds ?? ""} ${JSON.stringify(a.candidates ?? [])} ${a.note}`).join("; ")} rows ${units.map((u) => `${u.rows()} ${(u.first / 1e9).toFixed(2)}..${(Math.min(u.loadedTo(), u.last) / 1e9).toFixed(2)}`).join(" / ")}`);
   let clocks = clocksOf(trial, units);
   // links whose first rows fit several offsets about as well: that ambiguity is held for every segment
-  let held = new Map<string, Held>();
+  let held = new Map<string, HeldLink>();
   if (!clocks) {
     held = heldOf(trial);
     if (held.size > 0) clocks = clocksOf(trial, units, held);
@@ -179,13 +181,13 @@ export function correlateInSegments(input: SegmentInput, correlate: Correlate): 
       // link the first segment finds ambiguous is then held too. Later segments start from the clocks found
       // just before them (priorsFor).
       const first = merged.segments === 0;
-      const priors = withHeld(first ? undefined : priorsFor(known, units, t), held);
+      const priors = first ? undefined : priorsFor(known, units, t);
       const before = new Map(units.map((u) => [u, Number.isFinite(u.from) ? u.from : u.first]));
       // (a copy of the first segment's rows, should it be correlated again with an ambiguity held: correlation
       // types and tags a segment's rows in place)
       const spare = first ? partsOf(t) : undefined;
       for (const u of units) u.cut(t.get(u)!);
-      let r = correlate(partsOf(), observed, priors);
+      let r = correlate(partsOf(), observed, priors, false, held);
       let found = alignedEdges(r, units, (u) => [before.get(u)!, t.get(u)!]);
       const off = first ? unconfirmed(known, found, t) : [];
       if (off.length > 0) {
@@ -201,7 +203,7 @@ export function correlateInSegments(input: SegmentInput, correlate: Correlate): 
         wholeCounts(units, held);
         // (the segment is correlated again: its chains are told again)
         for (const h of held.values()) h.chains = new ChainLedger();
-        r = correlate(spare, observed, withHeld(undefined, held));
+        r = correlate(spare, observed, undefined, false, held);
         found = alignedEdges(r, units, (u) => [before.get(u)!, t.get(u)!]);
         debug?.(`the first segment fits several offsets where the first rows found one: ${held.size} link(s) held ambiguous in all`);
       }
@@ -220,9 +222,9 @@ export function correlateInSegments(input: SegmentInput, correlate: Correlate): 
   }
   // what is left after the last cut
   const end = new Map(units.map((u) => [u, u.last + 1]));
-  const priors = withHeld(priorsFor(known, units, end), held);
+  const priors = priorsFor(known, units, end);
   for (const u of units) u.cut(Infinity);
-  merged.add(correlate(partsOf(), observed, priors));
+  merged.add(correlate(partsOf(), observed, priors, false, held));
   // a held link's chains of flushes, put end to end, against what the level below made durable in the whole trace
   for (const [key, h] of held) {
     const f = h.lowerWhole ? h.chains.finding(h.lowerWhole) : null;
@@ -262,7 +264,7 @@ function alignedEdges(r: CorrelationResult, units: Unit[], stretch: (u: Unit) =>
     const u = units.find((x) => x.src === up.table.src[0]);
     if (!u) continue;
     const [from, to] = stretch(u);
-    out.set(`${levelId(up)}\u0000${levelId(low)}`, { clock: e.alignment.clock, upSrc: u.src, from, to });
+    out.set(linkKey(up, low), { clock: e.alignment.clock, upSrc: u.src, from, to });
   }
   return out;
 }
@@ -290,8 +292,11 @@ function unconfirmed(trial: Map<string, KnownClock>, seg: Map<string, KnownClock
   return out;
 }
 
-/** A link whose first rows fit several offsets about as well, held ambiguous for every segment. */
-interface Held {
+/**
+ * A link whose first rows fit several offsets about as well, held ambiguous for every segment: the correlator
+ * searches no offset for it (align.ts heldAlignment) and checks its count-level proofs on the whole trace below.
+ */
+export interface HeldLink {
   candidates: Array<{ offsetSeconds: number; supportingPairs: number }>;
   note: string;
   /** Where the cuts are placed meanwhile: the likeliest offset, with a margin. */
@@ -304,15 +309,15 @@ interface Held {
 }
 
 /** The links a correlation found ambiguous (by level ids), each with its candidates. */
-function heldOf(r: CorrelationResult): Map<string, Held> {
-  const out = new Map<string, Held>();
+function heldOf(r: CorrelationResult): Map<string, HeldLink> {
+  const out = new Map<string, HeldLink>();
   for (const e of r.stack.edges) {
     const a = e.alignment;
     const best = a.candidates?.[0];
     if (a.method !== 'ambiguous' || !best) continue;
     const low = r.stack.levels[e.lower]!;
     const o = best.offsetSeconds * 1e9;
-    out.set(`${levelId(r.stack.levels[e.upper]!)}\u0000${levelId(low)}`, {
+    out.set(linkKey(r.stack.levels[e.upper]!, low), {
       candidates: a.candidates!,
       note: `${a.note}; found at the start of the trace and held for each of its segments`,
       clock: offsetClock(o - MARGIN, o + MARGIN),
@@ -323,21 +328,11 @@ function heldOf(r: CorrelationResult): Map<string, Held> {
   return out;
 }
 
-/** `priors` with every held link's ambiguity (align.ts: no offset searched for, the same candidates). */
-function withHeld(priors: Map<string, OffsetPrior> | undefined, held: Map<string, Held>): Map<string, OffsetPrior> | undefined {
-  if (held.size === 0) return priors;
-  const out = new Map(priors ?? []);
-  for (const [key, h] of held) {
-    out.set(key, { lo: -Infinity, hi: Infinity, why: 'held', held: { candidates: h.candidates, note: h.note, chains: h.chains, ...(h.lowerWhole ? { lowerWhole: h.lowerWhole } : {}) } });
-  }
-  return out;
-}
-
 /**
  * Each held link's lower level counted over the whole trace (rules.ts `lowerWhole`): its pieces read once
  * more, one at a time, before the segments are.
  */
-function wholeCounts(units: Unit[], held: Map<string, Held>): void {
+function wholeCounts(units: Unit[], held: Map<string, HeldLink>): void {
   const wanted = new Set([...held.values()].map((h) => h.lowerId));
   const sums = new Map<string, LevelCounts>([...wanted].map((id) => [id, { rows: 0, writes: 0, flushes: 0, fua: 0, unknown: 0 }]));
   const add = (id: string, t: OpTable): void => {
@@ -353,7 +348,7 @@ function wholeCounts(units: Unit[], held: Map<string, Held>): void {
   for (const u of units) {
     if (u.block) {
       const d = u.block.dev;
-      const id = `${u.layer}:${d.table.device}`;
+      const id = levelId({ layer: u.layer, table: d.table });
       if (!wanted.has(id)) continue;
       const scratch = new OpTable(d.table.layer, d.table.device, 'block', false, 16);
       for (const p of d.stream!.pieces) {
@@ -368,8 +363,8 @@ function wholeCounts(units: Unit[], held: Map<string, Held>): void {
       const scratch = new QemuRows(u.layer, false, 16);
       for (const p of q.pieces) {
         for (const v of q.views(q.load(p, scratch))) {
-          add(`${u.layer}:${v.device}`, v.front);
-          add(`${u.layer}:jobs:${v.device}`, v.back);
+          add(levelId({ layer: u.layer, table: v.front }), v.front);
+          add(levelId({ layer: u.layer, table: v.back }), v.back);
         }
       }
     }
@@ -511,7 +506,7 @@ interface Clocks {
  * The clocks of every unit's source relative to the first's, through the edges a correlation aligned
  * (identity, or an offset found by causality). Undefined when some source is not reached.
  */
-function clocksOf(r: CorrelationResult, units: Unit[], held?: Map<string, Held>): Clocks | undefined {
+function clocksOf(r: CorrelationResult, units: Unit[], held?: Map<string, HeldLink>): Clocks | undefined {
   const ref = units[0]!.src;
   const to = new Map<number, (t: number) => [number, number]>([[ref, (t) => [t, t]]]);
   const from = new Map<number, (t: number) => [number, number]>([[ref, (t) => [t, t]]]);
@@ -519,7 +514,7 @@ function clocksOf(r: CorrelationResult, units: Unit[], held?: Map<string, Held>)
   for (const e of r.stack.edges) {
     const m = e.alignment.method;
     // a link held ambiguous: the cuts are placed with its likeliest offset (no verdict needs it)
-    const h = m === 'ambiguous' ? held?.get(`${levelId(r.stack.levels[e.upper]!)}\u0000${levelId(r.stack.levels[e.lower]!)}`) : undefined;
+    const h = m === 'ambiguous' ? held?.get(linkKey(r.stack.levels[e.upper]!, r.stack.levels[e.lower]!)) : undefined;
     if (m !== 'identity' && m !== 'causal-offset' && !h) continue;
     const up = r.stack.levels[e.upper]!.table;
     const low = r.stack.levels[e.lower]!.table;

@@ -15,6 +15,13 @@ export interface StageSelection {
   stageOptions?: Record<string, unknown>;
 }
 
+/** What a stage can know of an input before it is read: its format. */
+export interface InputFormat {
+  name: string;
+  produces: string;
+  carriesCalls?: boolean;
+}
+
 export interface Stage {
   name: string;
   enabled(options: StageSelection): boolean;
@@ -25,12 +32,12 @@ export interface Stage {
    * formats: analyze() then reads them one after another in argument order instead of every layer at once
    * (src/read/schedule.ts). A stage's per-layer analyzers see their own layer in order either way.
    */
-  needsInputOrder?(formats: ReadonlyArray<{ name: string; produces: string; carriesCalls?: boolean }>): boolean;
+  needsInputOrder?(formats: ReadonlyArray<InputFormat>): boolean;
   /**
    * False when, given the inputs' formats, nothing this stage's analyzers could make of a block event is ever
    * used: their `event` is then not called (the app stage with no input that can carry a sync call). Default true.
    */
-  usesBlockEvents?(formats: ReadonlyArray<{ name: string; produces: string; carriesCalls?: boolean }>): boolean;
+  usesBlockEvents?(formats: ReadonlyArray<InputFormat>): boolean;
   /**
    * Once, after every layer has been read and before any layer's analyzers finish: cross-layer facts the
    * per-layer rules need (a device's cache mode shown by the layer below), put into `env.options`.

@@ -12,9 +12,10 @@
  * set: a key set again is moved to the end. Each key has a slot that keeps its place in the table for as
  * long as the key is used: a request ending empties its slot, and a request taking the key again fills it
  * with a new sequence number, so neither changes the table (a delete and a set on a Map both did, and V8
- * made a new table whenever the deleted entries filled the old one: about 24 MiB sampled on that bench). The order is the sequence numbers', read only when every request is listed (values()). The empty
- * slots are dropped once they outnumber the requests (plus SLACK), so memory stays that of the requests in
- * flight and the pointers recently used.
+ * made a new table whenever the deleted entries filled the old one: about 24 MiB sampled on that bench). The
+ * order is the sequence numbers', read only when every request is listed (values()). The empty slots are
+ * dropped once they outnumber the requests (plus SLACK), so memory stays that of the requests in flight and
+ * the pointers recently used.
  */
 import { emptyInPlace } from '../model/arrays.js';
 
