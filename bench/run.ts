@@ -26,6 +26,7 @@ import { memoryTable, markdownTable, verdictLines, verdicts, type RowResult, typ
 import { prepareTrace, type BenchTrace } from './trace.js';
 import { runStackRows, stackTable, stackVerdicts } from './stack-rows.js';
 import { runStartup, startupTable } from './startup.js';
+import { dropExtraCaCerts, machineProbe } from './probe.js';
 
 interface Options {
   events: number;
@@ -146,14 +147,21 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(msg === 'help' ? `${USAGE}\n` : `bench: ${msg}\n${USAGE}\n`);
     return msg === 'help' ? 0 : 2;
   }
+  // before anything is started: every command measured runs without it (bench/probe.ts)
+  const droppedCerts = dropExtraCaCerts();
   const have = await probe();
   const useBlkparse = o.blkparse && have.has('blkparse');
   const cmdline = `npm run bench -- ${argv.join(' ')}`.trim();
+  log('probe: timing the machine …');
+  const probeMs = await machineProbe();
   const header = [`Command: \`${cmdline}\``, `Machine: ${await machine()}`,
+    `Machine probe: ${probeMs.toFixed(0)} ms CPU (bench/probe.ts: a fixed workload, fastest of 5 fresh processes; ` +
+      'the same machine kind has varied 2.4× from one day to the next: compare tables through their probes)',
+    ...(droppedCerts ? ['NODE_EXTRA_CA_CERTS was set: unset for every command measured (it makes each Node process load certificates first).'] : []),
     `Peak RSS from ${haveGnuTime() ? '/usr/bin/time (ru_maxrss)' : '/proc/PID/status VmHWM polling'}; medians of ${o.runs} run(s).`];
   const report: string[] = [];
   const verdictsAll: Verdict[] = [];
-  const json: Record<string, unknown> = { command: cmdline, options: o };
+  const json: Record<string, unknown> = { command: cmdline, options: o, probeMs, extraCaCertsDropped: droppedCerts };
   const traceOpts = { root: o.dir, seed: o.seed, cpus: o.cpus, regen: o.regen, useBlkparse, log };
   const traces: BenchTrace[] = [];
   if (o.startup) {

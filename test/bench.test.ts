@@ -23,6 +23,7 @@ import { MAGIC, RECORD_SIZE, TA, TC } from '../bench/records.js';
 import { measure, median } from '../bench/measure.js';
 import { parseArgs, parseCount } from '../bench/run.js';
 import { ROWS } from '../bench/rows.js';
+import { dropExtraCaCerts, machineProbe, PROBE_SOURCE } from '../bench/probe.js';
 import { markdownTable, memoryTable, verdicts, type RowResult } from '../bench/table.js';
 import { blkparseFormat } from '../src/formats/blkparse/spec.js';
 import type { BlkparseSummary } from '../src/formats/blkparse/summary.js';
@@ -252,4 +253,16 @@ test('replay: the first N events of a capture (or all) replayed into each row; a
   const bad = spawnSync(process.execPath, [replay, trace, '--row', 'tracker'], { encoding: 'utf8' });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /usage: replay\.js/);
+});
+
+test('machine probe: a positive CPU time from fresh processes; NODE_EXTRA_CA_CERTS dropped only when set', async () => {
+  const ms = await machineProbe(2);
+  assert.ok(Number.isFinite(ms) && ms > 0 && ms < 60_000, `probe ${ms} ms`);
+  // the workload checks its own result: a broken one makes the probe NaN, not a fast machine
+  const r = spawnSync(process.execPath, ['-e', PROBE_SOURCE], { encoding: 'utf8' });
+  assert.match(r.stdout, /^\d+\.\d ok$/);
+  const env: NodeJS.ProcessEnv = { NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt', PATH: '/bin' };
+  assert.equal(dropExtraCaCerts(env), true);
+  assert.deepEqual(env, { PATH: '/bin' });
+  assert.equal(dropExtraCaCerts(env), false);
 });
