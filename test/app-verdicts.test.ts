@@ -297,3 +297,27 @@ test('strace without -f (no thread ids): undecided, saying so — never a verdic
   assert.ok(doc.findings.some((f) => f.severity === 'warning' && /strace without -f/.test(f.message)));
   assert.equal(code, 0);
 });
+
+test('judge: a verdict that differs under a rival offset of the alignment is undecided; one that holds under all stands', () => {
+  // honored at the best offset (its write flushed inside the window), violated 200 µs later (another write, never flushed)
+  const d = dev(DEV1, [[10, 5, 'W', 8, 4096], [20, 0, 'C', 8, 4096], [30, 0, 'D', 0, 0], [60, 0, 'F', 0, 0], [210, 5, 'W', 16, 4096], [220, 0, 'C', 16, 4096]]);
+  const aligned = { method: 'causality' as const, offsetNs: 0, widthNs: 0, toleranceNs: 0, supporting: 3, candidates: 1, note: '' };
+  assert.equal(judge(call(5, 0, 100), ctx([d], { alignment: aligned })).kind, 'honored');
+  const u = judge(call(5, 0, 100), ctx([d], { alignment: { ...aligned, rivals: [{ offsetNs: 200_000, widthNs: 0 }] } }));
+  assert.equal(u.kind, 'undecided');
+  assert.match((u as { reason: string }).reason, /fit about as well at 2 offsets.*honored at the best, violated 0\.200 ms away/);
+  // violated under the best and under the rival alike: it stands
+  const both = dev(DEV1, [[10, 5, 'W', 8, 4096], [20, 0, 'C', 8, 4096], [210, 5, 'W', 16, 4096], [220, 0, 'C', 16, 4096]]);
+  assert.equal(judge(call(5, 0, 100), ctx([both], { alignment: { ...aligned, rivals: [{ offsetNs: 200_000, widthNs: 0 }] } })).kind, 'violated');
+});
+
+test('judge: a violation needs writes inside the window at every offset the alignment allows', () => {
+  // the only own write sits 30 µs before the window's begin: inside only at the alignment's extreme (±50 µs)
+  const d = dev(DEV1, [[70, 5, 'W', 8, 4096], [80, 0, 'C', 8, 4096]]);
+  const aligned = { method: 'causality' as const, offsetNs: 0, widthNs: 100_000, toleranceNs: 0, supporting: 3, candidates: 1, note: '' };
+  const u = judge(call(5, 100, 400), ctx([d], { alignment: aligned }));
+  assert.equal(u.kind, 'undecided');
+  assert.match((u as { reason: string }).reason, /within the clocks' uncertainty/);
+  // well inside: violated
+  assert.equal(judge(call(5, 0, 400), ctx([d], { alignment: aligned })).kind, 'violated');
+});

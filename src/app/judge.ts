@@ -63,30 +63,30 @@ export interface JudgeContext {
 }
 
 export function judge(c: SyncCall, j: JudgeContext): Verdict {
+  const v = judgeAt(c, j, j.alignment);
+  const rivals = j.alignment.rivals ?? [];
+  if (rivals.length === 0 || (v.kind !== 'honored' && v.kind !== 'violated')) return v;
+  // other offsets fit the clocks about as well (align.ts): a verdict stands only if none of them gives another
+  for (const r of rivals) {
+    const w = judgeAt(c, j, { ...j.alignment, offsetNs: r.offsetNs, widthNs: r.widthNs, rivals: [] });
+    if (w.kind === v.kind) continue;
+    if (v.kind === 'honored' && w.kind !== 'violated') continue;
+    return { kind: 'undecided', reason: `the clocks fit about as well at ${rivals.length + 1} offsets, and the verdict differs between them (${v.kind} at the best, ${w.kind} ${((r.offsetNs - j.alignment.offsetNs) / 1e6).toFixed(3)} ms away)`, dev: v.dev };
+  }
+  return v;
+}
+
+function judgeAt(c: SyncCall, j: JudgeContext, a: AppAlignment): Verdict {
   if (!promises(c)) return { kind: 'no-promise', why: c.op === 'sync_file_range' ? 'hint' : c.op === 'direct-write' ? 'write' : 'failed' };
-  const a = j.alignment;
   if (a.method === 'none') return { kind: 'undecided', reason: a.note.startsWith('the block trace') ? a.note : `clocks not aligned (${a.note})` };
   // own writes: anywhere the window can be within the alignment uncertainty and the per-window noise
   const half = a.widthNs / 2 + a.toleranceNs;
-  const inFrom = c.begin + a.offsetNs - half;
   const inTo = c.end + a.offsetNs + half;
   // the return happened by inTo, give or take the clock noise (RETURN_SLACK_NS), and surely
   // before the thread queued anything else (its next own write); same-stream clocks are exact
   const slack = a.method === 'same-stream' ? 0 : RETURN_SLACK_NS;
   const mounted = c.path ? j.mountDev(c.path) : undefined;
-  // the call's own window, and the windows of earlier calls whose writes it covers
-  const windows: Array<[number, number]> = [[inFrom, inTo]];
-  for (const e of j.earlier?.(c) ?? []) windows.push([e.begin + a.offsetNs - half, e.end + a.offsetNs + half]);
-  const own: Array<[DeviceTimeline, number[]]> = [];
-  for (const t of j.devices.values()) {
-    if (mounted !== undefined && t.dev !== mounted) continue;
-    const idx: number[] = [];
-    for (const [from, to] of windows) {
-      const [i, k] = t.queuedIn(from, to);
-      for (let x = i; x < k; x++) if (t.qPid.at(x) === c.pid && !idx.includes(x)) idx.push(x);
-    }
-    if (idx.length > 0) own.push([t, idx.sort((p, q) => p - q)]);
-  }
+  const own = ownWrites(c, j, a, mounted, -half);
   if (own.length === 0) return { kind: 'no-io' };
   if (own.length > 1) {
     return { kind: 'undecided', reason: 'its thread queued writes on several devices in the window and no --mount says which holds the file' };
@@ -119,7 +119,39 @@ export function judge(c: SyncCall, j: JudgeContext): Verdict {
   let acked = 0;
   for (let x = ci; x < t.cTime.n && t.cTime.at(x) <= outTo; x++) acked++;
   if (acked === 0) return { kind: 'undecided', reason: 'no write completed on the device inside the window', dev: t.dev };
+  if (a.widthNs > 0) {
+    // proof needs the writes that are the call's at every offset the alignment allows (each with its tolerance): the
+    // window shrunk by half the alignment's width. A write only near its edges may be the neighbouring call's (or
+    // its thread's next write)
+    const sure = ownWrites(c, j, a, mounted, a.widthNs / 2 - a.toleranceNs).find(([d]) => d === t);
+    if (!sure) return { kind: 'undecided', reason: `its own writes lie within the clocks' uncertainty (±${(a.widthNs / 2e3).toFixed(0)} µs) of the window's edges`, dev: t.dev };
+    if (t.flushIn(t.qTime.at(sure[1][0]!), outTo) >= 0) {
+      return { kind: 'undecided', reason: `a flush covers the writes surely its own, not those within the clocks' uncertainty (±${(a.widthNs / 2e3).toFixed(0)} µs) of the window's edges`, dev: t.dev };
+    }
+  }
   return { kind: 'violated', dev: t.dev, first, last, writes: idx.length, bytes, acked };
+}
+
+/**
+ * The writes the call's thread queued inside its window (and the windows of earlier calls it covers), per device:
+ * the window widened by `-margin` on each side (margin < 0: every write that may be inside under the alignment's
+ * uncertainty) or narrowed by `margin` (margin > 0: the writes inside at every offset it allows).
+ */
+function ownWrites(c: SyncCall, j: JudgeContext, a: AppAlignment, mounted: number | undefined, margin: number): Array<[DeviceTimeline, number[]]> {
+  const windows: Array<[number, number]> = [[c.begin + a.offsetNs + margin, c.end + a.offsetNs - margin]];
+  for (const e of j.earlier?.(c) ?? []) windows.push([e.begin + a.offsetNs + margin, e.end + a.offsetNs - margin]);
+  const own: Array<[DeviceTimeline, number[]]> = [];
+  for (const t of j.devices.values()) {
+    if (mounted !== undefined && t.dev !== mounted) continue;
+    const idx: number[] = [];
+    for (const [from, to] of windows) {
+      if (to < from) continue;
+      const [i, k] = t.queuedIn(from, to);
+      for (let x = i; x < k; x++) if (t.qPid.at(x) === c.pid && !idx.includes(x)) idx.push(x);
+    }
+    if (idx.length > 0) own.push([t, idx.sort((p, q) => p - q)]);
+  }
+  return own;
 }
 
 function lowerBoundC(t: DeviceTimeline, v: number): number {
