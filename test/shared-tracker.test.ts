@@ -17,10 +17,11 @@ import type { OpTable } from '../src/correlate/ops.js';
 import { ROOT } from './helpers/cli.js';
 
 const DIR = join(ROOT, 'fixtures/stacks');
-interface Capture { name: string; inputs: string[]; inputs_one_file_per_machine?: string[] }
+/** `stack`: the layers of a host-only stack whose `inputs` are its files as `check --each` finds them (one unnamed layer). */
+interface Capture { name: string; inputs: string[]; stack?: string[]; inputs_one_file_per_machine?: string[] }
 const captures = (JSON.parse(readFileSync(join(DIR, 'EXPECTED.json'), 'utf8')) as { captures: Capture[] }).captures;
 const forms = captures.flatMap((c) => [
-  { name: c.name, inputs: c.inputs },
+  { name: c.name, inputs: c.stack ?? c.inputs },
   ...(c.inputs_one_file_per_machine ? [{ name: `${c.name} (one file per machine)`, inputs: c.inputs_one_file_per_machine }] : []),
 ]);
 const path = (arg: string) => {

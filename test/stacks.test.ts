@@ -1,6 +1,7 @@
 /**
  * Real stack captures (fixtures/stacks, made with the lab; each ORIGIN.md says how and why its verdict holds):
- * every capture, layer by layer and as one file per machine, through the CLI as a user runs it, no --map.
+ * every capture, layer by layer and as one file per machine, through the CLI as a user runs it, no --map. A stack
+ * of host devices only gives its layers in `stack` (its `inputs` are the files as `check --each` finds them).
  * Clean ones: exit 0, no error, no warning but those the capture allows (where the trace cannot decide).
  * Violations: exit 1 and an error of an expected rule that names the device where the promise broke.
  */
@@ -13,6 +14,7 @@ import { ROOT, runCli } from './helpers/cli.js';
 interface Capture {
   name: string;
   inputs: string[];
+  stack?: string[];
   inputs_one_file_per_machine?: string[];
   verdict: 'clean' | 'violation';
   rules: string[];
@@ -50,7 +52,7 @@ async function run(c: Capture, inputs: string[]): Promise<{ code: number | null;
 const brief = (fs: Finding[]) => fs.map((f) => `${f.severity} ${f.rule}@${f.layer} ${f.device}: ${f.message.slice(0, 160)}`).join('\n');
 
 for (const c of captures) {
-  const forms: Array<[string, string[]]> = [['layer by layer', c.inputs]];
+  const forms: Array<[string, string[]]> = [['layer by layer', c.stack ?? c.inputs]];
   if (c.inputs_one_file_per_machine) forms.push(['one file per machine', c.inputs_one_file_per_machine]);
   for (const [form, inputs] of forms) {
     test(`stack ${c.name} (${form}): ${c.verdict}`, async () => {

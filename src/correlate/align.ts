@@ -9,9 +9,10 @@
  *
  * Wrong candidates (the same sector written many times, page-cache writeback
  * long after the write) give scattered intervals; the true offset lies where
- * the most intervals overlap. That region is the estimate, its width the
- * uncertainty, its depth the number of supporting pairs. Flush pairs are then
- * matched inside it and tighten it. With no timestamps on one side, pairs are
+ * the most upper operations hold a lower one, each counted once however many
+ * lower operations it could hold (intervals.ts deepestDistinct). That region
+ * is the estimate, its width the uncertainty. Flush pairs are then matched
+ * inside it and tighten it. With no timestamps on one side, pairs are
  * matched in order and the longest causally consistent chain becomes the
  * anchors of an order-only clock map (clock-map.ts).
  */
@@ -22,7 +23,7 @@ import { OpFlag, OpKind, type OpTable } from './ops.js';
 import { gather, lowerBound } from './search.js';
 import { RangeIndex } from './range-index.js';
 import { candidates, candidatesNear, compatible, dataClass, MAX_CANDIDATES, within } from './candidates.js';
-import { deepest, Intervals, pairInterval, rivalRegion } from './intervals.js';
+import { deepestDistinct, Intervals, pairInterval, rivalRegion } from './intervals.js';
 
 export interface Pair {
   u: number;
@@ -239,10 +240,10 @@ function alignOffset(
   }
   let region: { a: number; b: number; depth: number } | undefined;
   if (coarse.n > 0) {
-    const r = deepest(coarse);
+    const r = deepestDistinct(coarse);
     if (r.depth >= MIN_FLUSH_SUPPORT) region = r;
   }
-  if (!region && iv.n > 0) region = deepest(iv);
+  if (!region && iv.n > 0) region = deepestDistinct(iv);
   if (!region) {
     return { ...base, method: 'none', clock: NO_CLOCK, supportingPairs: 0, candidatePairs: considered, pairs: [], note: 'no pair of operations matched by sector and direction' };
   }
@@ -254,7 +255,7 @@ function alignOffset(
   let b: number;
   const pairsOf = (x: Intervals, rows: number[]): Pair[] => rows.map((i) => ({ u: x.u[i]!, l: x.l[i]! }));
   if (fromFlushes && flushIv.n > 0) {
-    const r = deepest(flushIv);
+    const r = deepestDistinct(flushIv);
     a = r.a;
     b = r.b;
     // Data pairs do not narrow it: with buffered I/O the lower write comes after the upper one
@@ -267,8 +268,8 @@ function alignOffset(
     const withFlush = new Intervals();
     for (const i of dataRows) withFlush.push(iv.lo[i]!, iv.hi[i]!, iv.u[i]!, iv.l[i]!);
     for (let i = 0; i < flushIv.n; i++) withFlush.push(flushIv.lo[i]!, flushIv.hi[i]!, flushIv.u[i]!, flushIv.l[i]!);
-    const r = deepest(withFlush);
-    if (r.depth >= support.length) {
+    const r = deepestDistinct(withFlush);
+    if (r.depth >= new Set(support.map((x) => x.u)).size) {
       a = r.a;
       b = r.b;
       support = pairsOf(withFlush, withFlush.containing(a, b));
@@ -296,7 +297,7 @@ function alignOffset(
         { offsetSeconds: (region.a + region.b) / 2 / 1e9, supportingPairs: region.depth },
         { offsetSeconds: (rival.a + rival.b) / 2 / 1e9, supportingPairs: rival.depth },
       ],
-      note: `offsets ${at((region.a + region.b) / 2)} (${region.depth} ${fromFlushes ? 'flush' : 'data'} pairs) and ${at((rival.a + rival.b) / 2)} (${rival.depth}) fit about as well — a periodic workload? — so no single offset is justified: verdicts that need the clock are undecided`,
+      note: `offsets ${at((region.a + region.b) / 2)} (${region.depth} upper ${fromFlushes ? 'flushes' : 'operations'}) and ${at((rival.a + rival.b) / 2)} (${rival.depth}) fit about as well — a periodic workload? — so no single offset is justified: verdicts that need the clock are undecided`,
     };
   }
   // Data ops left out above because their sectors are rewritten too often over the trace (a journal, a long
@@ -420,11 +421,14 @@ function flushCoarse(up: OpTable, low: OpTable, slack: number, window?: OffsetPr
     return out;
   }
   const lstep = Math.max(1, Math.ceil(ls.length / COARSE_LOWER));
-  const out = new Intervals(Math.ceil(us.length / ustep) * Math.ceil(ls.length / lstep));
+  // the sampled lower flushes in order of completion: each upper flush's intervals then come in order of their
+  // starts (lC − uC), and its union (intervals.ts perUpper) is made without sorting
+  const sampled: number[] = [];
+  for (let k = 0; k < ls.length; k += lstep) sampled.push(ls[k]!);
+  sampled.sort((x, y) => low.tC[x]! - low.tC[y]!);
+  const out = new Intervals(Math.ceil(us.length / ustep) * sampled.length);
   for (let i = 0; i < us.length; i += ustep) {
-    for (let k = 0; k < ls.length; k += lstep) {
-      pairInterval(up, low, us[i]!, ls[k]!, slack, out);
-    }
+    for (const l of sampled) pairInterval(up, low, us[i]!, l, slack, out);
   }
   return out;
 }

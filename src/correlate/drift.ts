@@ -6,15 +6,16 @@
  *
  * The same causal method as align.ts, window by window: the trace's upper
  * flushes are cut into windows of time; in each, the offsets at which its
- * flushes contain a lower flush are intersected (the deepest region), each
- * window searched only near the offset the windows before it predict (the
- * rate is bounded by MAX_RATE). A line through the windows' offsets gives the
- * rate. It is used only when the windows disagree with any single offset by
- * more than their own uncertainty — a drift the data shows, not one assumed.
+ * flushes contain a lower flush are intersected (where the most of them,
+ * each counted once, hold one), each window searched only near the offset
+ * the windows before it predict (the rate is bounded by MAX_RATE). A line
+ * through the windows' offsets gives the rate. It is used only when the
+ * windows disagree with any single offset by more than their own uncertainty
+ * — a drift the data shows, not one assumed.
  */
 import { OpKind, type OpTable } from './ops.js';
 import { gather, lowerBound } from './search.js';
-import { deepest, Intervals, pairInterval } from './intervals.js';
+import { deepestDistinct, Intervals, pairInterval } from './intervals.js';
 
 /** Fastest drift followed: 500 ppm (quartz and TSC drift is tens of ppm; NTP slews at most 500 ppm). */
 export const MAX_RATE = 5e-4;
@@ -79,7 +80,7 @@ export function trackDrift(up: OpTable, low: OpTable, region: { a: number; b: nu
     }
   }
 
-  /** The deepest offset region of window k's flush pairs inside [lo, hi]. */
+  /** The offset region inside [lo, hi] where the most of window k's flushes hold a lower flush. */
   const fit = (k: number, lo: number, hi: number): Point | undefined => {
     const rows = windows[k]!;
     if (rows.length < MIN_SUPPORT) return undefined;
@@ -89,10 +90,11 @@ export function trackDrift(up: OpTable, low: OpTable, region: { a: number; b: nu
         pairInterval(up, low, u, ls[j]!, slack, iv, lo, hi);
       }
     }
-    const r = deepest(iv);
+    // each upper flush counted once (intervals.ts deepestDistinct): the depth is a number of the window's flushes
+    const r = deepestDistinct(iv);
     if (r.depth < MIN_SUPPORT || r.depth * 8 < rows.length) return undefined;
     // the offset holds where its supporting flushes are: their median time, not the window's middle
-    const at = iv.containing(r.a, r.b).map((i) => up.tI[iv.u[i]!]!).sort((x, y) => x - y);
+    const at = [...new Set(iv.containing(r.a, r.b).map((i) => iv.u[i]!))].map((u) => up.tI[u]!).sort((x, y) => x - y);
     return { t: at[at.length >> 1]!, mid: (r.a + r.b) / 2, width: r.b - r.a, depth: r.depth };
   };
 

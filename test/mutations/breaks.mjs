@@ -256,6 +256,8 @@ export const BREAKS = [
     '...(d ? { drift: { rate: d.rate, t0: d.t0 } } : {}),', '', 'drift not carried', ['stack-stream']),
   b('align-recount', 'cross-layer-undecided', 'a sampled rival counted again over every flush', 'correlate/align.js',
     'if (!fromFlushes || doneFlushes(up) <= COARSE_UPPER)\n        return false;', 'return false;', 'sampled rival trusted', ['align-sample']),
+  b('align-distinct', 'cross-layer (alignment)', 'an offset\'s support counts each upper flush once (lol-dio: a 0.377 s flush held 212 lower flushes at −1.128 s)', 'correlate/intervals.js',
+    'const unions = perUpper(iv);', 'const unions = iv;', '(upper, lower) pairs counted again, as before', ['align-sample']),
   b('stream-reuse-index', 'cross-layer (streaming)', 'a reused table is indexed afresh', 'correlate/range-index.js',
     'if (!idx || idx.generation !== t.generation)', 'if (!idx)', 'stale sector index of a reused table', ['segment-reuse']),
   b('stream-reuse-rows', 'cross-layer (streaming)', 'QEMU rows split into a reused QemuRows hold only their own', 'correlate/qemu-ops.js',
