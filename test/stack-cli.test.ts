@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCli } from './helpers/cli.js';
+import { fileURLToPath } from 'node:url';
 
 const S = (f: string) => `fixtures/scenarios/vm-stack-none-threads/${f}`;
 
@@ -113,5 +114,16 @@ test('stack on a long stack: described from its segments, as the whole trace des
     assert.deepEqual(whole.links.map((l) => l.promises), [3560, 3560, 3560, 0, 0], JSON.stringify(whole.links.map(brief)));
   } finally {
     rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('stack: each link says no more promises kept, broken or undecided than it made (flush-level ones counted once)', async () => {
+  const lol = fileURLToPath(new URL('../../fixtures/stacks/lol-dio/', import.meta.url));
+  const real = fileURLToPath(new URL('../../fixtures/check/real/host-lol-buffered/', import.meta.url));
+  for (const args of [[`upper=${lol}loop1.blkparse.txt.gz`, `lower=${lol}loop0.blkparse.txt.gz`], [`upper=${real}loop2.blkparse.txt`, `lower=${real}loop1.blkparse.txt`]]) {
+    const r = await runCli(['stack', '--json', ...args]);
+    const doc = JSON.parse(r.stdout) as { links: Array<{ upper: string; lower: string; promises: number; honored: number; violated: number; undecided: number }> };
+    assert.ok(doc.links.some((l) => l.promises > 0), r.stdout);
+    for (const l of doc.links) assert.ok(l.honored + l.violated + l.undecided <= l.promises, `${l.upper} → ${l.lower}: ${JSON.stringify(l)}`);
   }
 });

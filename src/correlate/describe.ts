@@ -48,7 +48,8 @@ export function describeStack(r: CorrelationResult): StackDescription {
       upper: a.upper, lower: a.lower, how: a.mapSource, map: a.map,
       clock: { method: a.method, supportingPairs: a.supportingPairs, note: a.note },
       promises: p ? p.promises.flush + p.promises.fua + p.promises.writeThrough : 0,
-      honored: p ? p.honored + p.flushLevel : 0,
+      // (flushLevel counts the honored promises decided at the flush level: they are in `honored` already)
+      honored: p?.honored ?? 0,
       violated: p?.violated ?? 0,
       undecided: p ? p.undecided + p.notFollowedPromises : 0,
       notFollowed: p?.notFollowed ?? 0,

@@ -238,6 +238,8 @@ export const BREAKS = [
     '{ ...(setup.correlate ?? {}), whole: false }', '{ ...(setup.correlate ?? {}), whole: true }', 'stack correlated whole', ['stack-cli']),
   b('describe-pair', 'cross-layer (streaming)', 'each link described with its own pair\'s promises', 'correlate/describe.js',
     'r.pairs.find((x) => x.upper === a.upper && x.lower === a.lower)', 'r.pairs.find(() => true)', 'the first pair\'s promises for every link', ['stack-cli']),
+  b('describe-honored', 'stack', 'each link: promises kept counted once (flush-level ones are in honored)', 'correlate/describe.js',
+    'honored: p?.honored ?? 0,', 'honored: p ? p.honored + p.flushLevel : 0,', 'flush-level promises counted twice', ['stack-cli']),
   b('held-chain-sum', 'flush-not-passed-down', 'a held link\'s chains summed over the segments', 'correlate/flush-chain.js',
     'this.found.length += c.length;', 'this.found.length = Math.max(this.found.length, c.length);', 'the longest segment\'s chain only', ['stack-stream']),
   b('held-chain-end', 'flush-not-passed-down', 'a held link\'s chain proof made once, at the end', 'correlate/segments.js',
