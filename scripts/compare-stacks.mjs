@@ -32,7 +32,7 @@ const corpus = opt('--corpus') ?? join(ROOT, '..', 'shared', 'corpus');
 /** Every stack run: a name, the inputs as layer=absolute path (or a path), the options. */
 function runs() {
   const out = [];
-  const sets = [[join(ROOT, 'fixtures/stacks'), 'stacks'], [existsSync(corpus) ? corpus : '/work/shared/corpus', 'corpus']];
+  const sets = [[join(ROOT, 'fixtures/stacks'), 'stacks'], [corpus, 'corpus']];
   for (const [dir, label] of sets) {
     const file = join(dir, 'EXPECTED.json');
     if (!existsSync(file)) continue;

@@ -133,14 +133,15 @@ export function alignByCausality(calls: SyncCall[], byPid: QueuesByPid, resoluti
   if ((rescored[0]?.s ?? 0) < Math.min(MIN_SUPPORT, sample.length)) return none(`no offset puts own queued writes inside ${MIN_SUPPORT} or more sync windows`, cands.length);
   // 3. the exact sweep around the best candidates, a few windows' length either side
   const lengths = usable.map((c) => c.end - c.begin).sort((a, b) => a - b);
-  const radius = Math.min(1e9, Math.max(2e6, 4 * lengths[lengths.length >> 1]! + 2 * resolutionNs));
+  const medianLength = lengths[lengths.length >> 1]!;
+  const radius = Math.min(1e9, Math.max(2e6, 4 * medianLength + 2 * resolutionNs));
   const kept: number[] = [];
   for (const { off } of rescored) {
     if (kept.length === KEPT) break;
     if (kept.every((k) => Math.abs(k - off) > radius)) kept.push(off);
   }
   // another alignment: farther from the best region than a window is long (every window then holds other writes)
-  const sep = lengths[lengths.length >> 1]! + 2 * resolutionNs;
+  const sep = medianLength + 2 * resolutionNs;
   // the sweep on the sample first (its stretches bound where to look), then the best one again with every window
   // (up to EXACT_WINDOWS), over its own neighbourhood only
   const sweeps = kept.map((c) => segments(sample, byPid, c - radius, c + radius, resolutionNs));

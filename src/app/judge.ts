@@ -29,7 +29,7 @@
 import type { SyncCall } from './call.js';
 import { promises } from './call.js';
 import type { AppAlignment } from './align.js';
-import type { DeviceTimeline } from './timeline.js';
+import { lowerBound, type DeviceTimeline } from './timeline.js';
 
 /**
  * How far past the aligned return a flush still counts: strace timestamps the
@@ -115,7 +115,7 @@ function judgeAt(c: SyncCall, j: JudgeContext, a: AppAlignment): Verdict {
   const f = t.flushIn(t.qTime.at(first), outTo);
   if (f >= 0) return { kind: 'honored', dev: t.dev, how: 'flush', flush: f, first, last };
   // acknowledged: write completions on the device between the first own queue and the return
-  const ci = lowerBoundC(t, t.qTime.at(first));
+  const ci = lowerBound(t.cTime, t.qTime.at(first));
   let acked = 0;
   for (let x = ci; x < t.cTime.n && t.cTime.at(x) <= outTo; x++) acked++;
   if (acked === 0) return { kind: 'undecided', reason: 'no write completed on the device inside the window', dev: t.dev };
@@ -152,15 +152,4 @@ function ownWrites(c: SyncCall, j: JudgeContext, a: AppAlignment, mounted: numbe
     if (idx.length > 0) own.push([t, idx.sort((p, q) => p - q)]);
   }
   return own;
-}
-
-function lowerBoundC(t: DeviceTimeline, v: number): number {
-  let lo = 0;
-  let hi = t.cTime.n;
-  while (lo < hi) {
-    const m = (lo + hi) >>> 1;
-    if (t.cTime.at(m) < v) lo = m + 1;
-    else hi = m;
-  }
-  return lo;
 }

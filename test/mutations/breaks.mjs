@@ -214,7 +214,7 @@ export const BREAKS = [
   b('app-align-writes', 'sync-call-not-durable', 'clock: of the offsets where as many calls hold writes, the one with most writes inside calls', 'app/align.js',
     'return a.windows > b.windows || (a.windows === b.windows && a.writes > b.writes);', 'return a.windows > b.windows;', 'writes inside calls not compared', ['app-align']),
   b('app-align-sweep', 'sync-call-not-durable', 'clock: the exact sweep around each candidate finds a plateau no candidate fell in', 'app/align.js',
-    'const radius = Math.min(1e9, Math.max(2e6, 4 * lengths[lengths.length >> 1] + 2 * resolutionNs));', 'const radius = 2 * resolutionNs;', 'sweep radius cut to the tolerance', ['app-align']),
+    'const radius = Math.min(1e9, Math.max(2e6, 4 * medianLength + 2 * resolutionNs));', 'const radius = 2 * resolutionNs;', 'sweep radius cut to the tolerance', ['app-align']),
   b('app-align-run', 'sync-call-not-durable', 'clock: the answer spans every offset where as many calls hold writes', 'app/align.js',
     'const b = run(near, at, near[at].windows);', 'const b = near[at];', 'answer narrowed to the stretch with most writes inside calls', ['app-align']),
   b('app-align-rivals', 'sync-call-not-durable', 'clock: offsets that fit about as well are kept as rivals', 'app/align.js',
