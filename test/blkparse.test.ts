@@ -116,3 +116,17 @@ test('a blkparse text of a device that saw no I/O (only the trailer) is blkparse
   assert.equal(blkparseConfidence(Buffer.from('Events (loop0): 0 entries\nand then some prose\n')), 0);
   assert.equal(blkparseConfidence(Buffer.from('Throughput (R/W): 0KiB/s / 0KiB/s\n')), 0, 'no Events line: not enough to call it blkparse');
 });
+
+/** fixtures/blktrace/raw-odirect-dsync: the same real capture printed by blkparse 1.2.0 plainly and with options. */
+const rawOdirect = (name: string) => readFileSync(fileURLToPath(new URL(`../../fixtures/blktrace/raw-odirect-dsync/${name}`, import.meta.url)));
+
+test('blkparse -t (elapsed times): every line read, the same events as without -t — a flush request prints "D FN (elapsed) [comm]"', () => {
+  const plain = parseBuffer(blkparseFormat, rawOdirect('loop1.blkparse.txt'));
+  const timed = parseBuffer(blkparseFormat, rawOdirect('loop1.blkparse-t.txt'));
+  // before: 25 × "unreadable sector/size/comm", every one a flush request's D (or a zero-byte Q) with its elapsed time
+  assert.equal(timed.diag.total, 0, JSON.stringify(timed.diag.list()));
+  assert.equal(timed.events.length, plain.events.length);
+  const key = (e: (typeof plain.events)[number]) => `${e.loc} ${e.act} ${e.op} ${e.flags} ${e.sector} ${e.bytes} ${e.error} ${e.comm}`;
+  assert.deepEqual(timed.events.map(key), plain.events.map(key));
+  assert.ok(timed.events.some((e) => e.act === Act.Issue && e.op === Op.Flush && e.comm.startsWith('kworker/')));
+});

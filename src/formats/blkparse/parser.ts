@@ -10,7 +10,8 @@
  *   A        "sector + blocks <- (maj,min) sector"
  *   X        "sector / sector [comm]"
  *   m        "N text"          (message; seq printed as 0; "ino,gen " before m with cgroups)
- * With -t an elapsed "(nnn)" precedes the bracket. The error is the kernel's
+ * With -t an elapsed "(nnn)" precedes the bracket, also alone: "(nnn) [comm]" on a
+ * zero-sector D/I/Q/B (blkparse_fmt.c). The error is the kernel's
  * negative errno stored in a u16 and printed with %d: 65531 = -EIO.
  *
  * Everything is read straight from the bytes; a line that does not fit is
@@ -398,6 +399,13 @@ export class BlkparseParser implements StreamParser {
     const ev = this.ev;
     if (p >= end) return true; // some excerpts trimmed the comm: nothing after rwbs
     if (buf[p] === 91 /* [ */) return this.comm(buf, p, end) >= 0; // zero-sector line
+    if (buf[p] === 40 /* ( */) {
+      // zero-sector line under -t: "(elapsed) [comm]" (a flush request's `D FN (123) [kworker/0:1H]`);
+      // a PC request always prints its byte count before the "(cdb)"
+      const close = closeParen(buf, p, end);
+      if (close >= end) return false;
+      return this.comm(buf, skipSpaces(buf, close + 1, end), end) >= 0;
+    }
     let c = 0;
     let q = p;
     let first = 0;
