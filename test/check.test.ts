@@ -57,8 +57,52 @@ test('flush-flags-stripped: PREFLUSH, FUA and an empty flush each lose their flu
   assert.deepEqual(tally(declared.findings), { 'flush-flags-stripped:error': 3 });
   const clean = await checkFiles([fx('flush-flags-stripped.clean.blkparse.txt')], { cache: [parseCacheDeclaration('252,0=writeback')] });
   assert.deepEqual(tally(clean.findings), {});
-  assert.equal(clean.devices[0]!.flushesCompleted, 4); // commit: pre+post, FUA: post, fsync: 1
+  assert.equal(clean.devices[0]!.flushesCompleted, 5); // first fsync: 1, commit: pre+post, FUA: post, fsync: 1
   assert.equal(clean.devices[0]!.fuaWrites, 2);
+});
+
+test('flush-flags-stripped: with not one flush request of the device in the trace, the missing ones are the trace\'s, not the kernel\'s: one info, undecided', async () => {
+  // the same three requests without the first, served fsync: nothing shows that this trace records flush requests
+  for (const cache of [[], [parseCacheDeclaration('252,0=writeback')]]) {
+    const r = await checkFiles([fx('flush-flags-stripped.no-flush-requests.blkparse.txt')], { cache });
+    assert.deepEqual(tally(r.findings), {});
+    assert.equal(r.findings.filter((x) => x.rule === 'flush-flags-stripped').length, 1);
+    const f = r.findings.find((x) => x.rule === 'flush-flags-stripped')!;
+    assert.equal(f.details!['kind'], 'undecided');
+    assert.equal(f.details!['requests'], 3);
+    assert.match(f.message, /no flush request at all/);
+    assert.match(f.message, /-a write/);
+  }
+  // a real clean capture printed with `blkparse -a write` (the flush requests' D FN / C FN are not in the write
+  // category): before, 6 warnings "the block layer dropped it", errors with --cache loop1=writeback
+  const aWrite = fileURLToPath(new URL('../../fixtures/blktrace/raw-odirect-dsync/loop1.blkparse-a-write.txt', import.meta.url));
+  const r = await checkFiles([aWrite], { cache: [parseCacheDeclaration('loop1=writeback')] });
+  assert.deepEqual(tally(r.findings), {});
+  assert.equal(r.findings.filter((x) => x.rule === 'flush-flags-stripped' && x.severity === 'info').length, 1);
+  assert.equal(r.findings.find((x) => x.rule === 'flush-flags-stripped')!.details!['requests'], 43);
+});
+
+test('flush-never-issued: a trace with no Q events (-a issue -a complete) cannot show ordered commits: one info, undecided; the same capture with Q events fires', async () => {
+  const dir = fileURLToPath(new URL('../../fixtures/blktrace/ext4-nobarrier/', import.meta.url));
+  // real capture host/ext4-nobarrier (ext4 barrier=0 on loop1), printed by blkparse 1.2.0 with -a issue -a complete
+  const dc = await checkFiles([`${dir}loop1.blkparse-a-issue-complete.txt`], { cache: [parseCacheDeclaration('loop1=writeback')] });
+  assert.deepEqual(tally(dc.findings), {});
+  const u = dc.findings.filter((x) => x.rule === 'flush-never-issued');
+  assert.equal(u.length, 1);
+  assert.equal(u[0]!.severity, 'info');
+  assert.deepEqual([u[0]!.details!['kind'], u[0]!.details!['syncMetaWrites']], ['undecided', 123]);
+  assert.match(u[0]!.message, /no queue \(Q\) event/);
+  // every action: the nobarrier filesystem is found (and no undecided note beside it)
+  const full = await checkFiles([`${dir}loop1`], { cache: [parseCacheDeclaration('loop1=writeback')] });
+  assert.deepEqual(tally(full.findings), { 'flush-never-issued:error': 1 });
+  assert.equal(full.findings.filter((x) => x.rule === 'flush-never-issued').length, 1);
+  // Q events, no flush, five sync metadata writes queued together (one level): too few levels to fire, and
+  // nothing undecided about it
+  const sectors = [100, 108, 116, 124, 132];
+  const lines = ['Q', 'D', 'C'].map((a, k) => sectors.map((s, i) => `0.000${k + 1}0${i} ${a} WSM ${s} 8`).join('\n')).join('\n');
+  const oneLevel = checkLines(lines);
+  assert.deepEqual(oneLevel.findings.filter((x) => x.rule === 'flush-never-issued'), []);
+  assert.equal(oneLevel.devices[0]!.writesCompleted, 5);
 });
 
 test('barrier-not-drained: a 2.6 barrier dispatched over an in-flight write and overtaken by a later one', async () => {
@@ -282,8 +326,11 @@ test('device names from the deviceNames option match --cache', async () => {
 test('flush-flags-stripped: a FUA write the one cap drops while it waits for its final completion is judged then (abandoned)', () => {
   const env = newEnv();
   env.options['maxInflight'] = 2;
-  // three O_DSYNC writes: FUA dropped at D, data completes, no flush and no final completion follow (< 5 s)
+  // one flush request (the trace records them), then three O_DSYNC writes: FUA dropped at D, data completes,
+  // no flush and no final completion follow (< 5 s)
   const r = checkLines(`
+    0.000010 D FN - 0
+    0.000020 C FN 0 0
     0.000100 Q WFS 1000 8
     0.000101 D WS 1000 8
     0.000102 C WS 1000 8

@@ -117,6 +117,10 @@ export class DeviceModel implements LifecycleSink {
   dCount = 0;
   /** Flush requests issued (D FN). */
   flushIssues = 0;
+  /** Bios queued (Q): none on a trace of issues and completions only (`blktrace -a issue -a complete`). */
+  queuedBios = 0;
+  /** Completions (C): none on a trace cut by `-a queue`. */
+  completions = 0;
   sawIssue = false;
   writesCompleted = 0;
   get flushesCompleted(): number {
@@ -236,7 +240,7 @@ export class DeviceModel implements LifecycleSink {
     if (e.act === Act.Issue) {
       this.dCount++;
       this.sawIssue = true;
-    }
+    } else if (e.act === Act.Complete) this.completions++;
     this.inFlushC = false;
     // the tracker calls back the lifecycle hooks below while it handles the event
     this.facts.event(e);
@@ -287,6 +291,7 @@ export class DeviceModel implements LifecycleSink {
    * reaches the driver as the head of a request (issued) — most are merged.
    */
   queued(b: Bio, e: BlockEvent): void {
+    this.queuedBios++;
     // a plain data bio (most Qs: no flag the rules follow, not sync+meta): nothing to record
     if ((e.flags & QUEUE_FLAGS) === 0 && e.bytes > 0 && e.sector >= 0 && e.op !== Op.Flush) return;
     const flagged = e.flags & (Flag.PREFLUSH | Flag.FUA | Flag.BARRIER);

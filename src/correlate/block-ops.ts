@@ -17,7 +17,7 @@
  * (attached devices, track/lifecycle-pair.ts); otherwise each device has a
  * tracker of its own here.
  */
-import type { BlockEvent, EventSink } from '../model/event.js';
+import { Act, type BlockEvent, type EventSink } from '../model/event.js';
 import { formatDev } from '../model/device.js';
 import { Flag, Op } from '../model/rwbs.js';
 import { OpFlag, OpKind, OpTable } from './ops.js';
@@ -91,6 +91,13 @@ export class DeviceOps implements LifecycleSink {
   sawIssue = false;
   sawFlushRq = false;
   orphans = 0;
+  /**
+   * Its events, its completions and its Q/D events: a trace with events and not one completion, or with
+   * completions and not one Q or D, was cut by an action mask (`-a queue`, `-a complete`).
+   */
+  events = 0;
+  completions = 0;
+  starts = 0;
   /** The tracker another stage owns, when attached (its counts tell when the device is quiet). */
   watched: OpenCounts | null = null;
   /** Streaming (segments.ts): quiet spans, and the rows written out when the device fell quiet. */
@@ -215,8 +222,16 @@ export class DeviceOps implements LifecycleSink {
       const f = t.add(OpKind.Flush, -1, 0, b.q, b.qLoc, e.source);
       if (f >= 0) t.complete(f, e.time, e.loc, ok);
     }
-    const j = t.add(kind, b.start, b.end - b.start, queued ? b.q : e.time, queued ? b.qLoc : e.loc, e.source, flags);
-    if (j >= 0) t.complete(j, e.time, e.loc, ok);
+    // a request-based device traced without D (`-a queue -a complete`): a FUA write blk-flush emulated (the
+    // tracker saw its request, G or I, and its C without FUA) is acknowledged at its 0-byte final completion
+    const awaitFinal = ok && kind === OpKind.Write && b.sequenced && b.flags & Flag.FUA && !(e.flags & Flag.FUA) && (b.g >= 0 || b.i >= 0);
+    const j = t.add(kind, b.start, b.end - b.start, queued ? b.q : e.time, queued ? b.qLoc : e.loc, e.source, awaitFinal ? flags | OpFlag.AWAIT_FINAL : flags);
+    if (j < 0) return;
+    if (awaitFinal) {
+      t.tC[j] = e.time;
+      t.locC[j] = e.loc;
+      b.ext2 = j;
+    } else t.complete(j, e.time, e.loc, ok);
   }
 
   finalDone(b: Bio, e: BlockEvent, empty: boolean): void {
@@ -274,6 +289,9 @@ export class BlockOpsBuilder implements EventSink {
       this.lastDev = e.dev;
       this.last = d;
     }
+    d.events++;
+    if (e.act === Act.Complete) d.completions++;
+    else if (e.act === Act.Queue || e.act === Act.Issue) d.starts++;
     // attached: the checker's tracker already called this device's hooks for the event
     if (d.tracker) d.tracker.event(e);
     if (d.stream) d.afterEvent(e.time);
@@ -281,6 +299,14 @@ export class BlockOpsBuilder implements EventSink {
 
   /** Every device with its remap sources, in first-seen order. */
   devices(): BlockDevice[] {
+    for (const d of this.devs.values()) {
+      // (an empty trace is a device traced and silent: nothing reached it, which proves what it proves)
+      if (d.events > 0 && d.completions === 0 && d.table.unobserved === undefined) {
+        d.table.unobserved = `its trace holds ${d.events} events and not one completion (traced with an action mask such as -a queue, or cut): what was made durable there cannot be counted`;
+      } else if (d.completions > 0 && d.starts === 0 && d.table.unobserved === undefined) {
+        d.table.unobserved = `its trace holds ${d.completions} completions and not one queue or issue event (traced with an action mask such as -a complete): when its flushes were issued, and so what they made durable, cannot be told`;
+      }
+    }
     return [...this.devs.entries()].map(([dev, d]) => ({ dev, table: d.table, remaps: d.remaps, ...(d.stream ? { stream: d.stream } : {}) }));
   }
 

@@ -89,7 +89,8 @@ export class OpTable {
   writeThrough = false;
   /**
    * What the trace cannot show about this level (events not traced), in words: its rows can show a promise
-   * kept but never prove one broken (rules.ts, reason not-traced). QEMU levels only (qemu-ops.ts).
+   * kept but never prove one broken (rules.ts, reason not-traced): a QEMU level without its host-job events
+   * (qemu-ops.ts), a block device whose trace holds events and not one completion (block-ops.ts).
    */
   unobserved: string | undefined = undefined;
   /** A block device with no request stage (no D: dm, md): it holds no data of its own (block-ops.ts). */

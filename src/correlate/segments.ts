@@ -91,6 +91,7 @@ export function wholeTable(d: BlockDevice): OpTable {
   for (const p of d.stream.pieces) d.stream.spill.readInto(p.rows, t);
   for (let i = 0; i < d.table.n; i++) t.copyRow(d.table, i);
   t.bioBased = d.table.bioBased;
+  t.unobserved = d.table.unobserved;
   d.stream.pieces.length = 0;
   d.table.clear();
   return t;
@@ -135,7 +136,7 @@ export function correlateInSegments(input: SegmentInput, correlate: Correlate): 
     if (l.block) {
       return {
         name: l.name,
-        block: us.map((u) => ({ dev: u.block!.dev.dev, table: until ? cloneTable(u.block!.carry, u.block!.dev.table.bioBased, until.get(u)!) : u.block!.seg!, remaps: u.block!.dev.remaps })),
+        block: us.map((u) => ({ dev: u.block!.dev.dev, table: until ? cloneTable(u.block!.carry, u.block!.dev.table, until.get(u)!) : u.block!.seg!, remaps: u.block!.dev.remaps })),
       };
     }
     const u = us[0]!;
@@ -439,6 +440,7 @@ function unitsOf(input: SegmentInput): Unit[] | undefined {
           keepBefore(b.carry, rest, t);
           b.seg = b.carry;
           b.seg.bioBased = tail.bioBased;
+          b.seg.unobserved = tail.unobserved;
           b.carry = rest;
           u.from = t;
         };
@@ -481,10 +483,11 @@ function unitsOf(input: SegmentInput): Unit[] | undefined {
 }
 
 /** A copy of a table (correlation sets a table's durability and indexes it: the rows are cut later). */
-function cloneTable(t: OpTable, bioBased: boolean, until: number): OpTable {
+function cloneTable(t: OpTable, device: OpTable, until: number): OpTable {
   const c = new OpTable(t.layer, t.device, 'block', false, Math.max(16, t.n));
   for (let i = 0; i < t.n; i++) if (t.tI[i]! < until) c.copyRow(t, i);
-  c.bioBased = bioBased;
+  c.bioBased = device.bioBased;
+  c.unobserved = device.unobserved;
   return c;
 }
 

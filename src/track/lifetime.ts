@@ -88,6 +88,11 @@ export class RequestTracker extends BioSet {
   atDevice = 0;
   /** A D was seen on this device: it has a request stage (not bio-based). */
   private sawIssue = false;
+  /**
+   * A D, G or I was seen: the device allocates requests, so blk-flush.c runs its flush sequences, even where
+   * the trace leaves out the D (`blktrace -a queue -a complete`). A bio-based device (dm, md) shows none.
+   */
+  private requestStage = false;
   readonly counts: TrackCounts = emptyCounts();
 
   /** Passthrough requests issued and not yet completed (their completions are not orphans). */
@@ -203,6 +208,7 @@ export class RequestTracker extends BioSet {
   }
 
   private getrq(e: BlockEvent, data: boolean): void {
+    this.requestStage = true;
     if (!data) return this.zero.getrq(e);
     let b = this.atStart(e.sector, BioState.Queued);
     if (!b) {
@@ -232,6 +238,7 @@ export class RequestTracker extends BioSet {
   }
 
   private insert(e: BlockEvent): void {
+    this.requestStage = true;
     const head = this.atStart(e.sector, BioState.InRequest) ?? this.atStart(e.sector, BioState.Queued);
     if (!head) {
       this.counts.insertWithoutQueue++;
@@ -258,6 +265,7 @@ export class RequestTracker extends BioSet {
   private issue(e: BlockEvent, data: boolean): void {
     this.atDevice++;
     this.sawIssue = true;
+    this.requestStage = true;
     if (this.isFlushRequest(e, data)) {
       // Every empty flush queued so far and not yet served waits on this flush
       // request (blk-flush.c: one flush serves all waiters on the pending list).
@@ -340,6 +348,11 @@ export class RequestTracker extends BioSet {
       return;
     }
     this.decDevice();
+    // a trace without D (`-a queue -a complete`): a FUA bio that got a request (G, I) and completes without
+    // FUA was emulated with a post-flush (blk_insert_flush clears REQ_FUA then; native FUA stays on the C)
+    if (!this.sawIssue && !(e.flags & Flag.FUA)) {
+      for (const b of list) if (b.flags & Flag.FUA && (b.g >= 0 || b.i >= 0)) b.sequenced = true;
+    }
     this.sink.dataDone?.(e, list, null);
     // (nothing below searches the index: its bios go at once)
     this.tree.eraseAll(list);
@@ -347,9 +360,10 @@ export class RequestTracker extends BioSet {
       b.c = e.time;
       b.error = e.error;
       // a barrier, or a PREFLUSH bio on a bio-based device, is itself the flush (blk-flush.c is not involved)
-      if (b.flags & Flag.BARRIER || (b.flags & Flag.PREFLUSH && b.d < 0)) this.flushDone(e);
-      // only a request (it had a D) goes through blk-flush.c; a bio-based driver's C is final
-      if (b.sequenced && e.error === 0 && b.d >= 0) {
+      if (b.flags & Flag.BARRIER || (b.flags & Flag.PREFLUSH && b.d < 0 && !this.requestStage)) this.flushDone(e);
+      // only a request (it had a D, or a G/I where no D is traced) goes through blk-flush.c; a bio-based
+      // driver's C is final
+      if (b.sequenced && e.error === 0 && (b.d >= 0 || (!this.sawIssue && (b.g >= 0 || b.i >= 0)))) {
         b.state = BioState.DataDone;
         this.awaitFinal.add(b);
         if (this.awaitFinal.size > this.maxInFlight) this.evictAwaiting();
@@ -386,7 +400,7 @@ export class RequestTracker extends BioSet {
     b.error = e.error;
     // an empty flush bio no flush request served: on a device with no request stage, or an old
     // barrier, its own completion is the flush (D2: C(W) < Q(F))
-    if (b.servedBy < 0 && (b.flags & Flag.BARRIER || (b.flags & Flag.PREFLUSH && !this.sawIssue))) this.flushDone(e);
+    if (b.servedBy < 0 && (b.flags & Flag.BARRIER || (b.flags & Flag.PREFLUSH && !this.requestStage))) this.flushDone(e);
     this.sink.finalDone?.(b, e, true);
     b.final = e.time;
     this.end(b);

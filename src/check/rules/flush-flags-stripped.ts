@@ -20,12 +20,24 @@
  * Devices with no request stage (bio-based: Q and C only) are not judged.
  * Error when the device is declared write-back; a warning otherwise (the
  * kernel may have been right that there was no cache).
+ *
+ * What the trace must show for that: since 2.6.37 the flags are cleared
+ * before the Q event when the queue has no write cache (submit_bio_noacct,
+ * generic_make_request_checks before it: the filter precedes
+ * trace_block_bio_queue), so a Q carrying them proves a write cache at
+ * submission, and blk_insert_flush() then runs the sequence. A missing flush
+ * request is the flags dropped afterwards (the cache switched off while the
+ * request was in flight, a block-layer bug) only where the trace records
+ * this device's flush requests at all. A device with PREFLUSH/FUA Qs and not
+ * one flush request (D FN or C FN) in the whole trace was traced without
+ * them (`blktrace -a write`, `blkparse -a sync`: the flush request's category
+ * is neither) or lost them: one info finding says so, undecided.
  */
 import type { EvidenceRef } from '../../model/event.js';
 import { Flag } from '../../model/rwbs.js';
 import { reqEvidence, type Req } from '../request.js';
 import type { RuleFactory } from './rule.js';
-import { makeFinding, MAX_FINDINGS_PER_DEVICE } from './rule.js';
+import { makeFinding, MAX_FINDINGS_PER_DEVICE, plural } from './rule.js';
 
 /** FLUSH_PENDING_TIMEOUT in block/blk-flush.c (5 * HZ). */
 export const FLUSH_PENDING_TIMEOUT_NS = 5e9;
@@ -41,9 +53,9 @@ export const flushFlagsStripped: RuleFactory = {
     id: 'flush-flags-stripped',
     severity: 'error',
     meaning:
-      'A write queued with PREFLUSH or FUA reached the driver with neither and no flush request around it: the block layer dropped the flags because the driver did not advertise a write cache. On a device declared write-back the write was acknowledged while only in the volatile cache (the 2009 virtio-blk failure). A warning when the cache is not declared.',
+      'A write queued with PREFLUSH or FUA reached the driver with neither and no flush request around it, on a device whose trace records its flush requests: the flags were lost after the Q (the write cache switched off while it was in flight, a block-layer bug; since 2.6.37 a device that advertises no write cache has them cleared before the Q). On a device declared write-back the write was acknowledged while only in the volatile cache. A warning when the cache is not declared; one info, undecided, when the trace holds no flush request of the device at all (traced with an action mask such as -a write, or events lost).',
     evidence: 'the Q with the flags, the D without them, the completion, and the absence of a D FN in between',
-    citation: 'block/blk-core.c submit_bio_noacct (REQ_PREFLUSH/REQ_FUA cleared without QUEUE_FLAG_WC / FUA); block/blk-flush.c blk_flush_policy; the 2009 virtio-blk case (no VIRTIO_BLK_F_FLUSH)',
+    citation: 'block/blk-core.c submit_bio_noacct (REQ_PREFLUSH/REQ_FUA cleared without a write cache, before trace_block_bio_queue); block/blk-flush.c blk_insert_flush, blk_flush_policy',
   },
   create(m) {
     const found: Stripped[] = [];
@@ -97,6 +109,17 @@ export const flushFlagsStripped: RuleFactory = {
           if (fuaUnserved(r) && m2.lastTime - r.dataTime >= FLUSH_PENDING_TIMEOUT_NS) fuaNote(r);
         }
         if (count === 0 || ctx.cache.mode === 'writethrough') return;
+        if (m2.flushIssues === 0 && m2.flushesCompleted === 0) {
+          // Not one flush request of this device in the trace, though the Qs above prove a write cache at
+          // submission: the trace lacks them (an action mask, lost events); nothing shows the flags dropped.
+          ctx.emit(makeFinding(m2, 'flush-flags-stripped', 'info', found[0]!.time,
+            `${plural(count, 'request')} queued with PREFLUSH or FUA ${count === 1 ? 'shows' : 'show'} no flush request, and this device's trace holds no flush request at all (no D FN or C FN): ` +
+              'Linux queues a bio with these flags only when the device advertises a write cache (submit_bio_noacct clears them before the Q event otherwise), ' +
+              'so the flush requests are missing from the trace (traced with an action mask such as -a write or -a sync, or events lost) rather than dropped by the block layer: undecided. ' +
+              'A trace of every action (blktrace without -a) decides it.',
+            found[0]!.evidence, { kind: 'undecided', requests: count }));
+          return;
+        }
         const severity = ctx.cache.source === 'declared' ? 'error' : 'warning';
         const cacheWords = ctx.cache.source === 'declared'
           ? 'declared write-back'

@@ -61,13 +61,30 @@ export const flushNeverIssued: RuleFactory = {
     id: 'flush-never-issued',
     severity: 'error',
     meaning:
-      'A filesystem kept committing (sync metadata writes ordered after one another, cycle after cycle) on a device with a volatile cache, and no flush or FUA reached the device over at least 4 of those ordered levels in a trace with no flush at all, or 16 after the last flush seen (one flush at mount does not hide a nobarrier remount): every write acknowledged in that stretch could be lost on power failure (nobarrier, or flushes dropped above). A warning when the cache mode is not known.',
+      'A filesystem kept committing (sync metadata writes ordered after one another, cycle after cycle) on a device with a volatile cache, and no flush or FUA reached the device over at least 4 of those ordered levels in a trace with no flush at all, or 16 after the last flush seen (one flush at mount does not hide a nobarrier remount): every write acknowledged in that stretch could be lost on power failure (nobarrier, or flushes dropped above). A warning when the cache mode is not known; one info, undecided, when the device has no Q event (traced with -a issue -a complete) or no completion (-a queue) in the trace: the ordering is seen only from both.',
     evidence: 'the first sync metadata writes of the unflushed stretch and the one that reached its depth (commit points); counts of writes and bytes left volatile, the longest unflushed stretch',
     citation: 'fs/jbd2/commit.c jbd2_journal_commit_transaction (commit block REQ_PREFLUSH|REQ_FUA with JBD2_BARRIER); fs/xfs/xfs_log.c xlog_write_iclog (XLOG_ICL_NEED_FLUSH/NEED_FUA)',
   },
   create: () => ({
     finish(m, ctx) {
-      if (!flushNeverIssuedFires(m, ctx.cache)) return;
+      if (!flushNeverIssuedFires(m, ctx.cache)) {
+        // the levels are counted from Q (a write queued after another completed; D order is not that: a queue of
+        // depth 1 issues a batch queued at once one after another) and C: a trace cut by an action mask without
+        // either cannot show them
+        const noQueue = m.queuedBios === 0 && m.syncMetaCompleted >= MIN_LEVELS;
+        const noCompletion = m.completions === 0 && m.queuedBios >= MIN_LEVELS;
+        if ((noQueue || noCompletion) && m.flushEvidence === 0 && ctx.cache.mode !== 'writethrough') {
+          const what = noQueue
+            ? `${plural(m.syncMetaCompleted, 'sync metadata write')} completed and no flush or FUA reached the device, but the trace has no queue (Q) event on it (an action mask such as -a issue -a complete, or a cut trace)`
+            : `${plural(m.queuedBios, 'bio')} queued with no flush or FUA, but the trace has not one completion (C) on the device (an action mask such as -a queue, or a cut trace)`;
+          ctx.emit(makeFinding(m, 'flush-never-issued', 'info', m.firstSyncMeta?.time != null ? m.firstSyncMeta.time * 1e9 : m.firstTime,
+            `${what}: a commit is seen ordered after the one before it only from Q and C, so whether a filesystem committed without flushes (nobarrier) ` +
+              'cannot be told: undecided. A trace with every action decides it.',
+            m.firstSyncMeta ? [m.firstSyncMeta] : [],
+            { kind: 'undecided', missing: noQueue ? 'Q' : 'C', syncMetaWrites: m.syncMetaCompleted, queued: m.queuedBios, flushesCompleted: m.flushesCompleted }));
+        }
+        return;
+      }
       const v = m.volatile;
       const oldest = v.oldestPending() ?? m.firstTime;
       const stretch = Math.max(0, m.lastTime - oldest);
