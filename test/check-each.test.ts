@@ -134,7 +134,7 @@ test('check --each | head: the reader going away stops the run quietly (exit 0, 
 interface Expected {
   captures: Array<{
     name: string; inputs: string[]; counts: Record<string, unknown>; verdict?: 'clean' | 'violation'; rules?: string[];
-    allowed_warnings?: string[]; inputs_verdict?: { verdict: 'undecided' };
+    allowed_warnings?: string[]; inputs_verdict?: { verdict: 'undecided' }; inputs_known_false_alarm?: { rules: string[] };
   }>;
 }
 
@@ -157,7 +157,8 @@ async function sweep(root: string, verdicts = false): Promise<number> {
     assert.deepEqual(s.inputs.map((i) => i.path), theirs.map(([, p]) => join(root, p)), c.name);
     const cuts = (ls: string[]) => ls.map((l, k) => (k > 0 && l !== ls[k - 1] ? 1 : 0));
     assert.deepEqual(cuts(s.inputs.map((i) => i.layer)), cuts(theirs.map(([l]) => l)), c.name);
-    if (verdicts) {
+    // a known false alarm of the per-device texts (EXPECTED.json, ORIGIN.md): its verdict is not asserted here
+    if (verdicts && !c.inputs_known_false_alarm) {
       // the verdict EXPECTED gives these inputs (layer by layer: `inputs_verdict` where per-device files cannot decide)
       const want = c.inputs_verdict?.verdict ?? c.verdict;
       const warnings = s.incidents.filter((f) => f.severity === 'warning').map((f) => f.rule);
@@ -188,8 +189,9 @@ async function sweep(root: string, verdicts = false): Promise<number> {
 test('check --each over fixtures/stacks: the inputs, layers, counts and verdicts its EXPECTED.json gives each capture', async () => {
   // 6 qemu-io + the silent loop0 blkparse names (qio-qcow2-ext4-unsafe) + 5 × 2 plain VM + 7 × 6 stacked VM devices
   // + 20 × 2 VMs on an image file / other guest filesystems / nobarrier + 2 × 3 VMs on loop over loop
-  // + the 2 host loops of lol-dio
-  assert.equal(await sweep(join(ROOT, 'fixtures/stacks'), true), 107);
+  // + the 2 host loops of lol-dio + campaign 2: 2 × 7 RAID5 (md0, 3 legs, 3 loops), 2 × 3 dm-crypt, 2 × 5 dm-thin,
+  // 1 × 5 dm-writecache
+  assert.equal(await sweep(join(ROOT, 'fixtures/stacks'), true), 142);
 });
 
 test('check --each over ../shared/corpus: the inputs, layers and counts EXPECTED.json gives each capture', { skip: !existsSync(join(CORPUS_DIR, 'EXPECTED.json')) }, async () => {

@@ -50,6 +50,8 @@ export interface PairInput {
    * (durable-below.ts). Each write's data here is then the lower writes that ran inside it.
    */
   reached?: Uint8Array;
+  /** Per upper row, with `reached`: its data below is the remapped lower writes only (durable-below.ts RemapReach). */
+  remapped?: Uint8Array;
   /**
    * The lower level's counts over the whole trace, when this pair is checked on one segment of a trace whose
    * clocks between these levels fit several offsets (segments.ts, held ambiguity): that segment's rows below
@@ -310,8 +312,11 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     let maybeAt = -Infinity;
     const from = clock.toLower(U.tI[u]!)[0];
     const to = clock.toLower(U.tC[u]!)[1];
+    const onlyRemapped = p.remapped?.[u] === 1;
     for (let k = 0; k < pieces; k++) {
       idx.within(mapped[2 * k]!, mapped[2 * k + 1]!, from, to, (l) => {
+        // its data went below with remap events: a write here without one is the target's own (a writeback)
+        if (onlyRemapped && !L.has(l, OpFlag.REMAPPED)) return;
         rows.push(l);
         at = Math.max(at, L.durable[l]!);
         maybeAt = Math.max(maybeAt, L.maybeDurable[l]!);
