@@ -134,7 +134,7 @@ test('check --each | head: the reader going away stops the run quietly (exit 0, 
 interface Expected {
   captures: Array<{
     name: string; inputs: string[]; counts: Record<string, unknown>; verdict?: 'clean' | 'violation'; rules?: string[];
-    allowed_warnings?: string[]; inputs_verdict?: { verdict: 'undecided' }; inputs_known_false_alarm?: { rules: string[] };
+    allowed_warnings?: string[]; inputs_verdict?: { verdict: 'undecided' };
   }>;
 }
 
@@ -157,8 +157,7 @@ async function sweep(root: string, verdicts = false): Promise<number> {
     assert.deepEqual(s.inputs.map((i) => i.path), theirs.map(([, p]) => join(root, p)), c.name);
     const cuts = (ls: string[]) => ls.map((l, k) => (k > 0 && l !== ls[k - 1] ? 1 : 0));
     assert.deepEqual(cuts(s.inputs.map((i) => i.layer)), cuts(theirs.map(([l]) => l)), c.name);
-    // a known false alarm of the per-device texts (EXPECTED.json, ORIGIN.md): its verdict is not asserted here
-    if (verdicts && !c.inputs_known_false_alarm) {
+    if (verdicts) {
       // the verdict EXPECTED gives these inputs (layer by layer: `inputs_verdict` where per-device files cannot decide)
       const want = c.inputs_verdict?.verdict ?? c.verdict;
       const warnings = s.incidents.filter((f) => f.severity === 'warning').map((f) => f.rule);

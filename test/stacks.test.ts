@@ -24,8 +24,6 @@ interface Capture {
   not_reached?: Array<{ layer: string; device: string }>;
   options?: string[];
   inputs_verdict?: { verdict: 'undecided'; rules: string[]; why: string };
-  /** Layer by layer, blkaudit is known to give these false alarms (ORIGIN.md says why): that form runs as a todo. */
-  inputs_known_false_alarm?: { rules: string[]; layer: string; device: string; why: string };
   counts?: Record<string, Record<string, { writesCompleted: number; flushesCompleted: number }>>;
 }
 
@@ -57,8 +55,7 @@ for (const c of captures) {
   const forms: Array<[string, string[]]> = [['layer by layer', c.stack ?? c.inputs]];
   if (c.inputs_one_file_per_machine) forms.push(['one file per machine', c.inputs_one_file_per_machine]);
   for (const [form, inputs] of forms) {
-    const known = form === 'layer by layer' ? c.inputs_known_false_alarm : undefined;
-    test(`stack ${c.name} (${form}): ${c.verdict}`, known ? { todo: `known false alarm: ${known.why}` } : {}, async () => {
+    test(`stack ${c.name} (${form}): ${c.verdict}`, async () => {
       const { code, findings } = await run(c, inputs);
       const errors = findings.filter((f) => f.severity === 'error');
       const warnings = findings.filter((f) => f.severity === 'warning');

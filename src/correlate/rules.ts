@@ -252,7 +252,11 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
       return { at, maybeAt, rows, how: 'linked' };
     }
     const m = matched[u]!;
-    if (m >= 0) return { at: L.durable[m]!, maybeAt: L.maybeDurable[m]!, rows: [m], how: 'matched' };
+    // a pair of the alignment is its data unless its data below is known by remap events and this one has none
+    // (a target's own write to those sectors: dm-writecache's writeback to the origin)
+    if (m >= 0 && !(p.remapped?.[u] === 1 && !L.has(m, OpFlag.REMAPPED))) {
+      return { at: L.durable[m]!, maybeAt: L.maybeDurable[m]!, rows: [m], how: 'matched' };
+    }
     // with no clock (none, or several offsets fit) a search by sector cannot place the lower write: the
     // write is not followed, and only count-level questions remain (also: no scan of every rewrite)
     if (clock.kind === 'none') return { at: NaN, rows: [], how: 'unmapped' };
