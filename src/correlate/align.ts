@@ -220,6 +220,10 @@ function alignOffset(
 ): Alignment & { region?: { a: number; b: number; depth: number; byFlushes?: boolean } } {
   const cand: number[] = [];
   const iv = new Intervals();
+  // the pairs whose lower op a remap event names as coming from another device (OpFlag.REMAPPED): a remapped
+  // bio is queued below after its upper bio and completes there before it (dm clone_endio, md), so these
+  // pairs are contained, whatever the target does besides with its own I/O
+  const remapIv = new Intervals();
   let considered = 0;
   const step = Math.max(1, Math.ceil(up.n / MAX_SAMPLE));
   for (let u = 0; u < up.n; u += step) {
@@ -228,7 +232,10 @@ function alignOffset(
     else candidates(up, low, map, idx, u, cand);
     if (cand.length === 0 || cand.length > MAX_CANDIDATES) continue;
     considered++;
-    for (const l of cand) pairInterval(up, low, u, l, resolutionNs, iv);
+    for (const l of cand) {
+      pairInterval(up, low, u, l, resolutionNs, iv);
+      if (low.has(l, OpFlag.REMAPPED)) pairInterval(up, low, u, l, resolutionNs, remapIv);
+    }
   }
   // Flushes are always waited for (fdatasync, a virtio flush, loop's vfs_fsync), so a flush pair is
   // contained; a data pair is contained only for direct I/O (page-cache writeback comes later). The
@@ -236,10 +243,22 @@ function alignOffset(
   const coarse = flushCoarse(up, low, resolutionNs, window);
   if (window) {
     clip(iv, window);
+    clip(remapIv, window);
     clip(coarse, window);
   }
   let region: { a: number; b: number; depth: number } | undefined;
-  if (coarse.n > 0) {
+  // Remapped data pairs place the estimate first: a target that flushes the device below on its own all the
+  // time (dm-writecache committing and writing back to its cache device) lets the upper flushes hold a lower
+  // flush at many offsets, and the flush pairs' deepest one may be milliseconds from the true one.
+  let byRemaps = false;
+  if (remapIv.n > 0) {
+    const r = deepestDistinct(remapIv);
+    if (r.depth >= MIN_REMAP_SUPPORT) {
+      region = r;
+      byRemaps = true;
+    }
+  }
+  if (!region && coarse.n > 0) {
     const r = deepestDistinct(coarse);
     if (r.depth >= MIN_FLUSH_SUPPORT) region = r;
   }
@@ -247,9 +266,10 @@ function alignOffset(
   if (!region) {
     return { ...base, method: 'none', clock: NO_CLOCK, supportingPairs: 0, candidatePairs: considered, pairs: [], note: 'no pair of operations matched by sector and direction' };
   }
-  const margin = fromFlushesFirst(coarse, region) ? 0 : MARGIN_NS;
+  const margin = !byRemaps && fromFlushesFirst(coarse, region) ? 0 : MARGIN_NS;
   const flushIv = flushIntervals(up, low, region.a - margin, region.b + margin, resolutionNs);
-  const fromFlushes = coarse.n > 0 && region.depth >= MIN_FLUSH_SUPPORT;
+  const fromFlushes = !byRemaps && coarse.n > 0 && region.depth >= MIN_FLUSH_SUPPORT;
+  const dataIv = byRemaps ? remapIv : iv;
   let support: Pair[];
   let a: number;
   let b: number;
@@ -263,10 +283,10 @@ function alignOffset(
     support = [...pairsOf(flushIv, flushIv.containing(a, b)), ...pairsOf(iv, iv.containing(a, b))];
   } else {
     ({ a, b } = region);
-    const dataRows = iv.containing(a, b);
-    support = pairsOf(iv, dataRows);
+    const dataRows = dataIv.containing(a, b);
+    support = pairsOf(dataIv, dataRows);
     const withFlush = new Intervals();
-    for (const i of dataRows) withFlush.push(iv.lo[i]!, iv.hi[i]!, iv.u[i]!, iv.l[i]!);
+    for (const i of dataRows) withFlush.push(dataIv.lo[i]!, dataIv.hi[i]!, dataIv.u[i]!, dataIv.l[i]!);
     for (let i = 0; i < flushIv.n; i++) withFlush.push(flushIv.lo[i]!, flushIv.hi[i]!, flushIv.u[i]!, flushIv.l[i]!);
     const r = deepestDistinct(withFlush);
     if (r.depth >= new Set(support.map((x) => x.u)).size) {
@@ -278,7 +298,7 @@ function alignOffset(
   const pairs = uniquePairs(support, up.n, low.n);
   // Ambiguity is a result: another offset, clearly apart, that the same evidence supports about as well
   // (a periodic workload fits one period later) leaves no single offset justified.
-  const placedBy = fromFlushes ? coarse : iv;
+  const placedBy = fromFlushes ? coarse : dataIv;
   // apart by more than the operations' own durations: one long upper flush holding two lower flushes a few
   // ms apart (a journal commit's pre- and post-flush) fits a range of offsets, which is no rival
   const longest = durationQuantile(up, placedBy, 0.9);
@@ -336,7 +356,7 @@ function alignOffset(
     supportingPairs: pairs.length,
     candidatePairs: considered + flushIv.n,
     pairs,
-    note: `offset from ${pairs.length} causally contained pairs (${fromFlushes ? 'placed by flush pairs' : 'placed by data pairs'}; ${considered} operations had a sector match${atOffsetOnly > 0 ? `, ${atOffsetOnly} more were matched at that offset` : ''})`,
+    note: `offset from ${pairs.length} causally contained pairs (${fromFlushes ? 'placed by flush pairs' : byRemaps ? 'placed by remapped data pairs' : 'placed by data pairs'}; ${considered} operations had a sector match${atOffsetOnly > 0 ? `, ${atOffsetOnly} more were matched at that offset` : ''})`,
   };
 }
 
@@ -387,6 +407,8 @@ function flushSupport(up: OpTable, low: OpTable, a: number, b: number, slack: nu
 }
 
 const MIN_FLUSH_SUPPORT = 3;
+/** Distinct upper operations whose remapped lower op must agree on the offset before they place it. */
+const MIN_REMAP_SUPPORT = 3;
 /** A rival offset with this share of the best one's support makes the alignment ambiguous (the lab's real captures: at most 0.57 between true devices, 0.77 on the quasi-periodic fsync loop of loop-on-loop; back-to-back copies of one trace: (n-1)/n). */
 const AMBIGUOUS_SHARE = 0.9;
 const MIN_SEPARATION_NS = 1e6;

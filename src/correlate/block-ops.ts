@@ -175,6 +175,7 @@ export class DeviceOps implements LifecycleSink {
     let flags = kind === OpKind.Write && e.op === Op.WriteZeroes ? OpFlag.ZEROES : 0;
     const fuaAsked = (qFlags | e.flags) & Flag.FUA;
     if (fuaAsked && kind === OpKind.Write) flags |= OpFlag.FUA;
+    for (const b of bios) if (b.fromDev >= 0) flags |= OpFlag.REMAPPED;
     const i = t.add(kind, e.sector, e.bytes / 512, e.time, e.loc, e.source, flags);
     if (i < 0) return;
     // FUA kept at D: the device does it; stripped: blk-mq emulates it with a post-flush (final 0-byte C)
@@ -214,7 +215,8 @@ export class DeviceOps implements LifecycleSink {
     if (kind === 0) return;
     const t = this.table;
     const queued = b.qOrder >= 0; // (times may be negative: a shifted clock)
-    const flags = (b.flags & Flag.FUA && kind === OpKind.Write ? OpFlag.FUA : 0) | (b.op === Op.WriteZeroes ? OpFlag.ZEROES : 0);
+    const flags = (b.flags & Flag.FUA && kind === OpKind.Write ? OpFlag.FUA : 0) | (b.op === Op.WriteZeroes ? OpFlag.ZEROES : 0)
+      | (b.fromDev >= 0 ? OpFlag.REMAPPED : 0);
     // A data bio with PREFLUSH (a journal commit, `Q FWFSM` → `C WFSM`: dm clears the flag once its
     // flush stage is done, drivers/md/dm.c dm_submit_bio → __send_empty_flush) is also a flush: every
     // write completed before its Q is durable when it completes.

@@ -325,11 +325,12 @@ export class Correlator {
     for (const e of built) {
       const lower = levels[e.lower]!;
       const reached = timedRemap(e) ? reach.get(e.upper)?.reached : undefined;
+      const remapped = timedRemap(e) ? reach.get(e.upper)?.remapped : undefined;
       // a segment of a trace whose clocks here fit several offsets: the count-level proofs count the whole trace
       const h = held?.get(linkKey(levels[e.upper]!, lower));
       const r = checkPair({
         env: this.env, upper: levels[e.upper]!, lower, map: e.map, mapSource: e.mapSource, mapConfirmed: e.confirmed, links: e.links, alignment: e.alignment,
-        lowerObserved: observed(lower.table, spans), lowerVolatile: volatile[e.lower]!, ...(reached ? { reached } : {}),
+        lowerObserved: observed(lower.table, spans), lowerVolatile: volatile[e.lower]!, ...(reached ? { reached } : {}), ...(remapped ? { remapped } : {}),
         ...(h?.lowerWhole ? { lowerWhole: h.lowerWhole, chainLedger: h.chains } : {}),
       });
       r.stats.map = e.map.describe;

@@ -28,12 +28,20 @@
 import type { StackEdge } from './graph.js';
 import type { ClockMap } from './clock-map.js';
 import { WRITE_THROUGH, type Level } from './level.js';
-import { OpKind } from './ops.js';
+import { OpFlag, OpKind } from './ops.js';
 import { RangeIndex } from './range-index.js';
 
 export interface RemapReach {
   /** Per upper row: 1 when some lower write of a timed remap link ran inside it (its data went below). */
   reached: Uint8Array;
+  /**
+   * Per upper row: 1 when one of those lower writes carries a remap event (OpFlag.REMAPPED): its data below is
+   * then exactly the remapped writes, and a write to the same sectors with no remap is the target's own I/O
+   * (dm-writecache writing back an older version from the cache to the origin while the new one goes to the
+   * cache device), not this write's data. A target that submits new bios for the data (dm-crypt's encrypted
+   * clones) shows no remap for any of it: there every write inside counts, as before.
+   */
+  remapped: Uint8Array;
 }
 
 /** Refines bio-based levels' durability from below and returns, per upper level index, where its writes went. */
@@ -76,11 +84,14 @@ export function durabilityFromBelow(levels: readonly Level[], edges: readonly Ti
 function settle(up: Level, links: Array<{ e: TimedEdge; lower: Level }>): RemapReach {
   const U = up.table;
   const reached = new Uint8Array(U.n);
+  const remapped = new Uint8Array(U.n);
   const idx = links.map(({ lower }) => RangeIndex.of(lower.table, [OpKind.Write]));
   const pieces: number[] = [];
+  // the lower writes inside the upper write being settled: link index, row (pairs)
+  const found: number[] = [];
   for (let u = 0; u < U.n; u++) {
     if (U.kind[u] !== OpKind.Write || !U.done(u)) continue;
-    let at = -Infinity;
+    found.length = 0;
     for (let k = 0; k < links.length; k++) {
       const L = links[k]!.lower.table;
       const clock = links[k]!.e.alignment.clock;
@@ -89,11 +100,20 @@ function settle(up: Level, links: Array<{ e: TimedEdge; lower: Level }>): RemapR
       for (let x = 0, m = links[k]!.e.map.mapInto(U.sector[u]!, U.count[u]!, pieces); x < m; x++) {
         idx[k]!.within(pieces[2 * x]!, pieces[2 * x + 1]!, from, to, (l) => {
           reached[u] = 1;
-          // when durable below, on this level's clock: the latest instant the uncertainty allows
-          const d = L.durable[l]!;
-          at = Number.isNaN(d) ? Infinity : Math.max(at, Number.isFinite(d) ? clock.toUpper(d)[1] : d);
+          if (L.has(l, OpFlag.REMAPPED)) remapped[u] = 1;
+          found.push(k, l);
         });
       }
+    }
+    let at = -Infinity;
+    for (let i = 0; i < found.length; i += 2) {
+      const k = found[i]!;
+      const l = found[i + 1]!;
+      const L = links[k]!.lower.table;
+      if (remapped[u] && !L.has(l, OpFlag.REMAPPED)) continue;
+      // when durable below, on this level's clock: the latest instant the uncertainty allows
+      const d = L.durable[l]!;
+      at = Number.isNaN(d) ? Infinity : Math.max(at, Number.isFinite(d) ? links[k]!.e.alignment.clock.toUpper(d)[1] : d);
     }
     // a device with a request stage keeps its own data: only its own rule says when it is durable
     if (!U.bioBased || !reached[u] || !(at < U.durable[u]!)) continue;
@@ -101,7 +121,7 @@ function settle(up: Level, links: Array<{ e: TimedEdge; lower: Level }>): RemapR
     U.durableBy[u] = -3;
     if (U.maybeDurable !== U.durable && at < U.maybeDurable[u]!) U.maybeDurable[u] = at;
   }
-  return { reached };
+  return { reached, remapped };
 }
 
 /**

@@ -35,6 +35,12 @@ export const OpFlag = {
    * completion event for them): the acknowledgement came then or later.
    */
   ACK_INFERRED: 64,
+  /**
+   * A remap event (`A … <- (dev) sector`: block_bio_remap, drivers/md/dm.c __map_bio / dm_submit_bio_remap, md)
+   * named its bio as coming from another device: the data of an upper write. A target's own I/O to the same
+   * sectors has none (dm-writecache's writeback copies through dm-kcopyd, dm-thin zeroing, md resync).
+   */
+  REMAPPED: 128,
 } as const;
 
 export const MAX_OPS = 8_000_000;

@@ -50,6 +50,8 @@ export interface PairInput {
    * (durable-below.ts). Each write's data here is then the lower writes that ran inside it.
    */
   reached?: Uint8Array;
+  /** Per upper row, with `reached`: its data below is the remapped lower writes only (durable-below.ts RemapReach). */
+  remapped?: Uint8Array;
   /**
    * The lower level's counts over the whole trace, when this pair is checked on one segment of a trace whose
    * clocks between these levels fit several offsets (segments.ts, held ambiguity): that segment's rows below
@@ -250,7 +252,11 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
       return { at, maybeAt, rows, how: 'linked' };
     }
     const m = matched[u]!;
-    if (m >= 0) return { at: L.durable[m]!, maybeAt: L.maybeDurable[m]!, rows: [m], how: 'matched' };
+    // a pair of the alignment is its data unless its data below is known by remap events and this one has none
+    // (a target's own write to those sectors: dm-writecache's writeback to the origin)
+    if (m >= 0 && !(p.remapped?.[u] === 1 && !L.has(m, OpFlag.REMAPPED))) {
+      return { at: L.durable[m]!, maybeAt: L.maybeDurable[m]!, rows: [m], how: 'matched' };
+    }
     // with no clock (none, or several offsets fit) a search by sector cannot place the lower write: the
     // write is not followed, and only count-level questions remain (also: no scan of every rewrite)
     if (clock.kind === 'none') return { at: NaN, rows: [], how: 'unmapped' };
@@ -310,8 +316,11 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     let maybeAt = -Infinity;
     const from = clock.toLower(U.tI[u]!)[0];
     const to = clock.toLower(U.tC[u]!)[1];
+    const onlyRemapped = p.remapped?.[u] === 1;
     for (let k = 0; k < pieces; k++) {
       idx.within(mapped[2 * k]!, mapped[2 * k + 1]!, from, to, (l) => {
+        // its data went below with remap events: a write here without one is the target's own (a writeback)
+        if (onlyRemapped && !L.has(l, OpFlag.REMAPPED)) return;
         rows.push(l);
         at = Math.max(at, L.durable[l]!);
         maybeAt = Math.max(maybeAt, L.maybeDurable[l]!);

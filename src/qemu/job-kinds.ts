@@ -60,7 +60,21 @@ export function newThreadCtx(): ThreadCtx {
   return { lastBdrv: null, bdrvRecord: { kind: 0, bs: '', offset: -1, bytes: -1, flags: -1, zeroes: false }, chain: null, flushCandidates: [], lastCompletedJob: null, qcow2Flush: false, openBlkFronts: [], fuaPending: [], leafData: null };
 }
 
-export function classifyUntyped(t: ThreadCtx, j: HostJob, frontById: { get(id: number): OpenFront | undefined }): void {
+export function classifyUntyped(
+  t: ThreadCtx, j: HostJob, frontById: { get(id: number): OpenFront | undefined }, popped: OpenFront | null = null,
+): void {
+  // Rule 0: the thread's previous event popped a request with no read/write, and this job follows it with
+  // nothing between: the request's coroutine ran from the pop to the submission without yielding
+  // (hw/block/virtio-blk.c virtio_blk_handle_request → blk_aio_flush → block/io.c bdrv_co_flush →
+  // block/file-posix.c raw_co_flush_to_disk → thread pool), so the job is that request's, whatever older
+  // request of another drive still waits (an elided flush completes later from a bottom half; flushes are
+  // serialised per BlockDriverState only, not across drives).
+  const pi = popped !== null && popped.jobs.length === 0 ? t.flushCandidates.indexOf(popped) : -1;
+  if (pi >= 0) {
+    t.flushCandidates.splice(pi, 1);
+    candidateJob(j, popped!);
+    return;
+  }
   const last = t.lastCompletedJob;
   const lastFront = last && last.cause >= 0 ? frontById.get(last.cause) : undefined;
   if (j.kind === 'unknown' && last && last.kind === 'write-zeroes' && last.ret === ENOTSUP) {
@@ -83,20 +97,25 @@ export function classifyUntyped(t: ThreadCtx, j: HostJob, frontById: { get(id: n
   }
   const cand = t.flushCandidates.shift();
   if (cand) {
-    if (cand.outNum >= 2 && j.kind === 'unknown') {
-      j.kind = 'discard';
-      j.kindHow = `virtio request with no read/write handled, out_num ${cand.outNum} (discard or write-zeroes)`;
-      cand.kind = 'other';
-      attach(j, cand, 'virtio-discard', '');
-    } else {
-      markFlush(j, `virtio request with no read/write handled${cand.outNum === 1 ? ', out_num 1 in_num 1' : ''}`);
-      cand.kind = 'flush';
-      cand.kindHow = j.kindHow;
-      attach(j, cand, 'virtio-flush', '');
-    }
+    candidateJob(j, cand);
     return;
   }
   if (j.kind === 'unknown') j.kindHow = 'no read/write event before it: a flush, a discard or a fallback write';
+}
+
+/** A job taken as the work of a request popped with no read/write handled (rule 4, or rule 0 above). */
+function candidateJob(j: HostJob, cand: OpenFront): void {
+  if (cand.outNum >= 2 && j.kind === 'unknown') {
+    j.kind = 'discard';
+    j.kindHow = `virtio request with no read/write handled, out_num ${cand.outNum} (discard or write-zeroes)`;
+    cand.kind = 'other';
+    attach(j, cand, 'virtio-discard', '');
+  } else {
+    markFlush(j, `virtio request with no read/write handled${cand.outNum === 1 ? ', out_num 1 in_num 1' : ''}`);
+    cand.kind = 'flush';
+    cand.kindHow = j.kindHow;
+    attach(j, cand, 'virtio-flush', '');
+  }
 }
 
 /**

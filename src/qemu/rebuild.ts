@@ -14,6 +14,9 @@
  *
  * Jobs with no read/write event before them are classified by what surrounds
  * them, most specific first (each rule cites the code that makes it true):
+ *   0. right after the pop of a request with no read/write, nothing else of that
+ *      thread between: that request's flush or discard (its coroutine ran from the
+ *      pop to the submission without yielding; job-kinds.ts classifyUntyped);
  *   1. right after a write-zeroes job failed with -ENOTSUP: the bounce-buffer
  *      write (block/io.c bdrv_co_do_pwrite_zeroes fallback);
  *   2. right after the data job of a write that had FUA at the format node but
@@ -73,7 +76,16 @@ export class QemuRebuilder implements QemuSink {
 
   constructor(private readonly out: RebuildSink, private readonly diag?: Diagnostics, private readonly sourceName = '') {}
 
+  /** The request popped by thread `poppedTid`'s last event, until that thread's next event. */
+  private popped: OpenFront | null = null;
+  private poppedTid = -1;
+
   qemu(e: QemuEvent): void {
+    let popped: OpenFront | null = null;
+    if (this.popped !== null && e.tid === this.poppedTid) {
+      popped = this.popped;
+      this.popped = null;
+    }
     switch (e.kind) {
       case QemuKind.VqPop: return this.pop(e);
       case QemuKind.VblkRead: case QemuKind.VblkWrite: return this.handle(e);
@@ -82,12 +94,12 @@ export class QemuRebuilder implements QemuSink {
       case QemuKind.VblkReqComplete: this.leafDone(e); return this.reqComplete(e);
       case QemuKind.BlkRead: case QemuKind.BlkWrite: return this.blkRequest(e);
       case QemuKind.BdrvRead: case QemuKind.BdrvWrite: case QemuKind.BdrvZeroes: return this.bdrv(e);
-      case QemuKind.PoolSubmit: return this.submit(e, 'thread-pool', this.poolKey(e), undefined);
+      case QemuKind.PoolSubmit: return this.submit(e, 'thread-pool', this.poolKey(e), undefined, popped);
       case QemuKind.PoolComplete: return this.complete(e, this.poolKey(e), e.ret);
       case QemuKind.PoolCancel: return this.complete(e, this.poolKey(e), -125);
-      case QemuKind.LuringSubmit: return this.submit(e, 'io_uring', `uring/${e.req}`, e.type);
+      case QemuKind.LuringSubmit: return this.submit(e, 'io_uring', `uring/${e.req}`, e.type, popped);
       case QemuKind.LuringComplete: return this.complete(e, `uring/${e.req}`, e.ret);
-      case QemuKind.PaioSubmit: return this.submit(e, 'paio', `paio/${e.req}`, e.type);
+      case QemuKind.PaioSubmit: return this.submit(e, 'paio', `paio/${e.req}`, e.type, popped);
       case QemuKind.PaioComplete: return this.paioDone(e);
       case QemuKind.FlushFailed: this.summary.fdatasyncFailures++; return;
       case QemuKind.Qcow2CacheFlush: this.thread(e).qcow2Flush = true; return;
@@ -171,6 +183,10 @@ export class QemuRebuilder implements QemuSink {
   }
 
   private pop(e: QemuEvent): void {
+    // The thread popped a new request: a coroutine that issued a protocol-node read/write and no job since
+    // yielded without the thread pool (aio=native: laio has no trace event in 7.2; with aio=threads the job
+    // follows its bdrv event with no yield, block/file-posix.c raw_co_prw). A job after this pop is not that data.
+    this.leafDone(e);
     const old = this.openFronts.get(e.req);
     if (old) {
       this.count('qemu: virtio request pointer reused before its completion', 1, e);
@@ -182,6 +198,8 @@ export class QemuRebuilder implements QemuSink {
     f.outNum = e.outNum;
     this.openFronts.set(e.req, f);
     this.thread(e).flushCandidates.push(f);
+    this.popped = f;
+    this.poppedTid = e.tid;
   }
 
   private handle(e: QemuEvent): void {
@@ -292,7 +310,7 @@ export class QemuRebuilder implements QemuSink {
     t.lastBdrv = last;
   }
 
-  private submit(e: QemuEvent, mech: HostJob['mech'], key: string, aioType: number | undefined): void {
+  private submit(e: QemuEvent, mech: HostJob['mech'], key: string, aioType: number | undefined, popped: OpenFront | null = null): void {
     const t = this.thread(e);
     t.leafData = null;
     const j: HostJob = {
@@ -339,7 +357,7 @@ export class QemuRebuilder implements QemuSink {
         }
       }
     } else {
-      classifyUntyped(t, j, this.frontById);
+      classifyUntyped(t, j, this.frontById, popped);
     }
     const old = this.openJobs.get(key);
     if (old) {
