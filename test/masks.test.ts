@@ -14,7 +14,7 @@ const BIN = `${ROOT}bin/blkaudit.js`;
 const M = `${ROOT}fixtures/masks/`;
 const S = `${ROOT}fixtures/stacks/`;
 
-interface Dev { layer?: string; flushesCompleted: number; fuaWrites: number; writesCompleted: number }
+interface Dev { layer?: string; flushesCompleted: number; fuaWrites: number; writesCompleted: number; facts: { completionsWithoutIssue: number } }
 
 function check(...inputs: string[]): { code: number | null; findings: Finding[]; devices: Dev[] } {
   const r = spawnSync(process.execPath, [BIN, 'check', '--json', ...inputs], { encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -36,6 +36,19 @@ test('a guest traced without D (-a queue -a complete): its G/I show a request st
   assert.equal(full.code, 0);
   assert.deepEqual(counts(r.devices), counts(full.devices));
   assert.equal(r.devices[0]!.flushesCompleted, 105);
+});
+
+test('a guest traced with Q and C alone (tracepoints block_bio_queue + block_rq_complete): a FUA write completed without its FUA was emulated, and is acknowledged at its final completion — clean', () => {
+  const r = check(`guest=${M}vm-none-native/vda.q-c.blkparse.txt.gz`, `qemu=${S}vm-none-native/qemu-trace.log.gz`,
+    `host=${S}vm-none-native/host/loop0.blkparse.txt.gz`);
+  // before: 43 fua-not-honored at the guest (no G or I to show the request stage)
+  assert.deepEqual(broken(r.findings), []);
+  assert.equal(r.code, 0);
+  assert.equal(r.devices[0]!.flushesCompleted, 105);
+  assert.equal(r.devices[0]!.fuaWrites, 44);
+  // every 0-byte final completion ended its FUA write: the only completions without issue are the 105 flush
+  // requests' (their D is not in the cut); a FUA write ended at its data would leave its final one an orphan
+  assert.equal(r.devices[0]!.facts.completionsWithoutIssue, 105);
 });
 
 test('a host traced without completions (-a queue): its flushes were queued, what they made durable cannot be counted — undecided, not "none reached host"', () => {

@@ -224,9 +224,9 @@ export class DeviceOps implements LifecycleSink {
       const f = t.add(OpKind.Flush, -1, 0, b.q, b.qLoc, e.source);
       if (f >= 0) t.complete(f, e.time, e.loc, ok);
     }
-    // a request-based device traced without D (`-a queue -a complete`): a FUA write blk-flush emulated (the
-    // tracker saw its request, G or I, and its C without FUA) is acknowledged at its 0-byte final completion
-    const awaitFinal = ok && kind === OpKind.Write && b.sequenced && b.flags & Flag.FUA && !(e.flags & Flag.FUA) && (b.g >= 0 || b.i >= 0);
+    // a request-based device traced without D (`-a queue -a complete`, block_bio_queue + block_rq_complete): a
+    // FUA write blk-flush emulated (its C without the FUA its Q had) is acknowledged at its 0-byte final completion
+    const awaitFinal = ok && kind === OpKind.Write && b.sequenced && b.flags & Flag.FUA && !(e.flags & Flag.FUA);
     const j = t.add(kind, b.start, b.end - b.start, queued ? b.q : e.time, queued ? b.qLoc : e.loc, e.source, awaitFinal ? flags | OpFlag.AWAIT_FINAL : flags);
     if (j < 0) return;
     if (awaitFinal) {

@@ -310,6 +310,8 @@ export class RequestTracker extends BioSet {
   private complete(e: BlockEvent, data: boolean): void {
     if (e.error) this.counts.errors++;
     if (this.isFlushRequest(e, data)) {
+      // a flush request (REQ_OP_FLUSH) is made only by blk-flush.c for a request queue
+      this.requestStage = true;
       const f = this.flushes.shift();
       // issued before the trace began: still a flush that completed here
       this.flushDone(e);
@@ -348,10 +350,17 @@ export class RequestTracker extends BioSet {
       return;
     }
     this.decDevice();
-    // a trace without D (`-a queue -a complete`): a FUA bio that got a request (G, I) and completes without
-    // FUA was emulated with a post-flush (blk_insert_flush clears REQ_FUA then; native FUA stays on the C)
+    // a trace without D (`-a queue -a complete`, tracepoints block_bio_queue + block_rq_complete): a bio queued
+    // with FUA that completes without it was emulated with a post-flush — blk_insert_flush clears REQ_FUA on the
+    // request then, and only then (native FUA stays on the C; a bio-based driver's C shows the bio's own flags)
+    let fuaCleared = false;
     if (!this.sawIssue && !(e.flags & Flag.FUA)) {
-      for (const b of list) if (b.flags & Flag.FUA && (b.g >= 0 || b.i >= 0)) b.sequenced = true;
+      for (const b of list) {
+        if (b.flags & Flag.FUA) {
+          b.sequenced = true;
+          fuaCleared = true;
+        }
+      }
     }
     this.sink.dataDone?.(e, list, null);
     // (nothing below searches the index: its bios go at once)
@@ -363,7 +372,7 @@ export class RequestTracker extends BioSet {
       if (b.flags & Flag.BARRIER || (b.flags & Flag.PREFLUSH && b.d < 0 && !this.requestStage)) this.flushDone(e);
       // only a request (it had a D, or a G/I where no D is traced) goes through blk-flush.c; a bio-based
       // driver's C is final
-      if (b.sequenced && e.error === 0 && (b.d >= 0 || (!this.sawIssue && (b.g >= 0 || b.i >= 0)))) {
+      if (b.sequenced && e.error === 0 && (b.d >= 0 || (!this.sawIssue && (b.g >= 0 || b.i >= 0 || (fuaCleared && (b.flags & Flag.FUA) !== 0))))) {
         b.state = BioState.DataDone;
         this.awaitFinal.add(b);
         if (this.awaitFinal.size > this.maxInFlight) this.evictAwaiting();
