@@ -89,8 +89,9 @@ export class RequestTracker extends BioSet {
   /** A D was seen on this device: it has a request stage (not bio-based). */
   private sawIssue = false;
   /**
-   * A D, G or I was seen: the device allocates requests, so blk-flush.c runs its flush sequences, even where
-   * the trace leaves out the D (`blktrace -a queue -a complete`). A bio-based device (dm, md) shows none.
+   * A D, G, I or a flush request's completion was seen: the device allocates requests, so blk-flush.c runs
+   * its flush sequences, even where the trace leaves out the D (`blktrace -a queue -a complete`, tracepoints
+   * block_bio_queue + block_rq_complete). A bio-based device (dm, md) shows none of them.
    */
   private requestStage = false;
   readonly counts: TrackCounts = emptyCounts();
