@@ -114,11 +114,13 @@ export class DeviceModel implements LifecycleSink {
   get discontinuities(): number {
     return this.facts.timeReversals;
   }
+  /** Bios queued (Q): none on a trace of issues and completions only (`blktrace -a issue -a complete`). */
+  get queuedBios(): number {
+    return this.tracker.queued;
+  }
   dCount = 0;
   /** Flush requests issued (D FN). */
   flushIssues = 0;
-  /** Bios queued (Q): none on a trace of issues and completions only (`blktrace -a issue -a complete`). */
-  queuedBios = 0;
   /** Completions (C): none on a trace cut by `-a queue`. */
   completions = 0;
   sawIssue = false;
@@ -291,7 +293,6 @@ export class DeviceModel implements LifecycleSink {
    * reaches the driver as the head of a request (issued) — most are merged.
    */
   queued(b: Bio, e: BlockEvent): void {
-    this.queuedBios++;
     // a plain data bio (most Qs: no flag the rules follow, not sync+meta): nothing to record
     if ((e.flags & QUEUE_FLAGS) === 0 && e.bytes > 0 && e.sector >= 0 && e.op !== Op.Flush) return;
     const flagged = e.flags & (Flag.PREFLUSH | Flag.FUA | Flag.BARRIER);

@@ -104,6 +104,12 @@ export class OpTable {
   /** Counts resets (reset()): an index made of the rows before one (range-index.ts) is stale after it. */
   generation = 0;
 
+  /** Takes what `t` says of its device beside its rows (a copy of some of its rows stands for the same device). */
+  sameDeviceAs(t: OpTable): void {
+    this.bioBased = t.bioBased;
+    this.unobserved = t.unobserved;
+  }
+
   constructor(
     /** Layer name. */
     readonly layer: string,

@@ -90,8 +90,7 @@ export function wholeTable(d: BlockDevice): OpTable {
   const t = new OpTable(d.table.layer, d.table.device, 'block', false, 16);
   for (const p of d.stream.pieces) d.stream.spill.readInto(p.rows, t);
   for (let i = 0; i < d.table.n; i++) t.copyRow(d.table, i);
-  t.bioBased = d.table.bioBased;
-  t.unobserved = d.table.unobserved;
+  t.sameDeviceAs(d.table);
   d.stream.pieces.length = 0;
   d.table.clear();
   return t;
@@ -439,8 +438,7 @@ function unitsOf(input: SegmentInput): Unit[] | undefined {
           rest.reset();
           keepBefore(b.carry, rest, t);
           b.seg = b.carry;
-          b.seg.bioBased = tail.bioBased;
-          b.seg.unobserved = tail.unobserved;
+          b.seg.sameDeviceAs(tail);
           b.carry = rest;
           u.from = t;
         };
@@ -486,8 +484,7 @@ function unitsOf(input: SegmentInput): Unit[] | undefined {
 function cloneTable(t: OpTable, device: OpTable, until: number): OpTable {
   const c = new OpTable(t.layer, t.device, 'block', false, Math.max(16, t.n));
   for (let i = 0; i < t.n; i++) if (t.tI[i]! < until) c.copyRow(t, i);
-  c.bioBased = device.bioBased;
-  c.unobserved = device.unobserved;
+  c.sameDeviceAs(device);
   return c;
 }
 

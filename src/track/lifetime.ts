@@ -63,6 +63,10 @@ export class RequestTracker extends BioSet {
   private readonly awaitFinal = new FinalWait();
   /** Qs seen (Bio.qOrder). */
   private qCount = 0;
+  /** Bios queued (Q) so far: none on a trace of issues and completions only (`blktrace -a issue -a complete`). */
+  get queued(): number {
+    return this.qCount;
+  }
   /** A (remap) seen before its Q, by the new sector: where the bio came from. */
   private readonly remaps = new Map<number, { fromDev: number; fromSector: number }>();
   /**
@@ -354,15 +358,9 @@ export class RequestTracker extends BioSet {
     // a trace without D (`-a queue -a complete`, tracepoints block_bio_queue + block_rq_complete): a bio queued
     // with FUA that completes without it was emulated with a post-flush — blk_insert_flush clears REQ_FUA on the
     // request then, and only then (native FUA stays on the C; a bio-based driver's C shows the bio's own flags)
-    let fuaCleared = false;
-    if (!this.sawIssue && !(e.flags & Flag.FUA)) {
-      for (const b of list) {
-        if (b.flags & Flag.FUA) {
-          b.sequenced = true;
-          fuaCleared = true;
-        }
-      }
-    }
+    const noD = !this.sawIssue;
+    const fuaCleared = noD && !(e.flags & Flag.FUA);
+    if (fuaCleared) for (const b of list) if (b.flags & Flag.FUA) b.sequenced = true;
     this.sink.dataDone?.(e, list, null);
     // (nothing below searches the index: its bios go at once)
     this.tree.eraseAll(list);
@@ -373,7 +371,7 @@ export class RequestTracker extends BioSet {
       if (b.flags & Flag.BARRIER || (b.flags & Flag.PREFLUSH && b.d < 0 && !this.requestStage)) this.flushDone(e);
       // only a request (it had a D, or a G/I where no D is traced) goes through blk-flush.c; a bio-based
       // driver's C is final
-      if (b.sequenced && e.error === 0 && (b.d >= 0 || (!this.sawIssue && (b.g >= 0 || b.i >= 0 || (fuaCleared && (b.flags & Flag.FUA) !== 0))))) {
+      if (b.sequenced && e.error === 0 && (b.d >= 0 || (noD && (b.g >= 0 || b.i >= 0 || (fuaCleared && (b.flags & Flag.FUA) !== 0))))) {
         b.state = BioState.DataDone;
         this.awaitFinal.add(b);
         if (this.awaitFinal.size > this.maxInFlight) this.evictAwaiting();
