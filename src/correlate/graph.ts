@@ -163,7 +163,10 @@ export function buildEdges(layers: StackLayer[], given: Record<string, SectorMap
         limitations.push(`${u.name}: ${tied.map((x) => x.l.name).join(', ')} fit its writes equally (${tied.map((x) => `${x.f.matched}/${x.f.writes}`).join(', ')}): a verdict is given only where it is the same on each`);
       }
     }
-    group = unmapped(unmatched, L.filter((l) => !claimed.has(l.index)), layers[k]!.name, layers[k + 1]!.name, Boolean(givenMap), edges, limitations, group);
+    // in a kernel's trace, devices whose data was found below are that machine's disks; one beside them whose
+    // data was not may be stacked on them (a dm or md device traced without its remap events)
+    const peers = layers[k]!.kind === 'qemu' ? [] : U.filter((u) => !unmatched.includes(u));
+    group = unmapped(unmatched, L.filter((l) => !claimed.has(l.index)), layers[k]!.name, layers[k + 1]!.name, Boolean(givenMap), edges, limitations, group, peers);
   }
   edges.sort((a, b) => a.upper - b.upper || a.lower - b.lower);
   return { edges, limitations };
@@ -173,9 +176,12 @@ export function buildEdges(layers: StackLayer[], given: Record<string, SectorMap
  * Upper devices no map fits. The one busiest upper device (ten times the writes of any other, a guest's
  * disk beside a seed disk) is taken to be over the lower device(s) left unclaimed, with no map: its
  * flushes can still be asked the flush-level and count-level questions. Anything less certain is left
- * unlinked, and said.
+ * unlinked, and said. That includes a block device beside `peers`, devices of the same kernel's trace whose
+ * data was found below: it may be a dm or md device over them whose remap events the trace left out (an md
+ * array traced with block_bio_queue and block_rq_complete alone), and a link by elimination would hold its
+ * flushes against a disk it never wrote to (the one the guest writes its output on).
  */
-function unmapped(U: StackNode[], L: StackNode[], upperLayer: string, lowerLayer: string, given: boolean, edges: StackEdge[], limitations: string[], group: number): number {
+function unmapped(U: StackNode[], L: StackNode[], upperLayer: string, lowerLayer: string, given: boolean, edges: StackEdge[], limitations: string[], group: number, peers: StackNode[]): number {
   if (U.length === 0) return group;
   const writes = (n: StackNode) => n.table.counts().writes;
   const sorted = [...U].sort((a, b) => writes(b) - writes(a));
@@ -183,6 +189,10 @@ function unmapped(U: StackNode[], L: StackNode[], upperLayer: string, lowerLayer
   const dominant = sorted.slice(1).every((n) => writes(n) * 10 <= writes(top));
   for (const u of sorted) {
     const why = given ? `the given map explains none of its writes on ${lowerLayer}` : `no map (identity or an offset) explains its writes on ${lowerLayer}`;
+    if (u === top && dominant && L.length > 0 && peers.length > 0) {
+      limitations.push(`${u.name} → ${lowerLayer}: ${why}, and it may be over ${peers.map((p) => p.name).join(', ')}, whose data was found there (a dm or md device traced without its remap events): its promises below are not checked (trace remap events — blktrace's A, block_bio_remap — or give --map)`);
+      continue;
+    }
     if (u !== top || !dominant || L.length === 0) {
       limitations.push(`${u.name} → ${lowerLayer}: ${why}, and no traced device there is left for it: its promises below are not checked (trace the device under it, or give --device / --map)`);
       continue;

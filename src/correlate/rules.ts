@@ -298,10 +298,14 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
    * on one side, or a map that fits by sector only), or a pair of the order-only chain (alignByOrder matches
    * by order within a window: under an inferred map — an image file on a copy-on-write filesystem, whose
    * rewrites land elsewhere — it may be another version of those sectors). It can show a promise kept.
+   * So can a pair of a timed alignment on such a map: a lower write to the same sectors that ran inside the
+   * upper write is its data only where the map holds, and a map most writes do not confirm may not (a dm
+   * target that sends the data elsewhere while it writes an older version to those sectors itself:
+   * dm-writecache's writeback to the origin, with the remap events not traced).
    */
   const byOrder = (lk: Lookup): boolean =>
     (lk.how === 'searched' && (clock.kind === 'order' || p.mapConfirmed === false))
-    || (lk.how === 'matched' && clock.kind === 'order' && p.mapConfirmed === false);
+    || (lk.how === 'matched' && p.mapConfirmed === false);
 
   /**
    * A remap link on a timed clock: the write's data below is the lower writes at its mapped sectors that ran
@@ -351,8 +355,9 @@ export function checkPair(p: PairInput): { findings: Finding[]; stats: PairStats
     }
     if (v === 'undecided') {
       const [, hi] = clock.toLower(promiseTime);
-      // never durable below, on a device whose cache may be write-through: that, not placement, leaves it open
-      why = ackInferred ? 'ack' : lowerCacheUnknown && lk.at === Infinity ? 'cache' : (lk.how === 'searched' || lk.how === 'matched') && clock.kind === 'order' ? 'order' : lk.how === 'searched' && p.mapConfirmed === false ? 'map'
+      // never durable below, on a device whose cache may be write-through: that, not placement, leaves it open;
+      // and a level whose events were not traced is what to mend first, whatever else also leaves it open
+      why = ackInferred ? 'ack' : blindBelow === 'not-traced' ? 'not-traced' : lowerCacheUnknown && lk.at === Infinity ? 'cache' : (lk.how === 'searched' || lk.how === 'matched') && clock.kind === 'order' ? 'order' : (lk.how === 'searched' || lk.how === 'matched') && p.mapConfirmed === false ? 'map'
         : lk.at === Infinity && hi >= lowerEnd ? 'end' : 'clock';
     }
     return v;
@@ -642,7 +647,7 @@ function orderInversions(p: PairInput, looked: LookedUp): Finding[] {
   // a write found by sector alone without timestamps may be another version of those sectors (see verdict)
   const placed = (u: number) => {
     const how = looked.how(u);
-    return how === 'linked' || (how === 'matched' && !(p.alignment.clock.kind === 'order' && p.mapConfirmed === false))
+    return how === 'linked' || (how === 'matched' && p.mapConfirmed !== false)
       || (how === 'searched' && p.alignment.clock.kind !== 'order' && p.mapConfirmed !== false);
   };
   const out: Finding[] = [];
