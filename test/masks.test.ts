@@ -80,6 +80,18 @@ test('an md RAID5 guest traced in one stream with Q and C alone (no remap events
     JSON.stringify(j.correlation.limitations));
 });
 
+test('a dm-thin guest whose metadata disk was traced with -a write (no reads): the QEMU drive holding its writes exactly is below it, not the output disk whose one large write overlaps them all — clean', () => {
+  const T = `${S}vm-thin-none-threads/`;
+  const r = check(`dm=${T}guest/dm-1.blkparse.txt.gz`, `virtio=${T}guest/vda.blkparse.txt.gz`, `virtio=${M}vm-thin-none-threads/vdb.write.blkparse.txt.gz`,
+    `qemu=${T}qemu-trace.log.gz`, `host=${T}host/loop1.blkparse.txt.gz`, `host=${T}host/loop2.blkparse.txt.gz`);
+  // before: three drives tied (15/15 writes overlapped each): a cross-layer-undecided warning, exit 0
+  assert.deepEqual(broken(r.findings), []);
+  assert.equal(r.code, 0);
+  const below = r.stack.alignment.filter((a) => a.upper === 'virtio:254,16').map((a) => a.lower);
+  assert.deepEqual(below, ['qemu:0x55e7da1e8740']);
+  assert.ok(!r.stack.correlation.limitations.some((l) => /fit its writes equally/.test(l)), JSON.stringify(r.stack.correlation.limitations));
+});
+
 test('a host traced without completions (-a queue): its flushes were queued, what they made durable cannot be counted — undecided, not "none reached host"', () => {
   const r = check(`guest=${M}vm-file-raw-ext4-none/vda.queue.blkparse.txt.gz`, `qemu=${S}vm-file-raw-ext4-none/qemu-trace.log.gz`,
     `host=${M}vm-file-raw-ext4-none/loop1.queue.blkparse.txt.gz`);

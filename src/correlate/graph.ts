@@ -19,7 +19,7 @@
  * a verdict stands only when it is the same on every candidate.
  */
 import type { Level } from './level.js';
-import { fitMap, fits, inferMap, score, type MapFit } from './map-fit.js';
+import { fitMap, fits, inferMap, MIN_MATCHED, score, type MapFit } from './map-fit.js';
 import { extentMap, type SectorMap } from './mapping.js';
 import type { OpTable } from './ops.js';
 import type { RemapSet } from './remaps.js';
@@ -151,7 +151,12 @@ export function buildEdges(layers: StackLayer[], given: Record<string, SectorMap
         continue;
       }
       const best = good[0]!;
-      const tied = good.filter((x) => score(best.f) - score(x.f) <= Math.max(2, 0.05 * score(best.f)));
+      const near = (a: number, b: number) => b - a <= Math.max(2, 0.05 * b);
+      let tied = good.filter((x) => near(score(x.f), score(best.f)));
+      // devices that overlap its writes equally: the one that holds them exactly (same start and length) is below it
+      // (mirror legs hold them alike and stay tied)
+      const exact = Math.max(...tied.map((x) => x.f.exact));
+      if (tied.length > 1 && exact >= MIN_MATCHED) tied = tied.filter((x) => near(x.f.exact, exact));
       const g = tied.length > 1 ? ++group : undefined;
       for (const x of tied) {
         claimed.add(x.l.index);

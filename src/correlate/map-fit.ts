@@ -17,6 +17,14 @@ export interface MapFit {
   /** Upper completed writes considered (sampled) / with a lower write at the mapped sectors. */
   writes: number;
   matched: number;
+  /**
+   * Of the matched writes, those with a lower write at exactly their mapped sectors (same start, same
+   * length): a virtio request is the guest request itself, a direct write below is the job's own. A write
+   * matched only by overlap may be inside something else (a device that received one large write over the
+   * sectors of many small ones: a guest's output disk). They tell apart devices that overlap a level's writes
+   * equally (graph.ts).
+   */
+  exact: number;
   /** The same for reads (they tell mirror legs apart: md reads one leg). */
   reads: number;
   readsMatched: number;
@@ -48,17 +56,35 @@ function sample(rows: number[]): number[] {
 /** Reused by countMatched: a map's pieces of one upper row. */
 const PIECES: number[] = [];
 
-function countMatched(up: OpTable, rows: number[], idx: RangeIndex, map: SectorMap): number {
+/** Lower rows looked at for an exact match of one upper write (a block rewritten again and again overlaps many). */
+const MAX_EXACT_SCAN = 64;
+
+/** Rows with a lower row overlapping their mapped sectors, and (`exact` given) those with one at exactly them. */
+function countMatched(up: OpTable, rows: number[], idx: RangeIndex, map: SectorMap, low?: OpTable): { n: number; exact: number } {
   let n = 0;
+  let exact = 0;
   for (const u of rows) {
-    for (let k = 0, m = map.mapInto(up.sector[u]!, up.count[u]!, PIECES); k < m; k++) {
+    const m = map.mapInto(up.sector[u]!, up.count[u]!, PIECES);
+    for (let k = 0; k < m; k++) {
       if (idx.anyOverlapping(PIECES[2 * k]!, PIECES[2 * k + 1]!)) {
         n++;
         break;
       }
     }
+    if (low && m === 1) {
+      const s = PIECES[0]!;
+      const c = PIECES[1]!;
+      let seen = 0;
+      idx.overlapping(s, c, (l) => {
+        if (low.sector[l] === s && low.count[l] === c) {
+          exact++;
+          return false;
+        }
+        return ++seen < MAX_EXACT_SCAN;
+      });
+    }
   }
-  return n;
+  return { n, exact };
 }
 
 /** The upper completed writes and reads a map is checked on (sampled): the same for every map tried. */
@@ -73,12 +99,14 @@ function upperSample(up: OpTable): UpperSample {
 
 export function fitMap(up: OpTable, low: OpTable, map: SectorMap, rows: UpperSample = upperSample(up)): MapFit {
   const { w, r } = rows;
+  const writes = w.length ? countMatched(up, w, RangeIndex.of(low, [OpKind.Write]), map, low) : { n: 0, exact: 0 };
   return {
     map,
     writes: w.length,
-    matched: w.length ? countMatched(up, w, RangeIndex.of(low, [OpKind.Write]), map) : 0,
+    matched: writes.n,
+    exact: writes.exact,
     reads: r.length,
-    readsMatched: r.length ? countMatched(up, r, RangeIndex.of(low, [OpKind.Read]), map) : 0,
+    readsMatched: r.length ? countMatched(up, r, RangeIndex.of(low, [OpKind.Read]), map).n : 0,
   };
 }
 

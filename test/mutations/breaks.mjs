@@ -81,6 +81,8 @@ export const BREAKS = [
     "const peers = layers[k].kind === 'qemu' ? [] :", "const peers = true ? [] :", 'link by elimination whatever the peers', ['masks']),
   b('why-not-traced', 'cross-layer-undecided', 'undecided: below a level whose events were not traced, that is the reason given (not the map or the clock)', 'correlate/rules.js',
     "blindBelow === 'not-traced' ? 'not-traced' :", "false ? 'not-traced' :", 'an untraced level is not the first reason', ['qemu-partial-events']),
+  b('link-exact', 'cross-layer-undecided', 'a device whose writes several lower devices overlap equally is over the one that holds them exactly (not tied with the output disk)', 'correlate/graph.js',
+    'if (tied.length > 1 && exact >= MIN_MATCHED)', 'if (false)', 'ties never told apart by exact matches', ['masks']),
   b('mask-no-c', 'flush-not-passed-down', 'undecided: a lower trace with events and not one completion (-a queue) counts nothing', 'correlate/block-ops.js',
     'if (d.events > 0 && d.completions === 0 && d.table.unobserved === undefined)', 'if (false)', 'a completion-less trace counted as nothing durable', ['masks']),
   b('mask-only-c', 'flush-not-passed-down', 'undecided: a lower trace of completions only (-a complete) cannot place its flushes', 'correlate/block-ops.js',
