@@ -134,6 +134,16 @@ export class DeviceModel implements LifecycleSink {
   fuaWrites = 0;
   /** Devices whose bios were remapped to this one (`A … <- (maj,min) s`): a stack in one trace (cli/stacked.ts). */
   readonly remapsFrom = new Set<number>();
+  /** Events of this device other than remaps (A) and messages. */
+  ownEvents = 0;
+  /** Remap events (A) of this device. */
+  remapEvents = 0;
+  /**
+   * Its remaps (`A` on this device `<- (Y) s`) each followed at once by Y's own `Q` at the sector the remap gave:
+   * the signature of a partition traced on a kernel before 5.12 (see checker.ts `partitionOnly`).
+   */
+  partitionRemaps = 0;
+  partitionOf = -1;
   /** Events showing the kernel saw a volatile cache: flush requests, PREFLUSH/FUA/barrier flags. */
   flushEvidence = 0;
   firstFlushEvidence: EvidenceRef | undefined;
@@ -239,6 +249,8 @@ export class DeviceModel implements LifecycleSink {
     // Flush evidence: flush requests, PREFLUSH/FUA on anything, B only on writes
     // (old kernels set B on reads' D/C as an artefact: shared/wild/05).
     if (e.op === Op.Flush || e.flags & (Flag.PREFLUSH | Flag.FUA) || (e.flags & Flag.BARRIER && isWriteOp(e.op))) this.noteFlushEvidence(e);
+    if (e.act === Act.Remap) this.remapEvents++;
+    else if (e.act !== Act.Message) this.ownEvents++;
     if (e.act === Act.Issue) {
       this.dCount++;
       this.sawIssue = true;

@@ -312,4 +312,17 @@ export const BREAKS = [
   b('qemu-worker-chunk-end', 'QEMU log in a worker', 'a chunk\'s argument bytes copied before the next read into its buffer', 'io/parse-worker.js',
     'if (n === 0)\n                    break;\n                packer.bytes += n;\n                const chunk = n === READ_BYTES ? buf : buf.subarray(0, n);\n                if (qemu)\n                    qemu.chunk = chunk;\n                parser.push(chunk);\n                qemu?.endChunk();',
     'if (n === 0)\n                    break;\n                packer.bytes += n;\n                const chunk = n === READ_BYTES ? buf : buf.subarray(0, n);\n                if (qemu)\n                    qemu.chunk = chunk;\n                parser.push(chunk);', 'region copied after its buffer was read into again', ['qemu-worker']),
+  // ── published traces of the second wild sweep (fixtures/wild2) ──
+  b('wild2-flush-requeue', 'unflushed-at-end / durability', 'a requeued flush request (R FN) leaves the driver; its next D FN is the flush the device gets', 'track/lifetime.js',
+    'case Act.Requeue: return data ? this.requeue(e) : this.requeueFlush(e, data);', 'case Act.Requeue: return data ? this.requeue(e) : undefined;', 'R of a flush request ignored (its C matched to the first D)', ['wild2']),
+  b('wild2-partition', 'cross-layer-undecided (stack in one trace)', 'a partition traced before 5.12: the disk named only by its A events is no layer below', 'check/checker.js',
+    'if (partitionOnly(m)) {', 'if (false) {', 'the disk linked as a lower layer again', ['wild2']),
+  b('wild2-cpu-blocks', 'facts (time reversals) / in flight at end', 'blkparse live mode: one CPU\'s block printed after another\'s breaks no run (nothing open forgotten)', 'track/facts.js',
+    'if (e.time < this.prevTime && this.breaksRun(e)) {', 'if (e.time < this.prevTime) {', 'every step back a new run again', ['wild2']),
+  b('wild2-cpu-blocks-ftrace', 'facts (time reversals) / in flight at end', 'ftrace text (merged by time, no sequence numbers): every step back still breaks the run', 'track/facts.js',
+    'if (e.seq <= 0 || c < 0 || c >= MAX_CPUS)', 'if (c < 0 || c >= MAX_CPUS)', 'pasted ftrace runs on two CPUs read as interleaved blocks', ['check-paths']),
+  b('wild2-time-only', 'reader (tracepoint)', '`SECS.USECS: event: body` lines read with their times', 'formats/tracepoint/parser.js',
+    'else if (readTimeOnlyContext(buf, p, e, lc) && readEventName(buf, lc.body, e) >= 0) {', 'else if (false) {', 'time-only lines unreadable again', ['wild2']),
+  b('wild2-stack-lines', 'diagnostics', 'ftrace `<stack trace>` / ` => func` lines counted as such, not unreadable', 'formats/tracepoint/parser.js',
+    'if (this.stackLine(buf, s, b, e, true))', 'if (false)', '`<stack trace>` bodies read as unreadable', ['wild2']),
 ];
