@@ -69,3 +69,27 @@ test('trace-cmd report lines cut to `SECS.USECS: event: body` (linux-xfs 2019): 
   assert.equal(d.facts?.timeReversals, 0);
   assert.deepEqual(tally(r.findings, true), {});
 });
+
+test('an empty flush bio failing with -EIO after the flush request that served it completed without error (4.19, stale fq->rq_status): a warning that the device flushed, not a flush-failed error', async () => {
+  const file = fx('linux-block-2021-4.19-flush-ok-bio-eio-stale-rq_status.ftrace.txt');
+  const r = await checkFiles([file]);
+  assert.deepEqual(tally(r.findings, true), { 'flush-failed:warning': 1 });
+  const f = r.findings[0]!;
+  assert.equal(f.details!['deviceFlushOk'], true);
+  assert.equal(f.details!['errno'], -5);
+  assert.match(f.message, /^An empty flush bio failed with -EIO although the flush request that served it completed without error/);
+  assert.equal(r.devices[0]!.facts?.flushesCompleted, 1);
+  assert.equal(r.devices[0]!.facts?.flushesFailed, 0);
+  const cli = await runCli(['check', file]);
+  assert.equal(cli.code, 0, cli.stdout);
+});
+
+test('reads queued with no completion (io_uring excerpt, two runs pasted on one CPU): no "undecided" flush-never-issued note — reads hold no commit point — and the second run breaks the first', async () => {
+  const file = fx('io-uring-2025-sqpoll-two-runs-reads-Q-G-only.blkparse.txt');
+  const r = await checkFiles([file]);
+  assert.equal(r.findings.filter((f) => f.rule === 'flush-never-issued').length, 0, JSON.stringify(r.findings.map((f) => f.message)));
+  const d = r.devices[0]!;
+  // CPU 1 goes from 0.016028795 (seq 49942) back to 0.001414021 (seq 4931): its own step back, a new run
+  assert.equal(d.facts?.timeReversals, 1);
+  assert.deepEqual(tally(r.findings), {});
+});

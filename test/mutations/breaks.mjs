@@ -323,6 +323,10 @@ export const BREAKS = [
     'if (e.seq <= 0 || c < 0 || c >= MAX_CPUS)', 'if (c < 0 || c >= MAX_CPUS)', 'pasted ftrace runs on two CPUs read as interleaved blocks', ['check-paths']),
   b('wild2-time-only', 'reader (tracepoint)', '`SECS.USECS: event: body` lines read with their times', 'formats/tracepoint/parser.js',
     'else if (readTimeOnlyContext(buf, p, e, lc) && readEventName(buf, lc.body, e) >= 0) {', 'else if (false) {', 'time-only lines unreadable again', ['wild2']),
+  b('wild2-flush-ok-bio-eio', 'flush-failed', 'a failed empty flush bio served by a flush request that completed without error: warning (the device flushed)', 'check/rules/flush-failed.js',
+    'const deviceOk = r.qTime >= 0 &&', 'const deviceOk = false &&', 'every failed empty flush bio an error again', ['wild2']),
+  b('wild2-fni-reads', 'flush-never-issued', 'undecided without C only when sync+meta writes (commit points) were queued: reads queued alone make no note', 'check/rules/flush-never-issued.js',
+    'm.completions === 0 && m.syncMetaQueued >= MIN_LEVELS', 'm.completions === 0 && m.queuedBios >= MIN_LEVELS', 'any queued bio counted again', ['wild2']),
   b('wild2-stack-lines', 'diagnostics', 'ftrace `<stack trace>` / ` => func` lines counted as such, not unreadable', 'formats/tracepoint/parser.js',
     'if (this.stackLine(buf, s, b, e, true))', 'if (false)', '`<stack trace>` bodies read as unreadable', ['wild2']),
 ];
