@@ -93,3 +93,15 @@ test('reads queued with no completion (io_uring excerpt, two runs pasted on one 
   assert.equal(d.facts?.timeReversals, 1);
   assert.deepEqual(tally(r.findings), {});
 });
+
+test('rwbs `U` (REQ_ATOMIC, 6.16+): `WFSU` is read as a FUA write, durable at its completion; only the plain `WS` of the second pasted run is left unflushed', async () => {
+  const file = fx('linux-block-2025-REQ_ATOMIC-U-rwbs-two-runs.ftrace.txt');
+  const report = await analyze([file], { stages: ['check'], stageOptions: { check: {} } });
+  assert.equal(report.inputs[0]!.events, 4);
+  // the author's "<W/O REQ_ATOMIC>" and "=====" lines between the two runs
+  assert.equal(report.skipped['tracepoint: not an event line'], 2);
+  const r = await checkFiles([file]);
+  const u = r.findings.find((f) => f.rule === 'unflushed-at-end')!;
+  assert.match(u.message, /^1 completed write \(16 KiB\)/);
+  assert.equal(r.devices[0]!.facts?.timeReversals, 1);
+});
