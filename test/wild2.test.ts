@@ -105,3 +105,10 @@ test('rwbs `U` (REQ_ATOMIC, 6.16+): `WFSU` is read as a FUA write, durable at it
   assert.match(u.message, /^1 completed write \(16 KiB\)/);
   assert.equal(r.devices[0]!.facts?.timeReversals, 1);
 });
+
+test('a -f format without %a (a capture of one action, `blktrace -a complete | blkparse -f "%T.%t %d %S %n\\n"`): the refusal says how to give it (-F C,…), and that reads it', async () => {
+  const { compileOptions, parseFormatOption } = await import('../src/formats/blkparse-custom/format-string.js');
+  assert.throws(() => compileOptions(parseFormatOption('%T.%t %d %S %n\\n')), /give it as -F, e\.g\. "-F 'C,%T\.%t %d %S %n\\n'"/);
+  const [c] = compileOptions(parseFormatOption("-F 'C,%T.%t %d %S %n\\n'"));
+  assert.equal(c!.letters, 'C');
+});
