@@ -6,7 +6,7 @@
  * analysis, no shared state.
  */
 import { deviceNamesOf, type AnalysisEnv, type EventAnalyzer } from '../model/analysis.js';
-import type { BlockEvent } from '../model/event.js';
+import { Act, type BlockEvent } from '../model/event.js';
 import { formatDev, type DevId } from '../model/device.js';
 import { declaredFor, looksLikeDiskName, namesOf, resolveCache } from './cache.js';
 import { DeviceModel } from './device-model.js';
@@ -100,6 +100,10 @@ export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventA
   let cur: DeviceModel | undefined;
   let curDev = -1;
   let curSource = -1;
+  // the last event when it was a remap (A): its device's model, the device and the sector it named
+  let remapModel: DeviceModel | undefined;
+  let remapFrom = -1;
+  let remapSector = -1;
 
   const model = (dev: DevId, source: number): DeviceModel => {
     let m = devices.get(dev);
@@ -136,6 +140,23 @@ export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventA
         curDev = e.dev;
         curSource = e.source;
         seen(e.dev, e.source);
+      }
+      // A partition traced on a kernel before 5.12 (blk_partition_remap → trace_block_bio_remap(…, part_devt(p),
+      // …) with bio_dev() already the disk's; blktrace records every event under the traced device, bt->dev,
+      // and blkparse prints an A under its device_to, blkparse_fmt.c process_default): `8,0 A WSM 5864096 + 96
+      // <- (8,3) 2536096` then `8,3 Q WSM 5864096 + 96`, the partition's events at the disk's sectors. The disk
+      // number names the same requests, not a device below the partition.
+      if (remapModel) {
+        if (e.act === Act.Queue && e.dev === remapFrom && e.sector === remapSector && e.dev !== remapModel.dev) {
+          remapModel.partitionRemaps++;
+          remapModel.partitionOf = e.dev;
+        }
+        remapModel = undefined;
+      }
+      if (e.act === Act.Remap) {
+        remapModel = cur;
+        remapFrom = e.auxDev;
+        remapSector = e.sector;
       }
       cur!.event(e);
     },
@@ -213,9 +234,30 @@ export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventA
       };
       if (opts.at !== undefined || opts.atBySource) result.at = at;
       for (const m of ordered) {
-        if (m.remapsFrom.size > 0) (result.remapsFrom ??= {})[m.devText] = [...m.remapsFrom].map(formatDev);
+        if (m.remapsFrom.size === 0) continue;
+        if (partitionOnly(m)) {
+          // no stack to follow: say why the disk's number shows up
+          const from = formatDev(m.partitionOf);
+          const text = `${m.devText} appears only in remap events from ${from} (${m.partitionRemaps} of ${m.remapEvents} followed at once by ${from}'s Q at the sector the remap gave): a partition traced on a kernel before 5.12, whose events carry the disk's sectors while blkparse prints the remap under the disk's number, so one device, not a stack`;
+          for (const s of sourcesOfDev.get(m.dev) ?? []) {
+            const lim = env.sources[s]?.limitations;
+            if (lim && !lim.includes(text)) lim.push(text);
+          }
+          continue;
+        }
+        (result.remapsFrom ??= {})[m.devText] = [...m.remapsFrom].map(formatDev);
       }
       return result;
     },
   };
+}
+
+/**
+ * A device seen only in remap events, every one of them followed by the Q of the device it names at the sector
+ * it gave (checker event()): the whole disk of a partition traced before 5.12, not a lower layer. Linked as one,
+ * every promise of the partition was "undecided below" with an action mask for reason.
+ */
+function partitionOnly(m: DeviceModel): boolean {
+  // most of them (an excerpt may cut the Q after its last A)
+  return m.ownEvents === 0 && m.partitionRemaps * 2 > m.remapEvents && m.remapsFrom.size === 1 && m.remapsFrom.has(m.partitionOf);
 }

@@ -134,6 +134,18 @@ export class DeviceModel implements LifecycleSink {
   fuaWrites = 0;
   /** Devices whose bios were remapped to this one (`A … <- (maj,min) s`): a stack in one trace (cli/stacked.ts). */
   readonly remapsFrom = new Set<number>();
+  /** D time of the latest flush request seen issued and completed without error (-1: none). */
+  lastOkFlushD = -1;
+  /** Events of this device other than remaps (A) and messages. */
+  ownEvents = 0;
+  /** Remap events (A) of this device. */
+  remapEvents = 0;
+  /**
+   * Its remaps (`A` on this device `<- (Y) s`) each followed at once by Y's own `Q` at the sector the remap gave:
+   * the signature of a partition traced on a kernel before 5.12 (see checker.ts `partitionOnly`).
+   */
+  partitionRemaps = 0;
+  partitionOf = -1;
   /** Events showing the kernel saw a volatile cache: flush requests, PREFLUSH/FUA/barrier flags. */
   flushEvidence = 0;
   firstFlushEvidence: EvidenceRef | undefined;
@@ -160,6 +172,8 @@ export class DeviceModel implements LifecycleSink {
    * journal blocks, the next transaction after a commit).
    */
   syncMetaCompleted = 0;
+  /** Sync+meta writes queued (Q): the commit points a trace without completions (`-a queue`) still shows. */
+  syncMetaQueued = 0;
   maxCompletedGen = 0;
   firstSyncMeta: EvidenceRef | undefined;
   /** Copy of the last sync+meta completion (reused record); see lastSyncMeta(). */
@@ -239,6 +253,8 @@ export class DeviceModel implements LifecycleSink {
     // Flush evidence: flush requests, PREFLUSH/FUA on anything, B only on writes
     // (old kernels set B on reads' D/C as an artefact: shared/wild/05).
     if (e.op === Op.Flush || e.flags & (Flag.PREFLUSH | Flag.FUA) || (e.flags & Flag.BARRIER && isWriteOp(e.op))) this.noteFlushEvidence(e);
+    if (e.act === Act.Remap) this.remapEvents++;
+    else if (e.act !== Act.Message) this.ownEvents++;
     if (e.act === Act.Issue) {
       this.dCount++;
       this.sawIssue = true;
@@ -300,6 +316,7 @@ export class DeviceModel implements LifecycleSink {
     const empty = e.bytes <= 0 || e.sector < 0;
     const syncMetaWrite = !empty && isWriteOp(e.op) && (e.flags & SYNC_META) === SYNC_META;
     if (!empty && isWriteOp(e.op) && e.flags & Flag.FUA) this.fuaWrites++;
+    if (syncMetaWrite) this.syncMetaQueued++;
     if (!flagged && !empty && !syncMetaWrite) return;
     const r = newReq(e);
     r.qFlags = e.flags;
@@ -391,6 +408,7 @@ export class DeviceModel implements LifecycleSink {
     // with no D in the trace, when it was submitted is unknown, so it covers nothing
     for (const rule of this.onFlushComplete) rule.flushComplete!(this, e);
     if (f && !e.error) this.volatile.durable(f.ext, e.time);
+    if (f && !e.error && f.d > this.lastOkFlushD) this.lastOkFlushD = f.d;
   }
 
   orphan(e: BlockEvent): void {

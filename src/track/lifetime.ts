@@ -143,7 +143,7 @@ export class RequestTracker extends BioSet {
       case Act.Insert: return data ? this.insert(e) : undefined;
       case Act.Issue: return this.issue(e, data);
       case Act.Complete: return this.complete(e, data);
-      case Act.Requeue: return data ? this.requeue(e) : undefined;
+      case Act.Requeue: return data ? this.requeue(e) : this.requeueFlush(e, data);
       case Act.Split: return this.split(e);
       case Act.Remap: return this.remap(e);
       default: return;
@@ -422,6 +422,20 @@ export class RequestTracker extends BioSet {
     }
     // back on the requeue list: blk_mq_requeue_work re-inserts it (a new I), then a new D
     for (const b of list) b.state = BioState.InRequest;
+    this.counts.requeues++;
+  }
+
+  /**
+   * R of a flush request (`R FN 0 [0]`: blk_mq_requeue_request → trace_block_rq_requeue, a driver that could not
+   * take it now, e.g. SCSI busy): it left the driver and is dispatched again (a new `D FN`); only that D sends the
+   * cache flush to the device, so the flush request is no longer at the driver. The oldest one goes, as C takes
+   * the oldest; like a requeued data request, its D's record ends here and the next D makes a new one. Left at
+   * the driver, the C after the second D was matched to the first D (the writes completed between the two
+   * D were taken as not made durable by it) and the second D stayed "in flight" at the end.
+   */
+  private requeueFlush(e: BlockEvent, data: boolean): void {
+    if (!this.isFlushRequest(e, data)) return;
+    if (this.flushes.shift() !== undefined) this.decDevice();
     this.counts.requeues++;
   }
 

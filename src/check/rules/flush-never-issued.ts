@@ -72,16 +72,17 @@ export const flushNeverIssued: RuleFactory = {
         // depth 1 issues a batch queued at once one after another) and C: a trace cut by an action mask without
         // either cannot show them
         const noQueue = m.queuedBios === 0 && m.syncMetaCompleted >= MIN_LEVELS;
-        const noCompletion = m.completions === 0 && m.queuedBios >= MIN_LEVELS;
+        // (sync+meta writes, the commit points the levels are counted on: reads or plain data queued can hold none)
+        const noCompletion = m.completions === 0 && m.syncMetaQueued >= MIN_LEVELS;
         if ((noQueue || noCompletion) && m.flushEvidence === 0 && ctx.cache.mode !== 'writethrough') {
           const what = noQueue
             ? `${plural(m.syncMetaCompleted, 'sync metadata write')} completed and no flush or FUA reached the device, but the trace has no queue (Q) event on it (an action mask such as -a issue -a complete, or a cut trace)`
-            : `${plural(m.queuedBios, 'bio')} queued with no flush or FUA, but the trace has not one completion (C) on the device (an action mask such as -a queue, or a cut trace)`;
+            : `${plural(m.syncMetaQueued, 'sync metadata write')} queued with no flush or FUA, but the trace has not one completion (C) on the device (an action mask such as -a queue, or a cut trace)`;
           ctx.emit(makeFinding(m, 'flush-never-issued', 'info', m.firstSyncMeta?.time != null ? m.firstSyncMeta.time * 1e9 : m.firstTime,
             `${what}: a commit is seen ordered after the one before it only from Q and C, so whether a filesystem committed without flushes (nobarrier) ` +
               'cannot be told: undecided. A trace with every action decides it.',
             m.firstSyncMeta ? [m.firstSyncMeta] : [],
-            { kind: 'undecided', missing: noQueue ? 'Q' : 'C', syncMetaWrites: m.syncMetaCompleted, queued: m.queuedBios, flushesCompleted: m.flushesCompleted }));
+            { kind: 'undecided', missing: noQueue ? 'Q' : 'C', syncMetaWrites: m.syncMetaCompleted, syncMetaQueued: m.syncMetaQueued, queued: m.queuedBios, flushesCompleted: m.flushesCompleted }));
         }
         return;
       }

@@ -136,7 +136,8 @@ export function compileFormat(text: string, letters: string): CompiledFormat {
   }
   if (!has.has('a') && letters.length > 1) {
     throw new FormatSpecError(
-      `format ${JSON.stringify(text)} has no %a and applies to several actions (${letters}): the action of a line cannot be known`,
+      `format ${JSON.stringify(text)} has no %a and applies to several actions (${letters}): the action of a line cannot be known` +
+        ` (a trace of one action, as \`blktrace -a complete\`: give it as -F, e.g. "-F 'C,${text}'")`,
     );
   }
   return { text, tokens, letters, lines, has, ...program(tokens) };

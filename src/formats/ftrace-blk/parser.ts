@@ -56,10 +56,11 @@ export class FtraceBlkParser extends FtraceTextReader {
     if (isDigit(c) && this.classicLine(buf, s, p, e, lineNo)) return;
     const lc = this.lc;
     if (!readLineContext(buf, p, e, lc)) {
-      if (!this.metaLine(buf, p, e, lineNo)) this.skip(FtraceBlkSkip.notEvent, 'error', buf, s, e, lineNo);
+      if (!this.stackLine(buf, s, p, e, false) && !this.metaLine(buf, p, e, lineNo)) this.skip(FtraceBlkSkip.notEvent, 'error', buf, s, e, lineNo);
       return;
     }
     const b = lc.body;
+    if (this.stackLine(buf, s, b, e, true)) return;
     if (b < e && isDigit(buf[b]!)) {
       this.defaultLine(buf, s, b, e, lineNo);
       return;

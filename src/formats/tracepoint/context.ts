@@ -153,6 +153,28 @@ export function readLineContext(buf: Buffer, s: number, e: number, out: LineCont
   return true;
 }
 
+/**
+ * A context cut down to its timestamp, `SECS.USECS: event: …` at the line's first byte `s`: `trace-cmd
+ * report` output whose task and CPU columns the poster removed (linux-xfs, 2019-07-08,
+ * `<20190708161919.GN1404256@magnolia>` quoting Dave Chinner: `53.633340: block_bio_queue:      8,80 RSM …`).
+ * The time is kept; task, pid and CPU are unknown (comm from the body's `[comm]`).
+ */
+export function readTimeOnlyContext(buf: Buffer, s: number, e: number, out: LineContext): boolean {
+  if (!isDigit(buf[s]!)) return false;
+  const colon = findTimestamp(buf, s, e);
+  if (colon < 0 || ts.start !== s) return false;
+  if (!readSecondsNs(buf, s, colon)) return false;
+  out.time = num.value;
+  out.fracDigits = colon - ts.dot - 1;
+  let b = colon + 1;
+  while (b < e && isBlank(buf[b])) b++;
+  out.body = b;
+  out.cpu = -1;
+  out.pid = -1;
+  out.commStart = out.commEnd = 0;
+  return true;
+}
+
 /** True when bytes [s, e) spell `<...>`, ftrace's "comm not in the cmdline cache". */
 export function isUnknownComm(buf: Buffer, s: number, e: number): boolean {
   return e - s === 5 && buf[s] === 60 && buf[s + 1] === 46 && buf[s + 2] === 46 && buf[s + 3] === 46 && buf[s + 4] === 62;

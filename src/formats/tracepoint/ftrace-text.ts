@@ -40,6 +40,16 @@ const STARTED_RE = /^#{3,}\s*CPU\s+(\d+)\s+buffer started/;
 const ENTRIES_RE = /^#\s*entries-in-buffer\/entries-written:\s*(\d+)\/(\d+)/;
 const BANNER_RE = /^(?:cpus=\d+|version\s*=\s*\d+|CPU\s+\d+\s+is empty|trace-cmd:?\s.*)\s*$/;
 const MARKER = Buffer.from('tracing_mark_write', 'latin1');
+const STACK = Buffer.from('<stack trace>', 'latin1');
+const USER_STACK = Buffer.from('<user stack trace>', 'latin1');
+/** Diagnostics reason of the `<stack trace>` lines and their ` => func` frames. */
+export const STACK_REASON = 'ftrace: stack trace line (options/stacktrace)';
+
+function startsWithText(buf: Buffer, p: number, e: number, want: Buffer): boolean {
+  if (e - p < want.length) return false;
+  for (let i = 0; i < want.length; i++) if (buf[p + i] !== want[i]) return false;
+  return true;
+}
 
 export abstract class FtraceTextReader implements StreamParser {
   protected readonly ev: BlockEvent = emptyEvent();
@@ -138,6 +148,21 @@ export abstract class FtraceTextReader implements StreamParser {
       return true;
     }
     return BANNER_RE.test(text);
+  }
+
+  /**
+   * The stack ftrace records after an event with `options/stacktrace` (or `userstacktrace`, or
+   * `echo stacktrace > events/…/trigger`): `<stack trace>` / `<user stack trace>` as an event's body, then one
+   * ` => func` line per frame (kernel/trace/trace_output.c trace_stack_print, trace_user_stack_print; the same
+   * since 2.6.30). Not a block event: counted, as perf's callchain lines are. `b` is the body after a line
+   * context, or the first non-blank byte of a line without one (`b > s`: the kernel indents ` => `).
+   */
+  protected stackLine(buf: Buffer, s: number, b: number, e: number, inContext: boolean): boolean {
+    if (inContext) {
+      if (buf[b] !== 60 /* < */ || !(startsWithText(buf, b, e, STACK) || startsWithText(buf, b, e, USER_STACK))) return false;
+    } else if (b === s || buf[b] !== 61 /* = */ || buf[b + 1] !== 62 /* > */ || (b + 2 < e && buf[b + 2] !== 32)) return false;
+    this.ctx.diag.add(STACK_REASON, 'info');
+    return true;
   }
 
   /**

@@ -18,7 +18,7 @@
 import { Act } from '../../model/event.js';
 import type { ParseContext } from '../types.js';
 import { isDigit } from '../blkparse/bytes.js';
-import { name, readEventName, readLineContext } from './context.js';
+import { name, readEventName, readLineContext, readTimeOnlyContext } from './context.js';
 import { lookupTracepoint, NO_DEVICE, NOT_EMITTED, TRACEPOINTS, type TracepointDef } from './events.js';
 import { TracepointBodyReader } from './body.js';
 import { FtraceTextReader } from './ftrace-text.js';
@@ -40,6 +40,7 @@ export class TracepointParser extends FtraceTextReader {
   private readonly body: TracepointBodyReader;
   private perfStyle = false;
   private plugNoted = false;
+  private timeOnlyNoted = false;
   private readonly syscalls: SyscallLines;
 
   constructor(ctx: ParseContext) {
@@ -76,6 +77,14 @@ export class TracepointParser extends FtraceTextReader {
         this.skip(TracepointSkip.blkTracer, 'info', buf, s, e, lineNo);
         return;
       }
+      if (this.stackLine(buf, s, b, e, true)) return;
+    } else if (readTimeOnlyContext(buf, p, e, lc) && readEventName(buf, lc.body, e) >= 0) {
+      // "53.633340: block_bio_queue: …": timed, no task or CPU
+      b = lc.body;
+      if (!this.timeOnlyNoted) {
+        this.timeOnlyNoted = true;
+        this.ctx.limitation('event lines with a timestamp and no task or CPU column (cut by whoever published them): the CPU and pid of each event are unknown');
+      }
     } else if (startsWith(buf, p, e, BLOCK_) || startsWith(buf, p, e, BLOCK_SYS)) {
       // a bare "block_rq_issue: …" line (pasted without its context)
       timed = false;
@@ -86,6 +95,7 @@ export class TracepointParser extends FtraceTextReader {
       lc.commStart = lc.commEnd = 0;
     } else {
       if (p > s && isCallchainLine(buf, p, e)) this.ctx.diag.add(TracepointSkip.callchain, 'info');
+      else if (this.stackLine(buf, s, p, e, false)) return;
       else if (!this.metaLine(buf, p, e, lineNo)) this.skip(TracepointSkip.notEvent, 'error', buf, s, e, lineNo);
       return;
     }
