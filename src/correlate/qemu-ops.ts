@@ -13,7 +13,7 @@ import type { Diagnostics } from '../model/diagnostics.js';
 import type { QemuEvent, QemuSink } from '../qemu/event.js';
 import { CacheModeTracker, type CacheModeInference } from '../qemu/cache-mode.js';
 import { QemuRebuilder, type RebuildSummary } from '../qemu/rebuild.js';
-import type { FrontRequest, HostJob, RebuildSink, Stamp } from '../qemu/records.js';
+import { isDeviceModel, type FrontRequest, type HostJob, type RebuildSink, type Stamp } from '../qemu/records.js';
 import { Links } from './links.js';
 import { OpFlag, OpKind, OpTable } from './ops.js';
 import { noteDurability, QuietLog } from './quiet.js';
@@ -446,7 +446,7 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     if (this.aliasCache) return this.aliasCache;
     const alias = new Map<string, string>();
     for (const d of this.summary?.devices ?? []) {
-      if (d.iface !== 'virtio') continue;
+      if (!isDeviceModel(d.iface)) continue;
       for (const b of d.blk) alias.set(`blk:${b}`, d.device);
     }
     if (this.summary) this.aliasCache = alias;
@@ -463,6 +463,19 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     if ((this.families & FAMILY.jobs) === 0) return 'no host job event in the trace (thread_pool_*, luring_*, laio_* not traced, or none ran)';
     if ((this.families & (FAMILY.blk | FAMILY.bdrv)) === 0) return 'its host jobs cannot be typed: no blk_co_* or bdrv_co_* event in the trace';
     return undefined;
+  }
+
+  /**
+   * A SCSI or NVMe device name that stands for several drives: QEMU 7.2's scsi_disk_new_request prints the LUN
+   * but not the target, pci_nvme_io_cmd the namespace but not the controller, so two scsi-hd disks at LUN 0 of
+   * two targets (or two controllers' namespace 1) are one name, and a flush command cannot be given to either.
+   * Seen when the name's data went to more than one BlockBackend: its promises are then not decided.
+   */
+  private sharedModelName(name: string): string | undefined {
+    if (!name.startsWith('scsi:') && !name.startsWith('nvme:')) return undefined;
+    const d = this.summary?.devices.find((x) => x.device === name);
+    if (!d || d.blk.length <= 1) return undefined;
+    return `${d.blk.length} drives (BlockBackends ${d.blk.join(', ')}) answer to ${name}: QEMU 7.2 traces a SCSI command's LUN but not its target (an NVMe command's namespace but not its controller), so its flush commands cannot be given to one of them`;
   }
 
   private build(rows: QemuRows, jobRow: ReadonlyMap<number, number>, feed: boolean): QemuDeviceView[] {
@@ -498,7 +511,7 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
       f.table.writeThrough = false;
       let writes = 0;
       for (let i = 0; i < f.table.n; i++) if (f.table.kind[i] === OpKind.Write) writes++;
-      f.table.unobserved = name.startsWith('blk:') ? 'BlockBackend flushes have no trace event in QEMU 7.2, and this trace has no virtio_blk_* events to show the guest\'s' : undefined;
+      f.table.unobserved = name.startsWith('blk:') ? 'BlockBackend flushes have no trace event in QEMU 7.2, and this trace has no virtio_blk_*, scsi_disk_*/virtio_scsi_* or pci_nvme_* events to show the guest\'s' : this.sharedModelName(name);
       b.table.unobserved = this.unobservedJobs();
       views.push({ device: name, front: f.table, back: b.table, links: Links.from(f.table.n, entries), cache, writes });
     }
