@@ -6,7 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { Diagnostics } from '../src/model/diagnostics.js';
 import type { ParseContext } from '../src/formats/types.js';
 import { qemuLogFormat } from '../src/formats/qemu/log.js';
@@ -219,4 +222,18 @@ test('real captures: virtio-scsi cache=none is clean and decided; cache=unsafe d
 test('real captures: QEMU 7.2 NVMe ignores the FUA bit (cache=none: the guest\'s FUA writes not durable); writethrough is clean', async () => {
   assert.deepEqual(await check('vm-nvme-none-threads', 'nvme0n1.blkparse.txt.gz'), { code: 1, rules: ['error fua-not-honored@guest'] });
   assert.deepEqual(await check('vm-nvme-writethrough-threads', 'nvme0n1.blkparse.txt.gz'), { code: 0, rules: [] });
+});
+
+test('a QEMU trace without the commands\' completions (virtio_scsi_* or pci_nvme_enqueue_req_completion not traced) decides nothing: undecided, never an error', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'blkaudit-scsi-nvme-'));
+  for (const [name, guest, drop] of [['vm-nvme-none-threads', 'nvme0n1', ':pci_nvme_enqueue_req_completion '], ['vm-scsi-none-threads', 'sda', ':virtio_scsi_']] as const) {
+    const log = gunzipSync(readFileSync(join(DIR, name, 'qemu-trace.log.gz'))).toString('utf8').split('\n').filter((l) => !l.includes(drop)).join('\n');
+    const q = join(dir, `${name}.log`);
+    writeFileSync(q, log);
+    const r = await runCli(['check', '--json', `guest=${join(DIR, name, 'guest', `${guest}.blkparse.txt.gz`)}`, `qemu=${q}`, `host=${join(DIR, name, 'host/loop1.blkparse.txt.gz')}`]);
+    const findings = (JSON.parse(r.stdout) as { findings: Array<{ severity: string; rule: string; message: string }> }).findings;
+    assert.deepEqual(findings.filter((f) => f.severity !== 'info').map((f) => f.rule), [], name);
+    assert.equal(r.code, 0, name);
+    assert.ok(findings.some((f) => f.rule === 'cross-layer-undecided' && /have no completion in this trace/.test(f.message)), name);
+  }
 });

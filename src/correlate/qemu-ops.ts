@@ -473,6 +473,12 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
    */
   private sharedModelName(name: string): string | undefined {
     if (!name.startsWith('scsi:') && !name.startsWith('nvme:')) return undefined;
+    const model = name.startsWith('scsi:') ? 'scsi' : 'nvme';
+    if (this.summary?.modelsWithoutCompletions.includes(model)) {
+      return model === 'scsi'
+        ? 'its SCSI commands have no completion in this trace (no virtio_scsi_cmd_resp: virtio_scsi_* not traced, or an HBA other than virtio-scsi), so what it acknowledged cannot be told'
+        : 'its NVMe commands have no completion in this trace (no pci_nvme_enqueue_req_completion), so what it acknowledged cannot be told';
+    }
     const d = this.summary?.devices.find((x) => x.device === name);
     if (!d || d.blk.length <= 1) return undefined;
     return `${d.blk.length} drives (BlockBackends ${d.blk.join(', ')}) answer to ${name}: QEMU 7.2 traces a SCSI command's LUN but not its target (an NVMe command's namespace but not its controller), so its flush commands cannot be given to one of them`;

@@ -67,6 +67,11 @@ export interface RebuildSummary {
    * data: it may be a flush, write-zeroes or discard (handle_aiocb_*), so its kind is unknown.
    */
   untracedDataNodes: string[];
+  /**
+   * Device models whose commands were traced but not one completion ('scsi': no virtio_scsi_cmd_resp — virtio_scsi_*
+   * not traced, or another HBA; 'nvme': no pci_nvme_enqueue_req_completion): what they acknowledged cannot be told.
+   */
+  modelsWithoutCompletions: string[];
 }
 
 export class QemuRebuilder implements QemuSink {
@@ -82,8 +87,10 @@ export class QemuRebuilder implements QemuSink {
   private nextJob = 0;
   private readonly summary: RebuildSummary = {
     fronts: 0, jobs: 0, devices: [], jobKinds: {}, jobCauses: {}, fdatasyncFailures: 0, merged: 0, inFlightAtEnd: 0,
-    untracedDataNodes: [],
+    untracedDataNodes: [], modelsWithoutCompletions: [],
   };
+  /** Commands and completions seen per device model (scsi, nvme). */
+  private readonly modelSeen = { scsi: { commands: 0, completions: 0 }, nvme: { commands: 0, completions: 0 } };
   private readonly untraced = new Set<string>();
 
   constructor(private readonly out: RebuildSink, private readonly diag?: Diagnostics, private readonly sourceName = '') {}
@@ -164,6 +171,7 @@ export class QemuRebuilder implements QemuSink {
     if (this.summary.inFlightAtEnd > 0) this.count('qemu: request still in flight at end of trace', this.summary.inFlightAtEnd);
     this.summary.devices = [...this.devices.values()];
     this.summary.untracedDataNodes = [...this.untraced];
+    this.summary.modelsWithoutCompletions = (['scsi', 'nvme'] as const).filter((m) => this.modelSeen[m].commands > 0 && this.modelSeen[m].completions === 0);
     return this.summary;
   }
 
@@ -576,6 +584,7 @@ export class QemuRebuilder implements QemuSink {
       this.emitFront(old);
     }
     const lun = /\blun=(\d+)/.exec(e.args)?.[1] ?? '?';
+    this.modelSeen.scsi.commands++;
     const f = this.newFront(e, 'scsi', `scsi:lun${lun}`, e.req);
     f.kind = c.kind;
     f.kindHow = `SCSI ${c.name} (CDB 0x${cdb[0]!.toString(16).padStart(2, '0')})`;
@@ -621,6 +630,7 @@ export class QemuRebuilder implements QemuSink {
       this.emitFront(old);
     }
     const ns = /\bnsid (0x[0-9a-fA-F]+|\d+)/.exec(e.args)?.[1];
+    this.modelSeen.nvme.commands++;
     const f = this.newFront(e, 'nvme', `nvme:ns${ns === undefined ? '?' : Number(ns)}`, e.req);
     f.kind = c.kind;
     f.kindHow = `NVMe ${c.name} (opcode 0x${e.type.toString(16)})`;
@@ -649,6 +659,7 @@ export class QemuRebuilder implements QemuSink {
 
   /** virtio_scsi_cmd_resp / pci_nvme_enqueue_req_completion: the command completed to the guest. */
   private modelComplete(e: QemuEvent, key: string): void {
+    this.modelSeen[e.kind === QemuKind.ScsiComplete ? 'scsi' : 'nvme'].completions++;
     const f = this.openFronts.get(key);
     if (!f) return; // not a media command (INQUIRY, MODE SENSE …), or an admin queue's
     this.openFronts.delete(key);

@@ -334,4 +334,6 @@ export const BREAKS = [
     'return;', 'virtio-scsi pops kept as virtio-blk requests', ['qemu-scsi-nvme']),
   b('model-shared-name', 'cross-layer-undecided (QEMU scsi-hd/NVMe)', 'undecided: two drives at one LUN (namespace) → their promises not judged', 'correlate/qemu-ops.js',
     'if (!d || d.blk.length <= 1)\n            return undefined;', 'return undefined;', 'a shared device name judged as one drive', ['qemu-scsi-nvme']),
+  b('model-no-completions', 'cross-layer-undecided (QEMU scsi-hd/NVMe)', 'undecided: commands traced with no completion event → their promises not judged', 'correlate/qemu-ops.js',
+    'if (this.summary?.modelsWithoutCompletions.includes(model)) {', 'if (false) {', 'a model with no completions judged (its flushes never acknowledged)', ['qemu-scsi-nvme']),
 ];
