@@ -205,6 +205,24 @@ test('two scsi-hd drives answering to one LUN: their flush commands cannot be gi
   assert.match(v.front.unobserved ?? '', /2 drives .* answer to scsi:lun0/);
 });
 
+test('scsi-hd: two disks at LUN 0 of targets 0 and 1 are two devices when scsi_req_parsed gives the target', () => {
+  const parsed = (t: number, tag: string, target: number, cmd: number) =>
+    `100@1000.${t}:scsi_req_parsed target ${target} lun 0 tag ${Number.parseInt(tag, 16) | 0} command ${cmd} dir 2 length 4096`;
+  const withTarget = (text: string, target: number) => text.replace(/(\n\s*)(100@1000\.(\d+):scsi_disk_new_request Command: lun=0 tag=(0x[0-9a-f]+) data= (0x[0-9a-f]+))/,
+    (_m, nl: string, line: string, t: string, tag: string, op: string) => `${nl}${parsed(Number(t) - 1, tag, target, Number.parseInt(op, 16))}${nl}${line}`);
+  const { fronts, summary } = rebuild(`
+    ${withTarget(scsiWrite(100, '0x10', 8, 8, '0xc1', '0x7e0', false, '0xb1'), 0)}
+    ${scsiResp(100321, '0x10')}
+    ${withTarget(scsiWrite(200, '0x91a2b3c4', 64, 8, '0xc1', '0x7e0', false, '0xb9'), 1)}
+    ${scsiResp(200321, '0x91a2b3c4')}
+    ${parsed(300001, '0x12', 0, 53)}
+    100@1000.300002:scsi_disk_new_request Command: lun=0 tag=0x12 data= ${SYNC10}
+    ${scsiResp(300010, '0x12')}
+  `);
+  assert.deepEqual(fronts.map((f) => `${f.device} ${f.kind}`), ['scsi:t0:lun0 write', 'scsi:t1:lun0 write', 'scsi:t0:lun0 flush']);
+  assert.deepEqual(summary.devices.filter((d) => d.iface === 'scsi').map((d) => `${d.device} ${d.blk.join(',')}`), ['scsi:t0:lun0 0xb1', 'scsi:t1:lun0 0xb9']);
+});
+
 // The real captures, through the CLI: the broken ones found, the clean ones decided (EXPECTED.json has them all)
 const DIR = join(ROOT, 'fixtures/stacks');
 async function check(name: string, guest: string): Promise<{ code: number | null; rules: string[] }> {
@@ -217,6 +235,17 @@ async function check(name: string, guest: string): Promise<{ code: number | null
 test('real captures: virtio-scsi cache=none is clean and decided; cache=unsafe drops the SYNCHRONIZE CACHEs', async () => {
   assert.deepEqual(await check('vm-scsi-none-threads', 'sda.blkparse.txt.gz'), { code: 0, rules: [] });
   assert.deepEqual(await check('vm-scsi-unsafe-threads', 'sda.blkparse.txt.gz'), { code: 1, rules: ['error flush-not-passed-down@qemu'] });
+});
+
+test('real captures: two scsi-hd at targets 0 and 1 of one HBA (cache=unsafe): target 0\'s dropped flushes found, target 1\'s told apart', async () => {
+  const name = 'vm-scsi2-unsafe-threads';
+  const r = await runCli(['check', '--json', `guest=${join(DIR, name, 'guest/sda.blkparse.txt.gz')}`, `qemu=${join(DIR, name, 'qemu-trace.log.gz')}`,
+    `host=${join(DIR, name, 'host/loop1.blkparse.txt.gz')}`, `host=${join(DIR, name, 'host/loop2.blkparse.txt.gz')}`]);
+  const findings = (JSON.parse(r.stdout) as { findings: Array<{ severity: string; rule: string; layer: string; device: string }> }).findings;
+  const errors = findings.filter((f) => f.severity === 'error');
+  assert.equal(r.code, 1);
+  assert.deepEqual([...new Set(errors.map((f) => `${f.rule}@${f.layer} ${f.device}`))], ['flush-not-passed-down@qemu scsi:t0:lun0']);
+  assert.equal(errors.length, 105);
 });
 
 test('real captures: QEMU 7.2 NVMe ignores the FUA bit (cache=none: the guest\'s FUA writes not durable); writethrough is clean', async () => {

@@ -466,9 +466,10 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
   }
 
   /**
-   * A SCSI or NVMe device name that stands for several drives: QEMU 7.2's scsi_disk_new_request prints the LUN
-   * but not the target, pci_nvme_io_cmd the namespace but not the controller, so two scsi-hd disks at LUN 0 of
-   * two targets (or two controllers' namespace 1) are one name, and a flush command cannot be given to either.
+   * A SCSI or NVMe device name that stands for several drives: QEMU 7.2 traces a SCSI command's target and LUN
+   * (scsi_req_parsed; without it, scsi_disk_new_request's LUN only) but not its HBA, and an NVMe command's
+   * namespace but not its controller, so two HBAs with a disk at target 0 LUN 0 (or two controllers' namespace 1)
+   * are one name, and a flush command cannot be given to either.
    * Seen when the name's data went to more than one BlockBackend: its promises are then not decided.
    */
   private sharedModelName(name: string): string | undefined {
@@ -481,7 +482,7 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     }
     const d = this.summary?.devices.find((x) => x.device === name);
     if (!d || d.blk.length <= 1) return undefined;
-    return `${d.blk.length} drives (BlockBackends ${d.blk.join(', ')}) answer to ${name}: QEMU 7.2 traces a SCSI command's LUN but not its target (an NVMe command's namespace but not its controller), so its flush commands cannot be given to one of them`;
+    return `${d.blk.length} drives (BlockBackends ${d.blk.join(', ')}) answer to ${name}: QEMU 7.2 traces a SCSI command's target and LUN (the LUN only without scsi_req_parsed) but not its HBA, an NVMe command's namespace but not its controller, so its flush commands cannot be given to one of them`;
   }
 
   private build(rows: QemuRows, jobRow: ReadonlyMap<number, number>, feed: boolean): QemuDeviceView[] {
@@ -518,7 +519,9 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
       let writes = 0;
       for (let i = 0; i < f.table.n; i++) if (f.table.kind[i] === OpKind.Write) writes++;
       f.table.unobserved = name.startsWith('blk:') ? 'BlockBackend flushes have no trace event in QEMU 7.2, and this trace has no virtio_blk_*, scsi_disk_*/virtio_scsi_* or pci_nvme_* events to show the guest\'s' : this.sharedModelName(name);
-      b.table.unobserved = this.unobservedJobs();
+      // a SCSI/NVMe name that stands for several drives (or whose commands never complete): which drive's
+      // writes a flush command covered cannot be told, so its own promises are not judged against its jobs either
+      b.table.unobserved = this.unobservedJobs() ?? (name.startsWith('blk:') ? undefined : f.table.unobserved);
       views.push({ device: name, front: f.table, back: b.table, links: Links.from(f.table.n, entries), cache, writes });
     }
     views.sort((a, b) => b.writes - a.writes);

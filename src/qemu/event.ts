@@ -64,6 +64,11 @@ export const QemuKind = {
    * virtio-scsi request (its command, if any, is scsi_disk_new_request's), not a virtio-blk one.
    */
   ScsiVirtioReq: 54,
+  /**
+   * scsi_req_parsed "target %d lun %d tag %d command %d dir %d length %d" (hw/scsi/trace-events): the target the
+   * command is for (scsi_disk_new_request prints only the LUN), the tag in decimal.
+   */
+  ScsiReqParsed: 55,
   /** pci_nvme_io_cmd "cid … nsid … sqid … opc 0x%x opname '%s'". */
   NvmeIoCmd: 60,
   NvmeWrite: 61,

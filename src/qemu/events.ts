@@ -44,6 +44,7 @@ export const EVENT_KINDS: ReadonlyMap<string, QemuKind> = new Map<string, QemuKi
   ['scsi_disk_dma_command_READ', QemuKind.ScsiRead],
   ['virtio_scsi_cmd_resp', QemuKind.ScsiComplete],
   ['virtio_scsi_cmd_req', QemuKind.ScsiVirtioReq],
+  ['scsi_req_parsed', QemuKind.ScsiReqParsed],
   ['virtio_scsi_tmf_req', QemuKind.ScsiVirtioReq],
   ['virtio_scsi_an_req', QemuKind.ScsiVirtioReq],
   ['pci_nvme_io_cmd', QemuKind.NvmeIoCmd],

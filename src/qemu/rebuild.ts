@@ -123,6 +123,7 @@ export class QemuRebuilder implements QemuSink {
       case QemuKind.FlushFailed: this.summary.fdatasyncFailures++; return;
       case QemuKind.Qcow2CacheFlush: this.thread(e).qcow2Flush = true; return;
       case QemuKind.ScsiVirtioReq: return this.notVirtioBlk(e);
+      case QemuKind.ScsiReqParsed: this.scsiParsed.set(e.tid, e.args); return;
       case QemuKind.ScsiRequest: this.notVirtioBlk(e); return this.scsiCommand(e);
       case QemuKind.ScsiComplete: this.leafDone(e); return this.modelComplete(e, `scsi/${e.req}`);
       case QemuKind.NvmeIoCmd: return this.nvmeCommand(e);
@@ -570,7 +571,9 @@ export class QemuRebuilder implements QemuSink {
   /**
    * scsi_disk_new_request: a media command becomes a request (READ/WRITE/WRITE AND VERIFY, SYNCHRONIZE CACHE,
    * UNMAP/WRITE SAME); others (INQUIRY, TEST UNIT READY, MODE SENSE …) carry no data to make durable.
-   * Its device is `scsi:lun<N>`: QEMU 7.2 prints the LUN, not the target (see scsiDevices in qemu-ops.ts).
+   * Its device is `scsi:t<T>:lun<N>` (`scsi:lun<N>` when scsi_req_parsed, which has the target, is not traced): QEMU
+   * 7.2 prints neither the HBA nor the drive, so two HBAs with a disk at the same target and LUN are one name
+   * (sharedModelName in qemu-ops.ts).
    */
   private scsiCommand(e: QemuEvent): void {
     this.leafDone(e);
@@ -585,12 +588,27 @@ export class QemuRebuilder implements QemuSink {
     }
     const lun = /\blun=(\d+)/.exec(e.args)?.[1] ?? '?';
     this.modelSeen.scsi.commands++;
-    const f = this.newFront(e, 'scsi', `scsi:lun${lun}`, e.req);
+    const f = this.newFront(e, 'scsi', `scsi:${this.scsiTarget(e, lun)}lun${lun}`, e.req);
     f.kind = c.kind;
     f.kindHow = `SCSI ${c.name} (CDB 0x${cdb[0]!.toString(16).padStart(2, '0')})`;
     this.openFronts.set(key, f);
     this.device(f.device, 'scsi');
     this.modelFront(e, f, c.lba, c.blocks * 512, c.fua);
+  }
+
+  /** Each thread's last scsi_req_parsed (its arguments), read by the scsi_disk_new_request that follows. */
+  private readonly scsiParsed = new Map<number, string>();
+
+  /**
+   * `t<N>:` for the target of this command: scsi_req_parsed (hw/scsi/scsi-bus.c scsi_req_new) comes just before
+   * scsi_disk_new_request on the same thread, with the same LUN and the tag in decimal; "" when it was not traced.
+   */
+  private scsiTarget(e: QemuEvent, lun: string): string {
+    const a = this.scsiParsed.get(e.tid);
+    this.scsiParsed.delete(e.tid);
+    const m = a === undefined ? null : /\btarget (\d+) lun (\d+) tag (-?\d+)/.exec(a);
+    if (!m || m[2] !== lun || !e.req.startsWith('0x')) return '';
+    return (Number(m[3]) >>> 0) === Number.parseInt(e.req.slice(2), 16) >>> 0 ? `t${m[1]}:` : '';
   }
 
   /** A device-model command, kind known: data commands wait for their blk requests, the others for a host job. */

@@ -94,7 +94,7 @@ export interface HostJob {
 }
 
 export interface QemuDeviceInfo {
-  /** vdev pointer, "scsi:lun<N>", "nvme:ns<N>", or "blk:<ptr>". */
+  /** vdev pointer, "scsi:t<T>:lun<N>" (or "scsi:lun<N>"), "nvme:ns<N>", or "blk:<ptr>". */
   device: string;
   iface: FrontIface;
   /** BlockBackend pointer(s) seen for it. */

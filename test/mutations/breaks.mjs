@@ -336,4 +336,6 @@ export const BREAKS = [
     'if (!d || d.blk.length <= 1)\n            return undefined;', 'return undefined;', 'a shared device name judged as one drive', ['qemu-scsi-nvme']),
   b('model-no-completions', 'cross-layer-undecided (QEMU scsi-hd/NVMe)', 'undecided: commands traced with no completion event → their promises not judged', 'correlate/qemu-ops.js',
     'if (this.summary?.modelsWithoutCompletions.includes(model)) {', 'if (false) {', 'a model with no completions judged (its flushes never acknowledged)', ['qemu-scsi-nvme']),
+  b('scsi-target', 'flush-not-passed-down (QEMU scsi-hd)', 'two disks at one LUN of two targets are two devices (scsi_req_parsed gives the target)', 'qemu/rebuild.js',
+    'return (Number(m[3]) >>> 0) === Number.parseInt(e.req.slice(2), 16) >>> 0 ?', 'return false ?', 'target never read: the disks one name, undecided', ['qemu-scsi-nvme']),
 ];
