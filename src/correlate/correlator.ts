@@ -608,6 +608,13 @@ function qemuLimitations(layer: string, v: QemuDeviceView): string[] {
         'a flush is seen only through the host job it causes; one elided because nothing was written since the last flush, ' +
         'or dropped by cache=unsafe, leaves no event at all, so its promise cannot be checked from this trace',
     );
+  } else if (v.device.startsWith('scsi:')) {
+    out.push(`${layer}: SCSI flushes are SYNCHRONIZE CACHE commands read from scsi_disk_new_request's CDB; their host flush job is untyped in QEMU 7.2 and taken as theirs by order`);
+  } else if (v.device.startsWith('nvme:')) {
+    out.push(
+      `${layer}: NVMe flushes are Flush commands (pci_nvme_io_cmd opcode 0); pci_nvme_write does not print a write's FUA bit, ` +
+        'and QEMU 7.2 does not act on it (hw/nvme/ctrl.c nvme_do_write submits the data with no BDRV_REQ_FUA), so an NVMe write is durable only after a later flush',
+    );
   } else if (frontFlushes > 0) {
     out.push(`${layer}: virtio flushes are recognised as requests with no read/write handled (QEMU 7.2 has no virtio_blk_handle_flush event)`);
   }

@@ -13,7 +13,7 @@ import type { Diagnostics } from '../model/diagnostics.js';
 import type { QemuEvent, QemuSink } from '../qemu/event.js';
 import { CacheModeTracker, type CacheModeInference } from '../qemu/cache-mode.js';
 import { QemuRebuilder, type RebuildSummary } from '../qemu/rebuild.js';
-import type { FrontRequest, HostJob, RebuildSink, Stamp } from '../qemu/records.js';
+import { isDeviceModel, type FrontRequest, type HostJob, type RebuildSink, type Stamp } from '../qemu/records.js';
 import { Links } from './links.js';
 import { OpFlag, OpKind, OpTable } from './ops.js';
 import { noteDurability, QuietLog } from './quiet.js';
@@ -446,7 +446,7 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     if (this.aliasCache) return this.aliasCache;
     const alias = new Map<string, string>();
     for (const d of this.summary?.devices ?? []) {
-      if (d.iface !== 'virtio') continue;
+      if (!isDeviceModel(d.iface)) continue;
       for (const b of d.blk) alias.set(`blk:${b}`, d.device);
     }
     if (this.summary) this.aliasCache = alias;
@@ -463,6 +463,26 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     if ((this.families & FAMILY.jobs) === 0) return 'no host job event in the trace (thread_pool_*, luring_*, laio_* not traced, or none ran)';
     if ((this.families & (FAMILY.blk | FAMILY.bdrv)) === 0) return 'its host jobs cannot be typed: no blk_co_* or bdrv_co_* event in the trace';
     return undefined;
+  }
+
+  /**
+   * A SCSI or NVMe device name that stands for several drives: QEMU 7.2 traces a SCSI command's target and LUN
+   * (scsi_req_parsed; without it, scsi_disk_new_request's LUN only) but not its HBA, and an NVMe command's
+   * namespace but not its controller, so two HBAs with a disk at target 0 LUN 0 (or two controllers' namespace 1)
+   * are one name, and a flush command cannot be given to either.
+   * Seen when the name's data went to more than one BlockBackend: its promises are then not decided.
+   */
+  private sharedModelName(name: string): string | undefined {
+    if (!name.startsWith('scsi:') && !name.startsWith('nvme:')) return undefined;
+    const model = name.startsWith('scsi:') ? 'scsi' : 'nvme';
+    if (this.summary?.modelsWithoutCompletions.includes(model)) {
+      return model === 'scsi'
+        ? 'its SCSI commands have no completion in this trace (no virtio_scsi_cmd_resp: virtio_scsi_* not traced, or an HBA other than virtio-scsi), so what it acknowledged cannot be told'
+        : 'its NVMe commands have no completion in this trace (no pci_nvme_enqueue_req_completion), so what it acknowledged cannot be told';
+    }
+    const d = this.summary?.devices.find((x) => x.device === name);
+    if (!d || d.blk.length <= 1) return undefined;
+    return `${d.blk.length} drives (BlockBackends ${d.blk.join(', ')}) answer to ${name}: QEMU 7.2 traces a SCSI command's target and LUN (the LUN only without scsi_req_parsed) but not its HBA, an NVMe command's namespace but not its controller, so its flush commands cannot be given to one of them`;
   }
 
   private build(rows: QemuRows, jobRow: ReadonlyMap<number, number>, feed: boolean): QemuDeviceView[] {
@@ -498,8 +518,10 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
       f.table.writeThrough = false;
       let writes = 0;
       for (let i = 0; i < f.table.n; i++) if (f.table.kind[i] === OpKind.Write) writes++;
-      f.table.unobserved = name.startsWith('blk:') ? 'BlockBackend flushes have no trace event in QEMU 7.2, and this trace has no virtio_blk_* events to show the guest\'s' : undefined;
-      b.table.unobserved = this.unobservedJobs();
+      f.table.unobserved = name.startsWith('blk:') ? 'BlockBackend flushes have no trace event in QEMU 7.2, and this trace has no virtio_blk_*, scsi_disk_*/virtio_scsi_* or pci_nvme_* events to show the guest\'s' : this.sharedModelName(name);
+      // a SCSI/NVMe name that stands for several drives (or whose commands never complete): which drive's
+      // writes a flush command covered cannot be told, so its own promises are not judged against its jobs either
+      b.table.unobserved = this.unobservedJobs() ?? (name.startsWith('blk:') ? undefined : f.table.unobserved);
       views.push({ device: name, front: f.table, back: b.table, links: Links.from(f.table.n, entries), cache, writes });
     }
     views.sort((a, b) => b.writes - a.writes);

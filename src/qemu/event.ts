@@ -54,6 +54,21 @@ export const QemuKind = {
   /** scsi_disk_dma_command_WRITE "Write %s(sector %" PRId64 ", count %u)". */
   ScsiWrite: 51,
   ScsiRead: 52,
+  /**
+   * virtio_scsi_cmd_resp "virtio_scsi_cmd_resp lun=%u tag=0x%x response=%d status=0x%x" (hw/scsi/trace-events):
+   * the command's completion to the guest (virtio_scsi_complete_cmd_req, from scsi_req_complete).
+   */
+  ScsiComplete: 53,
+  /**
+   * virtio_scsi_cmd_req / virtio_scsi_tmf_req / virtio_scsi_an_req: the virtqueue element just popped is a
+   * virtio-scsi request (its command, if any, is scsi_disk_new_request's), not a virtio-blk one.
+   */
+  ScsiVirtioReq: 54,
+  /**
+   * scsi_req_parsed "target %d lun %d tag %d command %d dir %d length %d" (hw/scsi/trace-events): the target the
+   * command is for (scsi_disk_new_request prints only the LUN), the tag in decimal.
+   */
+  ScsiReqParsed: 55,
   /** pci_nvme_io_cmd "cid … nsid … sqid … opc 0x%x opname '%s'". */
   NvmeIoCmd: 60,
   NvmeWrite: 61,
@@ -107,7 +122,7 @@ export interface QemuEvent {
   kind: QemuKind;
   /** Arguments as printed (untrusted text). */
   args: string;
-  /** Primary object: vdev, blk, vq, pool, LuringState; "" when absent. */
+  /** Primary object: vdev, blk, vq, pool, LuringState, NVMe sqid/cqid; "" when absent. */
   obj: string;
   /** Request identity: req, elem, luringcb, acb, NVMe cid. "" when absent. */
   req: string;

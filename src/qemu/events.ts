@@ -42,6 +42,11 @@ export const EVENT_KINDS: ReadonlyMap<string, QemuKind> = new Map<string, QemuKi
   ['scsi_disk_new_request', QemuKind.ScsiRequest],
   ['scsi_disk_dma_command_WRITE', QemuKind.ScsiWrite],
   ['scsi_disk_dma_command_READ', QemuKind.ScsiRead],
+  ['virtio_scsi_cmd_resp', QemuKind.ScsiComplete],
+  ['virtio_scsi_cmd_req', QemuKind.ScsiVirtioReq],
+  ['scsi_req_parsed', QemuKind.ScsiReqParsed],
+  ['virtio_scsi_tmf_req', QemuKind.ScsiVirtioReq],
+  ['virtio_scsi_an_req', QemuKind.ScsiVirtioReq],
   ['pci_nvme_io_cmd', QemuKind.NvmeIoCmd],
   ['pci_nvme_write', QemuKind.NvmeWrite],
   ['pci_nvme_read', QemuKind.NvmeRead],
@@ -71,6 +76,9 @@ export const ARG_SLOTS: ReadonlyMap<string, Field> = new Map<string, Field>([
   ['vdev', 'obj'], ['blk', 'obj'], ['vq', 'obj'], ['pool', 'obj'], ['s', 'obj'], ['LuringState', 'obj'],
   ['dataplane', 'obj'],
   ['req', 'req'], ['elem', 'req'], ['luringcb', 'req'], ['acb', 'req'], ['cid', 'req'], ['mrb', 'req'],
+  // SCSI command tag (scsi_disk_new_request, virtio_scsi_cmd_resp: the same hex text); NVMe queue ids
+  // (pci_nvme_io_cmd sqid, pci_nvme_enqueue_req_completion cqid: Linux pairs I/O SQ n with CQ n)
+  ['tag', 'req'], ['sqid', 'obj'], ['cqid', 'obj'],
   ['bs', 'bs'],
   ['offset', 'offset'],
   ['bytes', 'bytes'], ['size', 'bytes'], ['nbytes', 'bytes'], ['count', 'bytes'],

@@ -17,6 +17,11 @@ export interface OpenFront extends FrontRequest {
   handled: boolean;
   linked: boolean;
   fuaFlushSeen: boolean;
+  /**
+   * A SCSI write whose CDB asks FUA: scsi-hd emulates it with a flush after the data (hw/scsi/scsi-disk.c
+   * scsi_write_do_fua, need_fua_emulation = scsi_is_cmd_fua), issued when the data completes.
+   */
+  fuaDevice: boolean;
   /** Data jobs submitted and not yet complete. */
   openData: number;
   /** `opaque` of its last data job's submission (a RawPosixAIOData on the coroutine's stack), or -1. */
@@ -105,6 +110,22 @@ export function classifyUntyped(
 
 /** A job taken as the work of a request popped with no read/write handled (rule 4, or rule 0 above). */
 function candidateJob(j: HostJob, cand: OpenFront): void {
+  if (cand.iface === 'scsi' || cand.iface === 'nvme') {
+    // the command itself says what it is: a flush (SYNCHRONIZE CACHE, NVMe Flush) has the host flush job
+    // (scsi-disk.c scsi_disk_emulate_command → blk_aio_flush; nvme/ctrl.c nvme_flush → blk_aio_flush), an
+    // UNMAP / WRITE SAME / Dataset Management a discard or zeroing job
+    if (cand.kind === 'flush') {
+      markFlush(j, `host job of a ${cand.kindHow}`);
+      attach(j, cand, `${cand.iface}-flush`, '');
+    } else {
+      if (j.kind === 'unknown') {
+        j.kind = 'discard';
+        j.kindHow = `host job of a ${cand.kindHow}`;
+      }
+      attach(j, cand, `${cand.iface}-discard`, '');
+    }
+    return;
+  }
   if (cand.outNum >= 2 && j.kind === 'unknown') {
     j.kind = 'discard';
     j.kindHow = `virtio request with no read/write handled, out_num ${cand.outNum} (discard or write-zeroes)`;

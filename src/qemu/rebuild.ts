@@ -29,11 +29,23 @@
  *      traces none of bdrv_co_flush, bdrv_co_pdiscard).
  * Request pointers are reused as soon as a request is freed: maps are keyed by
  * pointer for one lifetime only.
+ *
+ * Other device models say what each command is, so their flushes need no inference:
+ *   scsi-hd (hw/scsi/scsi-disk.c): scsi_disk_new_request prints the CDB (opcode, LBA, length, FUA bit) and the
+ *     tag; SYNCHRONIZE CACHE (0x35/0x91) is scsi_disk_emulate_command → blk_aio_flush; the data goes through
+ *     dma_blk_io → blk_aio_p{read,write}v (one or more blk requests inside the command's range); a write
+ *     with FUA is followed by blk_aio_flush once its data completed (scsi_write_do_fua); virtio_scsi_cmd_resp
+ *     completes the command to the guest (tag, response, SCSI status);
+ *   QEMU's NVMe controller (hw/nvme/ctrl.c): pci_nvme_io_cmd (cid, sqid, opcode) → pci_nvme_write/read (lba,
+ *     nlb, bytes) → blk_aio_p{read,write}v, or a Flush (opcode 0) → blk_aio_flush per namespace
+ *     (pci_nvme_flush_ns); pci_nvme_enqueue_req_completion (cid, cqid, status) completes it. The trace does
+ *     not print a write's FUA bit, and QEMU 7.2 does not act on it (nvme_do_write submits the data with no
+ *     BDRV_REQ_FUA): an NVMe write is promised nothing at its completion (VWC is always reported present).
  */
 import type { Diagnostics } from '../model/diagnostics.js';
 import { BdrvFlag, QemuKind, type QemuEvent, type QemuSink } from './event.js';
-import type { HostJob, QemuDeviceInfo, RebuildSink, Stamp } from './records.js';
-import { NO_STAMP } from './records.js';
+import type { FrontIface, FrontKind, HostJob, QemuDeviceInfo, RebuildSink, Stamp } from './records.js';
+import { isDataWrite, isDeviceModel, NO_STAMP } from './records.js';
 import { IdMap, OpenMap } from './open-map.js';
 import { aioKind, classifyUntyped, ENOTSUP, newThreadCtx, type OpenFront, type ThreadCtx } from './job-kinds.js';
 
@@ -55,6 +67,11 @@ export interface RebuildSummary {
    * data: it may be a flush, write-zeroes or discard (handle_aiocb_*), so its kind is unknown.
    */
   untracedDataNodes: string[];
+  /**
+   * Device models whose commands were traced but not one completion ('scsi': no virtio_scsi_cmd_resp — virtio_scsi_*
+   * not traced, or another HBA; 'nvme': no pci_nvme_enqueue_req_completion): what they acknowledged cannot be told.
+   */
+  modelsWithoutCompletions: string[];
 }
 
 export class QemuRebuilder implements QemuSink {
@@ -70,8 +87,10 @@ export class QemuRebuilder implements QemuSink {
   private nextJob = 0;
   private readonly summary: RebuildSummary = {
     fronts: 0, jobs: 0, devices: [], jobKinds: {}, jobCauses: {}, fdatasyncFailures: 0, merged: 0, inFlightAtEnd: 0,
-    untracedDataNodes: [],
+    untracedDataNodes: [], modelsWithoutCompletions: [],
   };
+  /** Commands and completions seen per device model (scsi, nvme). */
+  private readonly modelSeen = { scsi: { commands: 0, completions: 0 }, nvme: { commands: 0, completions: 0 } };
   private readonly untraced = new Set<string>();
 
   constructor(private readonly out: RebuildSink, private readonly diag?: Diagnostics, private readonly sourceName = '') {}
@@ -103,6 +122,14 @@ export class QemuRebuilder implements QemuSink {
       case QemuKind.PaioComplete: return this.paioDone(e);
       case QemuKind.FlushFailed: this.summary.fdatasyncFailures++; return;
       case QemuKind.Qcow2CacheFlush: this.thread(e).qcow2Flush = true; return;
+      case QemuKind.ScsiVirtioReq: return this.notVirtioBlk(e);
+      case QemuKind.ScsiReqParsed: this.scsiParsed.set(e.tid, e.args); return;
+      case QemuKind.ScsiRequest: this.notVirtioBlk(e); return this.scsiCommand(e);
+      case QemuKind.ScsiComplete: this.leafDone(e); return this.modelComplete(e, `scsi/${e.req}`);
+      case QemuKind.NvmeIoCmd: return this.nvmeCommand(e);
+      case QemuKind.NvmeWrite: case QemuKind.NvmeRead: return this.nvmeData(e);
+      case QemuKind.NvmeFlush: return this.nvmeFlushNs(e, popped);
+      case QemuKind.NvmeCompletion: this.leafDone(e); return this.modelComplete(e, `nvme/${e.obj}/${e.req}`);
       default: return;
     }
   }
@@ -145,6 +172,7 @@ export class QemuRebuilder implements QemuSink {
     if (this.summary.inFlightAtEnd > 0) this.count('qemu: request still in flight at end of trace', this.summary.inFlightAtEnd);
     this.summary.devices = [...this.devices.values()];
     this.summary.untracedDataNodes = [...this.untraced];
+    this.summary.modelsWithoutCompletions = (['scsi', 'nvme'] as const).filter((m) => this.modelSeen[m].commands > 0 && this.modelSeen[m].completions === 0);
     return this.summary;
   }
 
@@ -162,7 +190,7 @@ export class QemuRebuilder implements QemuSink {
     return t;
   }
 
-  private device(id: string, iface: 'virtio' | 'blk'): QemuDeviceInfo {
+  private device(id: string, iface: FrontIface): QemuDeviceInfo {
     let d = this.devices.get(id);
     if (!d) {
       d = { device: id, iface, blk: [], root: '', protocol: [], requests: { read: 0, write: 0, writeZeroes: 0, flush: 0, other: 0 } };
@@ -171,12 +199,12 @@ export class QemuRebuilder implements QemuSink {
     return d;
   }
 
-  private newFront(e: QemuEvent, iface: 'virtio' | 'blk', device: string, req: string): OpenFront {
+  private newFront(e: QemuEvent, iface: FrontIface, device: string, req: string): OpenFront {
     const f: OpenFront = {
       id: this.nextFront++, source: e.source, iface, device, req, kind: 'other', kindHow: '', sector: -1, nsectors: -1,
       fuaAsked: false, fuaFormat: false, fuaProtocol: false, issue: stamp(e), complete: noStamp(),
       completeHow: '', status: -1, jobs: [], vq: '', inNum: -1, outNum: -1, handled: false, linked: false,
-      fuaFlushSeen: false, openData: 0, dataOpaque: -1, last: stamp(e), thread: e.tid,
+      fuaFlushSeen: false, fuaDevice: false, openData: 0, dataOpaque: -1, last: stamp(e), thread: e.tid,
     };
     this.frontById.set(f.id, f);
     return f;
@@ -187,6 +215,8 @@ export class QemuRebuilder implements QemuSink {
     // yielded without the thread pool (aio=native: laio has no trace event in 7.2; with aio=threads the job
     // follows its bdrv event with no yield, block/file-posix.c raw_co_prw). A job after this pop is not that data.
     this.leafDone(e);
+    // a virtio-scsi queue's element: its command is read from the SCSI events (scsiCommand)
+    if (this.scsiVqs.has(e.obj)) return;
     const old = this.openFronts.get(e.req);
     if (old) {
       this.count('qemu: virtio request pointer reused before its completion', 1, e);
@@ -200,6 +230,32 @@ export class QemuRebuilder implements QemuSink {
     this.thread(e).flushCandidates.push(f);
     this.popped = f;
     this.poppedTid = e.tid;
+    this.lastPop.set(e.tid, f);
+  }
+
+  /** Virtqueues of virtio-scsi (their pops are no virtio-blk requests), and each thread's last pop. */
+  private readonly scsiVqs = new Set<string>();
+  private readonly lastPop = new Map<number, OpenFront>();
+  private sawVirtioScsi = false;
+
+  /**
+   * The element this thread popped last is a virtio-scsi request (virtio_scsi_cmd_req follows its pop,
+   * hw/scsi/virtio-scsi.c virtio_scsi_handle_cmd_req_prepare; scsi_disk_new_request when virtio_scsi_* is not
+   * traced): not a virtio-blk request with no read/write, so never a flush candidate; its queue's later pops
+   * are skipped.
+   */
+  private notVirtioBlk(e: QemuEvent): void {
+    const f = this.lastPop.get(e.tid);
+    this.lastPop.delete(e.tid);
+    if (e.kind === QemuKind.ScsiVirtioReq) this.sawVirtioScsi = true;
+    // scsi_disk_new_request alone says so only when virtio_scsi_* is not traced, and of a queue that never
+    // carried a virtio-blk read/write (another HBA's command may follow a virtio-blk flush's pop)
+    else if (f !== undefined && (this.sawVirtioScsi || this.vqToVdev.has(f.vq))) return;
+    if (f === undefined || f.handled || f.jobs.length > 0 || f.iface !== 'virtio' || this.frontById.get(f.id) !== f) return;
+    if (this.openFronts.get(f.req) === f) this.openFronts.delete(f.req);
+    this.frontById.delete(f.id);
+    for (const t of this.threads.values()) removeFrom(t.flushCandidates, f);
+    if (f.vq) this.scsiVqs.add(f.vq);
   }
 
   private handle(e: QemuEvent): void {
@@ -249,8 +305,17 @@ export class QemuRebuilder implements QemuSink {
     const fronts: OpenFront[] = [];
     for (let i = 0; i < this.unlinked.length; i++) {
       const f = this.unlinked[i]!;
-      if ((f.kind === 'write') !== write || (known !== undefined && f.device !== known)) continue;
+      if (isDataWrite(f.kind) !== write || (known !== undefined && f.device !== known)) continue;
       const fs = f.sector * 512;
+      if (f.iface === 'scsi' || f.iface === 'nvme') {
+        // a SCSI/NVMe command's data goes out as one blk request per mapped chunk (dma_blk_io), each inside
+        // the command's range; the command stays open for the next one until its completion
+        if (end > start && start >= fs && end <= fs + f.nsectors * 512) {
+          fronts.push(f);
+          break;
+        }
+        continue;
+      }
       if (fs >= start && fs + f.nsectors * 512 <= end) {
         fronts.push(f);
         removeAt(this.unlinked, i--);
@@ -273,7 +338,7 @@ export class QemuRebuilder implements QemuSink {
     for (const f of fronts) {
       f.linked = true;
       if (write && (e.flags & BdrvFlag.FUA) !== 0) f.fuaAsked = true;
-      if (f.iface === 'virtio') this.blkToDevice.set(e.obj, f.device);
+      if (isDeviceModel(f.iface)) this.blkToDevice.set(e.obj, f.device);
     }
     const dev = this.device(fronts[0]!.device, fronts[0]!.iface);
     if (!dev.blk.includes(e.obj)) dev.blk.push(e.obj);
@@ -385,7 +450,10 @@ export class QemuRebuilder implements QemuSink {
     if (j.causeHow === 'data' || j.causeHow === 'zeroes-fallback') {
       for (const g of this.frontsOf(j)) {
         if (j.causeHow === 'data') g.openData--;
-        if (g.openData <= 0 && g.fuaFormat && !g.fuaProtocol && !g.fuaFlushSeen && g.kind !== 'read' && !t.fuaPending.includes(g)) {
+        // FUA emulated by a flush after the data: the block layer's (FUA at the format node only) or the
+        // device model's (scsi_write_do_fua)
+        const emulated = (g.fuaFormat && !g.fuaProtocol) || g.fuaDevice;
+        if (g.openData <= 0 && emulated && !g.fuaFlushSeen && g.kind !== 'read' && !t.fuaPending.includes(g)) {
           if (!(j.kind === 'write-zeroes' && j.ret === ENOTSUP)) t.fuaPending.push(g);
         }
       }
@@ -500,6 +568,137 @@ export class QemuRebuilder implements QemuSink {
     this.count('qemu: host job handed to the next request (the first completed before it)', 1, e);
   }
 
+  /**
+   * scsi_disk_new_request: a media command becomes a request (READ/WRITE/WRITE AND VERIFY, SYNCHRONIZE CACHE,
+   * UNMAP/WRITE SAME); others (INQUIRY, TEST UNIT READY, MODE SENSE …) carry no data to make durable.
+   * Its device is `scsi:t<T>:lun<N>` (`scsi:lun<N>` when scsi_req_parsed, which has the target, is not traced): QEMU
+   * 7.2 prints neither the HBA nor the drive, so two HBAs with a disk at the same target and LUN are one name
+   * (sharedModelName in qemu-ops.ts).
+   */
+  private scsiCommand(e: QemuEvent): void {
+    this.leafDone(e);
+    const cdb = cdbBytes(e.text);
+    const c = cdb.length > 0 ? scsiCommandOf(cdb) : undefined;
+    if (c === undefined) return;
+    const key = `scsi/${e.req}`;
+    const old = this.openFronts.get(key);
+    if (old) {
+      this.count('qemu: SCSI tag reused before its completion', 1, e);
+      this.emitFront(old);
+    }
+    const lun = /\blun=(\d+)/.exec(e.args)?.[1] ?? '?';
+    this.modelSeen.scsi.commands++;
+    const f = this.newFront(e, 'scsi', `scsi:${this.scsiTarget(e, lun)}lun${lun}`, e.req);
+    f.kind = c.kind;
+    f.kindHow = `SCSI ${c.name} (CDB 0x${cdb[0]!.toString(16).padStart(2, '0')})`;
+    this.openFronts.set(key, f);
+    this.device(f.device, 'scsi');
+    this.modelFront(e, f, c.lba, c.blocks * 512, c.fua);
+  }
+
+  /** Each thread's last scsi_req_parsed (its arguments), read by the scsi_disk_new_request that follows. */
+  private readonly scsiParsed = new Map<number, string>();
+
+  /**
+   * `t<N>:` for the target of this command: scsi_req_parsed (hw/scsi/scsi-bus.c scsi_req_new) comes just before
+   * scsi_disk_new_request on the same thread, with the same LUN and the tag in decimal; "" when it was not traced.
+   */
+  private scsiTarget(e: QemuEvent, lun: string): string {
+    const a = this.scsiParsed.get(e.tid);
+    this.scsiParsed.delete(e.tid);
+    const m = a === undefined ? null : /\btarget (\d+) lun (\d+) tag (-?\d+)/.exec(a);
+    if (!m || m[2] !== lun || !e.req.startsWith('0x')) return '';
+    return (Number(m[3]) >>> 0) === Number.parseInt(e.req.slice(2), 16) >>> 0 ? `t${m[1]}:` : '';
+  }
+
+  /** A device-model command, kind known: data commands wait for their blk requests, the others for a host job. */
+  private modelFront(e: QemuEvent, f: OpenFront, sector: number, bytes: number, fua: boolean): void {
+    if (f.kind === 'read' || isDataWrite(f.kind)) {
+      f.sector = sector;
+      f.nsectors = bytes / 512;
+      f.handled = true;
+      if (fua && f.kind !== 'read') {
+        f.fuaAsked = true;
+        f.fuaDevice = f.iface === 'scsi';
+      }
+      this.unlinked.push(f);
+      if (this.unlinked.length > 4096) this.unlinked.shift();
+      return;
+    }
+    // a flush (or a discard) runs from the command to its host job without yielding (blk_aio_flush enters its
+    // coroutine at once): rule 0 takes the job right after it, rule 4 one that waited (flushes are serialised)
+    this.thread(e).flushCandidates.push(f);
+    this.popped = f;
+    this.poppedTid = e.tid;
+  }
+
+  /** The last NVMe I/O command of each thread: its pci_nvme_write/read follows in the same call. */
+  private readonly nvmeLast = new Map<number, OpenFront>();
+
+  /** pci_nvme_io_cmd (I/O queues only; admin commands are pci_nvme_admin_cmd). */
+  private nvmeCommand(e: QemuEvent): void {
+    this.leafDone(e);
+    this.nvmeLast.delete(e.tid);
+    const c = nvmeCommandOf(e.type);
+    if (c === undefined) return;
+    const key = `nvme/${e.obj}/${e.req}`;
+    const old = this.openFronts.get(key);
+    if (old) {
+      this.count('qemu: NVMe command id reused before its completion', 1, e);
+      this.emitFront(old);
+    }
+    const ns = /\bnsid (0x[0-9a-fA-F]+|\d+)/.exec(e.args)?.[1];
+    this.modelSeen.nvme.commands++;
+    const f = this.newFront(e, 'nvme', `nvme:ns${ns === undefined ? '?' : Number(ns)}`, e.req);
+    f.kind = c.kind;
+    f.kindHow = `NVMe ${c.name} (opcode 0x${e.type.toString(16)})`;
+    this.openFronts.set(key, f);
+    this.device(f.device, 'nvme');
+    if (f.kind === 'read' || isDataWrite(f.kind)) this.nvmeLast.set(e.tid, f);
+    else this.modelFront(e, f, -1, 0, false);
+  }
+
+  /** pci_nvme_write/read: the command's LBA range, in bytes (count / nlb is the namespace's LBA size). */
+  private nvmeData(e: QemuEvent): void {
+    const f = this.nvmeLast.get(e.tid);
+    this.nvmeLast.delete(e.tid);
+    if (f === undefined || f.req !== e.req || e.sector < 0 || e.nsectors <= 0 || e.bytes <= 0) return;
+    const lbaBytes = e.bytes / e.nsectors;
+    this.modelFront(e, f, (e.sector * lbaBytes) / 512, e.bytes, false);
+  }
+
+  /** pci_nvme_flush_ns: the flush command's blk_aio_flush for one namespace follows at once. */
+  private nvmeFlushNs(e: QemuEvent, popped: OpenFront | null): void {
+    if (popped !== null && popped.iface === 'nvme' && popped.kind === 'flush') {
+      this.popped = popped;
+      this.poppedTid = e.tid;
+    }
+  }
+
+  /** virtio_scsi_cmd_resp / pci_nvme_enqueue_req_completion: the command completed to the guest. */
+  private modelComplete(e: QemuEvent, key: string): void {
+    this.modelSeen[e.kind === QemuKind.ScsiComplete ? 'scsi' : 'nvme'].completions++;
+    const f = this.openFronts.get(key);
+    if (!f) return; // not a media command (INQUIRY, MODE SENSE …), or an admin queue's
+    this.openFronts.delete(key);
+    for (const t of this.threads.values()) {
+      if (t.chain?.fronts.includes(f)) t.chain = null;
+      removeFrom(t.fuaPending, f);
+      removeFrom(t.flushCandidates, f);
+    }
+    removeFrom(this.unlinked, f);
+    setStamp(f.complete, e);
+    f.completeHow = e.name;
+    f.status = e.status;
+    if (f.iface === 'scsi') {
+      // a virtio-scsi response other than VIRTIO_SCSI_S_OK (0) failed the command whatever its status
+      const r = /\bresponse=(\d+)/.exec(e.args);
+      if (r && r[1] !== '0') f.status = 0x100 + Number(r[1]);
+    }
+    if (f.kind === 'flush' && f.jobs.length === 0) f.kindHow += '; no host job';
+    this.emitFront(f);
+  }
+
   /** BlockBackend requests end when their thread has moved on and all their jobs are done. */
   private closeBlkFronts(t: ThreadCtx): void {
     if (t.openBlkFronts.length === 0) return;
@@ -594,4 +793,72 @@ function removeFrom<T>(list: T[], x: T): void {
 function removeAt<T>(list: T[], i: number): void {
   for (let k = i + 1; k < list.length; k++) list[k - 1] = list[k]!;
   list.length--;
+}
+
+/** The bytes of a CDB printed as " 0x35 0x00 …" (scsi_disk_new_request); empty when it is not that. */
+export function cdbBytes(text: string): number[] {
+  const out: number[] = [];
+  for (const t of text.split(' ')) {
+    if (t === '') continue;
+    if (!/^0x[0-9a-fA-F]{1,2}$/.test(t)) return out.length > 0 ? out : [];
+    out.push(Number.parseInt(t.slice(2), 16));
+  }
+  return out;
+}
+
+/** Big-endian unsigned integer of cdb[from, from + n). */
+function be(cdb: number[], from: number, n: number): number {
+  let v = 0;
+  for (let i = 0; i < n; i++) v = v * 256 + (cdb[from + i] ?? 0);
+  return v;
+}
+
+export interface ScsiCommand {
+  kind: FrontKind;
+  name: string;
+  /** Logical block address and length in blocks (512 B: scsi-hd's default logical_block_size), -1/0 if none. */
+  lba: number;
+  blocks: number;
+  /** The write asks FUA (scsi-disk.c scsi_is_cmd_fua: the FUA bit of WRITE(10/12/16); WRITE AND VERIFY always). */
+  fua: boolean;
+}
+
+/** The media commands of SBC (opcode → kind, LBA and length from the CDB); undefined for the others. */
+export function scsiCommandOf(cdb: number[]): ScsiCommand | undefined {
+  const op = cdb[0]!;
+  const fuaBit = ((cdb[1] ?? 0) & 0x08) !== 0;
+  switch (op) {
+    case 0x08: case 0x0a: {
+      const n = cdb[4] ?? 0;
+      return { kind: op === 0x08 ? 'read' : 'write', name: op === 0x08 ? 'READ(6)' : 'WRITE(6)', lba: be(cdb, 1, 3) & 0x1fffff, blocks: n === 0 ? 256 : n, fua: false };
+    }
+    case 0x28: return { kind: 'read', name: 'READ(10)', lba: be(cdb, 2, 4), blocks: be(cdb, 7, 2), fua: false };
+    case 0xa8: return { kind: 'read', name: 'READ(12)', lba: be(cdb, 2, 4), blocks: be(cdb, 6, 4), fua: false };
+    case 0x88: return { kind: 'read', name: 'READ(16)', lba: be(cdb, 2, 8), blocks: be(cdb, 10, 4), fua: false };
+    case 0x2a: return { kind: 'write', name: 'WRITE(10)', lba: be(cdb, 2, 4), blocks: be(cdb, 7, 2), fua: fuaBit };
+    case 0xaa: return { kind: 'write', name: 'WRITE(12)', lba: be(cdb, 2, 4), blocks: be(cdb, 6, 4), fua: fuaBit };
+    case 0x8a: return { kind: 'write', name: 'WRITE(16)', lba: be(cdb, 2, 8), blocks: be(cdb, 10, 4), fua: fuaBit };
+    case 0x2e: return { kind: 'write', name: 'WRITE AND VERIFY(10)', lba: be(cdb, 2, 4), blocks: be(cdb, 7, 2), fua: true };
+    case 0xae: return { kind: 'write', name: 'WRITE AND VERIFY(12)', lba: be(cdb, 2, 4), blocks: be(cdb, 6, 4), fua: true };
+    case 0x8e: return { kind: 'write', name: 'WRITE AND VERIFY(16)', lba: be(cdb, 2, 8), blocks: be(cdb, 10, 4), fua: true };
+    case 0x35: return { kind: 'flush', name: 'SYNCHRONIZE CACHE(10)', lba: -1, blocks: 0, fua: false };
+    case 0x91: return { kind: 'flush', name: 'SYNCHRONIZE CACHE(16)', lba: -1, blocks: 0, fua: false };
+    // discard / zeroing: no promise of their own; a host job after them is theirs, not a flush's
+    case 0x42: return { kind: 'other', name: 'UNMAP', lba: -1, blocks: 0, fua: false };
+    case 0x41: return { kind: 'other', name: 'WRITE SAME(10)', lba: -1, blocks: 0, fua: false };
+    case 0x93: return { kind: 'other', name: 'WRITE SAME(16)', lba: -1, blocks: 0, fua: false };
+    default: return undefined;
+  }
+}
+
+/** NVMe I/O opcodes (NVM command set) with data or a durability meaning; undefined for the others. */
+export function nvmeCommandOf(opc: number): { kind: FrontKind; name: string } | undefined {
+  switch (opc) {
+    case 0x00: return { kind: 'flush', name: 'Flush' };
+    case 0x01: return { kind: 'write', name: 'Write' };
+    case 0x02: return { kind: 'read', name: 'Read' };
+    case 0x08: return { kind: 'write-zeroes', name: 'Write Zeroes' };
+    case 0x09: return { kind: 'other', name: 'Dataset Management' };
+    default: return undefined;
+  }
 }

@@ -13,6 +13,12 @@
  * event's order in the trace and always present.
  */
 
+export type FrontIface = 'virtio' | 'scsi' | 'nvme' | 'blk';
+/** A guest-facing device model whose requests the trace shows (not a bare BlockBackend). */
+export function isDeviceModel(iface: FrontIface): boolean {
+  return iface !== 'blk';
+}
+
 export type FrontKind = 'read' | 'write' | 'write-zeroes' | 'flush' | 'other';
 export type JobKind = 'read' | 'write' | 'write-zeroes' | 'flush' | 'discard' | 'unknown';
 
@@ -28,8 +34,11 @@ export const NO_STAMP: Readonly<Stamp> = { time: -1, seq: -1, loc: 0 };
 export interface FrontRequest {
   id: number;
   source: number;
-  /** 'virtio' (virtio-blk), 'blk' (BlockBackend, e.g. qemu-io). */
-  iface: 'virtio' | 'blk';
+  /**
+   * 'virtio' (virtio-blk), 'scsi' (scsi-hd: scsi_disk_new_request → virtio_scsi_cmd_resp), 'nvme' (QEMU's NVMe
+   * controller: pci_nvme_io_cmd → pci_nvme_enqueue_req_completion), 'blk' (BlockBackend, e.g. qemu-io).
+   */
+  iface: FrontIface;
   /** Device identity: the vdev pointer, or "blk:<ptr>" for a BlockBackend without a traced device. */
   device: string;
   /** The req/elem pointer (reused by later requests: an identity only for this lifetime). */
@@ -75,16 +84,19 @@ export interface HostJob {
   ret: number;
   /** FrontRequest id that caused it, or -1 (QEMU's own I/O: probing, metadata, block jobs). */
   cause: number;
-  /** Why it was issued: "data", "fua-emulation", "virtio-flush", "qcow2-metadata", "zeroes-fallback", "". */
+  /**
+   * Why it was issued: "data", "fua-emulation", "virtio-flush", "scsi-flush", "nvme-flush", "qcow2-metadata",
+   * "zeroes-fallback", "".
+   */
   causeHow: string;
   /** thread_pool_submit's `opaque` pointer as a number (the coroutine's stack), -1 when absent. */
   opaque: number;
 }
 
 export interface QemuDeviceInfo {
-  /** vdev pointer or "blk:<ptr>". */
+  /** vdev pointer, "scsi:t<T>:lun<N>" (or "scsi:lun<N>"), "nvme:ns<N>", or "blk:<ptr>". */
   device: string;
-  iface: 'virtio' | 'blk';
+  iface: FrontIface;
   /** BlockBackend pointer(s) seen for it. */
   blk: string[];
   /** Root (format) node. */

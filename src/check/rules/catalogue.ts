@@ -65,7 +65,7 @@ export const CROSS_LAYER_RULE_INFOS: readonly CatalogueEntry[] = [
     severity: 'error',
     meaning: 'An upper FUA write completed before its data was durable below (neither FUA nor a flush followed it down).',
     evidence: 'the upper write, the lower write without FUA/flush',
-    citation: 'QEMU block/io.c bdrv_driver_pwritev (BDRV_REQ_FUA emulated by bdrv_co_flush when the driver lacks it); hw/block/virtio-blk.c',
+    citation: 'QEMU block/io.c bdrv_driver_pwritev (BDRV_REQ_FUA emulated by bdrv_co_flush when the driver lacks it); hw/block/virtio-blk.c; hw/scsi/scsi-disk.c scsi_write_do_fua; hw/nvme/ctrl.c nvme_do_write (7.2: the NVMe FUA bit is not acted on)',
   },
   {
     id: 'write-through-not-durable',
