@@ -318,4 +318,9 @@ export const BREAKS = [
   b('qemu-worker-chunk-end', 'QEMU log in a worker', 'a chunk\'s argument bytes copied before the next read into its buffer', 'io/parse-worker.js',
     'if (n === 0)\n                    break;\n                packer.bytes += n;\n                const chunk = n === READ_BYTES ? buf : buf.subarray(0, n);\n                if (qemu)\n                    qemu.chunk = chunk;\n                parser.push(chunk);\n                qemu?.endChunk();',
     'if (n === 0)\n                    break;\n                packer.bytes += n;\n                const chunk = n === READ_BYTES ? buf : buf.subarray(0, n);\n                if (qemu)\n                    qemu.chunk = chunk;\n                parser.push(chunk);', 'region copied after its buffer was read into again', ['qemu-worker']),
+  // ── campaign 4: a virtio request reading from the device (GET_ID) is no flush ──
+  b('qemu-getid-flush', 'QEMU rebuild', 'a request popped with in_num ≥ 2, no read handled and no job (GET_ID) is not a flush', 'qemu/rebuild.js',
+    'return f.inNum >= 2;', 'return false;', 'GET_ID taken as an elided flush', ['qemu']),
+  b('graph-remap-any-layer', 'cross-layer (links)', 'a remap event links its upper device wherever it is above, not only a leaf of the layer right above', 'correlate/graph.js',
+    '?? above.find((x) => x.dev === from && x.dev >= 0)', '', 'dm-cache linked to its cache device only (its origin two layers down lost)', ['stacks-dm4']),
 ];
