@@ -64,6 +64,11 @@ test('with barriers a stretch between two flushes stays short on every real gues
   const STACKS = join(REAL, '../../stacks');
   const clean = (JSON.parse(readFileSync(join(STACKS, 'EXPECTED.json'), 'utf8')) as { captures: Array<{ name: string; verdict: string }> })
     .captures.filter((c) => c.verdict === 'clean').map((c) => c.name);
+  // The one exception to the 2x margin, measured, not excused: dm-raid1's dm-0 (vm-mirror-none-threads) reaches 10
+  // levels inside one jbd2 commit. jbd2 queued its journal blocks one by one (33194, 33196, … 33208, each 2 sectors)
+  // and under TCG each completed (kmirrord on the other vCPU) before the next was queued, so each counts as a level
+  // although jbd2 waited for none of them (README Limits: the margin there is 1.6x, not 2x).
+  const thin = new Map([['vm-mirror-none-threads/dm-0.blkparse.txt.gz', 10]]);
   let n = 0;
   for (const cap of readdirSync(STACKS).filter((x) => clean.includes(x))) {
     const guest = join(STACKS, cap, 'guest');
@@ -73,7 +78,10 @@ test('with barriers a stretch between two flushes stays short on every real gues
       for (const d of r.devices) {
         if (d.flushesCompleted === 0) continue; // a guest that never flushes: the whole-trace rule's business
         n++;
-        assert.ok(d.maxLevelsWithoutFlush * 2 <= MIN_LEVELS_AFTER_FLUSH, `${cap}/${f}: ${d.maxLevelsWithoutFlush} levels between flushes`);
+        const known = thin.get(`${cap}/${f}`);
+        if (known !== undefined) assert.equal(d.maxLevelsWithoutFlush, known, `${cap}/${f}`);
+        else assert.ok(d.maxLevelsWithoutFlush * 2 <= MIN_LEVELS_AFTER_FLUSH, `${cap}/${f}: ${d.maxLevelsWithoutFlush} levels between flushes`);
+        assert.ok(d.maxLevelsWithoutFlush < MIN_LEVELS_AFTER_FLUSH, `${cap}/${f}: ${d.maxLevelsWithoutFlush} levels between flushes`);
         assert.equal(r.findings.filter((x) => x.rule === 'flush-never-issued').length, 0, `${cap}/${f}`);
       }
     }

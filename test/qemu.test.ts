@@ -276,3 +276,36 @@ test('VM RAID5 over three drives (real capture): a flush job is the request popp
   const vdc = flushes.find((f) => f.issue.loc === 3651)!;
   assert.equal(vdc.jobs.length, 0);
 });
+
+test('a virtio request with a data segment from the device and no read handled (GET_ID, in_num 2) is not a flush', () => {
+  // hw/block/virtio-blk.c virtio_blk_handle_request answers VIRTIO_BLK_T_GET_ID itself (`cat /sys/block/vda/serial`):
+  // popped with the header out and the id buffer + status in, completed with no read/write and no host job. A flush
+  // carries no data (Linux virtblk_add_req: header out, status in: in_num 1). Taken as a flush, the serial read
+  // acknowledged the writes before it as durable (a false flush-not-passed-down at qemu on vm-cachewb-none-threads).
+  const lines = [
+    '7@100.000001:virtqueue_pop vq 0x10 elem 0x20 in_num 1 out_num 2',
+    '7@100.000002:virtio_blk_handle_write vdev 0x1 req 0x20 sector 0 nsectors 8',
+    '7@100.000003:blk_co_pwritev blk 0x2 bs 0x3 offset 0 bytes 4096 flags 0x8',
+    '7@100.000004:bdrv_co_pwritev_part bs 0x3 offset 0 bytes 4096 flags 0x8',
+    '7@100.000005:bdrv_co_pwritev_part bs 0x4 offset 0 bytes 4096 flags 0x8',
+    '7@100.000006:thread_pool_submit pool 0x5 req 0x6 opaque 0x7',
+    '7@100.000010:thread_pool_complete pool 0x5 req 0x6 opaque 0x7 ret 0',
+    '7@100.000011:virtio_blk_rw_complete vdev 0x1 req 0x20 ret 0',
+    '7@100.000012:virtio_blk_req_complete vdev 0x1 req 0x20 status 0',
+    // GET_ID: the id buffer and the status byte in (in_num 2), answered at once
+    '7@100.000020:virtqueue_pop vq 0x11 elem 0x21 in_num 2 out_num 1',
+    '7@100.000021:virtio_blk_req_complete vdev 0x1 req 0x21 status 0',
+    // a flush: header out, status in; its fdatasync job
+    '7@100.000030:virtqueue_pop vq 0x10 elem 0x22 in_num 1 out_num 1',
+    '7@100.000031:thread_pool_submit pool 0x5 req 0x6 opaque 0x8',
+    '7@100.000040:thread_pool_complete pool 0x5 req 0x6 opaque 0x8 ret 0',
+    '7@100.000041:virtio_blk_req_complete vdev 0x1 req 0x22 status 0',
+  ];
+  const r = rebuild(Buffer.from(lines.join('\n') + '\n'));
+  const byLine = new Map(r.fronts.filter((f) => f.iface === 'virtio').map((f) => [f.issue.loc, f]));
+  assert.equal(byLine.get(10)!.kind, 'other', byLine.get(10)!.kindHow);
+  assert.match(byLine.get(10)!.kindHow, /in_num 2.*GET_ID/);
+  assert.equal(byLine.get(12)!.kind, 'flush');
+  assert.equal(byLine.get(12)!.jobs.length, 1);
+  assert.deepEqual(r.summary.devices.find((d) => d.device === '0x1')!.requests, { read: 0, write: 1, writeZeroes: 0, flush: 1, other: 1 });
+});

@@ -111,10 +111,13 @@ export function buildEdges(layers: StackLayer[], given: Record<string, SectorMap
     if (ups.length === 0 || lows.length === 0) continue;
     const done = new Set<number>();
     const remapped = new Set<number>();
-    // 1. remaps in the lower trace naming an upper device
+    // 1. remaps in the lower trace naming an upper device: a leaf of the layer above, or any device above that
+    // remaps to devices of several layers (dm-cache remaps to its cache device — a dm-linear, one layer down — and
+    // to its origin disk two layers down; dm-cache-target.c remap_to_cache / remap_to_origin)
+    const above = layers.slice(0, k + 1).flatMap((x) => x.nodes);
     for (const l of lows) {
       for (const [from, rs] of l.remaps ?? []) {
-        const u = ups.find((x) => x.dev === from && x.dev >= 0);
+        const u = ups.find((x) => x.dev === from && x.dev >= 0) ?? above.find((x) => x.dev === from && x.dev >= 0);
         if (!u) continue;
         edges.push({ upper: u.index, lower: l.index, map: rs.toMap(u.table.device), mapSource: 'remap', sameClock: false });
         done.add(u.index);

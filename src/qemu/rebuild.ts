@@ -74,6 +74,14 @@ export interface RebuildSummary {
   modelsWithoutCompletions: string[];
 }
 
+/**
+ * A virtio request whose pop shows a device-writable segment besides the status byte (in_num ≥ 2): data the
+ * device writes for the driver (a read, GET_ID). -1 (no pop seen) is not known to.
+ */
+function readsFromDevice(f: OpenFront): boolean {
+  return f.inNum >= 2;
+}
+
 export class QemuRebuilder implements QemuSink {
   private readonly threads = new Map<number, ThreadCtx>();
   private readonly openFronts = new OpenMap<OpenFront>();
@@ -523,9 +531,15 @@ export class QemuRebuilder implements QemuSink {
       if (f.kind === 'other' && f.jobs.length === 0) {
         // No job: an elided flush (write_gen == flushed_gen), a dropped one (cache=unsafe), or a discard
         // that QEMU answered itself. out_num 1 is a request with no data segment: a flush or GET_ID-less type.
-        if (f.outNum === 1 || f.outNum < 0) {
+        // A request with a device-writable data segment besides its status byte (in_num ≥ 2) reads from the
+        // device: with no read handled, one QEMU answers itself (VIRTIO_BLK_T_GET_ID: the serial, as `cat
+        // /sys/block/vdX/serial` asks; hw/block/virtio-blk.c virtio_blk_handle_request, no host job). A flush
+        // carries no data (Linux virtblk_add_req: header out, status in): never one.
+        if ((f.outNum === 1 || f.outNum < 0) && !readsFromDevice(f)) {
           f.kind = 'flush';
           f.kindHow = f.outNum === 1 ? 'no read/write handled; pop out_num 1 in_num 1; no host job' : 'no read/write handled; no host job';
+        } else if (readsFromDevice(f)) {
+          f.kindHow = `no read/write handled; pop out_num ${f.outNum} in_num ${f.inNum}: a data segment from the device (GET_ID), not a flush`;
         } else {
           f.kindHow = `no read/write handled; pop out_num ${f.outNum}`;
         }

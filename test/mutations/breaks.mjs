@@ -363,4 +363,9 @@ export const BREAKS = [
     'if (this.summary?.modelsWithoutCompletions.includes(model)) {', 'if (false) {', 'a model with no completions judged (its flushes never acknowledged)', ['qemu-scsi-nvme']),
   b('scsi-target', 'flush-not-passed-down (QEMU scsi-hd)', 'two disks at one LUN of two targets are two devices (scsi_req_parsed gives the target)', 'qemu/rebuild.js',
     'return (Number(m[3]) >>> 0) === Number.parseInt(e.req.slice(2), 16) >>> 0 ?', 'return false ?', 'target never read: the disks one name, undecided', ['qemu-scsi-nvme']),
+  // ── campaign 4: a virtio request reading from the device (GET_ID) is no flush ──
+  b('qemu-getid-flush', 'QEMU rebuild', 'a request popped with in_num ≥ 2, no read handled and no job (GET_ID) is not a flush', 'qemu/rebuild.js',
+    'return f.inNum >= 2;', 'return false;', 'GET_ID taken as an elided flush', ['qemu']),
+  b('graph-remap-any-layer', 'cross-layer (links)', 'a remap event links its upper device wherever it is above, not only a leaf of the layer right above', 'correlate/graph.js',
+    '?? above.find((x) => x.dev === from && x.dev >= 0)', '', 'dm-cache linked to its cache device only (its origin two layers down lost)', ['stacks-dm4']),
 ];
