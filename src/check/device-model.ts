@@ -138,8 +138,10 @@ export class DeviceModel implements LifecycleSink {
   lastOkFlushD = -1;
   /** Events of this device other than remaps (A) and messages. */
   ownEvents = 0;
-  /** Remap events (A) of this device. */
-  remapEvents = 0;
+  /** Remap events (A) of this device (the tracker's count). */
+  get remapEvents(): number {
+    return this.tracker.counts.remaps;
+  }
   /**
    * Its remaps (`A` on this device `<- (Y) s`) each followed at once by Y's own `Q` at the sector the remap gave:
    * the signature of a partition traced on a kernel before 5.12 (see checker.ts `partitionOnly`).
@@ -253,8 +255,7 @@ export class DeviceModel implements LifecycleSink {
     // Flush evidence: flush requests, PREFLUSH/FUA on anything, B only on writes
     // (old kernels set B on reads' D/C as an artefact: shared/wild/05).
     if (e.op === Op.Flush || e.flags & (Flag.PREFLUSH | Flag.FUA) || (e.flags & Flag.BARRIER && isWriteOp(e.op))) this.noteFlushEvidence(e);
-    if (e.act === Act.Remap) this.remapEvents++;
-    else if (e.act !== Act.Message) this.ownEvents++;
+    if (e.act !== Act.Remap && e.act !== Act.Message) this.ownEvents++;
     if (e.act === Act.Issue) {
       this.dCount++;
       this.sawIssue = true;
