@@ -16,7 +16,7 @@ const S = `${ROOT}fixtures/stacks/`;
 
 interface Dev { layer?: string; flushesCompleted: number; fuaWrites: number; writesCompleted: number; facts: { completionsWithoutIssue: number } }
 
-interface Stack { correlation: { limitations: string[] }; alignment: Array<{ upper: string; lower: string }> }
+interface Stack { correlation: { limitations: string[] }; alignment: Array<{ upper: string; lower: string; supportingPairs: number }> }
 
 function check(...inputs: string[]): { code: number | null; findings: Finding[]; devices: Dev[]; stack: Stack } {
   const r = spawnSync(process.execPath, [BIN, 'check', '--json', ...inputs], { encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -90,6 +90,30 @@ test('a dm-thin guest whose metadata disk was traced with -a write (no reads): t
   const below = r.stack.alignment.filter((a) => a.upper === 'virtio:254,16').map((a) => a.lower);
   assert.deepEqual(below, ['qemu:0x55e7da1e8740']);
   assert.ok(!r.stack.correlation.limitations.some((l) => /fit its writes equally/.test(l)), JSON.stringify(r.stack.correlation.limitations));
+});
+
+test('a dm-raid1 guest traced without D (-a queue -a complete): each leg is over the QEMU drive its clock fits, its flush bios from Q to their last completion no longer widening the offset past the data — clean, not undecided', () => {
+  const G = `${S}vm-mirror-none-threads/`;
+  const r = check(`dm=${M}vm-mirror-none-threads/dm-0.queue-complete.blkparse.txt.gz`, `virtio=${M}vm-mirror-none-threads/vda.queue-complete.blkparse.txt.gz`,
+    `virtio=${M}vm-mirror-none-threads/vdb.queue-complete.blkparse.txt.gz`, `qemu=${G}qemu-trace.log.gz`,
+    `host=${G}host/loop1.blkparse.txt.gz`, `host=${G}host/loop2.blkparse.txt.gz`);
+  // before: the two identical legs tied (vda over drive A by 275 of 441 pairs, over B by 220): one
+  // cross-layer-undecided warning, "its promises hold if its data went to A, not if it went to B"
+  assert.deepEqual(broken(r.findings), []);
+  assert.equal(r.code, 0);
+  const below = (up: string) => r.stack.alignment.filter((a) => a.upper === up).map((a) => a.lower);
+  // the legs' drives as the full trace links them (read remaps of dm-0 go to vda, over drive ...dd7b40)
+  assert.deepEqual(below('virtio:254,0'), ['qemu:0x563ea3dd7b40']);
+  assert.deepEqual(below('virtio:254,16'), ['qemu:0x563ea3ef4740']);
+  // every upper operation of each leg holds a lower one at the offset (404 = 338 writes + 55 flushes + 11 reads)
+  assert.equal(r.stack.alignment.find((x) => x.upper === 'virtio:254,0')!.supportingPairs, 404);
+});
+
+test('a QEMU writing through the host\'s page cache (cache=writethrough on a loop): its data pairs, not confirmed in time, do not narrow the clock its flushes placed — every promise decided', () => {
+  const V = `${ROOT}fixtures/scenarios/vm-writethrough-threads/`;
+  const r = check(`guest=${V}vda.blkparse.txt`, `qemu=${V}qemu-trace.log`, `host=${V}loop1.blkparse.txt`);
+  assert.equal(r.code, 0);
+  assert.deepEqual(r.findings.filter((f) => f.rule === 'cross-layer-undecided').map((f) => f.details), []);
 });
 
 test('a host traced without completions (-a queue): its flushes were queued, what they made durable cannot be counted — undecided, not "none reached host"', () => {

@@ -281,6 +281,22 @@ function alignOffset(
     // Data pairs do not narrow it: with buffered I/O the lower write comes after the upper one
     // completed, and its interval excludes the true offset. Only those consistent with it are kept.
     support = [...pairsOf(flushIv, flushIv.containing(a, b)), ...pairsOf(iv, iv.containing(a, b))];
+    // Inside the flushes' region they may, where the lower layer does the upper one's writes as they come
+    // (direct I/O: most upper writes then hold a lower one there): the true offset is one point of [a, b],
+    // and where the upper flushes are long (a trace without dispatch events: a flush bio from its Q to its
+    // last stage's C) the region is wider than most data pairs' intervals, so that few contain all of it
+    // although each holds the true point. The stretch of [a, b] where the most upper operations hold a
+    // lower one is then the estimate, when it holds more of them than [a, b] whole (every flush pair kept:
+    // each contains [a, b]).
+    const sub = narrowWithin(flushIv, iv, a, b);
+    if (sub) {
+      const data = pairsOf(iv, iv.containing(sub.a, sub.b));
+      const more = [...pairsOf(flushIv, flushIv.containing(sub.a, sub.b)), ...data];
+      if (distinctUppers(more) > distinctUppers(support) && distinctUppers(data) >= DIRECT_SHARE * doneWrites(up)) {
+        ({ a, b } = sub);
+        support = more;
+      }
+    }
   } else {
     ({ a, b } = region);
     const dataRows = dataIv.containing(a, b);
@@ -456,6 +472,42 @@ function flushCoarse(up: OpTable, low: OpTable, slack: number, window?: OffsetPr
 }
 
 /** One lower op per upper op and vice versa, first come first served. */
+/**
+ * Share of the upper writes that must hold a lower write at one point of the flushes' region for the data
+ * pairs to place the offset within it: direct I/O below (page-cache writeback, later, holds few).
+ */
+const DIRECT_SHARE = 0.8;
+
+/** Upper writes completed without error. */
+function doneWrites(up: OpTable): number {
+  let n = 0;
+  for (let u = 0; u < up.n; u++) if (up.kind[u] === OpKind.Write && up.done(u)) n++;
+  return n;
+}
+
+/** Upper operations among the pairs (each counted once). */
+function distinctUppers(pairs: Pair[]): number {
+  return new Set(pairs.map((x) => x.u)).size;
+}
+
+/**
+ * The stretch of [a, b] held by the most upper operations, flush pairs containing all of [a, b] and data
+ * pairs clipped to it; undefined when no data pair meets [a, b].
+ */
+function narrowWithin(flushIv: Intervals, dataIv: Intervals, a: number, b: number): { a: number; b: number } | undefined {
+  const inner = new Intervals();
+  for (const i of flushIv.containing(a, b)) inner.push(a, b, flushIv.u[i]!, flushIv.l[i]!);
+  const flushes = inner.n;
+  for (let i = 0; i < dataIv.n; i++) {
+    const lo = Math.max(dataIv.lo[i]!, a);
+    const hi = Math.min(dataIv.hi[i]!, b);
+    if (lo <= hi) inner.push(lo, hi, dataIv.u[i]!, dataIv.l[i]!);
+  }
+  if (inner.n === flushes) return undefined;
+  const r = deepestDistinct(inner);
+  return r.depth > 0 ? { a: r.a, b: r.b } : undefined;
+}
+
 function uniquePairs(iv: Pair[], nu: number, nl: number): Pair[] {
   const usedU = new Uint8Array(nu);
   const usedL = new Uint8Array(nl);
