@@ -292,7 +292,7 @@ function alignOffset(
     if (sub) {
       const data = pairsOf(iv, iv.containing(sub.a, sub.b));
       const more = [...pairsOf(flushIv, flushIv.containing(sub.a, sub.b)), ...data];
-      if (distinctUppers(more) > distinctUppers(support) && distinctUppers(data) >= DIRECT_SHARE * doneWrites(up)) {
+      if (distinctUppers(more) > distinctUppers(support) && distinctUppers(data) >= DIRECT_SHARE * doneWrites(up, step)) {
         ({ a, b } = sub);
         support = more;
       }
@@ -478,10 +478,10 @@ function flushCoarse(up: OpTable, low: OpTable, slack: number, window?: OffsetPr
  */
 const DIRECT_SHARE = 0.8;
 
-/** Upper writes completed without error. */
-function doneWrites(up: OpTable): number {
+/** Upper writes completed without error, of those the data pairs were sampled from (every `step`-th row). */
+function doneWrites(up: OpTable, step: number): number {
   let n = 0;
-  for (let u = 0; u < up.n; u++) if (up.kind[u] === OpKind.Write && up.done(u)) n++;
+  for (let u = 0; u < up.n; u += step) if (up.kind[u] === OpKind.Write && up.done(u)) n++;
   return n;
 }
 

@@ -86,7 +86,7 @@ export const BREAKS = [
   b('align-narrow', 'cross-layer-undecided', 'a flush-placed offset is narrowed inside its region by the data pairs (direct I/O): long Q-to-C flush bios (no D) do not leave mirror legs tied', 'correlate/align.js',
     'const sub = narrowWithin(flushIv, iv, a, b);', 'const sub = undefined;', 'offset never narrowed by data', ['masks']),
   b('align-narrow-direct', 'cross-layer-undecided', 'data pairs narrow the offset only where most upper writes hold one (not through a page cache)', 'correlate/align.js',
-    '&& distinctUppers(data) >= DIRECT_SHARE * doneWrites(up)', '', 'buffered data pairs narrow it too', ['masks']),
+    '&& distinctUppers(data) >= DIRECT_SHARE * doneWrites(up, step)', '', 'buffered data pairs narrow it too', ['masks']),
   b('mask-no-c', 'flush-not-passed-down', 'undecided: a lower trace with events and not one completion (-a queue) counts nothing', 'correlate/block-ops.js',
     'if (d.events > 0 && d.completions === 0 && d.table.unobserved === undefined)', 'if (false)', 'a completion-less trace counted as nothing durable', ['masks']),
   b('mask-only-c', 'flush-not-passed-down', 'undecided: a lower trace of completions only (-a complete) cannot place its flushes', 'correlate/block-ops.js',
