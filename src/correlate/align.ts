@@ -287,12 +287,13 @@ function alignOffset(
     // last stage's C) the region is wider than most data pairs' intervals, so that few contain all of it
     // although each holds the true point. The stretch of [a, b] where the most upper operations hold a
     // lower one is then the estimate, when it holds more of them than [a, b] whole (every flush pair kept:
-    // each contains [a, b]).
-    const sub = narrowWithin(flushIv, iv, a, b);
+    // each contains [a, b]). Not searched when [a, b] already holds nearly every upper write.
+    const writes = doneWrites(up, step);
+    const sub = distinctUppers(pairsOf(iv, iv.containing(a, b))) < NEARLY_ALL * writes ? narrowWithin(flushIv, iv, a, b) : undefined;
     if (sub) {
       const data = pairsOf(iv, iv.containing(sub.a, sub.b));
       const more = [...pairsOf(flushIv, flushIv.containing(sub.a, sub.b)), ...data];
-      if (distinctUppers(more) > distinctUppers(support) && distinctUppers(data) >= DIRECT_SHARE * doneWrites(up, step)) {
+      if (distinctUppers(more) > distinctUppers(support) && distinctUppers(data) >= DIRECT_SHARE * writes) {
         ({ a, b } = sub);
         support = more;
       }
@@ -477,6 +478,8 @@ function flushCoarse(up: OpTable, low: OpTable, slack: number, window?: OffsetPr
  * pairs to place the offset within it: direct I/O below (page-cache writeback, later, holds few).
  */
 const DIRECT_SHARE = 0.8;
+/** Share of the upper writes held in the flushes' whole region above which it is not narrowed (nothing to gain). */
+const NEARLY_ALL = 0.95;
 
 /** Upper writes completed without error, of those the data pairs were sampled from (every `step`-th row). */
 function doneWrites(up: OpTable, step: number): number {
