@@ -100,12 +100,40 @@ export function classifyUntyped(
     attach(j, t.chain?.fronts[0], 'qcow2-metadata', '');
     return;
   }
+  if (sameCoroutineJob(t, j, last, lastFront)) return;
   const cand = t.flushCandidates.shift();
   if (cand) {
     candidateJob(j, cand);
     return;
   }
   if (j.kind === 'unknown') j.kindHow = 'no read/write event before it: a flush, a discard or a fallback write';
+}
+
+/**
+ * Rule 3b: the job right after a data write of the request this thread serves, nothing between, on the same
+ * coroutine stack (`opaque` within a page of that write's): that request's own work on bs->file, of a kind the
+ * trace does not give — so it stays unknown, but it is the request's (on its device, on the write's node), not
+ * nobody's. It is either the format driver flushing bs->file after a write of its own (block/io.c
+ * bdrv_co_pwrite_sync, a write then bdrv_co_flush: block/vmdk.c vmdk_write_cid on the first write after open,
+ * block/vhdx.c vhdx_update_header; block/vhdx-log.c vhdx_log_write_and_flush flushes the payload before
+ * logging the BAT entry), or the write itself after an untraced read-modify-write: a write not aligned to the
+ * protocol node's request_alignment (4 KiB for O_DIRECT on btrfs) is padded by block/io.c
+ * bdrv_padding_rmw_read, whose reads go to the driver with no bdrv_co_preadv_part event, so the job typed by
+ * the write's event is that read and the write comes next. The two look alike in the trace: an unknown job
+ * may have been the flush, and the promises it could have kept are undecided, not broken. A write with FUA
+ * is rule 2's (its emulating flush).
+ */
+function sameCoroutineJob(t: ThreadCtx, j: HostJob, last: HostJob | null, lastFront: OpenFront | undefined): boolean {
+  if (j.kind !== 'unknown' || !last || !lastFront) return false;
+  // after the request's data write, or after such a job of its own (vmdk_L2update: two padded 4-byte writes, then
+  // bdrv_co_flush of the extent file)
+  if (!(last.kind === 'write' && last.causeHow === 'data') && last.causeHow !== 'same-coroutine') return false;
+  if (lastFront.kind !== 'write' || lastFront.fuaAsked || lastFront.fuaFormat || lastFront.fuaProtocol) return false;
+  if (!t.chain?.fronts.includes(lastFront)) return false;
+  if (j.opaque < 0 || last.opaque < 0 || Math.abs(j.opaque - last.opaque) >= SAME_STACK) return false;
+  j.kindHow = 'right after a data write of the same coroutine: a flush of bs->file (bdrv_co_pwrite_sync) or the write of a padded read-modify-write';
+  attach(j, lastFront, 'same-coroutine', last.node);
+  return true;
 }
 
 /** A job taken as the work of a request popped with no read/write handled (rule 4, or rule 0 above). */

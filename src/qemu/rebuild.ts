@@ -23,6 +23,9 @@
  *      not at the protocol node: the emulating flush (block/io.c
  *      bdrv_driver_pwritev: `bdrv_co_flush` when the driver lacks FUA);
  *   3. after qcow2_cache_flush: a flush of bs->file (block/qcow2-cache.c qcow2_cache_flush);
+ *   3b. right after a data write of the request the thread serves, on the same coroutine stack: that
+ *      request's, of unknown kind (a format driver's bdrv_co_pwrite_sync flush, or the write of a padded
+ *      read-modify-write whose read has no event; job-kinds.ts sameCoroutineJob);
  *   4. while a virtio request popped without any read/write handled waits (FIFO,
  *      bdrv_co_flush serialises flushes): its flush (out_num 1) or discard (out_num ≥ 2);
  *   5. otherwise "unknown": a flush, a discard or a fallback write (QEMU 7.2

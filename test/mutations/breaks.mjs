@@ -372,4 +372,7 @@ export const BREAKS = [
     'return f.inNum >= 2;', 'return false;', 'GET_ID taken as an elided flush', ['qemu']),
   b('graph-remap-any-layer', 'cross-layer (links)', 'a remap event links its upper device wherever it is above, not only a leaf of the layer right above', 'correlate/graph.js',
     '?? above.find((x) => x.dev === from && x.dev >= 0)', '', 'dm-cache linked to its cache device only (its origin two layers down lost)', ['stacks-dm4']),
+  // ── campaign 5: image formats (vmdk, vhdx) flush bs->file after their own writes ──
+  b('qemu-same-coroutine-job', 'flush-not-passed-down (QEMU image formats)', 'undecided: the pool job right after a write of the same coroutine is that request\'s, of unknown kind (a bdrv_co_pwrite_sync flush or a padded RMW write)', 'qemu/job-kinds.js',
+    'if (sameCoroutineJob(t, j, last, lastFront))\n        return;', '', 'the job nobody\'s again: vmdk/vhdx guest flushes false alarms', ['qemu-format-jobs']),
 ];
