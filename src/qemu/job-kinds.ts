@@ -22,6 +22,10 @@ export interface OpenFront extends FrontRequest {
    * scsi_write_do_fua, need_fua_emulation = scsi_is_cmd_fua), issued when the data completes.
    */
   fuaDevice: boolean;
+  /** A data job typed by the root node's own event carried FUA (a drive whose root is its protocol node). */
+  fuaRootJob: boolean;
+  /** A data job on a node below the root was seen: the root is a format node, its own event types no data job. */
+  protocolData: boolean;
   /** Data jobs submitted and not yet complete. */
   openData: number;
   /** `opaque` of its last data job's submission (a RawPosixAIOData on the coroutine's stack), or -1. */
@@ -88,6 +92,7 @@ export function classifyUntyped(
     attach(j, lastFront, 'zeroes-fallback', last.node, last.offset, last.bytes);
     return;
   }
+  if (paddedWriteJob(t, j, last, lastFront)) return;
   const fuaFront = takeFuaPending(t, j.opaque);
   if (fuaFront && (j.kind === 'unknown' || j.kind === 'flush')) {
     fuaFront.fuaFlushSeen = true;
@@ -124,16 +129,39 @@ export function classifyUntyped(
  * is rule 2's (its emulating flush).
  */
 function sameCoroutineJob(t: ThreadCtx, j: HostJob, last: HostJob | null, lastFront: OpenFront | undefined): boolean {
+  if (!sameCoroutine(t, j, last, lastFront)) return false;
+  if (lastFront!.fuaAsked || lastFront!.fuaFormat || lastFront!.fuaProtocol) return false;
+  markSameCoroutine(j, last!, lastFront!);
+  return true;
+}
+
+/**
+ * Rule 1b (before rule 2): right after a data write of the same coroutine that is not 512-byte aligned, a job may be
+ * the write of the read-modify-write block/io.c pads it into (bdrv_padding_rmw_read: O_DIRECT's request_alignment is
+ * at least 512) — not the flush emulating a FUA (vhdx's 80-byte header updates under cache=directsync): unknown, the
+ * request's. Rule 2 takes the job after it. A 512-aligned write padded to a 4 KiB alignment (O_DIRECT on btrfs) is
+ * not told apart: its write would be taken for the emulating flush.
+ */
+function paddedWriteJob(t: ThreadCtx, j: HostJob, last: HostJob | null, lastFront: OpenFront | undefined): boolean {
+  if (!sameCoroutine(t, j, last, lastFront) || last!.kind !== 'write') return false;
+  if (last!.offset < 0 || last!.bytes < 0 || (last!.offset % 512 === 0 && last!.bytes % 512 === 0)) return false;
+  markSameCoroutine(j, last!, lastFront!);
+  return true;
+}
+
+/** The job right after a data write of the request this thread serves (or after such a job), same coroutine stack. */
+function sameCoroutine(t: ThreadCtx, j: HostJob, last: HostJob | null, lastFront: OpenFront | undefined): boolean {
   if (j.kind !== 'unknown' || !last || !lastFront) return false;
   // after the request's data write, or after such a job of its own (vmdk_L2update: two padded 4-byte writes, then
   // bdrv_co_flush of the extent file)
   if (!(last.kind === 'write' && last.causeHow === 'data') && last.causeHow !== 'same-coroutine') return false;
-  if (lastFront.kind !== 'write' || lastFront.fuaAsked || lastFront.fuaFormat || lastFront.fuaProtocol) return false;
-  if (!t.chain?.fronts.includes(lastFront)) return false;
-  if (j.opaque < 0 || last.opaque < 0 || Math.abs(j.opaque - last.opaque) >= SAME_STACK) return false;
+  if (lastFront.kind !== 'write' || !t.chain?.fronts.includes(lastFront)) return false;
+  return j.opaque >= 0 && last.opaque >= 0 && Math.abs(j.opaque - last.opaque) < SAME_STACK;
+}
+
+function markSameCoroutine(j: HostJob, last: HostJob, front: OpenFront): void {
   j.kindHow = 'right after a data write of the same coroutine: a flush of bs->file (bdrv_co_pwrite_sync) or the write of a padded read-modify-write';
-  attach(j, lastFront, 'same-coroutine', last.node);
-  return true;
+  attach(j, front, 'same-coroutine', last.node);
 }
 
 /** A job taken as the work of a request popped with no read/write handled (rule 4, or rule 0 above). */

@@ -215,7 +215,8 @@ export class QemuRebuilder implements QemuSink {
       id: this.nextFront++, source: e.source, iface, device, req, kind: 'other', kindHow: '', sector: -1, nsectors: -1,
       fuaAsked: false, fuaFormat: false, fuaProtocol: false, issue: stamp(e), complete: noStamp(),
       completeHow: '', status: -1, jobs: [], vq: '', inNum: -1, outNum: -1, handled: false, linked: false,
-      fuaFlushSeen: false, fuaDevice: false, openData: 0, dataOpaque: -1, last: stamp(e), thread: e.tid,
+      fuaFlushSeen: false, fuaDevice: false, fuaRootJob: false, protocolData: false, openData: 0, dataOpaque: -1,
+      last: stamp(e), thread: e.tid,
     };
     this.frontById.set(f.id, f);
     return f;
@@ -427,7 +428,15 @@ export class QemuRebuilder implements QemuSink {
           f.dataOpaque = j.opaque;
           f.jobs.push(j.id);
           f.openData++;
-          if ((j.flags & BdrvFlag.FUA) !== 0) f.fuaProtocol = true;
+          // A job typed by the root node's own event, on a drive whose data goes on to a protocol node below it, is
+          // the format driver's untraced work before the data (block/vhdx.c vhdx_allocate_block's bdrv_truncate), not
+          // the write reaching the protocol node with its FUA: only the protocol node's jobs say whether FUA went down.
+          const onRoot = j.node === t.chain.rootBs;
+          if ((j.flags & BdrvFlag.FUA) !== 0) {
+            if (onRoot) f.fuaRootJob = true;
+            else f.fuaProtocol = true;
+          }
+          if (!onRoot) f.protocolData = true;
           const dev = this.device(f.device, f.iface);
           if (j.node && !dev.protocol.includes(j.node)) dev.protocol.push(j.node);
         }
@@ -463,7 +472,8 @@ export class QemuRebuilder implements QemuSink {
         if (j.causeHow === 'data') g.openData--;
         // FUA emulated by a flush after the data: the block layer's (FUA at the format node only) or the
         // device model's (scsi_write_do_fua)
-        const emulated = (g.fuaFormat && !g.fuaProtocol) || g.fuaDevice;
+        const fuaBelow = g.fuaProtocol || (g.fuaRootJob && !g.protocolData);
+        const emulated = (g.fuaFormat && !fuaBelow) || g.fuaDevice;
         if (g.openData <= 0 && emulated && !g.fuaFlushSeen && g.kind !== 'read' && !t.fuaPending.includes(g)) {
           if (!(j.kind === 'write-zeroes' && j.ret === ENOTSUP)) t.fuaPending.push(g);
         }

@@ -375,4 +375,8 @@ export const BREAKS = [
   // ── campaign 5: image formats (vmdk, vhdx) flush bs->file after their own writes ──
   b('qemu-same-coroutine-job', 'flush-not-passed-down (QEMU image formats)', 'undecided: the pool job right after a write of the same coroutine is that request\'s, of unknown kind (a bdrv_co_pwrite_sync flush or a padded RMW write)', 'qemu/job-kinds.js',
     'if (sameCoroutineJob(t, j, last, lastFront))\n        return;', '', 'the job nobody\'s again: vmdk/vhdx guest flushes false alarms', ['qemu-format-jobs']),
+  b('qemu-fua-root-job', 'write-through-not-durable (QEMU image formats)', 'honored: a job typed by the format node\'s own event (vhdx_allocate_block\'s truncate) does not carry the write\'s FUA to the file', 'qemu/rebuild.js',
+    'const fuaBelow = g.fuaProtocol || (g.fuaRootJob && !g.protocolData);', 'const fuaBelow = g.fuaProtocol || g.fuaRootJob;', 'FUA taken down by the truncate job: no emulating flush waited for', ['qemu-format-jobs']),
+  b('qemu-padded-write', 'QEMU rebuild (image formats)', 'the job after a write not aligned to 512 bytes may be its padded write: unknown, not the FUA-emulating flush', 'qemu/job-kinds.js',
+    'if (paddedWriteJob(t, j, last, lastFront))\n        return;', '', 'the padded write taken for the emulating flush', ['qemu-format-jobs']),
 ];
