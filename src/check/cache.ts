@@ -104,11 +104,32 @@ export interface ResolvedCache {
   source: CacheSource;
   /** Shown by the layer below (a QEMU device's WCE, see correlate): known, like a declaration; the words say how. */
   fromBelow?: string;
+  /** Shown by a QEMU device below (its WCE), not by the devices a dm/md device's data goes to. */
+  fromQemu?: boolean;
+  /**
+   * Written through inside this span (ns, the device's own clock; an open end is ±Infinity), volatile outside:
+   * the guest switched the write cache of its virtio disk at run time and the QEMU device below shows it
+   * (qemu/cache-mode.ts).
+   */
+  writeThroughSpan?: [number, number];
 }
 
-export function resolveCache(decl: CacheDeclaration | undefined, flushEvidence: number, below?: { mode: 'writeback' | 'writethrough'; how: string }): ResolvedCache {
+/** A device's cache as the layer below shows it (correlate stage → checker). */
+export interface CacheShownBelow {
+  mode: 'writeback' | 'writethrough';
+  how: string;
+  byQemu?: boolean;
+  writeThroughSpan?: [number, number];
+}
+
+export function resolveCache(decl: CacheDeclaration | undefined, flushEvidence: number, below?: CacheShownBelow): ResolvedCache {
   if (decl) return { mode: decl.mode, source: 'declared' };
-  if (below) return { mode: below.mode, source: 'inferred', fromBelow: below.how };
+  if (below) {
+    return {
+      mode: below.mode, source: 'inferred', fromBelow: below.how, ...(below.byQemu ? { fromQemu: true } : {}),
+      ...(below.writeThroughSpan ? { writeThroughSpan: below.writeThroughSpan } : {}),
+    };
+  }
   if (flushEvidence > 0) return { mode: 'writeback', source: 'inferred' };
   return { mode: 'unknown', source: 'unknown' };
 }

@@ -8,7 +8,7 @@
 import { deviceNamesOf, type AnalysisEnv, type EventAnalyzer } from '../model/analysis.js';
 import { Act, type BlockEvent } from '../model/event.js';
 import { formatDev, type DevId } from '../model/device.js';
-import { declaredFor, looksLikeDiskName, namesOf, resolveCache } from './cache.js';
+import { declaredFor, looksLikeDiskName, namesOf, resolveCache, type CacheShownBelow } from './cache.js';
 import { DeviceModel } from './device-model.js';
 import { ownTrackers } from '../track/lifecycle-pair.js';
 import { mergeRanges } from './volatile.js';
@@ -171,7 +171,7 @@ export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventA
         const names = namesOf(env, m.dev, sourcesOfDev.get(m.dev) ?? [], (s) => devsOfSource.get(s)?.size ?? 0);
         const decl = declaredFor(decls, m.dev, names);
         if (decl) used.add(decl);
-        const below = (env.options['cacheFromBelow'] as Record<string, Record<string, { mode: 'writeback' | 'writethrough'; how: string }>> | undefined)?.[layer]?.[m.devText];
+        const below = (env.options['cacheFromBelow'] as Record<string, Record<string, CacheShownBelow>> | undefined)?.[layer]?.[m.devText];
         const cache = resolveCache(decl, m.flushEvidence, below);
         const given = deviceNamesOf(env)[m.devText];
         const name = given !== undefined ? names[0] : names.find(looksLikeDiskName);

@@ -28,6 +28,21 @@ import { copyInto, VolatileSet } from './volatile.js';
 import type { ResolvedCache } from './cache.js';
 import type { Finding, RuleInfo } from './types.js';
 import { FactTracker } from '../track/facts.js';
+
+/**
+ * Depth of a stretch with no flush that flush-never-issued fires on once a flush was seen (its
+ * MIN_LEVELS_AFTER_FLUSH, explained there): such stretches are kept with the time of each level.
+ */
+export const DEEP_STRETCH_LEVELS = 16;
+/** Levels of a stretch whose times are kept, and deep stretches kept (more are counted). */
+const LEVELS_TIMED = 64;
+const DEEP_STRETCHES_KEPT = 64;
+
+/** A stretch of ordering levels with no flush: how deep it went, and when each level (index) was reached. */
+export interface Stretch {
+  depth: number;
+  times: number[];
+}
 import { MAX_IN_FLIGHT, type RequestTracker } from '../track/lifetime.js';
 import type { FlushRq, LifecycleSink } from '../track/lifecycle.js';
 import { LifecyclePair } from '../track/lifecycle-pair.js';
@@ -197,6 +212,15 @@ export class DeviceModel implements LifecycleSink {
   /** Time (ns) of the flush evidence the worst stretch began after, -1 when it began with the trace. */
   worstStretchAfterFlush = -1;
   private lastFlushEvidenceTime = -1;
+  /**
+   * The current stretch with no flush (the time each level was reached, up to LEVELS_TIMED) and copies of the
+   * finished ones that went DEEP_STRETCH_LEVELS deep (at most DEEP_STRETCHES_KEPT; more are counted): a rule can
+   * count a stretch's levels outside a span in which the device was written through (a guest that switched its
+   * virtio disk's write cache at run time, check/cache.ts writeThroughSpan).
+   */
+  private stretchNow: Stretch = { depth: 0, times: [] };
+  readonly deepStretches: Stretch[] = [];
+  deepStretchesDropped = 0;
 
   /** --at snapshot hook: called once with the state just before the first event after `atNs`. */
   atNs = Infinity;
@@ -290,6 +314,11 @@ export class DeviceModel implements LifecycleSink {
     this.genAtFlush = this.maxCompletedGen;
     this.lastFlushEvidenceTime = e.time;
     if (this.stretch.length > 0) this.stretch = [];
+    if (this.stretchNow.depth >= DEEP_STRETCH_LEVELS) {
+      if (this.deepStretches.length < DEEP_STRETCHES_KEPT) this.deepStretches.push(this.stretchNow);
+      else this.deepStretchesDropped++;
+    }
+    if (this.stretchNow.depth > 0) this.stretchNow = { depth: 0, times: [] };
   }
 
   // ---- lifecycle hooks (src/track/lifecycle.ts), called by the tracker ----
@@ -544,6 +573,8 @@ export class DeviceModel implements LifecycleSink {
         this.genEvidence.push(this.evidence(e, `queued after ${gen - 1 === 1 ? 'a' : 'a chain of'} sync metadata write${gen > 2 ? 's' : ''} had completed (ordering level ${gen})`));
       }
       const levels = gen - this.genAtFlush;
+      this.stretchNow.depth = levels;
+      if (levels <= LEVELS_TIMED) this.stretchNow.times[levels] = e.time;
       if (this.stretch.length < 3) this.stretch.push(this.evidence(e, `sync metadata write at ordering level ${levels} since the last flush`));
       if (levels > this.maxLevelsWithoutFlush) {
         this.maxLevelsWithoutFlush = levels;
@@ -551,6 +582,11 @@ export class DeviceModel implements LifecycleSink {
         this.worstStretchAfterFlush = this.flushEvidence > 0 ? this.lastFlushEvidenceTime : -1;
       }
     }
+  }
+
+  /** The stretch with no flush the trace ended in. */
+  currentStretch(): Readonly<Stretch> {
+    return this.stretchNow;
   }
 
   /** Evidence of the last sync+meta write completion, if any. */

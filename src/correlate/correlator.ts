@@ -258,6 +258,7 @@ export class Correlator {
           const suffix = v !== main || rival ? ` ${v.device}` : '';
           const front = node({ name: `${name}${suffix}`, layer: name, table: v.front, cache, dev: -1, links: v.links });
           if (v.cache.volatileShown && !declared) front.volatileShown = v.cache.volatileShown;
+          if (v.cache.switched && !declared) front.switched = v.cache.switched;
           const back = node({ name: `${name}:jobs${suffix}`, layer: name, table: v.back, cache: { mode: 'host syscalls', source: 'inferred', how: 'durable only after a later fdatasync/fsync job' }, dev: -1 });
           front.partner = back.index;
           layer.nodes.push(front, back);
@@ -297,6 +298,9 @@ export class Correlator {
     }
     // A guest above a write-through QEMU device sees WCE=0: its writes are promised durable at completion.
     // Above a QEMU device that adds no FUA, it sees WCE=1: a volatile cache, whatever its own queue says.
+    // Above one that added FUA from some write on, or until some write (the guest switched WCE at run time):
+    // volatile on one side of the switch, written through on the other, the side written through placed on
+    // the guest's clock as narrowly as the alignment allows.
     const cacheFromBelow: CorrelationResult['cacheFromBelow'] = [];
     for (const e of built) {
       const up = levels[e.upper]!;
@@ -308,7 +312,16 @@ export class Correlator {
         up.table.writeThrough = true;
         up.cache = { mode: 'writethrough', source: 'inferred', how: `the QEMU device below is ${low.cache.mode} (virtio-blk reports WCE=0)` };
       } else if (low.volatileShown) {
-        cacheFromBelow.push({ layer: up.layer, device: up.table.device, mode: 'writeback', how: low.volatileShown });
+        cacheFromBelow.push({ layer: up.layer, device: up.table.device, mode: 'writeback', how: low.volatileShown, byQemu: true });
+      } else if (low.switched) {
+        const span = writeThroughOnUpperClock(e.alignment, low.switched);
+        if (span) {
+          const edge = span[0] === -Infinity ? `until ${(span[1] / 1e9).toFixed(6)} s` : `from ${(span[0] / 1e9).toFixed(6)} s on`;
+          cacheFromBelow.push({
+            layer: up.layer, device: up.table.device, mode: 'writeback', byQemu: true, writeThroughSpan: span,
+            how: `${low.switched.how} (on this device's clock: written through ${edge})`,
+          });
+        }
       }
     }
     // a dm/md device with no flag of its own has the volatile cache of the devices its data goes to (durable-below.ts)
@@ -620,4 +633,17 @@ function qemuLimitations(layer: string, v: QemuDeviceView): string[] {
   }
   // an inferred cache mode (cache=unsafe …) is a fact about the stack (LayerReport.cacheMode), not a limitation
   return out;
+}
+
+/**
+ * The side of a guest's write-cache switch (a QEMU-clock instant) on which its device was written through, on
+ * the upper device's clock, narrowed by the alignment's uncertainty: from the latest time the switch to
+ * write-through can be there, or until the earliest time the switch back can. Undefined when the clocks are
+ * not aligned (no offset, order only, ambiguous).
+ */
+function writeThroughOnUpperClock(a: BuiltEdge['alignment'], s: { to: 'writethrough' | 'writeback'; time: number }): [number, number] | undefined {
+  if (a.clock.kind !== 'offset' && a.clock.kind !== 'identity') return undefined;
+  const [lo, hi] = a.clock.toUpper(s.time);
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return undefined;
+  return s.to === 'writethrough' ? [hi, Infinity] : [-Infinity, lo];
 }

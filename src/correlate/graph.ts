@@ -37,6 +37,8 @@ export interface StackNode extends Level {
   links?: Links;
   /** QEMU front: how the trace shows its guest sees a volatile cache (cache-mode.ts). */
   volatileShown?: string;
+  /** QEMU front: the trace shows its guest switched the write cache once at run time (cache-mode.ts). */
+  switched?: { to: 'writethrough' | 'writeback'; time: number; how: string };
 }
 
 export interface StackLayer {

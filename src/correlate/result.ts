@@ -66,7 +66,13 @@ export interface CorrelationResult {
    * Block devices whose cache the level below shows (a guest disk over a QEMU device): write-through when
    * QEMU adds FUA to every write (WCE=0), write-back when it adds none (WCE=1), whatever the guest's queue says.
    */
-  cacheFromBelow: Array<{ layer: string; device: string; mode: 'writeback' | 'writethrough'; how: string }>;
+  cacheFromBelow: Array<{
+    layer: string; device: string; mode: 'writeback' | 'writethrough'; how: string;
+    /** Shown by a QEMU device (its WCE), not by the devices a dm/md device's data goes to. */
+    byQemu?: boolean;
+    /** Written through inside this span (ns, the device's own clock; ±Infinity open): the guest switched WCE at run time. */
+    writeThroughSpan?: [number, number];
+  }>;
 }
 
 export interface BuiltEdge extends StackEdge {

@@ -14,6 +14,7 @@ import type { AnalysisEnv, EventAnalyzer } from '../model/analysis.js';
 import type { BlockEvent, EventSink } from '../model/event.js';
 import type { Report } from '../model/report.js';
 import type { QemuEvent, QemuSink } from '../qemu/event.js';
+import type { CacheShownBelow } from '../check/cache.js';
 import { createCorrelator, type CorrelateOptions, type CorrelationResult, type Correlator } from './correlator.js';
 import { BlockOpsBuilder, DeviceOps } from './block-ops.js';
 import { sharedTrackers } from '../track/lifecycle-pair.js';
@@ -32,7 +33,7 @@ interface State {
 
 /** Where the correlate stage leaves each device's cache as the layer below shows it (read by the checker). */
 export const CACHE_FROM_BELOW = 'cacheFromBelow';
-export type CacheFromBelow = Record<string, Record<string, { mode: 'writeback' | 'writethrough'; how: string }>>;
+export type CacheFromBelow = Record<string, Record<string, CacheShownBelow>>;
 
 const states = new WeakMap<AnalysisEnv, State>();
 
@@ -100,7 +101,9 @@ export const correlateStage = {
     s.result = s.correlator.finish();
     const below: CacheFromBelow = {};
     // keyed by the checker's layer name: an unnamed input's layer is '' there ('layer' here)
-    for (const c of s.result.cacheFromBelow) (below[c.layer === 'layer' && s.unnamed ? '' : c.layer] ??= {})[c.device] = { mode: c.mode, how: c.how };
+    for (const c of s.result.cacheFromBelow) (below[c.layer === 'layer' && s.unnamed ? '' : c.layer] ??= {})[c.device] = {
+      mode: c.mode, how: c.how, ...(c.byQemu ? { byQemu: true } : {}), ...(c.writeThroughSpan ? { writeThroughSpan: c.writeThroughSpan } : {}),
+    };
     env.options[CACHE_FROM_BELOW] = below;
   },
   finishAll(report: Report, env: AnalysisEnv): CorrelationResult | undefined {

@@ -379,4 +379,13 @@ export const BREAKS = [
     'const fuaBelow = g.fuaProtocol || (g.fuaRootJob && !g.protocolData);', 'const fuaBelow = g.fuaProtocol || g.fuaRootJob;', 'FUA taken down by the truncate job: no emulating flush waited for', ['qemu-format-jobs']),
   b('qemu-padded-write', 'QEMU rebuild (image formats)', 'the job after a write not aligned to 512 bytes may be its padded write: unknown, not the FUA-emulating flush', 'qemu/job-kinds.js',
     'if (paddedWriteJob(t, j, last, lastFront))\n        return;', '', 'the padded write taken for the emulating flush', ['qemu-format-jobs']),
+  // ── campaign 6: a guest that switches its virtio disk's write cache at run time (virtio_blk_set_config) ──
+  b('qemu-wce-switch-off', 'flush-never-issued (cache from QEMU)', 'honored: QEMU added FUA from some write on (cache_type "write through") → the commits after need no flush', 'qemu/cache-mode.js',
+    'if (this.plain.lastIssue < this.added.firstIssue) {', 'if (false) {', 'a switch to write-through not seen', ['stacks-camp6']),
+  b('qemu-wce-switch-on', 'flush-never-issued (cache from QEMU)', 'honored: QEMU added FUA until some write (cache_type "write back") → the commits before need no flush', 'qemu/cache-mode.js',
+    'else if (this.added.lastIssue < this.plain.firstIssue) {', 'else if (false) {', 'a switch back to write-back not seen', ['stacks-camp6']),
+  b('fni-wt-span', 'flush-never-issued', 'honored: levels reached while QEMU wrote through do not count', 'check/rules/flush-never-issued.js',
+    'if (t === undefined || t < from || t > until)', 'if (true)', 'every level counted, written through or not', ['stacks-camp6']),
+  b('unflushed-wt-span', 'unflushed-at-end', 'honored: writes completed after the switch to write-through are not unflushed', 'check/rules/end-state.js',
+    'if (wt && wt[1] === Infinity && first.oldest >= wt[0])', 'if (false)', 'writes written through reported unflushed', ['stacks-camp6']),
 ];

@@ -34,7 +34,7 @@
  */
 import type { RuleFactory } from './rule.js';
 import { cacheSeverity, formatBytes, formatSecs, makeFinding, plural } from './rule.js';
-import type { DeviceModel } from '../device-model.js';
+import { DEEP_STRETCH_LEVELS, type DeviceModel, type Stretch } from '../device-model.js';
 import type { ResolvedCache } from '../cache.js';
 
 export const MIN_LEVELS = 4;
@@ -49,11 +49,32 @@ export const MIN_LEVELS = 4;
  * such a stretch. 16 = four of those back to back with no flush at all;
  * ext4 after `remount,barrier=0` reaches 122 (fixtures/check/real/ext4-remount-nobarrier).
  */
-export const MIN_LEVELS_AFTER_FLUSH = 16;
+export const MIN_LEVELS_AFTER_FLUSH = DEEP_STRETCH_LEVELS;
 
 export function flushNeverIssuedFires(m: DeviceModel, cache: ResolvedCache): boolean {
   if (cache.mode === 'writethrough') return false;
-  return m.flushEvidence === 0 ? m.maxCompletedGen >= MIN_LEVELS : m.maxLevelsWithoutFlush >= MIN_LEVELS_AFTER_FLUSH;
+  const min = m.flushEvidence === 0 ? MIN_LEVELS : MIN_LEVELS_AFTER_FLUSH;
+  if ((m.flushEvidence === 0 ? m.maxCompletedGen : m.maxLevelsWithoutFlush) < min) return false;
+  // a guest that switched its virtio disk's write cache at run time (cache_type "write through" or "write back":
+  // QEMU adds FUA to every write while it is off, hw/block/virtio-blk.c virtio_blk_set_config): its commits
+  // while written through need no flush, so only the levels of a stretch reached outside that span count
+  // (fixtures/stacks/vm-ctype-switch-writeback, vm-ctype-switchback-writeback; the same switches of
+  // queue/write_cache, which QEMU never sees, stay errors: vm-wc-switch-writeback, vm-wc-switchback-writeback)
+  const wt = cache.writeThroughSpan;
+  if (!wt) return true;
+  if (m.deepStretchesDropped > 0) return true;
+  const stretches = [...m.deepStretches, m.currentStretch()];
+  return stretches.some((s) => levelsOutside(s, wt) >= min);
+}
+
+/** Levels of a stretch reached outside [from, until]; a level past the timed ones counts (the safe side). */
+function levelsOutside(s: Readonly<Stretch>, [from, until]: [number, number]): number {
+  let n = 0;
+  for (let k = 1; k <= s.depth; k++) {
+    const t = s.times[k];
+    if (t === undefined || t < from || t > until) n++;
+  }
+  return n;
 }
 
 export const flushNeverIssued: RuleFactory = {
@@ -99,7 +120,11 @@ export const flushNeverIssued: RuleFactory = {
         .slice(0, 5);
       const since = whole
         ? 'and no flush or FUA ever reached the device: '
-        : `and after the last flush or FUA (at ${formatSecs(m.worstStretchAfterFlush)}) ${m.maxLevelsWithoutFlush} more ordered commit levels completed with none reaching the device: `;
+        : m.worstStretchAfterFlush < 0
+          // the deepest stretch began with the trace: flushes came only later (the queue's cache switched on, or
+          // a remount with barriers)
+          ? `and from the start of the trace to its first flush or FUA ${m.maxLevelsWithoutFlush} ordered commit levels completed with none reaching the device: `
+          : `and after the last flush or FUA (at ${formatSecs(m.worstStretchAfterFlush)}) ${m.maxLevelsWithoutFlush} more ordered commit levels completed with none reaching the device: `;
       ctx.emit(
         makeFinding(
           m,
@@ -108,8 +133,8 @@ export const flushNeverIssued: RuleFactory = {
           whole ? (m.firstSyncMeta?.time != null ? m.firstSyncMeta.time * 1e9 : m.firstTime) : (evidence[0]?.time ?? 0) * 1e9,
           // counted by this device's own flushes: where its cache is the devices' below (md, dm), flushes it sent them
           // on its own (md's superblock updates) may have made part of it durable there later
-          `${plural(m.writesCompleted, 'write completion')} (${formatBytes(v.bytes)} never covered by a flush of this device` +
-            `${ctx.cache.fromBelow ? ', though flushes of the layer below not sent through this device (md\'s own superblock updates) may have made part of it durable there later' : ''}), ` +
+          `${plural(m.writesCompleted, 'write completion')} (${v.bytes > 0 ? `${formatBytes(v.bytes)} never covered by a flush of this device` : 'each covered by a flush of this device only later'}` +
+            `${ctx.cache.fromBelow && !ctx.cache.fromQemu ? ', though flushes of the layer below not sent through this device (md\'s own superblock updates) may have made part of it durable there later' : ''}), ` +
             `including ${plural(m.syncMetaCompleted, 'sync metadata write')} over ${m.maxCompletedGen} ordered commit levels, ` +
             since +
             (unknown ? 'if its write cache is volatile, ' : 'with its volatile write cache, ') +

@@ -1,0 +1,88 @@
+/**
+ * Campaign 6 guest captures (fixtures/stacks/vm-{ctype,wc}-switch*; ORIGIN.md in each): a guest that switches its
+ * virtio disk's write cache at run time. Through virtio's own `cache_type` QEMU sees it (hw/block/virtio-blk.c
+ * virtio_blk_set_config → blk_set_enable_write_cache: every write issued while it is off gets BDRV_REQ_FUA at the
+ * format node), so the commits made while it is off need no flush; through the block layer's queue/write_cache
+ * alone QEMU never does, its cache stays volatile, and the commits made meanwhile are lost on a host crash.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { ROOT, runCli } from './helpers/cli.js';
+import { CacheModeTracker } from '../src/qemu/cache-mode.js';
+import type { FrontRequest } from '../src/qemu/records.js';
+
+const DIR = join(ROOT, 'fixtures/stacks');
+
+interface Out {
+  findings: Array<{ severity: string; rule: string; layer: string; device: string; message: string }>;
+  devices: Array<{ layer: string; device: string; cache: string; cacheHow?: string }>;
+}
+
+async function check(c: string, form: 'layer' | 'machine'): Promise<{ code: number | null; out: Out }> {
+  const g = form === 'layer' ? 'guest/vda.blkparse.txt.gz' : 'guest/ftrace-blk-classic.txt.gz';
+  const h = form === 'layer' ? 'host/loop1.blkparse.txt.gz' : 'host/ftrace-blk-classic.txt.gz';
+  const r = await runCli(['check', '--json', `guest=${join(DIR, c, g)}`, `qemu=${join(DIR, c, 'qemu-trace.log.gz')}`, `host=${join(DIR, c, h)}`]);
+  return { code: r.code, out: JSON.parse(r.stdout) as Out };
+}
+
+const brief = (o: Out) => o.findings.map((f) => `${f.severity} ${f.rule}@${f.layer} ${f.device}: ${f.message.slice(0, 200)}`).join('\n');
+
+for (const [c, side] of [['vm-ctype-switch-writeback', 'from'], ['vm-ctype-switchback-writeback', 'until']] as const) {
+  for (const form of ['layer', 'machine'] as const) {
+    test(`${c} (${form}): the guest's commits while QEMU wrote through need no flush — clean, no flush-never-issued`, async () => {
+      // before: a flush-never-issued warning on guest 254,0 (66 levels after its last flush while written
+      // through; switched back: 62 levels before its first flush)
+      const { code, out } = await check(c, form);
+      assert.deepEqual(out.findings.filter((f) => f.severity !== 'info' || f.rule === 'unflushed-at-end'), [], brief(out));
+      assert.equal(code, 0);
+      const vda = out.devices.find((d) => d.layer === 'guest' && d.device === '254,0')!;
+      assert.equal(vda.cache, 'writeback');
+      assert.match(vda.cacheHow ?? '', new RegExp(`virtio_blk_set_config.*written through ${side} \\d+\\.\\d{6} s`), vda.cacheHow);
+    });
+  }
+}
+
+for (const c of ['vm-wc-switch-writeback', 'vm-wc-switchback-writeback']) {
+  test(`${c}: queue/write_cache switched alone (QEMU keeps WCE=1) — flush-never-issued on guest 254,0, said of the right stretch`, async () => {
+    const { code, out } = await check(c, 'layer');
+    const errs = out.findings.filter((f) => f.severity === 'error');
+    assert.deepEqual(errs.map((f) => `${f.rule}@${f.layer} ${f.device}`), ['flush-never-issued@guest 254,0'], brief(out));
+    assert.equal(code, 1);
+    const m = errs[0]!.message;
+    // a virtio disk's cache shown by QEMU: no word of md's superblock updates
+    assert.doesNotMatch(m, /md's own superblock/);
+    if (c === 'vm-wc-switchback-writeback') {
+      // the stretch began with the trace (write through at boot, flushes only after the switch back): not "after
+      // the last flush or FUA (at -0.000000 s)", and its writes were flushed later, not "0 B never covered"
+      assert.match(m, /from the start of the trace to its first flush or FUA 62 ordered commit levels/);
+      assert.match(m, /each covered by a flush of this device only later/);
+    } else assert.match(m, /after the last flush or FUA \(at \d+\.\d+ s\) 66 more ordered commit levels/);
+  });
+}
+
+const write = (id: number, t: number, fua: boolean): FrontRequest => ({
+  id, source: 0, iface: 'virtio', device: 'd', req: `0x${id}`, kind: 'write', kindHow: 'virtio_blk_handle_write', sector: id * 8, nsectors: 8,
+  fuaAsked: false, fuaFormat: fua, fuaProtocol: false, issue: { time: t, seq: id, loc: id }, complete: { time: t + 50, seq: id, loc: id },
+  completeHow: 'virtio_blk_req_complete', status: 0, jobs: [],
+});
+
+test('cache mode: a switch of WCE at run time is seen from the writes QEMU gave FUA, in either direction, once', () => {
+  const run = (fua: (i: number) => boolean) => {
+    const t = new CacheModeTracker();
+    for (let i = 0; i < 10; i++) t.front(write(i, i * 100, fua(i)));
+    return t.infer();
+  };
+  const on = run((i) => i >= 5);
+  assert.equal(on.switched?.to, 'writethrough');
+  // not before the first write given FUA was issued (500) nor before the last one without it completed (450)
+  assert.equal(on.switched?.time, 500);
+  const back = run((i) => i < 5);
+  assert.equal(back.switched?.to, 'writeback');
+  assert.equal(back.switched?.time, 400);
+  // mixed, or too few on one side: no switch
+  assert.equal(run((i) => i % 2 === 0).switched, undefined);
+  assert.equal(run((i) => i >= 8).switched, undefined);
+  assert.equal(run(() => true).switched, undefined);
+  assert.equal(run(() => true).writeThrough, true);
+});
