@@ -69,6 +69,10 @@ test('with barriers a stretch between two flushes stays short on every real gues
   // and under TCG each completed (kmirrord on the other vCPU) before the next was queued, so each counts as a level
   // although jbd2 waited for none of them (README Limits: the margin there is 1.6x, not 2x).
   const thin = new Map([['vm-mirror-none-threads/dm-0.blkparse.txt.gz', 10]]);
+  // Clean only with the layer below: a guest that switched its virtio disk's cache_type at run time committed with
+  // no flush while QEMU wrote through (campaign 6); its vda alone shows those levels, and QEMU's trace decides them
+  // (test/stacks-camp6.test.ts).
+  const switched = new Map([['vm-ctype-switch-writeback', 66], ['vm-ctype-switchback-writeback', 62]]);
   let n = 0;
   for (const cap of readdirSync(STACKS).filter((x) => clean.includes(x))) {
     const guest = join(STACKS, cap, 'guest');
@@ -78,6 +82,11 @@ test('with barriers a stretch between two flushes stays short on every real gues
       for (const d of r.devices) {
         if (d.flushesCompleted === 0) continue; // a guest that never flushes: the whole-trace rule's business
         n++;
+        const sw = switched.get(cap);
+        if (sw !== undefined) {
+          assert.equal(d.maxLevelsWithoutFlush, sw, `${cap}/${f}`);
+          continue;
+        }
         const known = thin.get(`${cap}/${f}`);
         if (known !== undefined) assert.equal(d.maxLevelsWithoutFlush, known, `${cap}/${f}`);
         else assert.ok(d.maxLevelsWithoutFlush * 2 <= MIN_LEVELS_AFTER_FLUSH, `${cap}/${f}: ${d.maxLevelsWithoutFlush} levels between flushes`);
