@@ -7,8 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { ROOT, runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
 import { CacheModeTracker } from '../src/qemu/cache-mode.js';
 import type { FrontRequest } from '../src/qemu/records.js';
 
@@ -86,3 +89,33 @@ test('cache mode: a switch of WCE at run time is seen from the writes QEMU gave 
   assert.equal(run(() => true).switched, undefined);
   assert.equal(run(() => true).writeThrough, true);
 });
+
+/** The guest's blkparse text of a capture cut as `blkparse -a queue` (no D, no C) or `-a complete` (C only) would. */
+function cutGuest(c: string, keep: (act: string) => boolean): string {
+  const dir = tempDir('camp6-mask-');
+  const out = join(dir, 'vda.blkparse.txt');
+  const lines = gunzipSync(readFileSync(join(DIR, c, 'guest/vda.blkparse.txt.gz'))).toString().split('\n');
+  writeFileSync(out, lines.filter((l) => {
+    const t = l.trim().split(/\s+/);
+    return !(t.length > 6 && t[0]!.includes(',') && /^[A-Z]$/.test(t[5]!) && !keep(t[5]!));
+  }).join('\n'));
+  return out;
+}
+
+for (const [mask, keep] of [['-a queue', (a: string) => a !== 'D' && a !== 'C'], ['-a complete', (a: string) => a === 'C']] as const) {
+  test(`flush-never-issued under ${mask}: a long run of commits with no flush after flushes were seen is undecided (info), not silence`, async () => {
+    // vm-wc-switch-writeback: the 40 fsyncs after queue/write_cache was switched off have no flush; cut so, the
+    // ordering levels cannot be counted. Before: nothing at all (the undecided note only for a trace with no flush).
+    const run = async (c: string) => {
+      const r = await runCli(['check', '--json', `guest=${cutGuest(c, keep)}`, `qemu=${join(DIR, c, 'qemu-trace.log.gz')}`,
+        `host=${join(DIR, c, 'host/loop1.blkparse.txt.gz')}`]);
+      return (JSON.parse(r.stdout) as { findings: Array<{ severity: string; rule: string; device: string; message: string; details?: { kind?: string } }> })
+        .findings.filter((f) => f.rule === 'flush-never-issued');
+    };
+    const f = await run('vm-wc-switch-writeback');
+    assert.deepEqual(f.map((x) => `${x.severity} ${x.device} ${x.details?.kind}`), ['info 254,0 undecided'], f.map((x) => x.message).join('\n'));
+    assert.match(f[0]!.message, /sync metadata writes (queued|completed) in a row with no flush or FUA between them/);
+    // a clean capture with barriers cut the same way: its runs end at every commit's flush, no note
+    assert.deepEqual(await run('vm-datajournal-none-threads'), []);
+  });
+}

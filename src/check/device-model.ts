@@ -191,6 +191,20 @@ export class DeviceModel implements LifecycleSink {
   syncMetaCompleted = 0;
   /** Sync+meta writes queued (Q): the commit points a trace without completions (`-a queue`) still shows. */
   syncMetaQueued = 0;
+  /**
+   * The longest runs of sync+meta writes queued, and completed, with no flush evidence between them: what a
+   * trace cut by an action mask (no C, or no Q) still shows of a stretch with no flush, where ordering levels
+   * cannot be counted (flush-never-issued's undecided note).
+   */
+  maxSyncMetaQueuedWithoutFlush = 0;
+  maxSyncMetaDoneWithoutFlush = 0;
+  /** When the longest runs began and ended (ns). */
+  readonly queuedRunSpan: [number, number] = [0, 0];
+  readonly doneRunSpan: [number, number] = [0, 0];
+  private syncMetaQueuedRun = 0;
+  private syncMetaDoneRun = 0;
+  private queuedRunStart = 0;
+  private doneRunStart = 0;
   maxCompletedGen = 0;
   firstSyncMeta: EvidenceRef | undefined;
   /** Copy of the last sync+meta completion (reused record); see lastSyncMeta(). */
@@ -313,6 +327,8 @@ export class DeviceModel implements LifecycleSink {
     // a new flush epoch: ordering levels count again from here
     this.genAtFlush = this.maxCompletedGen;
     this.lastFlushEvidenceTime = e.time;
+    this.syncMetaQueuedRun = 0;
+    this.syncMetaDoneRun = 0;
     if (this.stretch.length > 0) this.stretch = [];
     if (this.stretchNow.depth >= DEEP_STRETCH_LEVELS) {
       if (this.deepStretches.length < DEEP_STRETCHES_KEPT) this.deepStretches.push(this.stretchNow);
@@ -346,7 +362,15 @@ export class DeviceModel implements LifecycleSink {
     const empty = e.bytes <= 0 || e.sector < 0;
     const syncMetaWrite = !empty && isWriteOp(e.op) && (e.flags & SYNC_META) === SYNC_META;
     if (!empty && isWriteOp(e.op) && e.flags & Flag.FUA) this.fuaWrites++;
-    if (syncMetaWrite) this.syncMetaQueued++;
+    if (syncMetaWrite) {
+      this.syncMetaQueued++;
+      if (this.syncMetaQueuedRun++ === 0) this.queuedRunStart = e.time;
+      if (this.syncMetaQueuedRun > this.maxSyncMetaQueuedWithoutFlush) {
+        this.maxSyncMetaQueuedWithoutFlush = this.syncMetaQueuedRun;
+        this.queuedRunSpan[0] = this.queuedRunStart;
+        this.queuedRunSpan[1] = e.time;
+      }
+    }
     if (!flagged && !empty && !syncMetaWrite) return;
     const r = newReq(e);
     r.qFlags = e.flags;
@@ -564,6 +588,12 @@ export class DeviceModel implements LifecycleSink {
 
   private syncMetaDone(r: Req | undefined, e: BlockEvent): void {
     this.syncMetaCompleted++;
+    if (this.syncMetaDoneRun++ === 0) this.doneRunStart = e.time;
+    if (this.syncMetaDoneRun > this.maxSyncMetaDoneWithoutFlush) {
+      this.maxSyncMetaDoneWithoutFlush = this.syncMetaDoneRun;
+      this.doneRunSpan[0] = this.doneRunStart;
+      this.doneRunSpan[1] = e.time;
+    }
     if (!this.firstSyncMeta) this.firstSyncMeta = this.evidence(e, 'sync metadata write completed');
     copyInto(this.lastSyncMetaRec, e);
     const gen = r?.gen ?? 1;

@@ -386,6 +386,8 @@ export const BREAKS = [
     'else if (this.added.lastIssue < this.plain.firstIssue) {', 'else if (false) {', 'a switch back to write-back not seen', ['stacks-camp6']),
   b('fni-wt-span', 'flush-never-issued', 'honored: levels reached while QEMU wrote through do not count', 'check/rules/flush-never-issued.js',
     'if (t === undefined || t < from || t > until)', 'if (true)', 'every level counted, written through or not', ['stacks-camp6']),
+  b('fni-run-undecided', 'flush-never-issued', 'undecided: flushes seen, then a long run of commits with none, the trace cut with no Q or no C → one info', 'check/rules/flush-never-issued.js',
+    'const runDoubt = run >= UNDECIDED_RUN &&', 'const runDoubt = false &&', 'silent after the first flush when the levels cannot be counted', ['stacks-camp6']),
   b('unflushed-wt-span', 'unflushed-at-end', 'honored: writes completed after the switch to write-through are not unflushed', 'check/rules/end-state.js',
     'if (wt && wt[1] === Infinity && first.oldest >= wt[0])', 'if (false)', 'writes written through reported unflushed', ['stacks-camp6']),
 ];

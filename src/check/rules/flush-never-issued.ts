@@ -51,6 +51,17 @@ export const MIN_LEVELS = 4;
  */
 export const MIN_LEVELS_AFTER_FLUSH = DEEP_STRETCH_LEVELS;
 
+/**
+ * A trace with flushes but cut so that levels cannot be counted (no Q, or no C): a run of this many sync+meta
+ * writes with no flush evidence between them is a stretch a filesystem may have committed through without
+ * flushes (after `remount,nobarrier`, or a guest that switched queue/write_cache off: vm-wc-switch-writeback has
+ * 127 such writes after its last flush), so the rule says it cannot tell. A jbd2 commit with barriers ends with a
+ * flagged commit record, so a run spans one commit's journal blocks (a few requests once merged, as `-a complete`
+ * shows them: vm-wc-switchback-writeback's 40 fsyncs with no flush completed 62); a run longer than a commit on a
+ * clean trace gets the same honest note (info), never more.
+ */
+export const UNDECIDED_RUN = 2 * MIN_LEVELS_AFTER_FLUSH;
+
 export function flushNeverIssuedFires(m: DeviceModel, cache: ResolvedCache): boolean {
   if (cache.mode === 'writethrough') return false;
   const min = m.flushEvidence === 0 ? MIN_LEVELS : MIN_LEVELS_AFTER_FLUSH;
@@ -95,15 +106,22 @@ export const flushNeverIssued: RuleFactory = {
         const noQueue = m.queuedBios === 0 && m.syncMetaCompleted >= MIN_LEVELS;
         // (sync+meta writes, the commit points the levels are counted on: reads or plain data queued can hold none)
         const noCompletion = m.completions === 0 && m.syncMetaQueued >= MIN_LEVELS;
-        if ((noQueue || noCompletion) && m.flushEvidence === 0 && ctx.cache.mode !== 'writethrough') {
+        // with flushes in the trace: only a long run of sync metadata writes with none between them is in doubt
+        const run = noQueue ? m.maxSyncMetaDoneWithoutFlush : m.maxSyncMetaQueuedWithoutFlush;
+        const [from, to] = noQueue ? m.doneRunSpan : m.queuedRunSpan;
+        // ... unless the layer below shows the device written through all along that run (cache.ts writeThroughSpan)
+        const wt = ctx.cache.writeThroughSpan;
+        const runDoubt = run >= UNDECIDED_RUN && !(wt && from >= wt[0] && to <= wt[1]);
+        if ((noQueue || noCompletion) && (m.flushEvidence === 0 || runDoubt) && ctx.cache.mode !== 'writethrough') {
+          const none = m.flushEvidence === 0;
           const what = noQueue
-            ? `${plural(m.syncMetaCompleted, 'sync metadata write')} completed and no flush or FUA reached the device, but the trace has no queue (Q) event on it (an action mask such as -a issue -a complete, or a cut trace)`
-            : `${plural(m.syncMetaQueued, 'sync metadata write')} queued with no flush or FUA, but the trace has not one completion (C) on the device (an action mask such as -a queue, or a cut trace)`;
+            ? `${plural(none ? m.syncMetaCompleted : run, 'sync metadata write')} completed ${none ? 'and no flush or FUA reached the device' : 'in a row with no flush or FUA between them'}, but the trace has no queue (Q) event on it (an action mask such as -a issue -a complete, or a cut trace)`
+            : `${plural(none ? m.syncMetaQueued : run, 'sync metadata write')} queued ${none ? 'with no flush or FUA' : 'in a row with no flush or FUA between them'}, but the trace has not one completion (C) on the device (an action mask such as -a queue, or a cut trace)`;
           ctx.emit(makeFinding(m, 'flush-never-issued', 'info', m.firstSyncMeta?.time != null ? m.firstSyncMeta.time * 1e9 : m.firstTime,
             `${what}: a commit is seen ordered after the one before it only from Q and C, so whether a filesystem committed without flushes (nobarrier) ` +
               'cannot be told: undecided. A trace with every action decides it.',
             m.firstSyncMeta ? [m.firstSyncMeta] : [],
-            { kind: 'undecided', missing: noQueue ? 'Q' : 'C', syncMetaWrites: m.syncMetaCompleted, syncMetaQueued: m.syncMetaQueued, queued: m.queuedBios, flushesCompleted: m.flushesCompleted }));
+            { kind: 'undecided', missing: noQueue ? 'Q' : 'C', syncMetaWrites: m.syncMetaCompleted, syncMetaQueued: m.syncMetaQueued, queued: m.queuedBios, flushesCompleted: m.flushesCompleted, syncMetaRunWithoutFlush: run }));
         }
         return;
       }
