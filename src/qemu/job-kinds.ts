@@ -38,6 +38,9 @@ export interface Chain {
   fronts: OpenFront[];
   rootBs: string;
   sawRoot: boolean;
+  /** The BlockBackend request's byte range: its root-node event carries the same (blk_co_do_pwritev_part). */
+  offset: number;
+  bytes: number;
 }
 
 export interface LastBdrv {
@@ -62,11 +65,17 @@ export interface ThreadCtx {
   fuaPending: OpenFront[];
   /** Protocol node of a data read/write event not yet followed by a host job. */
   leafData: string | null;
+  /**
+   * Requests whose coroutine yielded between its blk_co_* event and its root-node event (I/O throttling:
+   * block/throttle-groups.c throttle_group_co_io_limits_intercept, called by blk_co_do_preadv/pwritev_part before
+   * bdrv_co_preadv/pwritev_part): resumed later on the thread, they are found again by node and byte range.
+   */
+  waiting: Chain[];
 }
 
 
 export function newThreadCtx(): ThreadCtx {
-  return { lastBdrv: null, bdrvRecord: { kind: 0, bs: '', offset: -1, bytes: -1, flags: -1, zeroes: false }, chain: null, flushCandidates: [], lastCompletedJob: null, qcow2Flush: false, openBlkFronts: [], fuaPending: [], leafData: null };
+  return { lastBdrv: null, bdrvRecord: { kind: 0, bs: '', offset: -1, bytes: -1, flags: -1, zeroes: false }, chain: null, flushCandidates: [], lastCompletedJob: null, qcow2Flush: false, openBlkFronts: [], fuaPending: [], leafData: null, waiting: [] };
 }
 
 export function classifyUntyped(

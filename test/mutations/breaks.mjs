@@ -388,6 +388,10 @@ export const BREAKS = [
     'if (t === undefined || t < from || t > until)', 'if (true)', 'every level counted, written through or not', ['stacks-camp6']),
   b('fni-run-undecided', 'flush-never-issued', 'undecided: flushes seen, then a long run of commits with none, the trace cut with no Q or no C → one info', 'check/rules/flush-never-issued.js',
     'const runDoubt = run >= UNDECIDED_RUN &&', 'const runDoubt = false &&', 'silent after the first flush when the levels cannot be counted', ['stacks-camp6']),
+  b('qemu-zeroes-link', 'QEMU rebuild', 'a virtio WRITE_ZEROES request is the zero write issued right after its pop (its job, its completion)', 'qemu/rebuild.js',
+    "popped.kind = 'write-zeroes';", "popped.kind = 'write-zeroes'; popped.handled = false; fronts.pop();", 'the zero write a BlockBackend request of its own', ['stacks-camp6']),
+  b('qemu-throttle-resume', 'QEMU rebuild', 'a throttled request resumed later keeps its own host job (found by node, offset, length)', 'qemu/rebuild.js',
+    'const i = t.waiting.findIndex((w) => w.rootBs === e.bs && w.offset === e.offset && w.bytes === e.bytes);', 'const i = -1;', 'the resumed request\'s job given to the request handled last', ['stacks-camp6']),
   b('unflushed-wt-span', 'unflushed-at-end', 'honored: writes completed after the switch to write-through are not unflushed', 'check/rules/end-state.js',
     'if (wt && wt[1] === Infinity && first.oldest >= wt[0])', 'if (false)', 'writes written through reported unflushed', ['stacks-camp6']),
 ];
