@@ -28,6 +28,10 @@ import { copyInto, VolatileSet } from './volatile.js';
 import type { ResolvedCache } from './cache.js';
 import type { Finding, RuleInfo } from './types.js';
 import { FactTracker } from '../track/facts.js';
+import { MAX_IN_FLIGHT, type RequestTracker } from '../track/lifetime.js';
+import type { FlushRq, LifecycleSink } from '../track/lifecycle.js';
+import { LifecyclePair } from '../track/lifecycle-pair.js';
+import { BioState, type Bio } from '../track/request.js';
 
 /**
  * Depth of a stretch with no flush that flush-never-issued fires on once a flush was seen (its
@@ -43,10 +47,6 @@ export interface Stretch {
   depth: number;
   times: number[];
 }
-import { MAX_IN_FLIGHT, type RequestTracker } from '../track/lifetime.js';
-import type { FlushRq, LifecycleSink } from '../track/lifecycle.js';
-import { LifecyclePair } from '../track/lifecycle-pair.js';
-import { BioState, type Bio } from '../track/request.js';
 
 const SYNC_META = Flag.SYNC | Flag.META;
 /** Flags that give a queued bio a record at its Q (queued()): sync+meta writes need META. */
