@@ -116,6 +116,16 @@ test('a QEMU writing through the host\'s page cache (cache=writethrough on a loo
   assert.deepEqual(r.findings.filter((f) => f.rule === 'cross-layer-undecided').map((f) => f.details), []);
 });
 
+test('a host traced with -a write under a vmdk image (no flush requests): the jbd2 commit that served QEMU\'s fdatasync (Q FWFSM … its 0-byte final C) is a flush of the writes completed before it — clean', () => {
+  const V = `${S}vm-file-vmdk-ext4-none-io_uring/`;
+  const r = check(`guest=${V}guest/vda.blkparse.txt.gz`, `qemu=${V}qemu-trace.log.gz`, `host=${M}vm-file-vmdk-ext4-none-io_uring/loop1.write.blkparse.txt.gz`);
+  // before: 4 flush-not-passed-down at qemu ("it became durable at host only at" the next empty flush bio)
+  assert.deepEqual(broken(r.findings), []);
+  assert.equal(r.code, 0);
+  // the cut is said: no flush request of the host device in the trace
+  assert.ok(r.findings.some((f) => f.rule === 'flush-flags-stripped' && f.severity === 'info' && f.layer === 'host'), JSON.stringify(r.findings.map((f) => f.rule)));
+});
+
 test('a host traced without completions (-a queue): its flushes were queued, what they made durable cannot be counted — undecided, not "none reached host"', () => {
   const r = check(`guest=${M}vm-file-raw-ext4-none/vda.queue.blkparse.txt.gz`, `qemu=${S}vm-file-raw-ext4-none/qemu-trace.log.gz`,
     `host=${M}vm-file-raw-ext4-none/loop1.queue.blkparse.txt.gz`);

@@ -240,6 +240,14 @@ export class DeviceOps implements LifecycleSink {
     const t = this.table;
     const ok = e.error === 0;
     if (!empty) {
+      // A PREFLUSH write sequenced by blk-flush on a device whose flush requests are not in the trace (`-a
+      // write` keeps no `FN`): its final completion comes after its pre-flush completed, so it is a flush of
+      // every write completed before its Q (block/blk-flush.c: PREFLUSH, then the data, then POSTFLUSH; a host
+      // ext4's jbd2 commit serving QEMU's fdatasync). With flush requests traced they are the flushes.
+      if (!this.sawFlushRq && b.qOrder >= 0 && b.flags & (Flag.PREFLUSH | Flag.BARRIER)) {
+        const f = t.add(OpKind.Flush, -1, 0, b.q, b.qLoc, e.source);
+        if (f >= 0) t.complete(f, e.time, e.loc, ok);
+      }
       // only a FUA write the driver did not get waits for this: its post-flush makes it durable. A PREFLUSH
       // write's own data completion is its completion here (its pre-flush came before the data).
       const i = rowOf(b);
