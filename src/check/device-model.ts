@@ -48,6 +48,28 @@ export interface Stretch {
   times: number[];
 }
 
+/** The longest run of events with no flush evidence between them: how long, and when it began and ended (ns). */
+export class LongestRun {
+  max = 0;
+  readonly span: [number, number] = [0, 0];
+  private n = 0;
+  private start = 0;
+
+  add(t: number): void {
+    if (this.n++ === 0) this.start = t;
+    if (this.n > this.max) {
+      this.max = this.n;
+      this.span[0] = this.start;
+      this.span[1] = t;
+    }
+  }
+
+  /** Flush evidence: the next event begins a new run. */
+  reset(): void {
+    this.n = 0;
+  }
+}
+
 const SYNC_META = Flag.SYNC | Flag.META;
 /** Flags that give a queued bio a record at its Q (queued()): sync+meta writes need META. */
 const QUEUE_FLAGS = Flag.PREFLUSH | Flag.FUA | Flag.BARRIER | Flag.META;
@@ -196,15 +218,8 @@ export class DeviceModel implements LifecycleSink {
    * trace cut by an action mask (no C, or no Q) still shows of a stretch with no flush, where ordering levels
    * cannot be counted (flush-never-issued's undecided note).
    */
-  maxSyncMetaQueuedWithoutFlush = 0;
-  maxSyncMetaDoneWithoutFlush = 0;
-  /** When the longest runs began and ended (ns). */
-  readonly queuedRunSpan: [number, number] = [0, 0];
-  readonly doneRunSpan: [number, number] = [0, 0];
-  private syncMetaQueuedRun = 0;
-  private syncMetaDoneRun = 0;
-  private queuedRunStart = 0;
-  private doneRunStart = 0;
+  readonly syncMetaQueuedRun = new LongestRun();
+  readonly syncMetaDoneRun = new LongestRun();
   maxCompletedGen = 0;
   firstSyncMeta: EvidenceRef | undefined;
   /** Copy of the last sync+meta completion (reused record); see lastSyncMeta(). */
@@ -327,8 +342,8 @@ export class DeviceModel implements LifecycleSink {
     // a new flush epoch: ordering levels count again from here
     this.genAtFlush = this.maxCompletedGen;
     this.lastFlushEvidenceTime = e.time;
-    this.syncMetaQueuedRun = 0;
-    this.syncMetaDoneRun = 0;
+    this.syncMetaQueuedRun.reset();
+    this.syncMetaDoneRun.reset();
     if (this.stretch.length > 0) this.stretch = [];
     if (this.stretchNow.depth >= DEEP_STRETCH_LEVELS) {
       if (this.deepStretches.length < DEEP_STRETCHES_KEPT) this.deepStretches.push(this.stretchNow);
@@ -364,12 +379,7 @@ export class DeviceModel implements LifecycleSink {
     if (!empty && isWriteOp(e.op) && e.flags & Flag.FUA) this.fuaWrites++;
     if (syncMetaWrite) {
       this.syncMetaQueued++;
-      if (this.syncMetaQueuedRun++ === 0) this.queuedRunStart = e.time;
-      if (this.syncMetaQueuedRun > this.maxSyncMetaQueuedWithoutFlush) {
-        this.maxSyncMetaQueuedWithoutFlush = this.syncMetaQueuedRun;
-        this.queuedRunSpan[0] = this.queuedRunStart;
-        this.queuedRunSpan[1] = e.time;
-      }
+      this.syncMetaQueuedRun.add(e.time);
     }
     if (!flagged && !empty && !syncMetaWrite) return;
     const r = newReq(e);
@@ -588,12 +598,7 @@ export class DeviceModel implements LifecycleSink {
 
   private syncMetaDone(r: Req | undefined, e: BlockEvent): void {
     this.syncMetaCompleted++;
-    if (this.syncMetaDoneRun++ === 0) this.doneRunStart = e.time;
-    if (this.syncMetaDoneRun > this.maxSyncMetaDoneWithoutFlush) {
-      this.maxSyncMetaDoneWithoutFlush = this.syncMetaDoneRun;
-      this.doneRunSpan[0] = this.doneRunStart;
-      this.doneRunSpan[1] = e.time;
-    }
+    this.syncMetaDoneRun.add(e.time);
     if (!this.firstSyncMeta) this.firstSyncMeta = this.evidence(e, 'sync metadata write completed');
     copyInto(this.lastSyncMetaRec, e);
     const gen = r?.gen ?? 1;

@@ -107,8 +107,9 @@ export const flushNeverIssued: RuleFactory = {
         // (sync+meta writes, the commit points the levels are counted on: reads or plain data queued can hold none)
         const noCompletion = m.completions === 0 && m.syncMetaQueued >= MIN_LEVELS;
         // with flushes in the trace: only a long run of sync metadata writes with none between them is in doubt
-        const run = noQueue ? m.maxSyncMetaDoneWithoutFlush : m.maxSyncMetaQueuedWithoutFlush;
-        const [from, to] = noQueue ? m.doneRunSpan : m.queuedRunSpan;
+        const longest = noQueue ? m.syncMetaDoneRun : m.syncMetaQueuedRun;
+        const run = longest.max;
+        const [from, to] = longest.span;
         // ... unless the layer below shows the device written through all along that run (cache.ts writeThroughSpan)
         const wt = ctx.cache.writeThroughSpan;
         const runDoubt = run >= UNDECIDED_RUN && !(wt && from >= wt[0] && to <= wt[1]);
