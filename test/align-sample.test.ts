@@ -154,13 +154,21 @@ function trueOffset(): number {
   return first.get('7,1')! - first.get('7,0')!;
 }
 
-/** loop0's text without its flushes (D FN, C FN, empty PREFLUSH completions C WS 0 [0]) from `from` s of its clock on. */
+/**
+ * loop0's text as a device that got no flush from `from` s of its clock on: without its flush requests (D FN,
+ * C FN), the 0-byte final completions of its flush-sequenced writes (C WS 0 [0], C WSM 123 [0]) and the PREFLUSH /
+ * FUA flags of its bios (a PREFLUSH write completed through blk-flush shows that a flush ran: block-ops.ts).
+ */
 function lowerFlushesRemoved(from: number): string {
-  const flushLine = /^\s*\S+\s+\d+\s+\d+\s+([\d.]+)\s+\d+\s+(?:[DC]\s+FN\b|C\s+W\S*\s+0\s+\[)/;
+  const flushLine = /^\s*\S+\s+\d+\s+\d+\s+([\d.]+)\s+\d+\s+(?:[DC]\s+FN\b|C\s+W\S*\s+\d+\s+\[)/;
+  const flagged = /^(\s*\S+\s+\d+\s+\d+\s+([\d.]+)\s+\d+\s+[A-Z]\s+)F?W(F?)(\S*)/;
   const text = gunzipSync(readFileSync(join(LOL, 'loop0.blkparse.txt.gz'))).toString('utf8');
   const kept = text.split('\n').filter((l) => {
     const m = flushLine.exec(l);
     return !m || Number(m[1]) < from;
+  }).map((l) => {
+    const m = flagged.exec(l);
+    return m && Number(m[2]) >= from ? l.replace(flagged, (_a, head: string, _f: string, rest: string) => `${head}W${rest}`) : l;
   });
   const file = join(tempDir('blkaudit-lol-'), 'loop0.blkparse.txt');
   writeFileSync(file, kept.join('\n'));
