@@ -118,7 +118,9 @@ export interface ResolvedCache {
 export interface CacheShownBelow {
   mode: 'writeback' | 'writethrough';
   how: string;
+  /** Shown by a QEMU device (its WCE), not by the devices a dm/md device's data goes to. */
   byQemu?: boolean;
+  /** Written through inside this span (ns, the device's own clock; ±Infinity open): the guest switched WCE at run time. */
   writeThroughSpan?: [number, number];
 }
 

@@ -280,7 +280,8 @@ function alignOffset(
     b = r.b;
     // Data pairs do not narrow it: with buffered I/O the lower write comes after the upper one
     // completed, and its interval excludes the true offset. Only those consistent with it are kept.
-    support = [...pairsOf(flushIv, flushIv.containing(a, b)), ...pairsOf(iv, iv.containing(a, b))];
+    const held = pairsOf(iv, iv.containing(a, b));
+    support = [...pairsOf(flushIv, flushIv.containing(a, b)), ...held];
     // Inside the flushes' region they may, where the lower layer does the upper one's writes as they come
     // (direct I/O: most upper writes then hold a lower one there): the true offset is one point of [a, b],
     // and where the upper flushes are long (a trace without dispatch events: a flush bio from its Q to its
@@ -289,7 +290,7 @@ function alignOffset(
     // lower one is then the estimate, when it holds more of them than [a, b] whole (every flush pair kept:
     // each contains [a, b]). Not searched when [a, b] already holds nearly every upper write.
     const writes = doneWrites(up, step);
-    const sub = distinctUppers(pairsOf(iv, iv.containing(a, b))) < NEARLY_ALL * writes ? narrowWithin(flushIv, iv, a, b) : undefined;
+    const sub = distinctUppers(held) < NEARLY_ALL * writes ? narrowWithin(flushIv, iv, a, b) : undefined;
     if (sub) {
       const data = pairsOf(iv, iv.containing(sub.a, sub.b));
       const more = [...pairsOf(flushIv, flushIv.containing(sub.a, sub.b)), ...data];
@@ -472,7 +473,6 @@ function flushCoarse(up: OpTable, low: OpTable, slack: number, window?: OffsetPr
   return out;
 }
 
-/** One lower op per upper op and vice versa, first come first served. */
 /**
  * Share of the upper writes that must hold a lower write at one point of the flushes' region for the data
  * pairs to place the offset within it: direct I/O below (page-cache writeback, later, holds few).
@@ -511,6 +511,7 @@ function narrowWithin(flushIv: Intervals, dataIv: Intervals, a: number, b: numbe
   return r.depth > 0 ? { a: r.a, b: r.b } : undefined;
 }
 
+/** One lower op per upper op and vice versa, first come first served. */
 function uniquePairs(iv: Pair[], nu: number, nl: number): Pair[] {
   const usedU = new Uint8Array(nu);
   const usedL = new Uint8Array(nl);

@@ -220,10 +220,7 @@ export class DeviceOps implements LifecycleSink {
     // A data bio with PREFLUSH (a journal commit, `Q FWFSM` → `C WFSM`: dm clears the flag once its
     // flush stage is done, drivers/md/dm.c dm_submit_bio → __send_empty_flush) is also a flush: every
     // write completed before its Q is durable when it completes.
-    if (queued && b.flags & (Flag.PREFLUSH | Flag.BARRIER) && kind === OpKind.Write) {
-      const f = t.add(OpKind.Flush, -1, 0, b.q, b.qLoc, e.source);
-      if (f >= 0) t.complete(f, e.time, e.loc, ok);
-    }
+    if (queued && b.flags & (Flag.PREFLUSH | Flag.BARRIER) && kind === OpKind.Write) this.preflushDone(b, e, ok);
     // a request-based device traced without D (`-a queue -a complete`, block_bio_queue + block_rq_complete): a
     // FUA write blk-flush emulated (its C without the FUA its Q had) is acknowledged at its 0-byte final completion
     const awaitFinal = ok && kind === OpKind.Write && b.sequenced && b.flags & Flag.FUA && !(e.flags & Flag.FUA);
@@ -236,6 +233,13 @@ export class DeviceOps implements LifecycleSink {
     } else t.complete(j, e.time, e.loc, ok);
   }
 
+  /** A PREFLUSH write queued in the trace, complete at `e`: a flush from its Q (what completed before it is durable). */
+  private preflushDone(b: Bio, e: BlockEvent, ok: boolean): void {
+    const t = this.table;
+    const f = t.add(OpKind.Flush, -1, 0, b.q, b.qLoc, e.source);
+    if (f >= 0) t.complete(f, e.time, e.loc, ok);
+  }
+
   finalDone(b: Bio, e: BlockEvent, empty: boolean): void {
     const t = this.table;
     const ok = e.error === 0;
@@ -244,10 +248,7 @@ export class DeviceOps implements LifecycleSink {
       // write` keeps no `FN`): its final completion comes after its pre-flush completed, so it is a flush of
       // every write completed before its Q (block/blk-flush.c: PREFLUSH, then the data, then POSTFLUSH; a host
       // ext4's jbd2 commit serving QEMU's fdatasync). With flush requests traced they are the flushes.
-      if (!this.sawFlushRq && b.qOrder >= 0 && b.flags & (Flag.PREFLUSH | Flag.BARRIER)) {
-        const f = t.add(OpKind.Flush, -1, 0, b.q, b.qLoc, e.source);
-        if (f >= 0) t.complete(f, e.time, e.loc, ok);
-      }
+      if (!this.sawFlushRq && b.qOrder >= 0 && b.flags & (Flag.PREFLUSH | Flag.BARRIER)) this.preflushDone(b, e, ok);
       // only a FUA write the driver did not get waits for this: its post-flush makes it durable. A PREFLUSH
       // write's own data completion is its completion here (its pre-flush came before the data).
       const i = rowOf(b);

@@ -10,6 +10,7 @@ import type { StackEdge, StackLayer, StackNode } from './graph.js';
 import type { OpTable } from './ops.js';
 import type { PairStats } from './rules.js';
 import type { LevelSeries } from './level-series.js';
+import type { CacheShownBelow } from '../check/cache.js';
 
 export interface AlignmentReport {
   upper: string;
@@ -66,13 +67,7 @@ export interface CorrelationResult {
    * Block devices whose cache the level below shows (a guest disk over a QEMU device): write-through when
    * QEMU adds FUA to every write (WCE=0), write-back when it adds none (WCE=1), whatever the guest's queue says.
    */
-  cacheFromBelow: Array<{
-    layer: string; device: string; mode: 'writeback' | 'writethrough'; how: string;
-    /** Shown by a QEMU device (its WCE), not by the devices a dm/md device's data goes to. */
-    byQemu?: boolean;
-    /** Written through inside this span (ns, the device's own clock; ±Infinity open): the guest switched WCE at run time. */
-    writeThroughSpan?: [number, number];
-  }>;
+  cacheFromBelow: Array<CacheShownBelow & { layer: string; device: string }>;
 }
 
 export interface BuiltEdge extends StackEdge {

@@ -101,9 +101,7 @@ export const correlateStage = {
     s.result = s.correlator.finish();
     const below: CacheFromBelow = {};
     // keyed by the checker's layer name: an unnamed input's layer is '' there ('layer' here)
-    for (const c of s.result.cacheFromBelow) (below[c.layer === 'layer' && s.unnamed ? '' : c.layer] ??= {})[c.device] = {
-      mode: c.mode, how: c.how, ...(c.byQemu ? { byQemu: true } : {}), ...(c.writeThroughSpan ? { writeThroughSpan: c.writeThroughSpan } : {}),
-    };
+    for (const { layer, device, ...shown } of s.result.cacheFromBelow) (below[layer === 'layer' && s.unnamed ? '' : layer] ??= {})[device] = shown;
     env.options[CACHE_FROM_BELOW] = below;
   },
   finishAll(report: Report, env: AnalysisEnv): CorrelationResult | undefined {

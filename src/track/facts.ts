@@ -93,7 +93,8 @@ export class FactTracker {
     }
     this.prevTime = e.time;
     const c = e.cpu;
-    if (c >= 0 && c < MAX_CPUS) {
+    // (only blktrace's own events carry a sequence number: breaksRun looks at nothing else)
+    if (e.seq > 0 && c >= 0 && c < MAX_CPUS) {
       this.cpuTime[c] = e.time;
       this.cpuSeq[c] = e.seq;
       this.cpuSource[c] = e.source;

@@ -88,7 +88,7 @@ export const BREAKS = [
   b('align-narrow-direct', 'cross-layer-undecided', 'data pairs narrow the offset only where most upper writes hold one (not through a page cache)', 'correlate/align.js',
     '&& distinctUppers(data) >= DIRECT_SHARE * writes', '', 'buffered data pairs narrow it too', ['masks']),
   b('mask-write-preflush', 'flush-not-passed-down', 'honored: with no flush request traced (-a write), a PREFLUSH write\'s final completion is a flush of what completed before its Q', 'correlate/block-ops.js',
-    'if (!this.sawFlushRq && b.qOrder >= 0 && b.flags & (Flag.PREFLUSH | Flag.BARRIER)) {', 'if (false) {', 'a sequenced PREFLUSH write never a flush', ['masks']),
+    'if (!this.sawFlushRq && b.qOrder >= 0 && b.flags & (Flag.PREFLUSH | Flag.BARRIER))', 'if (false)', 'a sequenced PREFLUSH write never a flush', ['masks']),
   b('mask-no-c', 'flush-not-passed-down', 'undecided: a lower trace with events and not one completion (-a queue) counts nothing', 'correlate/block-ops.js',
     'if (d.events > 0 && d.completions === 0 && d.table.unobserved === undefined)', 'if (false)', 'a completion-less trace counted as nothing durable', ['masks']),
   b('mask-only-c', 'flush-not-passed-down', 'undecided: a lower trace of completions only (-a complete) cannot place its flushes', 'correlate/block-ops.js',
