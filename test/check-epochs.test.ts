@@ -72,7 +72,8 @@ test('with barriers a stretch between two flushes stays short on every real gues
   // Clean only with the layer below: a guest that switched its virtio disk's cache_type at run time committed with
   // no flush while QEMU wrote through (campaign 6); its vda alone shows those levels, and QEMU's trace decides them
   // (test/stacks-camp6.test.ts).
-  const switched = new Map([['vm-ctype-switch-writeback', 66], ['vm-ctype-switchback-writeback', 62], ['vm-ctype-switch-iothread-mq4-io_uring', 66]]);
+  const switched = new Map([['vm-ctype-switch-writeback', 66], ['vm-ctype-switchback-writeback', 62], ['vm-ctype-switch-iothread-mq4-io_uring', 66],
+    ['vm-ctype-toggle-writeback', 61], ['vm-ctype-toggleback-none', 68]]);
   let n = 0;
   for (const cap of readdirSync(STACKS).filter((x) => clean.includes(x))) {
     const guest = join(STACKS, cap, 'guest');

@@ -105,13 +105,14 @@ test('RangeIndex.withinInto pushes the rows within() calls back for, in order, a
   assert.ok(seen > 0);
 });
 
-test('opaqueOf reads what /\\bopaque[ =](0x[0-9a-fA-F]{1,13})\\b/ read', () => {
-  const RE = /\bopaque[ =](0x[0-9a-fA-F]{1,13})\b/;
+test('opaqueOf reads what /\\bopaque[ =]0x0*([0-9a-fA-F]{1,13})\\b/ read (leading zeros of a padded %p skipped)', () => {
+  // (a bare 0x0 has its one digit: the regular expression's 0* takes none back, the value is the same 0)
+  const RE = /\bopaque[ =]0x(?:0*([0-9a-fA-F]{1,13})|(0+))\b/;
   const ref = (args: string) => {
     const m = RE.exec(args);
-    return m ? Number.parseInt(m[1]!, 16) : -1;
+    return m ? Number.parseInt(m[1] ?? m[2]!, 16) : -1;
   };
-  const parts = ['opaque', 'xopaque', '_opaque', 'opaque=', 'opaque ', '0x', '0X', 'fF', '1234567890abc', 'abcdef0123456', '7', 'g', '_', ' ', '=', 'pool', 'opaque 0x', 'é', '-'];
+  const parts = ['opaque', 'xopaque', '_opaque', 'opaque=', 'opaque ', '0x', '0X', 'fF', '1234567890abc', 'abcdef0123456', '7', 'g', '_', ' ', '=', 'pool', 'opaque 0x', 'é', '-', '000', '0'];
   const r = rng(3);
   const e = emptyQemuEvent();
   let found = 0;
@@ -127,6 +128,9 @@ test('opaqueOf reads what /\\bopaque[ =](0x[0-9a-fA-F]{1,13})\\b/ read', () => {
     ['pool 0x55d0c0 req 0x7f01 opaque 0x7f2a3c001234', 0x7f2a3c001234],
     ['pool 0x1 req 0x2 opaque 0x12345678901234 ret 0', -1],
     ['opaque=0xABCdef', 0xabcdef],
+    // qemu-trace-stap: SystemTap prints %p as 16 zero-padded hex digits
+    ['pool 0x0000559a00001000 req 0x0000559a00002000 opaque 0x00007f2a3c001234', 0x7f2a3c001234],
+    ['opaque 0x0000000000000000 ret 0', 0],
   ] as const) {
     e.args = s;
     assert.equal(opaqueOf(e), want, s);

@@ -101,6 +101,44 @@ test('the four log prefixes: tid@time, ISO-8601 (10.1), prog(TID:thread) (10.2 s
   assert.ok(none.limitations.some((l) => l.includes('order only')));
 });
 
+test('qemu-trace-stap lines (PID@NS, the dtrace backend read by SystemTap): nanoseconds kept to the µs, no thread id, detected as the log backend', () => {
+  // scripts/tracetool/format/log_stap.py: printf("%d@%d name fmt\n", pid(), gettimeofday_ns(), …); %p as 0x + 16 digits
+  const lines = [
+    '19318@1796537096188102345 blk_co_pwritev blk 0x00005601a0188860 bs 0x00005601a018b050 offset 0 bytes 4096 flags 0x10',
+    '19318@1796537096188128999 thread_pool_submit pool 0x00005601a0001000 req 0x00005601a0002000 opaque 0x00007f0000003000',
+  ];
+  const data = Buffer.from(lines.join('\n') + '\n');
+  assert.equal(detectFormat(data)?.format.name, 'qemu-log');
+  const r = parse(qemuLogFormat, data);
+  assert.equal(r.events.length, 2);
+  // the process id is every thread's: no thread told apart
+  assert.deepEqual(r.events.map((e) => e.tid), [-1, -1]);
+  assert.equal(r.clock?.name, 'qemu-realtime');
+  assert.equal(r.clock?.baseSeconds, 1796537096);
+  // 19-digit nanoseconds read exactly (past a double's integers), kept to the microsecond as the other prefixes
+  assert.deepEqual(r.events.map((e) => e.time), [188102000, 188128000]);
+  assert.equal(r.events[0]!.flags, 0x10);
+  assert.equal(r.events[0]!.bytes, 4096);
+  assert.ok(r.limitations.some((l) => l.includes('qemu-trace-stap') && l.includes('not the thread id')), r.limitations.join('\n'));
+  // a TID@SEC.USEC line still has its thread
+  assert.deepEqual(parse(qemuLogFormat, Buffer.from('2986097@1753122905.917608:blk_co_pwritev blk 0x1 bs 0x2 offset 0 bytes 512 flags 0x0\n')).events.map((e) => e.tid), [2986097]);
+});
+
+test('io_uring under cache=directsync, two drives on the main loop (real capture): each FUA-emulating flush job is its own drive\'s, told by the coroutine stack of its LuringAIOCB', () => {
+  // fixtures/stacks/vm-mirror-directsync-io_uring: dm-raid1 writes both legs at once, each write's data and its
+  // emulating flush run in its coroutine (luring_co_submit type 2, then type 8, luringcbs within a page); before
+  // session 15 a flush went to the oldest FUA write waiting in the main loop, often the other drive's (151 false errors)
+  const { fronts, jobs } = rebuild(gunzipSync(readFileSync(fileURLToPath(new URL('../../fixtures/stacks/vm-mirror-directsync-io_uring/qemu-trace.log.gz', import.meta.url)))));
+  const byId = new Map(fronts.map((f) => [f.id, f]));
+  const dataNode = new Map<string, string>();
+  for (const j of jobs) if (j.causeHow === 'data' && j.kind === 'write') dataNode.set(byId.get(j.cause)!.device, j.node);
+  assert.equal(dataNode.size, 3, [...dataNode.keys()].join(' '));
+  const fua = jobs.filter((j) => j.causeHow === 'fua-emulation');
+  assert.ok(fua.length > 200, `${fua.length} emulating flushes`);
+  // every emulating flush on the protocol node of the drive whose write it was given to
+  for (const j of fua) assert.equal(j.node, dataNode.get(byId.get(j.cause)!.device), `job ${j.id} → front ${j.cause}`);
+});
+
 test('wild logs: non-trace lines counted, (nil) pointers, status 1, NVMe flush, unused events', () => {
   const w32 = parse(qemuLogFormat, fixture('wild-32-qtest-interleaved-status1.qemu.log'));
   assert.equal(w32.events.length, 5);

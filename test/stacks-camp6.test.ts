@@ -31,7 +31,10 @@ async function check(c: string, form: 'layer' | 'machine'): Promise<{ code: numb
 
 const brief = (o: Out) => o.findings.map((f) => `${f.severity} ${f.rule}@${f.layer} ${f.device}: ${f.message.slice(0, 200)}`).join('\n');
 
-for (const [c, side] of [['vm-ctype-switch-writeback', 'from'], ['vm-ctype-switchback-writeback', 'until']] as const) {
+// (vm-ctype-toggle-writeback, vm-ctype-toggleback-none: switched twice, one stretch written through between two
+// write-back ones, or the reverse — before session 15 only one switch per trace was placed: the same warning)
+for (const [c, side] of [['vm-ctype-switch-writeback', 'from'], ['vm-ctype-switchback-writeback', 'until'],
+  ['vm-ctype-toggle-writeback', 'from'], ['vm-ctype-toggleback-none', 'until']] as const) {
   for (const form of ['layer', 'machine'] as const) {
     test(`${c} (${form}): the guest's commits while QEMU wrote through need no flush — clean, no flush-never-issued`, async () => {
       // before: a flush-never-issued warning on guest 254,0 (66 levels after its last flush while written
@@ -70,22 +73,38 @@ const write = (id: number, t: number, fua: boolean): FrontRequest => ({
   completeHow: 'virtio_blk_req_complete', status: 0, jobs: [],
 });
 
-test('cache mode: a switch of WCE at run time is seen from the writes QEMU gave FUA, in either direction, once', () => {
-  const run = (fua: (i: number) => boolean) => {
+test('cache mode: a switch of WCE at run time is seen from the writes QEMU gave FUA, in either direction', () => {
+  const run = (fua: (i: number) => boolean, n = 10, order?: number[]) => {
     const t = new CacheModeTracker();
-    for (let i = 0; i < 10; i++) t.front(write(i, i * 100, fua(i)));
+    // (front requests reach the tracker in completion order: `order` permutes them)
+    for (const i of order ?? Array.from({ length: n }, (_, k) => k)) t.front(write(i, i * 100, fua(i)));
     return t.infer();
   };
   const on = run((i) => i >= 5);
-  assert.equal(on.switched?.to, 'writethrough');
   // not before the first write given FUA was issued (500) nor before the last one without it completed (450)
-  assert.equal(on.switched?.time, 500);
+  assert.deepEqual(on.switched?.spans, [[500, Infinity]]);
+  assert.equal(on.switched?.switches, 1);
+  assert.match(on.switched!.how, /switched the device's write cache off at run time/);
+  const late = run((i) => i >= 5, 10, [0, 1, 2, 3, 5, 6, 4, 7, 8, 9]);
+  assert.deepEqual(late.switched?.spans, [[500, Infinity]]);
   const back = run((i) => i < 5);
-  assert.equal(back.switched?.to, 'writeback');
-  assert.equal(back.switched?.time, 400);
-  // mixed, or too few on one side: no switch
+  assert.deepEqual(back.switched?.spans, [[-Infinity, 400]]);
+  assert.match(back.switched!.how, /switched the device's write cache on at run time/);
+  // switched twice, either way round, completions out of order: one stretch written through, or two
+  const twice = run((i) => i >= 5 && i < 10, 15, [0, 1, 2, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 13, 14]);
+  assert.deepEqual(twice.switched?.spans, [[500, 900]]);
+  assert.equal(twice.switched?.switches, 2);
+  assert.match(twice.switched!.how, /switched the device's write cache 2 times at run time/);
+  const twiceBack = run((i) => i < 5 || i >= 10, 15);
+  assert.deepEqual(twiceBack.switched?.spans, [[-Infinity, 400], [1000, Infinity]]);
+  // mixed, or too few in a run: no switch
   assert.equal(run((i) => i % 2 === 0).switched, undefined);
   assert.equal(run((i) => i >= 8).switched, undefined);
+  assert.equal(run((i) => i >= 5 && i < 7, 15).switched, undefined);
+  assert.equal(run((i) => i >= 5 && i !== 12, 15).switched, undefined);
+  // a write without FUA issued inside a stretch QEMU gave FUA (it completed last): the kinds interleave, no switch
+  assert.equal(run((i) => i >= 5 && i < 10 && i !== 7, 15, [0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 7]).switched, undefined);
+  assert.deepEqual(run((i) => i >= 5 && i < 10 && i !== 7, 15).switched, undefined);
   assert.equal(run(() => true).switched, undefined);
   assert.equal(run(() => true).writeThrough, true);
 });

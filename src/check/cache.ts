@@ -107,11 +107,11 @@ export interface ResolvedCache {
   /** Shown by a QEMU device below (its WCE), not by the devices a dm/md device's data goes to. */
   fromQemu?: boolean;
   /**
-   * Written through inside this span (ns, the device's own clock; an open end is ±Infinity), volatile outside:
-   * the guest switched the write cache of its virtio disk at run time and the QEMU device below shows it
-   * (qemu/cache-mode.ts).
+   * Written through inside these spans (ns, the device's own clock; an open end is ±Infinity), volatile
+   * outside: the guest switched the write cache of its virtio disk at run time, once or more, and the QEMU
+   * device below shows it (qemu/cache-mode.ts).
    */
-  writeThroughSpan?: [number, number];
+  writeThroughSpans?: Array<[number, number]>;
 }
 
 /** A device's cache as the layer below shows it (correlate stage → checker). */
@@ -120,8 +120,8 @@ export interface CacheShownBelow {
   how: string;
   /** Shown by a QEMU device (its WCE), not by the devices a dm/md device's data goes to. */
   byQemu?: boolean;
-  /** Written through inside this span (ns, the device's own clock; ±Infinity open): the guest switched WCE at run time. */
-  writeThroughSpan?: [number, number];
+  /** Written through inside these spans (ns, the device's own clock; ±Infinity open): the guest switched WCE at run time. */
+  writeThroughSpans?: Array<[number, number]>;
 }
 
 export function resolveCache(decl: CacheDeclaration | undefined, flushEvidence: number, below?: CacheShownBelow): ResolvedCache {
@@ -129,7 +129,7 @@ export function resolveCache(decl: CacheDeclaration | undefined, flushEvidence: 
   if (below) {
     return {
       mode: below.mode, source: 'inferred', fromBelow: below.how, ...(below.byQemu ? { fromQemu: true } : {}),
-      ...(below.writeThroughSpan ? { writeThroughSpan: below.writeThroughSpan } : {}),
+      ...(below.writeThroughSpans ? { writeThroughSpans: below.writeThroughSpans } : {}),
     };
   }
   if (flushEvidence > 0) return { mode: 'writeback', source: 'inferred' };

@@ -245,7 +245,7 @@ export class DeviceModel implements LifecycleSink {
    * The current stretch with no flush (the time each level was reached, up to LEVELS_TIMED) and copies of the
    * finished ones that went DEEP_STRETCH_LEVELS deep (at most DEEP_STRETCHES_KEPT; more are counted): a rule can
    * count a stretch's levels outside a span in which the device was written through (a guest that switched its
-   * virtio disk's write cache at run time, check/cache.ts writeThroughSpan).
+   * virtio disk's write cache at run time, check/cache.ts writeThroughSpans).
    */
   private stretchNow: Stretch = { depth: 0, times: [] };
   readonly deepStretches: Stretch[] = [];

@@ -17,9 +17,10 @@ import { isLoopDevice } from '../model/device.js';
 import { declaredFor, namesOf } from '../check/cache.js';
 import type { CacheDeclaration } from '../check/types.js';
 import type { QemuSink } from '../qemu/event.js';
+import { spanWords } from '../qemu/cache-mode.js';
 import { align, heldAlignment, identityAlignment, type Alignment, type OffsetPrior, type Pair } from './align.js';
 import { BlockOpsBuilder } from './block-ops.js';
-import { durabilityFromBelow, timedRemap, volatileFromBelow } from './durable-below.js';
+import { durabilityFromBelow, timedRemap, volatileFromBelow, writeThroughFromBelow } from './durable-below.js';
 import { levelId, linkKey, WRITE_THROUGH, type CacheInfo, type Level } from './level.js';
 import { buildEdges, type StackEdge, type StackLayer, type StackNode } from './graph.js';
 import type { SectorMap } from './mapping.js';
@@ -314,18 +315,19 @@ export class Correlator {
       } else if (low.volatileShown) {
         cacheFromBelow.push({ layer: up.layer, device: up.table.device, mode: 'writeback', how: low.volatileShown, byQemu: true });
       } else if (low.switched) {
-        const span = writeThroughOnUpperClock(e.alignment, low.switched);
-        if (span) {
-          const edge = span[0] === -Infinity ? `until ${(span[1] / 1e9).toFixed(6)} s` : `from ${(span[0] / 1e9).toFixed(6)} s on`;
+        const spans = writeThroughOnUpperClock(e.alignment, low.switched.spans);
+        if (spans) {
           cacheFromBelow.push({
-            layer: up.layer, device: up.table.device, mode: 'writeback', byQemu: true, writeThroughSpan: span,
-            how: `${low.switched.how} (on this device's clock: written through ${edge})`,
+            layer: up.layer, device: up.table.device, mode: 'writeback', byQemu: true, writeThroughSpans: spans,
+            how: `${low.switched.how} (on this device's clock: written through ${spans.map(spanWords).join(', ')})`,
           });
         }
       }
     }
-    // a dm/md device with no flag of its own has the volatile cache of the devices its data goes to (durable-below.ts)
+    // a dm/md device with no flag of its own has the volatile cache of the devices its data goes to (durable-below.ts),
+    // or none when every one of them is written through
     for (const c of volatileFromBelow(levels, built)) cacheFromBelow.push({ ...c, mode: 'writeback' });
+    for (const c of writeThroughFromBelow(levels, built)) cacheFromBelow.push({ ...c, mode: 'writethrough' });
 
     for (const lv of levels) lv.table.computeDurability();
     const volatile = knownVolatile(levels, built, cacheFromBelow);
@@ -636,14 +638,20 @@ function qemuLimitations(layer: string, v: QemuDeviceView): string[] {
 }
 
 /**
- * The side of a guest's write-cache switch (a QEMU-clock instant) on which its device was written through, on
- * the upper device's clock, narrowed by the alignment's uncertainty: from the latest time the switch to
- * write-through can be there, or until the earliest time the switch back can. Undefined when the clocks are
- * not aligned (no offset, order only, ambiguous).
+ * The stretches in which a guest that switched its write cache at run time had its device written through
+ * (QEMU-clock spans), on the upper device's clock, narrowed by the alignment's uncertainty: from the latest
+ * time each switch to write-through can be there, until the earliest time the switch back can. A stretch the
+ * uncertainty swallows is left out. Undefined when the clocks are not aligned (no offset, order only,
+ * ambiguous) or no stretch is left.
  */
-function writeThroughOnUpperClock(a: BuiltEdge['alignment'], s: { to: 'writethrough' | 'writeback'; time: number }): [number, number] | undefined {
+function writeThroughOnUpperClock(a: BuiltEdge['alignment'], spans: ReadonlyArray<readonly [number, number]>): Array<[number, number]> | undefined {
   if (a.clock.kind !== 'offset' && a.clock.kind !== 'identity') return undefined;
-  const [lo, hi] = a.clock.toUpper(s.time);
-  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return undefined;
-  return s.to === 'writethrough' ? [hi, Infinity] : [-Infinity, lo];
+  const out: Array<[number, number]> = [];
+  for (const [from, until] of spans) {
+    const lo = from === -Infinity ? -Infinity : a.clock.toUpper(from)[1];
+    const hi = until === Infinity ? Infinity : a.clock.toUpper(until)[0];
+    if (Number.isNaN(lo) || Number.isNaN(hi) || lo === Infinity || hi === -Infinity) return undefined;
+    if (lo <= hi) out.push([lo, hi]);
+  }
+  return out.length > 0 ? out : undefined;
 }

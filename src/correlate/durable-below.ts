@@ -175,3 +175,50 @@ export function volatileFromBelow(levels: readonly Level[], edges: readonly Stac
   for (const i of below.keys()) settle(i, new Set());
   return out;
 }
+
+/**
+ * A bio-based device whose own trace shows no PREFLUSH/FUA, every device its data goes to (remap events) written
+ * through — declared so, a guest disk over a QEMU device that adds FUA to every write (virtio-blk WCE=0), or such a
+ * device itself: a write it completed was durable below when it completed, and dm advertises no write cache over
+ * devices that have none (drivers/md/dm-table.c dm_table_supports_flush), so the filesystem's PREFLUSH/FUA were
+ * stripped before its trace saw them (block/blk-core.c submit_bio_noacct). Its cache is write-through, not
+ * unknown: a filesystem sending it no flush breaks nothing (fixtures/stacks/vm-mirror-directsync-*: dm-raid1 over
+ * two directsync drives). Lowest first.
+ */
+export function writeThroughFromBelow(levels: readonly Level[], edges: readonly StackEdge[]): Array<{ layer: string; device: string; how: string }> {
+  const below = new Map<number, number[]>();
+  for (const e of edges) {
+    if (e.mapSource !== 'remap' || levels[e.upper]!.table.role !== 'block') continue;
+    (below.get(e.upper) ?? below.set(e.upper, []).get(e.upper)!).push(e.lower);
+  }
+  const through = new Map<number, boolean>();
+  const out: Array<{ layer: string; device: string; how: string }> = [];
+  const settle = (i: number, seen: Set<number>): boolean => {
+    const known = through.get(i);
+    if (known !== undefined) return known;
+    const lv = levels[i]!;
+    if (lv.cache.source === 'declared') return through.set(i, WRITE_THROUGH.has(lv.cache.mode)).get(i)!;
+    if (lv.table.writeThrough) return through.set(i, true).get(i)!;
+    const c = lv.table.counts();
+    const lows = below.get(i);
+    if (c.flushes > 0 || c.fua > 0 || !lows || seen.has(i) || !lv.table.bioBased) return through.set(i, false).get(i)!;
+    seen.add(i);
+    // remap events name the devices a bio went to, not every device of the table (dm-raid1 writes its other legs
+    // through dm-io): every block device beside them in their layer must be written through too, but those that
+    // send data to this one
+    const layers = new Set(lows.map((l) => levels[l]!.layer));
+    const peers = levels.map((_, k) => k).filter((k) => k !== i && layers.has(levels[k]!.layer) && levels[k]!.table.role === 'block'
+      && !(below.get(k) ?? []).includes(i));
+    const all = peers.length > 0 && peers.every((l) => settle(l, seen));
+    through.set(i, all);
+    if (all) {
+      out.push({
+        layer: lv.layer, device: lv.table.device,
+        how: `its data goes to ${lows.map((l) => levels[l]!.table.device).join(', ')} (remap events), written through, as is every device beside them (${peers.map((l) => levels[l]!.table.device).join(', ')}); a dm device over devices with no write cache has none (dm_table_supports_flush), and its own trace shows no flush or FUA`,
+      });
+    }
+    return all;
+  };
+  for (const i of below.keys()) settle(i, new Set());
+  return out;
+}

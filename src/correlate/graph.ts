@@ -24,6 +24,7 @@ import { extentMap, type SectorMap } from './mapping.js';
 import type { OpTable } from './ops.js';
 import type { RemapSet } from './remaps.js';
 import type { Links } from './links.js';
+import type { WceSwitches } from '../qemu/cache-mode.js';
 
 export type MapSource = 'remap' | 'linked' | 'given' | 'inferred' | 'none';
 
@@ -37,8 +38,8 @@ export interface StackNode extends Level {
   links?: Links;
   /** QEMU front: how the trace shows its guest sees a volatile cache (cache-mode.ts). */
   volatileShown?: string;
-  /** QEMU front: the trace shows its guest switched the write cache once at run time (cache-mode.ts). */
-  switched?: { to: 'writethrough' | 'writeback'; time: number; how: string };
+  /** QEMU front: the trace shows its guest switched the write cache at run time (cache-mode.ts). */
+  switched?: WceSwitches;
 }
 
 export interface StackLayer {

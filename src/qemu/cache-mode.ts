@@ -32,13 +32,20 @@ export interface CacheModeInference {
    */
   volatileShown?: string;
   /**
-   * Set when the trace shows the guest switched its write cache once at run time: to write-through (WCE 1 → 0:
-   * QEMU added FUA to none of the writes issued before, to every one after) or back to write-back (0 → 1).
-   * `time` (ns, QEMU's clock) bounds the switch so that a guest write on the write-through side of it surely
-   * was: to write-through, not before the first write given FUA was issued nor before the last one without
-   * it completed; to write-back, the issue of the last write given FUA.
+   * Set when the trace shows the guest switched its write cache at run time, once or more: QEMU added FUA to
+   * every write issued in some stretches (WCE 0) and to none issued in the others (WCE 1). `spans` (ns, QEMU's
+   * clock; ±Infinity open) bound the stretches written through so that a guest write inside one surely was:
+   * not before the first write given FUA was issued nor before the last write without it (of the stretch
+   * before) completed; not after the last write given FUA was issued.
    */
-  switched?: { to: 'writethrough' | 'writeback'; time: number; how: string };
+  switched?: WceSwitches;
+}
+
+export interface WceSwitches {
+  spans: Array<[number, number]>;
+  /** How many times the guest switched. */
+  switches: number;
+  how: string;
 }
 
 /** Writes needed before "QEMU added FUA to none of them" is taken as cache.writeback=on. */
@@ -51,9 +58,8 @@ export class CacheModeTracker {
   private flushRequests = 0;
   private flushJobs = 0;
   private writeJobsBeforeFlush = 0;
-  /** Issue and completion times (ns) of the writes QEMU added FUA to and of those it did not (writes not asked). */
-  private readonly plain = new Span();
-  private readonly added = new Span();
+  /** The writes QEMU added FUA to and those it did not (writes not asked), in runs by issue time. */
+  private readonly runs = new WceRuns();
   private timed = true;
 
   front(r: FrontRequest): void {
@@ -62,7 +68,7 @@ export class CacheModeTracker {
       if (r.fuaFormat && !r.fuaAsked) this.fuaAdded++;
       if (r.fuaAsked) this.fuaAsked++;
       else if (r.issue.time < 0) this.timed = false;
-      else (r.fuaFormat ? this.added : this.plain).add(r.issue.time, r.complete.time);
+      else this.runs.add(r.fuaFormat, r.issue.time, r.issue.time, r.complete.time, 1);
     } else if (r.kind === 'flush' && r.status === 0) {
       this.flushRequests++;
     }
@@ -85,8 +91,7 @@ export class CacheModeTracker {
     this.flushRequests += o.flushRequests;
     this.flushJobs += o.flushJobs;
     this.writeJobsBeforeFlush += o.writeJobsBeforeFlush;
-    this.plain.merge(o.plain);
-    this.added.merge(o.added);
+    this.runs.merge(o.runs);
     this.timed &&= o.timed;
   }
 
@@ -97,19 +102,8 @@ export class CacheModeTracker {
     }
     const plain = this.writes - this.fuaAsked - this.fuaAdded;
     if (!r.writeThrough && this.timed && this.fuaAdded >= MIN_WRITES_SHOWN && plain >= MIN_WRITES_SHOWN) {
-      const at = (t: number) => `${(t / 1e9).toFixed(6)} s`;
-      if (this.plain.lastIssue < this.added.firstIssue) {
-        const time = Math.max(this.added.firstIssue, this.plain.lastComplete);
-        r.switched = {
-          to: 'writethrough', time,
-          how: `QEMU added FUA to none of the ${plain} write(s) issued before ${at(this.added.firstIssue)} and to every one of the ${this.fuaAdded} issued from then on: the guest switched the device's write cache off at run time (virtio-blk WCE=0, virtio_blk_set_config), written through from ${at(time)} on`,
-        };
-      } else if (this.added.lastIssue < this.plain.firstIssue) {
-        r.switched = {
-          to: 'writeback', time: this.added.lastIssue,
-          how: `QEMU added FUA to every one of the ${this.fuaAdded} write(s) issued until ${at(this.added.lastIssue)} and to none of the ${plain} issued after: the guest switched the device's write cache on at run time (virtio-blk WCE=1, virtio_blk_set_config), written through until then`,
-        };
-      }
+      const switched = this.runs.switches(plain, this.fuaAdded);
+      if (switched) r.switched = switched;
     }
     return r;
   }
@@ -141,21 +135,107 @@ export class CacheModeTracker {
   }
 }
 
-/** The first and last issue and the last completion (ns) of a set of writes. */
-class Span {
-  firstIssue = Infinity;
-  lastIssue = -Infinity;
-  lastComplete = -Infinity;
+/** One run of writes by issue time: all given FUA by QEMU (`fua`), or none. */
+interface WceRun {
+  fua: boolean;
+  firstIssue: number;
+  lastIssue: number;
+  /** Latest completion (ns) of its writes, -Infinity when none was timed. */
+  lastComplete: number;
+  writes: number;
+}
 
-  add(issue: number, complete: number): void {
-    this.firstIssue = Math.min(this.firstIssue, issue);
-    this.lastIssue = Math.max(this.lastIssue, issue);
-    if (complete >= 0) this.lastComplete = Math.max(this.lastComplete, complete);
+/**
+ * More runs than this (a guest toggling its write cache every few writes, or writes of both kinds interleaved
+ * by something else): no switch is placed.
+ */
+const MAX_RUNS = 32;
+
+/**
+ * The writes QEMU added FUA to and those it did not, in runs by issue time (blk_co_do_pwritev_part decides
+ * at issue: a write issued while WCE is 0 gets BDRV_REQ_FUA). Writes reach it in completion order; a write
+ * of one kind issued inside a run of the other — the two kinds interleaved, not separated by switches —
+ * makes it `mixed`, and nothing is placed. Memory: at most MAX_RUNS runs.
+ */
+class WceRuns {
+  private runs: WceRun[] = [];
+  private mixed = false;
+
+  add(fua: boolean, firstIssue: number, lastIssue: number, lastComplete: number, writes: number): void {
+    if (this.mixed) return;
+    const runs = this.runs;
+    let i = runs.length;
+    while (i > 0 && runs[i - 1]!.firstIssue > firstIssue) i--;
+    runs.splice(i, 0, { fua, firstIssue, lastIssue, lastComplete: lastComplete >= 0 ? lastComplete : -Infinity, writes });
+    // neighbours of one kind become one run; runs of the two kinds must not overlap
+    const out: WceRun[] = [];
+    for (const r of runs) {
+      const p = out[out.length - 1];
+      if (p && p.fua === r.fua) {
+        p.lastIssue = Math.max(p.lastIssue, r.lastIssue);
+        p.lastComplete = Math.max(p.lastComplete, r.lastComplete);
+        p.writes += r.writes;
+      } else if (p && r.firstIssue <= p.lastIssue) {
+        this.mixed = true;
+        this.runs = [];
+        return;
+      } else out.push(r);
+    }
+    if (out.length > MAX_RUNS) {
+      this.mixed = true;
+      this.runs = [];
+      return;
+    }
+    this.runs = out;
   }
 
-  merge(o: Span): void {
-    this.firstIssue = Math.min(this.firstIssue, o.firstIssue);
-    this.lastIssue = Math.max(this.lastIssue, o.lastIssue);
-    this.lastComplete = Math.max(this.lastComplete, o.lastComplete);
+  merge(o: WceRuns): void {
+    if (o.mixed) {
+      this.mixed = true;
+      this.runs = [];
+    }
+    for (const r of o.runs) this.add(r.fua, r.firstIssue, r.lastIssue, r.lastComplete, r.writes);
   }
+
+  /**
+   * The stretches written through, when the runs show switches: at least two runs, each of at least
+   * MIN_WRITES_SHOWN writes (a run of one or two writes is too little to place a switch on).
+   */
+  switches(plain: number, added: number): WceSwitches | undefined {
+    const runs = this.runs;
+    if (this.mixed || runs.length < 2 || runs.some((r) => r.writes < MIN_WRITES_SHOWN)) return undefined;
+    const at = (t: number) => `${(t / 1e9).toFixed(6)} s`;
+    const spans: Array<[number, number]> = [];
+    runs.forEach((r, k) => {
+      if (!r.fua) return;
+      const from = k === 0 ? -Infinity : Math.max(r.firstIssue, runs[k - 1]!.lastComplete);
+      spans.push([from, k === runs.length - 1 ? Infinity : r.lastIssue]);
+    });
+    const switches = runs.length - 1;
+    if (switches === 1 && runs[1]!.fua) {
+      const time = spans[0]![0];
+      return {
+        spans, switches,
+        how: `QEMU added FUA to none of the ${plain} write(s) issued before ${at(runs[1]!.firstIssue)} and to every one of the ${added} issued from then on: the guest switched the device's write cache off at run time (virtio-blk WCE=0, virtio_blk_set_config), written through from ${at(time)} on`,
+      };
+    }
+    if (switches === 1) {
+      return {
+        spans, switches,
+        how: `QEMU added FUA to every one of the ${added} write(s) issued until ${at(runs[0]!.lastIssue)} and to none of the ${plain} issued after: the guest switched the device's write cache on at run time (virtio-blk WCE=1, virtio_blk_set_config), written through until then`,
+      };
+    }
+    return {
+      spans, switches,
+      how: `QEMU added FUA to every one of the ${added} write(s) issued in ${spans.length} stretch(es) and to none of the ${plain} issued outside them: the guest switched the device's write cache ${switches} times at run time (virtio-blk WCE, virtio_blk_set_config), written through ${spans.map(spanWords).join(', ')}`,
+    };
+  }
+}
+
+/** A span in words: "until 1.000000 s", "from 2.000000 s to 3.000000 s", "from 4.000000 s on". */
+export function spanWords([from, until]: readonly [number, number]): string {
+  const at = (t: number) => `${(t / 1e9).toFixed(6)} s`;
+  if (from === -Infinity) return `until ${at(until)}`;
+  if (until === Infinity) return `from ${at(from)} on`;
+  return `from ${at(from)} to ${at(until)}`;
 }

@@ -30,6 +30,11 @@ export interface OpenFront extends FrontRequest {
   openData: number;
   /** `opaque` of its last data job's submission (a RawPosixAIOData on the coroutine's stack), or -1. */
   dataOpaque: number;
+  /**
+   * A SCSI media command of a disk whose logical block size is not known yet: its CDB's LBA and length in
+   * blocks (sector and nsectors assume 512 B blocks until the first data request shows the size), or null.
+   */
+  cdbBlocks: { lba: number; blocks: number } | null;
   last: Stamp;
   thread: number;
 }

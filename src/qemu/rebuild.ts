@@ -219,7 +219,7 @@ export class QemuRebuilder implements QemuSink {
       fuaAsked: false, fuaFormat: false, fuaProtocol: false, issue: stamp(e), complete: noStamp(),
       completeHow: '', status: -1, jobs: [], vq: '', inNum: -1, outNum: -1, handled: false, linked: false,
       fuaFlushSeen: false, fuaDevice: false, fuaRootJob: false, protocolData: false, openData: 0, dataOpaque: -1,
-      last: stamp(e), thread: e.tid,
+      cdbBlocks: null, last: stamp(e), thread: e.tid,
     };
     this.frontById.set(f.id, f);
     return f;
@@ -326,6 +326,11 @@ export class QemuRebuilder implements QemuSink {
         // a SCSI/NVMe command's data goes out as one blk request per mapped chunk (dma_blk_io), each inside
         // the command's range; the command stays open for the next one until its completion
         if (end > start && start >= fs && end <= fs + f.nsectors * 512) {
+          if (f.cdbBlocks) this.scsiBlockSize(f.device, 512);
+          fronts.push(f);
+          break;
+        }
+        if (f.cdbBlocks && end > start && this.scsiBlockShown(f, start, end)) {
           fronts.push(f);
           break;
         }
@@ -426,7 +431,10 @@ export class QemuRebuilder implements QemuSink {
     t.leafData = null;
     const j: HostJob = {
       id: this.nextJob++, source: e.source, mech, kind: 'unknown', kindHow: '', node: '', offset: -1, bytes: -1,
-      flags: -1, submit: stamp(e), complete: noStamp(), ret: NaN, cause: -1, causeHow: '', opaque: opaqueOf(e),
+      flags: -1, submit: stamp(e), complete: noStamp(), ret: NaN, cause: -1, causeHow: '',
+      // where on its coroutine's stack the job's control block lies: a thread-pool job's RawPosixAIOData
+      // (`opaque`), an io_uring job's LuringAIOCB (`luringcb`, a local of luring_co_submit: block/io_uring.c)
+      opaque: mech === 'io_uring' ? pointerValue(e.req) : opaqueOf(e),
     };
     const b = t.lastBdrv;
     if (aioType !== undefined && aioType >= 0) {
@@ -657,7 +665,40 @@ export class QemuRebuilder implements QemuSink {
     f.kindHow = `SCSI ${c.name} (CDB 0x${cdb[0]!.toString(16).padStart(2, '0')})`;
     this.openFronts.set(key, f);
     this.device(f.device, 'scsi');
-    this.modelFront(e, f, c.lba, c.blocks * 512, c.fua);
+    const bs = this.scsiBlocks.get(f.device);
+    if (bs === undefined && c.lba >= 0 && c.blocks > 0) f.cdbBlocks = { lba: c.lba, blocks: c.blocks };
+    this.modelFront(e, f, (c.lba * (bs ?? 512)) / 512, c.blocks * (bs ?? 512), c.fua);
+  }
+
+  /**
+   * Logical block size of each SCSI disk (bytes), once its data requests have shown it. scsi_disk_new_request
+   * prints the CDB, whose LBA and length count the disk's logical blocks (scsi-hd logical_block_size: 512 by
+   * default, 4096 for a 4Kn disk; hw/scsi/scsi-disk.c scsi_disk_dma_command → scsi_do_read/write at
+   * sector_num = lba * (blocksize / 512)); QEMU 7.2 traces no READ CAPACITY answer, so the first data
+   * request of a command says it: its byte range inside the command's blocks at one size only.
+   */
+  private readonly scsiBlocks = new Map<string, number>();
+
+  private scsiBlockSize(device: string, bs: number): void {
+    if (this.scsiBlocks.has(device)) return;
+    this.scsiBlocks.set(device, bs);
+    // the commands still open were placed at 512 B blocks: their CDB's blocks are this size
+    for (const f of this.unlinked) {
+      if (f.device !== device || !f.cdbBlocks) continue;
+      f.sector = (f.cdbBlocks.lba * bs) / 512;
+      f.nsectors = (f.cdbBlocks.blocks * bs) / 512;
+      f.cdbBlocks = null;
+    }
+    for (const f of this.unlinked) if (f.device === device) f.cdbBlocks = null;
+  }
+
+  /** A data request [start, end) (bytes) inside command f's blocks at exactly one block size but 512: that size. */
+  private scsiBlockShown(f: OpenFront, start: number, end: number): boolean {
+    const { lba, blocks } = f.cdbBlocks!;
+    const fits = SCSI_BLOCK_SIZES.filter((bs) => start >= lba * bs && end <= (lba + blocks) * bs);
+    if (fits.length !== 1) return false;
+    this.scsiBlockSize(f.device, fits[0]!);
+    return true;
   }
 
   /** Each thread's last scsi_req_parsed (its arguments), read by the scsi_disk_new_request that follows. */
@@ -801,8 +842,9 @@ export class QemuRebuilder implements QemuSink {
 
 /**
  * The `opaque` pointer of a thread-pool event's arguments, -1 when absent: the first `opaque 0x…` (or
- * `opaque=0x…`) whose key starts a word and whose 1 to 13 hex digits end one — /\bopaque[ =](0x[0-9a-fA-F]{1,13})\b/,
- * read without a match object (one per job otherwise).
+ * `opaque=0x…`) whose key starts a word and whose hex digits end one, at most 13 of them after leading zeros
+ * (exact in a double; SystemTap's qemu-trace-stap prints %p zero-padded to 16 digits) —
+ * /\bopaque[ =]0x0*([0-9a-fA-F]{1,13})\b/ but for a bare `0x0`, read without a match object (one per job otherwise).
  */
 export function opaqueOf(e: QemuEvent): number {
   const s = e.args;
@@ -812,16 +854,41 @@ export function opaqueOf(e: QemuEvent): number {
     if ((sep !== 32 && sep !== 61) || s.charCodeAt(i + 7) !== 48 || s.charCodeAt(i + 8) !== 120) continue;
     let v = 0;
     let k = i + 9;
+    // leading zeros (a zero-padded %p) count for nothing
+    let lead = 0;
+    while (k + 1 < s.length && s.charCodeAt(k) === 48 && isHexDigit(s.charCodeAt(k + 1))) {
+      k++;
+      lead++;
+    }
     for (; k < s.length; k++) {
       const c = s.charCodeAt(k);
       const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
       if (d < 0) break;
       v = v * 16 + d;
     }
-    const digits = k - (i + 9);
+    const digits = k - (i + 9) - lead;
     if (digits >= 1 && digits <= 13 && (k === s.length || !isWordChar(s.charCodeAt(k)))) return v;
   }
   return -1;
+}
+
+/** A pointer's text (`0x…`, zero-padded or not) as a number, -1 unless it has 1 to 13 significant hex digits. */
+export function pointerValue(p: string): number {
+  if (p.length < 3 || p.charCodeAt(0) !== 48 || (p.charCodeAt(1) !== 120 && p.charCodeAt(1) !== 88)) return -1;
+  let k = 2;
+  while (k + 1 < p.length && p.charCodeAt(k) === 48) k++;
+  if (p.length - k > 13) return -1;
+  let v = 0;
+  for (; k < p.length; k++) {
+    const c = p.charCodeAt(k);
+    if (!isHexDigit(c)) return -1;
+    v = v * 16 + (c <= 57 ? c - 48 : (c | 32) - 87);
+  }
+  return v;
+}
+
+function isHexDigit(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 }
 
 /** A character of \w: [A-Za-z0-9_]. */
@@ -886,6 +953,9 @@ export interface ScsiCommand {
   /** The write asks FUA (scsi-disk.c scsi_is_cmd_fua: the FUA bit of WRITE(10/12/16); WRITE AND VERIFY always). */
   fua: boolean;
 }
+
+/** Logical block sizes a SCSI disk may have besides 512 B (scsi-hd logical_block_size; CD-ROMs 2048). */
+const SCSI_BLOCK_SIZES = [1024, 2048, 4096];
 
 /** The media commands of SBC (opcode → kind, LBA and length from the CDB); undefined for the others. */
 export function scsiCommandOf(cdb: number[]): ScsiCommand | undefined {

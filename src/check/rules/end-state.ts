@@ -26,8 +26,8 @@ export const unflushedAtEnd: RuleFactory = {
       const v = m.volatile;
       if (v.writes === 0 || ctx.cache.mode === 'writethrough' || flushNeverIssuedFires(m, ctx.cache)) return;
       const first = v.pending()[0]!;
-      // every one completed after the guest switched the write cache off (cache.ts writeThroughSpan): written through
-      const wt = ctx.cache.writeThroughSpan;
+      // every one completed after the guest last switched the write cache off (cache.ts writeThroughSpans): written through
+      const wt = ctx.cache.writeThroughSpans?.at(-1);
       if (wt && wt[1] === Infinity && first.oldest >= wt[0]) return;
       const evidence = v.firstAndLast();
       const none = m.flushesCompleted === 0 ? ' (no flush at all on this device)' : '';

@@ -71,19 +71,19 @@ export function flushNeverIssuedFires(m: DeviceModel, cache: ResolvedCache): boo
   // while written through need no flush, so only the levels of a stretch reached outside that span count
   // (fixtures/stacks/vm-ctype-switch-writeback, vm-ctype-switchback-writeback; the same switches of
   // queue/write_cache, which QEMU never sees, stay errors: vm-wc-switch-writeback, vm-wc-switchback-writeback)
-  const wt = cache.writeThroughSpan;
+  const wt = cache.writeThroughSpans;
   if (!wt) return true;
   if (m.deepStretchesDropped > 0) return true;
   const stretches = [...m.deepStretches, m.currentStretch()];
   return stretches.some((s) => levelsOutside(s, wt) >= min);
 }
 
-/** Levels of a stretch reached outside [from, until]; a level past the timed ones counts (the safe side). */
-function levelsOutside(s: Readonly<Stretch>, [from, until]: [number, number]): number {
+/** Levels of a stretch reached outside every [from, until]; a level past the timed ones counts (the safe side). */
+function levelsOutside(s: Readonly<Stretch>, spans: ReadonlyArray<readonly [number, number]>): number {
   let n = 0;
   for (let k = 1; k <= s.depth; k++) {
     const t = s.times[k];
-    if (t === undefined || t < from || t > until) n++;
+    if (t === undefined || !spans.some(([from, until]) => t >= from && t <= until)) n++;
   }
   return n;
 }
@@ -110,9 +110,9 @@ export const flushNeverIssued: RuleFactory = {
         const longest = noQueue ? m.syncMetaDoneRun : m.syncMetaQueuedRun;
         const run = longest.max;
         const [from, to] = longest.span;
-        // ... unless the layer below shows the device written through all along that run (cache.ts writeThroughSpan)
-        const wt = ctx.cache.writeThroughSpan;
-        const runDoubt = run >= UNDECIDED_RUN && !(wt && from >= wt[0] && to <= wt[1]);
+        // ... unless the layer below shows the device written through all along that run (cache.ts writeThroughSpans)
+        const wt = ctx.cache.writeThroughSpans ?? [];
+        const runDoubt = run >= UNDECIDED_RUN && !wt.some(([a, b]) => from >= a && to <= b);
         if ((noQueue || noCompletion) && (m.flushEvidence === 0 || runDoubt) && ctx.cache.mode !== 'writethrough') {
           const none = m.flushEvidence === 0;
           const what = noQueue

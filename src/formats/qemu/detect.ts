@@ -77,7 +77,7 @@ export const qemuLogMeta: FormatMeta = {
   name: 'qemu-log',
   title: 'QEMU trace, log backend (-trace / -d trace: / qemu-io -T), with or without -msg timestamp=on',
   example: '15455@1795464645.507187:virtio_blk_handle_write vdev 0x5648dd17f5c0 req 0x5648dc424800 sector 16930 nsectors 8',
-  detectedBy: 'lines "[TID@SEC.USEC:|ISO-8601 |prog(TID:thr): ]event_name key value …" with QEMU event names',
+  detectedBy: 'lines "[TID@SEC.USEC:|ISO-8601 |prog(TID:thr): |PID@NS ]event_name key value …" with QEMU event names (PID@NS: qemu-trace-stap)',
   kind: 'text',
   produces: 'qemu',
   detect: qemuLogConfidence,

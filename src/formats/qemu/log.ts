@@ -72,6 +72,11 @@ export class QemuLogParser implements StreamParser, LazyArgs {
     if (this.style === 'none' || this.style === 'prog') {
       this.ctx.limitation('QEMU log lines carry no timestamp: events are placed by order only');
     }
+    if (this.style === 'pid@ns') {
+      // every event carries QEMU's process id (SystemTap pid()): what a thread did in a row (a coroutine's
+      // request and the host job it submitted) is not told from another thread's events in between
+      this.ctx.limitation('QEMU events printed by qemu-trace-stap carry the process id, not the thread id: QEMU\'s threads are not told apart, a host job is given to a request by order and kind only');
+    }
     this.ctx.limitation(
       'QEMU up to 10.x has no trace event for a guest or block-layer flush (virtio_blk_handle_flush, bdrv_co_flush): a flush is seen only through the host job it causes or a virtio completion with no read/write',
     );
@@ -201,7 +206,7 @@ export class QemuLogParser implements StreamParser, LazyArgs {
 
   private setClock(style: PrefixStyle): void {
     this.style = style;
-    if (style === 'tid@time' || style === 'iso8601') {
+    if (style === 'tid@time' || style === 'iso8601' || style === 'pid@ns') {
       this.ctx.setClock({
         name: 'qemu-realtime',
         origin: `CLOCK_REALTIME (µs), stored from ${Math.floor(prefix.sec)} s`,

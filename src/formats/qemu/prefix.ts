@@ -6,6 +6,10 @@
  *   `2025-07-21T18:43:28.089797Z `       10.1 (qemu_log, g_date_time_format_iso8601), no TID;
  *                                        the short-lived June 2025 form adds `(TID) `
  *   `[workload] prog(TID:thread): `      10.2-series qmessage_context, after the timestamp if any
+ *   `PID@NS `                            qemu-trace-stap (the dtrace backend read by SystemTap, the way
+ *                                        Fedora/RHEL builds are traced): scripts/tracetool/format/log_stap.py
+ *                                        printf("%d@%d name fmt", pid(), gettimeofday_ns(), …) — the
+ *                                        process id, not the thread's: every thread of QEMU is one id
  *   nothing                              no timestamp: only the order is known
  *
  * `parsePrefix` reads them from a string at `pos` and leaves the result in
@@ -19,10 +23,10 @@ export const prefix = {
   sec: -1,
   usec: 0,
   tid: -1,
-  /** Which prefix style was found: "tid@time", "iso8601", "prog", "none". */
+  /** Which prefix style was found: "tid@time", "iso8601", "prog", "pid@ns", "none". */
   style: 'none' as PrefixStyle,
 };
-export type PrefixStyle = 'tid@time' | 'iso8601' | 'prog' | 'none';
+export type PrefixStyle = 'tid@time' | 'iso8601' | 'prog' | 'pid@ns' | 'none';
 
 function digitsEnd(s: string, p: number): number {
   while (p < s.length) {
@@ -48,6 +52,24 @@ function tidAtTime(s: string, p: number): boolean {
   prefix.usec = Math.round(Number(frac) * Math.pow(10, 6 - frac.length));
   prefix.pos = c + 1;
   prefix.style = 'tid@time';
+  return true;
+}
+
+/**
+ * `PID@NS ` at p (qemu-trace-stap): nanoseconds of CLOCK_REALTIME, read as text (19 digits are past a double's
+ * exact integers); the id is SystemTap's pid(), the process's, so no thread id is kept (tid -1).
+ */
+function pidAtNs(s: string, p: number): boolean {
+  const a = digitsEnd(s, p);
+  if (a === p || s.charCodeAt(a) !== 64 /* @ */) return false;
+  const b = digitsEnd(s, a + 1);
+  // at least a second's worth of nanoseconds (10 digits), then a space and the event name
+  if (b - a - 1 < 10 || s.charCodeAt(b) !== 32) return false;
+  prefix.tid = -1;
+  prefix.sec = Number(s.slice(a + 1, b - 9));
+  prefix.usec = Math.floor(Number(s.slice(b - 9, b)) / 1000);
+  prefix.pos = b + 1;
+  prefix.style = 'pid@ns';
   return true;
 }
 
@@ -121,6 +143,7 @@ export function parsePrefix(s: string, pos: number): void {
   const c = s.charCodeAt(pos);
   if (c >= 48 && c <= 57) {
     if (tidAtTime(s, pos)) return;
+    if (pidAtNs(s, pos)) return;
     if (iso8601(s, pos)) {
       const tid = prefix.tid;
       if (progThread(s, prefix.pos)) {
