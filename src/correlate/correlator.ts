@@ -303,11 +303,19 @@ export class Correlator {
     // volatile on one side of the switch, written through on the other, the side written through placed on
     // the guest's clock as narrowly as the alignment allows.
     const cacheFromBelow: CorrelationResult['cacheFromBelow'] = [];
+    const writeThroughMode = (lv: Level) => WRITE_THROUGH.has(lv.cache.mode.replace(/ .*/, ''));
+    // a guest disk whose QEMU device is not told among several (mirror legs written alike) is still written through
+    // when every one of them is: whichever it sits on reports WCE=0
+    const candidates = (u: number) => built.filter((x) => x.upper === u && levels[x.lower]!.table.role === 'qemu-front');
+    const shownThrough = new Set<number>();
     for (const e of built) {
       const up = levels[e.upper]!;
       const low = levels[e.lower]!;
-      if (up.table.role !== 'block' || low.table.role !== 'qemu-front' || e.ambiguous !== undefined) continue;
-      if (WRITE_THROUGH.has(low.cache.mode.replace(/ .*/, ''))) {
+      if (up.table.role !== 'block' || low.table.role !== 'qemu-front') continue;
+      if (e.ambiguous !== undefined && !candidates(e.upper).every((x) => writeThroughMode(levels[x.lower]!))) continue;
+      if (writeThroughMode(low)) {
+        if (shownThrough.has(e.upper)) continue;
+        shownThrough.add(e.upper);
         cacheFromBelow.push({ layer: up.layer, device: up.table.device, mode: 'writethrough', how: `the QEMU device below is ${low.cache.mode} (virtio-blk reports WCE=0)` });
         if (up.cache.source === 'declared') continue;
         up.table.writeThrough = true;

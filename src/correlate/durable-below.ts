@@ -177,8 +177,8 @@ export function volatileFromBelow(levels: readonly Level[], edges: readonly Stac
 }
 
 /**
- * A bio-based device whose own trace shows no PREFLUSH/FUA, every device its data goes to (remap events) written
- * through — declared so, a guest disk over a QEMU device that adds FUA to every write (virtio-blk WCE=0), or such a
+ * A bio-based device whose own trace shows no PREFLUSH/FUA, every device its data goes to (remap events, or the
+ * link its data made) written through — declared so, a guest disk over a QEMU device that adds FUA to every write (virtio-blk WCE=0), or such a
  * device itself: a write it completed was durable below when it completed, and dm advertises no write cache over
  * devices that have none (drivers/md/dm-table.c dm_table_supports_flush), so the filesystem's PREFLUSH/FUA were
  * stripped before its trace saw them (block/blk-core.c submit_bio_noacct). Its cache is write-through, not
@@ -186,9 +186,12 @@ export function volatileFromBelow(levels: readonly Level[], edges: readonly Stac
  * two directsync drives). Lowest first.
  */
 export function writeThroughFromBelow(levels: readonly Level[], edges: readonly StackEdge[]): Array<{ layer: string; device: string; how: string }> {
+  // every link from a block device to a block device below, by remap events or by the sectors the data went to
+  // (a trace cut by -a write or to Q and C has no remap event of dm-raid1, whose remaps are its reads'): the
+  // claim rests on every device beside them being written through, not on the map
   const below = new Map<number, number[]>();
   for (const e of edges) {
-    if (e.mapSource !== 'remap' || levels[e.upper]!.table.role !== 'block') continue;
+    if (levels[e.upper]!.table.role !== 'block' || levels[e.lower]!.table.role !== 'block') continue;
     (below.get(e.upper) ?? below.set(e.upper, []).get(e.upper)!).push(e.lower);
   }
   const through = new Map<number, boolean>();
@@ -214,7 +217,7 @@ export function writeThroughFromBelow(levels: readonly Level[], edges: readonly 
     if (all) {
       out.push({
         layer: lv.layer, device: lv.table.device,
-        how: `its data goes to ${lows.map((l) => levels[l]!.table.device).join(', ')} (remap events), written through, as is every device beside them (${peers.map((l) => levels[l]!.table.device).join(', ')}); a dm device over devices with no write cache has none (dm_table_supports_flush), and its own trace shows no flush or FUA`,
+        how: `its data goes to ${lows.map((l) => levels[l]!.table.device).join(', ')}, written through, as is every device beside them (${peers.map((l) => levels[l]!.table.device).join(', ')}); a dm device over devices with no write cache has none (dm_table_supports_flush), and its own trace shows no flush or FUA`,
       });
     }
     return all;

@@ -393,6 +393,8 @@ export const BREAKS = [
     'if (pidAtNs(s, pos))\n            return;', '', 'the PID@NS prefix not read', ['qemu']),
   b('qemu-opaque-padded', 'QEMU rebuild', 'a zero-padded opaque pointer (SystemTap prints %p with 16 digits) still places a thread-pool job on its coroutine stack', 'qemu/rebuild.js',
     'while (k + 1 < s.length && s.charCodeAt(k) === 48 && isHexDigit(s.charCodeAt(k + 1))) {', 'while (false) {', 'a padded opaque read as none (FUA flush jobs given to the oldest write waiting)', ['hot-paths']),
+  b('wt-candidates', 'flush-never-issued / cache from QEMU', 'honored: a guest disk tied to several QEMU drives, every one written through, is written through (mirror legs traced with Q and C)', 'correlate/correlator.js',
+    'if (e.ambiguous !== undefined && !candidates(e.upper).every((x) => writeThroughMode(levels[x.lower])))', 'if (e.ambiguous !== undefined)', 'its cache left unknown when its drive is not told', ['masks']),
   b('qemu-wce-switch-off', 'flush-never-issued (cache from QEMU)', 'honored: QEMU added FUA from some write on (cache_type "write through") → the commits after need no flush', 'qemu/cache-mode.js',
     'const from = k === 0 ? -Infinity : Math.max(r.firstIssue, runs[k - 1].lastComplete);', 'if (k > 0) return; const from = -Infinity;', 'a switch to write-through not seen', ['stacks-camp6']),
   b('qemu-wce-switch-on', 'flush-never-issued (cache from QEMU)', 'honored: QEMU added FUA until some write (cache_type "write back") → the commits before need no flush', 'qemu/cache-mode.js',
