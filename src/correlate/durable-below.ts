@@ -132,10 +132,8 @@ function settle(up: Level, links: Array<{ e: TimedEdge; lower: Level }>): RemapR
  * A lower device shows its cache volatile by the flags it was sent (the kernel keeps PREFLUSH/FUA only for a
  * volatile cache, block/blk-core.c submit_bio_noacct), or by inheriting it the same way; lowest first.
  */
-export function volatileFromBelow(levels: readonly Level[], edges: readonly StackEdge[]): Array<{ layer: string; device: string; how: string }> {
-  const exact = edges.filter((e) => e.mapSource === 'remap' && levels[e.upper]!.table.role === 'block');
-  const below = new Map<number, number[]>();
-  for (const e of exact) (below.get(e.upper) ?? below.set(e.upper, []).get(e.upper)!).push(e.lower);
+export function volatileFromBelow(levels: readonly Level[], edges: readonly StackEdge[]): CacheFromBelow[] {
+  const below = lowerLevels(edges, (e) => e.mapSource === 'remap' && levels[e.upper]!.table.role === 'block');
   // a declaration (--cache) says it outright, either way
   const declared = (i: number): boolean | undefined => {
     const cache = levels[i]!.cache;
@@ -145,12 +143,9 @@ export function volatileFromBelow(levels: readonly Level[], edges: readonly Stac
   // a lower level's promises): a loop with no flush in its trace keeps an unknown cache here, as in its own
   // check, so ext4 nobarrier on dm-crypt over a loop stays undecided until --cache says (fixtures/host
   // dm-crypt-ext4-nobarrier; tried 2026-12-06: taking loop as volatile here made it an error)
-  const shown = (i: number): boolean => {
-    const c = levels[i]!.table.counts();
-    return c.flushes > 0 || c.fua > 0;
-  };
+  const shown = (i: number): boolean => showsFlushFlags(levels[i]!);
   const volatile = new Map<number, boolean>();
-  const out: Array<{ layer: string; device: string; how: string }> = [];
+  const out: CacheFromBelow[] = [];
   const settle = (i: number, seen: Set<number>): boolean => {
     const known = volatile.get(i);
     if (known !== undefined) return known;
@@ -185,26 +180,21 @@ export function volatileFromBelow(levels: readonly Level[], edges: readonly Stac
  * unknown: a filesystem sending it no flush breaks nothing (fixtures/stacks/vm-mirror-directsync-*: dm-raid1 over
  * two directsync drives). Lowest first.
  */
-export function writeThroughFromBelow(levels: readonly Level[], edges: readonly StackEdge[]): Array<{ layer: string; device: string; how: string }> {
+export function writeThroughFromBelow(levels: readonly Level[], edges: readonly StackEdge[]): CacheFromBelow[] {
   // every link from a block device to a block device below, by remap events or by the sectors the data went to
   // (a trace cut by -a write or to Q and C has no remap event of dm-raid1, whose remaps are its reads'): the
   // claim rests on every device beside them being written through, not on the map
-  const below = new Map<number, number[]>();
-  for (const e of edges) {
-    if (levels[e.upper]!.table.role !== 'block' || levels[e.lower]!.table.role !== 'block') continue;
-    (below.get(e.upper) ?? below.set(e.upper, []).get(e.upper)!).push(e.lower);
-  }
+  const below = lowerLevels(edges, (e) => levels[e.upper]!.table.role === 'block' && levels[e.lower]!.table.role === 'block');
   const through = new Map<number, boolean>();
-  const out: Array<{ layer: string; device: string; how: string }> = [];
+  const out: CacheFromBelow[] = [];
   const settle = (i: number, seen: Set<number>): boolean => {
     const known = through.get(i);
     if (known !== undefined) return known;
     const lv = levels[i]!;
     if (lv.cache.source === 'declared') return through.set(i, WRITE_THROUGH.has(lv.cache.mode)).get(i)!;
     if (lv.table.writeThrough) return through.set(i, true).get(i)!;
-    const c = lv.table.counts();
     const lows = below.get(i);
-    if (c.flushes > 0 || c.fua > 0 || !lows || seen.has(i) || !lv.table.bioBased) return through.set(i, false).get(i)!;
+    if (showsFlushFlags(lv) || !lows || seen.has(i) || !lv.table.bioBased) return through.set(i, false).get(i)!;
     seen.add(i);
     // remap events name the devices a bio went to, not every device of the table (dm-raid1 writes its other legs
     // through dm-io): every block device beside them in their layer must be written through too, but those that
@@ -224,4 +214,25 @@ export function writeThroughFromBelow(levels: readonly Level[], edges: readonly 
   };
   for (const i of below.keys()) settle(i, new Set());
   return out;
+}
+
+/** A device's cache as the layer below shows it (volatileFromBelow, writeThroughFromBelow): its words. */
+type CacheFromBelow = { layer: string; device: string; how: string };
+
+/** The levels each upper level's kept edges go to. */
+function lowerLevels(edges: readonly StackEdge[], keep: (e: StackEdge) => boolean): Map<number, number[]> {
+  const below = new Map<number, number[]>();
+  for (const e of edges) {
+    if (!keep(e)) continue;
+    const lows = below.get(e.upper);
+    if (lows) lows.push(e.lower);
+    else below.set(e.upper, [e.lower]);
+  }
+  return below;
+}
+
+/** Its own trace shows flush requests or FUA writes: the kernel sent them, so it advertised a volatile cache. */
+function showsFlushFlags(lv: Level): boolean {
+  const c = lv.table.counts();
+  return c.flushes > 0 || c.fua > 0;
 }

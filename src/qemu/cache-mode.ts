@@ -164,9 +164,23 @@ class WceRuns {
   add(fua: boolean, firstIssue: number, lastIssue: number, lastComplete: number, writes: number): void {
     if (this.mixed) return;
     const runs = this.runs;
+    const done = lastComplete >= 0 ? lastComplete : -Infinity;
+    // the usual write (one per front request) is issued after every run's start: it extends the last run, or starts
+    // the next after it — what the general path below gives, without its copy of the runs
+    const last = runs[runs.length - 1];
+    if (last && firstIssue >= last.firstIssue && last.fua === fua) {
+      last.lastIssue = Math.max(last.lastIssue, lastIssue);
+      last.lastComplete = Math.max(last.lastComplete, done);
+      last.writes += writes;
+      return;
+    }
+    if (last && firstIssue > last.lastIssue && runs.length < MAX_RUNS) {
+      runs.push({ fua, firstIssue, lastIssue, lastComplete: done, writes });
+      return;
+    }
     let i = runs.length;
     while (i > 0 && runs[i - 1]!.firstIssue > firstIssue) i--;
-    runs.splice(i, 0, { fua, firstIssue, lastIssue, lastComplete: lastComplete >= 0 ? lastComplete : -Infinity, writes });
+    runs.splice(i, 0, { fua, firstIssue, lastIssue, lastComplete: done, writes });
     // neighbours of one kind become one run; runs of the two kinds must not overlap
     const out: WceRun[] = [];
     for (const r of runs) {
@@ -204,7 +218,6 @@ class WceRuns {
   switches(plain: number, added: number): WceSwitches | undefined {
     const runs = this.runs;
     if (this.mixed || runs.length < 2 || runs.some((r) => r.writes < MIN_WRITES_SHOWN)) return undefined;
-    const at = (t: number) => `${(t / 1e9).toFixed(6)} s`;
     const spans: Array<[number, number]> = [];
     runs.forEach((r, k) => {
       if (!r.fua) return;
@@ -234,8 +247,12 @@ class WceRuns {
 
 /** A span in words: "until 1.000000 s", "from 2.000000 s to 3.000000 s", "from 4.000000 s on". */
 export function spanWords([from, until]: readonly [number, number]): string {
-  const at = (t: number) => `${(t / 1e9).toFixed(6)} s`;
   if (from === -Infinity) return `until ${at(until)}`;
   if (until === Infinity) return `from ${at(from)} on`;
   return `from ${at(from)} to ${at(until)}`;
+}
+
+/** A time (ns) in words: "1.000000 s". */
+function at(t: number): string {
+  return `${(t / 1e9).toFixed(6)} s`;
 }

@@ -689,7 +689,6 @@ export class QemuRebuilder implements QemuSink {
       f.nsectors = (f.cdbBlocks.blocks * bs) / 512;
       f.cdbBlocks = null;
     }
-    for (const f of this.unlinked) if (f.device === device) f.cdbBlocks = null;
   }
 
   /** A data request [start, end) (bytes) inside command f's blocks at exactly one block size but 512: that size. */
@@ -852,22 +851,12 @@ export function opaqueOf(e: QemuEvent): number {
     if (i > 0 && isWordChar(s.charCodeAt(i - 1))) continue;
     const sep = s.charCodeAt(i + 6);
     if ((sep !== 32 && sep !== 61) || s.charCodeAt(i + 7) !== 48 || s.charCodeAt(i + 8) !== 120) continue;
-    let v = 0;
     let k = i + 9;
-    // leading zeros (a zero-padded %p) count for nothing
-    let lead = 0;
-    while (k + 1 < s.length && s.charCodeAt(k) === 48 && isHexDigit(s.charCodeAt(k + 1))) {
-      k++;
-      lead++;
+    while (k < s.length && hexDigit(s.charCodeAt(k)) >= 0) k++;
+    if (k === s.length || !isWordChar(s.charCodeAt(k))) {
+      const v = hexValue(s, i + 9, k);
+      if (v >= 0) return v;
     }
-    for (; k < s.length; k++) {
-      const c = s.charCodeAt(k);
-      const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
-      if (d < 0) break;
-      v = v * 16 + d;
-    }
-    const digits = k - (i + 9) - lead;
-    if (digits >= 1 && digits <= 13 && (k === s.length || !isWordChar(s.charCodeAt(k)))) return v;
   }
   return -1;
 }
@@ -875,20 +864,30 @@ export function opaqueOf(e: QemuEvent): number {
 /** A pointer's text (`0x…`, zero-padded or not) as a number, -1 unless it has 1 to 13 significant hex digits. */
 export function pointerValue(p: string): number {
   if (p.length < 3 || p.charCodeAt(0) !== 48 || (p.charCodeAt(1) !== 120 && p.charCodeAt(1) !== 88)) return -1;
-  let k = 2;
-  while (k + 1 < p.length && p.charCodeAt(k) === 48) k++;
-  if (p.length - k > 13) return -1;
+  return hexValue(p, 2, p.length);
+}
+
+/**
+ * The hex digits s[from, to) as a number: -1 when there is none, one is not a hex digit, or more than 13 remain
+ * after leading zeros (past a double's exact integers; a zero-padded %p has 16).
+ */
+function hexValue(s: string, from: number, to: number): number {
+  if (to <= from) return -1;
+  let k = from;
+  while (k + 1 < to && s.charCodeAt(k) === 48) k++;
+  if (to - k > 13) return -1;
   let v = 0;
-  for (; k < p.length; k++) {
-    const c = p.charCodeAt(k);
-    if (!isHexDigit(c)) return -1;
-    v = v * 16 + (c <= 57 ? c - 48 : (c | 32) - 87);
+  for (; k < to; k++) {
+    const d = hexDigit(s.charCodeAt(k));
+    if (d < 0) return -1;
+    v = v * 16 + d;
   }
   return v;
 }
 
-function isHexDigit(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+/** A hex digit's value, -1 for another character. */
+function hexDigit(c: number): number {
+  return c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
 }
 
 /** A character of \w: [A-Za-z0-9_]. */

@@ -83,9 +83,14 @@ function levelsOutside(s: Readonly<Stretch>, spans: ReadonlyArray<readonly [numb
   let n = 0;
   for (let k = 1; k <= s.depth; k++) {
     const t = s.times[k];
-    if (t === undefined || !spans.some(([from, until]) => t >= from && t <= until)) n++;
+    if (t === undefined || !withinOne(spans, t, t)) n++;
   }
   return n;
+}
+
+/** [from, to] lies inside one of the spans (written through all along it). */
+function withinOne(spans: ReadonlyArray<readonly [number, number]>, from: number, to: number): boolean {
+  return spans.some(([a, b]) => from >= a && to <= b);
 }
 
 export const flushNeverIssued: RuleFactory = {
@@ -111,8 +116,7 @@ export const flushNeverIssued: RuleFactory = {
         const run = longest.max;
         const [from, to] = longest.span;
         // ... unless the layer below shows the device written through all along that run (cache.ts writeThroughSpans)
-        const wt = ctx.cache.writeThroughSpans ?? [];
-        const runDoubt = run >= UNDECIDED_RUN && !wt.some(([a, b]) => from >= a && to <= b);
+        const runDoubt = run >= UNDECIDED_RUN && !withinOne(ctx.cache.writeThroughSpans ?? [], from, to);
         if ((noQueue || noCompletion) && (m.flushEvidence === 0 || runDoubt) && ctx.cache.mode !== 'writethrough') {
           const none = m.flushEvidence === 0;
           const what = noQueue
