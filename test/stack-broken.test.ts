@@ -78,7 +78,7 @@ test('mirror legs the traces cannot tell apart: a promise broken on one candidat
   const stats = (lower: string) => ({ lower } as unknown as Parameters<typeof settleAmbiguous>[0][number]['stats']);
   const one = settleAmbiguous([{ findings: [], stats: stats('host:7,1') }, { findings: [broken], stats: stats('host:7,2') }]);
   assert.deepEqual(one.map((f) => [f.rule, f.severity]), [['cross-layer-undecided', 'warning']]);
-  assert.match(one[0]!.message, /hold if its data went to host:7,1, not if it went to host:7,2/);
+  assert.match(one[0]!.message, /a promise holds if its data went to host:7,1, not if it went to host:7,2/);
   const both = settleAmbiguous([{ findings: [broken], stats: stats('host:7,1') }, { findings: [{ ...broken, details: { lower: 'host:7,1' } }], stats: stats('host:7,2') }]);
   assert.deepEqual(both.map((f) => f.severity), ['error', 'error']);
 });

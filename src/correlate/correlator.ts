@@ -261,6 +261,8 @@ export class Correlator {
           if (v.cache.volatileShown && !declared) front.volatileShown = v.cache.volatileShown;
           if (v.cache.switched && !declared) front.switched = v.cache.switched;
           const back = node({ name: `${name}:jobs${suffix}`, layer: name, table: v.back, cache: { mode: 'host syscalls', source: 'inferred', how: 'durable only after a later fdatasync/fsync job' }, dev: -1 });
+          if (v.writeNodes) back.writeNodes = v.writeNodes;
+          if (v.device.startsWith('blk:') || v.device.startsWith('node:')) back.ownIo = true;
           front.partner = back.index;
           layer.nodes.push(front, back);
           limitations.push(...qemuLimitations(front.name, v));
@@ -509,7 +511,7 @@ function pickByAlignment(edges: BuiltEdge[], levels: StackNode[], limitations: s
   for (const g of groups.values()) {
     const sorted = [...g].sort((a, b) => b.alignment.supportingPairs - a.alignment.supportingPairs);
     const [best, second] = sorted;
-    if (!best || !second || best.alignment.method !== 'causal-offset') continue;
+    if (!best || !second || best.alignment.method !== 'causal-offset' || best.byNode) continue;
     // the true pair: nearly every matched operation contained at one offset, and clearly more of them
     const coverage = best.alignment.supportingPairs / Math.max(1, best.alignment.candidatePairs);
     if (coverage < MIN_COVERAGE || best.alignment.supportingPairs < CLEAR_LEAD * second.alignment.supportingPairs) continue;
@@ -525,29 +527,46 @@ function pickByAlignment(edges: BuiltEdge[], levels: StackNode[], limitations: s
 }
 
 /**
- * Several lower devices could hold an upper device's data (mirror legs with the same writes): a promise is
- * broken only if it is broken on each candidate. Otherwise the findings become one undecided note.
+ * Several lower devices could hold an upper device's data (mirror legs with the same writes; a QEMU drive whose
+ * image changed during the trace): a promise is broken only if it is broken on each candidate. The upper device
+ * is the same in every candidate's findings, so one promise is one key (promiseKey): an error whose promise is
+ * broken on every candidate stands (each candidate's finding is kept); the others become one undecided note.
+ * Deciding group by group instead (any error on every candidate) held the promises kept on the device that
+ * held the data at the time against the one that did not: a drive moved by a mirror job had each candidate
+ * break the promises of the other's time span.
  */
 export function settleAmbiguous(group: Array<{ findings: Finding[]; stats: PairStats }>): Finding[] {
   const errs = group.map((r) => r.findings.filter((f) => f.severity === 'error'));
-  if (errs.every((e) => e.length > 0)) return group.flatMap((r) => r.findings);
-  const broken = group.filter((_, i) => errs[i]!.length > 0);
-  const out = group.flatMap((r) => r.findings.filter((f) => f.severity !== 'error'));
+  const keys = errs.map((e) => new Set(e.map(promiseKey)));
+  const onEach = (f: Finding) => keys.every((k) => k.has(promiseKey(f)));
+  const out = group.flatMap((r) => r.findings.filter((f) => f.severity !== 'error' || onEach(f)));
+  const broken = group.filter((_, i) => errs[i]!.some((f) => !onEach(f)));
   if (broken.length > 0) {
-    const f0 = broken[0]!.findings.find((f) => f.severity === 'error')!;
+    const f0 = broken[0]!.findings.find((f) => f.severity === 'error' && !onEach(f))!;
+    const kept = group.filter((r) => !broken.includes(r));
+    const undecided = new Set(errs.flat().filter((f) => !onEach(f)).map(promiseKey)).size;
     out.push({
       rule: 'cross-layer-undecided',
       severity: 'warning',
       layer: f0.layer,
       device: f0.device,
       time: f0.time,
-      message: `${f0.layer} ${f0.device}: its promises hold if its data went to ${group.filter((_, i) => errs[i]!.length === 0).map((r) => r.stats.lower).join(' or ')}, `
-        + `not if it went to ${broken.map((r) => r.stats.lower).join(' or ')}; the traces do not say which device is below it (give --device or --map to decide).`,
+      message: kept.length > 0
+        ? `${f0.layer} ${f0.device}: ${undecided === 1 ? 'a promise holds' : `${undecided} of its promises hold`} if its data went to ${kept.map((r) => r.stats.lower).join(' or ')}, `
+          + `not if it went to ${broken.map((r) => r.stats.lower).join(' or ')}; the traces do not say which device is below it (give --device or --map to decide).`
+        : `${f0.layer} ${f0.device}: ${undecided} of its promises are broken on some of ${group.map((r) => r.stats.lower).join(', ')} and kept on others; `
+          + `the traces do not say which of them held its data at the time (give --device or --map to decide).`,
       evidence: f0.evidence.slice(0, 4),
-      details: { candidates: group.map((r) => r.stats.lower), brokenOn: broken.map((r) => r.stats.lower) },
+      details: { candidates: group.map((r) => r.stats.lower), brokenOn: broken.map((r) => r.stats.lower), undecided },
     });
   }
   return out;
+}
+
+/** One promise of the upper device: the rule and the upper operation its evidence starts with. */
+function promiseKey(f: Finding): string {
+  const e = f.evidence[0];
+  return `${f.rule}\u0000${f.time}\u0000${e ? `${e.source}:${e.loc}` : ''}`;
 }
 
 /** Rows a level holds before its next quiet instant writes them out (measured: README, Performance). */

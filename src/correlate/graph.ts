@@ -40,6 +40,13 @@ export interface StackNode extends Level {
   volatileShown?: string;
   /** QEMU front: the trace shows its guest switched the write cache at run time (cache-mode.ts). */
   switched?: WceSwitches;
+  /** QEMU back: each row's protocol node when its writes went to several (qemu-ops.ts writeNodes). */
+  writeNodes?: Int32Array;
+  /**
+   * QEMU back of no guest device: a BlockBackend of its own (a block job's, qemu-io) or a node only a block
+   * job writes (qemu-ops.ts orphan nodes). A job's target holds copies of a drive's data by construction.
+   */
+  ownIo?: true;
 }
 
 export interface StackLayer {
@@ -58,6 +65,12 @@ export interface StackEdge {
   links?: Links;
   /** Edges sharing a group id are the candidates for one upper device (see the header). */
   ambiguous?: number;
+  /**
+   * The group's candidates hold the writes of different protocol nodes of one QEMU drive (its image changed
+   * during the trace, or it writes several): which device held a given write is not a question of the
+   * clocks, so no alignment picks one of them (correlator.ts pickByAlignment).
+   */
+  byNode?: true;
   /** Both ends in one trace: one clock. */
   sameClock: boolean;
 }
@@ -133,7 +146,22 @@ export function buildEdges(layers: StackLayer[], given: Record<string, SectorMap
     const givenMap = given[layers[k]!.name];
     const unmatched: StackNode[] = [];
     const claimed = new Set<number>();
+    const copies = givenMap ? new Set<number>() : jobCopies(U, L);
     for (const u of U) {
+      const split = u.writeNodes && !givenMap ? fitByNode(u, L) : undefined;
+      if (split) {
+        for (const x of split.found) claimed.add(x.l.index);
+        if (split.lost) {
+          limitations.push(`${u.name}: ${split.what}; ${split.lost}: its promises below are not checked (trace the device under each image, or give --device / --map)`);
+          continue;
+        }
+        const g = ++group;
+        for (const x of split.found) {
+          edges.push({ upper: u.index, lower: x.l.index, map: x.f.map, mapSource: 'inferred', fit: { matched: x.f.matched, writes: x.f.writes }, sameClock: false, ambiguous: g, byNode: true });
+        }
+        limitations.push(`${u.name}: ${split.what}; their writes fit ${split.found.map((x) => `${x.l.name} (${x.f.matched}/${x.f.writes})`).join(', ')}, and which device held the data at a given time is not in the traces: a verdict is given only where it is the same on each`);
+        continue;
+      }
       const fitsBy: Array<{ l: StackNode; f: MapFit; src: MapSource }> = [];
       for (const l of L) {
         if (givenMap) {
@@ -141,7 +169,9 @@ export function buildEdges(layers: StackLayer[], given: Record<string, SectorMap
           fitsBy.push({ l, f, src: 'given' });
         } else {
           const r = inferMap(u.table, l.table);
-          if (r.best) fitsBy.push({ l, f: r.best, src: 'inferred' });
+          if (r.best && u.ownIo === undefined && fits(r.best) && copiesOnly(r.best, copies.has(l.index))) {
+            limitations.push(`${u.name} → ${l.name}: its writes are found there mostly inside a block job's own writes (${r.best.exact} of ${r.best.matched} as themselves): copies of its data, not taken to show ${l.name} below it`);
+          } else if (r.best) fitsBy.push({ l, f: r.best, src: 'inferred' });
         }
       }
       // a given map is a hypothesis too: used only where it explains the writes (a stale filefrag, a wrong offset
@@ -181,6 +211,103 @@ export function buildEdges(layers: StackLayer[], given: Record<string, SectorMap
   }
   edges.sort((a, b) => a.upper - b.upper || a.lower - b.lower);
   return { edges, limitations };
+}
+
+/** Lower devices a block job's own I/O (ownIo) fits: they hold its writes, copies of some drive's data. */
+function jobCopies(U: StackNode[], L: StackNode[]): Set<number> {
+  const out = new Set<number>();
+  for (const u of U) {
+    if (!u.ownIo) continue;
+    for (const l of L) {
+      const f = inferMap(u.table, l.table).best;
+      if (f && fits(f)) out.add(l.index);
+    }
+  }
+  return out;
+}
+
+/**
+ * A drive's writes found on a device a block job writes, mostly inside larger writes there rather than as
+ * themselves (map-fit.ts `exact`: same start and length): the job's copies of the drive's data
+ * (blockdev-backup's copy-before-write, a mirror's bulk copy), not the drive's writes, since a copy of a whole
+ * disk overlaps every sector a drive writes. Taken for the drive's, that device was under the drive, and its
+ * flushes — a job's target gets none from the guest — were "not passed down" (a backup target traced without
+ * the source). A drive whose writes reach the device through a host page cache (merged: not themselves either)
+ * is then not linked there: undecided, never a false error.
+ */
+function copiesOnly(f: MapFit, jobThere: boolean): boolean {
+  return jobThere && f.exact < OWN_SHARE * f.matched;
+}
+
+/** Writes of one protocol node a device needs before they can show where the node's image is. */
+const NODE_MIN_WRITES = MIN_MATCHED;
+/** Share of a node's matched writes found below as themselves that shows its own writes there (fitByNode). */
+const EXACT_OWN = 0.8;
+/** Below this share of its matched writes found as themselves, a drive's writes on a job's device are its copies. */
+const OWN_SHARE = 0.5;
+
+/**
+ * A QEMU drive whose host writes went to several protocol nodes (qemu-ops.ts writeNodes): each node's writes
+ * are fitted on their own. A blockdev-mirror job that completes moves the drive from its image to the
+ * target's (block/mirror.c mirror_exit_common → bdrv_replace_node): its writes before are on one device,
+ * after on another, and the mirror's copies put the earlier ones on the target too, so the whole drive
+ * seemed to be over the target alone (every flush before the pivot "not passed down"). Undefined when the
+ * nodes' writes all fit one device (or fewer than two nodes wrote enough to tell): the usual fit decides.
+ * Otherwise the devices that fit some node's writes (`found`), and `lost` when a node's writes fit none.
+ */
+function fitByNode(u: StackNode, L: StackNode[]): { found: Array<{ l: StackNode; f: MapFit }>; what: string; lost?: string } | undefined {
+  const nodes = u.writeNodes!;
+  const count = new Map<number, number>();
+  for (let r = 0; r < u.table.n && r < nodes.length; r++) if (nodes[r]! >= 0) count.set(nodes[r]!, (count.get(nodes[r]!) ?? 0) + 1);
+  const used = [...count].filter(([, n]) => n >= NODE_MIN_WRITES).map(([g]) => g);
+  if (used.length < 2) return undefined;
+  const found: Array<{ l: StackNode; f: MapFit }> = [];
+  const lostNodes: number[] = [];
+  /** Per node: the share of its matched writes found below as themselves (same start and length). */
+  const exactShare = new Map<number, number>();
+  for (const g of used) {
+    const good: Array<{ l: StackNode; f: MapFit }> = [];
+    for (const l of L) {
+      const r = inferMap(u.table, l.table, (row) => nodes[row] === g);
+      if (r.best && fits(r.best)) good.push({ l, f: r.best });
+    }
+    if (good.length === 0) {
+      lostNodes.push(g);
+      continue;
+    }
+    good.sort((a, b) => score(b.f) - score(a.f));
+    const top = score(good[0]!.f);
+    let tied = good.filter((x) => top - score(x.f) <= Math.max(2, 0.05 * top));
+    const exact = Math.max(...tied.map((x) => x.f.exact));
+    if (tied.length > 1 && exact >= MIN_MATCHED) tied = tied.filter((x) => exact - x.f.exact <= Math.max(2, 0.05 * exact));
+    for (const x of tied) if (!found.some((y) => y.l === x.l)) found.push(x);
+    exactShare.set(g, Math.max(...tied.map((x) => x.f.exact / Math.max(1, x.f.matched))));
+  }
+  if (found.length === 1 && lostNodes.length === 0) {
+    // Every node's writes on one device: files of one host filesystem alike, unless one node's writes are there
+    // only inside larger ones while another's are there as themselves (a direct write below is the job's own,
+    // map-fit.ts `exact`): a mirror job's copies of the writes the drive made before its pivot, on the target
+    // (the source not traced). Those writes are not on it as the drive wrote them: where they went is not traced.
+    const best = Math.max(...exactShare.values());
+    if (best >= EXACT_OWN) for (const [g, e] of exactShare) if (e < best / 2) lostNodes.push(g);
+  }
+  // none fits anywhere (an image on a host filesystem: no identity or offset map), or all fit one device: as usual
+  if (found.length === 0 || (found.length < 2 && lostNodes.length === 0)) return undefined;
+  const span = (g: number): string => {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let r = 0; r < u.table.n && r < nodes.length; r++) {
+      if (nodes[r] !== g) continue;
+      lo = Math.min(lo, u.table.tI[r]!);
+      hi = Math.max(hi, u.table.tI[r]!);
+    }
+    return u.table.orderOnly || !Number.isFinite(lo) ? '' : ` from ${(lo / 1e9).toFixed(6)} to ${(hi / 1e9).toFixed(6)} s (its own clock)`;
+  };
+  const what = `its host writes went to ${used.length} protocol nodes of QEMU (${used.map((g) => `${count.get(g)} write(s)${span(g)}`).join('; ')}): its image changed during the trace (a block job completed: blockdev-mirror, block-commit, a snapshot) or its driver writes several files (quorum, an external data file)`;
+  if (lostNodes.length > 0) {
+    return { found, what, lost: `the writes of ${lostNodes.length === 1 ? 'one of them' : `${lostNodes.length} of them`} (${lostNodes.map((g) => `${count.get(g)} write(s)${span(g)}`).join('; ')}) fit no traced device below` };
+  }
+  return { found, what };
 }
 
 /**

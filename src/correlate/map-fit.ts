@@ -37,10 +37,10 @@ export const MIN_MATCHED = 4;
 
 const MAX_SAMPLE = 4000;
 
-function rowsOf(t: OpTable, kind: number): number[] {
+function rowsOf(t: OpTable, kind: number, keep?: (row: number) => boolean): number[] {
   const out: number[] = [];
   for (let i = 0; i < t.n; i++) {
-    if (t.kind[i] === kind && t.done(i) && t.sector[i]! >= 0 && t.count[i]! > 0 && !t.has(i, OpFlag.ZEROES)) out.push(i);
+    if (t.kind[i] === kind && t.done(i) && t.sector[i]! >= 0 && t.count[i]! > 0 && !t.has(i, OpFlag.ZEROES) && (!keep || keep(i))) out.push(i);
   }
   return out;
 }
@@ -93,8 +93,8 @@ interface UpperSample {
   r: number[];
 }
 
-function upperSample(up: OpTable): UpperSample {
-  return { w: sample(rowsOf(up, OpKind.Write)), r: sample(rowsOf(up, OpKind.Read)) };
+function upperSample(up: OpTable, keep?: (row: number) => boolean): UpperSample {
+  return { w: sample(rowsOf(up, OpKind.Write, keep)), r: sample(rowsOf(up, OpKind.Read, keep)) };
 }
 
 export function fitMap(up: OpTable, low: OpTable, map: SectorMap, rows: UpperSample = upperSample(up)): MapFit {
@@ -138,8 +138,9 @@ export function candidateOffsets(up: OpTable, low: OpTable, max = 3, upWrites: n
 }
 
 /** The best-fitting map among identity and the likeliest offsets; undefined when none fits. */
-export function inferMap(up: OpTable, low: OpTable): { best?: MapFit; tried: MapFit[] } {
-  const rows = upperSample(up);
+/** The map that explains the most of `up`'s writes (those `keep` accepts, when given) on `low`. */
+export function inferMap(up: OpTable, low: OpTable, keep?: (row: number) => boolean): { best?: MapFit; tried: MapFit[] } {
+  const rows = upperSample(up, keep);
   const tried: MapFit[] = [fitMap(up, low, IDENTITY, rows)];
   if (!fits(tried[0]!)) for (const d of candidateOffsets(up, low, 3, rows.w)) tried.push(fitMap(up, low, offsetMap(d), rows));
   let best: MapFit | undefined;

@@ -27,6 +27,13 @@ export interface QemuDeviceView {
   links: Links;
   cache: CacheModeInference;
   writes: number;
+  /**
+   * Back row → the protocol node its job went to (an index; -1 for rows that are no write), set only when the
+   * device's host writes went to more than one protocol node: a block job moved the drive to another image
+   * (blockdev-mirror completed, block-commit, a snapshot), or a driver writes several files (quorum, an
+   * external data file, split VMDK extents). graph.ts fits each node's writes on its own.
+   */
+  writeNodes?: Int32Array;
 }
 
 /**
@@ -495,11 +502,22 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     back.tags.push(...this.devNames);
     const names = [...new Set(this.devNames.filter((n) => n !== '').map(canonical))];
     const views: QemuDeviceView[] = [];
+    // Writes no device caused, on a protocol node no device's requests reach: a block job's own node (the target
+    // of blockdev-backup: block/block-copy.c writes it through a BdrvChild of its own, not a BlockBackend). They
+    // are that node's, not any drive's: a view of their own, named by the node, so that the host device holding
+    // them is known to be its and is never taken to be under a drive by elimination (graph.ts unmapped).
+    const unknown = this.devIndex.get('');
+    const orphanNodes = new Map<number, string>();
+    for (let r = 0; r < back.n; r++) {
+      const ni = rows.jobNode.a[r] ?? -1;
+      if (back.tag[r] === unknown && back.kind[r] === OpKind.Write && r < rows.jobNode.n && ni >= 0) orphanNodes.set(ni, `node:${this.nodes[ni]!}`);
+    }
+    const orphan = (r: number) => orphanNodes.has(r < rows.jobNode.n ? rows.jobNode.a[r]! : -1);
     for (const name of names) {
       const tagsOf = new Set<number>();
       this.devNames.forEach((n, i) => { if (canonical(n) === name) tagsOf.add(i); });
       const f = front.filter((r) => tagsOf.has(front.tag[r]!), name);
-      const b = back.filter((r) => tagsOf.has(back.tag[r]!) || (names.length === 1 && back.tag[r] === this.devIndex.get('')), name);
+      const b = back.filter((r) => tagsOf.has(back.tag[r]!) || (names.length === 1 && back.tag[r] === unknown && !orphan(r)), name);
       const entries: Array<[number, number[]]> = [];
       for (let k = 0; k < rows.frontsWithJobs.n; k++) {
         const nr = f.rowMap[rows.frontsWithJobs.a[k]!] ?? -1;
@@ -522,11 +540,37 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
       // a SCSI/NVMe name that stands for several drives (or whose commands never complete): which drive's
       // writes a flush command covered cannot be told, so its own promises are not judged against its jobs either
       b.table.unobserved = this.unobservedJobs() ?? (name.startsWith('blk:') ? undefined : f.table.unobserved);
-      views.push({ device: name, front: f.table, back: b.table, links: Links.from(f.table.n, entries), cache, writes });
+      const view: QemuDeviceView = { device: name, front: f.table, back: b.table, links: Links.from(f.table.n, entries), cache, writes };
+      const nodes = writeNodesOf(rows, b.rowMap, b.table);
+      if (nodes) view.writeNodes = nodes;
+      views.push(view);
+    }
+    for (const [ni, name] of orphanNodes) {
+      const f = front.filter(() => false, name);
+      const b = back.filter((r) => back.tag[r] === unknown && r < rows.jobNode.n && rows.jobNode.a[r] === ni, name);
+      f.table.unobserved = 'a node no guest device writes through (a block job\'s own target): it has no requests of its own';
+      views.push({ device: name, front: f.table, back: b.table, links: Links.from(0, []), cache: new CacheModeTracker().infer(), writes: 0 });
     }
     views.sort((a, b) => b.writes - a.writes);
     return views;
   }
+}
+
+/** A device's back rows → protocol node of its write jobs, when they went to more than one node (QemuDeviceView). */
+function writeNodesOf(rows: QemuRows, rowMap: Int32Array, back: OpTable): Int32Array | undefined {
+  const out = new Int32Array(back.n).fill(-1);
+  let first = -1;
+  let several = false;
+  for (let r = 0; r < rowMap.length; r++) {
+    const b = rowMap[r]!;
+    if (b < 0 || back.kind[b] !== OpKind.Write) continue;
+    const ni = rows.jobNode.a[r] ?? -1;
+    if (r >= rows.jobNode.n || ni < 0) continue;
+    out[b] = ni;
+    if (first < 0) first = ni;
+    else if (ni !== first) several = true;
+  }
+  return several ? out : undefined;
 }
 
 /** Keys of a QEMU process' quiet log: front rows by device tag, back rows by protocol node (NODE_KEY + index). */

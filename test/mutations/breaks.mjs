@@ -413,4 +413,15 @@ export const BREAKS = [
     'const i = t.waiting.findIndex((w) => w.rootBs === e.bs && w.offset === e.offset && w.bytes === e.bytes);', 'const i = -1;', 'the resumed request\'s job given to the request handled last', ['stacks-camp6']),
   b('unflushed-wt-span', 'unflushed-at-end', 'honored: writes completed after the switch to write-through are not unflushed', 'check/rules/end-state.js',
     'if (wt && wt[1] === Infinity && first.oldest >= wt[0])', 'if (false)', 'writes written through reported unflushed', ['stacks-camp6']),
+  // ── session 16: QEMU block jobs (a drive whose image changed, a job's own writes) ──
+  b('ambiguous-per-group', 'cross-layer-undecided', 'undecided: candidates that each break a different promise (a drive moved mid-trace) → no error', 'correlate/correlator.js',
+    'const onEach = (f) => keys.every((k) => k.has(promiseKey(f)));', 'const onEach = (f) => keys.every((k) => k.size > 0);', 'settled group by group: any error on every candidate keeps them all', ['stacks-block-jobs']),
+  b('fit-by-node', 'flush-not-passed-down', 'honored: the flushes a drive made before a mirror pivot reached the device that held it then', 'correlate/graph.js',
+    'const split = u.writeNodes && !givenMap ? fitByNode(u, L) : undefined;', 'const split = undefined;', 'the drive fitted as one table: over the mirror target alone', ['stacks-block-jobs']),
+  b('node-copies-lost', 'flush-not-passed-down', 'not followed: a node\'s writes found on the target only as the mirror\'s copies (source not traced) → not linked', 'correlate/graph.js',
+    'if (best >= EXACT_OWN)', 'if (false)', 'the copies taken for the drive\'s writes', ['stacks-block-jobs']),
+  b('job-copies', 'flush-not-passed-down', 'not followed: a drive\'s writes found on a backup target only inside the job\'s copies → not linked', 'correlate/graph.js',
+    'function copiesOnly(f, jobThere) {\n    return jobThere &&', 'function copiesOnly(f, jobThere) {\n    return false &&', 'the backup target taken to be under the drive', ['stacks-block-jobs']),
+  b('job-node-view', 'flush-not-passed-down', 'not followed: a block job\'s own writes are a device of their own, so their host device is not the drive\'s by elimination', 'correlate/qemu-ops.js',
+    'orphanNodes.set(ni, `node:${this.nodes[ni]}`);', 'void ni;', 'the job\'s writes dropped: its target left for the drive', ['stacks-block-jobs']),
 ];

@@ -88,7 +88,7 @@ export const CROSS_LAYER_RULE_INFOS: readonly CatalogueEntry[] = [
     scope: 'cross-layer',
     severity: 'warning',
     severityText: 'warning or info',
-    meaning: 'A promise could be neither proven kept nor proven broken below, with the reason and what would decide it: a warning when the data never became durable below and the lower trace ends before the promise (was it still traced?) or mirror legs disagree; info when it became durable within the clock uncertainty, was found by sector only without timestamps or through a map not confirmed in time, when untyped QEMU jobs may have been the flush, or when no sector map fits.',
+    meaning: 'A promise could be neither proven kept nor proven broken below, with the reason and what would decide it: a warning when the data never became durable below and the lower trace ends before the promise (was it still traced?) or candidate devices below (mirror legs, a drive moved by a block job, quorum children) disagree on it; info when it became durable within the clock uncertainty, was found by sector only without timestamps or through a map not confirmed in time, when untyped QEMU jobs may have been the flush, or when no sector map fits.',
     evidence: 'the first undecided promise; the reason (clock, end, order, map, unknown-jobs, ack, cache, not-traced, no-map, not-followed)',
     citation: 'src/correlate/align.ts (clock alignment and its width); the evidence grades of issue 13',
   },
