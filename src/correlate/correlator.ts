@@ -357,6 +357,7 @@ export class Correlator {
         env: this.env, upper: levels[e.upper]!, lower, map: e.map, mapSource: e.mapSource, mapConfirmed: e.confirmed, links: e.links, alignment: e.alignment,
         lowerObserved: observed(lower.table, spans), lowerVolatile: volatile[e.lower]!, ...(reached ? { reached } : {}), ...(remapped ? { remapped } : {}),
         ...(h?.lowerWhole ? { lowerWhole: h.lowerWhole, chainLedger: h.chains } : {}),
+        ...(e.byNode ? { oneOfSeveral: true } : {}),
       });
       r.stats.map = e.map.describe;
       r.stats.mapSource = e.mapSource;
