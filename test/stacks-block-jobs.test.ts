@@ -36,17 +36,21 @@ function labCounts(name: string): Record<string, { writes?: number; flushes?: nu
 const brief = (fs: Finding[]) => fs.map((f) => `${f.severity} ${f.rule}@${f.layer} ${f.device}: ${f.message.slice(0, 140)}`).join('\n');
 
 test('mirror completed mid-trace, target without flushes: exactly the flushes after the pivot are errors, whichever host devices are given', async () => {
-  const c = labCounts('vm-qmirror-pivot-noflush');
-  const guestFlushes = c['guest:254,0']!.flushes!;
-  const beforePivot = c['host:7,1']!.flushes!; // loop1 held the drive until the pivot; loop2 completes none
-  assert.equal(c['host:7,2']!.flushes ?? 0, 0);
-  for (const hosts of [['loop1', 'loop2'], ['loop1'], ['loop2']]) {
-    const { code, r } = await check('vm-qmirror-pivot-noflush', hosts);
-    const errors = r.findings.filter((f) => f.severity === 'error');
-    assert.equal(code, 1);
-    assert.ok(errors.every((f) => f.rule === 'flush-not-passed-down'), brief(errors));
-    assert.equal(errors.length, guestFlushes - beforePivot, `${hosts.join('+')}: the ${beforePivot} flushes before the pivot reached loop1\n${brief(errors.slice(0, 3))}`);
+  // direct I/O on both sides, and both through the host page cache
+  for (const name of ['vm-qmirror-pivot-noflush', 'vm-qmirror-pivot-writeback-unsafe']) {
+    const c = labCounts(name);
+    const guestFlushes = c['guest:254,0']!.flushes!;
+    const beforePivot = c['host:7,1']!.flushes!; // loop1 held the drive until the pivot; loop2 completes none
+    assert.equal(c['host:7,2']!.flushes ?? 0, 0);
+    for (const hosts of [['loop1', 'loop2'], ['loop1'], ['loop2']]) {
+      const { code, r } = await check(name, hosts);
+      const errors = r.findings.filter((f) => f.severity === 'error');
+      assert.equal(code, 1);
+      assert.ok(errors.every((f) => f.rule === 'flush-not-passed-down'), brief(errors));
+      assert.equal(errors.length, guestFlushes - beforePivot, `${name} ${hosts.join('+')}: the ${beforePivot} flushes before the pivot reached loop1\n${brief(errors.slice(0, 3))}`);
+    }
   }
+  const beforePivot = labCounts('vm-qmirror-pivot-noflush')['host:7,1']!.flushes!;
   // both devices given: the flushes before the pivot are kept on loop1 and not followed on loop2 (their writes are
   // not there: the mirror's copies are other writes), said as info; no warning
   const { r } = await check('vm-qmirror-pivot-noflush', ['loop1', 'loop2']);
@@ -60,6 +64,7 @@ test('mirror completed mid-trace with flushes on both sides, mirror left ready, 
   const runs: Array<[string, string[][]]> = [
     ['vm-qmirror-pivot-none', [['loop1', 'loop2'], ['loop1'], ['loop2']]],
     ['vm-qmirror-ready-none', [['loop1', 'loop2'], ['loop1'], ['loop2']]],
+    ['vm-qmirror-pivot-writeback', [['loop1', 'loop2'], ['loop1'], ['loop2']]],
     ['vm-qbackup-none', [['loop1', 'loop2'], ['loop1'], ['loop2']]],
     ['vm-qsnap-none', [['loop1', 'loop2'], ['loop1'], ['loop2']]],
     ['vm-qcommit-none', [['loop1', 'loop2'], ['loop1'], ['loop2']]],
