@@ -36,12 +36,11 @@ function labCounts(name: string): Record<string, { writes?: number; flushes?: nu
 const brief = (fs: Finding[]) => fs.map((f) => `${f.severity} ${f.rule}@${f.layer} ${f.device}: ${f.message.slice(0, 140)}`).join('\n');
 
 test('mirror completed mid-trace, target without flushes: exactly the flushes after the pivot are errors, whichever host devices are given', async () => {
-  // direct I/O on both sides, both through the host page cache, active mirroring (the target alone is a known
-  // limitation there: README, Limits)
+  // direct I/O on both sides, both through the host page cache, active mirroring (copy-mode=write-blocking)
   const runs: Array<[string, string[][]]> = [
     ['vm-qmirror-pivot-noflush', [['loop1', 'loop2'], ['loop1'], ['loop2']]],
     ['vm-qmirror-pivot-writeback-unsafe', [['loop1', 'loop2'], ['loop1'], ['loop2']]],
-    ['vm-qmirror-active-pivot-noflush', [['loop1', 'loop2'], ['loop1']]],
+    ['vm-qmirror-active-pivot-noflush', [['loop1', 'loop2'], ['loop1'], ['loop2']]],
   ];
   for (const [name, forms] of runs) {
     const c = labCounts(name);
@@ -71,7 +70,7 @@ test('mirror completed mid-trace with flushes on both sides, mirror left ready, 
     ['vm-qmirror-pivot-none', [['loop1', 'loop2'], ['loop1'], ['loop2']]],
     ['vm-qmirror-ready-none', [['loop1', 'loop2'], ['loop1'], ['loop2']]],
     ['vm-qmirror-pivot-writeback', [['loop1', 'loop2'], ['loop1'], ['loop2']]],
-    ['vm-qmirror-active-none', [['loop1', 'loop2'], ['loop1']]],
+    ['vm-qmirror-active-none', [['loop1', 'loop2'], ['loop1'], ['loop2']]],
     ['vm-qbackup-none', [['loop1', 'loop2'], ['loop1'], ['loop2']]],
     ['vm-qsnap-none', [['loop1', 'loop2'], ['loop1'], ['loop2']]],
     ['vm-qcommit-none', [['loop1', 'loop2'], ['loop1'], ['loop2']]],

@@ -21,7 +21,7 @@
 import type { Level } from './level.js';
 import { fitMap, fits, inferMap, MIN_MATCHED, score, type MapFit } from './map-fit.js';
 import { extentMap, type SectorMap } from './mapping.js';
-import type { OpTable } from './ops.js';
+import { OpKind, type OpTable } from './ops.js';
 import type { RemapSet } from './remaps.js';
 import type { Links } from './links.js';
 import type { WceSwitches } from '../qemu/cache-mode.js';
@@ -147,8 +147,9 @@ export function buildEdges(layers: StackLayer[], given: Record<string, SectorMap
     const unmatched: StackNode[] = [];
     const claimed = new Set<number>();
     const copies = givenMap ? new Set<number>() : jobCopies(U, L);
+    const extents = copies.size > 0 ? jobExtents(U) : undefined;
     for (const u of U) {
-      const split = u.writeNodes && !givenMap ? fitByNode(u, L) : undefined;
+      const split = u.writeNodes && !givenMap ? fitByNode(u, L, copies, extents) : undefined;
       if (split) {
         for (const x of split.found) claimed.add(x.l.index);
         if (split.lost) {
@@ -169,7 +170,10 @@ export function buildEdges(layers: StackLayer[], given: Record<string, SectorMap
           fitsBy.push({ l, f, src: 'given' });
         } else {
           const r = inferMap(u.table, l.table);
-          if (r.best && u.ownIo === undefined && fits(r.best) && copiesOnly(r.best, copies.has(l.index))) {
+          const dup = u.ownIo === undefined && copies.has(l.index) && extents ? duplicatedShare(u, extents) : 0;
+          if (r.best && u.ownIo === undefined && fits(r.best) && dup >= OWN_SHARE) {
+            limitations.push(`${u.name} → ${l.name}: a block job writing ${l.name} wrote ${Math.round(dup * 100)} % of its writes again at the same offsets and lengths (an active mirror's copies): not taken to show ${l.name} below it`);
+          } else if (r.best && u.ownIo === undefined && fits(r.best) && copiesOnly(r.best, copies.has(l.index))) {
             limitations.push(`${u.name} → ${l.name}: its writes are found there mostly inside a block job's own writes (${r.best.exact} of ${r.best.matched} as themselves): copies of its data, not taken to show ${l.name} below it`);
           } else if (r.best) fitsBy.push({ l, f: r.best, src: 'inferred' });
         }
@@ -226,6 +230,34 @@ function jobCopies(U: StackNode[], L: StackNode[]): Set<number> {
   return out;
 }
 
+/** The extents (sector, count) a block job's own I/O (ownIo) wrote, in the QEMU layer's offsets. */
+function jobExtents(U: StackNode[]): Set<string> {
+  const out = new Set<string>();
+  for (const u of U) {
+    if (!u.ownIo) continue;
+    const t = u.table;
+    for (let r = 0; r < t.n; r++) if (t.kind[r] === OpKind.Write) out.add(`${t.sector[r]},${t.count[r]}`);
+  }
+  return out;
+}
+
+/**
+ * The share of a drive's writes (those `keep` accepts) that a block job wrote again at the same offset and length:
+ * an active mirror (copy-mode=write-blocking) writes each guest write to its target in the same request
+ * (block/mirror.c do_sync_target_write), so on the target the drive's writes seem to be there as themselves.
+ */
+function duplicatedShare(u: StackNode, extents: ReadonlySet<string>, keep?: (row: number) => boolean): number {
+  const t = u.table;
+  let n = 0;
+  let dup = 0;
+  for (let r = 0; r < t.n; r++) {
+    if (t.kind[r] !== OpKind.Write || (keep && !keep(r))) continue;
+    n++;
+    if (extents.has(`${t.sector[r]},${t.count[r]}`)) dup++;
+  }
+  return n === 0 ? 0 : dup / n;
+}
+
 /**
  * A drive's writes found on a device a block job writes, mostly inside larger writes there rather than as
  * themselves (map-fit.ts `exact`: same start and length): the job's copies of the drive's data
@@ -255,7 +287,7 @@ const OWN_SHARE = 0.5;
  * nodes' writes all fit one device (or fewer than two nodes wrote enough to tell): the usual fit decides.
  * Otherwise the devices that fit some node's writes (`found`), and `lost` when a node's writes fit none.
  */
-function fitByNode(u: StackNode, L: StackNode[]): { found: Array<{ l: StackNode; f: MapFit }>; what: string; lost?: string } | undefined {
+function fitByNode(u: StackNode, L: StackNode[], copies: ReadonlySet<number>, extents: ReadonlySet<string> | undefined): { found: Array<{ l: StackNode; f: MapFit }>; what: string; lost?: string } | undefined {
   const nodes = u.writeNodes!;
   const count = new Map<number, number>();
   for (let r = 0; r < u.table.n && r < nodes.length; r++) if (nodes[r]! >= 0) count.set(nodes[r]!, (count.get(nodes[r]!) ?? 0) + 1);
@@ -267,7 +299,10 @@ function fitByNode(u: StackNode, L: StackNode[]): { found: Array<{ l: StackNode;
   const exactShare = new Map<number, number>();
   for (const g of used) {
     const good: Array<{ l: StackNode; f: MapFit }> = [];
+    // a job writing a device that wrote this node's writes again there, extent for extent, put them there
+    const copied = extents !== undefined && duplicatedShare(u, extents, (row) => nodes[row] === g) >= OWN_SHARE;
     for (const l of L) {
+      if (copied && copies.has(l.index)) continue;
       const r = inferMap(u.table, l.table, (row) => nodes[row] === g);
       if (r.best && fits(r.best)) good.push({ l, f: r.best });
     }

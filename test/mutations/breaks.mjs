@@ -424,6 +424,8 @@ export const BREAKS = [
     'function copiesOnly(f, jobThere) {\n    return jobThere &&', 'function copiesOnly(f, jobThere) {\n    return false &&', 'the backup target taken to be under the drive', ['stacks-block-jobs']),
   b('one-of-several', 'flush-not-passed-down', 'not followed: a device that held a drive part of the time is asked no flush-level or count-level question', 'correlate/correlator.js',
     '...(e.byNode ? { oneOfSeveral: true } : {}),', '', 'the count-level chain held against the device that held the drive before (or after) a snapshot or commit', ['stacks-block-jobs', 'stacks']),
+  b('job-duplicates', 'flush-not-passed-down', 'not followed: a drive\'s writes a job wrote again at the same offsets and lengths (active mirror) do not put the job\'s device under it', 'correlate/graph.js',
+    'return n === 0 ? 0 : dup / n;', 'return 0;', 'the duplicated share never counted', ['stacks-block-jobs']),
   b('job-node-view', 'flush-not-passed-down', 'not followed: a block job\'s own writes are a device of their own, so their host device is not the drive\'s by elimination', 'correlate/qemu-ops.js',
     'orphanNodes.set(ni, `node:${this.nodes[ni]}`);', 'void ni;', 'the job\'s writes dropped: its target left for the drive', ['stacks-block-jobs']),
 ];
