@@ -169,13 +169,11 @@ export function buildEdges(layers: StackLayer[], given: Record<string, SectorMap
           const f = fitMap(u.table, l.table, givenMap);
           fitsBy.push({ l, f, src: 'given' });
         } else {
-          const r = inferMap(u.table, l.table);
-          const dup = u.ownIo === undefined && copies.has(l.index) && extents ? duplicatedShare(u, extents) : 0;
-          if (r.best && u.ownIo === undefined && fits(r.best) && dup >= OWN_SHARE) {
-            limitations.push(`${u.name} → ${l.name}: a block job writing ${l.name} wrote ${Math.round(dup * 100)} % of its writes again at the same offsets and lengths (an active mirror's copies): not taken to show ${l.name} below it`);
-          } else if (r.best && u.ownIo === undefined && fits(r.best) && copiesOnly(r.best, copies.has(l.index))) {
-            limitations.push(`${u.name} → ${l.name}: its writes are found there mostly inside a block job's own writes (${r.best.exact} of ${r.best.matched} as themselves): copies of its data, not taken to show ${l.name} below it`);
-          } else if (r.best) fitsBy.push({ l, f: r.best, src: 'inferred' });
+          const f = inferMap(u.table, l.table).best;
+          if (!f) continue;
+          const copied = extents && !u.ownIo && copies.has(l.index) && fits(f) ? jobsCopy(u, l, f, extents) : undefined;
+          if (copied) limitations.push(`${u.name} → ${l.name}: ${copied}: not taken to show ${l.name} below it`);
+          else fitsBy.push({ l, f, src: 'inferred' });
         }
       }
       // a given map is a hypothesis too: used only where it explains the writes (a stale filefrag, a wrong offset
@@ -185,18 +183,11 @@ export function buildEdges(layers: StackLayer[], given: Record<string, SectorMap
         const f = fitsBy.reduce<MapFit | undefined>((a, x) => (!a || x.f.matched > a.matched ? x.f : a), undefined);
         limitations.push(`--map ${layers[k]!.name}=${givenMap.describe}: explains only ${f?.matched ?? 0} of ${f?.writes ?? 0} writes of ${u.name} below: not used`);
       }
-      good.sort((a, b) => score(b.f) - score(a.f));
       if (good.length === 0) {
         unmatched.push(u);
         continue;
       }
-      const best = good[0]!;
-      const near = (a: number, b: number) => b - a <= Math.max(2, 0.05 * b);
-      let tied = good.filter((x) => near(score(x.f), score(best.f)));
-      // devices that overlap its writes equally: the one that holds them exactly (same start and length) is below it
-      // (mirror legs hold them alike and stay tied)
-      const exact = Math.max(...tied.map((x) => x.f.exact));
-      if (tied.length > 1 && exact >= MIN_MATCHED) tied = tied.filter((x) => near(x.f.exact, exact));
+      const tied = bestFits(good);
       const g = tied.length > 1 ? ++group : undefined;
       for (const x of tied) {
         claimed.add(x.l.index);
@@ -215,6 +206,19 @@ export function buildEdges(layers: StackLayer[], given: Record<string, SectorMap
   }
   edges.sort((a, b) => a.upper - b.upper || a.lower - b.lower);
   return { edges, limitations };
+}
+
+/**
+ * Of the devices whose maps fit, those that explain the writes best (within 5 %, or 2 writes); of several, the ones
+ * that hold them exactly (same start and length) when any does: mirror legs hold them alike and stay tied.
+ */
+function bestFits<T extends { f: MapFit }>(good: T[]): T[] {
+  const near = (a: number, b: number) => b - a <= Math.max(2, 0.05 * b);
+  const top = Math.max(...good.map((x) => score(x.f)));
+  let tied = good.filter((x) => near(score(x.f), top)).sort((a, b) => score(b.f) - score(a.f));
+  const exact = Math.max(...tied.map((x) => x.f.exact));
+  if (tied.length > 1 && exact >= MIN_MATCHED) tied = tied.filter((x) => near(x.f.exact, exact));
+  return tied;
 }
 
 /** Lower devices a block job's own I/O (ownIo) fits: they hold its writes, copies of some drive's data. */
@@ -259,16 +263,22 @@ function duplicatedShare(u: StackNode, extents: ReadonlySet<string>, keep?: (row
 }
 
 /**
- * A drive's writes found on a device a block job writes, mostly inside larger writes there rather than as
- * themselves (map-fit.ts `exact`: same start and length): the job's copies of the drive's data
- * (blockdev-backup's copy-before-write, a mirror's bulk copy), not the drive's writes, since a copy of a whole
- * disk overlaps every sector a drive writes. Taken for the drive's, that device was under the drive, and its
- * flushes — a job's target gets none from the guest — were "not passed down" (a backup target traced without
- * the source). A drive whose writes reach the device through a host page cache (merged: not themselves either)
- * is then not linked there: undecided, never a false error.
+ * Why a drive's writes found on a device a block job writes (fit `f`) are the job's copies of its data, not its
+ * writes (undefined: they are its own). Taken for the drive's, that device was under the drive, and its flushes —
+ * a job's target gets none from the guest — were "not passed down" (a backup target traced without the source):
+ * - the job wrote most of them again at the same offset and length (an active mirror, copy-mode=write-blocking,
+ *   copies each guest write in the same request: block/mirror.c do_sync_target_write), so there they seem to be
+ *   there as themselves;
+ * - they are there mostly inside larger writes rather than as themselves (map-fit.ts `exact`: same start and
+ *   length): blockdev-backup's copy-before-write, a mirror's bulk copy, since a copy of a whole disk overlaps every
+ *   sector a drive writes. A drive whose writes reach the device through a host page cache (merged: not themselves
+ *   either) is then not linked there: undecided, never a false error.
  */
-function copiesOnly(f: MapFit, jobThere: boolean): boolean {
-  return jobThere && f.exact < OWN_SHARE * f.matched;
+function jobsCopy(u: StackNode, l: StackNode, f: MapFit, extents: ReadonlySet<string>): string | undefined {
+  const dup = duplicatedShare(u, extents);
+  if (dup >= OWN_SHARE) return `a block job writing ${l.name} wrote ${Math.round(dup * 100)} % of its writes again at the same offsets and lengths (an active mirror's copies)`;
+  if (f.exact < OWN_SHARE * f.matched) return `its writes are found there mostly inside a block job's own writes (${f.exact} of ${f.matched} as themselves): copies of its data`;
+  return undefined;
 }
 
 /** Writes of one protocol node a device needs before they can show where the node's image is. */
@@ -290,7 +300,7 @@ const OWN_SHARE = 0.5;
 function fitByNode(u: StackNode, L: StackNode[], copies: ReadonlySet<number>, extents: ReadonlySet<string> | undefined): { found: Array<{ l: StackNode; f: MapFit }>; what: string; lost?: string } | undefined {
   const nodes = u.writeNodes!;
   const count = new Map<number, number>();
-  for (let r = 0; r < u.table.n && r < nodes.length; r++) if (nodes[r]! >= 0) count.set(nodes[r]!, (count.get(nodes[r]!) ?? 0) + 1);
+  for (const g of nodes) if (g >= 0) count.set(g, (count.get(g) ?? 0) + 1);
   const used = [...count].filter(([, n]) => n >= NODE_MIN_WRITES).map(([g]) => g);
   if (used.length < 2) return undefined;
   const found: Array<{ l: StackNode; f: MapFit }> = [];
@@ -310,11 +320,7 @@ function fitByNode(u: StackNode, L: StackNode[], copies: ReadonlySet<number>, ex
       lostNodes.push(g);
       continue;
     }
-    good.sort((a, b) => score(b.f) - score(a.f));
-    const top = score(good[0]!.f);
-    let tied = good.filter((x) => top - score(x.f) <= Math.max(2, 0.05 * top));
-    const exact = Math.max(...tied.map((x) => x.f.exact));
-    if (tied.length > 1 && exact >= MIN_MATCHED) tied = tied.filter((x) => exact - x.f.exact <= Math.max(2, 0.05 * exact));
+    const tied = bestFits(good);
     for (const x of tied) if (!found.some((y) => y.l === x.l)) found.push(x);
     exactShare.set(g, Math.max(...tied.map((x) => x.f.exact / Math.max(1, x.f.matched))));
   }
@@ -331,7 +337,7 @@ function fitByNode(u: StackNode, L: StackNode[], copies: ReadonlySet<number>, ex
   const span = (g: number): string => {
     let lo = Infinity;
     let hi = -Infinity;
-    for (let r = 0; r < u.table.n && r < nodes.length; r++) {
+    for (let r = 0; r < nodes.length; r++) {
       if (nodes[r] !== g) continue;
       lo = Math.min(lo, u.table.tI[r]!);
       hi = Math.max(hi, u.table.tI[r]!);

@@ -137,8 +137,10 @@ export function candidateOffsets(up: OpTable, low: OpTable, max = 3, upWrites: n
   return [...votes.entries()].filter(([, v]) => v >= MIN_MATCHED).sort((a, b) => b[1] - a[1]).slice(0, max).map(([d]) => d);
 }
 
-/** The best-fitting map among identity and the likeliest offsets; undefined when none fits. */
-/** The map that explains the most of `up`'s writes (those `keep` accepts, when given) on `low`. */
+/**
+ * The best-fitting map among identity and the likeliest offsets for `up`'s writes (those `keep` accepts, when
+ * given) on `low`; undefined when none fits.
+ */
 export function inferMap(up: OpTable, low: OpTable, keep?: (row: number) => boolean): { best?: MapFit; tried: MapFit[] } {
   const rows = upperSample(up, keep);
   const tried: MapFit[] = [fitMap(up, low, IDENTITY, rows)];

@@ -34,6 +34,8 @@ export interface QemuDeviceView {
    * external data file, split VMDK extents). graph.ts fits each node's writes on its own.
    */
   writeNodes?: Int32Array;
+  /** No guest device's: a BlockBackend of its own (a block job's, qemu-io) or a node only a block job writes. */
+  ownIo?: true;
 }
 
 /**
@@ -59,6 +61,11 @@ export class QemuRows {
   constructor(layer: string, orderOnly: boolean, cap = 256) {
     this.front = new OpTable(layer, '', 'qemu-front', orderOnly, cap);
     this.back = new OpTable(layer, '', 'qemu-back', orderOnly, cap);
+  }
+
+  /** The protocol node index of back row `r` (-1 none). */
+  nodeOf(r: number): number {
+    return r < this.jobNode.n ? this.jobNode.a[r]! : -1;
   }
 
   jobsEnd(k: number): number {
@@ -509,10 +516,10 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
     const unknown = this.devIndex.get('');
     const orphanNodes = new Map<number, string>();
     for (let r = 0; r < back.n; r++) {
-      const ni = rows.jobNode.a[r] ?? -1;
-      if (back.tag[r] === unknown && back.kind[r] === OpKind.Write && r < rows.jobNode.n && ni >= 0) orphanNodes.set(ni, `node:${this.nodes[ni]!}`);
+      const ni = rows.nodeOf(r);
+      if (back.tag[r] === unknown && back.kind[r] === OpKind.Write && ni >= 0) orphanNodes.set(ni, `node:${this.nodes[ni]!}`);
     }
-    const orphan = (r: number) => orphanNodes.has(r < rows.jobNode.n ? rows.jobNode.a[r]! : -1);
+    const orphan = (r: number) => orphanNodes.has(rows.nodeOf(r));
     for (const name of names) {
       const tagsOf = new Set<number>();
       this.devNames.forEach((n, i) => { if (canonical(n) === name) tagsOf.add(i); });
@@ -543,13 +550,14 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
       const view: QemuDeviceView = { device: name, front: f.table, back: b.table, links: Links.from(f.table.n, entries), cache, writes };
       const nodes = writeNodesOf(rows, b.rowMap, b.table);
       if (nodes) view.writeNodes = nodes;
+      if (name.startsWith('blk:')) view.ownIo = true;
       views.push(view);
     }
     for (const [ni, name] of orphanNodes) {
       const f = front.filter(() => false, name);
-      const b = back.filter((r) => back.tag[r] === unknown && r < rows.jobNode.n && rows.jobNode.a[r] === ni, name);
+      const b = back.filter((r) => back.tag[r] === unknown && rows.nodeOf(r) === ni, name);
       f.table.unobserved = 'a node no guest device writes through (a block job\'s own target): it has no requests of its own';
-      views.push({ device: name, front: f.table, back: b.table, links: Links.from(0, []), cache: new CacheModeTracker().infer(), writes: 0 });
+      views.push({ device: name, front: f.table, back: b.table, links: Links.from(0, []), cache: new CacheModeTracker().infer(), writes: 0, ownIo: true });
     }
     views.sort((a, b) => b.writes - a.writes);
     return views;
@@ -564,8 +572,8 @@ function writeNodesOf(rows: QemuRows, rowMap: Int32Array, back: OpTable): Int32A
   for (let r = 0; r < rowMap.length; r++) {
     const b = rowMap[r]!;
     if (b < 0 || back.kind[b] !== OpKind.Write) continue;
-    const ni = rows.jobNode.a[r] ?? -1;
-    if (r >= rows.jobNode.n || ni < 0) continue;
+    const ni = rows.nodeOf(r);
+    if (ni < 0) continue;
     out[b] = ni;
     if (first < 0) first = ni;
     else if (ni !== first) several = true;
