@@ -199,7 +199,7 @@ test('check --each over fixtures/stacks: the inputs, layers, counts and verdicts
   // + 4 × 5 dm-raid1 over write-through legs (dm-0, 2 legs, 2 loops) + 4 × 2 plain VMs (the shared lab's writeback,
   // directsync, io_uring entries) + session 16: 11 × 3 QEMU block jobs (guest vda, host loop1 and loop2: mirror,
   // backup, snapshot, commit, stream) + 2 × 4 quorums (guest vda, host loop1-3)
-  assert.equal(await sweep(join(ROOT, 'fixtures/stacks'), true), 432);
+  assert.equal(await sweep(join(ROOT, 'fixtures/stacks'), true), 436);
 });
 
 test('check --each over ../shared/corpus: the inputs, layers and counts EXPECTED.json gives each capture', { skip: !existsSync(join(CORPUS_DIR, 'EXPECTED.json')) }, async () => {

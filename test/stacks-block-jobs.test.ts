@@ -74,6 +74,7 @@ test('mirror completed mid-trace with flushes on both sides, mirror left ready, 
     ['vm-qbackup-none', [['loop1', 'loop2'], ['loop1'], ['loop2']]],
     ['vm-qsnap-none', [['loop1', 'loop2'], ['loop1'], ['loop2']]],
     ['vm-qcommit-none', [['loop1', 'loop2'], ['loop1'], ['loop2']]],
+    ['vm-qstream-none', [['loop1', 'loop2'], ['loop1'], ['loop2']]],
     ['vm-quorum-none', [['loop1', 'loop2', 'loop3'], ['loop2']]],
     ['vm-quorum-noflush1', [['loop1', 'loop2', 'loop3'], ['loop1', 'loop2']]],
   ];
@@ -85,6 +86,17 @@ test('mirror completed mid-trace with flushes on both sides, mirror left ready, 
       assert.equal(code, 0, `${name} ${hosts.join('+')}`);
     }
   }
+});
+
+test('an overlay\'s raw backing alone given (block-stream): the device the drive only reads is not taken for the one under its writes', async () => {
+  // loop1 holds the backing the drive reads (its reads match loop1's by sector), loop2 the overlay it writes,
+  // not given: linked by elimination, loop1's trace (no write, no flush) read as "nothing passed down"
+  const { code, r } = await check('vm-qstream-none', ['loop1']);
+  assert.equal(code, 0, brief(r.findings));
+  assert.deepEqual(r.findings.filter((f) => f.rule === 'flush-not-passed-down'), []);
+  const lim = r.correlation?.limitations ?? [];
+  assert.ok(lim.some((l) => /holds an image it only reads/.test(l)), JSON.stringify(lim));
+  assert.ok(lim.some((l) => /no traced device there is left for its writes/.test(l)), JSON.stringify(lim));
 });
 
 test('a quorum child that drops its flushes: undecided (kept on the others), never an error; all children given', async () => {

@@ -262,6 +262,7 @@ export class Correlator {
           if (v.cache.switched && !declared) front.switched = v.cache.switched;
           const back = node({ name: `${name}:jobs${suffix}`, layer: name, table: v.back, cache: { mode: 'host syscalls', source: 'inferred', how: 'durable only after a later fdatasync/fsync job' }, dev: -1 });
           if (v.writeNodes) back.writeNodes = v.writeNodes;
+          if (v.readOnlyNodes) back.readOnlyNodes = v.readOnlyNodes;
           if (v.ownIo) back.ownIo = true;
           front.partner = back.index;
           layer.nodes.push(front, back);

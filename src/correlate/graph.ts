@@ -19,7 +19,7 @@
  * a verdict stands only when it is the same on every candidate.
  */
 import type { Level } from './level.js';
-import { fitMap, fits, inferMap, MIN_MATCHED, score, type MapFit } from './map-fit.js';
+import { fitMap, fits, inferMap, MIN_MATCHED, readsFit, score, type MapFit } from './map-fit.js';
 import { extentMap, type SectorMap } from './mapping.js';
 import { OpKind, type OpTable } from './ops.js';
 import type { RemapSet } from './remaps.js';
@@ -42,6 +42,8 @@ export interface StackNode extends Level {
   switched?: WceSwitches;
   /** QEMU back: each row's protocol node when its writes went to several (qemu-ops.ts writeNodes). */
   writeNodes?: Int32Array;
+  /** QEMU back: each read row's protocol node when it is one the device never writes (qemu-ops.ts readOnlyNodes). */
+  readOnlyNodes?: Int32Array;
   /**
    * QEMU back of no guest device: a BlockBackend of its own (a block job's, qemu-io) or a node only a block
    * job writes (qemu-ops.ts orphan nodes). A job's target holds copies of a drive's data by construction.
@@ -375,6 +377,24 @@ function unmapped(U: StackNode[], L: StackNode[], upperLayer: string, lowerLayer
     if (u !== top || !dominant || L.length === 0) {
       limitations.push(`${u.name} → ${lowerLayer}: ${why}, and no traced device there is left for it: its promises below are not checked (trace the device under it, or give --device / --map)`);
       continue;
+    }
+    // A device holding an image the drive only reads (a backing file under its overlay: the drive's reads of
+    // that node are found there) and showing no write or flush may hold nothing else: the overlay's device
+    // untraced (vm-qstream-none with loop1 alone), or the same device whose writes stayed in the host page
+    // cache: the trace cannot tell, so it proves nothing of the drive's writes. One that was written is kept.
+    const ro = u.readOnlyNodes;
+    const quiet = (l: StackNode) => {
+      const c = l.table.counts();
+      return c.writes === 0 && c.flushes === 0 && c.fua === 0;
+    };
+    const backing = ro && !given ? L.filter((l) => quiet(l) && readsFit(u.table, l.table, (row) => ro[row]! >= 0)) : [];
+    if (backing.length > 0) {
+      limitations.push(`${u.name} → ${lowerLayer}: ${why}; ${backing.map((l) => l.name).join(', ')} ${backing.length === 1 ? 'holds' : 'hold'} an image it only reads (its reads of a QEMU node it never writes are found there: a backing file) and no write or flush: whether its writes went there too is not in the traces`);
+      L = L.filter((l) => !backing.includes(l));
+      if (L.length === 0) {
+        limitations.push(`${u.name} → ${lowerLayer}: no traced device there is left for its writes: its promises below are not checked (trace the device under the image it writes, or give --device / --map)`);
+        continue;
+      }
     }
     if (L.length === 1) edges.push({ upper: u.index, lower: L[0]!.index, map: NO_MAP, mapSource: 'none', sameClock: false });
     else {

@@ -114,10 +114,10 @@ export function fits(f: MapFit): boolean {
   return f.matched >= MIN_MATCHED && f.matched >= MIN_FIT * f.writes;
 }
 
-/** Offsets (lower − upper sectors) most often seen between writes of the same size, best first. */
-export function candidateOffsets(up: OpTable, low: OpTable, max = 3, upWrites: number[] = sample(rowsOf(up, OpKind.Write))): number[] {
+/** Offsets (lower − upper sectors) most often seen between writes (or `kind`) of the same size, best first. */
+export function candidateOffsets(up: OpTable, low: OpTable, max = 3, upWrites: number[] = sample(rowsOf(up, OpKind.Write)), kind: number = OpKind.Write): number[] {
   const bySize = new Map<number, number[]>();
-  const lw = sample(rowsOf(low, OpKind.Write));
+  const lw = sample(rowsOf(low, kind));
   for (const l of lw) {
     const c = low.count[l]!;
     let a = bySize.get(c);
@@ -148,6 +148,22 @@ export function inferMap(up: OpTable, low: OpTable, keep?: (row: number) => bool
   let best: MapFit | undefined;
   for (const f of tried) if (fits(f) && (!best || f.matched > best.matched)) best = f;
   return { best, tried };
+}
+
+/**
+ * Whether `up`'s reads that `keep` accepts are found on `low` (identity or the likeliest offset between reads of
+ * the same size) as a map must explain writes: the device holding an image `up` only reads (graph.ts unmapped).
+ */
+export function readsFit(up: OpTable, low: OpTable, keep: (row: number) => boolean): { reads: number; matched: number } | undefined {
+  const r = sample(rowsOf(up, OpKind.Read, keep));
+  if (r.length === 0) return undefined;
+  const idx = RangeIndex.of(low, [OpKind.Read]);
+  const maps = [IDENTITY, ...candidateOffsets(up, low, 3, r, OpKind.Read).map(offsetMap)];
+  for (const map of maps) {
+    const n = countMatched(up, r, idx, map).n;
+    if (n >= MIN_MATCHED && n >= MIN_FIT * r.length) return { reads: r.length, matched: n };
+  }
+  return undefined;
 }
 
 /** Score for telling candidate lower devices apart: matched writes and reads. */

@@ -34,6 +34,12 @@ export interface QemuDeviceView {
    * external data file, split VMDK extents). graph.ts fits each node's writes on its own.
    */
   writeNodes?: Int32Array;
+  /**
+   * Back row → the protocol node of a read on a node the device never writes (-1 for other rows), set only when
+   * it has such reads and writes elsewhere: a backing image under an overlay (qcow2 backing file, block-stream's
+   * base) is only read. The host device holding that node is not the one its writes go to (graph.ts unmapped).
+   */
+  readOnlyNodes?: Int32Array;
   /** No guest device's: a BlockBackend of its own (a block job's, qemu-io) or a node only a block job writes. */
   ownIo?: true;
 }
@@ -550,6 +556,8 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
       const view: QemuDeviceView = { device: name, front: f.table, back: b.table, links: Links.from(f.table.n, entries), cache, writes };
       const nodes = writeNodesOf(rows, b.rowMap, b.table);
       if (nodes) view.writeNodes = nodes;
+      const readOnly = readOnlyNodesOf(rows, b.rowMap, b.table);
+      if (readOnly) view.readOnlyNodes = readOnly;
       if (name.startsWith('blk:')) view.ownIo = true;
       views.push(view);
     }
@@ -579,6 +587,26 @@ function writeNodesOf(rows: QemuRows, rowMap: Int32Array, back: OpTable): Int32A
     else if (ni !== first) several = true;
   }
   return several ? out : undefined;
+}
+
+/** A device's back rows → protocol node of its reads on nodes it never writes, when it has both (QemuDeviceView). */
+function readOnlyNodesOf(rows: QemuRows, rowMap: Int32Array, back: OpTable): Int32Array | undefined {
+  const written = new Set<number>();
+  for (let r = 0; r < rowMap.length; r++) {
+    const b = rowMap[r]!;
+    if (b >= 0 && back.kind[b] === OpKind.Write && rows.nodeOf(r) >= 0) written.add(rows.nodeOf(r));
+  }
+  if (written.size === 0) return undefined;
+  const out = new Int32Array(back.n).fill(-1);
+  let any = false;
+  for (let r = 0; r < rowMap.length; r++) {
+    const b = rowMap[r]!;
+    const ni = rows.nodeOf(r);
+    if (b < 0 || back.kind[b] !== OpKind.Read || ni < 0 || written.has(ni)) continue;
+    out[b] = ni;
+    any = true;
+  }
+  return any ? out : undefined;
 }
 
 /** Keys of a QEMU process' quiet log: front rows by device tag, back rows by protocol node (NODE_KEY + index). */
