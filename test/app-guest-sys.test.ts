@@ -65,3 +65,28 @@ test('ext4 with its journal, same workload and syscalls: every call durable at r
     assert.deepEqual(doc.app[0]!.byOp['fdatasync'], { honored: 10, 'no-io': 2 });
   }
 });
+
+test('xfs and btrfs in the guest, same workload and syscalls: every call durable at return or with nothing to flush', async () => {
+  for (const name of ['vm-xfs-journal-sys', 'vm-btrfs-sys']) {
+    assert.equal(labUnflushedWindows(name), 0);
+    for (const args of [[fx(`${name}/guest/block-events.txt.gz`)], stack(name, 'block-events.txt.gz')]) {
+      const { code, doc } = await check(args);
+      assert.equal(code, 0, name);
+      assert.deepEqual(doc.findings.filter((f) => f.severity !== 'info'), [], name);
+      assert.deepEqual(doc.app[0]!.byOp, { fsync: { honored: 29, 'no-io': 1 }, fdatasync: { honored: 10 } }, name);
+    }
+  }
+});
+
+test('xfs on cache=unsafe: durable at the guest, each guest flush not passed down by QEMU (the lab\'s count of them)', async () => {
+  const c = JSON.parse(readFileSync(fx('vm-xfs-unsafe-sys/counts.json'), 'utf8')) as { devices: Record<string, { flushes?: number }> };
+  const { code, doc } = await check(stack('vm-xfs-unsafe-sys', 'block-events.txt.gz'));
+  assert.equal(code, 1);
+  assert.equal(doc.app[0]!.violated, 0);
+  const errs = doc.findings.filter((f) => f.severity === 'error');
+  assert.ok(errs.every((f) => f.rule === 'flush-not-passed-down' && f.layer === 'qemu'), JSON.stringify(errs.slice(0, 2)));
+  assert.equal(errs.length, c.devices['guest:254,0']!.flushes);
+  assert.equal(c.devices['host:7,1']!.flushes ?? 0, 0);
+  // the guest stream alone: every call was durable where it was made
+  assert.equal((await check([fx('vm-xfs-unsafe-sys/guest/block-events.txt.gz')])).code, 0);
+});
