@@ -7,6 +7,11 @@
  * — honored at the device directly below, so no error at the application
  * layer itself — are application promises that lower layer broke.
  *
+ * The same holds further down: a level below that one, reached through the stack's clock alignments (each
+ * decided: identity, or one causal offset with no drift), that broke a promise the levels above it passed
+ * down (a guest's flushes QEMU acknowledged without flushing the host) broke the calls whose window held
+ * its acknowledgement, placed on the clock of the layer below the application through those offsets.
+ *
  * One incident per lower level is added (rule sync-call-not-durable, layer and
  * device of the level that failed, taken from the cross-layer finding's
  * `details.lower` "name:maj,min"), listing those calls grouped by process,
@@ -22,6 +27,7 @@ import { opText, type SyncCall } from './call.js';
 import { fileGroup } from './incidents.js';
 import { reportName, shownName, type AppLayerResult } from './layer.js';
 import type { AnalysisEnv } from '../model/analysis.js';
+import type { AlignmentReport } from '../correlate/result.js';
 
 const LOWER_RULES = new Set(['flush-not-passed-down', 'fua-not-honored', 'write-through-not-durable']);
 const MAX_GROUPS = 8;
@@ -34,20 +40,35 @@ export function attachAffected(report: Report, env: AnalysisEnv, r: AppLayerResu
   const honored = r.verdicts.filter(([, v]) => v.kind === 'honored');
   if (honored.length === 0) return;
   // per lower level ("lower:7,0"): the calls that rode on what it broke, and the first finding they rode on
-  const byLower = new Map<string, { calls: Set<number>; first: Finding; rules: Set<string>; findings: number }>();
+  const byLower = new Map<string, { calls: Set<number>; first: Finding; rules: Set<string>; findings: number; via?: string }>();
+  const chains = new Map<number, Map<string, Hop>>();
+  const chainOf = (dev: number) => {
+    let m = chains.get(dev);
+    if (!m) chains.set(dev, (m = levelsBelow(report, `${below.name}:${formatDev(dev)}`)));
+    return m;
+  };
   for (const f of report.findings) {
-    if (!LOWER_RULES.has(f.rule) || f.layer !== layer) continue;
+    if (!LOWER_RULES.has(f.rule)) continue;
+    const direct = f.layer === layer;
+    const level = `${f.layer}:${f.device}`;
+    if (!direct && !f.device) continue;
     const lower = typeof f.details?.['lower'] === 'string' ? (f.details['lower'] as string) : `below ${shownName(below.name)}`;
     let hit = false;
     honored.forEach(([c, v], i) => {
-      if (v.kind !== 'honored' || (f.device && f.device !== formatDev(v.dev))) return;
-      const from = (c.begin + r.alignment.offsetNs - half) / 1e9 + r.belowBase;
-      const to = (c.end + r.alignment.offsetNs + half) / 1e9 + r.belowBase;
-      // untimed (null) or count-level (-1) findings are about the whole trace
+      if (v.kind !== 'honored') return;
+      if (direct && f.device && f.device !== formatDev(v.dev)) return;
+      const hop = direct ? DIRECT : chainOf(v.dev).get(level);
+      if (!hop) return;
+      const from = (c.begin + r.alignment.offsetNs - half) / 1e9 + r.belowBase - hop.width / 2;
+      const to = (c.end + r.alignment.offsetNs + half) / 1e9 + r.belowBase + hop.width / 2;
+      // untimed (null) or count-level (-1) findings are about the whole trace; a deeper level's own time is put
+      // on the clock of the layer below the application (without its base, less the offsets, with that one's)
       const ft = f.time ?? -1;
-      if (!(ft < 0 || (ft >= from - 1e-6 && ft <= to + 1e-6))) return;
+      const at = direct || ft < 0 ? ft : ownSeconds(report, f, ft) - hop.offset + r.belowBase;
+      if (!(ft < 0 || (at >= from - 1e-6 && at <= to + 1e-6))) return;
       let e = byLower.get(lower);
       if (!e) byLower.set(lower, (e = { calls: new Set(), first: f, rules: new Set(), findings: 0 }));
+      if (!direct) e.via = `${shownName(f.layer)} ${f.device}`;
       e.calls.add(i);
       e.rules.add(f.rule);
       hit = true;
@@ -82,16 +103,54 @@ export function attachAffected(report: Report, env: AnalysisEnv, r: AppLayerResu
       device: lowerDev,
       time: e.first.time,
       message:
-        `${calls.length} application sync call(s) of ${r.shown} returned on flushes or writes of ${shownName(below.name)} that ${lowerShown} never made durable ` +
+        `${calls.length} application sync call(s) of ${r.shown} returned on flushes or writes of ${shownName(below.name)}${e.via ? `, passed down to ${e.via},` : ''} that ${lowerShown} never made durable ` +
         `(${e.findings} ${[...e.rules].join('/')} finding(s)): ` +
         list.slice(0, MAX_GROUPS).map((g) => `${g.comm || 'pid'} ${g.pid}: ${g.calls} ${opText(g.op)} on ${g.fileGroup}`).join('; ') +
         (list.length > MAX_GROUPS ? `; and ${list.length - MAX_GROUPS} more group(s)` : '') +
         `. At ${shownName(below.name)} itself every one of them was durable when it returned.`,
       evidence: ev,
-      details: { cause: `application calls that rode on ${lower}`, affectedAppCalls: calls.length, appLayer: r.shown, via: shownName(below.name), groups: list, lowerFindings: e.findings, rules: [...e.rules] },
+      details: { cause: `application calls that rode on ${lower}`, affectedAppCalls: calls.length, appLayer: r.shown, via: e.via ?? shownName(below.name), groups: list, lowerFindings: e.findings, rules: [...e.rules] },
     });
     ((report.app ?? []).find((s) => s.layer === r.layer))?.statements.push(
       `${calls.length} sync call(s) at ${r.shown} returned on flushes of ${shownName(below.name)} that ${lowerShown} never made durable`,
     );
   }
+}
+
+/** A level below the application's: the clock offset (its time − the upper one's, s) and width summed on the way. */
+interface Hop {
+  offset: number;
+  width: number;
+}
+
+const DIRECT: Hop = { offset: 0, width: 0 };
+
+/**
+ * The levels reached from `start` ("layer:device") through the stack's alignments, upper to lower, each edge
+ * decided (identity: the same trace and clock; a causal offset with no drift). An edge whose clock was not
+ * aligned, ambiguous or drifting ends the walk there: times below it say nothing on this clock.
+ */
+function levelsBelow(report: Report, start: string): Map<string, Hop> {
+  const out = new Map<string, Hop>([[start, DIRECT]]);
+  const edges = report.alignment as AlignmentReport[];
+  const queue = [start];
+  for (let q = 0; q < queue.length; q++) {
+    const from = out.get(queue[q]!)!;
+    for (const a of edges) {
+      if (a.upper !== queue[q] || out.has(a.lower)) continue;
+      const same = a.method === 'identity';
+      if (!same && (a.method !== 'causal-offset' || typeof a.offsetSeconds !== 'number' || a.drift)) continue;
+      out.set(a.lower, same ? from : { offset: from.offset + a.offsetSeconds!, width: from.width + (a.widthSeconds ?? 0) });
+      queue.push(a.lower);
+    }
+  }
+  out.delete(start);
+  return out;
+}
+
+/** A finding's time as its own source stores it, without that source's clock base (seconds). */
+function ownSeconds(report: Report, f: Finding, t: number): number {
+  const src = f.evidence[0]?.source;
+  const base = report.inputs.find((i) => i.path === src)?.clockBase;
+  return base && t >= base / 2 ? t - base : t;
 }
