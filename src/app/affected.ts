@@ -21,7 +21,8 @@
  * are read: rule, layer, device, time (that layer's clock), details.lower.
  */
 import type { EvidenceRef } from '../model/event.js';
-import type { Finding, Report } from '../model/report.js';
+import { withoutClockBase, type Finding, type Report } from '../model/report.js';
+import { findingSource } from '../clock/place.js';
 import { formatDev } from '../model/device.js';
 import { opText, type SyncCall } from './call.js';
 import { fileGroup } from './incidents.js';
@@ -64,7 +65,7 @@ export function attachAffected(report: Report, env: AnalysisEnv, r: AppLayerResu
       // untimed (null) or count-level (-1) findings are about the whole trace; a deeper level's own time is put
       // on the clock of the layer below the application (without its base, less the offsets, with that one's)
       const ft = f.time ?? -1;
-      const at = direct || ft < 0 ? ft : ownSeconds(report, f, ft) - hop.offset + r.belowBase;
+      const at = direct || ft < 0 ? ft : withoutClockBase(findingSource(report, f), ft) - hop.offset + r.belowBase;
       if (!(ft < 0 || (at >= from - 1e-6 && at <= to + 1e-6))) return;
       let e = byLower.get(lower);
       if (!e) byLower.set(lower, (e = { calls: new Set(), first: f, rules: new Set(), findings: 0 }));
@@ -146,11 +147,4 @@ function levelsBelow(report: Report, start: string): Map<string, Hop> {
   }
   out.delete(start);
   return out;
-}
-
-/** A finding's time as its own source stores it, without that source's clock base (seconds). */
-function ownSeconds(report: Report, f: Finding, t: number): number {
-  const src = f.evidence[0]?.source;
-  const base = report.inputs.find((i) => i.path === src)?.clockBase;
-  return base && t >= base / 2 ? t - base : t;
 }

@@ -4,7 +4,7 @@
  * the input holding a device map to what is drawn. On the reference clock
  * when that input is placed on it; in its own clock, and saying so, otherwise.
  */
-import type { Finding, InputReport, Report } from '../model/report.js';
+import { withoutClockBase, type Finding, type InputReport, type Report } from '../model/report.js';
 import { findingSource } from './place.js';
 
 export interface LayerAxis {
@@ -41,6 +41,5 @@ export function deviceAxis(report: Report, layer: string, device: string): Layer
 export function findingOnAxis(report: Report, f: Finding, axis: LayerAxis): number | undefined {
   if (axis.reference) return f.time ?? undefined;
   if (f.localTime === undefined) return undefined;
-  const base = findingSource(report, f)?.clockBase ?? 0;
-  return f.localTime - (base && f.localTime >= base / 2 ? base : 0) - axis.shift;
+  return withoutClockBase(findingSource(report, f), f.localTime) - axis.shift;
 }

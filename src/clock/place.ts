@@ -8,7 +8,7 @@
  * Runs once, when analyze() ends; no stage sees reference times.
  */
 import type { EvidenceRef } from '../model/event.js';
-import type { Finding, InputReport, Report, ReferenceClockSection, SourceClock } from '../model/report.js';
+import { withoutClockBase, type Finding, type InputReport, type Report, type ReferenceClockSection, type SourceClock } from '../model/report.js';
 import { resolveTimeMarks } from '../model/time-mark.js';
 import { buildReferenceClock } from './reference.js';
 import { localText, plusMinus, refSeconds } from './format.js';
@@ -31,15 +31,9 @@ export class ReferenceClock {
     return this.bySource.get(path);
   }
 
-  /** Seconds as a stage stored them (with or without the clock base) → without the base. */
-  private stripBase(input: InputReport | undefined, t: number): number {
-    const base = input?.clockBase;
-    return base && t >= base / 2 ? t - base : t;
-  }
-
   /** As the trace prints it (with the base). */
   local(input: InputReport | undefined, t: number): number {
-    return this.stripBase(input, t) + (input?.clockBase ?? 0);
+    return withoutClockBase(input, t) + (input?.clockBase ?? 0);
   }
 
   /**
@@ -51,7 +45,7 @@ export class ReferenceClock {
     const c = input ? this.bySource.get(input.path) : undefined;
     if (!c || (c.status !== 'reference' && c.status !== 'placed') || !Number.isFinite(t) || (t < 0 && !beforeFirst)) return { time: null };
     // to the ns: the subtraction of large clock values leaves float noise below it
-    const time = Math.round((this.stripBase(input, t) - (c.offsetSeconds ?? 0) - this.section.zeroLocal) * 1e9) / 1e9;
+    const time = Math.round((withoutClockBase(input, t) - (c.offsetSeconds ?? 0) - this.section.zeroLocal) * 1e9) / 1e9;
     return c.uncertaintySeconds ? { time, uncertainty: c.uncertaintySeconds } : { time };
   }
 

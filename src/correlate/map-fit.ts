@@ -154,16 +154,15 @@ export function inferMap(up: OpTable, low: OpTable, keep?: (row: number) => bool
  * Whether `up`'s reads that `keep` accepts are found on `low` (identity or the likeliest offset between reads of
  * the same size) as a map must explain writes: the device holding an image `up` only reads (graph.ts unmapped).
  */
-export function readsFit(up: OpTable, low: OpTable, keep: (row: number) => boolean): { reads: number; matched: number } | undefined {
+export function readsFit(up: OpTable, low: OpTable, keep: (row: number) => boolean): boolean {
   const r = sample(rowsOf(up, OpKind.Read, keep));
-  if (r.length === 0) return undefined;
+  if (r.length === 0) return false;
   const idx = RangeIndex.of(low, [OpKind.Read]);
   const maps = [IDENTITY, ...candidateOffsets(up, low, 3, r, OpKind.Read).map(offsetMap)];
-  for (const map of maps) {
+  return maps.some((map) => {
     const n = countMatched(up, r, idx, map).n;
-    if (n >= MIN_MATCHED && n >= MIN_FIT * r.length) return { reads: r.length, matched: n };
-  }
-  return undefined;
+    return n >= MIN_MATCHED && n >= MIN_FIT * r.length;
+  });
 }
 
 /** Score for telling candidate lower devices apart: matched writes and reads. */

@@ -554,10 +554,9 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
       // writes a flush command covered cannot be told, so its own promises are not judged against its jobs either
       b.table.unobserved = this.unobservedJobs() ?? (name.startsWith('blk:') ? undefined : f.table.unobserved);
       const view: QemuDeviceView = { device: name, front: f.table, back: b.table, links: Links.from(f.table.n, entries), cache, writes };
-      const nodes = writeNodesOf(rows, b.rowMap, b.table);
-      if (nodes) view.writeNodes = nodes;
-      const readOnly = readOnlyNodesOf(rows, b.rowMap, b.table);
-      if (readOnly) view.readOnlyNodes = readOnly;
+      const nodes = protocolNodesOf(rows, b.rowMap, b.table);
+      if (nodes.writeNodes) view.writeNodes = nodes.writeNodes;
+      if (nodes.readOnlyNodes) view.readOnlyNodes = nodes.readOnlyNodes;
       if (name.startsWith('blk:')) view.ownIo = true;
       views.push(view);
     }
@@ -572,41 +571,34 @@ export class QemuOpsBuilder implements RebuildSink, QemuSink {
   }
 }
 
-/** A device's back rows → protocol node of its write jobs, when they went to more than one node (QemuDeviceView). */
-function writeNodesOf(rows: QemuRows, rowMap: Int32Array, back: OpTable): Int32Array | undefined {
-  const out = new Int32Array(back.n).fill(-1);
-  let first = -1;
-  let several = false;
-  for (let r = 0; r < rowMap.length; r++) {
-    const b = rowMap[r]!;
-    if (b < 0 || back.kind[b] !== OpKind.Write) continue;
-    const ni = rows.nodeOf(r);
-    if (ni < 0) continue;
-    out[b] = ni;
-    if (first < 0) first = ni;
-    else if (ni !== first) several = true;
-  }
-  return several ? out : undefined;
-}
-
-/** A device's back rows → protocol node of its reads on nodes it never writes, when it has both (QemuDeviceView). */
-function readOnlyNodesOf(rows: QemuRows, rowMap: Int32Array, back: OpTable): Int32Array | undefined {
+/**
+ * A device's back rows → protocol node of its write jobs, when they went to more than one node, and of its reads
+ * on nodes it never writes, when it has both (QemuDeviceView writeNodes, readOnlyNodes).
+ */
+function protocolNodesOf(rows: QemuRows, rowMap: Int32Array, back: OpTable): Pick<QemuDeviceView, 'writeNodes' | 'readOnlyNodes'> {
+  const writes = new Int32Array(back.n).fill(-1);
   const written = new Set<number>();
   for (let r = 0; r < rowMap.length; r++) {
     const b = rowMap[r]!;
-    if (b >= 0 && back.kind[b] === OpKind.Write && rows.nodeOf(r) >= 0) written.add(rows.nodeOf(r));
+    const ni = rows.nodeOf(r);
+    if (b < 0 || back.kind[b] !== OpKind.Write || ni < 0) continue;
+    writes[b] = ni;
+    written.add(ni);
   }
-  if (written.size === 0) return undefined;
-  const out = new Int32Array(back.n).fill(-1);
+  const out: Pick<QemuDeviceView, 'writeNodes' | 'readOnlyNodes'> = {};
+  if (written.size > 1) out.writeNodes = writes;
+  if (written.size === 0) return out;
+  const reads = new Int32Array(back.n).fill(-1);
   let any = false;
   for (let r = 0; r < rowMap.length; r++) {
     const b = rowMap[r]!;
     const ni = rows.nodeOf(r);
     if (b < 0 || back.kind[b] !== OpKind.Read || ni < 0 || written.has(ni)) continue;
-    out[b] = ni;
+    reads[b] = ni;
     any = true;
   }
-  return any ? out : undefined;
+  if (any) out.readOnlyNodes = reads;
+  return out;
 }
 
 /** Keys of a QEMU process' quiet log: front rows by device tag, back rows by protocol node (NODE_KEY + index). */

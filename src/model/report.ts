@@ -72,6 +72,12 @@ export interface InputReport {
   limitations: string[];
 }
 
+/** Seconds as a stage stored them for `input` (with or without its clock base) → without the base. */
+export function withoutClockBase(input: Pick<InputReport, 'clockBase'> | undefined, t: number): number {
+  const base = input?.clockBase;
+  return base && t >= base / 2 ? t - base : t;
+}
+
 export interface LayerReport {
   name: string;
   inputs: string[];

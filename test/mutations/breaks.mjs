@@ -428,9 +428,9 @@ export const BREAKS = [
     'return n === 0 ? 0 : dup / n;', 'return 0;', 'the duplicated share never counted', ['stacks-block-jobs']),
   b('job-node-view', 'flush-not-passed-down', 'not followed: a block job\'s own writes are a device of their own, so their host device is not the drive\'s by elimination', 'correlate/qemu-ops.js',
     'orphanNodes.set(ni, `node:${this.nodes[ni]}`);', 'void ni;', 'the job\'s writes dropped: its target left for the drive', ['stacks-block-jobs']),  b('backing-read-only', 'flush-not-passed-down', 'not followed: a host device holding an image the drive only reads (its backing file) is not linked by elimination as the one under its writes', 'correlate/map-fit.js',
-    'if (n >= MIN_MATCHED && n >= MIN_FIT * r.length)', 'if (false)', 'the backing\'s reads never found below', ['stacks-block-jobs']),
+    'return n >= MIN_MATCHED && n >= MIN_FIT * r.length;', 'return false;', 'the backing\'s reads never found below', ['stacks-block-jobs']),
   b('affected-deeper', 'sync-call-not-durable', 'violated below: application calls that rode on flushes a level two down dropped (guest → QEMU cache=unsafe) are named at that level, placed through the clock offsets', 'app/affected.js',
-    'ownSeconds(report, f, ft) - hop.offset + r.belowBase', 'ownSeconds(report, f, ft) + hop.offset + r.belowBase', 'the deeper level\'s time placed with the offset\'s sign reversed', ['app-guest-sys']),
+    'withoutClockBase(findingSource(report, f), ft) - hop.offset + r.belowBase', 'withoutClockBase(findingSource(report, f), ft) + hop.offset + r.belowBase', 'the deeper level\'s time placed with the offset\'s sign reversed', ['app-guest-sys']),
   b('backing-written', 'flush-not-passed-down', 'followed: a host device that shows a backing file\'s reads and writes too stays linked under the drive (the same host filesystem may hold both images)', 'correlate/graph.js',
     'return c.writes === 0 && c.flushes === 0 && c.fua === 0;', 'return true;', 'every device with the backing\'s reads taken for a backing alone', ['graph-backing']),
 ];
