@@ -15,6 +15,16 @@
  *
  * Held events are pooled copies: after warm-up there is no allocation per
  * event. Like every producer here, the sink gets a reused object.
+ *
+ * A stream already in time order across its lanes — a `blkparse -d` dump,
+ * which blkparse writes merged — needs no window: once SETTLE_EVENTS events
+ * have arrived in order while the lanes took turns at least SETTLE_SWITCHES
+ * times (a live stream arrives in per-CPU chunks, each CPU's drained relay
+ * buffer at once, and shows a step back at the first chunk of a CPU that ran
+ * at the same time as another), the window lets go of what it holds and
+ * passes each event on as it comes, copying nothing. The first event that
+ * comes earlier than one passed on is late, as beyond the window (counted,
+ * passed on, never dropped), and the window is used again from then on.
  */
 import { emptyEvent, type BlockEvent, type EventSink } from '../model/event.js';
 import { MergeList, type MergeStream } from './merge-list.js';
@@ -28,6 +38,10 @@ export interface ReorderOptions {
 
 export const DEFAULT_WINDOW_NS = 1e9;
 export const DEFAULT_MAX_HELD = 1 << 18;
+/** Events that must arrive in time order before a stream is taken as sorted (with SETTLE_SWITCHES). */
+export const SETTLE_EVENTS = 1 << 16;
+/** Changes of lane among them: a sorted merge of several CPUs changes lane often, a live stream by the chunk. */
+export const SETTLE_SWITCHES = 1024;
 
 /** FIFO ring of held events of one (device, CPU). */
 class Lane implements MergeStream {
@@ -85,6 +99,13 @@ export class ReorderWindow implements EventSink {
   private readonly maxHeld: number;
   /** Events passed on out of order. */
   late = 0;
+  /** Arrival order so far: every event at or after the one before it (until the first step back). */
+  private ordered = true;
+  private lastArrival = -Infinity;
+  private arrivals = 0;
+  private switches = 0;
+  /** Sorted stream: events go straight on (see the class comment). */
+  private passThrough = false;
 
   constructor(
     private readonly sink: EventSink,
@@ -99,8 +120,23 @@ export class ReorderWindow implements EventSink {
     return this.held_;
   }
 
+  /** True once the stream was found sorted and events pass straight through. */
+  get passing(): boolean {
+    return this.passThrough;
+  }
+
   event(e: BlockEvent): void {
+    if (this.passThrough) {
+      if (e.time >= this.released) {
+        this.released = e.time;
+        this.sink.event(e);
+        return;
+      }
+      // not sorted after all: the window again from here
+      this.passThrough = false;
+    }
     if (e.time < this.released) {
+      this.ordered = false;
       this.late++;
       this.onLate(e, this.released - e.time);
       this.sink.event(e);
@@ -111,8 +147,21 @@ export class ReorderWindow implements EventSink {
     if (key !== this.lastKey || !lane) {
       lane = this.lanes.get(key);
       if (!lane) this.lanes.set(key, (lane = new Lane()));
+      if (lane !== this.lastLane && this.lastLane !== undefined) this.switches++;
       this.lastKey = key;
       this.lastLane = lane;
+    }
+    if (this.ordered) {
+      if (e.time < this.lastArrival) this.ordered = false;
+      else if (++this.arrivals >= SETTLE_EVENTS && this.switches >= SETTLE_SWITCHES) {
+        // everything held is in arrival order: let it go, then this event
+        this.flush();
+        this.passThrough = true;
+        this.released = e.time;
+        this.sink.event(e);
+        return;
+      }
+      this.lastArrival = e.time;
     }
     const copy = this.pool.pop() ?? emptyEvent();
     copyInto(copy, e);
