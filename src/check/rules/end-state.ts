@@ -30,7 +30,11 @@ export const unflushedAtEnd: RuleFactory = {
       const wt = ctx.cache.writeThroughSpans?.at(-1);
       if (wt && wt[1] === Infinity && first.oldest >= wt[0]) return;
       const evidence = v.firstAndLast();
-      const none = m.flushesCompleted === 0 ? ' (no flush at all on this device)' : '';
+      // (flush or FUA bios with no flush request completed: the trace shows no flush reaching the device either;
+      // flush-flags-stripped says why it cannot tell more — fixtures/wild2, the bcache backing device)
+      const none = m.flushesCompleted > 0 ? '' : m.flushEvidence > 0
+        ? ' (no flush request completed on this device, though flush or FUA bios were sent to it)'
+        : ' (no flush at all on this device)';
       ctx.emit(
         makeFinding(m, 'unflushed-at-end', 'info', first.oldest,
           `${plural(v.writes, 'completed write')} (${formatBytes(v.bytes)}) ${was(v.writes)} not yet flushed when the trace ended${none}; ` +
