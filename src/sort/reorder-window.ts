@@ -154,8 +154,9 @@ export class ReorderWindow implements EventSink {
     if (this.ordered) {
       if (e.time < this.lastArrival) this.ordered = false;
       else if (++this.arrivals >= SETTLE_EVENTS && this.switches >= SETTLE_SWITCHES) {
-        // everything held is in arrival order: let it go, then this event
+        // everything held is in arrival order: let it go, then this event (the pooled copies are not needed now)
         this.flush();
+        this.pool.length = 0;
         this.passThrough = true;
         this.released = e.time;
         this.sink.event(e);
