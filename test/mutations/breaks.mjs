@@ -343,6 +343,13 @@ export const BREAKS = [
     'm.completions === 0 && m.syncMetaQueued >= MIN_LEVELS', 'm.completions === 0 && m.queuedBios >= MIN_LEVELS', 'any queued bio counted again', ['wild2']),
   b('wild2-stack-lines', 'diagnostics', 'ftrace `<stack trace>` / ` => func` lines counted as such, not unreadable', 'formats/tracepoint/parser.js',
     'if (this.stackLine(buf, s, b, e, true))', 'if (false)', '`<stack trace>` bodies read as unreadable', ['wild2']),
+  b('wild2-bcache-wording', 'unflushed-at-end', 'a device sent flush bios but shown no flush request: the info says no flush request completed, not "no flush at all"', 'check/rules/end-state.js',
+    "const none = m.flushesCompleted > 0 ? '' : m.flushEvidence > 0", "const none = m.flushesCompleted > 0 ? '' : false", 'the old wording beside a flush bio in the same trace', ['wild2']),
+  // ── a single blktrace stream already sorted (a blkparse -d dump) passes the re-sorting window (session 18) ──
+  b('reorder-sorted-leaves', 'reader (blktrace stream)', 'a stream found sorted goes back to the window at its first step back (that event late)', 'sort/reorder-window.js',
+    '            this.passThrough = false;', '            ;', 'pass-through never left', ['blktrace-sort']),
+  b('reorder-live-keeps', 'reader (blktrace stream)', 'a stream is taken as sorted only when its CPUs took turns often (a one-CPU or chunked live stream keeps the window)', 'sort/reorder-window.js',
+    'this.switches >= SETTLE_SWITCHES', 'this.switches >= 0', 'a one-CPU stream passed through', ['blktrace-sort']),
   // ── guest disks that are not virtio-blk (capture campaign 3: scsi-hd on virtio-scsi, QEMU NVMe) ──
   b('scsi-sync-kind', 'flush-not-passed-down (QEMU scsi-hd)', 'violated: SYNCHRONIZE CACHE completed with no host job (cache=unsafe) → fires', 'qemu/rebuild.js',
     "case 0x35: return { kind: 'flush',", "case 0x35: return { kind: 'other',", 'SYNCHRONIZE CACHE(10) not read as a flush', ['qemu-scsi-nvme']),
