@@ -14,7 +14,7 @@ import { ownTrackers } from '../track/lifecycle-pair.js';
 import { mergeRanges } from './volatile.js';
 import { compareTimes } from '../model/report.js';
 import type { AtRisk, CacheDeclaration, CheckOptions, CheckResult, DeviceCheckSummary, Finding, RuleInfo } from './types.js';
-import type { FinishContext, RuleFactory } from './rules/rule.js';
+import { plural, type FinishContext, type RuleFactory } from './rules/rule.js';
 import { flushNeverIssued } from './rules/flush-never-issued.js';
 import { flushFlagsStripped } from './rules/flush-flags-stripped.js';
 import { barrierNotDrained } from './rules/barrier-not-drained.js';
@@ -247,9 +247,39 @@ export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventA
         }
         (result.remapsFrom ??= {})[m.devText] = [...m.remapsFrom].map(formatDev);
       }
+      noteUnlinkedStacking(env, ordered, sourcesOfDev, devsOfSource);
       return result;
     },
   };
+}
+
+/**
+ * A device that takes bios only (no D, no flush request: a stacking driver) and acknowledged flushes, traced in one
+ * source beside other devices with no remap event between it and them: DRBD and bcache never emit one (they call no
+ * trace_block_bio_remap), dm and md do only when block_bio_remap is traced. Where its bios went is not named, so its
+ * flushes are not followed below in this text: a limitation line says so and how to have them followed (each device
+ * as its own layer, linked by the map its data shows: fixtures/host/drbd).
+ */
+function noteUnlinkedStacking(
+  env: AnalysisEnv, models: readonly DeviceModel[], sourcesOfDev: ReadonlyMap<DevId, Set<number>>, devsOfSource: ReadonlyMap<number, Set<DevId>>,
+): void {
+  const linked = new Set<number>();
+  for (const m of models) {
+    for (const f of m.remapsFrom) {
+      linked.add(m.dev);
+      linked.add(f);
+    }
+  }
+  for (const m of models) {
+    if (linked.has(m.dev) || m.sawIssue || m.flushRequestsDone > 0 || m.flushesCompleted === 0) continue;
+    for (const s of sourcesOfDev.get(m.dev) ?? []) {
+      const others = [...(devsOfSource.get(s) ?? [])].filter((d) => d !== m.dev);
+      if (others.length === 0) continue;
+      const text = `${m.devText} takes bios only (no request stage: a stacking driver such as DRBD, bcache, dm or md) and no remap event names the device below it (DRBD and bcache emit none; dm and md only with block_bio_remap traced): the ${plural(m.flushesCompleted, 'flush', 'flushes')} it acknowledged ${m.flushesCompleted === 1 ? 'is' : 'are'} not followed to ${others.map(formatDev).join(', ')} here; give each device as its own layer (top=… below=…) to have them followed`;
+      const lim = env.sources[s]?.limitations;
+      if (lim && !lim.includes(text)) lim.push(text);
+    }
+  }
 }
 
 /**
