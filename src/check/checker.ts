@@ -254,7 +254,7 @@ export function createChecker(env: AnalysisEnv, opts: CheckOptions = {}): EventA
 }
 
 /**
- * A device that takes bios only (no D, no flush request: a stacking driver) and acknowledged flushes, traced in one
+ * A device that takes bios only (no request stage: a stacking driver) and acknowledged flushes, traced in one
  * source beside other devices with no remap event between it and them: DRBD and bcache never emit one (they call no
  * trace_block_bio_remap), dm and md do only when block_bio_remap is traced. Where its bios went is not named, so its
  * flushes are not followed below in this text: a limitation line says so and how to have them followed (each device
@@ -271,7 +271,8 @@ function noteUnlinkedStacking(
     }
   }
   for (const m of models) {
-    if (linked.has(m.dev) || m.sawIssue || m.flushRequestsDone > 0 || m.flushesCompleted === 0) continue;
+    // (the tracker's own test: it counts a bio-based device's PREFLUSH bios as its flushes on the same condition)
+    if (linked.has(m.dev) || m.facts.tracker.hasRequestStage || m.flushesCompleted === 0) continue;
     for (const s of sourcesOfDev.get(m.dev) ?? []) {
       const others = [...(devsOfSource.get(s) ?? [])].filter((d) => d !== m.dev);
       if (others.length === 0) continue;

@@ -161,8 +161,6 @@ export class DeviceModel implements LifecycleSink {
   /** Completions (C): none on a trace cut by `-a queue`. */
   completions = 0;
   sawIssue = false;
-  /** Flush requests completed (C FN): a request stage, even where the trace leaves out the D (`-a queue -a complete`). */
-  flushRequestsDone = 0;
   writesCompleted = 0;
   get flushesCompleted(): number {
     return this.facts.flushesCompleted;
@@ -471,7 +469,6 @@ export class DeviceModel implements LifecycleSink {
 
   flushRequestDone(f: FlushRq | undefined, e: BlockEvent): void {
     this.inFlushC = true;
-    this.flushRequestsDone++;
     // with no D in the trace, when it was submitted is unknown, so it covers nothing
     for (const rule of this.onFlushComplete) rule.flushComplete!(this, e);
     if (f && !e.error) this.volatile.durable(f.ext, e.time);

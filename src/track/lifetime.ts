@@ -98,6 +98,10 @@ export class RequestTracker extends BioSet {
    * block_bio_queue + block_rq_complete). A bio-based device (dm, md) shows none of them.
    */
   private requestStage = false;
+  /** The device showed a request stage (D, G, I or a flush request's completion); a bio-based one (dm, md, DRBD) never does. */
+  get hasRequestStage(): boolean {
+    return this.requestStage;
+  }
   readonly counts: TrackCounts = emptyCounts();
 
   /** Passthrough requests issued and not yet completed (their completions are not orphans). */

@@ -347,9 +347,9 @@ export const BREAKS = [
     "const none = m.flushesCompleted > 0 ? '' : m.flushEvidence > 0", "const none = m.flushesCompleted > 0 ? '' : false", 'the old wording beside a flush bio in the same trace', ['wild2']),
   // ── stacking drivers with no remap event (fixtures/host/drbd, bcache-*; session 18) ──
   b('unlinked-stacking-linked', 'limitation (stack in one trace)', 'a bio-based device linked by remap events (md, dm) gets no "not followed" note', 'check/checker.js',
-    'if (linked.has(m.dev) || m.sawIssue', 'if (m.sawIssue', 'every bio-based device noted, linked or not', ['host-captures']),
+    'if (linked.has(m.dev) || m.facts.tracker.hasRequestStage', 'if (m.facts.tracker.hasRequestStage', 'every bio-based device noted, linked or not', ['host-captures']),
   b('unlinked-stacking-acked', 'limitation (stack in one trace)', 'a bio-based device that acknowledged no flush (bcache0: its completions recorded below) gets no note', 'check/checker.js',
-    'm.flushRequestsDone > 0 || m.flushesCompleted === 0)', 'm.flushRequestsDone > 0)', 'a device with no flush acknowledged noted too', ['host-captures']),
+    'm.facts.tracker.hasRequestStage || m.flushesCompleted === 0)', 'm.facts.tracker.hasRequestStage)', 'a device with no flush acknowledged noted too', ['host-captures']),
   // ── a single blktrace stream already sorted (a blkparse -d dump) passes the re-sorting window (session 18) ──
   b('reorder-sorted-leaves', 'reader (blktrace stream)', 'a stream found sorted goes back to the window at its first step back (that event late)', 'sort/reorder-window.js',
     '            this.passThrough = false;', '            ;', 'pass-through never left', ['blktrace-sort']),
